@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`make check`: every selftest on every kernel of the matrix, in the lab.
+
+A selftest is an executable selftests/AREA/NAME.sh.  It runs on the host,
+in the checkout, with the lab's environment (LAB_DIR, LAB_*_IP4 ...), and
+drives the nodes with `lab exec` (the `on` helper of selftests/lib.sh).
+Exit status 0 passes, 4 skips, anything else fails; so does a timeout, a
+node that dies or stops answering, and any kernel splat a node printed while
+the test ran.  After a failure of that kind the lab reboots before the next
+test.  A line "# lab: timeout=SECONDS kernels=NAME[,NAME]" in a test's first
+lines sets its timeout (default 180 s) or limits it to some kernels.
+
+Output is KTAP, one line per test (kernel/area/name), diagnostics after a
+failure, and a last line "N passed, N failed[, N skipped]".
+"""
+
+import collections
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+from . import BUILD, SRC, debugkernel
+from .kernels import KernelError, resolve
+from .lab import Lab, LabError
+
+AREAS = ("lab", "vif", "sockmig", "ckpt", "migrate")
+DEFAULT_TIMEOUT = 180
+LOG_LINES = 60
+
+
+class Test:
+    def __init__(self, path):
+        self.path = path
+        rel = os.path.relpath(path, os.path.join(SRC, "selftests"))
+        self.name = rel[:-3] if rel.endswith(".sh") else rel
+        self.area = self.name.split("/")[0]
+        self.timeout = DEFAULT_TIMEOUT
+        self.kernels = None
+        with open(path, errors="replace") as f:
+            for _, line in zip(range(20), f):
+                m = re.match(r"#\s*lab:\s*(.*)", line)
+                if not m:
+                    continue
+                for word in m.group(1).split():
+                    key, _, value = word.partition("=")
+                    if key == "timeout":
+                        self.timeout = int(value)
+                    elif key == "kernels":
+                        self.kernels = set(value.split(","))
+
+    def runs_on(self, kernel):
+        return self.kernels is None or kernel.name in self.kernels
+
+    def order(self):
+        area = AREAS.index(self.area) if self.area in AREAS else len(AREAS)
+        return (area, self.area, self.name)
+
+
+def discover(pattern=None):
+    root = os.path.join(SRC, "selftests")
+    tests = []
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            if name.endswith(".sh") and os.access(path, os.X_OK) and dirpath != root:
+                tests.append(Test(path))
+    if pattern:
+        tests = [t for t in tests if _matches(t.name, pattern)]
+    return sorted(tests, key=Test.order)
+
+
+def _matches(name, pattern):
+    import fnmatch
+    return any(fnmatch.fnmatch(name, p) or p in name for p in pattern.split(","))
+
+
+class Reporter:
+    def __init__(self, total):
+        self.n = 0
+        self.counts = collections.Counter()
+        print("TAP version 13")
+        print("1..%d" % total, flush=True)
+
+    def result(self, name, status, detail=None, diag=()):
+        self.n += 1
+        self.counts[status] += 1
+        line = "%s %d %s" % ("ok" if status != "fail" else "not ok", self.n, name)
+        if status == "skip":
+            line += " # SKIP" + (" " + detail if detail else "")
+        elif detail:
+            line += " # " + detail
+        print(line)
+        for d in diag:
+            print("# " + d)
+        sys.stdout.flush()
+
+    def diag(self, text):
+        print("# " + text, flush=True)
+
+    def summary(self):
+        line = "%d passed, %d failed" % (self.counts["pass"], self.counts["fail"])
+        if self.counts["skip"]:
+            line += ", %d skipped" % self.counts["skip"]
+        print(line, flush=True)
+        return self.counts["fail"] == 0
+
+
+def _tail(path, lines=LOG_LINES):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read().splitlines()[-lines:]
+    except OSError:
+        return []
+
+
+def prepare(kernel_name, logdir, report):
+    """Resolve the kernel, build what it needs; return (kernel, error)."""
+    try:
+        if kernel_name == "debug":
+            kernel = resolve("debug", must_exist=False)
+            if kernel.release is None:
+                log = os.path.join(logdir, "debug-kernel.log")
+                report.diag("building the debug kernel (about 15 min, up to 30 when the "
+                            "cores are shared); log: %s" % os.path.relpath(log, SRC))
+                t0 = time.monotonic()
+                debugkernel.build(log=log)
+                report.diag("debug kernel built in %.0f s" % (time.monotonic() - t0))
+                kernel = resolve("debug")
+        else:
+            kernel = resolve(kernel_name)
+    except (KernelError, debugkernel.BuildError) as e:
+        return None, str(e)
+    log = os.path.join(logdir, "build-%s.log" % kernel.name)
+    with open(log, "wb") as f:
+        res = subprocess.run(["make", "-C", SRC, "all", "KVER=" + kernel.release],
+                             stdout=f, stderr=subprocess.STDOUT)
+    if res.returncode:
+        return kernel, "build failed for %s:\n%s" % (kernel.release, "\n".join(_tail(log)))
+    return kernel, None
+
+
+def run_test(lab, test, logdir):
+    log = os.path.join(logdir, test.name.replace("/", "-") + ".log")
+    marks = lab.console_marks()
+    env = lab.env()
+    env["LAB_TEST"] = test.name
+    start = time.monotonic()
+    with open(log, "wb") as f:
+        proc = subprocess.Popen([test.path], cwd=SRC, env=env, stdin=subprocess.DEVNULL,
+                                stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            rc = proc.wait(test.timeout)
+        except subprocess.TimeoutExpired:
+            lab.dump_blocked_tasks()
+            rc = None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.wait()
+    elapsed = time.monotonic() - start
+    late = lab.reset()
+    dead = lab.dead_nodes()
+    time.sleep(0.3)         # let the consoles catch up with the last printk
+    splats = lab.splats_since(marks)
+
+    diag = []
+    if rc is None:
+        detail = "TIMEOUT after %d s" % test.timeout
+    elif rc == 4:
+        detail = None
+    elif rc:
+        detail = "exit=%d" % rc
+    else:
+        detail = None
+    broken = bool(splats or dead or late)
+    if rc != 0 and rc != 4 or broken:
+        diag += ["%s output (%s):" % (test.name, os.path.relpath(log, SRC))]
+        diag += ["  " + ln for ln in _tail(log)]
+    for node in dead:
+        detail = detail or "node died"
+        diag += ["node %s died; its console ends with:" % node.name]
+        diag += ["  " + ln for ln in node.console_tail()]
+    for node in late:
+        if node in dead:
+            continue
+        detail = detail or "node hung"
+        diag += ["node %s stopped answering; its console ends with:" % node.name]
+        diag += ["  " + ln for ln in node.console_tail()]
+    for s in splats:
+        detail = detail or "kernel splat"
+        diag += ["kernel splat:"] + ["  " + ln for ln in s]
+    if rc == 4 and not broken:
+        status = "skip"
+        reason = [ln for ln in _tail(log, 5) if ln.strip()]
+        detail = reason[-1].strip() if reason else None
+    elif rc == 0 and not broken:
+        status = "pass"
+    else:
+        status = "fail"
+    return status, detail, diag, elapsed, broken
+
+
+def check(kernel_names, pattern=None, keep_going=True):
+    tests = discover(pattern)
+    if not tests:
+        print("no selftest matches %r" % pattern, file=sys.stderr)
+        return 2
+    logroot = os.path.join(BUILD, "check")
+    os.makedirs(logroot, exist_ok=True)
+    kernels = []
+    for name in kernel_names:
+        # Test filters by kernel name need the name before the kernel exists.
+        alias = name if name in ("6.12", "6.1", "debug") else None
+        if alias is None:
+            try:
+                alias = resolve(name, must_exist=False).name
+            except KernelError as e:
+                print(str(e), file=sys.stderr)
+                return 2
+        kernels.append((name, alias))
+
+    class _K:
+        def __init__(self, name):
+            self.name = name
+
+    plan = [(name, [t for t in tests if t.runs_on(_K(alias))]) for name, alias in kernels]
+    total = sum(len(ts) + 1 for _, ts in plan if ts)
+    report = Reporter(total)
+    timings = []
+    for name, ktests in plan:
+        if not ktests:
+            continue
+        alias = dict(kernels)[name]
+        logdir = os.path.join(logroot, alias)
+        os.makedirs(logdir, exist_ok=True)
+        kernel, err = prepare(name, logdir, report)
+        if err:
+            report.result("%s/boot" % alias, "fail", "not prepared", err.splitlines())
+            for t in ktests:
+                report.result("%s/%s" % (alias, t.name), "fail", "not run")
+            continue
+        done = report.n
+        try:
+            _run_kernel(kernel, ktests, logdir, report, timings)
+        except Exception as e:
+            # A bug of the lab itself: what did not run fails, and the run
+            # still ends with its summary line.
+            import traceback
+            report.result("%s/lab-error" % alias, "fail", type(e).__name__,
+                          traceback.format_exc().splitlines())
+            report.n = max(report.n, done + len(ktests) + 1)
+    with open(os.path.join(logroot, "timings.txt"), "w") as f:
+        f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in timings))
+    return 0 if report.summary() else 1
+
+
+def _run_kernel(kernel, tests, logdir, report, timings):
+    t0 = time.monotonic()
+    lab = Lab(kernel, logdir=logdir)
+    try:
+        try:
+            lab.up()
+        except LabError as e:
+            report.result("%s/boot" % kernel.name, "fail", "lab did not boot",
+                          str(e).splitlines())
+            for t in tests:
+                report.result("%s/%s" % (kernel.name, t.name), "fail", "not run")
+            return
+        boot = time.monotonic() - t0
+        timings.append(("%s/boot" % kernel.name, boot))
+        splats = lab.boot_splats()
+        diag = ["%s booted %d nodes in %.1f s" % (kernel.release, len(lab.nodes), boot)]
+        if splats:
+            for s in splats:
+                diag += ["kernel splat while booting:"] + ["  " + ln for ln in s]
+            report.result("%s/boot" % kernel.name, "fail", "kernel splat", diag)
+        else:
+            report.result("%s/boot" % kernel.name, "pass", None, diag)
+        for test in tests:
+            name = "%s/%s" % (kernel.name, test.name)
+            status, detail, diag, elapsed, broken = run_test(lab, test, logdir)
+            timings.append((name, elapsed))
+            report.result(name, status, detail, diag)
+            if broken and test is not tests[-1]:
+                report.diag("rebooting the %s lab after that failure" % kernel.name)
+                lab.down()
+                try:
+                    lab.up()
+                except LabError as e:
+                    rest = tests[tests.index(test) + 1:]
+                    for t in rest:
+                        report.result("%s/%s" % (kernel.name, t.name), "fail",
+                                      "lab did not reboot", str(e).splitlines()[-20:])
+                    return
+        report.diag("%s: %d tests in %.0f s" % (kernel.name, len(tests), time.monotonic() - t0))
+    finally:
+        lab.down()

@@ -1,0 +1,377 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The multi-node lab: qemu guests on one L2 segment.
+
+The segment is a bridge with one tap per guest inside a network namespace the
+lab creates (never the root namespace).  Every guest boots the chosen kernel
+over the host's root (read-only 9p) and shares two directories read-write
+with the host, at the same paths as on the host: the checkout and the lab's
+run directory (LAB_DIR), which also holds the "nodes share a filesystem"
+directory ($LAB_DIR/shared).  Nodes run the host's jobs through the agent
+(guest/agent.py); see jobs.py for the host side.
+"""
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+from . import BUILD, SRC, initramfs, jobs, splat
+
+NODES = ("a", "b", "peer")
+NETNS_PREFIX = "crak-lab-"
+
+
+class LabError(Exception):
+    pass
+
+
+def node_addresses(index):
+    """Addresses of the index-th node (1-based): documentation ranges only."""
+    return ("192.0.2.%d/24" % index, "2001:db8::%d/64" % index,
+            "52:54:00:c0:02:%02x" % index)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, **kw)
+
+
+class Node:
+    def __init__(self, lab, name, index):
+        self.lab = lab
+        self.name = name
+        self.index = index
+        self.addr4, self.addr6, self.mac = node_addresses(index)
+        self.tap = "tap-" + name
+        self.state = os.path.join(lab.dir, "nodes", name)
+        self.console = os.path.join(self.state, "console.log")
+        self.monitor = os.path.join(self.state, "monitor.sock")
+        self.proc = None
+        self.booted_at = None
+
+    def cmdline(self):
+        k = self.lab.kernel
+        args = [
+            "console=ttyS0", "panic=-1", "quiet", "net.ifnames=0",
+            "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
+            "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
+            "crak.modules=" + self.lab.module_stage,
+        ]
+        if k.debug:
+            args += ["kasan_multi_shot", "kmemleak=on"]
+        return " ".join(args)
+
+    def qemu_argv(self):
+        k = self.lab.kernel
+        argv = [
+            "qemu-system-x86_64", "-name", "crak-lab-" + self.name,
+            "-machine", k.machine, "-accel", "tcg", "-cpu", "max",
+            "-smp", str(self.lab.cpus), "-m", str(self.lab.memory or k.memory),
+            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            "-kernel", k.image, "-initrd", self.lab.initrd, "-append", self.cmdline(),
+            "-serial", "file:" + self.console,
+            "-monitor", "unix:%s,server=on,wait=off" % self.monitor,
+        ]
+        for tag, path, ro in (("hostroot", "/", True), ("src", SRC, False),
+                              ("lab", self.lab.dir, False)):
+            argv += ["-fsdev", "local,id=%s,path=%s,security_model=none,multidevs=remap%s"
+                     % (tag, path, ",readonly=on" if ro else ""),
+                     "-device", "virtio-9p-pci,fsdev=%s,mount_tag=%s" % (tag, tag)]
+        argv += ["-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no" % self.tap,
+                 "-device", "virtio-net-pci,netdev=net0,mac=" + self.mac]
+        return argv
+
+    def start(self):
+        os.makedirs(os.path.join(self.state, "jobs"), exist_ok=True)
+        argv = ["ip", "netns", "exec", self.lab.netns] + self.qemu_argv()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                     stdout=open(os.path.join(self.state, "qemu.log"), "wb"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with open(os.path.join(self.state, "qemu.pid"), "w") as f:
+            f.write("%d\n" % self.proc.pid)
+        self.booted_at = time.monotonic()
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def ready(self):
+        return os.path.exists(os.path.join(self.state, "ready"))
+
+    def console_text(self, start=0):
+        try:
+            with open(self.console, "rb") as f:
+                f.seek(start)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def console_size(self):
+        try:
+            return os.path.getsize(self.console)
+        except OSError:
+            return 0
+
+    def console_tail(self, lines=40):
+        return self.console_text().splitlines()[-lines:]
+
+    def hmp(self, command):
+        """A human monitor command (e.g. "sendkey alt-sysrq-w")."""
+        import socket
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(5)
+            s.connect(self.monitor)
+            s.sendall(command.encode() + b"\n")
+            time.sleep(0.5)
+            s.close()
+        except OSError:
+            pass
+
+    def stop(self, grace=10):
+        if not self.alive():
+            return
+        try:
+            with open(os.path.join(self.state, "poweroff"), "w"):
+                pass
+        except OSError:
+            pass
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self):
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Lab:
+    """A running lab for one kernel.  Use as a context manager: leaving it,
+    by success, failure or Ctrl-C, tears everything down."""
+
+    def __init__(self, kernel, nodes=NODES, keep=False, logdir=None, cpus=2, memory=None):
+        self.kernel = kernel
+        self.node_names = tuple(nodes)
+        self.keep = keep
+        self.logdir = logdir
+        self.cpus = cpus
+        self.memory = memory
+        self.dir = None
+        self.netns = None
+        self.nodes = {}
+        self.initrd = None
+        self.module_stage = os.path.join(BUILD, kernel.release, "modstage")
+
+    # -- setup and teardown ------------------------------------------------
+
+    def __enter__(self):
+        try:
+            self.up()
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.down()
+        return False
+
+    def up(self):
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root (network namespaces, taps)")
+        if not os.path.exists(self.kernel.image):
+            raise LabError("kernel image %s is missing" % self.kernel.image)
+        gc()
+        self.initrd = initramfs.build(self.kernel)
+        self.dir = tempfile.mkdtemp(prefix="crak-lab-")
+        os.chmod(self.dir, 0o755)
+        os.makedirs(os.path.join(self.dir, "shared"))
+        os.chmod(os.path.join(self.dir, "shared"), 0o1777)
+        with open(os.path.join(self.dir, "owner"), "w") as f:
+            f.write("%d\n" % os.getpid())
+        self.netns = NETNS_PREFIX + "%d" % os.getpid()
+        self._make_segment()
+        for i, name in enumerate(self.node_names, 1):
+            self.nodes[name] = Node(self, name, i)
+        self._write_env()
+        for node in self.nodes.values():
+            node.start()
+        self.wait_ready(self.kernel.boot_timeout)
+
+    def _make_segment(self):
+        try:
+            run(["ip", "netns", "add", self.netns])
+            ns = ["ip", "-n", self.netns]
+            run(ns + ["link", "set", "lo", "up"])
+            run(ns + ["link", "add", "br0", "type", "bridge", "forward_delay", "0",
+                      "stp_state", "0", "mcast_snooping", "0"])
+            run(ns + ["link", "set", "br0", "up"])
+            for name in self.node_names:
+                run(ns + ["tuntap", "add", "tap-" + name, "mode", "tap"])
+                run(ns + ["link", "set", "tap-" + name, "master", "br0", "up"])
+        except subprocess.CalledProcessError as e:
+            raise LabError("cannot build the lab segment: %s: %s"
+                           % (" ".join(e.cmd), e.stderr.decode().strip()))
+
+    def _write_env(self):
+        lines = ["LAB_DIR=%s" % self.dir, "LAB_NETNS=%s" % self.netns,
+                 "LAB_KERNEL=%s" % self.kernel.name, "LAB_KREL=%s" % self.kernel.release,
+                 "LAB_NODES='%s'" % " ".join(self.node_names)]
+        for node in self.nodes.values():
+            key = node.name.upper()
+            lines += ["LAB_%s_IP4=%s" % (key, node.addr4.split("/")[0]),
+                      "LAB_%s_IP6=%s" % (key, node.addr6.split("/")[0]),
+                      "LAB_%s_MAC=%s" % (key, node.mac)]
+        with open(os.path.join(self.dir, "env"), "w") as f:
+            f.write("".join(ln + "\n" for ln in lines))
+
+    def env(self):
+        """Environment for a test script: the lab's variables, the build's
+        locations and `lab` on PATH."""
+        env = dict(os.environ)
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                key, _, value = line.strip().partition("=")
+                env[key] = value.strip("'")
+        env["CRAK_SRC"] = SRC
+        env["CRAK_BUILD"] = BUILD
+        env["CRAK_KBUILD"] = os.path.join(BUILD, self.kernel.release)
+        env["PATH"] = os.path.join(SRC, "tools/lab") + ":" + env.get("PATH", "/usr/bin:/bin")
+        return env
+
+    def wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        pending = set(self.nodes)
+        while pending:
+            for name in sorted(pending):
+                node = self.nodes[name]
+                if node.ready():
+                    pending.discard(name)
+                    node.boot_time = time.monotonic() - node.booted_at
+                elif not node.alive():
+                    raise LabError("node %s died while booting:\n%s"
+                                   % (name, "\n".join(node.console_tail())))
+            if pending and time.monotonic() > deadline:
+                raise LabError("node(s) %s not up after %d s:\n%s" % (
+                    ", ".join(sorted(pending)), timeout,
+                    "\n".join(self.nodes[sorted(pending)[0]].console_tail())))
+            time.sleep(0.05)
+
+    def down(self):
+        threads = [threading.Thread(target=n.stop) for n in self.nodes.values()]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if self.logdir and self.dir:
+            os.makedirs(self.logdir, exist_ok=True)
+            for node in self.nodes.values():
+                for name in ("console.log", "boot.dmesg"):
+                    path = os.path.join(node.state, name)
+                    if os.path.exists(path):
+                        shutil.copy(path, os.path.join(self.logdir, "%s-%s" % (node.name, name)))
+        if self.netns:
+            subprocess.run(["ip", "netns", "del", self.netns], stderr=subprocess.DEVNULL)
+            self.netns = None
+        if self.dir and not self.keep:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        self.nodes = {}
+
+    # -- health -------------------------------------------------------------
+
+    def dead_nodes(self):
+        return [n for n in self.nodes.values() if not n.alive()]
+
+    def console_marks(self):
+        return {name: node.console_size() for name, node in self.nodes.items()}
+
+    def splats_since(self, marks):
+        """Splats each node printed since marks, annotated, with node names."""
+        found = []
+        for name, node in self.nodes.items():
+            for s in splat.find(node.console_text(marks.get(name, 0))):
+                found.append(["[%s] %s" % (name, ln) for ln in splat.annotate(self.kernel, s)])
+        return found
+
+    def boot_splats(self):
+        found = []
+        for name, node in self.nodes.items():
+            try:
+                with open(os.path.join(node.state, "boot.dmesg")) as f:
+                    text = f.read()
+            except OSError:
+                text = ""
+            for s in splat.find(text):
+                found.append(["[%s] %s" % (name, ln) for ln in s])
+        return found
+
+    def reset(self, timeout=60):
+        """Every node back to its booted state (guest/reset).  Returns the
+        nodes that did not answer in time."""
+        for node in self.nodes.values():
+            done = os.path.join(node.state, "reset.done")
+            if os.path.exists(done):
+                os.unlink(done)
+            with open(os.path.join(node.state, "reset"), "w"):
+                pass
+        deadline = time.monotonic() + timeout
+        late = []
+        for node in self.nodes.values():
+            done = os.path.join(node.state, "reset.done")
+            while not os.path.exists(done) and node.alive() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if not os.path.exists(done):
+                late.append(node)
+            jobs.forget_all(self.dir, node.name)
+        return late
+
+    def dump_blocked_tasks(self):
+        for node in self.nodes.values():
+            if node.alive():
+                node.hmp("sendkey alt-sysrq-w")
+
+
+def gc():
+    """Tear down labs whose owner died without cleaning up (SIGKILL)."""
+    try:
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    except OSError:
+        return
+    for line in out.splitlines():
+        name = line.split()[0] if line.split() else ""
+        if not name.startswith(NETNS_PREFIX):
+            continue
+        try:
+            pid = int(name[len(NETNS_PREFIX):])
+            os.kill(pid, 0)
+            continue            # its owner still runs
+        except (ValueError, ProcessLookupError):
+            pass
+        except PermissionError:
+            continue
+        pids = subprocess.run(["ip", "netns", "pids", name], capture_output=True,
+                              text=True).stdout.split()
+        for p in pids:
+            try:
+                os.kill(int(p), signal.SIGKILL)
+            except (ValueError, OSError):
+                pass
+        subprocess.run(["ip", "netns", "del", name], stderr=subprocess.DEVNULL)
+    tmp = tempfile.gettempdir()
+    for name in os.listdir(tmp):
+        if not name.startswith("crak-lab-"):
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            with open(os.path.join(path, "owner")) as f:
+                os.kill(int(f.read().strip()), 0)
+            continue
+        except (OSError, ValueError):
+            pass
+        if os.path.exists(os.path.join(path, "keep")):
+            continue
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,192 @@
+# SPDX-License-Identifier: GPL-2.0
+"""crak lab guest agent: PID 1 of a lab node after stage 2.
+
+The host and the nodes share the lab directory over 9p.  The host asks a node
+to do something by dropping a file into the node's directory; this agent polls
+for them.  Everything is a file so that a job's state survives any crash of
+this agent's peers and can be read by hand:
+
+  jobs/ID.cmd    a bash script to run (written by the host, renamed into place)
+  jobs/ID.out    its standard output    jobs/ID.err   its standard error
+  jobs/ID.pid    the job's pid (= its session id) once started
+  jobs/ID.rc     its exit status (128+N for signal N), written last
+  jobs/ID.kill   a signal number: signal every process of the job's session
+  reset          kill every process but this one, run guest/reset, answer in
+                 reset.done
+  poweroff       stop everything and power the guest off
+
+As PID 1 the agent also reaps every orphan of the guest.
+"""
+
+import os
+import signal
+import sys
+import time
+
+IDLE_POLL = 0.2
+BUSY_POLL = 0.02
+
+
+def write_atomic(path, text):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.rename(tmp, path)
+
+
+def processes():
+    """(pid, session id) of every user-space process but ourselves."""
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or name == "1":
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                stat = f.read()
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                if not f.read(1):
+                    continue        # kernel thread or zombie
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        yield int(name), int(fields[3])
+
+
+def kill_sessions(sids, sig):
+    for pid, sid in processes():
+        if sid in sids:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+
+
+class Agent:
+    def __init__(self, state):
+        self.state = state
+        self.jobs_dir = os.path.join(state, "jobs")
+        self.src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        self.running = {}           # pid -> job id
+        self.seen = set()           # job ids started
+        self.env = {
+            "PATH": self.src + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "HOME": "/root",
+            "LANG": "C.UTF-8",
+            "TERM": "dumb",
+            "LAB_NODE": os.path.basename(state),
+            "LAB_DIR": os.path.dirname(os.path.dirname(state)),
+        }
+
+    def job_path(self, job, ext):
+        return os.path.join(self.jobs_dir, job + ext)
+
+    def start(self, job):
+        self.seen.add(job)
+        out = os.open(self.job_path(job, ".out"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        err = os.open(self.job_path(job, ".err"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.setsid()
+                null = os.open("/dev/null", os.O_RDONLY)
+                os.dup2(null, 0)
+                os.dup2(out, 1)
+                os.dup2(err, 2)
+                os.closerange(3, 1024)
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP):
+                    signal.signal(sig, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                os.chdir("/")
+                os.execve("/bin/bash", ["bash", self.job_path(job, ".cmd")], self.env)
+            finally:
+                os._exit(127)
+        os.close(out)
+        os.close(err)
+        self.running[pid] = job
+        write_atomic(self.job_path(job, ".pid"), "%d\n" % pid)
+
+    def reap(self):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            job = self.running.pop(pid, None)
+            if job is None:
+                continue
+            if os.WIFSIGNALED(status):
+                rc = 128 + os.WTERMSIG(status)
+            else:
+                rc = os.WEXITSTATUS(status)
+            write_atomic(self.job_path(job, ".rc"), "%d\n" % rc)
+
+    def kill_requests(self, names):
+        for name in names:
+            if not name.endswith(".kill"):
+                continue
+            job = name[:-5]
+            path = self.job_path(job, ".kill")
+            try:
+                with open(path) as f:
+                    sig = int(f.read().strip() or signal.SIGTERM)
+                os.unlink(path)
+            except (OSError, ValueError):
+                continue
+            for pid, running in list(self.running.items()):
+                if running == job:
+                    kill_sessions({pid}, sig)
+
+    def reset(self):
+        """Back to a freshly booted node: no process of any earlier job."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            kill_sessions({sid for _, sid in processes()}, sig)
+            deadline = time.time() + 2
+            while time.time() < deadline and any(True for _ in processes()):
+                self.reap()
+                time.sleep(0.02)
+        self.reap()
+        self.running.clear()
+        rc = os.system("/bin/bash %s/guest/reset" % self.src)
+        write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % (rc >> 8))
+
+    def poweroff(self):
+        kill_sessions({sid for _, sid in processes()}, signal.SIGKILL)
+        os.sync()
+        os.execv("/bin/busybox", ["reboot", "-f"])
+
+    def run(self):
+        write_atomic(os.path.join(self.state, "ready"), os.uname().release + "\n")
+        idle_since = time.time()
+        while True:
+            self.reap()
+            busy = False
+            names = os.listdir(self.jobs_dir)
+            for name in names:
+                if name.endswith(".cmd") and name[:-4] not in self.seen:
+                    self.start(name[:-4])
+                    busy = True
+            self.kill_requests(names)
+            if os.path.exists(os.path.join(self.state, "reset")):
+                os.unlink(os.path.join(self.state, "reset"))
+                self.reset()
+                busy = True
+            if os.path.exists(os.path.join(self.state, "poweroff")):
+                self.poweroff()
+            if busy:
+                idle_since = time.time()
+            # Poll fast while jobs come and go, slowly when the node idles;
+            # a job's end (SIGCHLD) wakes the agent at once.
+            wait = BUSY_POLL if time.time() - idle_since < 2 else IDLE_POLL
+            signal.sigtimedwait([signal.SIGCHLD], wait)
+
+
+def main():
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
+    Agent(sys.argv[1]).run()
+
+
+if __name__ == "__main__":
+    main()
