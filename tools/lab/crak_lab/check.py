@@ -80,12 +80,14 @@ def _matches(name, pattern):
 class Reporter:
     def __init__(self, total):
         self.n = 0
+        self.names = set()
         self.counts = collections.Counter()
         print("TAP version 13")
         print("1..%d" % total, flush=True)
 
     def result(self, name, status, detail=None, diag=()):
         self.n += 1
+        self.names.add(name)
         self.counts[status] += 1
         line = "%s %d %s" % ("ok" if status != "fail" else "not ok", self.n, name)
         if status == "skip":
@@ -243,16 +245,17 @@ def check(kernel_names, pattern=None, keep_going=True):
             for t in ktests:
                 report.result("%s/%s" % (alias, t.name), "fail", "not run")
             continue
-        done = report.n
         try:
             _run_kernel(kernel, ktests, logdir, report, timings)
-        except Exception as e:
+        except Exception:
             # A bug of the lab itself: what did not run fails, and the run
             # still ends with its summary line.
             import traceback
-            report.result("%s/lab-error" % alias, "fail", type(e).__name__,
-                          traceback.format_exc().splitlines())
-            report.n = max(report.n, done + len(ktests) + 1)
+            diag = traceback.format_exc().splitlines()
+            for name in ["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]:
+                if name not in report.names:
+                    report.result(name, "fail", "lab error", diag)
+                    diag = ()
     with open(os.path.join(logroot, "timings.txt"), "w") as f:
         f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in timings))
     return 0 if report.summary() else 1
