@@ -43,6 +43,10 @@ _modules:
 	done
 	@find $(BUILD)/$(KREL) -path $(BUILD)/$(KREL)/modstage -prune -o -xtype l -print0 \
 		| xargs -0r rm -f
+	@compat/probe.sh $(KDIR) > $(BUILD)/$(KREL)/compat/crak_probed.h.tmp
+	@cmp -s $(BUILD)/$(KREL)/compat/crak_probed.h.tmp $(BUILD)/$(KREL)/compat/crak_probed.h \
+		&& rm $(BUILD)/$(KREL)/compat/crak_probed.h.tmp \
+		|| mv $(BUILD)/$(KREL)/compat/crak_probed.h.tmp $(BUILD)/$(KREL)/compat/crak_probed.h
 	$(MAKE) -C $(KDIR) M=$(BUILD)/$(KREL) W=1 modules
 	@$(LAB) stage -k $(KREL) > /dev/null
 
