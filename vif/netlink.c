@@ -75,7 +75,7 @@ static const struct nla_policy crakvif_set_policy[CRAK_VIF_A_MAX + 1] = {
 
 static const struct nla_policy crakvif_export_policy[CRAK_VIF_A_MAX + 1] = {
 	CRAKVIF_NL_DEV,
-	[CRAK_VIF_A_EXPORT_UPTO] = { .type = NLA_U64 },
+	[CRAK_VIF_A_EXPORT_LAST] = { .type = NLA_U64 },
 };
 
 static const struct nla_policy crakvif_import_policy[CRAK_VIF_A_MAX + 1] = {
@@ -626,14 +626,14 @@ static int crakvif_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 dropped;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, CRAK_VIF_A_EXPORT_UPTO))
+	if (GENL_REQ_ATTR_CHECK(info, CRAK_VIF_A_EXPORT_LAST))
 		return -EINVAL;
 	vif = crakvif_nl_find(genl_info_net(info), info->attrs, &tracker, info->extack);
 	if (IS_ERR(vif))
 		return PTR_ERR(vif);
 
 	mutex_lock(&vif->ctl);
-	err = crakvif_export_drop(vif, nla_get_u64(info->attrs[CRAK_VIF_A_EXPORT_UPTO]),
+	err = crakvif_export_drop(vif, nla_get_u64(info->attrs[CRAK_VIF_A_EXPORT_LAST]),
 				  &dropped);
 	mutex_unlock(&vif->ctl);
 	if (!err)

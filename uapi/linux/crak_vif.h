@@ -34,8 +34,11 @@
  * drop after each freeze sends CRAK_VIF_CMD_OVERFLOW_NTF.
  *
  * Migration.  CRAK_VIF_CMD_EXPORT (dump) reads the held frames without
- * removing them; CRAK_VIF_CMD_EXPORT (do) with CRAK_VIF_A_EXPORT_UPTO then
- * discards those up to a sequence number, once they are safely elsewhere.
+ * removing them, in delivery order: one snapshot of what was queued when the
+ * dump began.  CRAK_VIF_CMD_EXPORT (do) with CRAK_VIF_A_EXPORT_LAST, the
+ * highest CRAK_VIF_FRAME_A_SEQ the dump returned, then discards exactly those
+ * frames (every frame queued later has a higher seq), once they are safely
+ * elsewhere.
  * CRAK_VIF_CMD_IMPORT puts frames into the held queue of a device frozen as
  * a whole, ahead of the frames it held itself (they are older), to be
  * delivered at its thaw; unicast frames are delivered as addressed to the
@@ -66,10 +69,10 @@
 #define CRAK_VIF_MAX_LIMIT_BYTES	1073741824	/* 1 GiB */
 /* Frozen flows per device. */
 #define CRAK_VIF_MAX_FLOWS		65536
-/* Largest frame import accepts (Ethernet header included): what one netlink
- * attribute holds.
+/* Largest frame import accepts (Ethernet header included): what fits, with
+ * its seq and time, in one netlink attribute.
  */
-#define CRAK_VIF_MAX_FRAME		65531
+#define CRAK_VIF_MAX_FRAME		65500
 
 enum {
 	CRAK_VIF_CMD_UNSPEC,
@@ -80,9 +83,12 @@ enum {
 	CRAK_VIF_CMD_EXPORT,		/* dump: held frames; do: A_EXPORT_UPTO */
 	CRAK_VIF_CMD_IMPORT,		/* do: A_FRAME... */
 	CRAK_VIF_CMD_ANNOUNCE,		/* do: GARP and unsolicited NA */
-	CRAK_VIF_CMD_FREEZE_NTF,	/* events: device or flow frozen */
+	/* Events carry A_IFINDEX, A_IFNAME and, for a flow, A_FLOW. */
+	CRAK_VIF_CMD_FREEZE_NTF,	/* events: device or flow frozen (A_FROZEN) */
 	CRAK_VIF_CMD_THAW_NTF,		/* events: ... thawed (A_DELIVERED, A_DROPPED) */
-	CRAK_VIF_CMD_OVERFLOW_NTF,	/* events: first tail drop since the freeze */
+	CRAK_VIF_CMD_OVERFLOW_NTF,	/* events: first tail drop since the freeze
+					 * (A_HELD_PACKETS, A_HELD_BYTES)
+					 */
 	CRAK_VIF_CMD_IMPORT_NTF,	/* events: frames imported (A_IMPORTED) */
 
 	/* add new commands above here */
@@ -106,7 +112,7 @@ enum {
 	CRAK_VIF_A_HELD_BYTES,		/* u32: their bytes */
 	CRAK_VIF_A_STATS,		/* nest (CRAK_VIF_STATS_A_*) */
 	CRAK_VIF_A_FRAME,		/* nest (CRAK_VIF_FRAME_A_*): export, import */
-	CRAK_VIF_A_EXPORT_UPTO,		/* u64: discard held frames up to this seq */
+	CRAK_VIF_A_EXPORT_LAST,		/* u64: discard held frames of seq <= this */
 	CRAK_VIF_A_DELIVERED,		/* u32: frames a thaw delivered */
 	CRAK_VIF_A_DROPPED,		/* u32: frames a thaw or export discarded */
 	CRAK_VIF_A_IMPORTED,		/* u32: frames an import added */

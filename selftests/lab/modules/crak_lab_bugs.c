@@ -6,11 +6,10 @@
  *
  *   bug=uaf      read a freed slab object (KASAN)
  *   bug=lockdep  take two locks in both orders (lockdep)
- *   bug=sleep    sleep under a spinlock (DEBUG_ATOMIC_SLEEP)
- *   bug=leak     lose an allocation (kmemleak, once the object is 5 s old)
+ *   bug=sleep    a sleeping allocation under a spinlock (DEBUG_ATOMIC_SLEEP)
+ *   bug=leak     lose allocations (kmemleak, once they are 5 s old)
  */
 
-#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -50,15 +49,25 @@ static noinline void crak_lab_lock_inversion(void)
 
 static noinline void crak_lab_atomic_sleep(void)
 {
+	void *p;
+
 	spin_lock(&crak_lab_spin);
-	msleep(20);
+	p = kmalloc(32, GFP_KERNEL);
 	spin_unlock(&crak_lab_spin);
+	kfree(p);
 }
 
 static noinline void crak_lab_leak(void)
 {
-	crak_lab_lost = kmalloc(128, GFP_KERNEL);
-	/* Forget it: only kmemleak still knows this object. */
+	int i;
+
+	/*
+	 * Forget them: only kmemleak still knows these objects.  Several,
+	 * since a stale copy of a pointer on a stack hides its object from
+	 * kmemleak.
+	 */
+	for (i = 0; i < 16; i++)
+		WRITE_ONCE(crak_lab_lost, kmalloc(128, GFP_KERNEL));
 	WRITE_ONCE(crak_lab_lost, NULL);
 }
 

@@ -10,6 +10,10 @@ the test ran.  After a failure of that kind the lab reboots before the next
 test.  A line "# lab: timeout=SECONDS kernels=NAME[,NAME]" in a test's first
 lines sets its timeout (default 180 s) or limits it to some kernels.
 
+Each kernel also gets two checks of the lab's own: KERNEL/boot (the nodes
+came up without a splat) and KERNEL/shutdown (every crak module unloads from
+every node, and nothing leaks or warns after the last test).
+
 Output is KTAP, one line per test (kernel/area/name), diagnostics after a
 failure, and a last line "N passed, N failed[, N skipped]".
 """
@@ -166,7 +170,6 @@ def run_test(lab, test, logdir):
     elapsed = time.monotonic() - start
     late = lab.reset()
     dead = lab.dead_nodes()
-    time.sleep(0.3)         # let the consoles catch up with the last printk
     splats = lab.splats_since(marks)
 
     diag = []
@@ -230,7 +233,8 @@ def check(kernel_names, pattern=None, keep_going=True):
             self.name = name
 
     plan = [(name, [t for t in tests if t.runs_on(_K(alias))]) for name, alias in kernels]
-    total = sum(len(ts) + 1 for _, ts in plan if ts)
+    # Each kernel adds two checks of its own: boot and shutdown.
+    total = sum(len(ts) + 2 for _, ts in plan if ts)
     report = Reporter(total)
     timings = []
     for name, ktests in plan:
@@ -244,6 +248,7 @@ def check(kernel_names, pattern=None, keep_going=True):
             report.result("%s/boot" % alias, "fail", "not prepared", err.splitlines())
             for t in ktests:
                 report.result("%s/%s" % (alias, t.name), "fail", "not run")
+            report.result("%s/shutdown" % alias, "fail", "not run")
             continue
         try:
             _run_kernel(kernel, ktests, logdir, report, timings)
@@ -252,13 +257,34 @@ def check(kernel_names, pattern=None, keep_going=True):
             # still ends with its summary line.
             import traceback
             diag = traceback.format_exc().splitlines()
-            for name in ["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]:
+            names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]
+                     + ["%s/shutdown" % alias])
+            for name in names:
                 if name not in report.names:
                     report.result(name, "fail", "lab error", diag)
                     diag = ()
     with open(os.path.join(logroot, "timings.txt"), "w") as f:
         f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in timings))
     return 0 if report.summary() else 1
+
+
+def _shutdown(lab, report):
+    """Unload every crak module on every node and look for what that, or
+    the last test, left behind (leaks, warnings)."""
+    marks = lab.console_marks()
+    late = lab.reset("shutdown")
+    splats = lab.splats_since(marks)
+    diag = []
+    for node in late:
+        diag += ["node %s did not finish unloading; its console ends with:" % node.name]
+        diag += ["  " + ln for ln in node.console_tail()]
+    for s in splats:
+        diag += ["kernel splat:"] + ["  " + ln for ln in s]
+    name = "%s/shutdown" % lab.kernel.name
+    if late or splats:
+        report.result(name, "fail", "kernel splat" if splats else "node hung", diag)
+    else:
+        report.result(name, "pass")
 
 
 def _run_kernel(kernel, tests, logdir, report, timings):
@@ -272,6 +298,7 @@ def _run_kernel(kernel, tests, logdir, report, timings):
                           str(e).splitlines())
             for t in tests:
                 report.result("%s/%s" % (kernel.name, t.name), "fail", "not run")
+            report.result("%s/shutdown" % kernel.name, "fail", "not run")
             return
         boot = time.monotonic() - t0
         timings.append(("%s/boot" % kernel.name, boot))
@@ -298,7 +325,9 @@ def _run_kernel(kernel, tests, logdir, report, timings):
                     for t in rest:
                         report.result("%s/%s" % (kernel.name, t.name), "fail",
                                       "lab did not reboot", str(e).splitlines()[-20:])
+                    report.result("%s/shutdown" % kernel.name, "fail", "not run")
                     return
+        _shutdown(lab, report)
         report.diag("%s: %d tests in %.0f s" % (kernel.name, len(tests), time.monotonic() - t0))
     finally:
         lab.down()

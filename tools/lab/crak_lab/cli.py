@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """lab: crak's VM lab.
 
-  lab run [-k KERNEL] [--timeout S] [--console] -- CMD [ARG...]
+  lab run [-k KERNEL] [--timeout S] [--console] [--append ARGS] -- CMD [ARG...]
         boot one guest, run CMD as root in the checkout, stream its output,
         power off; exit with CMD's status, or 1 after a kernel splat
   lab up [-k KERNEL]
@@ -83,7 +83,7 @@ def cmd_run(a):
     kernel = kernels.resolve(a.kernel)
     _interruptible()
     t0 = time.monotonic()
-    with Lab(kernel, nodes=("a",), memory=a.memory) as lab:
+    with Lab(kernel, nodes=("a",), memory=a.memory, append=a.append) as lab:
         if a.verbose:
             sys.stderr.write("lab: %s up in %.1f s\n" % (kernel.release, time.monotonic() - t0))
         marks = lab.console_marks()
@@ -95,8 +95,7 @@ def cmd_run(a):
         if rc == 124:
             sys.stderr.write("lab: timed out after %d s\n" % a.timeout)
             lab.dump_blocked_tasks()
-        late = lab.reset(timeout=30)
-        time.sleep(0.3)
+        late = lab.reset("shutdown")
         if a.console:
             sys.stderr.write(node.console_text(marks["a"]))
         splats = lab.splats_since(marks)
@@ -186,6 +185,7 @@ def parser():
     sp.add_argument("--timeout", type=int, default=None)
     sp.add_argument("--memory", type=int, default=None, help="guest memory in MiB")
     sp.add_argument("--console", action="store_true", help="print the kernel's console too")
+    sp.add_argument("--append", default="", help="more kernel command line")
     sp.add_argument("-v", "--verbose", action="store_true")
     sp.add_argument("command", nargs=argparse.REMAINDER)
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""The initramfs a lab guest boots from: busybox, stage 1, and the modules
-the kernel needs before it can mount its 9p shares (none on the debug
-kernel, where everything is built in)."""
+"""The initramfs a lab guest boots from: busybox, guest/init, and the
+modules init needs (none on the debug kernel, where everything is built
+in)."""
 
 import os
 import shutil
@@ -12,8 +12,10 @@ from . import BUILD, SRC
 
 BUSYBOX = "/bin/busybox"
 INIT = os.path.join(SRC, "tools/lab/guest/init")
-# What stage 1 needs: the virtio PCI transport and 9p over virtio.
-WANTED = ("virtio_pci", "9pnet_virtio", "9p")
+# What init needs: the virtio PCI transport, 9p over virtio, the network
+# card, overlayfs (for the staged modules) and virtio-serial (the agent's
+# kick port).
+WANTED = ("virtio_pci", "9pnet_virtio", "9p", "virtio_net", "overlay", "virtio_console")
 
 
 def _modname(path):

@@ -10,9 +10,13 @@ directory ($LAB_DIR/shared).  Nodes run the host's jobs through the agent
 (guest/agent.py); see jobs.py for the host side.
 """
 
+import ctypes
 import os
+import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -49,19 +53,22 @@ class Node:
         self.state = os.path.join(lab.dir, "nodes", name)
         self.console = os.path.join(self.state, "console.log")
         self.monitor = os.path.join(self.state, "monitor.sock")
+        self.kick_sock = os.path.join(self.state, "kick.sock")
         self.proc = None
         self.booted_at = None
 
     def cmdline(self):
         k = self.lab.kernel
         args = [
-            "console=ttyS0", "panic=-1", "quiet", "net.ifnames=0",
+            "console=ttyS0", "panic=-1", "net.ifnames=0",
             "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
             "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
             "crak.modules=" + self.lab.module_stage,
         ]
         if k.debug:
             args += ["kasan_multi_shot", "kmemleak=on"]
+        if self.lab.append:
+            args.append(self.lab.append)
         return " ".join(args)
 
     def qemu_argv(self):
@@ -82,10 +89,12 @@ class Node:
                      "-device", "virtio-9p-pci,fsdev=%s,mount_tag=%s" % (tag, tag)]
         argv += ["-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no" % self.tap,
                  "-device", "virtio-net-pci,netdev=net0,mac=" + self.mac]
+        argv += ["-device", "virtio-serial-pci,id=vser0",
+                 "-chardev", "socket,id=kick,path=%s,server=on,wait=off" % self.kick_sock,
+                 "-device", "virtserialport,bus=vser0.0,chardev=kick,name=crak.kick"]
         return argv
 
     def start(self):
-        os.makedirs(os.path.join(self.state, "jobs"), exist_ok=True)
         argv = ["ip", "netns", "exec", self.lab.netns] + self.qemu_argv()
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                      stdout=open(os.path.join(self.state, "qemu.log"), "wb"),
@@ -149,20 +158,114 @@ class Node:
             self.proc.wait()
 
 
+class Kicker(threading.Thread):
+    """Wakes a node's agent (guest/agent.py) through its kick port whenever
+    a request for it lands in the lab directory: a job, a kill, a reset or a
+    power-off.  Watches the directories with inotify, so that neither side
+    polls."""
+
+    IN_CREATE = 0x100
+    IN_MOVED_TO = 0x80
+    EVENT = struct.Struct("iIII")
+
+    def __init__(self, nodes):
+        super().__init__(name="crak-lab-kicker", daemon=True)
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.fd = self.libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0:
+            raise LabError("inotify: %s" % os.strerror(ctypes.get_errno()))
+        self.watches = {}
+        self.socks = {}
+        for node in nodes:
+            for path in (node.state, os.path.join(node.state, "jobs")):
+                wd = self.libc.inotify_add_watch(self.fd, path.encode(),
+                                                 self.IN_CREATE | self.IN_MOVED_TO)
+                if wd < 0:
+                    raise LabError("inotify on %s: %s" % (path, os.strerror(ctypes.get_errno())))
+                self.watches[wd] = node
+        self.stop_r, self.stop_w = os.pipe()
+
+    def kick(self, node):
+        sock = self.socks.get(node.name)
+        for _ in range(2):
+            if sock is None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.connect(node.kick_sock)
+                except OSError:
+                    sock.close()
+                    return      # qemu not listening yet: the agent polls
+                sock.setblocking(False)
+                self.socks[node.name] = sock
+            try:
+                sock.send(b"k")
+                return
+            except BlockingIOError:
+                return          # kicks pending already
+            except OSError:
+                # qemu restarted its side: reconnect once.
+                sock.close()
+                del self.socks[node.name]
+                sock = None
+
+    @staticmethod
+    def wanted(name):
+        return name.endswith((".cmd", ".kill")) or name in ("reset", "poweroff")
+
+    def run(self):
+        while True:
+            ready, _, _ = select.select([self.fd, self.stop_r], [], [])
+            if self.stop_r in ready:
+                break
+            try:
+                buf = os.read(self.fd, 65536)
+            except BlockingIOError:
+                continue
+            kicked = set()
+            off = 0
+            while off < len(buf):
+                wd, _, _, length = self.EVENT.unpack_from(buf, off)
+                name = buf[off + self.EVENT.size:off + self.EVENT.size + length]
+                off += self.EVENT.size + length
+                node = self.watches.get(wd)
+                if node and node.name not in kicked and \
+                        self.wanted(name.rstrip(b"\0").decode(errors="replace")):
+                    kicked.add(node.name)
+                    self.kick(node)
+
+    def connect(self, node, timeout=5):
+        """Connect early, so that the agent finds a host on its port."""
+        deadline = time.monotonic() + timeout
+        while node.name not in self.socks and time.monotonic() < deadline:
+            self.kick(node)
+            time.sleep(0.05)
+
+    def stop(self):
+        os.write(self.stop_w, b"x")
+        self.join()
+        for sock in self.socks.values():
+            sock.close()
+        for fd in (self.fd, self.stop_r, self.stop_w):
+            os.close(fd)
+
+
 class Lab:
     """A running lab for one kernel.  Use as a context manager: leaving it,
     by success, failure or Ctrl-C, tears everything down."""
 
-    def __init__(self, kernel, nodes=NODES, keep=False, logdir=None, cpus=2, memory=None):
+    def __init__(self, kernel, nodes=NODES, keep=False, logdir=None, cpus=2, memory=None,
+                 append=""):
         self.kernel = kernel
         self.node_names = tuple(nodes)
         self.keep = keep
         self.logdir = logdir
         self.cpus = cpus
         self.memory = memory
+        self.append = append
         self.dir = None
         self.netns = None
         self.nodes = {}
+        self.kicker = None
         self.initrd = None
         self.module_stage = os.path.join(BUILD, kernel.release, "modstage")
 
@@ -199,8 +302,18 @@ class Lab:
             self.nodes[name] = Node(self, name, i)
         self._write_env()
         for node in self.nodes.values():
+            os.makedirs(os.path.join(node.state, "jobs"))
+        self.kicker = Kicker(self.nodes.values())
+        self.kicker.start()
+        for node in self.nodes.values():
             node.start()
+        for node in self.nodes.values():
+            self.kicker.connect(node)
         self.wait_ready(self.kernel.boot_timeout)
+        late = self.reset("boot")
+        if late:
+            raise LabError("node(s) %s did not settle after boot:\n%s" % (
+                ", ".join(n.name for n in late), "\n".join(late[0].console_tail())))
 
     def _make_segment(self):
         try:
@@ -267,6 +380,9 @@ class Lab:
             t.start()
         for t in threads:
             t.join()
+        if self.kicker:
+            self.kicker.stop()
+            self.kicker = None
         if self.logdir and self.dir:
             os.makedirs(self.logdir, exist_ok=True)
             for node in self.nodes.values():
@@ -293,8 +409,10 @@ class Lab:
         """Splats each node printed since marks, annotated, with node names."""
         found = []
         for name, node in self.nodes.items():
+            modsyms = os.path.join(node.state, "modsyms")
             for s in splat.find(node.console_text(marks.get(name, 0))):
-                found.append(["[%s] %s" % (name, ln) for ln in splat.annotate(self.kernel, s)])
+                found.append(["[%s] %s" % (name, ln)
+                              for ln in splat.annotate(self.kernel, s, modsyms)])
         return found
 
     def boot_splats(self):
@@ -309,15 +427,17 @@ class Lab:
                 found.append(["[%s] %s" % (name, ln) for ln in s])
         return found
 
-    def reset(self, timeout=60):
-        """Every node back to its booted state (guest/reset).  Returns the
-        nodes that did not answer in time."""
+    def reset(self, mode="test", timeout=120):
+        """Every node back to its booted state (guest/reset MODE: boot, test
+        or shutdown).  Returns the nodes that did not answer in time."""
         for node in self.nodes.values():
             done = os.path.join(node.state, "reset.done")
             if os.path.exists(done):
                 os.unlink(done)
-            with open(os.path.join(node.state, "reset"), "w"):
-                pass
+            with open(os.path.join(node.state, "reset.tmp"), "w") as f:
+                f.write(mode + "\n")
+            os.rename(os.path.join(node.state, "reset.tmp"), os.path.join(node.state, "reset"))
+        marks = self.console_marks()
         deadline = time.monotonic() + timeout
         late = []
         for node in self.nodes.values():
@@ -327,6 +447,15 @@ class Lab:
             if not os.path.exists(done):
                 late.append(node)
             jobs.forget_all(self.dir, node.name)
+        # The serial console lags behind the kernel log, much so on the
+        # debug kernel: wait until it shows the reset's last message.
+        marker = "crak-lab: reset %s done" % mode
+        for node in self.nodes.values():
+            if node in late:
+                continue
+            while (marker not in node.console_text(marks[node.name]) and node.alive()
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
         return late
 
     def dump_blocked_tasks(self):

@@ -2,29 +2,36 @@
 """crak lab guest agent: PID 1 of a lab node after stage 2.
 
 The host and the nodes share the lab directory over 9p.  The host asks a node
-to do something by dropping a file into the node's directory; this agent polls
-for them.  Everything is a file so that a job's state survives any crash of
-this agent's peers and can be read by hand:
+to do something by dropping a file into the node's directory, and kicks the
+agent through a virtio-serial port (crak.kick): the agent sleeps until a kick
+or a child's exit, so that an idle node costs nothing (polling 9p is dear
+under TCG, very dear on the debug kernel).  Without a host on the port it
+polls.  Everything is a file so that a job's state survives any crash of this
+agent's peers and can be read by hand:
 
   jobs/ID.cmd    a bash script to run (written by the host, renamed into place)
   jobs/ID.out    its standard output    jobs/ID.err   its standard error
   jobs/ID.pid    the job's pid (= its session id) once started
   jobs/ID.rc     its exit status (128+N for signal N), written last
   jobs/ID.kill   a signal number: signal every process of the job's session
-  reset          kill every process but this one, run guest/reset, answer in
-                 reset.done
+  reset          kill every process but this one, run guest/reset with the
+                 file's content as its mode, answer in reset.done
   poweroff       stop everything and power the guest off
 
 As PID 1 the agent also reaps every orphan of the guest.
 """
 
+import glob
 import os
+import select
 import signal
 import sys
 import time
 
-IDLE_POLL = 0.2
-BUSY_POLL = 0.02
+KICK_PORT = "crak.kick"
+# Without kicks: how often to look for requests.  With kicks: a safety net.
+POLL = 0.2
+KICKED_POLL = 5.0
 
 
 def write_atomic(path, text):
@@ -65,10 +72,14 @@ class Agent:
         self.state = state
         self.jobs_dir = os.path.join(state, "jobs")
         self.src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        build = os.path.join(os.path.dirname(os.path.dirname(self.src)), "build")
         self.running = {}           # pid -> job id
         self.seen = set()           # job ids started
+        # Jobs find the lab, crak and ip's crakvif plugin as built.
         self.env = {
-            "PATH": self.src + ":" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "PATH": ":".join((self.src, os.path.join(build, "bin"),
+                              os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"))),
+            "IP_LIB_DIR": os.path.join(build, "lib/ip"),
             "HOME": "/root",
             "LANG": "C.UTF-8",
             "TERM": "dumb",
@@ -92,9 +103,10 @@ class Agent:
                 os.dup2(out, 1)
                 os.dup2(err, 2)
                 os.closerange(3, 1024)
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP):
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGHUP,
+                            signal.SIGCHLD):
                     signal.signal(sig, signal.SIG_DFL)
-                signal.pthread_sigmask(signal.SIG_SETMASK, [])
+                signal.set_wakeup_fd(-1)
                 os.chdir("/")
                 os.execve("/bin/bash", ["bash", self.job_path(job, ".cmd")], self.env)
             finally:
@@ -137,7 +149,7 @@ class Agent:
                 if running == job:
                     kill_sessions({pid}, sig)
 
-    def reset(self):
+    def reset(self, mode):
         """Back to a freshly booted node: no process of any earlier job."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
             kill_sessions({sid for _, sid in processes()}, sig)
@@ -147,7 +159,7 @@ class Agent:
                 time.sleep(0.02)
         self.reap()
         self.running.clear()
-        rc = os.system("/bin/bash %s/guest/reset" % self.src)
+        rc = os.system("/bin/bash %s/guest/reset %s %s" % (self.src, mode, self.state))
         write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % (rc >> 8))
 
     def poweroff(self):
@@ -155,36 +167,68 @@ class Agent:
         os.sync()
         os.execv("/bin/busybox", ["reboot", "-f"])
 
+    def requests(self):
+        """Do what the host asked for in files."""
+        names = os.listdir(self.jobs_dir)
+        for name in names:
+            if name.endswith(".cmd") and name[:-4] not in self.seen:
+                self.start(name[:-4])
+        self.kill_requests(names)
+        request = os.path.join(self.state, "reset")
+        if os.path.exists(request):
+            with open(request) as f:
+                mode = f.read().strip() or "test"
+            os.unlink(request)
+            self.reset(mode if mode.isalpha() else "test")
+        if os.path.exists(os.path.join(self.state, "poweroff")):
+            self.poweroff()
+
     def run(self):
+        kick = open_kick_port()
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda signum, frame: None)
         write_atomic(os.path.join(self.state, "ready"), os.uname().release + "\n")
-        idle_since = time.time()
+        host_gone_until = 0
         while True:
             self.reap()
-            busy = False
-            names = os.listdir(self.jobs_dir)
-            for name in names:
-                if name.endswith(".cmd") and name[:-4] not in self.seen:
-                    self.start(name[:-4])
-                    busy = True
-            self.kill_requests(names)
-            if os.path.exists(os.path.join(self.state, "reset")):
-                os.unlink(os.path.join(self.state, "reset"))
-                self.reset()
-                busy = True
-            if os.path.exists(os.path.join(self.state, "poweroff")):
-                self.poweroff()
-            if busy:
-                idle_since = time.time()
-            # Poll fast while jobs come and go, slowly when the node idles;
-            # a job's end (SIGCHLD) wakes the agent at once.
-            wait = BUSY_POLL if time.time() - idle_since < 2 else IDLE_POLL
-            signal.sigtimedwait([signal.SIGCHLD], wait)
+            self.requests()
+            fds = [wake_r]
+            if kick is not None and time.monotonic() >= host_gone_until:
+                fds.append(kick)
+            ready, _, _ = select.select(fds, [], [], KICKED_POLL if len(fds) > 1 else POLL)
+            if wake_r in ready:
+                drain(wake_r)
+            if kick in ready and not drain(kick):
+                # End of file: nobody on the host's side; poll for a while.
+                host_gone_until = time.monotonic() + 1
+
+
+def open_kick_port():
+    for path in glob.glob("/sys/class/virtio-ports/*/name"):
+        with open(path) as f:
+            if f.read().strip() == KICK_PORT:
+                dev = "/dev/" + os.path.basename(os.path.dirname(path))
+                return os.open(dev, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    return None
+
+
+def drain(fd):
+    """Read what is there; False at end of file."""
+    got = False
+    while True:
+        try:
+            data = os.read(fd, 4096)
+        except BlockingIOError:
+            return True
+        if not data:
+            return got
+        got = True
 
 
 def main():
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
-    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGCHLD])
     Agent(sys.argv[1]).run()
 
 

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak: the command-line tool of the crak subsystem.
+ *
+ *   crak [-j|--json] [-p|--pretty] OBJECT COMMAND [ARGS]...
+ *
+ * An object is a file of commands (vif.c), its line in objects.h and its
+ * line in the table below.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "objects.h"
+
+#define CRAK_VERSION	"0.1"
+
+static const struct object *const objects[] = {
+	&vif_object,
+};
+
+static void print_usage(void)
+{
+	unsigned int i;
+
+	printf("Usage: crak [OPTIONS] OBJECT COMMAND [ARGS]...\n"
+	       "       crak help | --help | --version\n"
+	       "\n"
+	       "Checkpoint/restart and live migration of networked processes.\n"
+	       "\n"
+	       "Objects:\n");
+	for (i = 0; i < ARRAY_SIZE(objects); i++)
+		printf("  %-10s %s\n", objects[i]->name, objects[i]->summary);
+	printf("\n"
+	       "Options:\n"
+	       "  -j, --json     JSON output\n"
+	       "  -p, --pretty   indented JSON output (implies --json)\n"
+	       "  -h, --help     this help\n"
+	       "  -V, --version  the version of crak\n"
+	       "\n"
+	       "Try 'crak OBJECT --help' for the commands of an object.\n");
+}
+
+static const struct object *find_object(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(objects); i++)
+		if (!strcmp(objects[i]->name, name))
+			return objects[i];
+	return NULL;
+}
+
+/* However crak exits, what it printed must have reached standard output. */
+static void close_stdout(void)
+{
+	if (ferror(stdout)) {
+		pr_err("write error on standard output");
+		_exit(EXIT_FAILURE);
+	}
+	if (fclose(stdout)) {
+		pr_err("standard output: %s", strerror(errno));
+		_exit(EXIT_FAILURE);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const struct object *obj;
+	const char *word;
+
+	atexit(close_stdout);
+	for (argc--, argv++; argc > 0 && **argv == '-'; argc--, argv++) {
+		word = *argv;
+		if (!strcmp(word, "-h") || !strcmp(word, "--help")) {
+			print_usage();
+			return 0;
+		}
+		if (!strcmp(word, "-V") || !strcmp(word, "--version")) {
+			printf("crak %s\n", CRAK_VERSION);
+			return 0;
+		}
+		if (!parse_global_option(word))
+			die_usage("unknown option '%s'", word);
+	}
+	if (argc == 0)
+		die_usage("missing object");
+	if (!strcmp(*argv, "help")) {
+		print_usage();
+		return 0;
+	}
+	obj = find_object(*argv);
+	if (!obj)
+		die_usage("unknown object '%s'", *argv);
+	return run_object(obj, argc - 1, argv + 1);
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The objects of 'crak OBJECT COMMAND', each defined in its own file and
+ * listed in main.c.
+ */
+#ifndef CRAK_OBJECTS_H
+#define CRAK_OBJECTS_H
+
+#include "cmd.h"
+
+extern const struct object vif_object;
+
+#endif /* CRAK_OBJECTS_H */

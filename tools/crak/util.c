@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Error messages, memory, and the values found on a command line.
+ *
+ * Every message is one line on stderr starting with "crak: ".  A command line
+ * crak does not understand exits with EXIT_USAGE after a hint naming the help
+ * of the command being parsed (its "usage topic").
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *usage_topic;
+
+/* What die_usage() points to: "vif freeze" for 'crak vif freeze --help'. */
+void set_usage_topic(const char *topic)
+{
+	usage_topic = topic;
+}
+
+static void vpr_err(const char *fmt, va_list ap)
+{
+	fputs("crak: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void pr_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpr_err(fmt, ap);
+	va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpr_err(fmt, ap);
+	va_end(ap);
+	exit(EXIT_FAILURE);
+}
+
+void die_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vpr_err(fmt, ap);
+	va_end(ap);
+	if (usage_topic)
+		fprintf(stderr, "Try 'crak %s --help'.\n", usage_topic);
+	else
+		fputs("Try 'crak --help'.\n", stderr);
+	exit(EXIT_USAGE);
+}
+
+void *xmalloc(size_t size)
+{
+	return xrealloc(NULL, size);
+}
+
+/* Never NULL, even for 0 bytes. */
+void *xrealloc(void *ptr, size_t size)
+{
+	ptr = realloc(ptr, size ? size : 1);
+	if (!ptr)
+		die("out of memory");
+	return ptr;
+}
+
+char *xstrdup(const char *s)
+{
+	size_t size = strlen(s) + 1;
+
+	return memcpy(xmalloc(size), s, size);
+}
+
+/* A decimal number, digits only: no sign, space, base prefix or suffix. */
+static int str_to_u32(const char *s, uint32_t *val)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT32_MAX)
+		return -1;
+	*val = v;
+	return 0;
+}
+
+/* The number in @word, which the command line names @what, or a usage error. */
+uint32_t parse_u32(const char *word, const char *what, uint32_t min, uint32_t max)
+{
+	uint32_t val;
+
+	if (str_to_u32(word, &val) || val < min || val > max)
+		die_usage("%s must be a number from %u to %u, not '%s'", what, min, max, word);
+	return val;
+}
+
+/*
+ * "ADDR:PORT" for IPv4 and "[ADDR]:PORT" for IPv6 into @ep; returns -1 if
+ * @word is neither.
+ */
+int parse_endpoint(const char *word, struct endpoint *ep)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *addr = word;
+	const char *port;
+	uint32_t val;
+	size_t len;
+
+	memset(ep, 0, sizeof(*ep));
+	if (*word == '[') {
+		const char *end = strchr(word, ']');
+
+		if (!end || end[1] != ':')
+			return -1;
+		addr = word + 1;
+		len = end - addr;
+		port = end + 2;
+		ep->family = AF_INET6;
+	} else {
+		const char *colon = strchr(word, ':');
+
+		if (!colon)
+			return -1;
+		len = colon - addr;
+		port = colon + 1;
+		ep->family = AF_INET;
+	}
+	if (len >= sizeof(host))
+		return -1;
+	memcpy(host, addr, len);
+	host[len] = '\0';
+	if (inet_pton(ep->family, host, ep->addr) != 1)
+		return -1;
+	if (str_to_u32(port, &val) || val > UINT16_MAX)
+		return -1;
+	ep->port = val;
+	return 0;
+}
+
+size_t endpoint_addr_len(const struct endpoint *ep)
+{
+	return ep->family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
+}
+
+/* @ep as parse_endpoint() reads it, into @buf of ENDPOINT_STRLEN bytes. */
+void format_endpoint(const struct endpoint *ep, char *buf, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	inet_ntop(ep->family, ep->addr, host, sizeof(host));
+	if (ep->family == AF_INET6)
+		snprintf(buf, size, "[%s]:%u", host, ep->port);
+	else
+		snprintf(buf, size, "%s:%u", host, ep->port);
+}
