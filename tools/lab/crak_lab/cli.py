@@ -11,6 +11,8 @@
         run CMD on NODE of the lab in $LAB_DIR (-b: in the background,
         print a handle for `lab wait` / `lab kill`)
   lab wait HANDLE       lab kill HANDLE [SIGNAL]
+  lab reset             every node back as it booted (what make check does
+                        between tests)
   lab barrier NAME COUNT [--timeout S]
         wait until COUNT parties (nodes or host scripts) reached NAME
   lab check [-k KERNEL]... [-t PATTERN]
@@ -62,6 +64,15 @@ def cmd_kill(a):
     if not sig.isdigit():
         sig = getattr(signal, sig if sig.startswith("SIG") else "SIG" + sig)
     jobs.kill(_labdir(), a.handle, int(sig))
+    return 0
+
+
+def cmd_reset(a):
+    from .lab import lab_nodes, reset_nodes
+    labdir = _labdir()
+    late = reset_nodes(labdir, lab_nodes(labdir), "test")
+    if late:
+        raise jobs.JobError("node(s) %s did not reset" % " ".join(n.name for n in late))
     return 0
 
 
@@ -206,6 +217,8 @@ def parser():
     sp = add("kill", cmd_kill, "signal a background job")
     sp.add_argument("handle")
     sp.add_argument("signal", nargs="?", default="TERM")
+
+    add("reset", cmd_reset, "put every node of the lab back as it booted")
 
     sp = add("barrier", cmd_barrier, "wait for COUNT parties at barrier NAME")
     sp.add_argument("name")

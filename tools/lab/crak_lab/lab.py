@@ -430,38 +430,66 @@ class Lab:
     def reset(self, mode="test", timeout=120):
         """Every node back to its booted state (guest/reset MODE: boot, test
         or shutdown).  Returns the nodes that did not answer in time."""
-        for node in self.nodes.values():
-            done = os.path.join(node.state, "reset.done")
-            if os.path.exists(done):
-                os.unlink(done)
-            with open(os.path.join(node.state, "reset.tmp"), "w") as f:
-                f.write(mode + "\n")
-            os.rename(os.path.join(node.state, "reset.tmp"), os.path.join(node.state, "reset"))
-        marks = self.console_marks()
-        deadline = time.monotonic() + timeout
-        late = []
-        for node in self.nodes.values():
-            done = os.path.join(node.state, "reset.done")
-            while not os.path.exists(done) and node.alive() and time.monotonic() < deadline:
-                time.sleep(0.02)
-            if not os.path.exists(done):
-                late.append(node)
-            jobs.forget_all(self.dir, node.name)
-        # The serial console lags behind the kernel log, much so on the
-        # debug kernel: wait until it shows the reset's last message.
-        marker = "crak-lab: reset %s done" % mode
-        for node in self.nodes.values():
-            if node in late:
-                continue
-            while (marker not in node.console_text(marks[node.name]) and node.alive()
-                   and time.monotonic() < deadline):
-                time.sleep(0.05)
-        return late
+        return reset_nodes(self.dir, list(self.nodes.values()), mode, timeout)
+
 
     def dump_blocked_tasks(self):
         for node in self.nodes.values():
             if node.alive():
                 node.hmp("sendkey alt-sysrq-w")
+
+
+class _NodeView:
+    """What reset_nodes() needs of a node of a lab run by another process."""
+
+    def __init__(self, labdir, name):
+        self.name = name
+        self.labdir = labdir
+        self.state = os.path.join(labdir, "nodes", name)
+        self.console = os.path.join(self.state, "console.log")
+
+    def alive(self):
+        return jobs.node_alive(self.labdir, self.name)
+
+    console_text = Node.console_text
+    console_size = Node.console_size
+
+
+def lab_nodes(labdir):
+    """The nodes of the lab in labdir, for a process that did not start it."""
+    return [_NodeView(labdir, name) for name in sorted(os.listdir(os.path.join(labdir, "nodes")))]
+
+
+def reset_nodes(labdir, nodes, mode="test", timeout=120):
+    """Ask each node's agent for guest/reset MODE; wait until it is done and
+    its console shows it.  Returns the nodes that did not finish in time."""
+    marks = {node.name: node.console_size() for node in nodes}
+    for node in nodes:
+        done = os.path.join(node.state, "reset.done")
+        if os.path.exists(done):
+            os.unlink(done)
+        with open(os.path.join(node.state, "reset.tmp"), "w") as f:
+            f.write(mode + "\n")
+        os.rename(os.path.join(node.state, "reset.tmp"), os.path.join(node.state, "reset"))
+    deadline = time.monotonic() + timeout
+    late = []
+    for node in nodes:
+        done = os.path.join(node.state, "reset.done")
+        while not os.path.exists(done) and node.alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if not os.path.exists(done):
+            late.append(node)
+        jobs.forget_all(labdir, node.name)
+    # The serial console lags behind the kernel log, much so on the debug
+    # kernel: wait until it shows the reset's last message.
+    marker = "crak-lab: reset %s done" % mode
+    for node in nodes:
+        if node in late:
+            continue
+        while (marker not in node.console_text(marks[node.name]) and node.alive()
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+    return late
 
 
 def gc():

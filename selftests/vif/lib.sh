@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the vif selftests (source after ../lib.sh).  A "pod" is a network
+# namespace on a node holding a crakvif on the node's eth0, with the stable
+# addresses of a migratable process.
+
+POD_IP4=192.0.2.100
+POD_IP6=2001:db8::100
+POD_MAC=02:c0:00:00:01:00
+VIF_DIR=$CRAK_SRC/selftests/vif
+
+# pod_create NODE [MAC] [extra "ip link add" args]: netns "pod" with crakvif
+# "pod0", addresses POD_IP4/24 and POD_IP6/64, up.
+pod_create() {
+	local node=$1 mac=${2:-$POD_MAC}
+	shift
+	[ $# -gt 0 ] && shift
+	on "$node" "ip netns add pod &&
+		ip link add link eth0 name pod0 address $mac type crakvif $* &&
+		ip link set pod0 netns pod &&
+		ip -n pod link set lo up && ip -n pod link set pod0 up &&
+		ip -n pod addr add $POD_IP4/24 dev pod0 &&
+		ip -n pod -6 addr add $POD_IP6/64 dev pod0 nodad" ||
+		fail "cannot create the pod on $node"
+}
+
+# in_pod NODE CMD...: run CMD in the pod of NODE.
+in_pod() {
+	local node=$1
+	shift
+	on "$node" "ip netns exec pod $*"
+}
+
+# vif_json NODE: crak -j vif show pod0 (in the pod) on NODE.
+vif_json() {
+	in_pod "$1" crak -j vif show pod0
+}
+
+# vif_field NODE KEY: a number of crak vif show's JSON (KEY may be stats.X).
+vif_field() {
+	vif_json "$1" | /usr/bin/python3 -c "
+import json, sys
+v = json.load(sys.stdin)[0]
+for k in '$2'.split('.'):
+    v = v[k]
+print(int(v) if isinstance(v, bool) else v)"
+}
+
+# capture_start NODE WHERE FILTER FILE [OPTIONS]: tcpdump in the background
+# on NODE (WHERE: an interface, or pod:IFACE for one in the pod; OPTIONS:
+# more tcpdump options, e.g. -Q in); prints a handle.
+capture_start() {
+	local node=$1 where=$2 filter=$3 file=$4 opts=${5:-} prefix="" h
+	if [ "${where#pod:}" != "$where" ]; then
+		prefix="ip netns exec pod"
+		where=${where#pod:}
+	fi
+	rm -f "$file"
+	h=$(on_bg "$node" "exec $prefix tcpdump -U -n -B 32768 $opts -i $where -w $file $filter 2> $file.log")
+	# tcpdump opens its file once it captures.
+	for _ in $(seq 100); do
+		[ -e "$file" ] && grep -q "listening on" "$file.log" 2> /dev/null && break
+		sleep 0.1
+	done
+	[ -e "$file" ] || fail "tcpdump did not start on $node: $(cat "$file.log" 2> /dev/null)"
+	echo "$h"
+}
+
+# capture_stop HANDLE FILE: stop a capture once it has written what it got:
+# tcpdump leaves on SIGINT without draining its buffer, and writes slowly to
+# the shared directory.
+capture_stop() {
+	local size=-1 now stable=0
+	for _ in $(seq 120); do
+		now=$(stat -c %s "$2" 2> /dev/null || echo 0)
+		if [ "$now" = "$size" ]; then
+			stable=$((stable + 1))
+			[ $stable -ge 2 ] && break
+		else
+			stable=0
+		fi
+		size=$now
+		sleep 0.5
+	done
+	kill_job "$1" INT
+	wait_job "$1" > /dev/null
+}
+
+# send NODE ARGS...: the scapy sender (send.py) on NODE.
+send_frames() {
+	local node=$1
+	shift
+	on "$node" python3 "$VIF_DIR/send.py" "$@" || fail "send.py $* failed on $node"
+}
+
+# wait_bound NODE PROTO PORT: until something in NODE's pod listens there.
+wait_bound() {
+	local flag
+	[ "$2" = udp ] && flag=-Hlun || flag=-Hltn
+	for _ in $(seq 100); do
+		[ -n "$(in_pod "$1" ss $flag "sport = :$3")" ] && return 0
+		sleep 0.1
+	done
+	fail "nothing listens on $2 port $3 in the pod of $1"
+}
+
+# pcap_check FILE ARGS...: pcap_check.py, on the host (captures are on the
+# shared lab directory).
+pcap_check() {
+	/usr/bin/python3 "$VIF_DIR/pcap_check.py" "$@"
+}
