@@ -15,13 +15,24 @@ pod_create() {
 	local node=$1 mac=${2:-$POD_MAC}
 	shift
 	[ $# -gt 0 ] && shift
-	on "$node" "ip netns add pod &&
-		ip link add link eth0 name pod0 address $mac type crakvif $* &&
-		ip link set pod0 netns pod &&
-		ip -n pod link set lo up && ip -n pod link set pod0 up &&
-		ip -n pod addr add $POD_IP4/24 dev pod0 &&
-		ip -n pod -6 addr add $POD_IP6/64 dev pod0 nodad" ||
-		fail "cannot create the pod on $node"
+	pod_create_in "$node" pod "$mac" "$POD_IP4" "$POD_IP6" "$@"
+}
+
+# pod_create_in NODE NETNS MAC IP4 IP6 [extra "ip link add" args]: the same,
+# with another name and addresses; the device is NETNS's name with a 0.
+pod_create_in() {
+	local node=$1 ns=$2 mac=$3 ip4=$4 ip6=$5
+	shift 5
+	# No router lives on the segment: no solicitations from pods either.
+	on "$node" "ip netns add $ns &&
+		ip netns exec $ns sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
+			net.ipv6.conf.all.router_solicitations=0 &&
+		ip link add link eth0 name ${ns}0 address $mac type crakvif $* &&
+		ip link set ${ns}0 netns $ns &&
+		ip -n $ns link set lo up && ip -n $ns link set ${ns}0 up &&
+		ip -n $ns addr add $ip4/24 dev ${ns}0 &&
+		ip -n $ns -6 addr add $ip6/64 dev ${ns}0 nodad" ||
+		fail "cannot create pod $ns on $node"
 }
 
 # in_pod NODE CMD...: run CMD in the pod of NODE.

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""A TCP echo server, and a client that checks the conversation.
+
+  tcp_echo.py server ADDR:PORT
+      echo every connection, forever
+  tcp_echo.py client ADDR:PORT --sport P --count N --interval S
+      send N numbered lines from source port P, one every S seconds, each
+      echoed before the next; exit 0 if every byte came back, in order, with
+      no reset; print the longest wait for an echo
+"""
+
+import argparse
+import socket
+import sys
+import threading
+import time
+
+
+def endpoint(text):
+    host, _, port = text.rpartition(":")
+    host = host.strip("[]")
+    return (socket.AF_INET6 if ":" in host else socket.AF_INET), host, int(port)
+
+
+def serve(conn):
+    with conn:
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                return
+            conn.sendall(data)
+
+
+def server(addr):
+    family, host, port = endpoint(addr)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, port))
+    s.listen(16)
+    print("ready", flush=True)
+    while True:
+        conn, _ = s.accept()
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def client(addr, sport, count, interval):
+    family, host, port = endpoint(addr)
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    s.bind(("", sport))
+    s.settimeout(120)
+    s.connect((host, port))
+    longest = 0.0
+    for i in range(count):
+        line = b"crak %08d\n" % i
+        t0 = time.monotonic()
+        s.sendall(line)
+        got = b""
+        while len(got) < len(line):
+            chunk = s.recv(len(line) - len(got))
+            if not chunk:
+                print("connection closed at line %d" % i)
+                return 1
+            got += chunk
+        if got != line:
+            print("line %d came back as %r" % (i, got))
+            return 1
+        longest = max(longest, time.monotonic() - t0)
+        time.sleep(interval)
+    s.close()
+    print("%d lines echoed, longest wait %.2f s" % (count, longest))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("mode", choices=("server", "client"))
+    p.add_argument("addr")
+    p.add_argument("--sport", type=int, default=0)
+    p.add_argument("--count", type=int, default=10)
+    p.add_argument("--interval", type=float, default=0.05)
+    a = p.parse_args()
+    try:
+        if a.mode == "server":
+            return server(a.addr)
+        return client(a.addr, a.sport, a.count, a.interval)
+    except OSError as e:
+        print("error: %s" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
