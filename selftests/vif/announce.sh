@@ -1,0 +1,46 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Announcing moves an address on the segment.  The peer knows the pod's
+# addresses at one MAC on node a; the pod comes back on node b with another
+# MAC, and "crak vif announce" there updates the peer's neighbour cache for
+# both addresses (IPv4 and IPv6) without the peer sending anything.  An
+# announcement leaves even a frozen device (nothing else does), and a device
+# that is down says so.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+new_mac=02:c0:00:00:02:00
+neigh() { # neigh ADDR: the peer's MAC for ADDR
+	on peer "ip neigh show $1 dev eth0" | awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }'
+}
+
+pod_create a
+on peer "ping -q -c 1 -W 3 $POD_IP4 && ping -q -c 1 -W 3 $POD_IP6" > /dev/null ||
+	fail "the peer cannot reach the pod on a"
+[ "$(neigh $POD_IP4) $(neigh $POD_IP6)" = "$POD_MAC $POD_MAC" ] ||
+	fail "the peer did not learn the pod's MAC"
+
+on a "ip netns del pod"
+pod_create b "$new_mac"
+in_pod b crak vif freeze pod0
+in_pod b crak vif announce pod0 || fail "announce failed"
+for _ in $(seq 30); do
+	[ "$(neigh $POD_IP4) $(neigh $POD_IP6)" = "$new_mac $new_mac" ] && break
+	sleep 0.1
+done
+[ "$(neigh $POD_IP4) $(neigh $POD_IP6)" = "$new_mac $new_mac" ] ||
+	fail "the peer still has $(neigh $POD_IP4) and $(neigh $POD_IP6)"
+pass "announce from a frozen device moves both addresses in the peer's cache"
+
+# Nothing else leaves the frozen device.
+before=$(vif_field b stats.tx_frozen)
+in_pod b "ping -q -c 3 -i 0.2 -W 1 $(ip4 peer)" > /dev/null && fail "a frozen pod's ping got out"
+[ $(($(vif_field b stats.tx_frozen) - before)) -ge 3 ] || fail "the frozen pod's pings were not dropped"
+in_pod b crak vif thaw pod0 > /dev/null
+pass "a frozen device sends nothing but announcements"
+
+in_pod b ip link set pod0 down
+out=$(in_pod b crak vif announce pod0 2>&1) && fail "announce on a down device succeeded"
+echo "$out" | grep -q "device is down" || fail "announce on a down device said: $out"
+pass "announce on a down device says it is down"
