@@ -5,6 +5,7 @@
 #   make                 the modules for the default kernel (Debian 6.12) and the tools
 #   make KVER=6.1        ... for another kernel: 6.12, 6.1, debug or an installed release
 #   make deps            install what building and testing need (Debian packages)
+#   make demo            crak's main job, shown in the lab
 #   make check           every selftest, in the lab, on 6.12, 6.1 and the debug kernel
 #                        (KVER=... for one kernel, T=pattern for some tests)
 #   make debug-kernel    build the KASAN/lockdep/kmemleak kernel into the cache
@@ -22,12 +23,12 @@ KDIRS    := $(patsubst %/Kbuild,%,$(wildcard vif/Kbuild sockmig/Kbuild ckpt/Kbui
               selftests/lab/modules/Kbuild))
 KSHARED  := Kbuild uapi compat
 
-.PHONY: all modules _modules tools deps check debug-kernel lint clean help
+.PHONY: all modules _modules tools deps check debug-kernel lint clean help demo
 
 all: modules tools
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 # The kernel is resolved only when a target needs one, so `make deps` works first.
 modules:
@@ -52,6 +53,7 @@ _modules:
 
 tools:
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools BUILD=$(BUILD); fi
+	@if [ -f selftests/Makefile ]; then $(MAKE) -C selftests BUILD=$(BUILD); fi
 
 deps:
 	@tools/deps
@@ -65,6 +67,10 @@ debug-kernel: deps
 lint:
 	@tools/lint $(KDIRS)
 
+demo: deps
+	@tools/demo
+
 clean:
 	rm -rf $(BUILD)
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools BUILD=$(BUILD) clean; fi
+	@if [ -f selftests/Makefile ]; then $(MAKE) -C selftests BUILD=$(BUILD) clean; fi

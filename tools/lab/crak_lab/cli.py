@@ -7,6 +7,9 @@
   lab up [-k KERNEL]
         boot the three-node lab (a, b, peer) and keep it until Ctrl-C;
         prints the LAB_DIR to export for `lab exec`
+  lab with [-k KERNEL] -- CMD [ARG...]
+        boot the lab, run CMD on the host in its environment (LAB_DIR...),
+        as make check runs a test; tear down; CMD's status, or 1 on a splat
   lab exec [-b] [--timeout S] NODE CMD [ARG...]
         run CMD on NODE of the lab in $LAB_DIR (-b: in the background,
         print a handle for `lab wait` / `lab kill`)
@@ -121,6 +124,26 @@ def cmd_run(a):
         return rc
 
 
+def cmd_with(a):
+    """Boot the lab, run a host-side command in its environment (as a test
+    runs), tear the lab down; exit with the command's status, or 1 after a
+    kernel splat."""
+    from .lab import Lab
+    import subprocess
+    kernel = kernels.resolve(a.kernel)
+    _interruptible()
+    with Lab(kernel, nodes=a.nodes.split(",")) as lab:
+        marks = lab.console_marks()
+        rc = subprocess.run(a.command, env=lab.env()).returncode
+        late = lab.reset("shutdown")
+        splats = lab.splats_since(marks)
+        for s in splats:
+            sys.stderr.write("lab: kernel splat:\n%s\n" % "\n".join(s))
+        if late:
+            sys.stderr.write("lab: node(s) %s hung\n" % " ".join(n.name for n in late))
+        return rc or (1 if splats or late else 0)
+
+
 def cmd_up(a):
     from .lab import Lab
     kernel = kernels.resolve(a.kernel)
@@ -203,6 +226,11 @@ def parser():
     sp = add("up", cmd_up, "boot the lab and keep it until Ctrl-C")
     sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
     sp.add_argument("--nodes", default="a,b,peer")
+
+    sp = add("with", cmd_with, "boot the lab, run a host command in it, tear it down")
+    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("--nodes", default="a,b,peer")
+    sp.add_argument("command", nargs=argparse.REMAINDER)
 
     sp = add("exec", cmd_exec, "run a command on a node")
     sp.add_argument("-b", "--background", action="store_true")
