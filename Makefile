@@ -8,6 +8,7 @@
 #   make demo            crak's main job, shown in the lab
 #   make check           every selftest, in the lab, on 6.12, 6.1 and the debug kernel
 #                        (KVER=... for one kernel, T=pattern for some tests)
+#   make bench           the benchmarks (tools/bench/), ratios against their references
 #   make debug-kernel    build the KASAN/lockdep/kmemleak kernel into the cache
 #   make lint            checkpatch --strict, W=1 and sparse (C=1) over our kernel code
 #   make clean
@@ -23,12 +24,12 @@ KDIRS    := $(patsubst %/Kbuild,%,$(wildcard vif/Kbuild sockmig/Kbuild ckpt/Kbui
               selftests/lab/modules/Kbuild))
 KSHARED  := Kbuild uapi compat
 
-.PHONY: all modules _modules tools deps check debug-kernel lint clean help demo
+.PHONY: all modules _modules tools deps check debug-kernel lint clean help demo bench
 
 all: modules tools
 
 help:
-	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
 
 # The kernel is resolved only when a target needs one, so `make deps` works first.
 modules:
@@ -69,6 +70,9 @@ lint:
 
 demo: deps
 	@tools/demo
+
+bench: deps
+	@tools/bench.sh
 
 clean:
 	rm -rf $(BUILD)

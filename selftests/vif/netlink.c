@@ -917,7 +917,7 @@ static void b_set_dev(struct nlmsghdr *nlh, struct expect *e, uint16_t type, siz
 
 static void b_ifindex_u8(FIXTURE_DATA(vif) *self, struct nlmsghdr *nlh, struct expect *e)
 {
-	uint32_t index = self->ifindex;
+	uint8_t index = self->ifindex;
 
 	b_set_dev(nlh, e, CRAK_VIF_A_IFINDEX, sizeof(index), &index);
 }
@@ -1454,7 +1454,7 @@ static const struct bad flow_frozen[] = {
 };
 
 static const struct bad frozen_full[] = {
-	{ "FREEZE a frozen device again", CRAK_VIF_CMD_FREEZE, 0, EBUSY,
+	{ "FREEZE a frozen device again", CRAK_VIF_CMD_FREEZE, 0, EALREADY,
 	  "device already frozen", b_dev },
 	{ "FREEZE a frozen flow of a frozen device", CRAK_VIF_CMD_FREEZE, 0, EEXIST,
 	  "flow already frozen", b_flow_a },
