@@ -92,7 +92,7 @@ struct crakvif {
 
 	/* Control path. */
 	struct mutex ctl;		/* one freeze, thaw, import, export at a time */
-	bool announce_on_thaw;		/* frames were imported */
+	bool announce_on_thaw;		/* frames were imported (under lock) */
 	struct list_head list;		/* in port->vifs */
 	struct hlist_node mac_node;	/* in port->by_mac */
 	netdevice_tracker lower_tracker;
@@ -123,6 +123,7 @@ bool crakvif_hold_tx(struct crakvif *vif, struct sk_buff *skb);
 int crakvif_freeze(struct crakvif *vif, const struct crakvif_flow *flow);
 int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop,
 		 u32 *delivered, u32 *dropped, bool *announce);
+bool crakvif_take_pending_announce(struct crakvif *vif);
 int crakvif_set_limits(struct crakvif *vif, u32 packets, u32 bytes);
 int crakvif_export_drop(struct crakvif *vif, u64 last, u32 *dropped);
 int crakvif_import(struct crakvif *vif, struct sk_buff_head *frames);

@@ -480,6 +480,7 @@ static void crakvif_deliver_list(struct crakvif *vif, struct sk_buff_head *list)
  * Thaw the device (flow == NULL: the device and all its flows) or one flow.
  * *announce tells whether the device's addresses should be announced: it
  * is thawed for good after an import brought frames (and the address) here.
+ * A device that is down announces when it comes up (crakvif_up()).
  * Called with vif->ctl held.
  */
 int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop,
@@ -517,7 +518,7 @@ int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop
 		crakvif_drop_all_flows(vif);
 	}
 
-	*announce = !vif->hold && vif->announce_on_thaw;
+	*announce = !vif->hold && vif->announce_on_thaw && netif_running(vif->dev);
 	if (*announce)
 		vif->announce_on_thaw = false;
 
@@ -545,6 +546,18 @@ int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop
 	}
 	spin_unlock_bh(&vif->lock);
 	return 0;
+}
+
+/* The device came up (RTNL): an announcement a thaw could not make is due. */
+bool crakvif_take_pending_announce(struct crakvif *vif)
+{
+	bool due;
+
+	spin_lock_bh(&vif->lock);
+	due = !vif->hold && vif->announce_on_thaw;
+	vif->announce_on_thaw &= !due;
+	spin_unlock_bh(&vif->lock);
+	return due;
 }
 
 int crakvif_set_limits(struct crakvif *vif, u32 packets, u32 bytes)

@@ -633,7 +633,40 @@ struct rtnl_link_ops crakvif_link_ops __read_mostly = {
 	.get_link_net	= crakvif_get_link_net,
 };
 
-/* -- the lower device's events ------------------------------------------- */
+/* -- announce ------------------------------------------------------------ */
+
+/*
+ * A gratuitous ARP and an unsolicited neighbour advertisement for each of the
+ * device's addresses, by the kernel's own IPv4 and IPv6 code, synchronously
+ * through our xmit, which lets them out even while frozen.  RTNL held.
+ */
+static void __crakvif_announce(struct crakvif *vif)
+{
+	WRITE_ONCE(vif->announcing, true);
+	__netdev_notify_peers(vif->dev);
+	WRITE_ONCE(vif->announcing, false);
+}
+
+int crakvif_announce(struct crakvif *vif)
+{
+	rtnl_lock();
+	__crakvif_announce(vif);
+	rtnl_unlock();
+	return 0;
+}
+
+/* -- device events: the lower device's, and our own coming up ------------- */
+
+/* One of ours came up: announce its addresses if a thaw after an import
+ * could not, the device being down then.
+ */
+static void crakvif_up(struct net_device *dev)
+{
+	struct crakvif *vif = netdev_priv(dev);
+
+	if (crakvif_take_pending_announce(vif))
+		__crakvif_announce(vif);
+}
 
 static int crakvif_lower_event(struct notifier_block *nb, unsigned long event, void *ptr)
 {
@@ -642,6 +675,11 @@ static int crakvif_lower_event(struct notifier_block *nb, unsigned long event, v
 	struct crakvif *vif, *next;
 	LIST_HEAD(kill);
 
+	if (crakvif_is(lower)) {
+		if (event == NETDEV_UP)
+			crakvif_up(lower);
+		return NOTIFY_DONE;
+	}
 	port = crakvif_port_rtnl(lower);
 	if (!port)
 		return NOTIFY_DONE;
@@ -681,20 +719,6 @@ static int crakvif_lower_event(struct notifier_block *nb, unsigned long event, v
 static struct notifier_block crakvif_notifier = {
 	.notifier_call = crakvif_lower_event,
 };
-
-/* -- announce ------------------------------------------------------------ */
-
-int crakvif_announce(struct crakvif *vif)
-{
-	/* netdev_notify_peers() makes IPv4 send a gratuitous ARP and IPv6 an
-	 * unsolicited neighbour advertisement for each address, synchronously
-	 * through our xmit, which lets them out even while frozen.
-	 */
-	WRITE_ONCE(vif->announcing, true);
-	netdev_notify_peers(vif->dev);
-	WRITE_ONCE(vif->announcing, false);
-	return 0;
-}
 
 /* -- module -------------------------------------------------------------- */
 

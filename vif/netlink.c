@@ -350,10 +350,27 @@ out:
 
 static int crakvif_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct nlattr **attrs = crak_genl_dump_attrs(cb);
 	struct net *net = sock_net(skb->sk);
-	struct net_device *dev;
 	long idx = 0, start = cb->args[0];
+	netdevice_tracker tracker;
+	struct net_device *dev;
+	struct crakvif *vif;
 	int err = 0;
+
+	/* A device named in the request: a dump of that one. */
+	if (attrs[CRAK_VIF_A_IFINDEX] || attrs[CRAK_VIF_A_IFNAME]) {
+		if (start)
+			return 0;
+		vif = crakvif_nl_find(net, attrs, &tracker, cb->extack);
+		if (IS_ERR(vif))
+			return PTR_ERR(vif);
+		err = crakvif_nl_fill(skb, vif, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+				      NLM_F_MULTI, CRAKVIF_NL_FLOWS_DUMP);
+		crakvif_nl_put(vif, &tracker);
+		cb->args[0] = 1;
+		return err ?: skb->len;
+	}
 
 	rcu_read_lock();
 	for_each_netdev_rcu(net, dev) {
@@ -626,8 +643,10 @@ static int crakvif_nl_export_doit(struct sk_buff *skb, struct genl_info *info)
 	u32 dropped;
 	int err;
 
-	if (GENL_REQ_ATTR_CHECK(info, CRAK_VIF_A_EXPORT_LAST))
+	if (GENL_REQ_ATTR_CHECK(info, CRAK_VIF_A_EXPORT_LAST)) {
+		NL_SET_ERR_MSG(info->extack, "give the last seq an export returned");
 		return -EINVAL;
+	}
 	vif = crakvif_nl_find(genl_info_net(info), info->attrs, &tracker, info->extack);
 	if (IS_ERR(vif))
 		return PTR_ERR(vif);

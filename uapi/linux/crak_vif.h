@@ -31,7 +31,7 @@
  * Limits: CRAK_VIF_A_LIMIT_PACKETS frames and CRAK_VIF_A_LIMIT_BYTES bytes
  * of frames (Ethernet header included) may be held; past either limit new
  * frames are dropped (tail drop), counted in overflow, and the first such
- * drop after each freeze sends CRAK_VIF_CMD_OVERFLOW_NTF.
+ * drop after each freeze or change of limits sends CRAK_VIF_CMD_OVERFLOW_NTF.
  *
  * Migration.  CRAK_VIF_CMD_EXPORT (dump) reads the held frames without
  * removing them, in delivery order: one snapshot of what was queued when the
@@ -44,7 +44,10 @@
  * delivered at its thaw; unicast frames are delivered as addressed to the
  * device whatever their destination MAC.  A thaw after an import announces
  * the device's addresses (gratuitous ARP, unsolicited neighbour
- * advertisements), as CRAK_VIF_CMD_ANNOUNCE does on demand.
+ * advertisements), as CRAK_VIF_CMD_ANNOUNCE does on demand; a device down at
+ * that thaw announces when it comes up.
+ *
+ * GET as a dump lists every crakvif of the namespace, or the one named.
  *
  * Permissions: every operation but GET needs CAP_NET_ADMIN in the user
  * namespace owning the device's network namespace; devices are named by
@@ -86,7 +89,7 @@ enum {
 	/* Events carry A_IFINDEX, A_IFNAME and, for a flow, A_FLOW. */
 	CRAK_VIF_CMD_FREEZE_NTF,	/* events: device or flow frozen (A_FROZEN) */
 	CRAK_VIF_CMD_THAW_NTF,		/* events: ... thawed (A_DELIVERED, A_DROPPED) */
-	CRAK_VIF_CMD_OVERFLOW_NTF,	/* events: first tail drop since the freeze
+	CRAK_VIF_CMD_OVERFLOW_NTF,	/* events: first tail drop since a freeze
 					 * (A_HELD_PACKETS, A_HELD_BYTES)
 					 */
 	CRAK_VIF_CMD_IMPORT_NTF,	/* events: frames imported (A_IMPORTED) */

@@ -1,0 +1,15 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make bench`: every benchmark under tools/bench/, each in a lab of its own.
+# Results are printed and kept in build/bench/.  Usage: tools/bench.sh [-k KERNEL]
+cd "$(dirname "$0")/.." || exit 1
+kernel=6.12
+[ "${1:-}" = -k ] && kernel=$2
+make -s all KVER="$kernel" > /dev/null || exit 1
+rc=0
+for b in tools/bench/*.sh; do
+	echo "== $b"
+	tools/lab/lab with -k "$kernel" -- "$b" || rc=1
+done
+exit $rc
