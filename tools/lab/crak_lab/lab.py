@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 
-from . import BUILD, SRC, initramfs, jobs, splat
+from . import BUILD, SRC, initramfs, jobs, kernels, splat
 
 NODES = ("a", "b", "peer")
 NETNS_PREFIX = "crak-lab-"
@@ -64,6 +64,7 @@ class Node:
             "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
             "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
             "crak.modules=" + self.lab.module_stage,
+            "crak.cache=" + kernels.cache_root(),
         ]
         if k.debug:
             args += ["kasan_multi_shot", "kmemleak=on"]
