@@ -59,8 +59,11 @@ class Node:
 
     def cmdline(self):
         k = self.lab.kernel
+        # A busy host can starve a TCG vCPU for many seconds: watchdogs
+        # report lockups and stalls after two minutes, not twenty seconds.
         args = [
             "console=ttyS0", "panic=-1", "net.ifnames=0",
+            "watchdog_thresh=60", "rcupdate.rcu_cpu_stall_timeout=120",
             "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
             "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
             "crak.modules=" + self.lab.module_stage,
