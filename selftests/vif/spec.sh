@@ -34,7 +34,8 @@ gcc -I "$CRAK_SRC/uapi" -o "$hdr/names" "$hdr/names.c" || fail "the spec names s
 pass "the spec is valid and agrees with the header ($("$hdr/names" | wc -l) names)"
 rm -rf "$hdr"
 
-y() { on a /usr/bin/python3 "$ynl" --spec "$spec" --schema "$schema" "$@"; }
+# lab exec hands the node one shell command line: quote each word for it.
+y() { on a "$(printf '%q ' /usr/bin/python3 "$ynl" --spec "$spec" --schema "$schema" "$@")"; }
 on a "ip link add link eth0 name v0 type crakvif && ip link set v0 up" || fail "no crakvif"
 y --do get --json '{"ifname": "v0"}' | grep -q "'frozen': 0" || fail "ynl get"
 y --do freeze --json '{"ifname": "v0"}' || fail "ynl freeze"

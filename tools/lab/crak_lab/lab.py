@@ -77,9 +77,13 @@ class Node:
 
     def qemu_argv(self):
         k = self.lab.kernel
+        # One host thread per guest: multi-threaded TCG lets a vCPU run
+        # code another vCPU is patching (static keys: tcpdump's timestamps,
+        # netfilter hooks) and the guest oopses on a stray int3.  Three
+        # guests on two host cores gain nothing from it anyway.
         argv = [
             "qemu-system-x86_64", "-name", "crak-lab-" + self.name,
-            "-machine", k.machine, "-accel", "tcg", "-cpu", "max",
+            "-machine", k.machine, "-accel", "tcg,thread=single", "-cpu", "max",
             "-smp", str(self.lab.cpus), "-m", str(self.lab.memory or k.memory),
             "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
             "-kernel", k.image, "-initrd", self.lab.initrd, "-append", self.cmdline(),
