@@ -10,7 +10,9 @@
 #define _CRAK_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <linux/ipv6.h>
 #include <net/genetlink.h>
+#include <net/tcp.h>
 
 #include "crak_probed.h"
 
@@ -37,6 +39,53 @@ static inline struct nlattr **crak_genl_dump_attrs(struct netlink_callback *cb)
 #else
 	return genl_dumpit_info(cb)->attrs;
 #endif
+}
+
+/*
+ * 6.7 gave TCP a microsecond timestamp clock per socket, and the low bit of
+ * TCP_TIMESTAMP's value says which clock it is.  crak's images carry the
+ * millisecond clock only.
+ */
+static inline u32 crak_tcp_ts_get(const struct tcp_sock *tp)
+{
+#ifdef CRAK_HAVE_TCP_CLOCK_TS
+	return tcp_clock_ts(tp->tcp_usec_ts) + READ_ONCE(tp->tsoffset);
+#else
+	return tcp_time_stamp_raw() + READ_ONCE(tp->tsoffset);
+#endif
+}
+
+static inline bool crak_tcp_usec_ts(const struct tcp_sock *tp)
+{
+#ifdef CRAK_HAVE_TCP_CLOCK_TS
+	return tp->tcp_usec_ts;
+#else
+	return false;
+#endif
+}
+
+/* TCP_TIMESTAMP's value for a millisecond clock at TS: never behind TS,
+ * which the peer's PAWS check would reject.
+ */
+static inline int crak_tcp_ts_set_val(u32 ts)
+{
+#ifdef CRAK_HAVE_TCP_CLOCK_TS
+	return (ts + 1) & ~1U;
+#else
+	return ts;
+#endif
+}
+
+static inline u8 crak_ipv6_tclass(struct sock *sk)
+{
+	return inet6_sk(sk)->tclass;
+}
+
+static inline u8 crak_ipv6_hop_limit(struct sock *sk)
+{
+	int hops = inet6_sk(sk)->hop_limit;
+
+	return hops < 0 ? 0 : hops;
 }
 
 #endif /* _CRAK_COMPAT_H */

@@ -52,9 +52,15 @@ run() {
 	addr=$(setup "$1") || { echo "0 0"; return; }
 	[ "$1" = macvlan ] || [ "$1" = crakvif ] && prefix="ip netns exec srv"
 	server=$(on_bg a "$prefix timeout $((secs + 60)) iperf3 -s -1 -B $addr")
-	sleep 1
-	tput=$(on peer "iperf3 -c $addr -t $secs --connect-timeout 5000 -J" | /usr/bin/python3 -c \
-		'import json,sys; print("%.1f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e6))')
+	# The server may not listen yet: a refused client tries again.
+	for _ in 1 2 3 4 5; do
+		sleep 1
+		tput=$(on peer "iperf3 -c $addr -t $secs --connect-timeout 5000 -J" |
+			/usr/bin/python3 -c 'import json, sys
+end = json.load(sys.stdin)["end"]
+if "sum_received" in end:
+    print("%.1f" % (end["sum_received"]["bits_per_second"] / 1e6))') && [ -n "$tput" ] && break
+	done
 	wait_job "$server" > /dev/null
 	rtt=$(on peer "ping -q -c $((secs * 20)) -i 0.05 $addr" | awk -F/ '/^rtt/ { print $5 }')
 	teardown

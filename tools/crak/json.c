@@ -130,3 +130,10 @@ void json_bool(struct json *j, const char *key, bool b)
 	fputs(b ? "true" : "false", j->f);
 	json_end_value(j);
 }
+
+void json_null(struct json *j, const char *key)
+{
+	json_begin_value(j, key);
+	fputs("null", j->f);
+	json_end_value(j);
+}

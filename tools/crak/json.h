@@ -29,5 +29,6 @@ void json_close_array(struct json *j);
 void json_string(struct json *j, const char *key, const char *s);
 void json_uint(struct json *j, const char *key, uint64_t n);
 void json_bool(struct json *j, const char *key, bool b);
+void json_null(struct json *j, const char *key);
 
 #endif /* CRAK_JSON_H */

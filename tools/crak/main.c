@@ -20,6 +20,7 @@
 
 static const struct object *const objects[] = {
 	&vif_object,
+	&sock_object,
 };
 
 static void print_usage(void)

@@ -337,10 +337,23 @@ struct nlmsghdr *nl_request(struct nl *nl, uint8_t cmd, uint16_t flags)
  */
 int nl_exec(struct nl *nl, const char *what, mnl_cb_t cb, void *data)
 {
+	return nl_exec_allow(nl, what, cb, data, 0);
+}
+
+/*
+ * As nl_exec(), but the kernel refusing the request with errno @err is no
+ * failure: returns 1 then, without a word.
+ */
+int nl_exec_allow(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err)
+{
 	struct nl_exchange x = { .nl = nl, .what = what, .cb = cb, .data = data };
 
+	nl->err = 0;
 	if (!nl_talk(&x))
 		return 0;
+	nl->err = x.err;
+	if (x.kernel && err && x.err == err)
+		return 1;
 	if (!x.reported)
 		nl_report(&x);
 	return -1;
@@ -376,7 +389,8 @@ static int nl_family_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int nl_resolve_family(struct nl *nl)
+/* Returns 1, without a word, if the family does not exist and that is @optional. */
+static int nl_resolve_family(struct nl *nl, bool optional)
 {
 	char what[64];
 	struct nl_exchange x = { .nl = nl, .what = what, .cb = nl_family_cb, .data = nl };
@@ -390,6 +404,8 @@ static int nl_resolve_family(struct nl *nl)
 			return 0;
 		nl_fail(&x, EPROTO, "no reply");
 	}
+	if (x.kernel && x.err == ENOENT && optional)
+		return 1;
 	if (x.kernel && x.err == ENOENT)
 		pr_err("the %s module is not loaded (generic netlink family %s not found)",
 		       nl->fam->module, nl->fam->name);
@@ -414,20 +430,36 @@ static int nl_open_socket(struct nl *nl)
 	return 0;
 }
 
+static int nl_open_family(struct nl *nl, const struct nl_family *fam, bool optional)
+{
+	int ret;
+
+	*nl = (struct nl){ .fam = fam };
+	nl->req = xmalloc(NL_REQ_SIZE);
+	nl->resp = xmalloc(NL_RESP_SIZE);
+	ret = nl_open_socket(nl);
+	if (!ret)
+		ret = nl_resolve_family(nl, optional);
+	if (ret) {
+		nl_close(nl);
+		*nl = (struct nl){ .fam = fam };
+	}
+	return ret;
+}
+
 /*
  * Opens a socket to the family @fam, and resolves its id and multicast group.
  * If the family does not exist, tells that its module is not loaded.
  */
 int nl_open(struct nl *nl, const struct nl_family *fam)
 {
-	*nl = (struct nl){ .fam = fam };
-	nl->req = xmalloc(NL_REQ_SIZE);
-	nl->resp = xmalloc(NL_RESP_SIZE);
-	if (nl_open_socket(nl) || nl_resolve_family(nl)) {
-		nl_close(nl);
-		return -1;
-	}
-	return 0;
+	return nl_open_family(nl, fam, false);
+}
+
+/* As nl_open(), but a family that does not exist is no error: returns 1 then. */
+int nl_open_optional(struct nl *nl, const struct nl_family *fam)
+{
+	return nl_open_family(nl, fam, true);
 }
 
 void nl_close(struct nl *nl)

@@ -32,6 +32,7 @@ struct nl {
 	unsigned int seq;		/* of the last request */
 	uint16_t family_id;
 	uint32_t mcgrp_id;		/* 0: the family has no such group */
+	int err;			/* errno of the last request, 0 if it did not fail */
 	char *req;			/* the request, NL_REQ_SIZE bytes */
 	char *resp;			/* replies */
 };
@@ -40,9 +41,11 @@ struct nl {
 #define NL_REQ_SIZE	(128 * 1024)
 
 int nl_open(struct nl *nl, const struct nl_family *fam);
+int nl_open_optional(struct nl *nl, const struct nl_family *fam);
 void nl_close(struct nl *nl);
 struct nlmsghdr *nl_request(struct nl *nl, uint8_t cmd, uint16_t flags);
 int nl_exec(struct nl *nl, const char *what, mnl_cb_t cb, void *data);
+int nl_exec_allow(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err);
 int nl_subscribe(struct nl *nl);
 int nl_listen(struct nl *nl, const char *what, mnl_cb_t cb, void *data);
 

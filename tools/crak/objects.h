@@ -9,5 +9,6 @@
 #include "cmd.h"
 
 extern const struct object vif_object;
+extern const struct object sock_object;
 
 #endif /* CRAK_OBJECTS_H */

@@ -10,7 +10,6 @@
 #include <byteswap.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -117,28 +116,6 @@ static int sync_file(FILE *f, const char *name)
 	if (S_ISREG(st.st_mode) && fsync(fileno(f)))
 		return report_errno(name);
 	return 0;
-}
-
-/* Makes sure the directory entry of @path (after a rename) is on disk. */
-static int sync_dir(const char *path)
-{
-	char *copy = xstrdup(path);
-	const char *dir = dirname(copy);
-	int ret = 0;
-	int fd;
-
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		ret = report_errno(dir);
-	} else {
-		/* EINVAL: a file system that cannot sync directories (nor needs to). */
-		if (fsync(fd) && errno != EINVAL)
-			ret = report_errno(dir);
-		if (close(fd) && !ret)
-			ret = report_errno(dir);
-	}
-	free(copy);
-	return ret;
 }
 
 /*

@@ -8,10 +8,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -153,6 +157,14 @@ int parse_endpoint(const char *word, struct endpoint *ep)
 	return 0;
 }
 
+/* The endpoint @word of a command line, its @side ("local"), or a usage error. */
+void parse_endpoint_arg(const char *word, const char *side, struct endpoint *ep)
+{
+	if (parse_endpoint(word, ep))
+		die_usage("invalid %s endpoint '%s': ADDR:PORT for IPv4, [ADDR]:PORT for IPv6",
+			  side, word);
+}
+
 size_t endpoint_addr_len(const struct endpoint *ep)
 {
 	return ep->family == AF_INET6 ? sizeof(struct in6_addr) : sizeof(struct in_addr);
@@ -168,4 +180,43 @@ void format_endpoint(const struct endpoint *ep, char *buf, size_t size)
 		snprintf(buf, size, "[%s]:%u", host, ep->port);
 	else
 		snprintf(buf, size, "%s:%u", host, ep->port);
+}
+
+/* "tcp", "udp", or the number of another protocol, into @buf of 4 bytes. */
+const char *ip_proto_name(uint8_t proto, char *buf, size_t size)
+{
+	if (proto == IPPROTO_TCP)
+		return "tcp";
+	if (proto == IPPROTO_UDP)
+		return "udp";
+	snprintf(buf, size, "%u", proto);
+	return buf;
+}
+
+static int report_errno(const char *name)
+{
+	pr_err("%s: %s", name, strerror(errno));
+	return -1;
+}
+
+/* Makes sure the directory entry of @path (after a create or rename) is on disk. */
+int sync_dir(const char *path)
+{
+	char *copy = xstrdup(path);
+	const char *dir = dirname(copy);
+	int ret = 0;
+	int fd;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		ret = report_errno(dir);
+	} else {
+		/* EINVAL: a file system that cannot sync directories (nor needs to). */
+		if (fsync(fd) && errno != EINVAL)
+			ret = report_errno(dir);
+		if (close(fd) && !ret)
+			ret = report_errno(dir);
+	}
+	free(copy);
+	return ret;
 }

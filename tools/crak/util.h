@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Error messages, memory, and the values found on a command line: numbers and
- * ADDR:PORT endpoints.
+ * Error messages, memory, the values found on a command line (numbers and
+ * ADDR:PORT endpoints), and files.
  */
 #ifndef CRAK_UTIL_H
 #define CRAK_UTIL_H
@@ -47,7 +47,11 @@ struct endpoint {
 #define ENDPOINT_STRLEN	(INET6_ADDRSTRLEN + sizeof("[]:65535"))
 
 int parse_endpoint(const char *word, struct endpoint *ep);
+void parse_endpoint_arg(const char *word, const char *side, struct endpoint *ep);
 size_t endpoint_addr_len(const struct endpoint *ep);
 void format_endpoint(const struct endpoint *ep, char *buf, size_t size);
+const char *ip_proto_name(uint8_t proto, char *buf, size_t size);
+
+int sync_dir(const char *path);
 
 #endif /* CRAK_UTIL_H */

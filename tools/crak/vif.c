@@ -33,7 +33,7 @@ static const char *const vif_attr_names[CRAK_VIF_A_MAX + 1] = {
 	[CRAK_VIF_A_FLOWS] = "flows",
 };
 
-static const struct nl_family vif_family = {
+const struct nl_family vif_family = {
 	.name = CRAK_VIF_FAMILY_NAME,
 	.module = "crak_vif",
 	.version = CRAK_VIF_FAMILY_VERSION,

@@ -21,6 +21,8 @@ struct vif_cmd {
 	char what[32];		/* "freeze pod0", for messages */
 };
 
+extern const struct nl_family vif_family;
+
 const char *vif_arg_dev(struct args *args);
 void vif_check_dev(const char *dev);
 int vif_cmd_open(struct vif_cmd *vc, const struct args *args, const char *dev);

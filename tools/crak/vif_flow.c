@@ -17,13 +17,6 @@ static const enum mnl_attr_data_type flow_policy[CRAK_VIF_FLOW_A_MAX + 1] = {
 	[CRAK_VIF_FLOW_A_REMOTE_PORT] = MNL_TYPE_U16,
 };
 
-static void flow_parse_endpoint(const char *word, const char *side, struct endpoint *ep)
-{
-	if (parse_endpoint(word, ep))
-		die_usage("invalid %s endpoint '%s': ADDR:PORT for IPv4, [ADDR]:PORT for IPv6",
-			  side, word);
-}
-
 /* The words after "flow": the protocol, then the local and remote endpoints. */
 void vif_flow_parse_args(struct args *args, struct vif_flow *flow)
 {
@@ -35,10 +28,10 @@ void vif_flow_parse_args(struct args *args, struct vif_flow *flow)
 		flow->proto = IPPROTO_UDP;
 	else
 		die_usage("unknown protocol '%s': tcp or udp", proto);
-	flow_parse_endpoint(arg_value(args, "local endpoint after flow"), "local",
-			    &flow->local);
-	flow_parse_endpoint(arg_value(args, "remote endpoint after flow"), "remote",
-			    &flow->remote);
+	parse_endpoint_arg(arg_value(args, "local endpoint after flow"), "local",
+			   &flow->local);
+	parse_endpoint_arg(arg_value(args, "remote endpoint after flow"), "remote",
+			   &flow->remote);
 	if (flow->local.family != flow->remote.family)
 		die_usage("the endpoints of a flow must be both IPv4 or both IPv6");
 }
@@ -94,17 +87,6 @@ int vif_flow_get(const struct nlattr *nest, struct vif_flow *flow)
 	return 0;
 }
 
-/* "tcp", "udp", or the number of a protocol a newer kernel knows. */
-static const char *flow_proto_name(uint8_t proto, char *buf, size_t size)
-{
-	if (proto == IPPROTO_TCP)
-		return "tcp";
-	if (proto == IPPROTO_UDP)
-		return "udp";
-	snprintf(buf, size, "%u", proto);
-	return buf;
-}
-
 /* "tcp 192.0.2.100:80 198.51.100.7:40000", into @buf of VIF_FLOW_STRLEN bytes. */
 void vif_flow_format(const struct vif_flow *flow, char *buf, size_t size)
 {
@@ -112,7 +94,7 @@ void vif_flow_format(const struct vif_flow *flow, char *buf, size_t size)
 
 	format_endpoint(&flow->local, local, sizeof(local));
 	format_endpoint(&flow->remote, remote, sizeof(remote));
-	snprintf(buf, size, "%s %s %s", flow_proto_name(flow->proto, proto, sizeof(proto)),
+	snprintf(buf, size, "%s %s %s", ip_proto_name(flow->proto, proto, sizeof(proto)),
 		 local, remote);
 }
 
@@ -124,7 +106,7 @@ void vif_flow_json(struct json *j, const char *key, const struct vif_flow *flow)
 	format_endpoint(&flow->local, local, sizeof(local));
 	format_endpoint(&flow->remote, remote, sizeof(remote));
 	json_open_object(j, key);
-	json_string(j, "proto", flow_proto_name(flow->proto, proto, sizeof(proto)));
+	json_string(j, "proto", ip_proto_name(flow->proto, proto, sizeof(proto)));
 	json_string(j, "local", local);
 	json_string(j, "remote", remote);
 	json_close_object(j);

@@ -1,0 +1,114 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""A conversation that notices any lost, repeated or reordered byte.
+
+  conv.py client ADDR PORT --rounds N [--size B] [--interval S] [--progress F]
+      connects, then N times sends B bytes numbered from the round and reads
+      back the server's answer (the same bytes, each + 1 mod 256); checks
+      every byte and a running CRC32 of both directions; prints "ok N CRC".
+      --progress F: writes the rounds done so far into F as they complete.
+  conv.py server ADDR PORT           accepts one connection and serves it
+  conv.py serve-fd FD                serves a connected socket it inherited
+
+A server answers what it reads, as it reads it: it holds no state of its own
+but the socket's, so a server can be replaced mid-conversation by another
+that has the same connection.
+"""
+
+import argparse
+import socket
+import sys
+import time
+import zlib
+
+# Bytes the server's answer is shifted by.
+SHIFT = 1
+
+
+def payload(rnd, size):
+    seed = rnd.to_bytes(4, "big")
+    out = bytearray()
+    while len(out) < size:
+        seed = zlib.crc32(seed).to_bytes(4, "big")
+        out += seed
+    return bytes(out[:size])
+
+
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("connection closed after %d of %d bytes" % (len(buf), n))
+        buf += chunk
+    return bytes(buf)
+
+
+def client(a):
+    fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(a.timeout)
+    s.connect((a.addr, a.port))
+    table = bytes((i + SHIFT) % 256 for i in range(256))
+    crc = 0
+    for rnd in range(a.rounds):
+        data = payload(rnd, a.size)
+        s.sendall(data)
+        got = recv_exact(s, a.size)
+        if got != data.translate(table):
+            print("round %d: the answer differs" % rnd, file=sys.stderr)
+            return 1
+        crc = zlib.crc32(got, zlib.crc32(data, crc))
+        if a.progress:
+            with open(a.progress, "w") as f:
+                f.write("%d\n" % (rnd + 1))
+        if a.interval:
+            time.sleep(a.interval)
+    s.close()
+    print("ok %d %08x" % (a.rounds, crc))
+    return 0
+
+
+def serve(s):
+    table = bytes((i + SHIFT) % 256 for i in range(256))
+    while True:
+        data = s.recv(65536)
+        if not data:
+            return 0
+        s.sendall(data.translate(table))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("client")
+    c.add_argument("addr")
+    c.add_argument("port", type=int)
+    c.add_argument("--rounds", type=int, required=True)
+    c.add_argument("--size", type=int, default=1000)
+    c.add_argument("--interval", type=float, default=0)
+    c.add_argument("--timeout", type=float, default=120)
+    c.add_argument("--progress")
+    sv = sub.add_parser("server")
+    sv.add_argument("addr")
+    sv.add_argument("port", type=int)
+    fd = sub.add_parser("serve-fd")
+    fd.add_argument("fd", type=int)
+    a = p.parse_args()
+
+    if a.cmd == "client":
+        return client(a)
+    if a.cmd == "server":
+        fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
+        ls = socket.socket(fam, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((a.addr, a.port))
+        ls.listen(1)
+        s, _ = ls.accept()
+        ls.close()
+        return serve(s)
+    return serve(socket.socket(fileno=a.fd))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

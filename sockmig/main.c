@@ -1,0 +1,399 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak_sockmig: the sockets the module tracks, and how a frozen one is kept
+ * silent.
+ *
+ * A tracked socket (struct sockmig_entry) is one the module froze, dumped
+ * or restored frozen; it holds a reference on the socket and has an id in
+ * sockmig_ids.  Thaw and drop forget it.  While frozen, its tuple sits in
+ * its namespace's hash table, and four netfilter hooks (IPv4 and IPv6,
+ * LOCAL_IN and LOCAL_OUT) drop every packet of that tuple.  The hooks are
+ * registered in a namespace only while it has a frozen socket, so that a
+ * namespace without one pays nothing.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/jhash.h>
+#include <linux/module.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6.h>
+#include <linux/tcp.h>
+#include <linux/xarray.h>
+#include <net/inet_connection_sock.h>
+#include <net/genetlink.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/tcp.h>
+
+#include "sockmig.h"
+
+#define SOCKMIG_HASH_BITS	8
+
+struct sockmig_net {
+	struct hlist_head table[1 << SOCKMIG_HASH_BITS];	/* frozen entries, RCU */
+	unsigned int frozen;
+};
+
+/* See sockmig.h. */
+DEFINE_MUTEX(sockmig_lock);
+static DEFINE_XARRAY_ALLOC1(sockmig_ids);
+static unsigned int sockmig_net_id __read_mostly;
+
+static u32 sockmig_hash(const struct sockmig_tuple *t)
+{
+	BUILD_BUG_ON(sizeof(*t) % sizeof(u32));
+	return jhash2((const u32 *)t, sizeof(*t) / sizeof(u32), 0) &
+	       ((1 << SOCKMIG_HASH_BITS) - 1);
+}
+
+/* -- the hooks ----------------------------------------------------------- */
+
+static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_tuple *t)
+{
+	__be16 _ports[2];
+	const __be16 *ports;
+	unsigned int thoff;
+
+	if (pf == NFPROTO_IPV4) {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+			return false;
+		thoff = skb_network_offset(skb) + iph->ihl * 4;
+		ipv6_addr_set_v4mapped(out ? iph->saddr : iph->daddr, &t->laddr);
+		ipv6_addr_set_v4mapped(out ? iph->daddr : iph->saddr, &t->raddr);
+	} else {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		u8 nexthdr = ip6h->nexthdr;
+		__be16 frag_off;
+		int off;
+
+		off = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
+				       &nexthdr, &frag_off);
+		if (off < 0 || nexthdr != IPPROTO_TCP || frag_off)
+			return false;
+		thoff = off;
+		t->laddr = out ? ip6h->saddr : ip6h->daddr;
+		t->raddr = out ? ip6h->daddr : ip6h->saddr;
+	}
+	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
+	if (!ports)
+		return false;
+	t->lport = out ? ports[0] : ports[1];
+	t->rport = out ? ports[1] : ports[0];
+	return true;
+}
+
+static unsigned int sockmig_nf_hook(void *priv, struct sk_buff *skb,
+				    const struct nf_hook_state *state)
+{
+	struct sockmig_net *sn = net_generic(state->net, sockmig_net_id);
+	struct sockmig_entry *e;
+	struct sockmig_tuple t;
+
+	if (!sockmig_parse(skb, state->pf, state->hook == NF_INET_LOCAL_OUT, &t))
+		return NF_ACCEPT;
+	hlist_for_each_entry_rcu(e, &sn->table[sockmig_hash(&t)], hnode) {
+		if (!memcmp(&e->tuple, &t, sizeof(t))) {
+			atomic64_inc(&e->dropped);
+			return NF_DROP;
+		}
+	}
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops sockmig_nf_ops[] = {
+	{
+		.hook		= sockmig_nf_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP_PRI_FIRST,
+	},
+	{
+		.hook		= sockmig_nf_hook,
+		.pf		= NFPROTO_IPV4,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP_PRI_FIRST,
+	},
+	{
+		.hook		= sockmig_nf_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_IN,
+		.priority	= NF_IP6_PRI_FIRST,
+	},
+	{
+		.hook		= sockmig_nf_hook,
+		.pf		= NFPROTO_IPV6,
+		.hooknum	= NF_INET_LOCAL_OUT,
+		.priority	= NF_IP6_PRI_FIRST,
+	},
+};
+
+/* -- tracked sockets ----------------------------------------------------- */
+
+void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t)
+{
+	memset(t, 0, sizeof(*t));
+	ipv6_addr_set_v4mapped(sk->sk_rcv_saddr, &t->laddr);
+	ipv6_addr_set_v4mapped(sk->sk_daddr, &t->raddr);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		t->laddr = sk->sk_v6_rcv_saddr;
+		t->raddr = sk->sk_v6_daddr;
+	}
+#endif
+	t->lport = htons(sk->sk_num);
+	t->rport = sk->sk_dport;
+}
+
+struct sockmig_entry *sockmig_find_id(struct net *net, u32 id)
+{
+	struct sockmig_entry *e;
+
+	lockdep_assert_held(&sockmig_lock);
+	e = xa_load(&sockmig_ids, id);
+	return e && net_eq(e->net, net) ? e : NULL;
+}
+
+struct sockmig_entry *sockmig_find_sk(struct sock *sk)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+
+	lockdep_assert_held(&sockmig_lock);
+	xa_for_each(&sockmig_ids, id, e)
+		if (e->sk == sk)
+			return e;
+	return NULL;
+}
+
+struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags)
+{
+	struct sockmig_entry *e;
+	int err;
+
+	lockdep_assert_held(&sockmig_lock);
+	e = kzalloc(sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return ERR_PTR(-ENOMEM);
+	err = xa_alloc(&sockmig_ids, &e->id, e, xa_limit_31b, GFP_KERNEL);
+	if (err) {
+		kfree(e);
+		return ERR_PTR(err);
+	}
+	sock_hold(sk);
+	e->sk = sk;
+	e->net = sock_net(sk);
+	e->flags = flags;
+	atomic64_set(&e->dropped, 0);
+	sockmig_tuple_of(sk, &e->tuple);
+	return e;
+}
+
+static void sockmig_untrack(struct sockmig_entry *e)
+{
+	WARN_ON_ONCE(e->flags & CRAK_SOCK_F_FROZEN);
+	xa_erase(&sockmig_ids, e->id);
+	sock_put(e->sk);
+	kvfree(e->unsent);
+	kfree_rcu(e, rcu);
+}
+
+u32 sockmig_flags(struct sockmig_entry *e)
+{
+	u32 flags = e->flags;
+
+	if (sock_flag(e->sk, SOCK_DEAD))
+		flags |= CRAK_SOCK_F_CLOSED;
+	return flags;
+}
+
+int sockmig_for_each(struct net *net, u32 from,
+		     int (*fn)(struct sockmig_entry *e, void *arg), void *arg)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+	int err;
+
+	lockdep_assert_held(&sockmig_lock);
+	xa_for_each_start(&sockmig_ids, id, e, from) {
+		if (!net_eq(e->net, net))
+			continue;
+		err = fn(e, arg);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int sockmig_freeze(struct sockmig_entry *e)
+{
+	struct sockmig_net *sn = net_generic(e->net, sockmig_net_id);
+	int err;
+
+	lockdep_assert_held(&sockmig_lock);
+	if (e->flags & CRAK_SOCK_F_FROZEN)
+		return 0;
+	if (!sn->frozen) {
+		err = nf_register_net_hooks(e->net, sockmig_nf_ops, ARRAY_SIZE(sockmig_nf_ops));
+		if (err)
+			return err;
+	}
+	sn->frozen++;
+	hlist_add_head_rcu(&e->hnode, &sn->table[sockmig_hash(&e->tuple)]);
+	e->flags |= CRAK_SOCK_F_FROZEN;
+	/* A packet past the hooks before now is in the socket (or its
+	 * backlog) once this returns.
+	 */
+	synchronize_net();
+	return 0;
+}
+
+static void sockmig_unhook(struct sockmig_entry *e)
+{
+	struct sockmig_net *sn = net_generic(e->net, sockmig_net_id);
+
+	if (!(e->flags & CRAK_SOCK_F_FROZEN))
+		return;
+	hlist_del_rcu(&e->hnode);
+	e->flags &= ~CRAK_SOCK_F_FROZEN;
+	if (!--sn->frozen)
+		nf_unregister_net_hooks(e->net, sockmig_nf_ops, ARRAY_SIZE(sockmig_nf_ops));
+}
+
+int sockmig_tcp_setsockopt(struct sock *sk, int level, int optname, int val)
+{
+	return sk->sk_prot->setsockopt(sk, level, optname, KERNEL_SOCKPTR(&val), sizeof(val));
+}
+
+int sockmig_repair(struct sock *sk, int val)
+{
+	return sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR, val);
+}
+
+/* What was sent meanwhile went nowhere: retransmit it soon, not after the
+ * backed-off timeout a long freeze left behind.
+ */
+static void sockmig_kick(struct sock *sk)
+{
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE && tcp_sk(sk)->packets_out)
+		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN, TCP_RTO_MAX);
+	release_sock(sk);
+}
+
+/* Lets the connection go on, and forgets it. */
+int sockmig_thaw(struct sockmig_entry *e)
+{
+	struct sock *sk = e->sk;
+	int err = 0;
+
+	lockdep_assert_held(&sockmig_lock);
+	sockmig_unhook(e);
+	if (e->flags & CRAK_SOCK_F_RESTORED) {
+		err = sockmig_release_unsent(e);
+	} else if ((e->flags & CRAK_SOCK_F_REPAIR) && !sock_flag(sk, SOCK_DEAD)) {
+		err = sockmig_repair(sk, TCP_REPAIR_OFF);
+		sockmig_kick(sk);
+	} else if (!sock_flag(sk, SOCK_DEAD)) {
+		sockmig_kick(sk);
+	}
+	sockmig_untrack(e);
+	return err;
+}
+
+/* Ends the connection here without a word, and forgets it. */
+void sockmig_drop(struct sockmig_entry *e)
+{
+	struct sock *sk = e->sk;
+
+	lockdep_assert_held(&sockmig_lock);
+	if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE &&
+	    (tcp_sk(sk)->repair || !sockmig_repair(sk, TCP_REPAIR_ON))) {
+		lock_sock(sk);
+		/* In repair mode this sends nothing: no FIN, no RST. */
+		tcp_disconnect(sk, 0);
+		release_sock(sk);
+	}
+	sockmig_unhook(e);
+	sockmig_untrack(e);
+}
+
+/* -- namespaces and the module ------------------------------------------- */
+
+static int __net_init sockmig_net_init(struct net *net)
+{
+	struct sockmig_net *sn = net_generic(net, sockmig_net_id);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sn->table); i++)
+		INIT_HLIST_HEAD(&sn->table[i]);
+	sn->frozen = 0;
+	return 0;
+}
+
+static void __net_exit sockmig_net_exit(struct net *net)
+{
+	struct sockmig_net *sn = net_generic(net, sockmig_net_id);
+
+	/* A tracked socket holds its namespace: none can be left. */
+	WARN_ON_ONCE(sn->frozen);
+}
+
+static struct pernet_operations sockmig_net_ops = {
+	.init	= sockmig_net_init,
+	.exit	= sockmig_net_exit,
+	.id	= &sockmig_net_id,
+	.size	= sizeof(struct sockmig_net),
+};
+
+static int __init sockmig_module_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&sockmig_net_ops);
+	if (err)
+		return err;
+	err = sockmig_genl_init();
+	if (err)
+		goto err_pernet;
+	return 0;
+
+err_pernet:
+	unregister_pernet_subsys(&sockmig_net_ops);
+	return err;
+}
+
+static void __exit sockmig_module_exit(void)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+
+	sockmig_genl_exit();
+
+	/* A dumped connection lives on elsewhere: end it here silently.  The
+	 * others carry on as if thawed.
+	 */
+	mutex_lock(&sockmig_lock);
+	xa_for_each(&sockmig_ids, id, e) {
+		if (e->flags & CRAK_SOCK_F_DUMPED)
+			sockmig_drop(e);
+		else
+			sockmig_thaw(e);
+	}
+	mutex_unlock(&sockmig_lock);
+	rcu_barrier();
+	unregister_pernet_subsys(&sockmig_net_ops);
+}
+
+module_init(sockmig_module_init);
+module_exit(sockmig_module_exit);
+
+MODULE_DESCRIPTION("crak: freeze one TCP connection, take its state out, re-home it");
+MODULE_LICENSE("GPL");
+MODULE_ALIAS_GENL_FAMILY(CRAK_SOCK_FAMILY_NAME);

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crak_sockmig: freeze one TCP connection, take its state out, re-home it.
+ *
+ * main.c	the sockets the module tracks, and the netfilter hooks that
+ *		silence the frozen ones
+ * image.c	a connection's image: dump (repair mode, read out) and
+ *		restore (checked, then rebuilt through TCP repair)
+ * netlink.c	the generic netlink family crak_sock
+ */
+
+#ifndef _CRAK_SOCKMIG_H
+#define _CRAK_SOCKMIG_H
+
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <net/sock.h>
+
+#include <linux/crak_sock.h>
+
+/* A connection's addresses, IPv4 ones v4-mapped. */
+struct sockmig_tuple {
+	struct in6_addr laddr;
+	struct in6_addr raddr;
+	__be16 lport;
+	__be16 rport;
+};
+
+struct sockmig_entry {
+	struct hlist_node hnode;	/* in its namespace's table while frozen */
+	struct list_head list;		/* sockmig_entries, under sockmig_lock */
+	struct rcu_head rcu;
+	struct sock *sk;		/* held */
+	struct net *net;
+	struct sockmig_tuple tuple;
+	u32 id;
+	u32 flags;			/* CRAK_SOCK_F_* */
+	atomic64_t dropped;
+	void *unsent;			/* a frozen restore's unsent data */
+	u32 unsent_len;
+	u8 cork;			/* ... and its TCP_CORK, set at thaw */
+	u8 reuseaddr;			/* ... and its SO_REUSEADDR */
+};
+
+/* Serializes every change of state: freeze, thaw, dump, restore, drop. */
+extern struct mutex sockmig_lock;
+
+struct sockmig_entry *sockmig_find_id(struct net *net, u32 id);
+struct sockmig_entry *sockmig_find_sk(struct sock *sk);
+struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags);
+int sockmig_freeze(struct sockmig_entry *e);
+int sockmig_thaw(struct sockmig_entry *e);
+void sockmig_drop(struct sockmig_entry *e);
+void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t);
+u32 sockmig_flags(struct sockmig_entry *e);
+int sockmig_for_each(struct net *net, u32 from,
+		     int (*fn)(struct sockmig_entry *e, void *arg), void *arg);
+
+/* TCP options through the protocol's own setsockopt, kernel buffers. */
+int sockmig_tcp_setsockopt(struct sock *sk, int level, int optname, int val);
+int sockmig_repair(struct sock *sk, int val);
+
+int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
+		 struct netlink_ext_ack *extack);
+int sockmig_restore(struct file *in, bool frozen, int *fd, struct sockmig_entry **ep,
+		    struct netlink_ext_ack *extack);
+int sockmig_release_unsent(struct sockmig_entry *e);
+
+int sockmig_genl_init(void);
+void sockmig_genl_exit(void);
+void sockmig_notify(struct sockmig_entry *e, u8 cmd);
+
+#endif /* _CRAK_SOCKMIG_H */

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * crak_sock: freeze one TCP connection, take its state out as a blob, and
+ * re-home it in another process, namespace or host.
+ *
+ * Naming a socket.  An operation names the socket it acts on by
+ *   - CRAK_SOCK_A_FD: a descriptor of the caller's own.  The crak tool gets
+ *     one for another process's socket with pidfd_getfd(2), which the kernel
+ *     allows only to a caller that may ptrace that process;
+ *   - the tuple CRAK_SOCK_A_PROTO, _LADDR, _LPORT, _RADDR, _RPORT, looked up
+ *     in the network namespace CRAK_SOCK_A_NETNS_FD (default: the caller's).
+ *     As a tuple may name any process's socket, this needs CAP_SYS_ADMIN or
+ *     CAP_CHECKPOINT_RESTORE in that namespace's user namespace;
+ *   - CRAK_SOCK_A_ID: the handle this module gave a socket it tracks.
+ * Every operation but GET also needs CAP_NET_ADMIN in the user namespace
+ * owning the socket's network namespace.  Addresses are 4 bytes (IPv4) or 16
+ * (IPv6, v4-mapped included), in network order; ports in host order.
+ *
+ * Freezing.  From FREEZE on, the connection emits nothing: every packet of
+ * its 4-tuple leaving the host (data, ACK, window update, keepalive,
+ * retransmission, FIN, RST) is dropped at LOCAL_OUT, and every one arriving
+ * is dropped at LOCAL_IN, so the stack never answers it (the peer
+ * retransmits).  When the address lives on a crakvif, the crak tool freezes
+ * the flow there too, so that inbound segments are held rather than dropped.
+ * The owner sees a stalled connection, not a broken one: it may still write
+ * (into its send buffer) and read what had arrived.  THAW removes the drop;
+ * nothing was lost or repeated.
+ *
+ * Dumping.  DUMP freezes the socket if it is not frozen, puts it in TCP
+ * repair mode and writes its image (below) to CRAK_SOCK_A_IMAGE_FD.  The
+ * socket stays frozen and in repair mode: from then on its owner's reads and
+ * writes fail, and closing it (or the owner's exit, or DROP) ends it
+ * silently, without FIN or RST.  A THAW of a dumped socket cancels the
+ * dump: repair mode ends and the connection carries on where it stood.
+ *
+ * Restoring.  RESTORE reads an image from CRAK_SOCK_A_IMAGE_FD, re-creates
+ * the connection in the caller's network namespace through the kernel's TCP
+ * repair interface (no SYN, no RST; the peer sees nothing) and installs it
+ * as a new descriptor of the caller's (CRAK_SOCK_A_NEW_FD in the reply).
+ * The local address must exist there.  With CRAK_SOCK_A_FROZEN the new
+ * socket stays in repair mode and tracked, with its unsent data kept aside:
+ * it processes what arrives (and acknowledges it) but sends no data until
+ * THAW, which leaves repair mode and queues the unsent data.
+ *
+ * DROP ends a frozen or dumped socket silently now (its owner's next call
+ * fails with ECONNABORTED) and forgets it; packets of its tuple pass again.
+ *
+ * Events of the multicast group "events": CRAK_SOCK_CMD_FREEZE, _THAW,
+ * _DUMP, _RESTORE and _DROP, with the socket's attributes as GET shows them.
+ */
+
+#ifndef _UAPI_LINUX_CRAK_SOCK_H
+#define _UAPI_LINUX_CRAK_SOCK_H
+
+#include <linux/const.h>
+#include <linux/types.h>
+
+#define CRAK_SOCK_FAMILY_NAME		"crak_sock"
+#define CRAK_SOCK_FAMILY_VERSION	1
+#define CRAK_SOCK_MCGRP_EVENTS		"events"
+
+enum {
+	CRAK_SOCK_CMD_UNSPEC,
+	CRAK_SOCK_CMD_GET,		/* do: one tracked socket; dump: all */
+	CRAK_SOCK_CMD_FREEZE,
+	CRAK_SOCK_CMD_THAW,
+	CRAK_SOCK_CMD_DUMP,
+	CRAK_SOCK_CMD_RESTORE,
+	CRAK_SOCK_CMD_DROP,
+
+	__CRAK_SOCK_CMD_MAX,
+	CRAK_SOCK_CMD_MAX = __CRAK_SOCK_CMD_MAX - 1
+};
+
+enum {
+	CRAK_SOCK_A_UNSPEC,
+	CRAK_SOCK_A_ID,			/* u32 */
+	CRAK_SOCK_A_FD,			/* u32: the caller's descriptor */
+	CRAK_SOCK_A_NETNS_FD,		/* u32: a network namespace descriptor */
+	CRAK_SOCK_A_PROTO,		/* u8: IPPROTO_TCP */
+	CRAK_SOCK_A_LADDR,		/* binary: 4 or 16 bytes */
+	CRAK_SOCK_A_LPORT,		/* u16 */
+	CRAK_SOCK_A_RADDR,		/* binary: 4 or 16 bytes */
+	CRAK_SOCK_A_RPORT,		/* u16 */
+	CRAK_SOCK_A_FAMILY,		/* u16: AF_INET or AF_INET6 */
+	CRAK_SOCK_A_STATE,		/* u8: TCP_ESTABLISHED ... (linux/tcp.h) */
+	CRAK_SOCK_A_FLAGS,		/* u32: CRAK_SOCK_F_* */
+	CRAK_SOCK_A_IMAGE_FD,		/* u32: where DUMP writes, RESTORE reads */
+	CRAK_SOCK_A_IMAGE_BYTES,	/* u64: the image's size */
+	CRAK_SOCK_A_NEW_FD,		/* u32: RESTORE's new descriptor */
+	CRAK_SOCK_A_FROZEN,		/* flag: RESTORE keeps the socket frozen */
+	CRAK_SOCK_A_RECVQ_BYTES,	/* u32: unread received bytes */
+	CRAK_SOCK_A_SENDQ_BYTES,	/* u32: bytes not yet acknowledged */
+	CRAK_SOCK_A_DROPPED,		/* u64: packets dropped while frozen */
+	CRAK_SOCK_A_PAD,
+
+	__CRAK_SOCK_A_MAX,
+	CRAK_SOCK_A_MAX = __CRAK_SOCK_A_MAX - 1
+};
+
+/* CRAK_SOCK_A_FLAGS: what the module does with a tracked socket. */
+#define CRAK_SOCK_F_FROZEN	_BITUL(0)	/* its packets are dropped */
+#define CRAK_SOCK_F_DUMPED	_BITUL(1)	/* its image was taken */
+#define CRAK_SOCK_F_REPAIR	_BITUL(2)	/* in TCP repair mode */
+#define CRAK_SOCK_F_RESTORED	_BITUL(3)	/* made by RESTORE */
+#define CRAK_SOCK_F_CLOSED	_BITUL(4)	/* its owner closed it */
+
+/*
+ * The image.  All integers are little-endian.  A header, then records, each
+ * a record header and a payload padded with zeros to a multiple of 8 bytes:
+ *
+ *   struct crak_sock_image	magic, version, lengths, CRC32 of the records
+ *   struct crak_sock_record	type CRAK_SOCK_REC_SOCK + struct crak_sock_rec_sock
+ *   struct crak_sock_record	type CRAK_SOCK_REC_TCP + struct crak_sock_rec_tcp
+ *   struct crak_sock_record	type CRAK_SOCK_REC_RECVQ + the unread bytes
+ *   struct crak_sock_record	type CRAK_SOCK_REC_SENDQ + the unacked bytes
+ *
+ * A reader refuses an image whose major version it does not know, whose
+ * lengths or CRC do not add up, that lacks a required record or repeats one,
+ * or that holds a record it does not know unless that record is flagged
+ * CRAK_SOCK_RECF_OPTIONAL.  Records and structs only grow at their end: a
+ * reader takes the fields it knows from a longer struct and zeros for those
+ * a shorter one lacks.  Nothing in it depends on the kernel's own structs,
+ * so an image taken on one kernel restores on another.
+ */
+#define CRAK_SOCK_IMAGE_MAGIC		0x4b534b43	/* "CKSK" */
+#define CRAK_SOCK_IMAGE_VERSION		1
+#define CRAK_SOCK_IMAGE_MAX		(64U << 20)	/* bytes */
+
+struct crak_sock_image {
+	__le32	magic;
+	__le16	version;
+	__le16	hdr_len;	/* sizeof(struct crak_sock_image) */
+	__le32	len;		/* bytes of records after the header */
+	__le32	crc;		/* crc32_le(~0, records, len) ^ ~0 */
+};
+
+struct crak_sock_record {
+	__le16	type;		/* CRAK_SOCK_REC_* */
+	__le16	flags;		/* CRAK_SOCK_RECF_* */
+	__le32	len;		/* payload bytes, padding excluded */
+};
+
+#define CRAK_SOCK_RECF_OPTIONAL	_BITUL(0)
+
+enum {
+	CRAK_SOCK_REC_UNSPEC,
+	CRAK_SOCK_REC_SOCK,	/* required, first */
+	CRAK_SOCK_REC_TCP,	/* required for TCP */
+	CRAK_SOCK_REC_RECVQ,	/* received, unread bytes from copied_seq */
+	CRAK_SOCK_REC_SENDQ,	/* unacknowledged bytes from snd_una */
+};
+
+/* The socket: addresses and the options that change its behaviour. */
+struct crak_sock_rec_sock {
+	__le16	family;		/* AF_INET, AF_INET6 */
+	__u8	proto;		/* IPPROTO_TCP */
+	__u8	state;		/* TCP_ESTABLISHED ... */
+	__u8	laddr[16];	/* IPv4: the first 4 bytes */
+	__u8	raddr[16];
+	__le16	lport;
+	__le16	rport;
+	__le32	flags;		/* CRAK_SOCK_SF_* */
+	__le32	sndbuf;		/* meaningful with CRAK_SOCK_SF_SNDBUF_LOCK */
+	__le32	rcvbuf;		/* likewise */
+	__le32	mark;
+	__le32	priority;
+	__le32	linger;		/* seconds, with CRAK_SOCK_SF_LINGER */
+	__u8	tos;		/* IPv4 TOS, or IPv6 traffic class */
+	__u8	ttl;		/* 0: the route's default */
+	__u8	shutdown;	/* SEND_SHUTDOWN ... as (1 | 2) */
+	__u8	pad;
+	__le32	bound_ifindex;	/* SO_BINDTOIFINDEX, 0 for none */
+};
+
+#define CRAK_SOCK_SF_REUSEADDR		_BITUL(0)
+#define CRAK_SOCK_SF_REUSEPORT		_BITUL(1)
+#define CRAK_SOCK_SF_KEEPALIVE		_BITUL(2)
+#define CRAK_SOCK_SF_LINGER		_BITUL(3)
+#define CRAK_SOCK_SF_V6ONLY		_BITUL(4)
+#define CRAK_SOCK_SF_SNDBUF_LOCK	_BITUL(5)
+#define CRAK_SOCK_SF_RCVBUF_LOCK	_BITUL(6)
+#define CRAK_SOCK_SF_OOBINLINE		_BITUL(7)
+
+/* TCP: sequence space, windows, negotiated options, TCP-level options. */
+struct crak_sock_rec_tcp {
+	__le32	snd_una;	/* first unacknowledged byte */
+	__le32	snd_nxt;	/* next byte to send */
+	__le32	write_seq;	/* end of the send queue */
+	__le32	rcv_nxt;	/* next byte expected */
+	__le32	copied_seq;	/* next byte the owner reads */
+	__le32	snd_wl1;
+	__le32	snd_wnd;
+	__le32	max_window;
+	__le32	rcv_wnd;
+	__le32	rcv_wup;
+	__le32	ts_now;		/* the socket's timestamp clock (ms) */
+	__le32	ts_recent;	/* the peer's last timestamp */
+	__le16	mss_clamp;
+	__u8	snd_wscale;
+	__u8	rcv_wscale;
+	__le32	options;	/* CRAK_SOCK_TO_* */
+	__le32	keepidle;	/* seconds; 0: the namespace's default */
+	__le32	keepintvl;
+	__le32	keepcnt;
+	__le32	user_timeout;	/* ms */
+	__le32	notsent_lowat;
+	__le32	nodelay;	/* 0 or 1 */
+	__le32	cork;
+};
+
+#define CRAK_SOCK_TO_SACK	_BITUL(0)
+#define CRAK_SOCK_TO_WSCALE	_BITUL(1)
+#define CRAK_SOCK_TO_TIMESTAMPS	_BITUL(2)
+
+#endif /* _UAPI_LINUX_CRAK_SOCK_H */
