@@ -62,3 +62,40 @@ skip() {
 	echo "SKIP - $*"
 	exit $ksft_skip
 }
+
+# spec_check NAME: uapi/linux/crak_NAME.yaml is valid for the kernel's
+# netlink schema and agrees with uapi/linux/crak_NAME.h on every command and
+# attribute number.  Sets spec, ynl_cli and schema for ynl (below).
+spec_check() {
+	spec=$CRAK_SRC/uapi/linux/crak_$1.yaml
+	ynl_cli=$(lab source-file tools/net/ynl/cli.py) || skip "no linux-source-6.12"
+	schema=$(lab source-file Documentation/netlink/genetlink-legacy.yaml)
+
+	# The header's numbers, by the names the spec's prefixes give them.
+	local hdr
+	hdr=$(mktemp -d)
+	/usr/bin/python3 - "$spec" "$schema" "$(dirname "$ynl_cli")" "$1" > "$hdr/names.c" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from lib import SpecFamily
+f = SpecFamily(sys.argv[1], sys.argv[2])
+print("#include <stdio.h>\n#include <linux/crak_%s.h>\nint main(void)\n{" % sys.argv[4])
+for name, m in f.msgs.items():
+    c = ("crak-%s-cmd-" % sys.argv[4] + name).upper().replace("-", "_")
+    print('\tprintf("%%s %%d %%d\\n", "%s", %s, %d);' % (c, c, m.value))
+for s in f.attr_sets.values():
+    for a in s.attrs.values():
+        c = (s.yaml["name-prefix"] + a.name).upper().replace("-", "_")
+        print('\tprintf("%%s %%d %%d\\n", "%s", %s, %d);' % (c, c, a.value))
+print("\treturn 0;\n}")
+PY
+	gcc -I "$CRAK_SRC/uapi" -o "$hdr/names" "$hdr/names.c" || fail "the spec names something the header lacks"
+	"$hdr/names" | awk '$2 != $3 { print "  " $1 ": header " $2 ", spec " $3; bad = 1 } END { exit bad }' ||
+		fail "the header and the spec disagree"
+	pass "the spec is valid and agrees with the header ($("$hdr/names" | wc -l) names)"
+	rm -rf "$hdr"
+}
+
+# ynl ARGS...: the kernel's ynl CLI on node a with the spec spec_check set
+# (lab exec hands the node one shell line: each word is quoted for it).
+ynl() { on a "$(printf '%q ' /usr/bin/python3 "$ynl_cli" --spec "$spec" --schema "$schema" "$@")"; }

@@ -384,6 +384,22 @@ static int sockmig_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *c
 	return err ?: skb->len;
 }
 
+/* The file CRAK_SOCK_A_IMAGE_FD names, held. */
+static struct file *sockmig_nl_image(struct genl_info *info)
+{
+	struct file *image;
+
+	if (GENL_REQ_ATTR_CHECK(info, CRAK_SOCK_A_IMAGE_FD))
+		return ERR_PTR(-EINVAL);
+	image = fget(nla_get_u32(info->attrs[CRAK_SOCK_A_IMAGE_FD]));
+	if (!image) {
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CRAK_SOCK_A_IMAGE_FD],
+				    "not an open descriptor");
+		return ERR_PTR(-EBADF);
+	}
+	return image;
+}
+
 /* Freezes E and, with an image file, dumps it into that. */
 static int sockmig_nl_freeze(struct sockmig_entry *e, struct file *image, u64 *bytes,
 			     struct netlink_ext_ack *extack)
@@ -425,14 +441,9 @@ static int sockmig_nl_act(struct genl_info *info, u8 cmd)
 	int err;
 
 	if (cmd == CRAK_SOCK_CMD_DUMP) {
-		if (GENL_REQ_ATTR_CHECK(info, CRAK_SOCK_A_IMAGE_FD))
-			return -EINVAL;
-		image = fget(nla_get_u32(info->attrs[CRAK_SOCK_A_IMAGE_FD]));
-		if (!image) {
-			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CRAK_SOCK_A_IMAGE_FD],
-					    "not an open descriptor");
-			return -EBADF;
-		}
+		image = sockmig_nl_image(info);
+		if (IS_ERR(image))
+			return PTR_ERR(image);
 	}
 	msg = sockmig_nl_msg(info, cmd, &hdr);
 	if (!msg) {
@@ -521,14 +532,9 @@ static int sockmig_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	void *hdr;
 	int err, fd;
 
-	if (GENL_REQ_ATTR_CHECK(info, CRAK_SOCK_A_IMAGE_FD))
-		return -EINVAL;
-	image = fget(nla_get_u32(info->attrs[CRAK_SOCK_A_IMAGE_FD]));
-	if (!image) {
-		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CRAK_SOCK_A_IMAGE_FD],
-				    "not an open descriptor");
-		return -EBADF;
-	}
+	image = sockmig_nl_image(info);
+	if (IS_ERR(image))
+		return PTR_ERR(image);
 	msg = sockmig_nl_msg(info, CRAK_SOCK_CMD_RESTORE, &hdr);
 	if (!msg) {
 		err = -ENOMEM;

@@ -513,3 +513,20 @@ int nl_listen(struct nl *nl, const char *what, mnl_cb_t cb, void *data)
 		nl_report(&x);
 	return -1;
 }
+
+int nl_get_endpoint(const struct nlattr *addr, const struct nlattr *port,
+		    struct endpoint *ep)
+{
+	uint16_t len = mnl_attr_get_payload_len(addr);
+
+	memset(ep, 0, sizeof(*ep));
+	if (len == sizeof(struct in_addr))
+		ep->family = AF_INET;
+	else if (len == sizeof(struct in6_addr))
+		ep->family = AF_INET6;
+	else
+		return -1;
+	memcpy(ep->addr, mnl_attr_get_payload(addr), len);
+	ep->port = mnl_attr_get_u16(port);
+	return 0;
+}

@@ -55,4 +55,11 @@ int nl_parse_nested(const struct nlattr *nest, const enum mnl_attr_data_type *po
 		    unsigned int max, const struct nlattr **tb);
 int nl_malformed(const char *what);
 
+struct endpoint;
+/* An address attribute (4 or 16 bytes) and a u16 port into @ep; -1 if the
+ * address has another length.
+ */
+int nl_get_endpoint(const struct nlattr *addr, const struct nlattr *port,
+		    struct endpoint *ep);
+
 #endif /* CRAK_NL_H */

@@ -45,23 +45,6 @@ static const struct {
 				 1U << CRAK_SOCK_A_RPORT)
 
 /* An address attribute: its length tells the family. */
-static int sock_get_endpoint(const struct nlattr *addr, const struct nlattr *port,
-			     struct endpoint *ep)
-{
-	uint16_t len = mnl_attr_get_payload_len(addr);
-
-	memset(ep, 0, sizeof(*ep));
-	if (len == sizeof(struct in_addr))
-		ep->family = AF_INET;
-	else if (len == sizeof(struct in6_addr))
-		ep->family = AF_INET6;
-	else
-		return -1;
-	memcpy(ep->addr, mnl_attr_get_payload(addr), len);
-	ep->port = mnl_attr_get_u16(port);
-	return 0;
-}
-
 /* A reply into @si: whichever attributes it has, checked; -1 if malformed. */
 int sock_info_parse(const struct nlmsghdr *nlh, struct sock_info *si)
 {
@@ -80,8 +63,8 @@ int sock_info_parse(const struct nlmsghdr *nlh, struct sock_info *si)
 		if ((si->present & SOCK_TUPLE_ATTRS) != SOCK_TUPLE_ATTRS)
 			return -1;
 		f->proto = mnl_attr_get_u8(tb[CRAK_SOCK_A_PROTO]);
-		if (sock_get_endpoint(tb[CRAK_SOCK_A_LADDR], tb[CRAK_SOCK_A_LPORT], &f->local) ||
-		    sock_get_endpoint(tb[CRAK_SOCK_A_RADDR], tb[CRAK_SOCK_A_RPORT], &f->remote) ||
+		if (nl_get_endpoint(tb[CRAK_SOCK_A_LADDR], tb[CRAK_SOCK_A_LPORT], &f->local) ||
+		    nl_get_endpoint(tb[CRAK_SOCK_A_RADDR], tb[CRAK_SOCK_A_RPORT], &f->remote) ||
 		    f->local.family != f->remote.family)
 			return -1;
 	}

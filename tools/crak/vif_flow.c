@@ -50,23 +50,6 @@ void vif_flow_put(struct nlmsghdr *nlh, const struct vif_flow *flow)
 }
 
 /* An address attribute: its length tells the family. */
-static int flow_get_endpoint(const struct nlattr *addr, const struct nlattr *port,
-			     struct endpoint *ep)
-{
-	uint16_t len = mnl_attr_get_payload_len(addr);
-
-	memset(ep, 0, sizeof(*ep));
-	if (len == sizeof(struct in_addr))
-		ep->family = AF_INET;
-	else if (len == sizeof(struct in6_addr))
-		ep->family = AF_INET6;
-	else
-		return -1;
-	memcpy(ep->addr, mnl_attr_get_payload(addr), len);
-	ep->port = mnl_attr_get_u16(port);
-	return 0;
-}
-
 /* A CRAK_VIF_A_FLOW nest into @flow; -1 if it is malformed. */
 int vif_flow_get(const struct nlattr *nest, struct vif_flow *flow)
 {
@@ -78,9 +61,9 @@ int vif_flow_get(const struct nlattr *nest, struct vif_flow *flow)
 	    !tb[CRAK_VIF_FLOW_A_REMOTE_ADDR] || !tb[CRAK_VIF_FLOW_A_REMOTE_PORT])
 		return -1;
 	flow->proto = mnl_attr_get_u8(tb[CRAK_VIF_FLOW_A_PROTO]);
-	if (flow_get_endpoint(tb[CRAK_VIF_FLOW_A_LOCAL_ADDR], tb[CRAK_VIF_FLOW_A_LOCAL_PORT],
+	if (nl_get_endpoint(tb[CRAK_VIF_FLOW_A_LOCAL_ADDR], tb[CRAK_VIF_FLOW_A_LOCAL_PORT],
 			      &flow->local) ||
-	    flow_get_endpoint(tb[CRAK_VIF_FLOW_A_REMOTE_ADDR], tb[CRAK_VIF_FLOW_A_REMOTE_PORT],
+	    nl_get_endpoint(tb[CRAK_VIF_FLOW_A_REMOTE_ADDR], tb[CRAK_VIF_FLOW_A_REMOTE_PORT],
 			      &flow->remote) ||
 	    flow->local.family != flow->remote.family)
 		return -1;
