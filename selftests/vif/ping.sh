@@ -33,36 +33,48 @@ ping_ok a:pod 192.0.2.102
 ping_ok a:podc 2001:db8::100
 pass "two pods on one lower device reach each other"
 
-# Counters: what the device counts is exactly what a capture of it saw, as
-# long as that capture saw only the pod and the peer talking (the segment may
-# multicast meanwhile, just as the counters are read: then measure again).
+# Counters: ip -s counts exactly the frames a capture of the device saw
+# between two readings.  The segment may multicast at any time (neighbour
+# probes, other pods), so each reading is bracketed by the guest's clock, the
+# clock the capture stamps frames with; a frame stamped while a reading ran
+# could be on either side of it: then measure again.
 dir=$LAB_DIR/shared/vif-ping
 mkdir -p "$dir"
-counters() {
-	in_pod a ip -s -j link show pod0 | /usr/bin/python3 -c '
-import json, sys
-s = json.load(sys.stdin)[0]["stats64"]
-print(s["rx"]["packets"], s["rx"]["bytes"], s["tx"]["packets"], s["tx"]["bytes"])'
-}
-# Frames in and out of the capture, and their bytes; "foreign" if a frame
-# was not between the pod and the peer.
+cat > "$dir/counters.py" <<'PY'
+import json, subprocess, time
+t0 = time.time()
+out = subprocess.run(["ip", "-s", "-j", "link", "show", "pod0"], check=True,
+                     capture_output=True).stdout
+t1 = time.time()
+s = json.loads(out)[0]["stats64"]
+print(t0, t1, s["rx"]["packets"], s["rx"]["bytes"], s["tx"]["packets"], s["tx"]["bytes"])
+PY
+counters() { in_pod a /usr/bin/python3 "$dir/counters.py"; }
+# captured FILE T0 T1 T2 T3: frames in and out of the capture between the
+# readings [T0, T1] and [T2, T3] with their bytes, then how many of them
+# were the pod and the peer talking; "ambiguous" if one came during a reading.
 captured() {
 	/usr/bin/python3 -c "
 from scapy.all import Ether, rdpcap
-n = [0, 0, 0, 0]
+t0, t1, t2, t3 = $2, $3, $4, $5
+n = [0, 0, 0, 0, 0]
 pair = {'$POD_MAC', '$(mac peer)'}
 for f in rdpcap('$1'):
-    if {f[Ether].src, f[Ether].dst} != pair:
-        print('foreign', f.summary().replace(' ', '_'), 0, 0); raise SystemExit
+    t = float(f.time)
+    if t0 <= t <= t1 or t2 <= t <= t3:
+        print('ambiguous', f.summary().replace(' ', '_'), 0, 0, 0); raise SystemExit
+    if not t1 < t < t2:
+        continue
     out = f[Ether].src == '$POD_MAC'
     n[2 * out] += 1
     n[2 * out + 1] += len(f)
+    n[4] += {f[Ether].src, f[Ether].dst} == pair
 print(*n)"
 }
 in_pod a "ip neigh replace $(ip4 peer) lladdr $(mac peer) dev pod0 nud permanent"
-for attempt in 1 2 3; do
+for attempt in 1 2 3 4 5; do
 	cap=$(capture_start a pod:pod0 "" "$dir/pod0.pcap")
-	read -r rx0 rxb0 tx0 txb0 < <(counters)
+	read -r t0 t1 rx0 rxb0 tx0 txb0 < <(counters)
 	send_frames peer --dst "$POD_IP4" --dmac "$POD_MAC" --src "$(ip4 peer)" --proto udp \
 		--sport 41000 --dport 9 --count 100
 	in_pod a /usr/bin/python3 -c "'
@@ -72,14 +84,15 @@ for i in range(50):
     s.sendto(b\"crak %08d\" % i, (\"$(ip4 peer)\", 9))
 '"
 	sleep 1
-	read -r rx1 rxb1 tx1 txb1 < <(counters)
+	read -r t2 t3 rx1 rxb1 tx1 txb1 < <(counters)
+	sleep 0.5
 	capture_stop "$cap" "$dir/pod0.pcap"
-	read -r in inb out outb < <(captured "$dir/pod0.pcap")
-	[ "$in" != foreign ] && break
-	echo "  (the segment sent something else meanwhile: $inb $out; again)"
+	read -r in inb out outb pair < <(captured "$dir/pod0.pcap" "$t0" "$t1" "$t2" "$t3")
+	[ "$in" != ambiguous ] && break
+	echo "  (a frame came while the counters were read: $inb; again)"
 done
-[ "$in" != foreign ] || fail "the segment was never quiet enough to compare counters"
-[ "$in" -ge 100 ] && [ "$out" -ge 50 ] || fail "the capture saw $in in, $out out"
+[ "$in" != ambiguous ] || fail "frames kept coming while the counters were read"
+[ "$pair" -ge 150 ] || fail "the capture saw $pair frames between the pod and the peer, not 150"
 [ $((rx1 - rx0)) = "$in" ] || fail "rx counts $((rx1 - rx0)) frames, not $in"
 [ $((rxb1 - rxb0)) = "$inb" ] || fail "rx counts $((rxb1 - rxb0)) bytes, not $inb"
 [ $((tx1 - tx0)) = "$out" ] || fail "tx counts $((tx1 - tx0)) frames, not $out"
