@@ -9,6 +9,7 @@
 #   make check           every selftest, in the lab, on 6.12, 6.1 and the debug kernel
 #                        (KVER=... for one kernel, T=pattern for some tests)
 #   make bench           the benchmarks (tools/bench/), ratios against their references
+#   make fuzz            20000 fuzzed images into restore (FUZZ_N=..., KVER=...)
 #   make debug-kernel    build the KASAN/lockdep/kmemleak kernel into the cache
 #   make lint            checkpatch --strict, W=1 and sparse (C=1) over our kernel code
 #   make clean
@@ -24,12 +25,12 @@ KDIRS    := $(patsubst %/Kbuild,%,$(wildcard vif/Kbuild sockmig/Kbuild ckpt/Kbui
               selftests/lab/modules/Kbuild))
 KSHARED  := Kbuild uapi compat
 
-.PHONY: all modules _modules tools deps check debug-kernel lint clean help demo bench
+.PHONY: all modules _modules tools deps check debug-kernel lint clean help demo bench fuzz
 
 all: modules tools
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,17p' Makefile | sed 's/^# \{0,1\}//'
 
 # The kernel is resolved only when a target needs one, so `make deps` works first.
 modules:
@@ -70,6 +71,12 @@ lint:
 
 demo: deps
 	@tools/demo
+
+# Fuzzing campaign: FUZZ_N broken images per kernel (make check runs 200).
+FUZZ_N ?= 20000
+fuzz: deps
+	@FUZZ_N=$(FUZZ_N) LAB_TIMEOUT=$$(( $(FUZZ_N) / 5 + 300 )) \
+		$(LAB) check -k $(KVER) -t sockmig/image
 
 bench: deps
 	@tools/bench.sh

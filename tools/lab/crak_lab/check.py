@@ -8,7 +8,8 @@ Exit status 0 passes, 4 skips, anything else fails; so does a timeout, a
 node that dies or stops answering, and any kernel splat a node printed while
 the test ran.  After a failure of that kind the lab reboots before the next
 test.  A line "# lab: timeout=SECONDS kernels=NAME[,NAME]" in a test's first
-lines sets its timeout (default 180 s) or limits it to some kernels.
+lines sets its timeout (default 180 s; LAB_TIMEOUT in the environment
+overrides it) or limits it to some kernels.
 
 Each kernel also gets two checks of the lab's own: KERNEL/boot (the nodes
 came up without a splat) and KERNEL/shutdown (every crak module unloads from
@@ -54,6 +55,9 @@ class Test:
                         self.timeout = int(value)
                     elif key == "kernels":
                         self.kernels = set(value.split(","))
+        # Long campaigns (make fuzz) set one timeout for all they run.
+        if os.environ.get("LAB_TIMEOUT", "").isdigit():
+            self.timeout = int(os.environ["LAB_TIMEOUT"])
 
     def runs_on(self, kernel):
         return self.kernels is None or kernel.name in self.kernels
