@@ -17,6 +17,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/net.h>
+#include <linux/nsproxy.h>
 #include <linux/tcp.h>
 #include <linux/uio.h>
 #include <net/inet_connection_sock.h>
@@ -194,6 +195,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	struct crak_sock_rec_tcp rt = {};
 	struct crak_sock_image *hdr;
 	struct sock *sk = e->sk;
+	struct sockmig_geom geom;
 	u32 recvq, sendq, len;
 	u8 *buf, *p, *q;
 	int err;
@@ -203,10 +205,16 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		return -EBADF;
 	}
 	lock_sock(sk);
-	if (sk->sk_state != TCP_ESTABLISHED) {
+	/* Only the state counts here: the rest is read below. */
+	if (!sockmig_geom(sk->sk_state, &rt, &geom)) {
 		release_sock(sk);
-		NL_SET_ERR_MSG(extack, "only an ESTABLISHED connection can be dumped yet");
+		NL_SET_ERR_MSG(extack, "the connection is not established nor closing");
 		return -EOPNOTSUPP;
+	}
+	if (sock_flag(sk, SOCK_DEAD)) {
+		release_sock(sk);
+		NL_SET_ERR_MSG(extack, "the connection's owner has closed it");
+		return -EBADF;
 	}
 	if (crak_tcp_usec_ts(tcp_sk(sk))) {
 		release_sock(sk);
@@ -232,8 +240,9 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	sockmig_read_tcp(sk, &rt);
 	release_sock(sk);
 
-	recvq = le32_to_cpu(rt.rcv_nxt) - le32_to_cpu(rt.copied_seq);
-	sendq = le32_to_cpu(rt.write_seq) - le32_to_cpu(rt.snd_una);
+	sockmig_geom(rs.state, &rt, &geom);
+	recvq = geom.rcv_end - geom.rcv_start;
+	sendq = geom.snd_end - geom.snd_start;
 	len = sizeof(*hdr) + 4 * sizeof(struct crak_sock_record) +
 	      ALIGN(sizeof(rs), 8) + ALIGN(sizeof(rt), 8) + ALIGN(recvq, 8) + ALIGN(sendq, 8);
 	if (len > CRAK_SOCK_IMAGE_MAX) {
@@ -422,6 +431,7 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 	u32 wseq = le32_to_cpu(rt->write_seq);
 	u16 family = le16_to_cpu(rs->family);
 	u16 mss = le16_to_cpu(rt->mss_clamp);
+	struct sockmig_geom g;
 
 	if (family != AF_INET && family != AF_INET6) {
 		NL_SET_ERR_MSG(extack, "image: address family neither IPv4 nor IPv6");
@@ -431,19 +441,23 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 		NL_SET_ERR_MSG(extack, "image: not a TCP connection");
 		return -EPROTONOSUPPORT;
 	}
-	if (rs->state != TCP_ESTABLISHED) {
-		NL_SET_ERR_MSG(extack, "image: only ESTABLISHED connections restore yet");
+	if (!sockmig_geom(rs->state, rt, &g)) {
+		NL_SET_ERR_MSG(extack, "image: a TCP state that does not restore");
 		return -EOPNOTSUPP;
 	}
 	if (!rs->lport || !rs->rport) {
 		NL_SET_ERR_MSG(extack, "image: a port is zero");
 		return -EINVAL;
 	}
-	if (le32_to_cpu(rt->rcv_nxt) - le32_to_cpu(rt->copied_seq) != img->recvq_len) {
+	if (!sockmig_geom_valid(rt, &g)) {
+		NL_SET_ERR_MSG(extack, "image: sequence numbers and TCP state disagree");
+		return -EINVAL;
+	}
+	if (g.rcv_end - g.rcv_start != img->recvq_len) {
 		NL_SET_ERR_MSG(extack, "image: receive queue length and sequence numbers disagree");
 		return -EINVAL;
 	}
-	if (wseq - una != img->sendq_len || nxt - una > wseq - una) {
+	if (g.snd_end - g.snd_start != img->sendq_len || nxt - una > wseq - una) {
 		NL_SET_ERR_MSG(extack, "image: send queue length and sequence numbers disagree");
 		return -EINVAL;
 	}
@@ -485,6 +499,24 @@ static int sockmig_sockaddr(const struct crak_sock_rec_sock *rs, bool local,
 	sin6->sin6_port = htons(port);
 	memcpy(&sin6->sin6_addr, addr, 16);
 	return sizeof(*sin6);
+}
+
+static void sockmig_image_tuple(const struct crak_sock_rec_sock *rs, struct sockmig_tuple *t)
+{
+	__be32 l4, r4;
+
+	memset(t, 0, sizeof(*t));
+	if (le16_to_cpu(rs->family) == AF_INET) {
+		memcpy(&l4, rs->laddr, sizeof(l4));
+		memcpy(&r4, rs->raddr, sizeof(r4));
+		ipv6_addr_set_v4mapped(l4, &t->laddr);
+		ipv6_addr_set_v4mapped(r4, &t->raddr);
+	} else {
+		memcpy(&t->laddr, rs->laddr, sizeof(t->laddr));
+		memcpy(&t->raddr, rs->raddr, sizeof(t->raddr));
+	}
+	t->lport = htons(le16_to_cpu(rs->lport));
+	t->rport = htons(le16_to_cpu(rs->rport));
 }
 
 static int sockmig_sendq(struct sock *sk, const u8 *data, u32 len)
@@ -619,7 +651,7 @@ static int sockmig_options(struct socket *sock, const struct sockmig_image *img)
  * or the thaw of a frozen one.
  */
 static int sockmig_go(struct sock *sk, const u8 *unsent, u32 len, bool cork,
-		      bool reuseaddr)
+		      bool reuseaddr, bool fin)
 {
 	int err;
 
@@ -632,6 +664,8 @@ static int sockmig_go(struct sock *sk, const u8 *unsent, u32 len, bool cork,
 	err = sockmig_sendq(sk, unsent, len);
 	if (!err && cork)
 		err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_CORK, 1);
+	if (!err && fin)
+		err = sockmig_fin_unsent(sk);
 	return err;
 }
 
@@ -641,7 +675,7 @@ int sockmig_release_unsent(struct sockmig_entry *e)
 
 	if (sock_flag(sk, SOCK_DEAD))
 		return 0;
-	return sockmig_go(sk, e->unsent, e->unsent_len, e->cork, e->reuseaddr);
+	return sockmig_go(sk, e->unsent, e->unsent_len, e->cork, e->reuseaddr, e->fin_unsent);
 }
 
 static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
@@ -649,7 +683,6 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 {
 	const struct crak_sock_rec_sock *rs = &img->sock;
 	const struct crak_sock_rec_tcp *rt = &img->tcp;
-	u32 sent = le32_to_cpu(rt->snd_nxt) - le32_to_cpu(rt->snd_una);
 	struct tcp_repair_window win = {
 		.snd_wl1	= le32_to_cpu(rt->snd_wl1),
 		.snd_wnd	= le32_to_cpu(rt->snd_wnd),
@@ -659,8 +692,13 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	};
 	struct sock *sk = sock->sk;
 	struct sockaddr_storage ss;
+	struct sockmig_geom g;
 	int err, len;
 
+	/* Without the FINs, which come after; the window as it stood then. */
+	sockmig_geom(rs->state, rt, &g);
+	if (after(win.rcv_wup, g.rcv_end))
+		win.rcv_wup = g.rcv_end;
 	err = sockmig_repair(sk, TCP_REPAIR_ON);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot put the new socket in repair mode");
@@ -685,9 +723,9 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	if (err)
 		return err;
 	err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ?:
-	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, le32_to_cpu(rt->copied_seq)) ?:
+	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g.rcv_start) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) ?:
-	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, le32_to_cpu(rt->snd_una));
+	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g.snd_start);
 	if (err)
 		return err;
 
@@ -709,7 +747,7 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ?:
 	      sockmig_sendq(sk, img->recvq, img->recvq_len) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) ?:
-	      sockmig_sendq(sk, img->sendq, sent) ?:
+	      sockmig_sendq(sk, img->sendq, g.snd_sent - g.snd_start) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot refill the connection's queues");
@@ -722,9 +760,11 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 		return err;
 	}
 	err = sockmig_options(sock, img);
-	if (err)
+	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot set the connection's socket options");
-	return err;
+		return err;
+	}
+	return sockmig_fin_restore(sock, rs->state, &g, extack);
 }
 
 int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry **ep,
@@ -732,7 +772,10 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 {
 	struct sockmig_image img = {};
 	struct sockmig_entry *e = NULL;
+	struct sockmig_tuple tuple;
+	struct sockmig_geom g;
 	const u8 *unsent;
+	bool fin;
 	struct socket *sock;
 	struct file *file;
 	u32 len, sent;
@@ -746,6 +789,17 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	if (err)
 		goto out_buf;
 
+	/* Restored where it was dumped from, the connection supersedes its
+	 * original, which holds the tuple.
+	 */
+	sockmig_image_tuple(&img.sock, &tuple);
+	e = sockmig_find_dumped(current->nsproxy->net_ns, &tuple);
+	if (e) {
+		sockmig_notify(e, CRAK_SOCK_CMD_DROP);
+		sockmig_drop(e);
+		e = NULL;
+	}
+
 	err = sock_create(le16_to_cpu(img.sock.family), SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot create a socket");
@@ -755,7 +809,9 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	if (err)
 		goto err_sock;
 
-	sent = le32_to_cpu(img.tcp.snd_nxt) - le32_to_cpu(img.tcp.snd_una);
+	sockmig_geom(img.sock.state, &img.tcp, &g);
+	fin = g.fin_out && !g.fin_sent;
+	sent = g.snd_sent - g.snd_start;
 	unsent = img.sendq + sent;
 	if (frozen) {
 		e = sockmig_track(sock->sk, CRAK_SOCK_F_RESTORED | CRAK_SOCK_F_REPAIR);
@@ -765,6 +821,7 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 		}
 		e->cork = !!img.tcp.cork;
 		e->reuseaddr = !!(le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR);
+		e->fin_unsent = fin;
 		e->unsent_len = img.sendq_len - sent;
 		if (e->unsent_len) {
 			e->unsent = kvmalloc(e->unsent_len, GFP_KERNEL);
@@ -792,7 +849,7 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	}
 	if (!frozen) {
 		err = sockmig_go(sock->sk, unsent, img.sendq_len - sent, img.tcp.cork,
-				 le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR);
+				 le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR, fin);
 		if (err) {
 			NL_SET_ERR_MSG(extack, "cannot queue the connection's unsent data");
 			/* Back in repair mode, the close below says nothing. */

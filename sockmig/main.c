@@ -10,6 +10,11 @@
  * LOCAL_IN and LOCAL_OUT) drop every packet of that tuple.  The hooks are
  * registered in a namespace only while it has a frozen socket, so that a
  * namespace without one pays nothing.
+ *
+ * A dumped socket's connection lives on elsewhere.  When its owner closes it
+ * (in repair mode: silently) or exits, nothing is left to thaw, and the
+ * reaper forgets it.  The kernel tells no one when a socket is orphaned, so
+ * the reaper looks once a second, and only while a dumped socket exists.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -43,6 +48,10 @@ struct sockmig_net {
 DEFINE_MUTEX(sockmig_lock);
 static DEFINE_XARRAY_ALLOC1(sockmig_ids);
 static unsigned int sockmig_net_id __read_mostly;
+static unsigned int sockmig_dumped;		/* under sockmig_lock */
+
+static void sockmig_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sockmig_reaper, sockmig_reap);
 
 static u32 sockmig_hash(const struct sockmig_tuple *t)
 {
@@ -172,6 +181,20 @@ struct sockmig_entry *sockmig_find_sk(struct sock *sk)
 	return NULL;
 }
 
+/* The dumped socket of this tuple in NET, if any. */
+struct sockmig_entry *sockmig_find_dumped(struct net *net, const struct sockmig_tuple *t)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+
+	lockdep_assert_held(&sockmig_lock);
+	xa_for_each(&sockmig_ids, id, e)
+		if ((e->flags & CRAK_SOCK_F_DUMPED) && net_eq(e->net, net) &&
+		    !memcmp(&e->tuple, t, sizeof(*t)))
+			return e;
+	return NULL;
+}
+
 struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags)
 {
 	struct sockmig_entry *e;
@@ -198,10 +221,39 @@ struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags)
 static void sockmig_untrack(struct sockmig_entry *e)
 {
 	WARN_ON_ONCE(e->flags & CRAK_SOCK_F_FROZEN);
+	if (e->flags & CRAK_SOCK_F_DUMPED)
+		sockmig_dumped--;
 	xa_erase(&sockmig_ids, e->id);
 	sock_put(e->sk);
 	kvfree(e->unsent);
 	kfree_rcu(e, rcu);
+}
+
+void sockmig_set_dumped(struct sockmig_entry *e)
+{
+	lockdep_assert_held(&sockmig_lock);
+	if (e->flags & CRAK_SOCK_F_DUMPED)
+		return;
+	e->flags |= CRAK_SOCK_F_DUMPED;
+	if (!sockmig_dumped++)
+		schedule_delayed_work(&sockmig_reaper, HZ);
+}
+
+static void sockmig_reap(struct work_struct *work)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+
+	mutex_lock(&sockmig_lock);
+	xa_for_each(&sockmig_ids, id, e) {
+		if ((e->flags & CRAK_SOCK_F_DUMPED) && sock_flag(e->sk, SOCK_DEAD)) {
+			sockmig_notify(e, CRAK_SOCK_CMD_DROP);
+			sockmig_drop(e);
+		}
+	}
+	if (sockmig_dumped)
+		schedule_delayed_work(&sockmig_reaper, HZ);
+	mutex_unlock(&sockmig_lock);
 }
 
 u32 sockmig_flags(struct sockmig_entry *e)
@@ -375,6 +427,7 @@ static void __exit sockmig_module_exit(void)
 	unsigned long id;
 
 	sockmig_genl_exit();
+	cancel_delayed_work_sync(&sockmig_reaper);
 
 	/* A dumped connection lives on elsewhere: end it here silently.  The
 	 * others carry on as if thawed.

@@ -425,7 +425,7 @@ static int sockmig_nl_freeze(struct sockmig_entry *e, struct file *image, u64 *b
 		e->flags &= ~CRAK_SOCK_F_REPAIR;
 	}
 	if (!err)
-		e->flags |= CRAK_SOCK_F_DUMPED;
+		sockmig_set_dumped(e);
 	return err;
 }
 

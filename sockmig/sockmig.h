@@ -6,6 +6,8 @@
  *		silence the frozen ones
  * image.c	a connection's image: dump (repair mode, read out) and
  *		restore (checked, then rebuilt through TCP repair)
+ * fin.c	connections past a FIN: where their FINs are, and how a
+ *		restore brings them back to their state
  * netlink.c	the generic netlink family crak_sock
  */
 
@@ -42,6 +44,21 @@ struct sockmig_entry {
 	u32 unsent_len;
 	u8 cork;			/* ... and its TCP_CORK, set at thaw */
 	u8 reuseaddr;			/* ... and its SO_REUSEADDR */
+	u8 fin_unsent;			/* ... and its FIN, never sent */
+};
+
+/* Where a connection's FINs and data are in its sequence space. */
+struct sockmig_geom {
+	bool fin_in;		/* the peer's FIN came */
+	bool fin_read;		/* ... and the owner read it (EOF) */
+	bool fin_out;		/* ours is queued */
+	bool fin_sent;		/* ... and was sent */
+	bool fin_acked;		/* ... and acknowledged */
+	u32 rcv_start;		/* unread data: [rcv_start, rcv_end) */
+	u32 rcv_end;
+	u32 snd_start;		/* sent data: [snd_start, snd_sent) */
+	u32 snd_sent;
+	u32 snd_end;		/* unsent data: [snd_sent, snd_end) */
 };
 
 /* Serializes every change of state: freeze, thaw, dump, restore, drop. */
@@ -49,7 +66,9 @@ extern struct mutex sockmig_lock;
 
 struct sockmig_entry *sockmig_find_id(struct net *net, u32 id);
 struct sockmig_entry *sockmig_find_sk(struct sock *sk);
+struct sockmig_entry *sockmig_find_dumped(struct net *net, const struct sockmig_tuple *t);
 struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags);
+void sockmig_set_dumped(struct sockmig_entry *e);
 int sockmig_freeze(struct sockmig_entry *e);
 int sockmig_thaw(struct sockmig_entry *e);
 void sockmig_drop(struct sockmig_entry *e);
@@ -67,6 +86,12 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 int sockmig_restore(struct file *in, bool frozen, int *fd, struct sockmig_entry **ep,
 		    struct netlink_ext_ack *extack);
 int sockmig_release_unsent(struct sockmig_entry *e);
+
+bool sockmig_geom(u8 state, const struct crak_sock_rec_tcp *rt, struct sockmig_geom *g);
+bool sockmig_geom_valid(const struct crak_sock_rec_tcp *rt, const struct sockmig_geom *g);
+int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom *g,
+			struct netlink_ext_ack *extack);
+int sockmig_fin_unsent(struct sock *sk);
 
 int sockmig_genl_init(void);
 void sockmig_genl_exit(void);

@@ -31,11 +31,11 @@ in_pod a crak vif freeze pod0 || fail "vif freeze on a failed"
 out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn.img") || fail "dump failed: $out"
 echo "$out" | sed 's/^/  /'
 out=$(in_pod a crak vif export pod0 -o "$dir/held.pcap" drop) || fail "export failed: $out"
-on a kill "$pid"
-wait_job "$server" > /dev/null 2>&1
 id=$(in_pod a crak -j sock show | /usr/bin/python3 -c "import json, sys; print(json.load(sys.stdin)[0]['id'])") ||
 	fail "a does not show the dumped socket"
 in_pod a crak sock drop --id "$id" > /dev/null || fail "drop on a failed"
+on a kill "$pid"
+wait_job "$server" > /dev/null 2>&1
 on a ip netns del pod
 
 pod_create b

@@ -27,6 +27,10 @@ TCP_SND_WSCALE_OFF = 50
 TCP_SND_WND_OFF = 24
 TCP_MAX_WINDOW_OFF = 28
 TCP_RCV_NXT_OFF = 12
+TCP_SND_UNA_OFF = 0
+TCP_SND_NXT_OFF = 4
+TCP_WRITE_SEQ_OFF = 8
+TCP_FIN_WAIT1 = 4
 
 
 def crc(body):
@@ -113,7 +117,18 @@ def main():
     put("duplicate", edited(lambda r: r.append(list(r[1]))), "twice")
     put("no-tcp", edited(lambda r: r.__delitem__(1)), "no socket or TCP")
     put("sock-not-first", edited(lambda r: r.reverse()), "not first")
-    put("state", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", 10)), "ESTABLISHED")
+    put("state", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", 10)), "TCP state that does not restore")
+    def no_fin(recs):
+        # FIN_WAIT1 with nothing unacknowledged: where is its FIN?
+        setb(REC_SOCK, SOCK_STATE_OFF, "<B", TCP_FIN_WAIT1)(recs)
+        for r in recs:
+            if r[0] == REC_TCP:
+                una = struct.unpack_from("<I", r[2], TCP_SND_UNA_OFF)[0]
+                struct.pack_into("<II", r[2], TCP_SND_NXT_OFF, una, una)
+            if r[0] == REC_SENDQ:
+                r[2] = bytearray()
+
+    put("fin-wait-1-without-fin", edited(no_fin), "TCP state disagree")
     put("family", edited(setb(REC_SOCK, SOCK_FAMILY_OFF, "<H", 99)), "family")
     put("proto", edited(setb(REC_SOCK, SOCK_PROTO_OFF, "<B", 17)), "TCP")
     put("recvq-lie", edited(setb(REC_TCP, TCP_RCV_NXT_OFF, "<I", 12345)), "receive queue")

@@ -81,6 +81,7 @@ struct sock_target {
 
 void sock_target_parse(struct args *args, struct sock_target *t, const char **image);
 int sock_target_resolve(struct sock_target *t, const char *what);
+int sock_target_of_fd(struct sock_target *t, int fd, const char *what);
 void sock_target_put(struct nlmsghdr *nlh, const struct sock_target *t);
 void sock_target_close(struct sock_target *t);
 

@@ -8,6 +8,10 @@
  * connection must not be lost to a command that cannot run (its descriptor
  * would close with crak), so crak looks for the command first, and keeps N
  * taken meanwhile, so that none of its own descriptors lands there.
+ *
+ * A connection restored where its address is on a crakvif device whose flow
+ * of it is frozen (dumped here, say) has its held inbound delivered once it
+ * is back; one restored --frozen keeps it held until crak sock thaw.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -127,6 +131,22 @@ static int restore(const struct args *args, const char *path, bool frozen, int *
 	return err;
 }
 
+/* Delivers what a crakvif device held for the restored connection. */
+static int restore_release(int fd)
+{
+	struct sock_target t;
+	struct sock_hold h;
+	int err;
+
+	if (sock_target_of_fd(&t, fd, "restore"))
+		return -1;
+	err = sock_hold_find(&h, &t, "restore") ?: sock_hold_release(&h, "restore");
+	sock_hold_close(&h);
+	t.sock_fd = -1;
+	sock_target_close(&t);
+	return err;
+}
+
 int sock_restore(struct args *args)
 {
 	bool has_fd = false, frozen = false;
@@ -164,6 +184,11 @@ int sock_restore(struct args *args)
 	}
 	if (fd_reserve(fd) || restore(args, path, frozen, &new_fd))
 		return 1;
+	/* The connection is the command's now: a failure here was told, and
+	 * leaves its inbound held on the device, to thaw by hand.
+	 */
+	if (!frozen)
+		restore_release(new_fd);
 	/* With the socket as standard error, crak's last words need another way out. */
 	if (fd == STDERR_FILENO)
 		stderr_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

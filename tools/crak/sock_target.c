@@ -202,6 +202,20 @@ static int target_fd_conn(struct sock_target *t, const char *what)
 	return 0;
 }
 
+/* A target naming our own descriptor @fd (not closed by sock_target_close()). */
+int sock_target_of_fd(struct sock_target *t, int fd, const char *what)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = SOCK_TARGET_FD;
+	t->sock_fd = fd;
+	t->netns_fd = -1;
+	if (target_fd_conn(t, what)) {
+		t->sock_fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 /* What TARGET takes before a request can name it; -1 after saying why. */
 int sock_target_resolve(struct sock_target *t, const char *what)
 {

@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""One end of a TCP connection, driven step by step from a control directory.
+
+  endpoint.py listen ADDR PORT --ctl DIR     accepts one connection
+  endpoint.py connect ADDR PORT --ctl DIR [--bind ADDR]
+  endpoint.py fd FD --ctl DIR                a connected socket it inherited
+                                             (a restore): carries on from
+                                             DIR's state
+
+The test writes DIR/cmd.N (N = 1, 2, ...); the endpoint runs them in order
+and answers each with DIR/done.N: "ok" or "error: why".  Commands:
+
+  send N     send the next N bytes of this end's stream
+  shut       shutdown(SHUT_WR): our FIN
+  recv N     receive the next N bytes of the other end's stream, checked
+  eof        the next receive must be the end of the stream
+  exit       close and exit
+
+Each end's stream is a pattern of its role (byte k is (7k + seed) % 251), so
+a receiver checks every byte where it belongs.  DIR/state keeps how far each
+stream went and which command is next, for a restored successor.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+import time
+
+SEED = {"client": 1, "server": 2}
+
+
+def pattern(seed, start, n):
+    return bytes((7 * k + seed) % 251 for k in range(start, start + n))
+
+
+class End:
+    def __init__(self, sock, ctl, role, state=None):
+        self.s = sock
+        self.ctl = ctl
+        self.role = role
+        self.state = state or {"role": role, "sent": 0, "recvd": 0, "next": 1}
+
+    def save(self):
+        tmp = os.path.join(self.ctl, "state.tmp")
+        with open(tmp, "w") as f:
+            json.dump(self.state, f)
+        os.replace(tmp, os.path.join(self.ctl, "state"))
+
+    def run(self, words):
+        st = self.state
+        other = SEED["server" if self.role == "client" else "client"]
+        if words[0] == "send":
+            n = int(words[1])
+            self.s.sendall(pattern(SEED[self.role], st["sent"], n))
+            st["sent"] += n
+        elif words[0] == "shut":
+            self.s.shutdown(socket.SHUT_WR)
+        elif words[0] == "recv":
+            want = int(words[1])
+            while want:
+                data = self.s.recv(min(want, 65536))
+                if not data:
+                    return "error: end of stream with %d bytes to come" % want
+                if data != pattern(other, st["recvd"], len(data)):
+                    return "error: wrong bytes at offset %d" % st["recvd"]
+                st["recvd"] += len(data)
+                want -= len(data)
+        elif words[0] == "eof":
+            data = self.s.recv(1)
+            if data:
+                return "error: more bytes where the end of the stream was due"
+        elif words[0] == "exit":
+            self.s.close()
+            return None
+        else:
+            return "error: unknown command %r" % words[0]
+        return "ok"
+
+    def loop(self):
+        self.s.settimeout(30)
+        while True:
+            n = self.state["next"]
+            path = os.path.join(self.ctl, "cmd.%d" % n)
+            while not os.path.exists(path):
+                time.sleep(0.05)
+            with open(path) as f:
+                words = f.read().split()
+            try:
+                answer = self.run(words)
+            except OSError as e:
+                answer = "error: %s" % e
+            self.state["next"] = n + 1
+            self.save()
+            with open(os.path.join(self.ctl, "done.%d.tmp" % n), "w") as f:
+                f.write("ok\n" if answer is None else answer + "\n")
+            os.replace(os.path.join(self.ctl, "done.%d.tmp" % n),
+                       os.path.join(self.ctl, "done.%d" % n))
+            if answer is None:
+                return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("mode", choices=("listen", "connect", "fd"))
+    p.add_argument("where", nargs="+")
+    p.add_argument("--ctl", required=True)
+    p.add_argument("--bind")
+    a = p.parse_args()
+
+    if a.mode == "fd":
+        with open(os.path.join(a.ctl, "state")) as f:
+            state = json.load(f)
+        s = socket.socket(fileno=int(a.where[0]))
+        return End(s, a.ctl, state["role"], state).loop()
+    addr, port = a.where[0], int(a.where[1])
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    if a.mode == "listen":
+        ls = socket.socket(fam, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind((addr, port))
+        ls.listen(1)
+        s, _ = ls.accept()
+        ls.close()
+        end = End(s, a.ctl, "server")
+    else:
+        s = socket.socket(fam, socket.SOCK_STREAM)
+        if a.bind:
+            s.bind((a.bind, 0))
+        s.connect((addr, port))
+        end = End(s, a.ctl, "client")
+    end.save()
+    return end.loop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
