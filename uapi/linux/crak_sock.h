@@ -155,7 +155,10 @@ enum {
 struct crak_sock_rec_sock {
 	__le16	family;		/* AF_INET, AF_INET6 */
 	__u8	proto;		/* IPPROTO_TCP */
-	__u8	state;		/* TCP_ESTABLISHED ... */
+	__u8	state;		/* TCP_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT1,
+				 * _FIN_WAIT2, _CLOSING, _LAST_ACK (the
+				 * numbering of netinet/tcp.h)
+				 */
 	__u8	laddr[16];	/* IPv4: the first 4 bytes */
 	__u8	raddr[16];
 	__le16	lport;
@@ -182,7 +185,13 @@ struct crak_sock_rec_sock {
 #define CRAK_SOCK_SF_RCVBUF_LOCK	_BITUL(6)
 #define CRAK_SOCK_SF_OOBINLINE		_BITUL(7)
 
-/* TCP: sequence space, windows, negotiated options, TCP-level options. */
+/*
+ * TCP: sequence space, windows, negotiated options, TCP-level options.
+ * Past a FIN, the sequence numbers count it as TCP does: rcv_nxt is one past
+ * the peer's FIN (and copied_seq too once the owner read the end of the
+ * stream); write_seq is one past ours (and snd_nxt once it was sent, snd_una
+ * once it was acknowledged).  The RECVQ and SENDQ records hold data only.
+ */
 struct crak_sock_rec_tcp {
 	__le32	snd_una;	/* first unacknowledged byte */
 	__le32	snd_nxt;	/* next byte to send */
