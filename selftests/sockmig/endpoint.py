@@ -4,6 +4,7 @@
 
   endpoint.py listen ADDR PORT --ctl DIR     accepts one connection
   endpoint.py connect ADDR PORT --ctl DIR [--bind ADDR]
+                                             (both: [--rcvbuf N] [--sndbuf N])
   endpoint.py fd FD --ctl DIR                a connected socket it inherited
                                              (a restore): carries on from
                                              DIR's state
@@ -12,6 +13,7 @@ The test writes DIR/cmd.N (N = 1, 2, ...); the endpoint runs them in order
 and answers each with DIR/done.N: "ok" or "error: why".  Commands:
 
   send N     send the next N bytes of this end's stream
+  fill       send until the peer's window and the send buffer are full
   shut       shutdown(SHUT_WR): our FIN
   recv N     receive the next N bytes of the other end's stream, checked
   eof        the next receive must be the end of the stream
@@ -32,8 +34,19 @@ import time
 SEED = {"client": 1, "server": 2}
 
 
+CYCLE = {seed: bytes((7 * k + seed) % 251 for k in range(251)) * 270
+         for seed in SEED.values()}     # 251 * 270 bytes: 64 KiB and a cycle
+
+
 def pattern(seed, start, n):
-    return bytes((7 * k + seed) % 251 for k in range(start, start + n))
+    out = bytearray()
+    while n:
+        off = start % 251
+        chunk = CYCLE[seed][off:off + min(n, 65536)]
+        out += chunk
+        start += len(chunk)
+        n -= len(chunk)
+    return bytes(out)
 
 
 class End:
@@ -56,6 +69,18 @@ class End:
             n = int(words[1])
             self.s.sendall(pattern(SEED[self.role], st["sent"], n))
             st["sent"] += n
+        elif words[0] == "fill":
+            # Until the peer's window and our send buffer are full.
+            self.s.setblocking(False)
+            idle = 0
+            while idle < 3:
+                try:
+                    st["sent"] += self.s.send(pattern(SEED[self.role], st["sent"], 65536))
+                    idle = 0
+                except BlockingIOError:
+                    idle += 1
+                    time.sleep(0.3)
+            self.s.settimeout(30)
         elif words[0] == "shut":
             self.s.shutdown(socket.SHUT_WR)
         elif words[0] == "recv":
@@ -109,7 +134,15 @@ def main():
     p.add_argument("where", nargs="+")
     p.add_argument("--ctl", required=True)
     p.add_argument("--bind")
+    p.add_argument("--rcvbuf", type=int, help="SO_RCVBUF, before the connection")
+    p.add_argument("--sndbuf", type=int, help="SO_SNDBUF, before the connection")
     a = p.parse_args()
+
+    def bufs(s):
+        if a.rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, a.rcvbuf)
+        if a.sndbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, a.sndbuf)
 
     if a.mode == "fd":
         with open(os.path.join(a.ctl, "state")) as f:
@@ -121,6 +154,7 @@ def main():
     if a.mode == "listen":
         ls = socket.socket(fam, socket.SOCK_STREAM)
         ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        bufs(ls)
         ls.bind((addr, port))
         ls.listen(1)
         s, _ = ls.accept()
@@ -128,6 +162,7 @@ def main():
         end = End(s, a.ctl, "server")
     else:
         s = socket.socket(fam, socket.SOCK_STREAM)
+        bufs(s)
         if a.bind:
             s.bind((a.bind, 0))
         s.connect((addr, port))

@@ -45,3 +45,89 @@ server_sock() {
 	in_pod "$1" ss -Htnp state established sport = :"$2" |
 		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
 }
+
+# -- endpoint.py: one end of a connection, driven step by step ---------------
+# A case sets $name (for messages); start sets $ctl, $server and $client.
+
+EP="/usr/bin/python3 $SOCK_DIR/endpoint.py"
+
+# step END COMMAND: END (client, server) runs COMMAND; fails unless "ok".
+declare -A next=()
+step() {
+	local end=$1 n answer
+	shift
+	n=$((${next[$end]:-0} + 1))
+	next[$end]=$n
+	echo "$*" > "$ctl/$end/cmd.$n"
+	for _ in $(seq 300); do
+		[ -e "$ctl/$end/done.$n" ] && break
+		sleep 0.1
+	done
+	answer=$(cat "$ctl/$end/done.$n" 2> /dev/null)
+	[ "$answer" = ok ] || fail "$name: $end: $*: ${answer:-no answer}"
+}
+
+# server_state PORT STATE: until the pod's socket on PORT is in STATE (ss).
+server_state() {
+	for _ in $(seq 100); do
+		[ -n "$(in_pod a ss -Htn state "$2" sport = :"$1")" ] && return 0
+		sleep 0.1
+	done
+	fail "$name: the server's connection is not $2: $(in_pod a ss -Htn sport = :"$1");" \
+		"the client's: $(on b ip netns exec podb ss -Htni dport = :"$1")"
+}
+
+# deaf_client on|off: the client's pod drops all that comes to it (tc), and
+# still sends; what it missed, the server retransmits after.
+deaf_client() {
+	if [ "$1" = on ]; then
+		on b "ip -n podb neigh replace $POD_IP4 lladdr $POD_MAC dev podb0 nud permanent &&
+			ip -n podb neigh replace $POD_IP6 lladdr $POD_MAC dev podb0 nud permanent &&
+			tc -n podb qdisc add dev podb0 ingress &&
+			tc -n podb filter add dev podb0 ingress protocol all u32 match u32 0 0 action drop" ||
+			fail "$name: cannot make the client deaf"
+	else
+		on b "tc -n podb qdisc del dev podb0 ingress" || fail "$name: the client stays deaf"
+	fi
+}
+
+# start PORT ADDR CADDR [SERVER_OPTS [CLIENT_OPTS]]: a server in the pod on
+# a, its client in podb on b (pod_create_in b podb ... CADDR), controlled
+# from $dir/$name.
+start() {
+	ctl=$dir/$name
+	next=()
+	mkdir -p "$ctl/server" "$ctl/client"
+	server=$(on_bg a "ip netns exec pod $EP listen $2 $1 --ctl $ctl/server ${4:-}")
+	wait_bound a tcp "$1"
+	client=$(on_bg b "ip netns exec podb $EP connect $2 $1 --bind $3 --ctl $ctl/client ${5:-}")
+	for _ in $(seq 100); do
+		[ -e "$ctl/server/state" ] && break
+		sleep 0.1
+	done
+	[ -e "$ctl/server/state" ] || fail "$name: no connection"
+}
+
+# move PORT STATE: dump the server's connection, end its owner, restore it
+# into a new server process, which must be in STATE.
+move() {
+	local pid fd out
+	read -r pid fd <<< "$(in_pod a ss -Htnp sport = :"$1" |
+		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)"
+	[ -n "$fd" ] || fail "$name: no server socket"
+	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/conn.img") ||
+		fail "$name: dump failed: $out"
+	on a kill "$pid"
+	wait_job "$server" > /dev/null 2>&1
+	server=$(on_bg a "ip netns exec pod crak sock restore $ctl/conn.img --fd 3 -- \
+		$EP fd 3 --ctl $ctl/server")
+	server_state "$1" "$2"
+}
+
+# finish: both ends exit; each must have done every step.
+finish() {
+	step client exit
+	step server exit
+	wait_job "$client" || fail "$name: the client failed"
+	wait_job "$server" || fail "$name: the restored server failed"
+}

@@ -17,90 +17,10 @@ source "$(dirname "$0")/lib.sh"
 dir=$LAB_DIR/shared/sockmig-states
 rm -rf "$dir"
 mkdir -p "$dir"
-EP="/usr/bin/python3 $SOCK_DIR/endpoint.py"
 pod_create a
 pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
 wire=$(capture_start a eth0 "tcp portrange 7310-7329 and tcp[tcpflags] & tcp-rst != 0" \
 	"$dir/rst.pcap")
-
-# step END COMMAND: END (client, server) runs COMMAND; fails unless "ok".
-declare -A next=()
-step() {
-	local end=$1 n answer
-	shift
-	n=$((${next[$end]:-0} + 1))
-	next[$end]=$n
-	echo "$*" > "$ctl/$end/cmd.$n"
-	for _ in $(seq 300); do
-		[ -e "$ctl/$end/done.$n" ] && break
-		sleep 0.1
-	done
-	answer=$(cat "$ctl/$end/done.$n" 2> /dev/null)
-	[ "$answer" = ok ] || fail "$name: $end: $*: ${answer:-no answer}"
-}
-
-# server_state PORT STATE: until the pod's socket on PORT is in STATE (ss).
-server_state() {
-	for _ in $(seq 100); do
-		[ -n "$(in_pod a ss -Htn state "$2" sport = :"$1")" ] && return 0
-		sleep 0.1
-	done
-	fail "$name: the server's connection is not $2: $(in_pod a ss -Htn sport = :"$1");" \
-		"the client's: $(on b ip netns exec podb ss -Htni dport = :"$1")"
-}
-
-# deaf_client on|off: the client's pod drops all that comes to it (tc), and
-# still sends; what it missed, the server retransmits after.
-deaf_client() {
-	if [ "$1" = on ]; then
-		on b "ip -n podb neigh replace $POD_IP4 lladdr $POD_MAC dev podb0 nud permanent &&
-			ip -n podb neigh replace $POD_IP6 lladdr $POD_MAC dev podb0 nud permanent &&
-			tc -n podb qdisc add dev podb0 ingress &&
-			tc -n podb filter add dev podb0 ingress protocol all u32 match u32 0 0 action drop" ||
-			fail "$name: cannot make the client deaf"
-	else
-		on b "tc -n podb qdisc del dev podb0 ingress" || fail "$name: the client stays deaf"
-	fi
-}
-
-# start PORT ADDR CADDR: a server in the pod on a, its client in podb on b.
-start() {
-	ctl=$dir/$name
-	next=()
-	mkdir -p "$ctl/server" "$ctl/client"
-	server=$(on_bg a "ip netns exec pod $EP listen $2 $1 --ctl $ctl/server")
-	wait_bound a tcp "$1"
-	client=$(on_bg b "ip netns exec podb $EP connect $2 $1 --bind $3 --ctl $ctl/client")
-	for _ in $(seq 100); do
-		[ -e "$ctl/server/state" ] && break
-		sleep 0.1
-	done
-	[ -e "$ctl/server/state" ] || fail "$name: no connection"
-}
-
-# move PORT STATE: dump the server's connection, end its owner, restore it
-# into a new server process, which must be in STATE.
-move() {
-	local pid fd out
-	read -r pid fd <<< "$(in_pod a ss -Htnp sport = :"$1" |
-		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)"
-	[ -n "$fd" ] || fail "$name: no server socket"
-	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/conn.img") ||
-		fail "$name: dump failed: $out"
-	on a kill "$pid"
-	wait_job "$server" > /dev/null 2>&1
-	server=$(on_bg a "ip netns exec pod crak sock restore $ctl/conn.img --fd 3 -- \
-		$EP fd 3 --ctl $ctl/server")
-	server_state "$1" "$2"
-}
-
-# finish: both ends exit; each must have done every step.
-finish() {
-	step client exit
-	step server exit
-	wait_job "$client" || fail "$name: the client failed"
-	wait_job "$server" || fail "$name: the restored server failed"
-}
 
 for family in 4 6; do
 	if [ $family = 4 ]; then

@@ -76,7 +76,13 @@ slow=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --
 	--count 60 --interval 0.1")
 busy=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45002 \
 	--count 100 --interval 0.1")
-sleep 2
+# Mid-conversation: once both talk (python starts slowly on a busy guest).
+for _ in $(seq 200); do
+	[ "$(on peer ss -Htn state established "( sport = :45001 or sport = :45002 )" | wc -l)" = 2 ] &&
+		break
+	sleep 0.1
+done
+sleep 1
 in_pod a crak vif freeze pod0 flow tcp $POD_IP4:7100 $p4:45001 || fail "cannot freeze a TCP flow"
 sleep 3
 in_pod a crak vif thaw pod0 flow tcp $POD_IP4:7100 $p4:45001 > /dev/null || fail "cannot thaw"

@@ -1,0 +1,115 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300
+#
+# What a connection holds moves with it.  A server with unread data, whose
+# client stopped reading until its window closed and whose send buffer is
+# full of unsent data, is dumped and restored into a new process: the client
+# then reads every byte the server ever wrote, in place, and the server
+# every byte it had not read.  A localhost pair, both ends dumped and both
+# restored (frozen, then thawed), carries on over IPv4 and IPv6.  No RST
+# anywhere.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vif/lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+dir=$LAB_DIR/shared/sockmig-queues
+rm -rf "$dir"
+mkdir -p "$dir"
+pod_create a
+pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
+wire=$(capture_start a eth0 "tcp port 7330 and tcp[tcpflags] & tcp-rst != 0" "$dir/rst.pcap")
+lo=$(capture_start a pod:lo "tcp portrange 7340-7341 and tcp[tcpflags] & tcp-rst != 0" \
+	"$dir/rst-lo.pcap")
+
+# sent END: how many bytes END has sent.
+sent() {
+	/usr/bin/python3 -c "import json; print(json.load(open('$ctl/$1/state'))['sent'])"
+}
+
+name=zero-window
+start 7330 "$POD_IP4" 192.0.2.101 "--sndbuf 131072" "--rcvbuf 65536"
+step client send 1000
+step server fill
+n=$(sent server)
+notsent=$(in_pod a ss -Htni sport = :7330 | grep -o 'notsent:[0-9]*')
+[ -n "$notsent" ] || fail "$name: the server has no unsent data: $(in_pod a ss -Htni sport = :7330)"
+echo "  $n bytes written by the server, $notsent"
+move 7330 established
+step server recv 1000
+step client recv "$n"
+step client send 10
+step server recv 10
+step server send 10
+step client recv 10
+finish
+pass "unread, unsent data and a closed window move: every byte in place"
+
+# dump_end PORT ROLE: dump the localhost end ROLE, and end its owner.
+dump_end() {
+	local pid fd out filter="sport = :$1"
+	[ "$2" = client ] && filter="dport = :$1"
+	read -r pid fd <<< "$(in_pod a ss -Htnp state established "$filter" |
+		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)"
+	[ -n "$fd" ] || fail "$name: no $2 socket"
+	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/$2.img") ||
+		fail "$name: dump of the $2 failed: $out"
+	on a kill "$pid"
+}
+
+port=7340
+for addr in 127.0.0.1 ::1; do
+	name=localhost-$addr
+	ctl=$dir/$port
+	next=()
+	mkdir -p "$ctl/server" "$ctl/client"
+	server=$(on_bg a "ip netns exec pod $EP listen $addr $port --ctl $ctl/server")
+	wait_bound a tcp $port
+	client=$(on_bg a "ip netns exec pod $EP connect $addr $port --ctl $ctl/client")
+	for _ in $(seq 100); do
+		[ -e "$ctl/server/state" ] && break
+		sleep 0.1
+	done
+	step client send 3000
+	step server send 2000
+	dump_end $port server
+	dump_end $port client
+	wait_job "$server" > /dev/null 2>&1
+	wait_job "$client" > /dev/null 2>&1
+	# Each end restored alone would call on a peer not there yet, and
+	# the kernel would answer with a reset: both come back frozen first.
+	server=$(on_bg a "ip netns exec pod crak sock restore $ctl/server.img --frozen --fd 3 -- \
+		$EP fd 3 --ctl $ctl/server")
+	client=$(on_bg a "ip netns exec pod crak sock restore $ctl/client.img --frozen --fd 3 -- \
+		$EP fd 3 --ctl $ctl/client")
+	for _ in $(seq 100); do
+		ids=$(in_pod a crak -j sock show | /usr/bin/python3 -c "
+import json, sys
+print(*[s['id'] for s in json.load(sys.stdin) if 'restored' in s['flags']])")
+		[ "$(echo "$ids" | wc -w)" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$(echo "$ids" | wc -w)" = 2 ] || fail "$name: the restored pair is not there: $ids"
+	for id in $ids; do
+		in_pod a crak sock thaw --id "$id" > /dev/null || fail "$name: thaw of $id failed"
+	done
+	step server recv 3000
+	step client recv 2000
+	step client send 100
+	step server recv 100
+	step server send 100
+	step client recv 100
+	finish
+	port=$((port + 1))
+done
+pass "a localhost pair, both ends dumped and restored, carries on over IPv4 and IPv6"
+
+capture_stop "$wire" "$dir/rst.pcap"
+capture_stop "$lo" "$dir/rst-lo.pcap"
+[ "$(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | wc -l)" = 0 ] &&
+	[ "$(tcpdump -nr "$dir/rst-lo.pcap" 2> /dev/null | wc -l)" = 0 ] ||
+	fail "RST: $(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | head -3)" \
+		"$(tcpdump -nr "$dir/rst-lo.pcap" 2> /dev/null | head -3)"
+[ "$(in_pod a crak -j sock show)" = "[]" ] || fail "the module still tracks a socket"
+pass "no RST, nothing left tracked"
+rm -rf "$dir"
