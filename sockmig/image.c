@@ -38,6 +38,8 @@ struct sockmig_image {
 	u32 recvq_len;
 	const u8 *sendq;
 	u32 sendq_len;
+	struct crak_sock_rec_listen listen;
+	bool has_listen;
 };
 
 /* -- dump ---------------------------------------------------------------- */
@@ -185,8 +187,66 @@ static int sockmig_write(struct file *out, const u8 *buf, size_t len)
 	return 0;
 }
 
+/* Fills the header of the image in BUF, whose records end at END: its length. */
+static u32 sockmig_seal(u8 *buf, const u8 *end)
+{
+	struct crak_sock_image *hdr = (struct crak_sock_image *)buf;
+	u32 len = end - buf;
+
+	hdr->magic = cpu_to_le32(CRAK_SOCK_IMAGE_MAGIC);
+	hdr->version = cpu_to_le16(CRAK_SOCK_IMAGE_VERSION);
+	hdr->hdr_len = cpu_to_le16(sizeof(*hdr));
+	hdr->len = cpu_to_le32(len - sizeof(*hdr));
+	hdr->crc = cpu_to_le32(~crc32_le(~0, buf + sizeof(*hdr), len - sizeof(*hdr)));
+	return len;
+}
+
+/* A listening socket: addresses, the options its connections inherit, its
+ * backlog.  Nothing may wait in its queues: a restored socket would not
+ * have them, and the peers would get a reset.
+ */
+static int sockmig_dump_listen(struct sockmig_entry *e, struct file *out, u64 *bytes,
+			       struct netlink_ext_ack *extack)
+{
+	u8 buf[sizeof(struct crak_sock_image) + 3 * sizeof(struct crak_sock_record) +
+	       ALIGN(sizeof(struct crak_sock_rec_sock), 8) +
+	       ALIGN(sizeof(struct crak_sock_rec_tcp), 8) +
+	       ALIGN(sizeof(struct crak_sock_rec_listen), 8)] = {};
+	struct crak_sock_rec_listen rl = {};
+	struct crak_sock_rec_sock rs = {};
+	struct crak_sock_rec_tcp rt = {};
+	struct sock *sk = e->sk;
+	u32 len;
+	u8 *p;
+	int err;
+
+	lock_sock(sk);
+	if (inet_csk_reqsk_queue_len(sk) || READ_ONCE(sk->sk_ack_backlog)) {
+		release_sock(sk);
+		NL_SET_ERR_MSG(extack, "connections wait in the accept queue: accept them first");
+		return -EBUSY;
+	}
+	sockmig_read_sock(sk, &rs);
+	sockmig_read_tcp(sk, &rt);
+	rl.backlog = cpu_to_le32(READ_ONCE(sk->sk_max_ack_backlog));
+	release_sock(sk);
+	memset(&rt, 0, offsetof(struct crak_sock_rec_tcp, keepidle));
+
+	p = sockmig_put_rec(buf + sizeof(struct crak_sock_image), CRAK_SOCK_REC_SOCK,
+			    &rs, sizeof(rs));
+	p = sockmig_put_rec(p, CRAK_SOCK_REC_TCP, &rt, sizeof(rt));
+	p = sockmig_put_rec(p, CRAK_SOCK_REC_LISTEN, &rl, sizeof(rl));
+	len = sockmig_seal(buf, p);
+	err = sockmig_write(out, buf, len);
+	if (err)
+		NL_SET_ERR_MSG(extack, "cannot write the image");
+	else
+		*bytes = len;
+	return err;
+}
+
 /* The socket is frozen; leaves it in repair mode even on failure (the
- * caller decides).
+ * caller decides).  A listening socket never enters repair mode.
  */
 int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		 struct netlink_ext_ack *extack)
@@ -204,6 +264,8 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		NL_SET_ERR_MSG(extack, "the image descriptor is not open for writing");
 		return -EBADF;
 	}
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
+		return sockmig_dump_listen(e, out, bytes, extack);
 	lock_sock(sk);
 	/* Only the state counts here: the rest is read below. */
 	if (!sockmig_geom(sk->sk_state, &rt, &geom)) {
@@ -268,12 +330,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		goto fail_queue;
 
 	/* The peeks zeroed nothing past the data: the padding still is. */
-	len = p - buf;
-	hdr->magic = cpu_to_le32(CRAK_SOCK_IMAGE_MAGIC);
-	hdr->version = cpu_to_le16(CRAK_SOCK_IMAGE_VERSION);
-	hdr->hdr_len = cpu_to_le16(sizeof(*hdr));
-	hdr->len = cpu_to_le32(len - sizeof(*hdr));
-	hdr->crc = cpu_to_le32(~crc32_le(~0, buf + sizeof(*hdr), len - sizeof(*hdr)));
+	len = sockmig_seal(buf, p);
 
 	err = sockmig_write(out, buf, len);
 	if (err)
@@ -405,6 +462,10 @@ static int sockmig_parse_records(const u8 *buf, u32 len, struct sockmig_image *i
 			img->sendq = buf + off;
 			img->sendq_len = rlen;
 			break;
+		case CRAK_SOCK_REC_LISTEN:
+			memcpy(&img->listen, buf + off, min_t(u32, rlen, sizeof(img->listen)));
+			img->has_listen = true;
+			break;
 		default:
 			if (!(le16_to_cpu(rec->flags) & CRAK_SOCK_RECF_OPTIONAL)) {
 				NL_SET_ERR_MSG(extack, "image record this module does not know");
@@ -440,6 +501,21 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 	if (rs->proto != IPPROTO_TCP) {
 		NL_SET_ERR_MSG(extack, "image: not a TCP connection");
 		return -EPROTONOSUPPORT;
+	}
+	if (rs->state == TCP_LISTEN) {
+		if (!rs->lport) {
+			NL_SET_ERR_MSG(extack, "image: the listening port is zero");
+			return -EINVAL;
+		}
+		if (!img->has_listen || img->recvq || img->sendq) {
+			NL_SET_ERR_MSG(extack, "image: a listening socket's records do not fit");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (img->has_listen) {
+		NL_SET_ERR_MSG(extack, "image: a connection with a listening socket's record");
+		return -EINVAL;
 	}
 	if (!sockmig_geom(rs->state, rt, &g)) {
 		NL_SET_ERR_MSG(extack, "image: a TCP state that does not restore");
@@ -673,9 +749,54 @@ int sockmig_release_unsent(struct sockmig_entry *e)
 {
 	struct sock *sk = e->sk;
 
-	if (sock_flag(sk, SOCK_DEAD))
+	if (sock_flag(sk, SOCK_DEAD) || sk->sk_state == TCP_LISTEN)
 		return 0;
 	return sockmig_go(sk, e->unsent, e->unsent_len, e->cork, e->reuseaddr, e->fin_unsent);
+}
+
+static int sockmig_bind(struct socket *sock, const struct crak_sock_rec_sock *rs,
+			struct netlink_ext_ack *extack)
+{
+	struct sockaddr_storage ss;
+	int err, len;
+
+	if (sock->sk->sk_family == AF_INET6) {
+		err = sockmig_tcp_setsockopt(sock->sk, SOL_IPV6, IPV6_V6ONLY,
+					     !!(le32_to_cpu(rs->flags) & CRAK_SOCK_SF_V6ONLY));
+		if (err)
+			return err;
+	}
+	len = sockmig_sockaddr(rs, true, &ss);
+	err = kernel_bind(sock, (struct sockaddr *)&ss, len);
+	if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG(extack, "local address not on this host");
+	else if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG(extack, "local address and port in use on this host");
+	else if (err)
+		NL_SET_ERR_MSG(extack, "cannot bind the connection's local address");
+	return err;
+}
+
+/* A listening socket, as it was: bound, with its options, listening. */
+static int sockmig_relisten(struct socket *sock, const struct sockmig_image *img,
+			    struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (le32_to_cpu(img->sock.flags) & CRAK_SOCK_SF_REUSEADDR)
+		sock_set_reuseaddr(sock->sk);
+	err = sockmig_bind(sock, &img->sock, extack) ?: sockmig_buffers(sock, img);
+	if (err)
+		return err;
+	err = sockmig_options(sock, img);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot set the socket's options");
+		return err;
+	}
+	err = kernel_listen(sock, min_t(u32, le32_to_cpu(img->listen.backlog), INT_MAX));
+	if (err)
+		NL_SET_ERR_MSG(extack, "cannot listen");
+	return err;
 }
 
 static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
@@ -704,22 +825,7 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 		NL_SET_ERR_MSG(extack, "cannot put the new socket in repair mode");
 		return err;
 	}
-	if (sk->sk_family == AF_INET6) {
-		err = sockmig_tcp_setsockopt(sk, SOL_IPV6, IPV6_V6ONLY,
-					     !!(le32_to_cpu(rs->flags) & CRAK_SOCK_SF_V6ONLY));
-		if (err)
-			return err;
-	}
-	len = sockmig_sockaddr(rs, true, &ss);
-	err = kernel_bind(sock, (struct sockaddr *)&ss, len);
-	if (err) {
-		if (err == -EADDRNOTAVAIL)
-			NL_SET_ERR_MSG(extack, "local address not on this host");
-		else
-			NL_SET_ERR_MSG(extack, "cannot bind the connection's local address");
-		return err;
-	}
-	err = sockmig_buffers(sock, img);
+	err = sockmig_bind(sock, rs, extack) ?: sockmig_buffers(sock, img);
 	if (err)
 		return err;
 	err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ?:
@@ -775,7 +881,7 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	struct sockmig_tuple tuple;
 	struct sockmig_geom g;
 	const u8 *unsent;
-	bool fin;
+	bool fin, listen;
 	struct socket *sock;
 	struct file *file;
 	u32 len, sent;
@@ -805,7 +911,8 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 		NL_SET_ERR_MSG(extack, "cannot create a socket");
 		goto out_buf;
 	}
-	err = sockmig_rebuild(sock, &img, extack);
+	listen = img.sock.state == TCP_LISTEN;
+	err = listen ? sockmig_relisten(sock, &img, extack) : sockmig_rebuild(sock, &img, extack);
 	if (err)
 		goto err_sock;
 
@@ -813,7 +920,17 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	fin = g.fin_out && !g.fin_sent;
 	sent = g.snd_sent - g.snd_start;
 	unsent = img.sendq + sent;
-	if (frozen) {
+	if (frozen && listen) {
+		/* SYNs to it are dropped until the thaw. */
+		e = sockmig_track(sock->sk, CRAK_SOCK_F_RESTORED);
+		if (IS_ERR(e)) {
+			err = PTR_ERR(e);
+			goto err_sock;
+		}
+		err = sockmig_freeze(e);
+		if (err)
+			goto err_entry;
+	} else if (frozen) {
 		e = sockmig_track(sock->sk, CRAK_SOCK_F_RESTORED | CRAK_SOCK_F_REPAIR);
 		if (IS_ERR(e)) {
 			err = PTR_ERR(e);
@@ -847,7 +964,7 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 			sockmig_drop(e);
 		goto out_buf;
 	}
-	if (!frozen) {
+	if (!frozen && !listen) {
 		err = sockmig_go(sock->sk, unsent, img.sendq_len - sent, img.tcp.cork,
 				 le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR, fin);
 		if (err) {
@@ -869,7 +986,9 @@ err_entry:
 	if (e)
 		sockmig_drop(e);
 err_sock:
-	/* Still in repair mode (or never connected): closes without a word. */
+	/* Still in repair mode (or never connected, or listening with an empty
+	 * queue): closes without a word.
+	 */
 	sock_release(sock);
 out_buf:
 	kvfree(buf);

@@ -7,7 +7,8 @@
  * or restored frozen; it holds a reference on the socket and has an id in
  * sockmig_ids.  Thaw and drop forget it.  While frozen, its tuple sits in
  * its namespace's hash table, and four netfilter hooks (IPv4 and IPv6,
- * LOCAL_IN and LOCAL_OUT) drop every packet of that tuple.  The hooks are
+ * LOCAL_IN and LOCAL_OUT) drop every packet of that tuple; a frozen
+ * listening socket's, every SYN to it.  The hooks are
  * registered in a namespace only while it has a frozen socket, so that a
  * namespace without one pays nothing.
  *
@@ -62,10 +63,11 @@ static u32 sockmig_hash(const struct sockmig_tuple *t)
 
 /* -- the hooks ----------------------------------------------------------- */
 
-static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_tuple *t)
+static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_tuple *t,
+			  bool *syn)
 {
-	__be16 _ports[2];
-	const __be16 *ports;
+	struct tcphdr _th;
+	const struct tcphdr *th;
 	unsigned int thoff;
 
 	if (pf == NFPROTO_IPV4) {
@@ -90,29 +92,67 @@ static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_t
 		t->laddr = out ? ip6h->saddr : ip6h->daddr;
 		t->raddr = out ? ip6h->daddr : ip6h->saddr;
 	}
-	ports = skb_header_pointer(skb, thoff, sizeof(_ports), _ports);
-	if (!ports)
+	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
+	if (!th)
 		return false;
-	t->lport = out ? ports[0] : ports[1];
-	t->rport = out ? ports[1] : ports[0];
+	t->lport = out ? th->source : th->dest;
+	t->rport = out ? th->dest : th->source;
+	*syn = th->syn && !th->ack;
 	return true;
+}
+
+static bool sockmig_frozen(struct sockmig_net *sn, const struct sockmig_tuple *t)
+{
+	struct sockmig_entry *e;
+
+	hlist_for_each_entry_rcu(e, &sn->table[sockmig_hash(t)], hnode) {
+		if (!memcmp(&e->tuple, t, sizeof(*t))) {
+			atomic64_inc(&e->dropped);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A frozen listening socket's tuple has no remote end (sockmig_tuple_of()),
+ * and its local address may be any: a SYN is looked for as it would be
+ * accepted, by the address it came to, by any address of its family, and
+ * by an IPv6 socket's any address.
+ */
+static bool sockmig_frozen_listener(struct sockmig_net *sn, const struct sockmig_tuple *syn)
+{
+	bool v4 = ipv6_addr_v4mapped(&syn->laddr);
+	struct sockmig_tuple t = { .lport = syn->lport };
+
+	if (v4)
+		ipv6_addr_set_v4mapped(0, &t.raddr);
+	t.laddr = syn->laddr;
+	if (sockmig_frozen(sn, &t))
+		return true;
+	t.laddr = t.raddr;
+	if (sockmig_frozen(sn, &t))
+		return true;
+	if (!v4)
+		return false;
+	memset(&t.laddr, 0, sizeof(t.laddr));
+	memset(&t.raddr, 0, sizeof(t.raddr));
+	return sockmig_frozen(sn, &t);
 }
 
 static unsigned int sockmig_nf_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
 	struct sockmig_net *sn = net_generic(state->net, sockmig_net_id);
-	struct sockmig_entry *e;
 	struct sockmig_tuple t;
+	bool syn;
 
-	if (!sockmig_parse(skb, state->pf, state->hook == NF_INET_LOCAL_OUT, &t))
+	if (!sockmig_parse(skb, state->pf, state->hook == NF_INET_LOCAL_OUT, &t, &syn))
 		return NF_ACCEPT;
-	hlist_for_each_entry_rcu(e, &sn->table[sockmig_hash(&t)], hnode) {
-		if (!memcmp(&e->tuple, &t, sizeof(t))) {
-			atomic64_inc(&e->dropped);
-			return NF_DROP;
-		}
-	}
+	if (sockmig_frozen(sn, &t))
+		return NF_DROP;
+	if (syn && state->hook == NF_INET_LOCAL_IN && sockmig_frozen_listener(sn, &t))
+		return NF_DROP;
 	return NF_ACCEPT;
 }
 
@@ -365,10 +405,14 @@ void sockmig_drop(struct sockmig_entry *e)
 	struct sock *sk = e->sk;
 
 	lockdep_assert_held(&sockmig_lock);
+	/* In repair mode this sends nothing: no FIN, no RST.  Neither does a
+	 * listening socket, whose accept queue was empty at its dump and that
+	 * no SYN reached since.
+	 */
 	if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE &&
-	    (tcp_sk(sk)->repair || !sockmig_repair(sk, TCP_REPAIR_ON))) {
+	    (sk->sk_state == TCP_LISTEN || tcp_sk(sk)->repair ||
+	     !sockmig_repair(sk, TCP_REPAIR_ON))) {
 		lock_sock(sk);
-		/* In repair mode this sends nothing: no FIN, no RST. */
 		tcp_disconnect(sk, 0);
 		release_sock(sk);
 	}

@@ -27,7 +27,7 @@ enum {
 
 /* States a connection may be frozen in. */
 #define SOCKMIG_FREEZABLE	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |	\
-				 TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
+				 TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING | TCPF_LISTEN)
 
 /* -- policies ------------------------------------------------------------ */
 

@@ -31,6 +31,8 @@ TCP_SND_UNA_OFF = 0
 TCP_SND_NXT_OFF = 4
 TCP_WRITE_SEQ_OFF = 8
 TCP_FIN_WAIT1 = 4
+TCP_TIME_WAIT = 6
+TCP_LISTEN = 10
 
 
 def crc(body):
@@ -117,7 +119,10 @@ def main():
     put("duplicate", edited(lambda r: r.append(list(r[1]))), "twice")
     put("no-tcp", edited(lambda r: r.__delitem__(1)), "no socket or TCP")
     put("sock-not-first", edited(lambda r: r.reverse()), "not first")
-    put("state", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", 10)), "TCP state that does not restore")
+    put("state", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", TCP_TIME_WAIT)),
+        "TCP state that does not restore")
+    put("listen-without-record", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", TCP_LISTEN)),
+        "listening socket's records")
     def no_fin(recs):
         # FIN_WAIT1 with nothing unacknowledged: where is its FIN?
         setb(REC_SOCK, SOCK_STATE_OFF, "<B", TCP_FIN_WAIT1)(recs)

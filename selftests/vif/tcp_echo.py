@@ -4,6 +4,10 @@
 
   tcp_echo.py server ADDR:PORT
       echo every connection, forever
+  tcp_echo.py serve-fd FD
+      the same, on a listening socket it inherited
+  tcp_echo.py idle ADDR:PORT
+      listen, and never accept
   tcp_echo.py client ADDR:PORT --sport P --count N --interval S
       send N numbered lines from source port P, one every S seconds, each
       echoed before the next; exit 0 if every byte came back, in order, with
@@ -32,13 +36,17 @@ def serve(conn):
             conn.sendall(data)
 
 
-def server(addr):
+def listener(addr):
     family, host, port = endpoint(addr)
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host, port))
     s.listen(16)
     print("ready", flush=True)
+    return s
+
+
+def server(s):
     while True:
         conn, _ = s.accept()
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
@@ -76,15 +84,21 @@ def client(addr, sport, count, interval):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("mode", choices=("server", "client"))
-    p.add_argument("addr")
+    p.add_argument("mode", choices=("server", "serve-fd", "idle", "client"))
+    p.add_argument("addr", help="ADDR:PORT, or the descriptor of serve-fd")
     p.add_argument("--sport", type=int, default=0)
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--interval", type=float, default=0.05)
     a = p.parse_args()
     try:
         if a.mode == "server":
-            return server(a.addr)
+            return server(listener(a.addr))
+        if a.mode == "serve-fd":
+            return server(socket.socket(fileno=int(a.addr)))
+        if a.mode == "idle":
+            s = listener(a.addr)   # kept open: listening, never accepting
+            while s:
+                time.sleep(3600)
         return client(a.addr, a.sport, a.count, a.interval)
     except OSError as e:
         print("error: %s" % e)

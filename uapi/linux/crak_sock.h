@@ -114,6 +114,8 @@ enum {
  *   struct crak_sock_record	type CRAK_SOCK_REC_TCP + struct crak_sock_rec_tcp
  *   struct crak_sock_record	type CRAK_SOCK_REC_RECVQ + the unread bytes
  *   struct crak_sock_record	type CRAK_SOCK_REC_SENDQ + the unacked bytes
+ * or, for a listening socket, after the first two:
+ *   struct crak_sock_record	type CRAK_SOCK_REC_LISTEN + struct crak_sock_rec_listen
  *
  * A reader refuses an image whose major version it does not know, whose
  * lengths or CRC do not add up, that lacks a required record or repeats one,
@@ -149,6 +151,7 @@ enum {
 	CRAK_SOCK_REC_TCP,	/* required for TCP */
 	CRAK_SOCK_REC_RECVQ,	/* received, unread bytes from copied_seq */
 	CRAK_SOCK_REC_SENDQ,	/* unacknowledged bytes from snd_una */
+	CRAK_SOCK_REC_LISTEN,	/* required for a listening socket */
 };
 
 /* The socket: addresses and the options that change its behaviour. */
@@ -156,8 +159,8 @@ struct crak_sock_rec_sock {
 	__le16	family;		/* AF_INET, AF_INET6 */
 	__u8	proto;		/* IPPROTO_TCP */
 	__u8	state;		/* TCP_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT1,
-				 * _FIN_WAIT2, _CLOSING, _LAST_ACK (the
-				 * numbering of netinet/tcp.h)
+				 * _FIN_WAIT2, _CLOSING, _LAST_ACK, _LISTEN
+				 * (the numbering of netinet/tcp.h)
 				 */
 	__u8	laddr[16];	/* IPv4: the first 4 bytes */
 	__u8	raddr[16];
@@ -216,6 +219,15 @@ struct crak_sock_rec_tcp {
 	__le32	notsent_lowat;
 	__le32	nodelay;	/* 0 or 1 */
 	__le32	cork;
+};
+
+/*
+ * A listening socket: its TCP record carries only the options its
+ * connections inherit (keepidle to cork), the rest is zero; it has no
+ * queue records, and an empty accept queue (a dump refuses otherwise).
+ */
+struct crak_sock_rec_listen {
+	__le32	backlog;
 };
 
 #define CRAK_SOCK_TO_SACK	_BITUL(0)
