@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=240
+# lab: timeout=240 kernels=6.12,6.1
 #
 # A guest that warns fails the run and shows the trace: a run whose command
 # succeeds but loads a module that WARNs exits non-zero and prints the
-# warning, its call trace and the source line of the warning.
+# warning, its call trace and the source line of the warning.  (The lab's
+# watch is the same on every kernel; the debug kernel's own detectors have
+# lab/detectors.)
 source "$(dirname "$0")/../lib.sh"
 
 out=$(lab run -k "$LAB_KREL" -- 'modprobe crak_lab_warn && echo command-succeeded' 2>&1)

@@ -22,6 +22,12 @@ pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
 wire=$(capture_start a eth0 "tcp portrange 7310-7329 and tcp[tcpflags] & tcp-rst != 0" \
 	"$dir/rst.pcap")
 
+# runs NAME: whether this kernel runs the case; the debug kernel, ten times
+# slower, runs IPv6 for CLOSING alone (it takes each FIN path of IPv6).
+runs() {
+	[ "$LAB_KERNEL" != debug ] || [ "$family" = 4 ] || [ "$1" = closing ]
+}
+
 for family in 4 6; do
 	if [ $family = 4 ]; then
 		saddr=$POD_IP4 caddr=192.0.2.101 base=7310
@@ -30,86 +36,97 @@ for family in 4 6; do
 	fi
 
 	# The client closed its side; the server has not read it all.
-	name=close-wait-v$family
-	start $base "$saddr" "$caddr"
-	step client send 1000
-	step client shut
-	server_state $base close-wait
-	move $base close-wait
-	step server recv 1000
-	step server eof
-	step server send 500
-	step server shut
-	step client recv 500
-	step client eof
-	finish
+	if runs close-wait; then
+		name=close-wait-v$family
+		start $base "$saddr" "$caddr"
+		step client send 1000
+		step client shut
+		server_state $base close-wait
+		move $base close-wait
+		step server recv 1000
+		step server eof
+		step server send 500
+		step server shut
+		step client recv 500
+		step client eof
+		finish
+	fi
 
 	# The server closed its side and the client acknowledged it.
-	name=fin-wait-2-v$family
-	start $((base + 1)) "$saddr" "$caddr"
-	step server send 500
-	step server shut
-	server_state $((base + 1)) fin-wait-2
-	move $((base + 1)) fin-wait-2
-	step client send 700
-	step client recv 500
-	step client eof
-	step client shut
-	step server recv 700
-	step server eof
-	finish
+	if runs fin-wait-2; then
+		name=fin-wait-2-v$family
+		start $((base + 1)) "$saddr" "$caddr"
+		step server send 500
+		step server shut
+		server_state $((base + 1)) fin-wait-2
+		move $((base + 1)) fin-wait-2
+		step client send 700
+		step client recv 500
+		step client eof
+		step client shut
+		step server recv 700
+		step server eof
+		finish
+	fi
 
 	# The server closed its side; the client has not seen it yet.
-	name=fin-wait-1-v$family
-	start $((base + 2)) "$saddr" "$caddr"
-	deaf_client on
-	step server send 300
-	step server shut
-	server_state $((base + 2)) fin-wait-1
-	move $((base + 2)) fin-wait-1
-	deaf_client off
-	step client recv 300
-	step client eof
-	step client send 200
-	step client shut
-	step server recv 200
-	step server eof
-	finish
+	if runs fin-wait-1; then
+		name=fin-wait-1-v$family
+		start $((base + 2)) "$saddr" "$caddr"
+		deaf_client on
+		step server send 300
+		step server shut
+		server_state $((base + 2)) fin-wait-1
+		move $((base + 2)) fin-wait-1
+		deaf_client off
+		step client recv 300
+		step client eof
+		step client send 200
+		step client shut
+		step server recv 200
+		step server eof
+		finish
+	fi
 
 	# Both closed, the client first; the server's FIN is not acknowledged.
-	name=last-ack-v$family
-	start $((base + 3)) "$saddr" "$caddr"
-	step client send 100
-	step client shut
-	step server recv 100
-	step server eof
-	deaf_client on
-	step server send 50
-	step server shut
-	server_state $((base + 3)) last-ack
-	move $((base + 3)) last-ack
-	deaf_client off
-	step client recv 50
-	step client eof
-	finish
+	if runs last-ack; then
+		name=last-ack-v$family
+		start $((base + 3)) "$saddr" "$caddr"
+		step client send 100
+		step client shut
+		step server recv 100
+		step server eof
+		deaf_client on
+		step server send 50
+		step server shut
+		server_state $((base + 3)) last-ack
+		move $((base + 3)) last-ack
+		deaf_client off
+		step client recv 50
+		step client eof
+		finish
+	fi
 
 	# Both closed at once: each FIN crossed the other.
-	name=closing-v$family
-	start $((base + 4)) "$saddr" "$caddr"
-	deaf_client on
-	step server send 80
-	step server shut
-	step client send 60
-	step client shut
-	server_state $((base + 4)) closing
-	step server recv 60
-	step server eof
-	move $((base + 4)) closing
-	deaf_client off
-	step client recv 80
-	step client eof
-	finish
-	pass "IPv$family: CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING move, each byte in place, EOF where due"
+	if runs closing; then
+		name=closing-v$family
+		start $((base + 4)) "$saddr" "$caddr"
+		deaf_client on
+		step server send 80
+		step server shut
+		step client send 60
+		step client shut
+		server_state $((base + 4)) closing
+		step server recv 60
+		step server eof
+		move $((base + 4)) closing
+		deaf_client off
+		step client recv 80
+		step client eof
+		finish
+	fi
+	pass "IPv$family: $(runs close-wait && echo "CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, ")CLOSING" \
+		"move, each byte in place, EOF where due"
 done
 
 capture_stop "$wire" "$dir/rst.pcap"

@@ -15,6 +15,10 @@ Each kernel also gets two checks of the lab's own: KERNEL/boot (the nodes
 came up without a splat) and KERNEL/shutdown (every crak module unloads from
 every node, and nothing leaks or warns after the last test).
 
+The kernels are built one after the other; then the debug kernel's lab, the
+slowest, runs beside the stock kernels' and its results are told after
+theirs (LAB_SERIAL=1: one lab at a time).
+
 Output is KTAP, one line per test (kernel/area/name), diagnostics after a
 failure, and a last line "N passed, N failed[, N skipped]".
 """
@@ -25,6 +29,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from . import BUILD, SRC, debugkernel
@@ -237,13 +242,16 @@ def check(kernel_names, pattern=None, keep_going=True):
             self.name = name
 
     plan = [(name, [t for t in tests if t.runs_on(_K(alias))]) for name, alias in kernels]
+    plan = [(name, ktests) for name, ktests in plan if ktests]
     # Each kernel adds two checks of its own: boot and shutdown.
-    total = sum(len(ts) + 2 for _, ts in plan if ts)
+    total = sum(len(ts) + 2 for _, ts in plan)
     report = Reporter(total)
     timings = []
+    # Every kernel's build first, one at a time (make is not run twice at
+    # once); then the debug kernel's lab, ten times slower than the others,
+    # runs beside theirs, and tells its results once they are done.
+    ready = []
     for name, ktests in plan:
-        if not ktests:
-            continue
         alias = dict(kernels)[name]
         logdir = os.path.join(logroot, alias)
         os.makedirs(logdir, exist_ok=True)
@@ -254,22 +262,64 @@ def check(kernel_names, pattern=None, keep_going=True):
                 report.result("%s/%s" % (alias, t.name), "fail", "not run")
             report.result("%s/shutdown" % alias, "fail", "not run")
             continue
-        try:
-            _run_kernel(kernel, ktests, logdir, report, timings)
-        except Exception:
-            # A bug of the lab itself: what did not run fails, and the run
-            # still ends with its summary line.
-            import traceback
-            diag = traceback.format_exc().splitlines()
-            names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]
-                     + ["%s/shutdown" % alias])
-            for name in names:
-                if name not in report.names:
-                    report.result(name, "fail", "lab error", diag)
-                    diag = ()
+        ready.append((alias, kernel, ktests, logdir))
+    side = None
+    if len(ready) > 1 and ready[-1][0] == "debug" and os.environ.get("LAB_SERIAL") != "1":
+        deferred = _Deferred(report)
+        side = threading.Thread(target=_run_guarded, name="crak-check-debug",
+                                args=(ready.pop(), deferred, timings), daemon=True)
+        side.start()
+    try:
+        for item in ready:
+            _run_guarded(item, report, timings)
+        if side:
+            report.diag("waiting for the debug kernel's lab, which ran beside")
+            side.join()
+            deferred.replay()
+    except KeyboardInterrupt:
+        for lab in list(_ACTIVE):
+            lab.down()
+        raise
     with open(os.path.join(logroot, "timings.txt"), "w") as f:
-        f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in timings))
+        f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in sorted(timings)))
     return 0 if report.summary() else 1
+
+
+class _Deferred:
+    """A kernel's results while another kernel's stream: told after them."""
+
+    def __init__(self, report):
+        self.report = report
+        self.names = set()
+        self.calls = []
+
+    def result(self, name, *args, **kwargs):
+        self.names.add(name)
+        self.calls.append(("result", (name,) + args, kwargs))
+
+    def diag(self, *args):
+        self.calls.append(("diag", args, {}))
+
+    def replay(self):
+        for method, args, kwargs in self.calls:
+            getattr(self.report, method)(*args, **kwargs)
+
+
+def _run_guarded(item, report, timings):
+    alias, kernel, ktests, logdir = item
+    try:
+        _run_kernel(kernel, ktests, logdir, report, timings)
+    except Exception:
+        # A bug of the lab itself: what did not run fails, and the run
+        # still ends with its summary line.
+        import traceback
+        diag = traceback.format_exc().splitlines()
+        names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]
+                 + ["%s/shutdown" % alias])
+        for name in names:
+            if name not in report.names:
+                report.result(name, "fail", "lab error", diag)
+                diag = ()
 
 
 def _shutdown(lab, report):
@@ -291,9 +341,14 @@ def _shutdown(lab, report):
         report.result(name, "pass")
 
 
+# The labs up now, to take down on Ctrl-C whichever thread runs them.
+_ACTIVE = set()
+
+
 def _run_kernel(kernel, tests, logdir, report, timings):
     t0 = time.monotonic()
     lab = Lab(kernel, logdir=logdir)
+    _ACTIVE.add(lab)
     try:
         try:
             lab.up()
@@ -335,3 +390,4 @@ def _run_kernel(kernel, tests, logdir, report, timings):
         report.diag("%s: %d tests in %.0f s" % (kernel.name, len(tests), time.monotonic() - t0))
     finally:
         lab.down()
+        _ACTIVE.discard(lab)

@@ -11,6 +11,7 @@ directory ($LAB_DIR/shared).  Nodes run the host's jobs through the agent
 """
 
 import ctypes
+import itertools
 import os
 import select
 import shutil
@@ -26,6 +27,7 @@ from . import BUILD, SRC, initramfs, jobs, kernels, splat
 
 NODES = ("a", "b", "peer")
 NETNS_PREFIX = "crak-lab-"
+_lab_serial = itertools.count(1)
 
 
 class LabError(Exception):
@@ -304,7 +306,8 @@ class Lab:
         os.chmod(os.path.join(self.dir, "shared"), 0o1777)
         with open(os.path.join(self.dir, "owner"), "w") as f:
             f.write("%d\n" % os.getpid())
-        self.netns = NETNS_PREFIX + "%d" % os.getpid()
+        # One process may run several labs at once (make check's kernels).
+        self.netns = NETNS_PREFIX + "%d-%d" % (os.getpid(), next(_lab_serial))
         self._make_segment()
         for i, name in enumerate(self.node_names, 1):
             self.nodes[name] = Node(self, name, i)
@@ -511,7 +514,7 @@ def gc():
         if not name.startswith(NETNS_PREFIX):
             continue
         try:
-            pid = int(name[len(NETNS_PREFIX):])
+            pid = int(name[len(NETNS_PREFIX):].split("-")[0])
             os.kill(pid, 0)
             continue            # its owner still runs
         except (ValueError, ProcessLookupError):
