@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
  * crak_sock: freeze one TCP connection, take its state out as a blob, and
- * re-home it in another process, namespace or host.
+ * re-home it in another process, namespace or host.  A connection may be
+ * ESTABLISHED or past a FIN (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
+ * CLOSING); a listening socket moves too.
  *
  * Naming a socket.  An operation names the socket it acts on by
  *   - CRAK_SOCK_A_FD: a descriptor of the caller's own.  The crak tool gets
@@ -11,7 +13,8 @@
  *     in the network namespace CRAK_SOCK_A_NETNS_FD (default: the caller's).
  *     As a tuple may name any process's socket, this needs CAP_SYS_ADMIN or
  *     CAP_CHECKPOINT_RESTORE in that namespace's user namespace;
- *   - CRAK_SOCK_A_ID: the handle this module gave a socket it tracks.
+ *   - CRAK_SOCK_A_ID: the handle this module gave a socket it tracks; it
+ *     names the socket only from the socket's own network namespace.
  * Every operation but GET also needs CAP_NET_ADMIN in the user namespace
  * owning the socket's network namespace.  Addresses are 4 bytes (IPv4) or 16
  * (IPv6, v4-mapped included), in network order; ports in host order.
@@ -30,14 +33,24 @@
  * repair mode and writes its image (below) to CRAK_SOCK_A_IMAGE_FD.  The
  * socket stays frozen and in repair mode: from then on its owner's reads and
  * writes fail, and closing it (or the owner's exit, or DROP) ends it
- * silently, without FIN or RST.  A THAW of a dumped socket cancels the
- * dump: repair mode ends and the connection carries on where it stood.
+ * silently, without FIN or RST; the module then forgets it (within a
+ * second).  A THAW of a dumped socket cancels the dump: repair mode ends and
+ * the connection carries on where it stood.  DUMP writes at the image
+ * descriptor's position, and a pipe or socket will do: the image streams.
+ *
+ * Listening sockets.  A frozen listening socket lets no SYN in (its clients
+ * retry).  DUMP refuses one with connections waiting in its accept queue,
+ * and leaves it listening, frozen, outside repair mode; closing it or DROP
+ * ends it as silently.
  *
  * Restoring.  RESTORE reads an image from CRAK_SOCK_A_IMAGE_FD, re-creates
  * the connection in the caller's network namespace through the kernel's TCP
  * repair interface (no SYN, no RST; the peer sees nothing) and installs it
  * as a new descriptor of the caller's (CRAK_SOCK_A_NEW_FD in the reply).
- * The local address must exist there.  With CRAK_SOCK_A_FROZEN the new
+ * The image is read from the descriptor's position to its end.  The local
+ * address must exist there.  Restored where its original is still tracked
+ * as dumped (same namespace and tuple), the connection supersedes it: the
+ * original is dropped first.  With CRAK_SOCK_A_FROZEN the new
  * socket stays in repair mode and tracked, with its unsent data kept aside:
  * it processes what arrives (and acknowledges it) but sends no data until
  * THAW, which leaves repair mode and queues the unsent data.
@@ -47,6 +60,8 @@
  *
  * Events of the multicast group "events": CRAK_SOCK_CMD_FREEZE, _THAW,
  * _DUMP, _RESTORE and _DROP, with the socket's attributes as GET shows them.
+ * FREEZE, THAW, DUMP and DROP reply with them too (THAW and DROP: the flags
+ * the socket is left with), and so does a frozen RESTORE.
  */
 
 #ifndef _UAPI_LINUX_CRAK_SOCK_H
