@@ -15,6 +15,7 @@ and answers each with DIR/done.N: "ok" or "error: why".  Commands:
   send N     send the next N bytes of this end's stream
   fill       send until the peer's window and the send buffer are full
   shut       shutdown(SHUT_WR): our FIN
+  sendshut N send N bytes and the FIN at once
   recv N     receive the next N bytes of the other end's stream, checked
   eof        the next receive must be the end of the stream
   exit       close and exit
@@ -81,6 +82,13 @@ class End:
                     idle += 1
                     time.sleep(0.3)
             self.s.settimeout(30)
+        elif words[0] == "sendshut":
+            # Data and FIN at once: no retransmission timeout between them
+            # may leave the FIN queued behind a collapsed window.
+            n = int(words[1])
+            self.s.sendall(pattern(SEED[self.role], st["sent"], n))
+            st["sent"] += n
+            self.s.shutdown(socket.SHUT_WR)
         elif words[0] == "shut":
             self.s.shutdown(socket.SHUT_WR)
         elif words[0] == "recv":

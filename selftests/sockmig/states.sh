@@ -74,8 +74,7 @@ for family in 4 6; do
 		name=fin-wait-1-v$family
 		start $((base + 2)) "$saddr" "$caddr"
 		deaf_client on
-		step server send 300
-		step server shut
+		step server sendshut 300
 		server_state $((base + 2)) fin-wait-1
 		move $((base + 2)) fin-wait-1
 		deaf_client off
@@ -97,8 +96,7 @@ for family in 4 6; do
 		step server recv 100
 		step server eof
 		deaf_client on
-		step server send 50
-		step server shut
+		step server sendshut 50
 		server_state $((base + 3)) last-ack
 		move $((base + 3)) last-ack
 		deaf_client off
@@ -112,10 +110,8 @@ for family in 4 6; do
 		name=closing-v$family
 		start $((base + 4)) "$saddr" "$caddr"
 		deaf_client on
-		step server send 80
-		step server shut
-		step client send 60
-		step client shut
+		step server sendshut 80
+		step client sendshut 60
 		server_state $((base + 4)) closing
 		step server recv 60
 		step server eof

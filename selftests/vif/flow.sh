@@ -78,7 +78,7 @@ busy=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --
 	--count 100 --interval 0.1")
 # Mid-conversation: once both talk (python starts slowly on a busy guest).
 for _ in $(seq 200); do
-	[ "$(on peer ss -Htn state established "( sport = :45001 or sport = :45002 )" | wc -l)" = 2 ] &&
+	[ "$(on peer "ss -Htn state established '( sport = :45001 or sport = :45002 )'" | wc -l)" = 2 ] &&
 		break
 	sleep 0.1
 done
