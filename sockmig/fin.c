@@ -40,8 +40,6 @@
 
 #include "sockmig.h"
 
-#define SOCKMIG_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 | \
-			 TCPF_FIN_WAIT2 | TCPF_CLOSING | TCPF_LAST_ACK)
 #define SOCKMIG_FIN_IN	(TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK)
 #define SOCKMIG_FIN_OUT	(TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_CLOSING | TCPF_LAST_ACK)
 
@@ -57,7 +55,7 @@ bool sockmig_geom(u8 state, const struct crak_sock_rec_tcp *rt, struct sockmig_g
 	u32 copied = le32_to_cpu(rt->copied_seq);
 
 	memset(g, 0, sizeof(*g));
-	if (state >= TCP_MAX_STATES || !(BIT(state) & SOCKMIG_STATES))
+	if (!sockmig_conn_state(state))
 		return false;
 	g->fin_in = BIT(state) & SOCKMIG_FIN_IN;
 	g->fin_read = g->fin_in && copied == rcv_nxt;

@@ -267,8 +267,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return sockmig_dump_listen(e, out, bytes, extack);
 	lock_sock(sk);
-	/* Only the state counts here: the rest is read below. */
-	if (!sockmig_geom(sk->sk_state, &rt, &geom)) {
+	if (!sockmig_conn_state(sk->sk_state)) {
 		release_sock(sk);
 		NL_SET_ERR_MSG(extack, "the connection is not established nor closing");
 		return -EOPNOTSUPP;
@@ -800,7 +799,7 @@ static int sockmig_relisten(struct socket *sock, const struct sockmig_image *img
 }
 
 static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
-			   struct netlink_ext_ack *extack)
+			   const struct sockmig_geom *g, struct netlink_ext_ack *extack)
 {
 	const struct crak_sock_rec_sock *rs = &img->sock;
 	const struct crak_sock_rec_tcp *rt = &img->tcp;
@@ -813,13 +812,11 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	};
 	struct sock *sk = sock->sk;
 	struct sockaddr_storage ss;
-	struct sockmig_geom g;
 	int err, len;
 
 	/* Without the FINs, which come after; the window as it stood then. */
-	sockmig_geom(rs->state, rt, &g);
-	if (after(win.rcv_wup, g.rcv_end))
-		win.rcv_wup = g.rcv_end;
+	if (after(win.rcv_wup, g->rcv_end))
+		win.rcv_wup = g->rcv_end;
 	err = sockmig_repair(sk, TCP_REPAIR_ON);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot put the new socket in repair mode");
@@ -829,9 +826,9 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	if (err)
 		return err;
 	err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ?:
-	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g.rcv_start) ?:
+	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g->rcv_start) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) ?:
-	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g.snd_start);
+	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_QUEUE_SEQ, g->snd_start);
 	if (err)
 		return err;
 
@@ -853,7 +850,7 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	err = sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE) ?:
 	      sockmig_sendq(sk, img->recvq, img->recvq_len) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) ?:
-	      sockmig_sendq(sk, img->sendq, g.snd_sent - g.snd_start) ?:
+	      sockmig_sendq(sk, img->sendq, g->snd_sent - g->snd_start) ?:
 	      sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot refill the connection's queues");
@@ -870,7 +867,7 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 		NL_SET_ERR_MSG(extack, "cannot set the connection's socket options");
 		return err;
 	}
-	return sockmig_fin_restore(sock, rs->state, &g, extack);
+	return sockmig_fin_restore(sock, rs->state, g, extack);
 }
 
 int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry **ep,
@@ -912,11 +909,13 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 		goto out_buf;
 	}
 	listen = img.sock.state == TCP_LISTEN;
-	err = listen ? sockmig_relisten(sock, &img, extack) : sockmig_rebuild(sock, &img, extack);
+	/* A listening socket has no sequence space: g stays zero. */
+	sockmig_geom(img.sock.state, &img.tcp, &g);
+	err = listen ? sockmig_relisten(sock, &img, extack) :
+		       sockmig_rebuild(sock, &img, &g, extack);
 	if (err)
 		goto err_sock;
 
-	sockmig_geom(img.sock.state, &img.tcp, &g);
 	fin = g.fin_out && !g.fin_sent;
 	sent = g.snd_sent - g.snd_start;
 	unsent = img.sendq + sent;

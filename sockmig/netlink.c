@@ -25,9 +25,8 @@ enum {
 	SOCKMIG_NLGRP_EVENTS,
 };
 
-/* States a connection may be frozen in. */
-#define SOCKMIG_FREEZABLE	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 |	\
-				 TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING | TCPF_LISTEN)
+/* States a socket may be frozen in. */
+#define SOCKMIG_FREEZABLE	(SOCKMIG_CONN_STATES | TCPF_LISTEN)
 
 /* -- policies ------------------------------------------------------------ */
 

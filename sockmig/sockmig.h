@@ -47,6 +47,15 @@ struct sockmig_entry {
 	u8 fin_unsent;			/* ... and its FIN, never sent */
 };
 
+/* The states a connection moves in (a listening socket moves too). */
+#define SOCKMIG_CONN_STATES	(TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 | \
+				 TCPF_FIN_WAIT2 | TCPF_CLOSING | TCPF_LAST_ACK)
+
+static inline bool sockmig_conn_state(u8 state)
+{
+	return state < TCP_MAX_STATES && (BIT(state) & SOCKMIG_CONN_STATES);
+}
+
 /* Where a connection's FINs and data are in its sequence space. */
 struct sockmig_geom {
 	bool fin_in;		/* the peer's FIN came */
