@@ -40,11 +40,16 @@ wait_rounds() {
 	fail "the conversation did not reach $2 rounds (at $(rounds "$1"))"
 }
 
-# server_sock NODE PORT: "PID FD" of the pod's established socket on PORT.
-server_sock() {
-	in_pod "$1" ss -Htnp state established sport = :"$2" |
-		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
+# pod_sock NODE SS-ARGS...: "PID FD" of the first TCP socket that
+# ss -Htnp SS-ARGS lists in NODE's pod.
+pod_sock() {
+	local node=$1
+	shift
+	in_pod "$node" ss -Htnp "$@" | sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
 }
+
+# server_sock NODE PORT: "PID FD" of the pod's established socket on PORT.
+server_sock() { pod_sock "$1" state established sport = :"$2"; }
 
 # -- endpoint.py: one end of a connection, driven step by step ---------------
 # A case sets $name (for messages); start sets $ctl, $server and $client.
@@ -112,8 +117,7 @@ start() {
 # into a new server process, which must be in STATE.
 move() {
 	local pid fd out
-	read -r pid fd <<< "$(in_pod a ss -Htnp sport = :"$1" |
-		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)"
+	read -r pid fd <<< "$(pod_sock a sport = :"$1")"
 	[ -n "$fd" ] || fail "$name: no server socket"
 	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/conn.img") ||
 		fail "$name: dump failed: $out"

@@ -18,10 +18,7 @@ ECHO="/usr/bin/python3 $VIF_DIR/tcp_echo.py"
 pod_create a
 
 # listener PORT: "PID FD" of the pod's listening socket on PORT.
-listener() {
-	in_pod a ss -Htlnp sport = :"$1" |
-		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
-}
+listener() { pod_sock a -l sport = :"$1"; }
 
 port=7350
 for addr in "$POD_IP4" "[$POD_IP6]"; do

@@ -49,8 +49,7 @@ pass "unread, unsent data and a closed window move: every byte in place"
 dump_end() {
 	local pid fd out filter="sport = :$1"
 	[ "$2" = client ] && filter="dport = :$1"
-	read -r pid fd <<< "$(in_pod a ss -Htnp state established "$filter" |
-		sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)"
+	read -r pid fd <<< "$(pod_sock a state established $filter)"
 	[ -n "$fd" ] || fail "$name: no $2 socket"
 	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/$2.img") ||
 		fail "$name: dump of the $2 failed: $out"
