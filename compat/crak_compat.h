@@ -9,7 +9,9 @@
 #ifndef _CRAK_COMPAT_H
 #define _CRAK_COMPAT_H
 
+#include <linux/mm.h>
 #include <linux/netdevice.h>
+#include <linux/rseq.h>
 #include <linux/ipv6.h>
 #include <net/genetlink.h>
 #include <net/tcp.h>
@@ -86,6 +88,54 @@ static inline u8 crak_ipv6_hop_limit(struct sock *sk)
 	int hops = inet6_sk(sk)->hop_limit;
 
 	return hops < 0 ? 0 : hops;
+}
+
+/* 6.5 dropped get_user_pages_remote()'s vmas argument. */
+static inline long crak_gup_remote(struct mm_struct *mm, unsigned long start,
+				   unsigned long nr_pages, unsigned int gup_flags,
+				   struct page **pages)
+{
+#ifdef CRAK_HAVE_GUP_REMOTE_VMAS
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages, NULL, NULL);
+#else
+	return get_user_pages_remote(mm, start, nr_pages, gup_flags, pages, NULL);
+#endif
+}
+
+/*
+ * A thread's rseq registration.  There is no exported way to register one
+ * for a thread: a restored thread gets the one it had, as rseq(2) sets it,
+ * on its own task, and the kernel refreshes the area on its way out.
+ */
+static inline void crak_task_rseq(struct task_struct *t, u64 *rseq, u32 *len, u32 *sig)
+{
+#ifdef CONFIG_RSEQ
+	*rseq = (unsigned long)t->rseq;
+#ifdef CRAK_HAVE_TASK_RSEQ_LEN
+	*len = t->rseq_len;
+#else
+	*len = t->rseq ? 32 : 0;
+#endif
+	*sig = t->rseq_sig;
+#else
+	*rseq = 0;
+	*len = 0;
+	*sig = 0;
+#endif
+}
+
+static inline void crak_task_rseq_set(struct task_struct *t, u64 rseq, u32 len, u32 sig)
+{
+#ifdef CONFIG_RSEQ
+	if (WARN_ON_ONCE(t != current) || !rseq || len < 32 || !IS_ALIGNED(rseq, 32))
+		return;
+	t->rseq = (struct rseq __user *)(unsigned long)rseq;
+#ifdef CRAK_HAVE_TASK_RSEQ_LEN
+	t->rseq_len = len;
+#endif
+	t->rseq_sig = sig;
+	rseq_set_notify_resume(t);
+#endif
 }
 
 #endif /* _CRAK_COMPAT_H */

@@ -26,3 +26,12 @@ have DEV_LLTX include/linux/netdevice.h 'unsigned long[[:space:]]+lltx:1;'
 have NET_GSO_H include/net/gso.h '__skb_gso_segment'
 have GENL_DUMPIT_INFO_INFO include/net/genetlink.h 'struct genl_info[[:space:]]+info;'
 have TCP_CLOCK_TS include/net/tcp.h 'static inline u32 tcp_clock_ts\('
+# 6.3 let rseq areas grow past 32 bytes, and remembers each one's length.
+have TASK_RSEQ_LEN include/linux/sched.h 'u32[[:space:]]+rseq_len;'
+# Until 6.5 get_user_pages_remote() took a vmas argument.
+for t in $trees; do
+	if grep -A4 '^long get_user_pages_remote(' "$t/include/linux/mm.h" 2> /dev/null | grep -q vmas; then
+		echo "#define CRAK_HAVE_GUP_REMOTE_VMAS 1"
+		break
+	fi
+done

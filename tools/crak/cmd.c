@@ -39,6 +39,10 @@ static void print_object_help(const struct object *obj)
 {
 	unsigned int i;
 
+	if (obj->run) {
+		printf("Usage: crak %s %s\n\n%s", obj->name, obj->synopsis, obj->help);
+		return;
+	}
 	printf("Usage: crak [-j] [-p] %s COMMAND [ARGS]...\n\n%s\nCommands:\n",
 	       obj->name, obj->help);
 	for (i = 0; i < obj->n_commands; i++) {
@@ -74,6 +78,8 @@ int run_object(const struct object *obj, int argc, char **argv)
 	const char *name;
 
 	set_usage_topic(obj->name);
+	if (obj->run)
+		return obj->run(&args);
 	name = arg_next(&args);
 	if (!name)
 		die_usage("missing command");

@@ -27,13 +27,18 @@ struct command {
 	int (*run)(struct args *args);	/* returns the exit status */
 };
 
-/* An object, such as vif: one entry in main.c and one file of commands. */
+/*
+ * An object, such as vif: one entry in main.c and one file of commands.  A
+ * verb, such as checkpoint, is an object without commands that runs itself.
+ */
 struct object {
 	const char *name;
 	const char *summary;	/* one line for 'crak --help' */
 	const char *help;	/* for 'crak OBJECT --help': lines ending in \n */
 	const struct command *commands;
 	unsigned int n_commands;
+	const char *synopsis;	/* a verb's arguments */
+	int (*run)(struct args *args);	/* a verb's */
 };
 
 /* The words of a command line still to be read. */

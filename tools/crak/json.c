@@ -124,6 +124,14 @@ void json_uint(struct json *j, const char *key, uint64_t n)
 	json_end_value(j);
 }
 
+/* A number with up to 6 decimals (seconds, ratios). */
+void json_double(struct json *j, const char *key, double d)
+{
+	json_begin_value(j, key);
+	fprintf(j->f, "%.6f", d);
+	json_end_value(j);
+}
+
 void json_bool(struct json *j, const char *key, bool b)
 {
 	json_begin_value(j, key);

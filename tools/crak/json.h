@@ -28,6 +28,7 @@ void json_open_array(struct json *j, const char *key);
 void json_close_array(struct json *j);
 void json_string(struct json *j, const char *key, const char *s);
 void json_uint(struct json *j, const char *key, uint64_t n);
+void json_double(struct json *j, const char *key, double d);
 void json_bool(struct json *j, const char *key, bool b);
 void json_null(struct json *j, const char *key);
 

@@ -21,6 +21,9 @@
 static const struct object *const objects[] = {
 	&vif_object,
 	&sock_object,
+	&checkpoint_object,
+	&restart_object,
+	&image_object,
 };
 
 static void print_usage(void)

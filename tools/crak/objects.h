@@ -10,5 +10,8 @@
 
 extern const struct object vif_object;
 extern const struct object sock_object;
+extern const struct object checkpoint_object;
+extern const struct object restart_object;
+extern const struct object image_object;
 
 #endif /* CRAK_OBJECTS_H */

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crak_ckpt: checkpoint a process to an image and restart it from one.
+ *
+ * stop.c	stopping a process's threads where signals are delivered
+ *		(task work), waiting until they are off the CPU, letting them go
+ * image.c	the image's sections: framing, hashing, reading and writing
+ * dump.c	the task part (signal state, threads' registers) and the
+ *		memory part (mappings and their pages) of an image
+ * restore.c	a restore session: enrolled threads, the memory rebuilt,
+ *		registers given back
+ * netlink.c	the generic netlink family crak_ckpt, and the sessions'
+ *		descriptors
+ */
+
+#ifndef _CRAK_CKPT_H
+#define _CRAK_CKPT_H
+
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/task_work.h>
+#include <linux/wait.h>
+#include <linux/xxhash.h>
+
+#include <linux/crak_ckpt.h>
+#include <linux/crak_image.h>
+
+struct netlink_ext_ack;
+
+/* -- stop.c --------------------------------------------------------------- */
+
+struct ckpt_stop;
+
+/*
+ * A stopped process, or the threads of one being restored: each thread
+ * waits in task work (ckpt_park) until the group is released.
+ */
+struct ckpt_group {
+	refcount_t ref;			/* the owner's, and one per queued work */
+	spinlock_t lock;		/* threads, nr_parked, released */
+	struct list_head threads;	/* struct ckpt_stop, in queueing order */
+	unsigned int nr_threads;
+	unsigned int nr_parked;
+	bool released;
+	wait_queue_head_t parked_wq;	/* the owner waits for the threads */
+	wait_queue_head_t release_wq;	/* the threads wait for the owner */
+	/* Called by each thread, in its own context, once released. */
+	void (*resume)(struct ckpt_stop *st);
+	/* Called at the last reference: frees the owner and the group. */
+	void (*free)(struct ckpt_group *g);
+};
+
+struct ckpt_stop {
+	struct callback_head work;
+	struct list_head node;
+	struct ckpt_group *group;
+	struct task_struct *task;	/* held */
+	bool parked;
+	void *data;			/* the owner's, per thread */
+};
+
+void ckpt_group_init(struct ckpt_group *g, void (*resume)(struct ckpt_stop *st),
+		     void (*free)(struct ckpt_group *g));
+int ckpt_group_add(struct ckpt_group *g, struct task_struct *t, int notify, void *data);
+bool ckpt_group_has(struct ckpt_group *g, struct task_struct *t);
+int ckpt_group_wait_parked(struct ckpt_group *g, unsigned long timeout);
+int ckpt_wait_inactive(struct task_struct *t);
+void ckpt_group_release(struct ckpt_group *g);
+void ckpt_group_put(struct ckpt_group *g);
+void ckpt_group_free_threads(struct ckpt_group *g);
+
+/* -- image.c -------------------------------------------------------------- */
+
+/* Where an image goes or comes from, and how far it got. */
+struct ckpt_stream {
+	struct file *file;
+	u32 seq;			/* of the next section */
+	u64 offset;			/* image bytes so far */
+	struct xxh64_state hash;	/* of the open section's payload */
+	u64 left;			/* payload bytes the open section still owes */
+};
+
+int ckpt_write_section(struct ckpt_stream *s, u32 type, const void *payload, size_t len);
+int ckpt_begin_section(struct ckpt_stream *s, u32 type, u64 len);
+int ckpt_write_payload(struct ckpt_stream *s, const void *buf, size_t len);
+int ckpt_write_pages(struct ckpt_stream *s, struct page **pages, unsigned int nr);
+int ckpt_end_section(struct ckpt_stream *s);
+
+int ckpt_read_header(struct ckpt_stream *s, u32 *type, u64 *len,
+		     struct netlink_ext_ack *extack);
+int ckpt_read_payload(struct ckpt_stream *s, void *buf, size_t len);
+int ckpt_read_pages(struct ckpt_stream *s, struct page **pages, unsigned int nr);
+int ckpt_read_trailer(struct ckpt_stream *s, struct netlink_ext_ack *extack);
+void *ckpt_read_section(struct ckpt_stream *s, u32 type, size_t min, size_t max,
+			u64 *len, struct netlink_ext_ack *extack);
+
+/* -- dump.c --------------------------------------------------------------- */
+
+/* A checkpoint: the stopped process and how far its image got. */
+struct ckpt_freeze {
+	struct ckpt_group group;	/* first: freed with it */
+	struct task_struct *leader;	/* held */
+	struct mm_struct *mm;		/* mmget */
+	struct mutex lock;		/* one operation at a time */
+	bool killed;
+	/* The memory part, written in steps. */
+	struct ckpt_vma_list *vmas;
+	unsigned int vma_next;		/* whose pages come next */
+	unsigned long addr_next;	/* ... from this address */
+	u64 pages;			/* written so far */
+	bool mem_started;
+	bool mem_done;
+};
+
+struct ckpt_freeze *ckpt_freeze_of(struct file *file);
+int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
+		unsigned int *nr_threads, struct netlink_ext_ack *extack);
+int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill);
+
+int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
+		   struct netlink_ext_ack *extack);
+int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
+		     bool *more, struct netlink_ext_ack *extack);
+void ckpt_freeze_free_memory(struct ckpt_freeze *fz);
+
+/* -- restore.c ------------------------------------------------------------ */
+
+struct ckpt_restore;
+
+struct ckpt_restore *ckpt_restore_new(void);
+void ckpt_restore_put(struct ckpt_restore *r);
+int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
+			struct netlink_ext_ack *extack);
+int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
+		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
+		 u64 *pages, struct netlink_ext_ack *extack);
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, struct netlink_ext_ack *extack);
+
+/* A THREAD section's payload, checked. */
+struct ckpt_thread_image {
+	const struct crak_img_thread *hdr;
+	const void *regs;
+	const void *xstate;
+	u32 regs_len;
+	u32 xstate_len;
+};
+
+int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
+		      struct netlink_ext_ack *extack);
+
+/* -- netlink.c ------------------------------------------------------------ */
+
+int ckpt_genl_init(void);
+void ckpt_genl_exit(void);
+
+#endif /* _CRAK_CKPT_H */

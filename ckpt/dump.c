@@ -1,0 +1,757 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak_ckpt: what only the kernel can read of a stopped process.
+ *
+ * The task part: the signal handlers, each thread's registers (through the
+ * regsets, as ptrace reads a stopped tracee's), signal mask, alternate
+ * stack, rseq area, futex addresses and pending signals, and the signals
+ * pending for the whole process.
+ *
+ * The memory part: the memory's own fields (code, data, brk, stack,
+ * arguments, environment, auxiliary vector), every mapping, and the pages
+ * that hold what no file holds: anonymous pages that were ever touched,
+ * pages of private file mappings that were written (now anonymous), and
+ * shared anonymous memory.  Pages are found and pinned with GUP under the
+ * mmap lock, a batch at a time, and written with the lock dropped; a
+ * never-touched anonymous range (no anon_vma) costs nothing, and FOLL_DUMP
+ * leaves holes unread instead of filling them.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/pagemap.h>
+#include <linux/regset.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/futex.h>
+#include <linux/elf.h>
+#include <asm/user.h>
+#include <net/netlink.h>
+
+#include "crak_compat.h"
+#include "ckpt.h"
+
+/* Pages pinned at a time, and at most in one PAGES section. */
+#define CKPT_BATCH_PAGES	(CRAK_IMAGE_PAGES_MAX / PAGE_SIZE)
+
+/* -- signals -------------------------------------------------------------- */
+
+/* The task's sighand, locked, or NULL once it has exited. */
+static struct sighand_struct *ckpt_lock_sighand(struct task_struct *t)
+{
+	struct sighand_struct *sh;
+
+	rcu_read_lock();
+	for (;;) {
+		sh = rcu_dereference(t->sighand);
+		if (!sh)
+			break;
+		spin_lock_irq(&sh->siglock);
+		if (likely(sh == rcu_access_pointer(t->sighand)))
+			break;
+		spin_unlock_irq(&sh->siglock);
+	}
+	rcu_read_unlock();
+	return sh;
+}
+
+static int ckpt_dump_sigactions(struct ckpt_freeze *fz, struct ckpt_stream *s)
+{
+	struct crak_img_sigaction *sa;
+	struct sighand_struct *sh;
+	const struct sigaction *k;
+	int i, err;
+
+	sa = kcalloc(_NSIG, sizeof(*sa), GFP_KERNEL);
+	if (!sa)
+		return -ENOMEM;
+	sh = ckpt_lock_sighand(fz->leader);
+	if (!sh) {
+		kfree(sa);
+		return -ESRCH;
+	}
+	for (i = 0; i < _NSIG; i++) {
+		k = &sh->action[i].sa;
+		sa[i].handler = cpu_to_le64((unsigned long)k->sa_handler);
+		sa[i].flags = cpu_to_le64(k->sa_flags);
+		sa[i].restorer = cpu_to_le64((unsigned long)k->sa_restorer);
+		sa[i].mask = cpu_to_le64(k->sa_mask.sig[0]);
+	}
+	spin_unlock_irq(&sh->siglock);
+
+	err = ckpt_write_section(s, CRAK_IMG_SIGACTIONS, sa, _NSIG * sizeof(*sa));
+	kfree(sa);
+	return err;
+}
+
+/*
+ * The signals of PENDING as rt_sigqueueinfo(2) would queue them again: each
+ * queued one with its siginfo, and one of each signal that is pending
+ * without an entry (the kernel could not allocate one) as from the kernel.
+ * Returns the count, or -ENOSPC if MAX are not enough.
+ */
+static int ckpt_collect_pending(struct task_struct *t, bool shared,
+				struct crak_img_siginfo *out, int max)
+{
+	struct sigpending *pending;
+	struct sighand_struct *sh;
+	struct sigqueue *q;
+	sigset_t listed;
+	siginfo_t *info;
+	int n = 0, sig;
+
+	sigemptyset(&listed);
+	sh = ckpt_lock_sighand(t);
+	if (!sh)
+		return 0;
+	pending = shared ? &t->signal->shared_pending : &t->pending;
+	list_for_each_entry(q, &pending->list, list) {
+		if (n == max)
+			goto full;
+		info = (siginfo_t *)out[n++].bytes;
+		memset(info, 0, sizeof(*info));
+		copy_siginfo_to_external(info, &q->info);
+		sigaddset(&listed, q->info.si_signo);
+	}
+	for (sig = 1; sig <= _NSIG; sig++) {
+		if (!sigismember(&pending->signal, sig) || sigismember(&listed, sig))
+			continue;
+		if (n == max)
+			goto full;
+		info = (siginfo_t *)out[n++].bytes;
+		memset(info, 0, sizeof(*info));
+		info->si_signo = sig;
+		info->si_code = SI_KERNEL;
+	}
+	spin_unlock_irq(&sh->siglock);
+	return n;
+full:
+	spin_unlock_irq(&sh->siglock);
+	return -ENOSPC;
+}
+
+/* Pending signals into a new array (kvfree it); *NR is their count. */
+static struct crak_img_siginfo *ckpt_pending(struct task_struct *t, bool shared, int *nr)
+{
+	struct crak_img_siginfo *out;
+	int max = 64;
+
+	for (;;) {
+		out = kvcalloc(max, sizeof(*out), GFP_KERNEL);
+		if (!out)
+			return ERR_PTR(-ENOMEM);
+		*nr = ckpt_collect_pending(t, shared, out, max);
+		if (*nr != -ENOSPC)
+			return out;
+		kvfree(out);
+		if (max >= (1 << 20))
+			return ERR_PTR(-E2BIG);
+		max *= 4;
+	}
+}
+
+static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
+{
+	struct task_struct *t = fz->leader;
+	struct crak_img_signal sig = {};
+	struct crak_img_siginfo *pending;
+	struct sighand_struct *sh;
+	ktime_t left = 0, incr = 0;
+	int nr, err;
+
+	pending = ckpt_pending(t, true, &nr);
+	if (IS_ERR(pending))
+		return PTR_ERR(pending);
+
+	sh = ckpt_lock_sighand(t);
+	if (sh) {
+		if (hrtimer_active(&t->signal->real_timer)) {
+			left = __hrtimer_get_remaining(&t->signal->real_timer, false);
+			/* Due but not yet fired: it fires at once after a restart. */
+			if (left <= 0)
+				left = 1;
+			incr = t->signal->it_real_incr;
+		}
+		spin_unlock_irq(&sh->siglock);
+	}
+	sig.nr_pending = cpu_to_le32(nr);
+	sig.itimer_real_value = cpu_to_le64(ktime_to_ns(left));
+	sig.itimer_real_interval = cpu_to_le64(ktime_to_ns(incr));
+
+	err = ckpt_begin_section(s, CRAK_IMG_SIGNAL, sizeof(sig) + nr * sizeof(*pending)) ?:
+	      ckpt_write_payload(s, &sig, sizeof(sig)) ?:
+	      ckpt_write_payload(s, pending, nr * sizeof(*pending)) ?:
+	      ckpt_end_section(s);
+	kvfree(pending);
+	return err;
+}
+
+/* -- threads -------------------------------------------------------------- */
+
+static const struct user_regset *ckpt_regset(const struct user_regset_view *view,
+					     unsigned int note)
+{
+	unsigned int i;
+
+	for (i = 0; i < view->n; i++)
+		if (view->regsets[i].core_note_type == note)
+			return &view->regsets[i];
+	return NULL;
+}
+
+/*
+ * A thread stopped in a system call that a signal would have it make again
+ * is rewound to make it again, as the kernel does when it delivers no
+ * handler: the call's number back in ax, ip back on the syscall instruction.
+ * A restart_syscall(2) continuation cannot move to another kernel, so that
+ * call too is made again from its start.
+ */
+static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
+{
+	bool rewound = false;
+
+	if ((long)regs->orig_ax >= 0) {
+		switch ((long)regs->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			regs->ax = regs->orig_ax;
+			regs->ip -= 2;
+			rewound = true;
+			break;
+		}
+	}
+	regs->orig_ax = -1;
+	return rewound;
+}
+
+static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
+			    struct task_struct *t)
+{
+	const struct user_regset_view *view = task_user_regset_view(t);
+	const struct user_regset *gpr, *xsr;
+	struct crak_img_thread th = {};
+	struct crak_img_siginfo *pending;
+	struct user_regs_struct regs;
+	unsigned int xlen;
+	void *xstate;
+	u32 flags = 0;
+	size_t len;
+	int nr, err;
+
+	gpr = ckpt_regset(view, NT_PRSTATUS);
+	xsr = ckpt_regset(view, NT_X86_XSTATE);
+	if (!gpr || gpr->n * gpr->size != sizeof(regs) || !xsr)
+		return -EOPNOTSUPP;
+
+	err = ckpt_wait_inactive(t);
+	if (err)
+		return err;
+
+	err = regset_get(t, gpr, sizeof(regs), &regs);
+	if (err < 0)
+		return err;
+	if (ckpt_rewind_syscall(&regs))
+		flags |= CRAK_THREAD_RESTARTED;
+
+	xlen = xsr->n * xsr->size;
+	xstate = kvzalloc(xlen, GFP_KERNEL);
+	if (!xstate)
+		return -ENOMEM;
+	err = regset_get(t, xsr, xlen, xstate);
+	if (err < 0)
+		goto out_xstate;
+
+	pending = ckpt_pending(t, false, &nr);
+	if (IS_ERR(pending)) {
+		err = PTR_ERR(pending);
+		goto out_xstate;
+	}
+
+	if (t == fz->leader)
+		flags |= CRAK_THREAD_LEADER;
+	th.tid = cpu_to_le32(task_pid_vnr(t));
+	th.flags = cpu_to_le32(flags);
+	th.regs_len = cpu_to_le32(sizeof(regs));
+	th.xstate_len = cpu_to_le32(xlen);
+	th.nr_pending = cpu_to_le32(nr);
+	th.blocked = cpu_to_le64(t->blocked.sig[0]);
+	th.sigaltstack_sp = cpu_to_le64(t->sas_ss_sp);
+	th.sigaltstack_size = cpu_to_le64(t->sas_ss_size);
+	th.sigaltstack_flags = cpu_to_le32(t->sas_ss_flags);
+	{
+		u64 rseq;
+		u32 rseq_len, rseq_sig;
+
+		crak_task_rseq(t, &rseq, &rseq_len, &rseq_sig);
+		th.rseq = cpu_to_le64(rseq);
+		th.rseq_len = cpu_to_le32(rseq_len);
+		th.rseq_sig = cpu_to_le32(rseq_sig);
+	}
+	th.clear_child_tid = cpu_to_le64((unsigned long)t->clear_child_tid);
+	if (t->robust_list) {
+		th.robust_list = cpu_to_le64((unsigned long)t->robust_list);
+		th.robust_list_len = cpu_to_le64(sizeof(struct robust_list_head));
+	}
+	__get_task_comm(th.comm, sizeof(th.comm), t);
+
+	len = sizeof(th) + sizeof(regs) + xlen + nr * sizeof(*pending);
+	err = ckpt_begin_section(s, CRAK_IMG_THREAD, ALIGN(len, 8)) ?:
+	      ckpt_write_payload(s, &th, sizeof(th)) ?:
+	      ckpt_write_payload(s, &regs, sizeof(regs)) ?:
+	      ckpt_write_payload(s, xstate, xlen) ?:
+	      ckpt_write_payload(s, pending, nr * sizeof(*pending));
+	if (!err) {
+		static const u8 zeros[8];
+
+		err = ckpt_write_payload(s, zeros, s->left) ?: ckpt_end_section(s);
+	}
+	kvfree(pending);
+out_xstate:
+	kvfree(xstate);
+	return err;
+}
+
+int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
+		   struct netlink_ext_ack *extack)
+{
+	struct ckpt_stop *st;
+	int err;
+
+	err = ckpt_dump_sigactions(fz, s);
+	if (err)
+		goto fail;
+	/* The group's list is the leader first, then the threads it found. */
+	list_for_each_entry(st, &fz->group.threads, node) {
+		if (st->task->flags & PF_EXITING)
+			continue;
+		err = ckpt_dump_thread(fz, s, st->task);
+		if (err)
+			goto fail;
+	}
+	err = ckpt_dump_signal(fz, s);
+	if (err)
+		goto fail;
+	return 0;
+fail:
+	if (err == -EOPNOTSUPP)
+		NL_SET_ERR_MSG(extack, "this CPU's registers have no XSAVE state to save");
+	else if (err == -ETIMEDOUT)
+		NL_SET_ERR_MSG(extack, "a thread did not leave the CPU");
+	else if (!extack->_msg)
+		NL_SET_ERR_MSG(extack, "writing the task part of the image failed");
+	return err;
+}
+
+/* -- the memory's layout -------------------------------------------------- */
+
+struct ckpt_vma {
+	struct crak_img_vma img;
+	char *path;			/* file mappings */
+	struct file *file;		/* held: CRAK_VMA_SHANON's memory */
+	bool has_pages;
+};
+
+struct ckpt_vma_list {
+	unsigned int nr;
+	struct ckpt_vma vma[];
+};
+
+static void ckpt_vma_list_free(struct ckpt_vma_list *l)
+{
+	unsigned int i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->nr; i++) {
+		kfree(l->vma[i].path);
+		if (l->vma[i].file)
+			fput(l->vma[i].file);
+	}
+	kvfree(l);
+}
+
+void ckpt_freeze_free_memory(struct ckpt_freeze *fz)
+{
+	ckpt_vma_list_free(fz->vmas);
+	fz->vmas = NULL;
+}
+
+static u32 ckpt_prot(unsigned long vm_flags)
+{
+	return (vm_flags & VM_READ ? PROT_READ : 0) |
+	       (vm_flags & VM_WRITE ? PROT_WRITE : 0) |
+	       (vm_flags & VM_EXEC ? PROT_EXEC : 0);
+}
+
+/* What a mapping is, or why it cannot be taken (extack). */
+static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
+			 struct netlink_ext_ack *extack)
+{
+	struct crak_img_vma *iv = &cv->img;
+	struct file *file = vma->vm_file;
+	const char *name = NULL;
+	struct inode *inode;
+	char *buf, *p;
+
+	iv->start = cpu_to_le64(vma->vm_start);
+	iv->end = cpu_to_le64(vma->vm_end);
+	iv->prot = cpu_to_le32(ckpt_prot(vma->vm_flags));
+	if (vma->vm_flags & VM_GROWSDOWN)
+		iv->flags |= cpu_to_le32(CRAK_VMAF_GROWSDOWN);
+
+	if (vma->vm_ops && vma->vm_ops->name)
+		name = vma->vm_ops->name(vma);
+	if (name) {
+		if (!strcmp(name, "[vdso]")) {
+			iv->kind = cpu_to_le32(CRAK_VMA_VDSO);
+			return 0;
+		}
+		if (!strcmp(name, "[vvar]")) {
+			iv->kind = cpu_to_le32(CRAK_VMA_VVAR);
+			return 0;
+		}
+		NL_SET_ERR_MSG(extack, "the process has a special mapping crak cannot take");
+		return -EOPNOTSUPP;
+	}
+	if (is_vm_hugetlb_page(vma)) {
+		NL_SET_ERR_MSG(extack, "the process maps hugetlb memory, which crak cannot take");
+		return -EOPNOTSUPP;
+	}
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) {
+		NL_SET_ERR_MSG(extack, "the process maps a device, which crak cannot take");
+		return -EOPNOTSUPP;
+	}
+	if (!file) {
+		iv->kind = cpu_to_le32(CRAK_VMA_ANON);
+		cv->has_pages = !!vma->anon_vma;
+		return 0;
+	}
+
+	inode = file_inode(file);
+	if (!inode->i_nlink) {
+		if (inode->i_sb->s_magic == TMPFS_MAGIC && (vma->vm_flags & VM_SHARED)) {
+			/*
+			 * Shared anonymous memory, a memfd, a deleted shm file:
+			 * its pages and its name ("dev/zero", "memfd:...") go.
+			 */
+			iv->kind = cpu_to_le32(CRAK_VMA_SHANON);
+			iv->pgoff = cpu_to_le64(vma->vm_pgoff);
+			iv->shmid = cpu_to_le64(inode->i_ino);
+			cv->path = kstrndup(file->f_path.dentry->d_name.name, NAME_MAX, GFP_KERNEL);
+			if (!cv->path)
+				return -ENOMEM;
+			iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
+			cv->file = get_file(file);
+			cv->has_pages = true;
+			return 0;
+		}
+		NL_SET_ERR_MSG(extack, "the process maps a deleted file (not taken yet)");
+		return -EOPNOTSUPP;
+	}
+
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	p = d_path(&file->f_path, buf, PATH_MAX);
+	if (IS_ERR(p)) {
+		kfree(buf);
+		NL_SET_ERR_MSG(extack, "a mapped file's path is too long");
+		return PTR_ERR(p);
+	}
+	cv->path = kstrdup(p, GFP_KERNEL);
+	kfree(buf);
+	if (!cv->path)
+		return -ENOMEM;
+	iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
+	iv->pgoff = cpu_to_le64(vma->vm_pgoff);
+	iv->file_size = cpu_to_le64(i_size_read(inode));
+	if (vma->vm_flags & VM_MAYSHARE) {
+		iv->kind = cpu_to_le32(CRAK_VMA_SHFILE);
+		if (!(vma->vm_flags & VM_SHARED))
+			iv->flags |= cpu_to_le32(CRAK_VMAF_MAYSHARE);
+	} else {
+		iv->kind = cpu_to_le32(CRAK_VMA_FILE);
+		/* Only written pages are anonymous, and they need an anon_vma. */
+		cv->has_pages = !!vma->anon_vma;
+	}
+	return 0;
+}
+
+static struct ckpt_vma_list *ckpt_collect_vmas(struct mm_struct *mm,
+					       struct netlink_ext_ack *extack)
+{
+	struct ckpt_vma_list *l;
+	struct vm_area_struct *vma;
+	unsigned int n;
+	int err = 0;
+
+	mmap_read_lock(mm);
+	n = mm->map_count;
+	l = kvzalloc(struct_size(l, vma, n), GFP_KERNEL);
+	if (!l) {
+		mmap_read_unlock(mm);
+		return ERR_PTR(-ENOMEM);
+	}
+	{
+		VMA_ITERATOR(vmi, mm, 0);
+
+		for_each_vma(vmi, vma) {
+			if (WARN_ON_ONCE(l->nr == n)) {
+				err = -EAGAIN;
+				break;
+			}
+			err = ckpt_classify(vma, &l->vma[l->nr++], extack);
+			if (err)
+				break;
+		}
+	}
+	mmap_read_unlock(mm);
+	if (err) {
+		ckpt_vma_list_free(l);
+		return ERR_PTR(err);
+	}
+	return l;
+}
+
+static int ckpt_dump_mm(struct ckpt_freeze *fz, struct ckpt_stream *s)
+{
+	struct mm_struct *mm = fz->mm;
+	struct crak_img_mm *im;
+	unsigned int i;
+	int err;
+
+	im = kzalloc(sizeof(*im), GFP_KERNEL);
+	if (!im)
+		return -ENOMEM;
+	im->nr_vmas = cpu_to_le32(fz->vmas->nr);
+	mmap_read_lock(mm);
+	im->start_code = cpu_to_le64(mm->start_code);
+	im->end_code = cpu_to_le64(mm->end_code);
+	im->start_data = cpu_to_le64(mm->start_data);
+	im->end_data = cpu_to_le64(mm->end_data);
+	im->start_brk = cpu_to_le64(mm->start_brk);
+	im->brk = cpu_to_le64(mm->brk);
+	im->start_stack = cpu_to_le64(mm->start_stack);
+	spin_lock(&mm->arg_lock);
+	im->arg_start = cpu_to_le64(mm->arg_start);
+	im->arg_end = cpu_to_le64(mm->arg_end);
+	im->env_start = cpu_to_le64(mm->env_start);
+	im->env_end = cpu_to_le64(mm->env_end);
+	spin_unlock(&mm->arg_lock);
+	for (i = 0; i < ARRAY_SIZE(mm->saved_auxv) && i < ARRAY_SIZE(im->auxv); i++)
+		im->auxv[i] = cpu_to_le64(mm->saved_auxv[i]);
+	mmap_read_unlock(mm);
+
+	err = ckpt_write_section(s, CRAK_IMG_MM, im, sizeof(*im));
+	kfree(im);
+	return err;
+}
+
+static int ckpt_dump_vma(struct ckpt_stream *s, const struct ckpt_vma *cv)
+{
+	u32 plen = le32_to_cpu(cv->img.path_len);
+	static const u8 zeros[8];
+
+	return ckpt_begin_section(s, CRAK_IMG_VMA, ALIGN(sizeof(cv->img) + plen, 8)) ?:
+	       ckpt_write_payload(s, &cv->img, sizeof(cv->img)) ?:
+	       ckpt_write_payload(s, cv->path, plen) ?:
+	       ckpt_write_payload(s, zeros, s->left) ?:
+	       ckpt_end_section(s);
+}
+
+/* -- pages ---------------------------------------------------------------- */
+
+static int ckpt_write_run(struct ckpt_freeze *fz, struct ckpt_stream *s,
+			  unsigned long addr, struct page **pages, unsigned int nr)
+{
+	struct crak_img_pages hdr = {
+		.addr = cpu_to_le64(addr),
+		.nr_pages = cpu_to_le64(nr),
+	};
+	int err;
+
+	err = ckpt_begin_section(s, CRAK_IMG_PAGES, sizeof(hdr) + (u64)nr * PAGE_SIZE) ?:
+	      ckpt_write_payload(s, &hdr, sizeof(hdr)) ?:
+	      ckpt_write_pages(s, pages, nr) ?:
+	      ckpt_end_section(s);
+	if (!err)
+		fz->pages += nr;
+	return err;
+}
+
+/*
+ * Pins up to MAX pages of CV from ADDR that hold data: *SKIP is set to the
+ * pages to step over when none do at ADDR.  Returns the pages pinned.
+ */
+static long ckpt_pin_pages(struct ckpt_freeze *fz, const struct ckpt_vma *cv,
+			   unsigned long addr, struct page **pages, unsigned int max,
+			   unsigned long *skip)
+{
+	unsigned long end = le64_to_cpu(cv->img.end);
+	u32 kind = le32_to_cpu(cv->img.kind);
+	unsigned int nr = min_t(unsigned long, max, (end - addr) >> PAGE_SHIFT);
+	unsigned int i;
+	long got;
+
+	*skip = 0;
+	if (kind == CRAK_VMA_SHANON) {
+		/* The memory's own pages, present or not in this mapping. */
+		struct address_space *mapping = cv->file->f_mapping;
+		pgoff_t index = le64_to_cpu(cv->img.pgoff) +
+				((addr - le64_to_cpu(cv->img.start)) >> PAGE_SHIFT);
+		struct page *page;
+
+		for (i = 0; i < nr; i++) {
+			page = pagecache_get_page(mapping, index + i, 0, 0);
+			if (IS_ERR_OR_NULL(page))
+				break;
+			pages[i] = page;
+		}
+		if (!i)
+			*skip = 1;
+		return i;
+	}
+
+	mmap_read_lock(fz->mm);
+	got = crak_gup_remote(fz->mm, addr, nr, FOLL_FORCE | FOLL_DUMP, pages);
+	mmap_read_unlock(fz->mm);
+	if (got == -EFAULT || got == 0) {
+		*skip = 1;	/* a hole: never touched, or the zero page */
+		return 0;
+	}
+	return got;
+}
+
+/*
+ * Writes the pages of the mappings from where the last step stopped, until
+ * BUDGET bytes went out (0: no limit).  *DONE once every mapping is done.
+ */
+static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
+			   bool *done)
+{
+	struct page **pages;
+	u64 start_offset = s->offset;
+	unsigned long addr, skip;
+	struct ckpt_vma *cv;
+	unsigned int i, first;
+	long got;
+	int err = 0;
+
+	pages = kvmalloc_array(CKPT_BATCH_PAGES, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return -ENOMEM;
+
+	*done = false;
+	for (; fz->vma_next < fz->vmas->nr; fz->vma_next++, fz->addr_next = 0) {
+		cv = &fz->vmas->vma[fz->vma_next];
+		if (!cv->has_pages)
+			continue;
+		addr = max_t(unsigned long, fz->addr_next, le64_to_cpu(cv->img.start));
+		while (addr < le64_to_cpu(cv->img.end)) {
+			if (budget && s->offset - start_offset >= budget) {
+				fz->addr_next = addr;
+				goto out;
+			}
+			if (fatal_signal_pending(current)) {
+				err = -EINTR;
+				goto out;
+			}
+			got = ckpt_pin_pages(fz, cv, addr, pages, CKPT_BATCH_PAGES, &skip);
+			if (got < 0) {
+				err = got;
+				goto out;
+			}
+			if (!got) {
+				addr += skip << PAGE_SHIFT;
+				continue;
+			}
+			/*
+			 * In a private file mapping only the written (anonymous)
+			 * pages are the process's own; the file has the rest.
+			 */
+			first = 0;
+			for (i = 0; i <= got && !err; i++) {
+				bool keep = i < got &&
+					    (le32_to_cpu(cv->img.kind) != CRAK_VMA_FILE ||
+					     PageAnon(pages[i]));
+
+				if (keep)
+					continue;
+				if (i > first)
+					err = ckpt_write_run(fz, s, addr + first * PAGE_SIZE,
+							     pages + first, i - first);
+				first = i + 1;
+			}
+			for (i = 0; i < got; i++)
+				put_page(pages[i]);
+			if (err)
+				goto out;
+			addr += got << PAGE_SHIFT;
+		}
+	}
+	*done = true;
+out:
+	kvfree(pages);
+	return err;
+}
+
+int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
+		     bool *more, struct netlink_ext_ack *extack)
+{
+	struct crak_img_end end = {};
+	unsigned int i;
+	bool done;
+	int err;
+
+	*more = false;
+	if (fz->mem_done) {
+		NL_SET_ERR_MSG(extack, "the memory part was written already");
+		return -EALREADY;
+	}
+	if (!fz->mem_started) {
+		fz->vmas = ckpt_collect_vmas(fz->mm, extack);
+		if (IS_ERR(fz->vmas)) {
+			err = PTR_ERR(fz->vmas);
+			fz->vmas = NULL;
+			return err;
+		}
+		err = ckpt_dump_mm(fz, s);
+		for (i = 0; !err && i < fz->vmas->nr; i++)
+			err = ckpt_dump_vma(s, &fz->vmas->vma[i]);
+		if (err)
+			goto fail;
+		fz->mem_started = true;
+	}
+
+	err = ckpt_dump_pages(fz, s, budget, &done);
+	if (err)
+		goto fail;
+	if (!done) {
+		*more = true;
+		return 0;
+	}
+
+	end.sections = cpu_to_le32(s->seq);
+	end.pages = cpu_to_le64(fz->pages);
+	end.bytes = cpu_to_le64(s->offset);
+	err = ckpt_write_section(s, CRAK_IMG_END, &end, sizeof(end));
+	if (err)
+		goto fail;
+	fz->mem_done = true;
+	return 0;
+fail:
+	if (err == -EINTR)
+		NL_SET_ERR_MSG(extack, "interrupted");
+	else if (!extack->_msg)
+		NL_SET_ERR_MSG(extack, "writing the memory part of the image failed");
+	return err;
+}

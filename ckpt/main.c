@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak_ckpt: checkpoint a process to an image and restart it from one.
+ *
+ * This file holds the module and the checkpoint sessions: FREEZE finds the
+ * process, checks the caller's rights over it, and stops its threads (see
+ * stop.c); the session's descriptor then names the stopped process until
+ * RELEASE or its close lets it run on, or kills it.  A process is touched
+ * only while a session holds it: the module keeps nothing about any other.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/module.h>
+#include <linux/pid.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "ckpt.h"
+
+static void ckpt_freeze_free(struct ckpt_group *g)
+{
+	struct ckpt_freeze *fz = container_of(g, struct ckpt_freeze, group);
+
+	ckpt_group_free_threads(g);
+	ckpt_freeze_free_memory(fz);
+	mmput(fz->mm);
+	put_task_struct(fz->leader);
+	kfree(fz);
+}
+
+static int ckpt_freeze_release(struct inode *inode, struct file *file)
+{
+	struct ckpt_freeze *fz = file->private_data;
+
+	/* Unless it was killed, the process runs on. */
+	ckpt_group_release(&fz->group);
+	ckpt_group_put(&fz->group);
+	return 0;
+}
+
+static const struct file_operations ckpt_freeze_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ckpt_freeze_release,
+	.llseek		= noop_llseek,
+};
+
+struct ckpt_freeze *ckpt_freeze_of(struct file *file)
+{
+	return file->f_op == &ckpt_freeze_fops ? file->private_data : NULL;
+}
+
+/*
+ * The caller proves it may look inside TASK with a descriptor of
+ * /proc/PID/mem: opening one takes what a ptrace attach takes
+ * (PTRACE_MODE_ATTACH), and the open file holds the memory it was opened on.
+ */
+static int ckpt_check_mem_fd(struct file *f, struct mm_struct *mm)
+{
+	const struct dentry *d = f->f_path.dentry;
+
+	if (file_inode(f)->i_sb->s_magic != PROC_SUPER_MAGIC ||
+	    strcmp(d->d_name.name, "mem") || f->private_data != mm ||
+	    !(f->f_mode & FMODE_READ))
+		return -EPERM;
+	return 0;
+}
+
+static bool ckpt_may_checkpoint(struct task_struct *task)
+{
+	struct user_namespace *ns;
+	bool ok;
+
+	rcu_read_lock();
+	ns = get_user_ns(__task_cred(task)->user_ns);
+	rcu_read_unlock();
+	ok = ns_capable(ns, CAP_CHECKPOINT_RESTORE) || ns_capable(ns, CAP_SYS_ADMIN);
+	put_user_ns(ns);
+	return ok;
+}
+
+/* Why TASK cannot be stopped as it is, or NULL. */
+static const char *ckpt_unstoppable(struct task_struct *leader)
+{
+	struct task_struct *t;
+	const char *why = NULL;
+
+	rcu_read_lock();
+	for_each_thread(leader, t) {
+		if (t->ptrace)
+			why = "the process is being traced";
+		else if (task_is_stopped_or_traced(t))
+			why = "the process is stopped (SIGSTOP); continue it first";
+		if (why)
+			break;
+	}
+	rcu_read_unlock();
+	return why;
+}
+
+/* Queues the stopping work on every live thread not yet in the group. */
+static int ckpt_stop_new_threads(struct ckpt_freeze *fz, unsigned int *added)
+{
+	struct task_struct **found, *t;
+	unsigned int n = 0, max, i;
+	int err = 0;
+
+	*added = 0;
+	max = READ_ONCE(fz->leader->signal->nr_threads) + 16;
+	found = kvcalloc(max, sizeof(*found), GFP_KERNEL);
+	if (!found)
+		return -ENOMEM;
+	rcu_read_lock();
+	for_each_thread(fz->leader, t) {
+		if (n == max)
+			break;
+		if (t->flags & PF_EXITING)
+			continue;
+		found[n++] = get_task_struct(t);
+	}
+	rcu_read_unlock();
+
+	for (i = 0; i < n; i++) {
+		if (!err && !ckpt_group_has(&fz->group, found[i])) {
+			err = ckpt_group_add(&fz->group, found[i], TWA_SIGNAL, NULL);
+			/* A thread that is exiting already is no loss. */
+			if (err == -ESRCH && found[i] != fz->leader)
+				err = 0;
+			else if (!err)
+				(*added)++;
+		}
+		put_task_struct(found[i]);
+	}
+	kvfree(found);
+	/* A full array may have missed threads: the caller asks again. */
+	if (!err && n == max && !*added)
+		*added = 1;
+	return err;
+}
+
+static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
+			 struct netlink_ext_ack *extack)
+{
+	unsigned long deadline = jiffies + timeout;
+	unsigned int added;
+	int err;
+
+	do {
+		err = ckpt_stop_new_threads(fz, &added);
+		if (err == -ESRCH) {
+			NL_SET_ERR_MSG(extack, "the process is exiting");
+			return err;
+		}
+		if (err)
+			return err;
+		err = ckpt_group_wait_parked(&fz->group,
+					     max_t(long, deadline - jiffies, 1));
+		if (err == -ETIMEDOUT) {
+			NL_SET_ERR_MSG(extack,
+				       "a thread did not stop in time (in an uninterruptible sleep?)");
+			return err;
+		}
+		if (err)
+			return err;
+	} while (added);
+	return 0;
+}
+
+int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
+		unsigned int *nr_threads, struct netlink_ext_ack *extack)
+{
+	struct task_struct *task;
+	struct ckpt_freeze *fz;
+	struct mm_struct *mm;
+	struct file *mem, *file;
+	const char *why;
+	struct pid *pid;
+	int fd, err;
+
+	pid = find_get_pid(nr);
+	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
+	put_pid(pid);
+	if (!task) {
+		NL_SET_ERR_MSG(extack, "no such process");
+		return -ESRCH;
+	}
+	err = -EINVAL;
+	if (task->flags & PF_KTHREAD) {
+		NL_SET_ERR_MSG(extack, "a kernel thread cannot be checkpointed");
+		goto out_task;
+	}
+	if (!thread_group_leader(task)) {
+		NL_SET_ERR_MSG(extack, "that is a thread: give the process's PID");
+		goto out_task;
+	}
+	if (same_thread_group(task, current)) {
+		NL_SET_ERR_MSG(extack, "a process cannot checkpoint itself");
+		goto out_task;
+	}
+	mm = get_task_mm(task);
+	if (!mm) {
+		err = -ESRCH;
+		NL_SET_ERR_MSG(extack, "the process is exiting");
+		goto out_task;
+	}
+
+	err = -EPERM;
+	mem = fget(mem_fd);
+	if (!mem || ckpt_check_mem_fd(mem, mm)) {
+		NL_SET_ERR_MSG(extack, "the memory descriptor is not this process's /proc/PID/mem");
+		goto out_mem;
+	}
+	if (!ckpt_may_checkpoint(task)) {
+		NL_SET_ERR_MSG(extack,
+			       "checkpointing needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+		goto out_mem;
+	}
+	why = ckpt_unstoppable(task);
+	if (why) {
+		err = -EBUSY;
+		extack->_msg = why;
+		goto out_mem;
+	}
+
+	err = -ENOMEM;
+	fz = kzalloc(sizeof(*fz), GFP_KERNEL);
+	if (!fz)
+		goto out_mem;
+	ckpt_group_init(&fz->group, NULL, ckpt_freeze_free);
+	mutex_init(&fz->lock);
+	fz->leader = task;
+	fz->mm = mm;
+	task = NULL;
+	mm = NULL;
+
+	err = ckpt_stop_all(fz, msecs_to_jiffies(timeout_ms), extack);
+	if (err)
+		goto out_fz;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_fz;
+	}
+	file = anon_inode_getfile("[crak-ckpt]", &ckpt_freeze_fops, fz, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		err = PTR_ERR(file);
+		goto out_fz;
+	}
+	*nr_threads = fz->group.nr_threads;
+	fd_install(fd, file);
+	*fdp = fd;
+	fput(mem);
+	return 0;
+
+out_fz:
+	ckpt_group_release(&fz->group);
+	ckpt_group_put(&fz->group);
+out_mem:
+	if (mem)
+		fput(mem);
+	if (mm)
+		mmput(mm);
+out_task:
+	if (task)
+		put_task_struct(task);
+	return err;
+}
+
+/* RELEASE: the process runs on, or dies (KILL); the session stays open. */
+int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill)
+{
+	mutex_lock(&fz->lock);
+	if (kill && !fz->killed) {
+		fz->killed = true;
+		kill_pid(task_tgid(fz->leader), SIGKILL, 1);
+	}
+	ckpt_group_release(&fz->group);
+	mutex_unlock(&fz->lock);
+	return 0;
+}
+
+static int __init ckpt_init(void)
+{
+	return ckpt_genl_init();
+}
+
+static void __exit ckpt_exit(void)
+{
+	ckpt_genl_exit();
+}
+
+module_init(ckpt_init);
+module_exit(ckpt_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("crak: checkpoint a process to an image and restart it from one");
+MODULE_ALIAS_GENL_FAMILY(CRAK_CKPT_FAMILY_NAME);

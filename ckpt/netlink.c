@@ -1,0 +1,484 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak_ckpt: the generic netlink family crak_ckpt
+ * (uapi/linux/crak_ckpt.h), and the restore sessions' descriptors.
+ *
+ * Operations run in parallel: a restore's threads enroll while its leader
+ * waits for them, and a FREEZE may wait for a busy process.  Permissions are
+ * checked per operation (see the header): they depend on the process
+ * acted on, not only on the caller.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "ckpt.h"
+
+#define CKPT_FREEZE_TIMEOUT_MS	10000
+#define CKPT_CLOSE_FDS_MAX	16
+
+static struct genl_family ckpt_genl_family;
+
+/* -- policies ------------------------------------------------------------- */
+
+static struct netlink_range_validation ckpt_timeout_range = {
+	.min	= 1,
+	.max	= 600000,
+};
+
+static const struct nla_policy ckpt_freeze_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[CRAK_CKPT_A_MEM_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_TIMEOUT_MS]	= NLA_POLICY_FULL_RANGE(NLA_U32, &ckpt_timeout_range),
+};
+
+static const struct nla_policy ckpt_dump_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+	[CRAK_CKPT_A_IMAGE_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_PART]		= NLA_POLICY_RANGE(NLA_U32, CRAK_CKPT_PART_TASK,
+							   CRAK_CKPT_PART_MEMORY),
+	[CRAK_CKPT_A_SEQ]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_OFFSET]		= { .type = NLA_U64 },
+	[CRAK_CKPT_A_BUDGET]		= { .type = NLA_U64 },
+};
+
+static const struct nla_policy ckpt_release_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+	[CRAK_CKPT_A_KILL]		= { .type = NLA_FLAG },
+};
+
+static const struct nla_policy ckpt_wait_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+	[CRAK_CKPT_A_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+static const struct nla_policy ckpt_begin_policy[CRAK_CKPT_A_MAX + 1] = {
+};
+
+static const struct nla_policy ckpt_thread_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+	[CRAK_CKPT_A_THREAD]		= NLA_POLICY_MIN_LEN(sizeof(struct crak_img_thread)),
+};
+
+static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+	[CRAK_CKPT_A_IMAGE_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_THREAD]		= NLA_POLICY_MIN_LEN(sizeof(struct crak_img_thread)),
+	[CRAK_CKPT_A_NR_THREADS]	= NLA_POLICY_MIN(NLA_U32, 1),
+	[CRAK_CKPT_A_SEQ]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_OFFSET]		= { .type = NLA_U64 },
+	[CRAK_CKPT_A_CLOSE_FD]		= { .type = NLA_U32 },
+};
+
+/* -- sessions and files --------------------------------------------------- */
+
+static int ckpt_restore_file_release(struct inode *inode, struct file *file)
+{
+	ckpt_restore_put(file->private_data);
+	return 0;
+}
+
+static const struct file_operations ckpt_restore_fops = {
+	.owner		= THIS_MODULE,
+	.release	= ckpt_restore_file_release,
+	.llseek		= noop_llseek,
+};
+
+/* The session a descriptor attribute names, held by *FILE. */
+static struct file *ckpt_nl_session(struct genl_info *info, bool restore)
+{
+	struct nlattr *attr = info->attrs[CRAK_CKPT_A_SESSION_FD];
+	struct file *file;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_SESSION_FD))
+		return ERR_PTR(-EINVAL);
+	file = fget(nla_get_u32(attr));
+	if (file && (restore ? file->f_op == &ckpt_restore_fops : !!ckpt_freeze_of(file)))
+		return file;
+	if (file)
+		fput(file);
+	if (restore)
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a restore session descriptor");
+	else
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a checkpoint session descriptor");
+	return ERR_PTR(-EBADF);
+}
+
+/* The image descriptor, open for MODE. */
+static struct file *ckpt_nl_image(struct genl_info *info, fmode_t mode)
+{
+	struct nlattr *attr = info->attrs[CRAK_CKPT_A_IMAGE_FD];
+	struct file *file;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_IMAGE_FD))
+		return ERR_PTR(-EINVAL);
+	file = fget(nla_get_u32(attr));
+	if (!file) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such descriptor");
+		return ERR_PTR(-EBADF);
+	}
+	if (!(file->f_mode & mode)) {
+		fput(file);
+		if (mode & FMODE_WRITE)
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "the image descriptor is not open for writing");
+		else
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "the image descriptor is not open for reading");
+		return ERR_PTR(-EBADF);
+	}
+	return file;
+}
+
+static void ckpt_stream_init(struct ckpt_stream *s, struct file *file, struct genl_info *info)
+{
+	memset(s, 0, sizeof(*s));
+	s->file = file;
+	if (info->attrs[CRAK_CKPT_A_SEQ])
+		s->seq = nla_get_u32(info->attrs[CRAK_CKPT_A_SEQ]);
+	if (info->attrs[CRAK_CKPT_A_OFFSET])
+		s->offset = nla_get_u64(info->attrs[CRAK_CKPT_A_OFFSET]);
+}
+
+/* A reply to INFO, put together by FILL. */
+static int ckpt_nl_reply(struct genl_info *info,
+			 int (*fill)(struct sk_buff *msg, void *arg), void *arg)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, info->genlhdr->cmd);
+	if (!hdr) {
+		err = -EMSGSIZE;
+		goto fail;
+	}
+	err = fill(msg, arg);
+	if (err)
+		goto fail;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+fail:
+	nlmsg_free(msg);
+	return err;
+}
+
+/* -- checkpoint ----------------------------------------------------------- */
+
+struct ckpt_freeze_reply {
+	u32 fd;
+	u32 nr_threads;
+};
+
+static int ckpt_fill_freeze(struct sk_buff *msg, void *arg)
+{
+	struct ckpt_freeze_reply *r = arg;
+
+	return nla_put_u32(msg, CRAK_CKPT_A_SESSION_FD, r->fd) ?:
+	       nla_put_u32(msg, CRAK_CKPT_A_NR_THREADS, r->nr_threads);
+}
+
+static int ckpt_nl_freeze_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	unsigned int timeout = CKPT_FREEZE_TIMEOUT_MS;
+	struct ckpt_freeze_reply reply;
+	int fd, err;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_PID) ||
+	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_MEM_FD))
+		return -EINVAL;
+	if (info->attrs[CRAK_CKPT_A_TIMEOUT_MS])
+		timeout = nla_get_u32(info->attrs[CRAK_CKPT_A_TIMEOUT_MS]);
+
+	err = ckpt_freeze(nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
+			  nla_get_u32(info->attrs[CRAK_CKPT_A_MEM_FD]), timeout, &fd,
+			  &reply.nr_threads, info->extack);
+	if (err)
+		return err;
+	reply.fd = fd;
+	err = ckpt_nl_reply(info, ckpt_fill_freeze, &reply);
+	/* Without its reply the caller cannot know the descriptor: close it. */
+	if (err)
+		close_fd(fd);
+	return err;
+}
+
+struct ckpt_dump_reply {
+	struct ckpt_stream *s;
+	u64 pages;
+	bool more;
+};
+
+static int ckpt_fill_dump(struct sk_buff *msg, void *arg)
+{
+	struct ckpt_dump_reply *r = arg;
+
+	if (nla_put_u32(msg, CRAK_CKPT_A_SEQ, r->s->seq) ||
+	    nla_put_u64_64bit(msg, CRAK_CKPT_A_OFFSET, r->s->offset, CRAK_CKPT_A_PAD) ||
+	    nla_put_u64_64bit(msg, CRAK_CKPT_A_PAGES, r->pages, CRAK_CKPT_A_PAD))
+		return -EMSGSIZE;
+	if (r->more && nla_put_flag(msg, CRAK_CKPT_A_MORE))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static int ckpt_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_dump_reply reply = {};
+	struct ckpt_freeze *fz;
+	struct file *sess, *image;
+	struct ckpt_stream s;
+	u64 budget = 0;
+	int err;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_PART))
+		return -EINVAL;
+	sess = ckpt_nl_session(info, false);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	fz = ckpt_freeze_of(sess);
+	image = ckpt_nl_image(info, FMODE_WRITE);
+	if (IS_ERR(image)) {
+		err = PTR_ERR(image);
+		goto out_sess;
+	}
+	if (info->attrs[CRAK_CKPT_A_BUDGET])
+		budget = nla_get_u64(info->attrs[CRAK_CKPT_A_BUDGET]);
+	ckpt_stream_init(&s, image, info);
+
+	mutex_lock(&fz->lock);
+	if (READ_ONCE(fz->group.released)) {
+		err = -ESRCH;
+		NL_SET_ERR_MSG(info->extack, "the process was released");
+	} else if (nla_get_u32(info->attrs[CRAK_CKPT_A_PART]) == CRAK_CKPT_PART_TASK) {
+		err = ckpt_dump_task(fz, &s, info->extack);
+	} else {
+		err = ckpt_dump_memory(fz, &s, budget, &reply.more, info->extack);
+	}
+	reply.pages = fz->pages;
+	mutex_unlock(&fz->lock);
+	if (!err) {
+		reply.s = &s;
+		err = ckpt_nl_reply(info, ckpt_fill_dump, &reply);
+	}
+	fput(image);
+out_sess:
+	fput(sess);
+	return err;
+}
+
+static int ckpt_nl_release_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *sess;
+	int err;
+
+	sess = ckpt_nl_session(info, false);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	err = ckpt_freeze_end(ckpt_freeze_of(sess), nla_get_flag(info->attrs[CRAK_CKPT_A_KILL]));
+	fput(sess);
+	return err;
+}
+
+/* -- restart -------------------------------------------------------------- */
+
+static int ckpt_fill_session(struct sk_buff *msg, void *arg)
+{
+	return nla_put_u32(msg, CRAK_CKPT_A_SESSION_FD, *(u32 *)arg);
+}
+
+static int ckpt_nl_restore_begin_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct ckpt_restore *r;
+	struct file *file;
+	u32 reply;
+	int fd, err;
+
+	if (!ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) &&
+	    !ns_capable(current_user_ns(), CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	r = ckpt_restore_new();
+	if (!r)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(0);
+	if (fd < 0) {
+		ckpt_restore_put(r);
+		return fd;
+	}
+	file = anon_inode_getfile("[crak-restore]", &ckpt_restore_fops, r, O_RDWR);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		ckpt_restore_put(r);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	reply = fd;
+	err = ckpt_nl_reply(info, ckpt_fill_session, &reply);
+	if (err)
+		close_fd(fd);
+	return err;
+}
+
+static int ckpt_nl_restore_thread_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *attr = info->attrs[CRAK_CKPT_A_THREAD];
+	struct file *sess;
+	int err;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_THREAD))
+		return -EINVAL;
+	sess = ckpt_nl_session(info, true);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	err = ckpt_restore_thread(sess->private_data, nla_data(attr), nla_len(attr),
+				  info->extack);
+	fput(sess);
+	return err;
+}
+
+static int ckpt_fill_pages(struct sk_buff *msg, void *arg)
+{
+	return nla_put_u64_64bit(msg, CRAK_CKPT_A_PAGES, *(u64 *)arg, CRAK_CKPT_A_PAD);
+}
+
+static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr *thread = info->attrs[CRAK_CKPT_A_THREAD];
+	int close_fds[CKPT_CLOSE_FDS_MAX];
+	unsigned int nr_close = 0;
+	struct file *sess, *image;
+	struct ckpt_stream s;
+	struct nlattr *attr;
+	u64 pages = 0;
+	int rem, err;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_THREAD) ||
+	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NR_THREADS))
+		return -EINVAL;
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != CRAK_CKPT_A_CLOSE_FD)
+			continue;
+		if (nr_close == CKPT_CLOSE_FDS_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "too many descriptors to close");
+			return -E2BIG;
+		}
+		close_fds[nr_close++] = nla_get_u32(attr);
+	}
+	sess = ckpt_nl_session(info, true);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	image = ckpt_nl_image(info, FMODE_READ);
+	if (IS_ERR(image)) {
+		err = PTR_ERR(image);
+		goto out_sess;
+	}
+	ckpt_stream_init(&s, image, info);
+	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
+			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
+			   &pages, info->extack);
+	fput(image);
+	if (!err)
+		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
+out_sess:
+	fput(sess);
+	return err;
+}
+
+static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *sess;
+	int err;
+
+	sess = ckpt_nl_session(info, true);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	/*
+	 * An error's message lives in the session, which the caller's own
+	 * descriptor keeps until after the acknowledgment is built.
+	 */
+	err = ckpt_restore_wait(sess->private_data,
+				info->attrs[CRAK_CKPT_A_PID] ?
+				nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0, info->extack);
+	fput(sess);
+	return err;
+}
+
+/* -- the family ----------------------------------------------------------- */
+
+static const struct genl_ops ckpt_genl_ops[] = {
+	{
+		.cmd		= CRAK_CKPT_CMD_FREEZE,
+		.doit		= ckpt_nl_freeze_doit,
+		.policy		= ckpt_freeze_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_DUMP,
+		.doit		= ckpt_nl_dump_doit,
+		.policy		= ckpt_dump_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RELEASE,
+		.doit		= ckpt_nl_release_doit,
+		.policy		= ckpt_release_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RESTORE_BEGIN,
+		.doit		= ckpt_nl_restore_begin_doit,
+		.policy		= ckpt_begin_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RESTORE_THREAD,
+		.doit		= ckpt_nl_restore_thread_doit,
+		.policy		= ckpt_thread_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RESTORE,
+		.doit		= ckpt_nl_restore_doit,
+		.policy		= ckpt_restore_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RESTORE_WAIT,
+		.doit		= ckpt_nl_restore_wait_doit,
+		.policy		= ckpt_wait_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+};
+
+static struct genl_family ckpt_genl_family = {
+	.name		= CRAK_CKPT_FAMILY_NAME,
+	.version	= CRAK_CKPT_FAMILY_VERSION,
+	.netnsok	= true,
+	.parallel_ops	= true,
+	.module		= THIS_MODULE,
+	.ops		= ckpt_genl_ops,
+	.n_ops		= ARRAY_SIZE(ckpt_genl_ops),
+};
+
+int ckpt_genl_init(void)
+{
+	return genl_register_family(&ckpt_genl_family);
+}
+
+void ckpt_genl_exit(void)
+{
+	genl_unregister_family(&ckpt_genl_family);
+}

@@ -1,0 +1,988 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak_ckpt: a restore session.
+ *
+ * The crak tool has made the process (its PID, descriptors, handlers,
+ * pending signals, threads) with system calls.  Each thread but the leader
+ * enrolls with its THREAD section and, when that call returns, waits in
+ * task work.  The leader then hands over the memory part of the image:
+ *
+ *  1. everything is read and checked that can be before a byte of the
+ *     process changes: the memory's fields, every mapping, the files they
+ *     map (opened with the caller's rights, and of the size they had), the
+ *     [vdso] and [vvar] where the image has them, every thread enrolled;
+ *  2. the caller's mappings go, the image's are made, and the pages are
+ *     read into them as they stream in (private mappings through GUP with
+ *     FOLL_FORCE, as ptrace writes; shared memory through its file);
+ *  3. the leader too waits in task work, and a worker gives every thread,
+ *     now off the CPU, its registers and XSAVE state through the regsets,
+ *     as ptrace does; released, each thread sets its own signal mask and
+ *     rseq area and returns to user space where the image left it.
+ *
+ * A failure in 1 leaves the process as it was (the tool reports it and
+ * exits); from 2 on it kills the process.  Either way RESTORE_WAIT tells
+ * the restarting tool what happened.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/elf.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/regset.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/shmem_fs.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <asm/user.h>
+#include <net/netlink.h>
+
+#include "crak_compat.h"
+#include "ckpt.h"
+
+#define CKPT_ENROLL_TIMEOUT	(10 * HZ)
+#define CKPT_XSTATE_MAX		(64 * 1024)
+#define CKPT_VMAS_MAX		BIT(18)
+
+enum {
+	CKPT_R_OPEN,		/* threads enroll */
+	CKPT_R_BUILDING,	/* the leader's RESTORE runs */
+	CKPT_R_APPLYING,	/* registers go back */
+	CKPT_R_DONE,		/* the process runs */
+	CKPT_R_FAILED,
+};
+
+struct ckpt_restore {
+	struct ckpt_group group;	/* first: freed with it */
+	struct mutex lock;		/* state changes */
+	struct pid *tgid;		/* the process, once a thread enrolled */
+	int state;
+	int error;
+	char msg[160];
+	wait_queue_head_t done_wq;
+	struct work_struct apply;
+};
+
+/* One thread's state, kept until it runs (ckpt_stop.data). */
+struct ckpt_rthread {
+	u32 tid;
+	u64 blocked;
+	u64 rseq;
+	u32 rseq_len;
+	u32 rseq_sig;
+	struct user_regs_struct regs;
+	u32 xstate_len;
+	u8 xstate[];
+};
+
+static void ckpt_restore_free(struct ckpt_group *g)
+{
+	struct ckpt_restore *r = container_of(g, struct ckpt_restore, group);
+
+	ckpt_group_free_threads(g);
+	put_pid(r->tgid);
+	kfree(r);
+}
+
+/* Ends the session with ERR and a message; the first ending counts. */
+static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
+{
+	mutex_lock(&r->lock);
+	if (r->state != CKPT_R_DONE && r->state != CKPT_R_FAILED) {
+		r->state = err ? CKPT_R_FAILED : CKPT_R_DONE;
+		r->error = err;
+		if (msg != r->msg)
+			strscpy(r->msg, msg ?: "", sizeof(r->msg));
+	}
+	mutex_unlock(&r->lock);
+	ckpt_group_release(&r->group);
+	wake_up_all(&r->done_wq);
+}
+
+/* Runs in each thread once released. */
+static void ckpt_restore_resume(struct ckpt_stop *st)
+{
+	struct ckpt_restore *r = container_of(st->group, struct ckpt_restore, group);
+	struct ckpt_rthread *rt = st->data;
+	sigset_t mask;
+
+	if (READ_ONCE(r->state) != CKPT_R_DONE)
+		return;
+	mask.sig[0] = rt->blocked;
+	sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	sigprocmask(SIG_SETMASK, &mask, NULL);
+	crak_task_rseq_set(current, rt->rseq, rt->rseq_len, rt->rseq_sig);
+}
+
+struct ckpt_restore *ckpt_restore_new(void)
+{
+	struct ckpt_restore *r;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return NULL;
+	ckpt_group_init(&r->group, ckpt_restore_resume, ckpt_restore_free);
+	mutex_init(&r->lock);
+	init_waitqueue_head(&r->done_wq);
+	return r;
+}
+
+/* The session's descriptor is closed: a restore not yet under way ends. */
+void ckpt_restore_put(struct ckpt_restore *r)
+{
+	if (READ_ONCE(r->state) == CKPT_R_OPEN)
+		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
+	ckpt_group_put(&r->group);
+}
+
+/* -- threads -------------------------------------------------------------- */
+
+int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
+		      struct netlink_ext_ack *extack)
+{
+	const struct crak_img_thread *th = buf;
+	u64 need;
+
+	if (len < sizeof(*th))
+		goto bad;
+	ti->hdr = th;
+	ti->regs_len = le32_to_cpu(th->regs_len);
+	ti->xstate_len = le32_to_cpu(th->xstate_len);
+	if (ti->regs_len != sizeof(struct user_regs_struct) || !ti->xstate_len ||
+	    ti->xstate_len > CKPT_XSTATE_MAX)
+		goto bad;
+	need = sizeof(*th) + (u64)ti->regs_len + ti->xstate_len +
+	       (u64)le32_to_cpu(th->nr_pending) * sizeof(struct crak_img_siginfo);
+	if (need > len)
+		goto bad;
+	ti->regs = buf + sizeof(*th);
+	ti->xstate = ti->regs + ti->regs_len;
+	return 0;
+bad:
+	NL_SET_ERR_MSG(extack, "a thread's section is malformed");
+	return -EINVAL;
+}
+
+static struct ckpt_rthread *ckpt_rthread_new(const struct ckpt_thread_image *ti)
+{
+	const struct crak_img_thread *th = ti->hdr;
+	struct ckpt_rthread *rt;
+
+	rt = kzalloc(struct_size(rt, xstate, ti->xstate_len), GFP_KERNEL);
+	if (!rt)
+		return NULL;
+	rt->tid = le32_to_cpu(th->tid);
+	rt->blocked = le64_to_cpu(th->blocked);
+	rt->rseq = le64_to_cpu(th->rseq);
+	rt->rseq_len = le32_to_cpu(th->rseq_len);
+	rt->rseq_sig = le32_to_cpu(th->rseq_sig);
+	memcpy(&rt->regs, ti->regs, sizeof(rt->regs));
+	rt->xstate_len = ti->xstate_len;
+	memcpy(rt->xstate, ti->xstate, ti->xstate_len);
+	return rt;
+}
+
+static bool ckpt_may_restore(void)
+{
+	return ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) ||
+	       ns_capable(current_user_ns(), CAP_SYS_ADMIN);
+}
+
+/* Checks that the caller may enroll, as TI, in R (under r->lock). */
+static int ckpt_enroll_check(struct ckpt_restore *r, const struct ckpt_thread_image *ti,
+			     bool leader, struct netlink_ext_ack *extack)
+{
+	if (!ckpt_may_restore()) {
+		NL_SET_ERR_MSG(extack, "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	if (r->state != CKPT_R_OPEN) {
+		NL_SET_ERR_MSG(extack, "this restore session is under way or over");
+		return -EBUSY;
+	}
+	if (r->tgid && r->tgid != task_tgid(current)) {
+		NL_SET_ERR_MSG(extack, "this restore session belongs to another process");
+		return -EPERM;
+	}
+	if (leader && !thread_group_leader(current)) {
+		NL_SET_ERR_MSG(extack, "RESTORE is for the process's main thread");
+		return -EINVAL;
+	}
+	if (!leader && thread_group_leader(current)) {
+		NL_SET_ERR_MSG(extack, "RESTORE_THREAD is for threads other than the main one");
+		return -EINVAL;
+	}
+	if (!!(le32_to_cpu(ti->hdr->flags) & CRAK_THREAD_LEADER) != leader) {
+		NL_SET_ERR_MSG(extack, "the section is not this thread's kind (leader or not)");
+		return -EINVAL;
+	}
+	if (le32_to_cpu(ti->hdr->tid) != task_pid_vnr(current)) {
+		NL_SET_ERR_MSG(extack, "the thread's ID is not the one in its section");
+		return -EINVAL;
+	}
+	if (ckpt_group_has(&r->group, current)) {
+		NL_SET_ERR_MSG(extack, "this thread is enrolled already");
+		return -EEXIST;
+	}
+	if (!r->tgid)
+		r->tgid = get_pid(task_tgid(current));
+	return 0;
+}
+
+int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
+			struct netlink_ext_ack *extack)
+{
+	struct ckpt_thread_image ti;
+	struct ckpt_rthread *rt;
+	int err;
+
+	err = ckpt_thread_parse(thread, len, &ti, extack);
+	if (err)
+		return err;
+	rt = ckpt_rthread_new(&ti);
+	if (!rt)
+		return -ENOMEM;
+
+	mutex_lock(&r->lock);
+	err = ckpt_enroll_check(r, &ti, false, extack);
+	if (!err)
+		err = ckpt_group_add(&r->group, current, TWA_RESUME, rt);
+	mutex_unlock(&r->lock);
+	if (err)
+		kfree(rt);
+	return err;
+}
+
+/* -- the memory part: reading and checking -------------------------------- */
+
+struct ckpt_rvma {
+	struct crak_img_vma img;
+	char *path;
+	struct file *file;		/* what it maps, opened */
+};
+
+struct ckpt_layout {
+	struct crak_img_mm mm;
+	unsigned int nr;
+	struct ckpt_rvma *vma;
+};
+
+static void ckpt_layout_free(struct ckpt_layout *l)
+{
+	unsigned int i;
+
+	for (i = 0; i < l->nr; i++) {
+		kfree(l->vma[i].path);
+		if (l->vma[i].file)
+			fput(l->vma[i].file);
+	}
+	kvfree(l->vma);
+}
+
+/* Sets the session's message, with a detail, as the reply's extack. */
+static void ckpt_restore_msg(struct ckpt_restore *r, struct netlink_ext_ack *extack,
+			     const char *what, const char *detail)
+{
+	mutex_lock(&r->lock);
+	snprintf(r->msg, sizeof(r->msg), "%s%s%s", what, detail ? ": " : "", detail ?: "");
+	mutex_unlock(&r->lock);
+	extack->_msg = r->msg;
+}
+
+static bool ckpt_range_ok(u64 start, u64 end)
+{
+	return start < end && end <= TASK_SIZE && PAGE_ALIGNED(start) && PAGE_ALIGNED(end);
+}
+
+/* The caller's special mapping NAME, where the image must have it. */
+static int ckpt_check_special(const struct crak_img_vma *iv, const char *name)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	const char *n;
+	int err = -ENOENT;
+
+	mmap_read_lock(mm);
+	vma = find_vma(mm, le64_to_cpu(iv->start));
+	if (vma && vma->vm_start == le64_to_cpu(iv->start) &&
+	    vma->vm_end == le64_to_cpu(iv->end) && vma->vm_ops && vma->vm_ops->name) {
+		n = vma->vm_ops->name(vma);
+		if (n && !strcmp(n, name))
+			err = 0;
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
+			    struct netlink_ext_ack *extack)
+{
+	u32 kind = le32_to_cpu(v->img.kind);
+	u32 flags = le32_to_cpu(v->img.flags);
+	int mode = O_RDONLY;
+	struct file *f;
+
+	if (kind == CRAK_VMA_SHFILE && !(flags & CRAK_VMAF_MAYSHARE))
+		mode = O_RDWR;
+	f = filp_open(v->path, mode | O_LARGEFILE, 0);
+	if (IS_ERR(f)) {
+		ckpt_restore_msg(r, extack, "a mapped file does not open", v->path);
+		return PTR_ERR(f);
+	}
+	v->file = f;
+	if (!S_ISREG(file_inode(f)->i_mode)) {
+		ckpt_restore_msg(r, extack, "a mapped file is not a regular file", v->path);
+		return -EINVAL;
+	}
+	if (i_size_read(file_inode(f)) != le64_to_cpu(v->img.file_size)) {
+		ckpt_restore_msg(r, extack, "a mapped file changed size since the checkpoint",
+				 v->path);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_rvma *v,
+			 u64 prev_end, struct netlink_ext_ack *extack)
+{
+	u32 kind, prot, plen;
+	void *buf;
+	u64 len;
+	int err = -EINVAL;
+
+	buf = ckpt_read_section(s, CRAK_IMG_VMA, sizeof(v->img), sizeof(v->img) + PATH_MAX + 8,
+				&len, extack);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	memcpy(&v->img, buf, sizeof(v->img));
+	kind = le32_to_cpu(v->img.kind);
+	prot = le32_to_cpu(v->img.prot);
+	plen = le32_to_cpu(v->img.path_len);
+
+	if (!ckpt_range_ok(le64_to_cpu(v->img.start), le64_to_cpu(v->img.end)) ||
+	    le64_to_cpu(v->img.start) < prev_end) {
+		NL_SET_ERR_MSG(extack, "a mapping of the image is out of range or order");
+		goto out;
+	}
+	if (kind > CRAK_VMA_VVAR || prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
+	    le32_to_cpu(v->img.flags) & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE) ||
+	    sizeof(v->img) + plen > len || le64_to_cpu(v->img.pgoff) > (ULONG_MAX >> PAGE_SHIFT)) {
+		NL_SET_ERR_MSG(extack, "a mapping of the image is malformed");
+		goto out;
+	}
+	if (kind == CRAK_VMA_FILE || kind == CRAK_VMA_SHFILE || kind == CRAK_VMA_SHANON) {
+		const char *p = buf + sizeof(v->img);
+
+		if (plen < 2 || p[plen - 1] || strlen(p) != plen - 1) {
+			NL_SET_ERR_MSG(extack, "a mapping of the image has a malformed name");
+			goto out;
+		}
+		v->path = kstrdup(p, GFP_KERNEL);
+		if (!v->path) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	switch (kind) {
+	case CRAK_VMA_FILE:
+	case CRAK_VMA_SHFILE:
+		err = ckpt_open_mapped(r, v, extack);
+		break;
+	case CRAK_VMA_VDSO:
+	case CRAK_VMA_VVAR:
+		err = ckpt_check_special(&v->img, kind == CRAK_VMA_VDSO ? "[vdso]" : "[vvar]");
+		if (err && kind == CRAK_VMA_VDSO)
+			NL_SET_ERR_MSG(extack, "the [vdso] is not where the image has it");
+		else if (err)
+			NL_SET_ERR_MSG(extack, "the [vvar] is not where the image has it");
+		break;
+	default:
+		err = 0;
+	}
+out:
+	kvfree(buf);
+	return err;
+}
+
+static int ckpt_read_layout(struct ckpt_restore *r, struct ckpt_stream *s,
+			    struct ckpt_layout *l, struct netlink_ext_ack *extack)
+{
+	struct crak_img_mm *mm;
+	unsigned int i, nr;
+	u64 len, prev = 0;
+	int err;
+
+	mm = ckpt_read_section(s, CRAK_IMG_MM, offsetof(struct crak_img_mm, auxv),
+			       sizeof(*mm) + 4096, &len, extack);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	memcpy(&l->mm, mm, min_t(u64, len, sizeof(l->mm)));
+	kvfree(mm);
+
+	nr = le32_to_cpu(l->mm.nr_vmas);
+	if (!nr || nr > CKPT_VMAS_MAX) {
+		NL_SET_ERR_MSG(extack, "the image has an impossible number of mappings");
+		return -EINVAL;
+	}
+	l->vma = kvcalloc(nr, sizeof(*l->vma), GFP_KERNEL);
+	if (!l->vma)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		l->nr++;
+		err = ckpt_read_vma(r, s, &l->vma[i], prev, extack);
+		if (err)
+			return err;
+		prev = le64_to_cpu(l->vma[i].img.end);
+	}
+	return 0;
+}
+
+/* -- the memory part: rebuilding ------------------------------------------ */
+
+/* Unmaps all of the caller's memory but its [vdso] and [vvar]. */
+static int ckpt_unmap_all(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long start, end;
+	const char *name;
+	int err;
+
+	for (;;) {
+		VMA_ITERATOR(vmi, mm, 0);
+
+		start = 0;
+		end = 0;
+		mmap_read_lock(mm);
+		for_each_vma(vmi, vma) {
+			name = vma->vm_ops && vma->vm_ops->name ? vma->vm_ops->name(vma) : NULL;
+			if (name && (!strcmp(name, "[vdso]") || !strcmp(name, "[vvar]")))
+				continue;
+			start = vma->vm_start;
+			end = vma->vm_end;
+			break;
+		}
+		mmap_read_unlock(mm);
+		if (!end)
+			return 0;
+		err = vm_munmap(start, end - start);
+		if (err)
+			return err;
+	}
+}
+
+/* A shared anonymous memory for SHMID, as big as its mappings need. */
+static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first)
+{
+	const struct ckpt_rvma *v = &l->vma[first];
+	u64 size = 0, need;
+	unsigned int i;
+
+	for (i = 0; i < first; i++)
+		if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON &&
+		    l->vma[i].img.shmid == v->img.shmid)
+			return get_file(l->vma[i].file);
+	for (i = first; i < l->nr; i++) {
+		if (le32_to_cpu(l->vma[i].img.kind) != CRAK_VMA_SHANON ||
+		    l->vma[i].img.shmid != v->img.shmid)
+			continue;
+		need = (le64_to_cpu(l->vma[i].img.pgoff) << PAGE_SHIFT) +
+		       le64_to_cpu(l->vma[i].img.end) - le64_to_cpu(l->vma[i].img.start);
+		size = max(size, need);
+	}
+	return shmem_file_setup(v->path, size, VM_NORESERVE);
+}
+
+static int ckpt_map_one(struct ckpt_layout *l, unsigned int i)
+{
+	struct ckpt_rvma *v = &l->vma[i];
+	unsigned long start = le64_to_cpu(v->img.start);
+	unsigned long len = le64_to_cpu(v->img.end) - start;
+	unsigned long off = le64_to_cpu(v->img.pgoff) << PAGE_SHIFT;
+	unsigned long prot = le32_to_cpu(v->img.prot);
+	unsigned long flags = MAP_FIXED;
+	unsigned long got;
+
+	switch (le32_to_cpu(v->img.kind)) {
+	case CRAK_VMA_ANON:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		if (le32_to_cpu(v->img.flags) & CRAK_VMAF_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+		off = 0;
+		break;
+	case CRAK_VMA_SHANON:
+		v->file = ckpt_shmem(l, i);
+		if (IS_ERR(v->file)) {
+			long err = PTR_ERR(v->file);
+
+			v->file = NULL;
+			return err;
+		}
+		flags |= MAP_SHARED;
+		break;
+	case CRAK_VMA_FILE:
+		flags |= MAP_PRIVATE;
+		break;
+	case CRAK_VMA_SHFILE:
+		flags |= MAP_SHARED;
+		break;
+	default:
+		return 0;	/* [vdso] and [vvar] are in place */
+	}
+	got = vm_mmap(v->file, start, len, prot, flags, off);
+	if (IS_ERR_VALUE(got))
+		return (long)got;
+	return got == start ? 0 : -EFAULT;
+}
+
+static struct ckpt_rvma *ckpt_find_rvma(struct ckpt_layout *l, unsigned long addr)
+{
+	unsigned int lo = 0, hi = l->nr, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (addr < le64_to_cpu(l->vma[mid].img.start))
+			hi = mid;
+		else if (addr >= le64_to_cpu(l->vma[mid].img.end))
+			lo = mid + 1;
+		else
+			return &l->vma[mid];
+	}
+	return NULL;
+}
+
+/* Reads NR pages of shared memory into its file, through a bounce buffer. */
+static int ckpt_fill_shmem(struct ckpt_stream *s, struct ckpt_rvma *v, unsigned long addr,
+			   u64 nr, void *buf)
+{
+	loff_t pos = (le64_to_cpu(v->img.pgoff) << PAGE_SHIFT) + addr - le64_to_cpu(v->img.start);
+	ssize_t n;
+	int err;
+
+	while (nr--) {
+		err = ckpt_read_payload(s, buf, PAGE_SIZE);
+		if (err)
+			return err;
+		n = kernel_write(v->file, buf, PAGE_SIZE, &pos);
+		if (n != PAGE_SIZE)
+			return n < 0 ? n : -EIO;
+	}
+	return 0;
+}
+
+/* Reads NR pages into the caller's private mapping at ADDR. */
+static int ckpt_fill_private(struct ckpt_stream *s, unsigned long addr, u64 nr,
+			     struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned int n, i;
+	long got;
+	int err;
+
+	while (nr) {
+		n = min_t(u64, nr, CRAK_IMAGE_PAGES_MAX / PAGE_SIZE);
+		mmap_read_lock(mm);
+		got = crak_gup_remote(mm, addr, n, FOLL_WRITE | FOLL_FORCE, pages);
+		mmap_read_unlock(mm);
+		if (got < 0)
+			return got;
+		err = got ? ckpt_read_pages(s, pages, got) : -EFAULT;
+		for (i = 0; i < got; i++) {
+			if (!err)
+				set_page_dirty_lock(pages[i]);
+			put_page(pages[i]);
+		}
+		if (err)
+			return err;
+		addr += got << PAGE_SHIFT;
+		nr -= got;
+	}
+	return 0;
+}
+
+/* Reads every PAGES section into the new mappings, then END. */
+static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_layout *l,
+		     u64 *pages_read, struct netlink_ext_ack *extack)
+{
+	struct crak_img_pages hdr;
+	struct crak_img_end end;
+	struct page **pages;
+	struct ckpt_rvma *v;
+	unsigned long addr, last = 0;
+	u64 len, nr, total = 0;
+	u32 type, seq;
+	u64 offset;
+	void *bounce;
+	int err;
+
+	pages = kvmalloc_array(CRAK_IMAGE_PAGES_MAX / PAGE_SIZE, sizeof(*pages), GFP_KERNEL);
+	bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!pages || !bounce) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		seq = s->seq;
+		offset = s->offset;
+		err = ckpt_read_header(s, &type, &len, extack);
+		if (err)
+			goto out;
+		if (type == CRAK_IMG_END)
+			break;
+		err = -EINVAL;
+		if (type != CRAK_IMG_PAGES || len < sizeof(hdr)) {
+			NL_SET_ERR_MSG(extack, "the image has a section out of place in its pages");
+			goto out;
+		}
+		err = ckpt_read_payload(s, &hdr, sizeof(hdr));
+		if (err)
+			goto io;
+		addr = le64_to_cpu(hdr.addr);
+		nr = le64_to_cpu(hdr.nr_pages);
+		v = ckpt_find_rvma(l, addr);
+		if (!nr || len != sizeof(hdr) + nr * PAGE_SIZE || !PAGE_ALIGNED(addr) ||
+		    addr < last || !v || addr + nr * PAGE_SIZE > le64_to_cpu(v->img.end)) {
+			err = -EINVAL;
+			NL_SET_ERR_MSG(extack, "a run of pages lies outside the image's mappings");
+			goto out;
+		}
+		switch (le32_to_cpu(v->img.kind)) {
+		case CRAK_VMA_ANON:
+		case CRAK_VMA_FILE:
+			err = ckpt_fill_private(s, addr, nr, pages);
+			break;
+		case CRAK_VMA_SHANON:
+			err = ckpt_fill_shmem(s, v, addr, nr, bounce);
+			break;
+		default:
+			err = -EINVAL;
+			NL_SET_ERR_MSG(extack, "the image has pages for a mapping that has none");
+			goto out;
+		}
+		if (err)
+			goto io;
+		err = ckpt_read_trailer(s, extack);
+		if (err)
+			goto out;
+		last = addr + nr * PAGE_SIZE;
+		total += nr;
+		*pages_read = total;
+	}
+
+	err = -EINVAL;
+	if (len != ALIGN(sizeof(end), 8)) {
+		NL_SET_ERR_MSG(extack, "the image's END section is malformed");
+		goto out;
+	}
+	err = ckpt_read_payload(s, &end, sizeof(end)) ?: ckpt_read_trailer(s, extack);
+	if (err)
+		goto io;
+	if (le32_to_cpu(end.sections) != seq || le64_to_cpu(end.bytes) != offset ||
+	    le64_to_cpu(end.pages) != total) {
+		err = -EINVAL;
+		NL_SET_ERR_MSG(extack, "the image's END does not match what came before it");
+	}
+	goto out;
+io:
+	if (err == -ENODATA) {
+		NL_SET_ERR_MSG(extack, "the image ends before its END section");
+		err = -EINVAL;
+	} else if (err == -EFAULT) {
+		NL_SET_ERR_MSG(extack, "a page of the image could not be placed");
+	} else if (!extack->_msg) {
+		NL_SET_ERR_MSG(extack, "reading the image's pages failed");
+	}
+out:
+	kfree(bounce);
+	kvfree(pages);
+	return err;
+}
+
+static bool ckpt_mm_ok(const struct crak_img_mm *m)
+{
+	u64 v[] = {
+		m->start_code, m->end_code, m->start_data, m->end_data, m->start_brk,
+		m->brk, m->start_stack, m->arg_start, m->arg_end, m->env_start, m->env_end,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		if (le64_to_cpu(v[i]) >= TASK_SIZE)
+			return false;
+	return le64_to_cpu(m->start_code) <= le64_to_cpu(m->end_code) &&
+	       le64_to_cpu(m->start_data) <= le64_to_cpu(m->end_data) &&
+	       le64_to_cpu(m->start_brk) <= le64_to_cpu(m->brk) &&
+	       le64_to_cpu(m->arg_start) <= le64_to_cpu(m->arg_end) &&
+	       le64_to_cpu(m->env_start) <= le64_to_cpu(m->env_end);
+}
+
+static void ckpt_set_mm(const struct crak_img_mm *m)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned int i;
+
+	mmap_write_lock(mm);
+	mm->start_code = le64_to_cpu(m->start_code);
+	mm->end_code = le64_to_cpu(m->end_code);
+	mm->start_data = le64_to_cpu(m->start_data);
+	mm->end_data = le64_to_cpu(m->end_data);
+	mm->start_brk = le64_to_cpu(m->start_brk);
+	mm->brk = le64_to_cpu(m->brk);
+	mm->start_stack = le64_to_cpu(m->start_stack);
+	spin_lock(&mm->arg_lock);
+	mm->arg_start = le64_to_cpu(m->arg_start);
+	mm->arg_end = le64_to_cpu(m->arg_end);
+	mm->env_start = le64_to_cpu(m->env_start);
+	mm->env_end = le64_to_cpu(m->env_end);
+	spin_unlock(&mm->arg_lock);
+	for (i = 0; i < ARRAY_SIZE(mm->saved_auxv); i++)
+		mm->saved_auxv[i] = i < ARRAY_SIZE(m->auxv) ? le64_to_cpu(m->auxv[i]) : 0;
+	/* The vector ends with AT_NULL whatever the image says. */
+	mm->saved_auxv[ARRAY_SIZE(mm->saved_auxv) - 2] = AT_NULL;
+	mm->saved_auxv[ARRAY_SIZE(mm->saved_auxv) - 1] = 0;
+	mmap_write_unlock(mm);
+}
+
+/* -- registers ------------------------------------------------------------ */
+
+static const struct user_regset *ckpt_find_regset(const struct user_regset_view *view,
+						  unsigned int note)
+{
+	unsigned int i;
+
+	for (i = 0; i < view->n; i++)
+		if (view->regsets[i].core_note_type == note)
+			return &view->regsets[i];
+	return NULL;
+}
+
+static int ckpt_set_regs(struct task_struct *t, struct ckpt_rthread *rt, const char **why)
+{
+	const struct user_regset_view *view = task_user_regset_view(t);
+	const struct user_regset *gpr, *xsr;
+	int err;
+
+	gpr = ckpt_find_regset(view, NT_PRSTATUS);
+	xsr = ckpt_find_regset(view, NT_X86_XSTATE);
+	if (!gpr || !xsr || !gpr->set || !xsr->set) {
+		*why = "this kernel cannot set a thread's registers";
+		return -EOPNOTSUPP;
+	}
+	if (rt->xstate_len != xsr->n * xsr->size) {
+		*why = "the image's FPU state does not fit this CPU";
+		return -EINVAL;
+	}
+	err = ckpt_wait_inactive(t);
+	if (err) {
+		*why = "a thread did not leave the CPU";
+		return err;
+	}
+	rt->regs.orig_ax = -1;
+	err = gpr->set(t, gpr, 0, sizeof(rt->regs), &rt->regs, NULL);
+	if (err) {
+		*why = "the kernel refuses a thread's registers";
+		return err;
+	}
+	err = xsr->set(t, xsr, 0, rt->xstate_len, rt->xstate, NULL);
+	if (err)
+		*why = "the kernel refuses a thread's FPU state";
+	return err;
+}
+
+/* The worker: once every thread waits off the CPU, their registers. */
+static void ckpt_apply(struct work_struct *work)
+{
+	struct ckpt_restore *r = container_of(work, struct ckpt_restore, apply);
+	const char *why = NULL;
+	struct ckpt_stop *st;
+	int err;
+
+	err = ckpt_group_wait_parked(&r->group, CKPT_ENROLL_TIMEOUT);
+	if (err)
+		why = "a thread did not come to be restored";
+	if (!err) {
+		list_for_each_entry(st, &r->group.threads, node) {
+			err = ckpt_set_regs(st->task, st->data, &why);
+			if (err)
+				break;
+		}
+	}
+	if (err)
+		kill_pid(r->tgid, SIGKILL, 1);
+	ckpt_restore_end(r, err, why);
+	ckpt_group_put(&r->group);
+}
+
+/* -- RESTORE -------------------------------------------------------------- */
+
+static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
+{
+	unsigned long deadline = jiffies + CKPT_ENROLL_TIMEOUT;
+
+	for (;;) {
+		mutex_lock(&r->lock);
+		if (r->group.nr_threads == nr_threads - 1 &&
+		    READ_ONCE(current->signal->nr_threads) == nr_threads) {
+			mutex_unlock(&r->lock);
+			return 0;
+		}
+		mutex_unlock(&r->lock);
+		if (time_after(jiffies, deadline))
+			return -ETIMEDOUT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		usleep_range(1000, 2000);
+	}
+}
+
+int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
+		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
+		 u64 *pages, struct netlink_ext_ack *extack)
+{
+	struct ckpt_layout l = {};
+	struct ckpt_thread_image ti;
+	struct ckpt_rthread *rt;
+	unsigned int i;
+	int err;
+
+	err = ckpt_thread_parse(thread, len, &ti, extack);
+	if (err)
+		return err;
+	if (!nr_threads || nr_threads > PID_MAX_LIMIT) {
+		NL_SET_ERR_MSG(extack, "a process has at least one thread");
+		return -EINVAL;
+	}
+	rt = ckpt_rthread_new(&ti);
+	if (!rt)
+		return -ENOMEM;
+
+	mutex_lock(&r->lock);
+	err = ckpt_enroll_check(r, &ti, true, extack);
+	if (!err)
+		r->state = CKPT_R_BUILDING;
+	mutex_unlock(&r->lock);
+	if (err) {
+		kfree(rt);
+		return err;
+	}
+
+	/* 1: read and check all that can be before anything changes. */
+	err = ckpt_wait_enrolled(r, nr_threads);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the process's threads did not all enroll");
+		goto fail_early;
+	}
+	err = ckpt_read_layout(r, s, &l, extack);
+	if (err)
+		goto fail_early;
+	if (!ckpt_mm_ok(&l.mm)) {
+		err = -EINVAL;
+		NL_SET_ERR_MSG(extack, "the image's memory fields are out of range");
+		goto fail_early;
+	}
+
+	/* 2: the point of no return. */
+	err = ckpt_unmap_all();
+	for (i = 0; !err && i < l.nr; i++)
+		err = ckpt_map_one(&l, i);
+	if (err) {
+		if (!extack->_msg)
+			NL_SET_ERR_MSG(extack, "the image's mappings could not be made");
+		goto fail_late;
+	}
+	err = ckpt_fill(r, s, &l, pages, extack);
+	if (err)
+		goto fail_late;
+	ckpt_set_mm(&l.mm);
+	ckpt_layout_free(&l);
+	for (i = 0; i < nr_close; i++)
+		close_fd(close_fds[i]);
+
+	/* 3: the leader waits too, and the worker gives back the registers. */
+	mutex_lock(&r->lock);
+	r->state = CKPT_R_APPLYING;
+	err = ckpt_group_add(&r->group, current, TWA_RESUME, rt);
+	mutex_unlock(&r->lock);
+	if (err) {
+		kfree(rt);
+		NL_SET_ERR_MSG(extack, "the main thread could not wait for its registers");
+		goto fail_killed;
+	}
+	refcount_inc(&r->group.ref);
+	INIT_WORK(&r->apply, ckpt_apply);
+	schedule_work(&r->apply);
+	return 0;
+
+fail_early:
+	ckpt_layout_free(&l);
+	kfree(rt);
+	ckpt_restore_end(r, err, extack->_msg);
+	return err;
+fail_late:
+	ckpt_layout_free(&l);
+	kfree(rt);
+fail_killed:
+	kill_pid(r->tgid, SIGKILL, 1);
+	ckpt_restore_end(r, err, extack->_msg);
+	return err;
+}
+
+static bool ckpt_restore_over(struct ckpt_restore *r)
+{
+	int state = READ_ONCE(r->state);
+
+	return state == CKPT_R_DONE || state == CKPT_R_FAILED;
+}
+
+static bool ckpt_pid_alive(struct pid *pid)
+{
+	struct task_struct *t;
+	bool alive;
+
+	rcu_read_lock();
+	t = pid_task(pid, PIDTYPE_TGID);
+	alive = t && !(t->flags & PF_EXITING);
+	rcu_read_unlock();
+	return alive;
+}
+
+/*
+ * Waits until the session is over, or the process NR (the caller's PID for
+ * it, 0 for none) ends before its restore got under way.
+ */
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, struct netlink_ext_ack *extack)
+{
+	struct pid *pid = nr ? find_get_pid(nr) : NULL;
+	long ret;
+	int err;
+
+	for (;;) {
+		ret = wait_event_killable_timeout(r->done_wq, ckpt_restore_over(r), HZ / 10);
+		if (ret < 0) {
+			err = -EINTR;
+			goto out;
+		}
+		if (ret > 0)
+			break;
+		if (pid && !ckpt_pid_alive(pid) && !ckpt_restore_over(r)) {
+			NL_SET_ERR_MSG(extack, "the process ended before it was restored");
+			err = -ESRCH;
+			goto out;
+		}
+	}
+	mutex_lock(&r->lock);
+	err = r->state == CKPT_R_DONE ? 0 : r->error ?: -EIO;
+	mutex_unlock(&r->lock);
+	/* The message lives as long as the session, which the caller holds. */
+	if (err && r->msg[0])
+		extack->_msg = r->msg;
+out:
+	put_pid(pid);
+	return err;
+}

@@ -1,0 +1,470 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak checkpoint PID -o FILE|- [--leave-running]: a process to an image.
+ *
+ * The kernel stops every thread (FREEZE: no signal, nothing the process or
+ * its parent sees); crak writes what /proc and system calls tell (HEAD,
+ * PROC, RLIMITS, a FILE per descriptor), the kernel what only it can read
+ * (the task part: handlers, threads' registers and signals; the memory part:
+ * mappings and pages), and then the process is killed or runs on.  Anything
+ * failing before that lets the process run on as if nothing happened, and
+ * leaves no image behind: a file is written under a temporary name and
+ * renamed once complete.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "json.h"
+
+/* Bytes of memory written per DUMP step when a progress line is shown. */
+#define PROGRESS_STEP	(64ULL << 20)
+
+struct checkpoint {
+	pid_t pid;
+	const char *out;		/* the image's path, or "-" */
+	bool leave_running;
+	int memfd, pidfd, imgfd, sessfd;
+	char *tmp;			/* the file being written, until renamed */
+	struct nl nl;
+	struct img im;
+	struct crak_img_proc proc;
+	uint32_t nr_threads, nr_files;
+	uint64_t pages;
+	bool progress;
+	double t_start, t_frozen, t_released;
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* -- what /proc says ------------------------------------------------------ */
+
+static int read_proc_file(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+static int read_proc_link(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	n = readlink(path, buf, size - 1);
+	if (n < 0 || (size_t)n == size - 1)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+/* The value after "KEY:" in /proc/PID/status, as up to four numbers. */
+static int status_field(const char *status, const char *key, unsigned long *v, int n, int base)
+{
+	const char *p = status;
+	size_t klen = strlen(key);
+	char *end;
+	int i;
+
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
+			p += klen + 1;
+			for (i = 0; i < n; i++) {
+				v[i] = strtoul(p, &end, base);
+				if (end == p)
+					return -1;
+				p = end;
+			}
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+static int gather_proc(struct checkpoint *c)
+{
+	struct crak_img_proc *pr = &c->proc;
+	unsigned long ids[4], v;
+	char *buf, *p, *line;
+	size_t size = 1 << 20;
+	int ppid, pgid, sid, i;
+
+	buf = xmalloc(size);
+	pr->pid = htole32(c->pid);
+	if (read_proc_file(c->pid, "stat", buf, size) || !(p = strrchr(buf, ')')) ||
+	    sscanf(p + 1, " %*c %d %d %d", &ppid, &pgid, &sid) != 3)
+		goto gone;
+	pr->ppid = htole32(ppid);
+	pr->pgid = htole32(pgid);
+	pr->sid = htole32(sid);
+
+	if (read_proc_file(c->pid, "status", buf, size))
+		goto gone;
+	if (status_field(buf, "Uid", ids, 4, 10))
+		goto gone;
+	for (i = 0; i < 4; i++)
+		pr->uid[i] = htole32(ids[i]);
+	if (status_field(buf, "Gid", ids, 4, 10))
+		goto gone;
+	for (i = 0; i < 4; i++)
+		pr->gid[i] = htole32(ids[i]);
+	if (status_field(buf, "Umask", &v, 1, 8))
+		goto gone;
+	pr->umask = htole32(v);
+	if (status_field(buf, "Threads", &v, 1, 10))
+		goto gone;
+	c->nr_threads = v;
+	pr->nr_threads = htole32(v);
+
+	if (read_proc_file(c->pid, "personality", buf, size))
+		goto gone;
+	pr->personality = htole32(strtoul(buf, NULL, 16));
+	if (read_proc_file(c->pid, "comm", buf, size))
+		goto gone;
+	buf[strcspn(buf, "\n")] = 0;
+	strncpy(pr->comm, buf, sizeof(pr->comm) - 1);
+
+	if (read_proc_file(c->pid, "maps", buf, size))
+		goto gone;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		unsigned long start, end;
+
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		if (strstr(line, " [vdso]")) {
+			pr->vdso = htole64(start);
+			pr->vdso_len = htole64(end - start);
+		} else if (strstr(line, " [vvar]")) {
+			pr->vvar = htole64(start);
+			pr->vvar_len = htole64(end - start);
+		}
+	}
+	if (read_proc_link(c->pid, "exe", pr->exe, sizeof(pr->exe)) ||
+	    read_proc_link(c->pid, "cwd", pr->cwd, sizeof(pr->cwd)) ||
+	    read_proc_link(c->pid, "root", pr->root, sizeof(pr->root)))
+		goto gone;
+	free(buf);
+	return 0;
+gone:
+	free(buf);
+	pr_err("checkpoint %d: reading /proc/%d failed: %s", c->pid, c->pid,
+	       errno ? strerror(errno) : "unexpected contents");
+	return -1;
+}
+
+static uint64_t xcr0(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int write_head(struct checkpoint *c)
+{
+	struct crak_img_head h = {
+		.magic = htole32(CRAK_IMAGE_MAGIC),
+		.version = htole16(CRAK_IMAGE_VERSION),
+		.arch = htole32(CRAK_IMG_ARCH_X86_64),
+		.page_size = htole32(sysconf(_SC_PAGESIZE)),
+	};
+	struct timespec ts;
+	struct utsname u;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.time_ns = htole64((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+	h.xfeatures = htole64(xcr0());
+	uname(&u);
+	snprintf(h.release, sizeof(h.release), "%s", u.release);
+	snprintf(h.node, sizeof(h.node), "%s", u.nodename);
+	return img_write_section(&c->im, CRAK_IMG_HEAD, &h, sizeof(h));
+}
+
+static int write_rlimits(struct checkpoint *c)
+{
+	struct crak_img_rlimit rl[RLIM_NLIMITS];
+	struct rlimit r;
+	int i;
+
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		if (prlimit(c->pid, i, NULL, &r)) {
+			pr_err("checkpoint %d: reading its limits: %s", c->pid, strerror(errno));
+			return -1;
+		}
+		rl[i].cur = htole64(r.rlim_cur);
+		rl[i].max = htole64(r.rlim_max);
+	}
+	return img_write_section(&c->im, CRAK_IMG_RLIMITS, rl, sizeof(rl));
+}
+
+/* -- the kernel's part ---------------------------------------------------- */
+
+static int freeze_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+	struct checkpoint *c = data;
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_SESSION_FD])
+		return nl_malformed("crak_ckpt");
+	c->sessfd = mnl_attr_get_u32(tb[CRAK_CKPT_A_SESSION_FD]);
+	return MNL_CB_OK;
+}
+
+static int freeze(struct checkpoint *c)
+{
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	nlh = nl_request(&c->nl, CRAK_CKPT_CMD_FREEZE, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, c->pid);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, c->memfd);
+	snprintf(what, sizeof(what), "checkpoint %d", c->pid);
+	return nl_exec(&c->nl, what, freeze_cb, c);
+}
+
+struct dump_reply {
+	struct checkpoint *c;
+	bool more;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+	struct dump_reply *r = data;
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_SEQ] || !tb[CRAK_CKPT_A_OFFSET])
+		return nl_malformed("crak_ckpt");
+	r->c->im.seq = mnl_attr_get_u32(tb[CRAK_CKPT_A_SEQ]);
+	r->c->im.offset = mnl_attr_get_u64(tb[CRAK_CKPT_A_OFFSET]);
+	if (tb[CRAK_CKPT_A_PAGES])
+		r->c->pages = mnl_attr_get_u64(tb[CRAK_CKPT_A_PAGES]);
+	r->more = !!tb[CRAK_CKPT_A_MORE];
+	return MNL_CB_OK;
+}
+
+static int dump_part(struct checkpoint *c, uint32_t part)
+{
+	struct dump_reply r = { .c = c };
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	snprintf(what, sizeof(what), "checkpoint %d", c->pid);
+	do {
+		nlh = nl_request(&c->nl, CRAK_CKPT_CMD_DUMP, NLM_F_ACK);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, c->sessfd);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_IMAGE_FD, c->imgfd);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_PART, part);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_SEQ, c->im.seq);
+		mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, c->im.offset);
+		if (c->progress)
+			mnl_attr_put_u64(nlh, CRAK_CKPT_A_BUDGET, PROGRESS_STEP);
+		if (nl_exec(&c->nl, what, dump_cb, &r))
+			return -1;
+		if (c->progress)
+			fprintf(stderr, "\rcrak: checkpoint %d: %" PRIu64 " MiB written", c->pid,
+				c->im.offset >> 20);
+	} while (r.more);
+	if (c->progress)
+		fputc('\n', stderr);
+	return 0;
+}
+
+static int release(struct checkpoint *c, bool kill)
+{
+	struct nlmsghdr *nlh;
+	char what[64];
+
+	nlh = nl_request(&c->nl, CRAK_CKPT_CMD_RELEASE, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, c->sessfd);
+	if (kill)
+		mnl_attr_put(nlh, CRAK_CKPT_A_KILL, 0, NULL);
+	snprintf(what, sizeof(what), "checkpoint %d", c->pid);
+	return nl_exec(&c->nl, what, NULL, NULL);
+}
+
+/* -- the command ---------------------------------------------------------- */
+
+static int open_output(struct checkpoint *c)
+{
+	if (!strcmp(c->out, "-")) {
+		if (isatty(STDOUT_FILENO))
+			die("checkpoint: refusing to write an image to a terminal");
+		c->imgfd = STDOUT_FILENO;
+		c->im.name = "standard output";
+		return 0;
+	}
+	if (asprintf(&c->tmp, "%s.partial", c->out) < 0)
+		die("out of memory");
+	c->imgfd = open(c->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c->imgfd < 0) {
+		pr_err("checkpoint: %s: %s", c->tmp, strerror(errno));
+		free(c->tmp);
+		c->tmp = NULL;
+		return -1;
+	}
+	c->im.name = c->out;
+	return 0;
+}
+
+static int finish_output(struct checkpoint *c)
+{
+	if (!c->tmp)
+		return 0;
+	if (fsync(c->imgfd) || rename(c->tmp, c->out)) {
+		pr_err("checkpoint: %s: %s", c->out, strerror(errno));
+		return -1;
+	}
+	free(c->tmp);
+	c->tmp = NULL;
+	return sync_dir(c->out);
+}
+
+static void drop_output(struct checkpoint *c)
+{
+	if (c->tmp) {
+		unlink(c->tmp);
+		free(c->tmp);
+		c->tmp = NULL;
+	}
+}
+
+static void report(struct checkpoint *c)
+{
+	FILE *out = c->imgfd == STDOUT_FILENO ? stderr : stdout;
+	double stopped = c->t_released - c->t_frozen;
+	struct json j;
+
+	if (!crak_opts.json) {
+		fprintf(out, "checkpoint %d (%s): %u thread%s, %u file%s, %" PRIu64 " pages, "
+			"%.1f MiB in %.3f s, stopped %.3f s; %s\n", c->pid, c->proc.comm,
+			c->nr_threads, plural(c->nr_threads), c->nr_files, plural(c->nr_files),
+			c->pages, c->im.offset / 1048576.0, c->t_released - c->t_start, stopped,
+			c->leave_running ? "left running" : "killed");
+		return;
+	}
+	json_init(&j, out, crak_opts.pretty);
+	json_open_object(&j, NULL);
+	json_uint(&j, "pid", c->pid);
+	json_string(&j, "comm", c->proc.comm);
+	json_uint(&j, "threads", c->nr_threads);
+	json_uint(&j, "files", c->nr_files);
+	json_uint(&j, "pages", c->pages);
+	json_uint(&j, "bytes", c->im.offset);
+	json_double(&j, "seconds", c->t_released - c->t_start);
+	json_double(&j, "stopped_seconds", stopped);
+	json_bool(&j, "left_running", c->leave_running);
+	json_close_object(&j);
+}
+
+int cmd_checkpoint(struct args *args)
+{
+	struct checkpoint c = { .memfd = -1, .pidfd = -1, .imgfd = -1, .sessfd = -1 };
+	struct rfiles files = {};
+	bool seen_out = false, seen_leave = false;
+	const char *word, *pid_word = NULL;
+	char path[64];
+	int ret = EXIT_FAILURE;
+
+	while ((word = arg_next(args))) {
+		if (arg_keyword(word, "-o", &seen_out) || arg_keyword(word, "--output", &seen_out))
+			c.out = arg_value(args, "image file after -o");
+		else if (arg_keyword(word, "--leave-running", &seen_leave))
+			c.leave_running = true;
+		else if (*word != '-' && !pid_word)
+			pid_word = word;
+		else
+			arg_unexpected(word);
+	}
+	if (!pid_word)
+		die_usage("missing PID");
+	if (!c.out)
+		die_usage("missing -o FILE (or -o - for standard output)");
+	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", c.pid);
+	c.memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c.memfd < 0) {
+		if (errno == ENOENT)
+			die("checkpoint: no process %d", c.pid);
+		die("checkpoint %d: cannot look inside it (%s): it takes what ptrace would",
+		    c.pid, strerror(errno));
+	}
+	c.pidfd = syscall(SYS_pidfd_open, c.pid, 0);
+	if (c.pidfd < 0)
+		die("checkpoint %d: %s", c.pid, strerror(errno));
+	if (nl_open(&c.nl, &ckpt_family))
+		return EXIT_FAILURE;
+	if (open_output(&c))
+		goto out;
+	c.im.fd = c.imgfd;
+	c.progress = isatty(STDERR_FILENO) && !crak_opts.json;
+
+	c.t_start = now();
+	if (freeze(&c))
+		goto out;
+	c.t_frozen = now();
+	if (gather_proc(&c) || write_head(&c))
+		goto resume;
+	if (files_collect(c.pid, c.pidfd, &files))
+		goto resume;
+	c.nr_files = files.nr;
+	c.proc.nr_files = htole32(c.nr_files);
+	if (img_write_section(&c.im, CRAK_IMG_PROC, &c.proc, sizeof(c.proc)) ||
+	    write_rlimits(&c) || files_write(&c.im, &files))
+		goto resume;
+	if (dump_part(&c, CRAK_CKPT_PART_TASK) || dump_part(&c, CRAK_CKPT_PART_MEMORY) ||
+	    finish_output(&c))
+		goto resume;
+	if (release(&c, !c.leave_running))
+		goto resume;
+	c.t_released = now();
+	report(&c);
+	ret = 0;
+	goto out;
+resume:
+	if (c.sessfd >= 0 && !release(&c, false))
+		pr_err("checkpoint %d: the process runs on", c.pid);
+out:
+	files_free(&files);
+	drop_output(&c);
+	if (c.sessfd >= 0)
+		close(c.sessfd);
+	nl_close(&c.nl);
+	close(c.pidfd);
+	close(c.memfd);
+	return ret;
+}

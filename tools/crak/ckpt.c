@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak checkpoint, crak restart and crak image: the verbs' table entries,
+ * their help, and the crak_ckpt family they talk to (crak_ckpt.ko).
+ */
+#include "ckpt.h"
+#include "objects.h"
+
+static const char *const ckpt_attr_names[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_PID] = "pid",
+	[CRAK_CKPT_A_MEM_FD] = "mem-fd",
+	[CRAK_CKPT_A_TIMEOUT_MS] = "timeout-ms",
+	[CRAK_CKPT_A_SESSION_FD] = "session-fd",
+	[CRAK_CKPT_A_NR_THREADS] = "nr-threads",
+	[CRAK_CKPT_A_IMAGE_FD] = "image-fd",
+	[CRAK_CKPT_A_PART] = "part",
+	[CRAK_CKPT_A_SEQ] = "seq",
+	[CRAK_CKPT_A_OFFSET] = "offset",
+	[CRAK_CKPT_A_BUDGET] = "budget",
+	[CRAK_CKPT_A_MORE] = "more",
+	[CRAK_CKPT_A_PAGES] = "pages",
+	[CRAK_CKPT_A_KILL] = "kill",
+	[CRAK_CKPT_A_THREAD] = "thread",
+	[CRAK_CKPT_A_CLOSE_FD] = "close-fd",
+};
+
+const struct nl_family ckpt_family = {
+	.name = CRAK_CKPT_FAMILY_NAME,
+	.module = "crak_ckpt",
+	.version = CRAK_CKPT_FAMILY_VERSION,
+	.attr_names = ckpt_attr_names,
+	.attr_max = CRAK_CKPT_A_MAX,
+};
+
+static const enum mnl_attr_data_type ckpt_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_PID] = MNL_TYPE_U32,
+	[CRAK_CKPT_A_SESSION_FD] = MNL_TYPE_U32,
+	[CRAK_CKPT_A_NR_THREADS] = MNL_TYPE_U32,
+	[CRAK_CKPT_A_SEQ] = MNL_TYPE_U32,
+	[CRAK_CKPT_A_OFFSET] = MNL_TYPE_U64,
+	[CRAK_CKPT_A_MORE] = MNL_TYPE_FLAG,
+	[CRAK_CKPT_A_PAGES] = MNL_TYPE_U64,
+};
+
+int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
+{
+	return nl_parse(nlh, ckpt_policy, CRAK_CKPT_A_MAX, tb);
+}
+
+const struct object checkpoint_object = {
+	.name = "checkpoint",
+	.summary = "a process to an image (crak_ckpt)",
+	.synopsis = "PID -o FILE|- [--leave-running]",
+	.help =
+	"Stops every thread of process PID, without a signal its parent could\n"
+	"see, writes its image to FILE (or standard output: -), then kills it,\n"
+	"or lets it run on with --leave-running.  If anything fails the process\n"
+	"runs on unharmed and no image is left.  Needs the rights ptrace would\n"
+	"need over the process, and CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.\n"
+	"\n"
+	"  -o, --output FILE  where the image goes (a file is written whole or not\n"
+	"                     at all; - streams it, to a pipe or a socket)\n"
+	"  --leave-running    the process runs on after the checkpoint\n"
+	"  -j                 the summary as JSON\n",
+	.run = cmd_checkpoint,
+};
+
+const struct object restart_object = {
+	.name = "restart",
+	.summary = "a process from its image (crak_ckpt)",
+	.synopsis = "FILE|- [--detach] [--pidfile F]",
+	.help =
+	"Recreates the process of image FILE (or of standard input: -) with its\n"
+	"PID, threads, memory, registers, signals and descriptors, on this\n"
+	"terminal, and waits for it as a shell would, exiting as it exits.\n"
+	"\n"
+	"  --detach        leave it running and exit once it runs\n"
+	"  --pidfile F     write its PID to F once it runs\n",
+	.run = cmd_restart,
+};

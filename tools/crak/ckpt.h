@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What crak checkpoint, crak restart and crak image share: the crak_ckpt
+ * family, and the descriptors of a process (ckpt_files.c).
+ */
+#ifndef CRAK_CKPT_H
+#define CRAK_CKPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/crak_ckpt.h>
+#include <linux/crak_image.h>
+
+#include "cmd.h"
+#include "image.h"
+#include "nl.h"
+
+extern const struct nl_family ckpt_family;
+int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb);
+
+/* Commands. */
+int cmd_checkpoint(struct args *args);
+int cmd_restart(struct args *args);
+
+/*
+ * Descriptors.  files_collect() takes every descriptor of PID (whose pidfd
+ * is PIDFD), or says why one cannot be taken and returns -1; files_write()
+ * writes a FILE section for each.  The restart side reads them back
+ * (files_read) and, in the new process, makes them (files_restore).
+ */
+struct rfile {
+	struct crak_img_file f;
+	char *path;
+	void *data;
+};
+
+struct rfiles {
+	struct rfile *v;
+	unsigned int nr;
+	int max_fd;			/* the highest descriptor, -1 for none */
+};
+
+int files_collect(pid_t pid, int pidfd, struct rfiles *files);
+int files_write(struct img *im, const struct rfiles *files);
+void files_free(struct rfiles *files);
+int files_read(struct img *im, uint32_t nr, struct rfiles *files);
+int files_restore(const struct rfiles *files, const int *stdio, int base);
+const char *file_type_name(uint32_t type);
+
+#endif /* CRAK_CKPT_H */

@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process's descriptors, taken and made again.
+ *
+ * Taking them reads /proc/PID/fd and /proc/PID/fdinfo, and looks at an open
+ * file through a duplicate (pidfd_getfd) only to read what /proc does not
+ * show: a pipe's buffered data, read with tee(2) so that the process keeps
+ * it, and the contents of a file that has no name any more.  Descriptors
+ * that share one open file (dup) are found with kcmp(2) and stay shared.
+ *
+ * Making them again happens in the new process before its memory comes
+ * back: each open file is made, parked above every descriptor the image
+ * uses, and moved to its number once all are made.  Standard descriptors
+ * 0, 1 and 2 that led outside the process (a terminal, a pipe or socket to
+ * another process) are the restarter's own, as a shell would give them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include <linux/kcmp.h>
+
+#include "ckpt.h"
+
+/* The most data a pipe or an unlinked file may carry in an image. */
+#define FILE_DATA_MAX	(64U << 20)
+
+/* Open flags worth giving a file again (not O_CREAT, O_TRUNC, ...). */
+#define REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | \
+			 O_SYNC | O_DSYNC | O_LARGEFILE | O_DIRECTORY | O_PATH)
+
+static const char *const file_type_names[] = {
+	[CRAK_FILE_REG] = "file",
+	[CRAK_FILE_UNLINKED] = "unlinked file",
+	[CRAK_FILE_DEV] = "device",
+	[CRAK_FILE_TTY] = "terminal",
+	[CRAK_FILE_PIPE] = "pipe",
+	[CRAK_FILE_UNIX] = "unix socket",
+	[CRAK_FILE_EVENTFD] = "eventfd",
+	[CRAK_FILE_EPOLL] = "epoll",
+	[CRAK_FILE_SIGNALFD] = "signalfd",
+	[CRAK_FILE_TIMERFD] = "timerfd",
+	[CRAK_FILE_INET] = "inet socket",
+	[CRAK_FILE_STDIO] = "standard descriptor",
+};
+
+const char *file_type_name(uint32_t type)
+{
+	if (type < ARRAY_SIZE(file_type_names) && file_type_names[type])
+		return file_type_names[type];
+	return "unknown";
+}
+
+void files_free(struct rfiles *files)
+{
+	unsigned int i;
+
+	for (i = 0; i < files->nr; i++) {
+		free(files->v[i].path);
+		free(files->v[i].data);
+	}
+	free(files->v);
+	memset(files, 0, sizeof(*files));
+}
+
+/* -- taking --------------------------------------------------------------- */
+
+struct fdinfo {
+	uint64_t pos;
+	uint32_t flags;
+	char *text;			/* the whole of it */
+};
+
+static int read_fdinfo(pid_t pid, int fd, struct fdinfo *fi)
+{
+	char path[64], *p;
+	size_t size = 0, cap = 4096;
+	ssize_t n;
+	int f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
+	f = open(path, O_RDONLY | O_CLOEXEC);
+	if (f < 0)
+		return -1;
+	fi->text = xmalloc(cap);
+	while ((n = read(f, fi->text + size, cap - size - 1)) > 0) {
+		size += n;
+		if (size + 1 == cap) {
+			cap *= 2;
+			fi->text = xrealloc(fi->text, cap);
+		}
+	}
+	close(f);
+	fi->text[size] = 0;
+	p = strstr(fi->text, "pos:");
+	fi->pos = p ? strtoull(p + 4, NULL, 10) : 0;
+	p = strstr(fi->text, "flags:");
+	fi->flags = p ? strtoul(p + 6, NULL, 8) : 0;
+	return 0;
+}
+
+/* The value after KEY in an fdinfo text. */
+static bool fdinfo_u64(const char *text, const char *key, int base, uint64_t *v)
+{
+	const char *p = strstr(text, key);
+	char *end;
+
+	if (!p)
+		return false;
+	*v = strtoull(p + strlen(key), &end, base);
+	return end != p + strlen(key);
+}
+
+static int getfd(int pidfd, int fd)
+{
+	return syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+}
+
+/* All of a file's bytes, by pread through a duplicate. */
+static int take_contents(struct rfile *rf, int dup, const struct stat *st)
+{
+	uint64_t len = st->st_size, done = 0;
+	ssize_t n;
+
+	if (len > FILE_DATA_MAX)
+		return -EFBIG;
+	rf->data = xmalloc(len);
+	while (done < len) {
+		n = pread(dup, (char *)rf->data + done, len - done, done);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		done += n;
+	}
+	rf->f.data_len = htole64(len);
+	return 0;
+}
+
+/* What a pipe holds, without taking it from the process (tee). */
+static int take_pipe_data(struct rfile *rf, int dup)
+{
+	int p[2], size;
+	ssize_t n, got = 0;
+
+	size = fcntl(dup, F_GETPIPE_SZ);
+	if (size < 0)
+		return -errno;
+	rf->f.value[0] = htole64(size);
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	if (fcntl(p[1], F_SETPIPE_SZ, size) < 0) {
+		n = -errno;
+		goto out;
+	}
+	n = tee(dup, p[1], size, SPLICE_F_NONBLOCK);
+	if (n < 0) {
+		n = errno == EAGAIN ? 0 : -errno;
+		goto out;
+	}
+	rf->data = xmalloc(n ?: 1);
+	while (got < n) {
+		ssize_t r = read(p[0], (char *)rf->data + got, n - got);
+
+		if (r <= 0) {
+			n = r < 0 ? -errno : -EIO;
+			goto out;
+		}
+		got += r;
+	}
+	rf->f.data_len = htole64(n);
+	n = 0;
+out:
+	close(p[0]);
+	close(p[1]);
+	return n;
+}
+
+static int take_epoll(struct rfile *rf, const char *text)
+{
+	struct crak_img_epoll_tfd *t = NULL;
+	unsigned int nr = 0;
+	const char *p = text;
+	int tfd;
+	unsigned int events;
+	unsigned long long data;
+
+	while ((p = strstr(p, "tfd:"))) {
+		if (sscanf(p, "tfd: %d events: %x data: %llx", &tfd, &events, &data) != 3)
+			return -EINVAL;
+		t = xrealloc(t, (nr + 1) * sizeof(*t));
+		t[nr].tfd = htole32(tfd);
+		t[nr].events = htole32(events);
+		t[nr].data = htole64(data);
+		nr++;
+		p += 4;
+	}
+	rf->data = t;
+	rf->f.data_len = htole64(nr * sizeof(*t));
+	return 0;
+}
+
+static int take_timerfd(struct rfile *rf, const char *text)
+{
+	unsigned long long vs, vn, is, in;
+	uint64_t clock, flags;
+	const char *p;
+
+	if (!fdinfo_u64(text, "clockid:", 10, &clock) ||
+	    !fdinfo_u64(text, "settime flags:", 8, &flags))
+		return -EINVAL;
+	p = strstr(text, "it_value:");
+	if (!p || sscanf(p, "it_value: (%llu, %llu)", &vs, &vn) != 2)
+		return -EINVAL;
+	p = strstr(text, "it_interval:");
+	if (!p || sscanf(p, "it_interval: (%llu, %llu)", &is, &in) != 2)
+		return -EINVAL;
+	rf->f.value[0] = htole64(clock);
+	rf->f.value[1] = htole64(vs * 1000000000ULL + vn);
+	rf->f.value[2] = htole64(is * 1000000000ULL + in);
+	rf->f.value[3] = htole64(flags);
+	return 0;
+}
+
+/* Descriptor FD of the process, which links to LINK: its type and data. */
+static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile *rf,
+		    const char **why)
+{
+	struct fdinfo fi = {};
+	char path[64];
+	struct stat st;
+	int dup = -1, err = 0;
+	uint64_t v;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
+	if (stat(path, &st) || read_fdinfo(pid, fd, &fi)) {
+		*why = strerror(errno);
+		free(fi.text);
+		return -1;
+	}
+	rf->f.fd = htole32(fd);
+	rf->f.flags = htole32(fi.flags & ~O_CLOEXEC);
+	rf->f.fd_flags = htole32(fi.flags & O_CLOEXEC ? FD_CLOEXEC : 0);
+	rf->f.pos = htole64(fi.pos);
+	rf->f.mode = htole32(st.st_mode);
+	rf->f.size = htole64(st.st_size);
+	rf->f.id = htole64(st.st_ino);
+
+	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
+		size_t len = strlen(link);
+
+		if (len > 10 && !strcmp(link + len - 10, " (deleted)")) {
+			rf->f.type = htole32(CRAK_FILE_UNLINKED);
+			rf->path = strndup(link, len - 10);
+			dup = getfd(pidfd, fd);
+			err = dup < 0 ? -errno : S_ISREG(st.st_mode) ? take_contents(rf, dup, &st) :
+								       -EOPNOTSUPP;
+			if (err == -EOPNOTSUPP)
+				*why = "a deleted directory";
+		} else if (link[0] == '/') {
+			rf->f.type = htole32(CRAK_FILE_REG);
+			rf->path = xstrdup(link);
+		} else {
+			*why = "a file without a path";
+			err = -EOPNOTSUPP;
+		}
+	} else if (S_ISCHR(st.st_mode)) {
+		dup = getfd(pidfd, fd);
+		if (dup >= 0 && isatty(dup)) {
+			rf->f.type = htole32(fd <= 2 ? CRAK_FILE_STDIO : CRAK_FILE_TTY);
+		} else if (link[0] == '/') {
+			rf->f.type = htole32(CRAK_FILE_DEV);
+			rf->path = xstrdup(link);
+		} else {
+			*why = "a device without a path";
+			err = -EOPNOTSUPP;
+		}
+	} else if (S_ISFIFO(st.st_mode)) {
+		rf->f.type = htole32(CRAK_FILE_PIPE);
+		if (link[0] == '/')
+			rf->path = xstrdup(link);	/* a FIFO */
+		dup = getfd(pidfd, fd);
+		if (dup < 0)
+			err = -errno;
+		else if ((fi.flags & O_ACCMODE) == O_RDONLY)
+			err = take_pipe_data(rf, dup);
+		else
+			rf->f.value[0] = htole64(fcntl(dup, F_GETPIPE_SZ));
+	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
+		rf->f.type = htole32(CRAK_FILE_EVENTFD);
+		if (!fdinfo_u64(fi.text, "eventfd-count:", 16, &v))
+			err = -EINVAL;
+		rf->f.value[0] = htole64(v);
+		if (fdinfo_u64(fi.text, "eventfd-semaphore:", 10, &v))
+			rf->f.value[1] = htole64(v);
+	} else if (!strcmp(link, "anon_inode:[eventpoll]")) {
+		rf->f.type = htole32(CRAK_FILE_EPOLL);
+		err = take_epoll(rf, fi.text);
+	} else if (!strcmp(link, "anon_inode:[signalfd]")) {
+		rf->f.type = htole32(CRAK_FILE_SIGNALFD);
+		if (!fdinfo_u64(fi.text, "sigmask:", 16, &v))
+			err = -EINVAL;
+		rf->f.value[0] = htole64(v);
+	} else if (!strcmp(link, "anon_inode:[timerfd]")) {
+		rf->f.type = htole32(CRAK_FILE_TIMERFD);
+		err = take_timerfd(rf, fi.text);
+	} else if (S_ISSOCK(st.st_mode) && fd <= 2) {
+		rf->f.type = htole32(CRAK_FILE_STDIO);
+	} else {
+		*why = S_ISSOCK(st.st_mode) ? "sockets are not taken yet" : "a kind crak does not take";
+		err = -EOPNOTSUPP;
+	}
+	if (err && !*why)
+		*why = strerror(-err);
+	if (dup >= 0)
+		close(dup);
+	free(fi.text);
+	return err ? -1 : 0;
+}
+
+static int fd_compare(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/* Equal ids for descriptors that share an open file (kcmp), per kind. */
+static void share_ids(pid_t pid, struct rfiles *files)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < files->nr; i++) {
+		struct rfile *a = &files->v[i];
+
+		a->f.id = htole64((uint64_t)le32toh(a->f.fd) << 1 | 1);
+		for (j = 0; j < i; j++) {
+			struct rfile *b = &files->v[j];
+
+			if (b->f.type == a->f.type && b->f.mode == a->f.mode &&
+			    !syscall(SYS_kcmp, pid, pid, KCMP_FILE, le32toh(a->f.fd),
+				     le32toh(b->f.fd))) {
+				a->f.id = b->f.id;
+				break;
+			}
+		}
+	}
+}
+
+/*
+ * Pipes: the ends of one pipe name the same peer (its inode).  A pipe whose
+ * other end is in another process cannot be made again, but as a standard
+ * descriptor it is the restarter's own, as a shell would connect it.
+ */
+static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes)
+{
+	unsigned int i, j;
+	bool other;
+
+	for (i = 0; i < files->nr; i++) {
+		struct rfile *rf = &files->v[i];
+		uint32_t mode = le32toh(rf->f.flags) & O_ACCMODE;
+
+		if (le32toh(rf->f.type) != CRAK_FILE_PIPE)
+			continue;
+		rf->f.peer = htole64(inodes[i]);
+		if (rf->path || mode == O_RDWR)
+			continue;
+		for (other = false, j = 0; j < files->nr && !other; j++)
+			other = le32toh(files->v[j].f.type) == CRAK_FILE_PIPE &&
+				inodes[j] == inodes[i] &&
+				(le32toh(files->v[j].f.flags) & O_ACCMODE) != mode;
+		if (other)
+			continue;
+		if (le32toh(rf->f.fd) > 2) {
+			pr_err("checkpoint %d: descriptor %u is a pipe to another process", pid,
+			       le32toh(rf->f.fd));
+			return -1;
+		}
+		rf->f.type = htole32(CRAK_FILE_STDIO);
+		free(rf->data);
+		rf->data = NULL;
+		rf->f.data_len = 0;
+	}
+	return 0;
+}
+
+int files_collect(pid_t pid, int pidfd, struct rfiles *files)
+{
+	char dir[64], path[96], link[PATH_MAX];
+	int *fds = NULL, nr = 0, i;
+	ino_t *inodes;
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+	d = opendir(dir);
+	if (!d) {
+		pr_err("checkpoint %d: %s: %s", pid, dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fds = xrealloc(fds, (nr + 1) * sizeof(*fds));
+		fds[nr++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(fds, nr, sizeof(*fds), fd_compare);
+
+	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
+	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
+	inodes = xmalloc((nr ?: 1) * sizeof(*inodes));
+	files->max_fd = -1;
+	for (i = 0; i < nr; i++) {
+		struct rfile *rf = &files->v[files->nr];
+		const char *why = NULL;
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "%s/%d", dir, fds[i]);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0) {
+			if (errno == ENOENT)
+				continue;	/* closed meanwhile by another process? */
+			pr_err("checkpoint %d: %s: %s", pid, path, strerror(errno));
+			goto fail;
+		}
+		link[n] = 0;
+		files->nr++;
+		if (take_one(pid, pidfd, fds[i], link, rf, &why)) {
+			pr_err("checkpoint %d: descriptor %d (%s) cannot be taken: %s", pid, fds[i],
+			       link, why ?: "unknown reason");
+			goto fail;
+		}
+		inodes[files->nr - 1] = le64toh(rf->f.id);
+		if (rf->path)
+			rf->f.path_len = htole32(strlen(rf->path) + 1);
+		files->max_fd = fds[i];
+	}
+	if (pipe_peers(pid, files, inodes))
+		goto fail;
+	share_ids(pid, files);
+	free(inodes);
+	free(fds);
+	return 0;
+fail:
+	free(inodes);
+	free(fds);
+	return -1;
+}
+
+int files_write(struct img *im, const struct rfiles *files)
+{
+	unsigned int i;
+
+	for (i = 0; i < files->nr; i++) {
+		const struct rfile *rf = &files->v[i];
+		uint32_t plen = le32toh(rf->f.path_len);
+		uint64_t dlen = le64toh(rf->f.data_len);
+		size_t hlen = sizeof(rf->f) + plen;
+		char *buf = xmalloc(hlen);
+
+		memcpy(buf, &rf->f, sizeof(rf->f));
+		if (plen)
+			memcpy(buf + sizeof(rf->f), rf->path, plen);
+		if (img_write_section2(im, CRAK_IMG_FILE, buf, hlen, rf->data, dlen)) {
+			free(buf);
+			return -1;
+		}
+		free(buf);
+	}
+	return 0;
+}
+
+/* -- reading back --------------------------------------------------------- */
+
+int files_read(struct img *im, uint32_t nr, struct rfiles *files)
+{
+	uint32_t i, type;
+	uint64_t len, plen, dlen;
+	char *buf;
+
+	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
+	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
+	files->max_fd = -1;
+	for (i = 0; i < nr; i++) {
+		struct rfile *rf = &files->v[i];
+
+		type = CRAK_IMG_FILE;
+		buf = img_read_section(im, &type, sizeof(rf->f), CRAK_IMAGE_SECTION_MAX, &len);
+		if (!buf)
+			return -1;
+		files->nr++;
+		memcpy(&rf->f, buf, sizeof(rf->f));
+		plen = le32toh(rf->f.path_len);
+		dlen = le64toh(rf->f.data_len);
+		if (sizeof(rf->f) + plen + dlen > len || (plen && buf[sizeof(rf->f) + plen - 1]) ||
+		    le32toh(rf->f.fd) > INT_MAX || (int)le32toh(rf->f.fd) <= files->max_fd) {
+			pr_err("%s: descriptor section %u is malformed", im->name, i);
+			free(buf);
+			return -1;
+		}
+		if (plen)
+			rf->path = xstrdup(buf + sizeof(rf->f));
+		if (dlen) {
+			rf->data = xmalloc(dlen);
+			memcpy(rf->data, buf + sizeof(rf->f) + plen, dlen);
+		}
+		files->max_fd = le32toh(rf->f.fd);
+		free(buf);
+	}
+	return 0;
+}
+
+/* -- making them again ---------------------------------------------------- */
+
+/* Moves FD above every descriptor the image uses; -1 (errno) on failure. */
+static int park(int fd, int base)
+{
+	int high;
+
+	if (fd < 0)
+		return -1;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	close(fd);
+	return high;
+}
+
+static int write_all_fd(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n <= 0)
+			return -1;
+		buf = (const char *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int make_unlinked(const struct rfile *rf)
+{
+	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/');
+	char proc[64];
+	int fd, again;
+
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = 0;
+	fd = open(dir, O_TMPFILE | O_RDWR, le32toh(rf->f.mode) & 07777);
+	free(dir);
+	if (fd < 0)
+		return -1;
+	if (write_all_fd(fd, rf->data, le64toh(rf->f.data_len))) {
+		close(fd);
+		return -1;
+	}
+	/* Now with the flags it had. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+	close(fd);
+	return again;
+}
+
+/* The data of the pipe or FIFO PEER: its read end carries it. */
+static const struct rfile *pipe_data(const struct rfiles *files, uint64_t peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < files->nr; i++)
+		if (le32toh(files->v[i].f.type) == CRAK_FILE_PIPE && files->v[i].f.peer == peer &&
+		    files->v[i].data)
+			return &files->v[i];
+	return NULL;
+}
+
+/*
+ * The pipe end or FIFO RF needs.  A pipe is made at its first end and its
+ * other end parked in KEEP[idx] for the second; a FIFO is opened read-write
+ * once (which never blocks) to hold it while its ends open and to put its
+ * data back, and that descriptor is kept in KEEP[idx] too.
+ */
+static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, int base)
+{
+	const struct rfile *rf = &files->v[idx], *d = pipe_data(files, rf->f.peer);
+	uint32_t flags = le32toh(rf->f.flags);
+	bool read_end = (flags & O_ACCMODE) == O_RDONLY;
+	unsigned int i;
+	int p[2], fd;
+
+	for (i = 0; i < idx; i++) {
+		const struct rfile *o = &files->v[i];
+
+		if (le32toh(o->f.type) != CRAK_FILE_PIPE || o->f.peer != rf->f.peer ||
+		    keep[i] < 0)
+			continue;
+		if (rf->path)
+			goto fifo;
+		fd = keep[i];
+		keep[i] = -1;
+		return fd;
+	}
+	if (rf->path) {
+		keep[idx] = park(open(rf->path, O_RDWR | O_NONBLOCK), base);
+		if (keep[idx] < 0)
+			return -1;
+		i = idx;
+		if (d && write_all_fd(keep[idx], d->data, le64toh(d->f.data_len)))
+			return -1;
+		goto fifo;
+	}
+	if (pipe2(p, O_CLOEXEC))
+		return -1;
+	if (rf->f.value[0])
+		fcntl(p[1], F_SETPIPE_SZ, (int)le64toh(rf->f.value[0]));
+	if (d && write_all_fd(p[1], d->data, le64toh(d->f.data_len))) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	keep[idx] = park(read_end ? p[1] : p[0], base);
+	return park(read_end ? p[0] : p[1], base);
+fifo:
+	fd = open(rf->path, (flags & REOPEN_FLAGS) | O_NONBLOCK);
+	if (fd >= 0 && !(flags & O_NONBLOCK))
+		fcntl(fd, F_SETFL, flags & REOPEN_FLAGS & ~O_NONBLOCK);
+	return park(fd, base);
+}
+
+static int make_timerfd(const struct rfile *rf)
+{
+	uint64_t value = le64toh(rf->f.value[1]), ival = le64toh(rf->f.value[2]);
+	struct itimerspec its = {
+		.it_value = { value / 1000000000, value % 1000000000 },
+		.it_interval = { ival / 1000000000, ival % 1000000000 },
+	};
+	int fd;
+
+	fd = timerfd_create(le64toh(rf->f.value[0]),
+			    le32toh(rf->f.flags) & (TFD_NONBLOCK | TFD_CLOEXEC));
+	/* What was left of it, from now: an absolute timer is relative now. */
+	if (fd >= 0 && (value || ival) && timerfd_settime(fd, 0, &its, NULL)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int make_one(const struct rfiles *files, unsigned int i, int *made, int *keep,
+		    const int *stdio, int base)
+{
+	const struct rfile *rf = &files->v[i];
+	uint32_t flags = le32toh(rf->f.flags);
+	sigset_t mask;
+	unsigned int j;
+	int fd;
+
+	/* A descriptor sharing an open file with an earlier one: dup. */
+	for (j = 0; j < i; j++)
+		if (files->v[j].f.id == rf->f.id)
+			return fcntl(made[j], F_DUPFD_CLOEXEC, base);
+
+	switch (le32toh(rf->f.type)) {
+	case CRAK_FILE_REG:
+	case CRAK_FILE_DEV:
+		fd = open(rf->path, flags & REOPEN_FLAGS);
+		if (fd >= 0 && le32toh(rf->f.type) == CRAK_FILE_REG &&
+		    !S_ISDIR(le32toh(rf->f.mode)) &&
+		    lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		break;
+	case CRAK_FILE_UNLINKED:
+		fd = make_unlinked(rf);
+		if (fd >= 0 && lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
+			close(fd);
+			fd = -1;
+		}
+		break;
+	case CRAK_FILE_STDIO:
+		fd = le32toh(rf->f.fd) <= 2 ? fcntl(stdio[le32toh(rf->f.fd)], F_DUPFD_CLOEXEC, base) : -1;
+		break;
+	case CRAK_FILE_TTY:
+		for (j = 0; j < 3 && !isatty(stdio[j]); j++)
+			;
+		if (j == 3) {
+			errno = ENOTTY;
+			return -1;
+		}
+		fd = fcntl(stdio[j], F_DUPFD_CLOEXEC, base);
+		break;
+	case CRAK_FILE_PIPE:
+		return make_pipe(files, i, keep, base);
+	case CRAK_FILE_EVENTFD:
+		fd = eventfd(0, (flags & (EFD_NONBLOCK | EFD_CLOEXEC)) |
+				(rf->f.value[1] ? EFD_SEMAPHORE : 0));
+		if (fd >= 0 && rf->f.value[0]) {
+			uint64_t v = le64toh(rf->f.value[0]);
+
+			if (write(fd, &v, sizeof(v)) != sizeof(v)) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		break;
+	case CRAK_FILE_SIGNALFD:
+		sigemptyset(&mask);
+		for (j = 1; j <= 64; j++)
+			if (le64toh(rf->f.value[0]) & (1ULL << (j - 1)))
+				sigaddset(&mask, j);
+		fd = signalfd(-1, &mask, flags & (SFD_NONBLOCK | SFD_CLOEXEC));
+		break;
+	case CRAK_FILE_TIMERFD:
+		fd = make_timerfd(rf);
+		break;
+	case CRAK_FILE_EPOLL:
+		fd = epoll_create1(0);
+		break;
+	default:
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	return park(fd, base);
+}
+
+/* An epoll's interest list, once every descriptor is in place. */
+static int fill_epoll(const struct rfile *rf)
+{
+	const struct crak_img_epoll_tfd *t = rf->data;
+	unsigned int i, nr = le64toh(rf->f.data_len) / sizeof(*t);
+	struct epoll_event ev;
+
+	for (i = 0; i < nr; i++) {
+		ev.events = le32toh(t[i].events);
+		ev.data.u64 = le64toh(t[i].data);
+		if (epoll_ctl(le32toh(rf->f.fd), EPOLL_CTL_ADD, le32toh(t[i].tfd), &ev))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * In the new process: every descriptor of FILES at its number, and no
+ * other below BASE, which the caller chose above them all (its own are
+ * there).  STDIO holds the restarter's 0, 1 and 2, parked above BASE.
+ */
+int files_restore(const struct rfiles *files, const int *stdio, int base)
+{
+	int *made, fd, target;
+	unsigned int i;
+
+	made = xmalloc(2 * (files->nr ?: 1) * sizeof(*made));
+	for (i = 0; i < 2 * files->nr; i++)
+		made[i] = -1;
+	for (i = 0; i < files->nr; i++) {
+		made[i] = make_one(files, i, made, made + files->nr, stdio, base);
+		if (made[i] < 0) {
+			pr_err("restart: descriptor %u (%s%s%s): %s", le32toh(files->v[i].f.fd),
+			       file_type_name(le32toh(files->v[i].f.type)),
+			       files->v[i].path ? " " : "", files->v[i].path ?: "", strerror(errno));
+			return -1;
+		}
+	}
+	/* Everything below BASE goes, then each open file to its number. */
+	for (fd = 0; fd < base; fd++)
+		close(fd);
+	for (i = 0; i < files->nr; i++) {
+		target = le32toh(files->v[i].f.fd);
+		if (dup3(made[i], target, le32toh(files->v[i].f.fd_flags) & FD_CLOEXEC ?
+					  O_CLOEXEC : 0) < 0) {
+			pr_err("restart: descriptor %d: %s", target, strerror(errno));
+			return -1;
+		}
+	}
+	for (i = 0; i < 2 * files->nr; i++)
+		if (made[i] >= 0)
+			close(made[i]);
+	free(made);
+	for (i = 0; i < files->nr; i++) {
+		if (le32toh(files->v[i].f.type) == CRAK_FILE_EPOLL && fill_epoll(&files->v[i])) {
+			pr_err("restart: epoll descriptor %u: %s", le32toh(files->v[i].f.fd),
+			       strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process image's sections, as linux/crak_image.h lays them out: a header
+ * checked by xxh32, a payload padded to 8 bytes, the payload's xxh64.
+ * Reads are exact (no read-ahead): the rest of the descriptor may belong to
+ * the kernel, which reads the memory part itself.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "image.h"
+#include "util.h"
+
+static const char *const section_names[] = {
+	[CRAK_IMG_HEAD] = "HEAD",
+	[CRAK_IMG_PROC] = "PROC",
+	[CRAK_IMG_RLIMITS] = "RLIMITS",
+	[CRAK_IMG_FILE] = "FILE",
+	[CRAK_IMG_SIGACTIONS] = "SIGACTIONS",
+	[CRAK_IMG_THREAD] = "THREAD",
+	[CRAK_IMG_SIGNAL] = "SIGNAL",
+	[CRAK_IMG_MM] = "MM",
+	[CRAK_IMG_VMA] = "VMA",
+	[CRAK_IMG_PAGES] = "PAGES",
+	[CRAK_IMG_END] = "END",
+};
+
+const char *img_section_name(uint32_t type)
+{
+	if (type < ARRAY_SIZE(section_names) && section_names[type])
+		return section_names[type];
+	return "unknown";
+}
+
+static int write_all(struct img *im, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(im->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			pr_err("%s: %s", im->name, n < 0 ? strerror(errno) : "short write");
+			return -1;
+		}
+		buf = (const char *)buf + n;
+		len -= n;
+		im->offset += n;
+	}
+	return 0;
+}
+
+/* 0, or -1 after saying why (the image ending early is a broken image). */
+static int read_all(struct img *im, void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = read(im->fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			pr_err("%s: %s", im->name, strerror(errno));
+			return -1;
+		}
+		if (!n) {
+			pr_err("%s: the image ends early (at byte %llu): it is truncated", im->name,
+			       (unsigned long long)im->offset);
+			return -1;
+		}
+		buf = (char *)buf + n;
+		len -= n;
+		im->offset += n;
+	}
+	return 0;
+}
+
+int img_write_section2(struct img *im, uint32_t type, const void *a, size_t alen,
+		       const void *b, size_t blen)
+{
+	static const char zeros[8];
+	size_t pad = (8 - (alen + blen) % 8) % 8;
+	struct crak_image_section hdr = {
+		.type = htole32(type),
+		.len = htole64(alen + blen + pad),
+		.seq = htole32(im->seq),
+	};
+	XXH64_state_t *st;
+	uint64_t sum;
+
+	hdr.check = htole32(XXH32(&hdr, offsetof(struct crak_image_section, check), 0));
+	st = XXH64_createState();
+	if (!st)
+		die("out of memory");
+	XXH64_reset(st, 0);
+	XXH64_update(st, a, alen);
+	XXH64_update(st, b, blen);
+	XXH64_update(st, zeros, pad);
+	sum = htole64(XXH64_digest(st));
+	XXH64_freeState(st);
+
+	if (write_all(im, &hdr, sizeof(hdr)) || write_all(im, a, alen) || write_all(im, b, blen) ||
+	    write_all(im, zeros, pad) || write_all(im, &sum, sizeof(sum)))
+		return -1;
+	im->seq++;
+	return 0;
+}
+
+int img_write_section(struct img *im, uint32_t type, const void *payload, size_t len)
+{
+	return img_write_section2(im, type, payload, len, NULL, 0);
+}
+
+int img_read_header(struct img *im, uint32_t *type, uint64_t *len)
+{
+	struct crak_image_section hdr;
+
+	if (read_all(im, &hdr, sizeof(hdr)))
+		return -1;
+	if (le32toh(hdr.check) != XXH32(&hdr, offsetof(struct crak_image_section, check), 0)) {
+		pr_err("%s: section %u's header is corrupt (at byte %llu)", im->name, im->seq,
+		       (unsigned long long)(im->offset - sizeof(hdr)));
+		return -1;
+	}
+	if (le32toh(hdr.seq) != im->seq) {
+		pr_err("%s: section %u is numbered %u: sections are missing or out of order",
+		       im->name, im->seq, le32toh(hdr.seq));
+		return -1;
+	}
+	*type = le32toh(hdr.type);
+	*len = le64toh(hdr.len);
+	if (*len % 8 || *len > CRAK_IMAGE_PAGES_MAX + sizeof(struct crak_img_pages) ||
+	    (*type != CRAK_IMG_PAGES && *len > CRAK_IMAGE_SECTION_MAX)) {
+		pr_err("%s: section %u (%s) claims an impossible length of %llu bytes", im->name,
+		       im->seq, img_section_name(*type), (unsigned long long)*len);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reads the payload's hash and compares it with SUM. */
+static int read_trailer(struct img *im, uint32_t type, uint64_t sum)
+{
+	uint64_t got;
+
+	if (read_all(im, &got, sizeof(got)))
+		return -1;
+	if (le64toh(got) != sum) {
+		pr_err("%s: section %u (%s) fails its checksum: the image is corrupt", im->name,
+		       im->seq, img_section_name(type));
+		return -1;
+	}
+	im->seq++;
+	return 0;
+}
+
+void *img_read_payload(struct img *im, uint32_t type, uint64_t len)
+{
+	void *buf = xmalloc(len + 1);
+
+	if (read_all(im, buf, len) || read_trailer(im, type, XXH64(buf, len, 0))) {
+		free(buf);
+		return NULL;
+	}
+	((char *)buf)[len] = 0;
+	return buf;
+}
+
+void *img_read_section(struct img *im, uint32_t *type, uint64_t min, uint64_t max,
+		       uint64_t *len)
+{
+	uint32_t want = *type;
+
+	if (img_read_header(im, type, len))
+		return NULL;
+	if (want && *type != want) {
+		pr_err("%s: section %u is %s where %s belongs", im->name, im->seq,
+		       img_section_name(*type), img_section_name(want));
+		return NULL;
+	}
+	if (*len < min || *len > max) {
+		pr_err("%s: section %u (%s) has a wrong length (%llu bytes)", im->name, im->seq,
+		       img_section_name(*type), (unsigned long long)*len);
+		return NULL;
+	}
+	return img_read_payload(im, *type, *len);
+}
+
+int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, size_t head_len)
+{
+	XXH64_state_t *st = XXH64_createState();
+	char buf[65536];
+	uint64_t sum, done = 0;
+	size_t n;
+
+	if (!st)
+		die("out of memory");
+	XXH64_reset(st, 0);
+	while (done < len) {
+		n = len - done < sizeof(buf) ? len - done : sizeof(buf);
+		if (read_all(im, buf, n)) {
+			XXH64_freeState(st);
+			return -1;
+		}
+		if (done < head_len)
+			memcpy((char *)head + done, buf, head_len - done < n ? head_len - done : n);
+		XXH64_update(st, buf, n);
+		done += n;
+	}
+	sum = XXH64_digest(st);
+	XXH64_freeState(st);
+	return read_trailer(im, type, sum);
+}

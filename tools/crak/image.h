@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A process image's sections (linux/crak_image.h), read and written through
+ * a plain descriptor, front to back, as the crak_ckpt module does: the tool
+ * and the module take turns on the same descriptor, each passing on the
+ * sequence number and byte offset the other reached.
+ */
+#ifndef CRAK_IMAGE_H
+#define CRAK_IMAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/crak_image.h>
+
+struct img {
+	int fd;
+	const char *name;	/* for messages: the file, or "standard input" */
+	uint32_t seq;		/* of the next section */
+	uint64_t offset;	/* bytes read or written so far */
+};
+
+/* Writing.  Each returns 0, or -1 after saying why. */
+int img_write_section(struct img *im, uint32_t type, const void *payload, size_t len);
+int img_write_section2(struct img *im, uint32_t type, const void *a, size_t alen,
+		       const void *b, size_t blen);
+
+/*
+ * Reading: the next section, which must be of TYPE (0: any) and MIN to MAX
+ * bytes.  Returns its payload (free it) and sets *TYPE and *LEN, or NULL
+ * after saying why.
+ */
+void *img_read_section(struct img *im, uint32_t *type, uint64_t min, uint64_t max,
+		       uint64_t *len);
+/* Reads a header only, 0 or -1; then the payload, checked, one of these. */
+int img_read_header(struct img *im, uint32_t *type, uint64_t *len);
+void *img_read_payload(struct img *im, uint32_t type, uint64_t len);
+/* Reads LEN payload bytes and checks them, keeping the first HEAD_LEN. */
+int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, size_t head_len);
+
+const char *img_section_name(uint32_t type);
+
+#endif /* CRAK_IMAGE_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crak restart: what the restarting tool read from an image, for the new
+ * process to rebuild itself from (restart_child.c).
+ */
+#ifndef CRAK_RESTART_H
+#define CRAK_RESTART_H
+
+#include <sys/resource.h>
+
+#include "ckpt.h"
+
+struct rthread {
+	void *blob;			/* its THREAD section's payload */
+	uint64_t len;
+	const struct crak_img_thread *hdr;
+	const struct crak_img_siginfo *pending;
+	uint32_t nr_pending;
+};
+
+struct restart {
+	struct img im;
+	struct nl nl;
+	int sessfd;
+	bool detach;
+	struct crak_img_head head;
+	struct crak_img_proc proc;
+	struct crak_img_rlimit rlimits[RLIM_NLIMITS];
+	unsigned int nr_rlimits;
+	struct rfiles files;
+	struct crak_img_sigaction sigactions[64];
+	struct rthread *threads;	/* the leader first */
+	uint32_t nr_threads;
+	struct crak_img_signal *signal;	/* and its pending siginfos */
+};
+
+void restart_child(struct restart *r) __noreturn;
+
+#endif /* CRAK_RESTART_H */

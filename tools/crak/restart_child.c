@@ -1,0 +1,531 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak restart, in the new process: everything system calls can rebuild,
+ * then the kernel's RESTORE, which replaces crak with the image.
+ *
+ * Order matters.  The descriptors come first, while crak's own (the image,
+ * the session, netlink, the restarter's standard ones for terminals and for
+ * errors) wait above every number the image uses.  Then limits, directory,
+ * credentials' checks, personality, name, signal handlers and pending
+ * signals (every signal stays blocked until the kernel gives each thread its
+ * own mask back), the [vdso] and [vvar] moved where the image has them, and
+ * the threads, each made with its TID (clone3 with set_tid) on a small
+ * stack of its own.  A thread runs no libc: it sets what system calls set
+ * for a thread (its TID address, robust futex list, alternate stack, name,
+ * pending signals), enrolls with RESTORE_THREAD on crak's netlink socket
+ * (crak reads the acknowledgements) and, once enrolled, never comes back to
+ * crak's code.  Last, the main thread's RESTORE.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/sched.h>
+
+#include "restart.h"
+
+/* Not in every libc's headers: the kernel's (linux/signal.h). */
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM	(1U << 31)
+#endif
+
+#define THREAD_STACK	(64 * 1024)
+#define THREAD_SEQ	1000		/* netlink sequence numbers of threads */
+
+static pid_t self_pid;
+
+static void __noreturn fail(const char *fmt, ...) __printf(1, 2);
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "crak: restart %d: ", self_pid);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	_exit(EXIT_FAILURE);
+}
+
+/* -- a thread without libc ------------------------------------------------ */
+
+static inline long raw_syscall6(long nr, long a, long b, long c, long d, long e, long f)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define raw_syscall(nr, a, b, c)	raw_syscall6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+/* What a new thread needs, prepared by the main thread. */
+struct thread_boot {
+	const struct crak_img_thread *hdr;
+	const struct crak_img_siginfo *pending;
+	uint32_t nr_pending;
+	pid_t tgid;
+	int nlfd;
+	const void *msg;		/* its RESTORE_THREAD request */
+	size_t msg_len;
+};
+
+static void __noreturn thread_main(struct thread_boot *b)
+{
+	const struct crak_img_thread *h = b->hdr;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	stack_t ss;
+	uint32_t i;
+
+	raw_syscall(SYS_set_tid_address, le64toh(h->clear_child_tid), 0, 0);
+	if (h->robust_list)
+		raw_syscall(SYS_set_robust_list, le64toh(h->robust_list),
+			    le64toh(h->robust_list_len), 0);
+	if (h->sigaltstack_sp && !(le32toh(h->sigaltstack_flags) & SS_DISABLE)) {
+		ss.ss_sp = (void *)(uintptr_t)le64toh(h->sigaltstack_sp);
+		ss.ss_size = le64toh(h->sigaltstack_size);
+		ss.ss_flags = le32toh(h->sigaltstack_flags) & SS_AUTODISARM;
+		raw_syscall(SYS_sigaltstack, &ss, 0, 0);
+	}
+	raw_syscall(SYS_prctl, PR_SET_NAME, h->comm, 0);
+	for (i = 0; i < b->nr_pending; i++) {
+		const siginfo_t *si = (const siginfo_t *)b->pending[i].bytes;
+
+		raw_syscall6(SYS_rt_tgsigqueueinfo, b->tgid, le32toh(h->tid), si->si_signo,
+			     (long)si, 0, 0);
+	}
+	raw_syscall6(SYS_sendto, b->nlfd, (long)b->msg, b->msg_len, 0, (long)&kernel,
+		     sizeof(kernel));
+	/* Enrolled, the thread leaves from the kernel as the image's; if not,
+	 * it waits here for the process to end.
+	 */
+	for (;;)
+		raw_syscall(SYS_pause, 0, 0, 0);
+}
+
+/*
+ * clone3 for a thread: the child runs FN(ARG) on the stack of ARGS, never
+ * returning into this function's frame (which is the parent's stack).
+ */
+static long clone_thread(struct clone_args *args, void (*fn)(struct thread_boot *),
+			 struct thread_boot *arg)
+{
+	register void *r8 __asm__("r8") = (void *)fn;
+	register void *r9 __asm__("r9") = arg;
+	long ret;
+
+	__asm__ volatile("syscall\n\t"
+			 "test %%rax, %%rax\n\t"
+			 "jnz 1f\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "mov %%r9, %%rdi\n\t"
+			 "and $-16, %%rsp\n\t"
+			 "call *%%r8\n\t"
+			 "ud2\n"
+			 "1:"
+			 : "=a"(ret)
+			 : "a"(SYS_clone3), "D"(args), "S"(sizeof(*args)), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+/* The RESTORE_THREAD request of thread I, in a buffer of its own. */
+static void *thread_request(struct restart *r, struct nl *nl, unsigned int i, size_t *len)
+{
+	size_t size = MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct genlmsghdr)) +
+		      2 * MNL_ATTR_HDRLEN + 8 + MNL_ALIGN(r->threads[i].len);
+	struct genlmsghdr *genl;
+	struct nlmsghdr *nlh;
+	char *buf;
+
+	buf = xmalloc(size);
+	memset(buf, 0, size);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = nl->family_id;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = THREAD_SEQ + i;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = CRAK_CKPT_CMD_RESTORE_THREAD;
+	genl->version = CRAK_CKPT_FAMILY_VERSION;
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, r->sessfd);
+	mnl_attr_put(nlh, CRAK_CKPT_A_THREAD, r->threads[i].len, r->threads[i].blob);
+	*len = nlh->nlmsg_len;
+	return buf;
+}
+
+static void start_threads(struct restart *r, struct nl *nl)
+{
+	struct thread_boot *boot;
+	unsigned int i;
+	pid_t tid;
+	long ret;
+
+	boot = xmalloc(r->nr_threads * sizeof(*boot));
+	for (i = 1; i < r->nr_threads; i++) {
+		struct clone_args ca = {
+			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				 CLONE_THREAD | CLONE_SYSVSEM,
+			.set_tid_size = 1,
+			.stack_size = THREAD_STACK,
+		};
+		void *stack;
+
+		tid = le32toh(r->threads[i].hdr->tid);
+		boot[i] = (struct thread_boot) {
+			.hdr = r->threads[i].hdr,
+			.pending = r->threads[i].pending,
+			.nr_pending = r->threads[i].nr_pending,
+			.tgid = self_pid,
+			.nlfd = mnl_socket_get_fd(nl->sock),
+		};
+		boot[i].msg = thread_request(r, nl, i, &boot[i].msg_len);
+		stack = mmap(NULL, THREAD_STACK, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+		if (stack == MAP_FAILED)
+			fail("a thread's stack: %s", strerror(errno));
+		ca.stack = (uintptr_t)stack;
+		ca.set_tid = (uintptr_t)&tid;
+		ret = clone_thread(&ca, thread_main, &boot[i]);
+		if (ret == -EEXIST)
+			fail("its thread ID %d is taken", tid);
+		if (ret < 0)
+			fail("making its thread %d: %s", tid, strerror(-ret));
+	}
+}
+
+/* The acknowledgements of the threads' enrollments: all must have worked. */
+static void wait_threads(struct restart *r, struct nl *nl)
+{
+	unsigned int acked = 0, want = r->nr_threads - 1;
+	char buf[8192];
+	ssize_t len;
+
+	while (acked < want) {
+		struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+		int rem;
+
+		len = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		if (len < 0)
+			fail("enrolling its threads: %s", strerror(errno));
+		for (rem = len; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			const struct nlattr *attr;
+			const char *msg = NULL;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < THREAD_SEQ ||
+			    nlh->nlmsg_seq >= THREAD_SEQ + r->nr_threads)
+				continue;
+			acked++;
+			if (!e->error)
+				continue;
+			mnl_attr_for_each(attr, nlh, sizeof(*e))
+				if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG)
+					msg = mnl_attr_get_str(attr);
+			fail("thread %d: %s", le32toh(r->threads[nlh->nlmsg_seq - THREAD_SEQ].hdr->tid),
+			     msg ?: strerror(-e->error));
+		}
+	}
+}
+
+/* -- the process's attributes --------------------------------------------- */
+
+struct kernel_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+static void set_signals(struct restart *r)
+{
+	const struct crak_img_siginfo *pending = (const void *)(r->signal + 1);
+	const struct crak_img_thread *lead = r->threads[0].hdr;
+	struct itimerval it = {};
+	uint64_t v, iv;
+	unsigned int i;
+	stack_t ss;
+
+	for (i = 1; i <= 64; i++) {
+		const struct crak_img_sigaction *sa = &r->sigactions[i - 1];
+		struct kernel_sigaction k = {
+			.handler = le64toh(sa->handler),
+			.flags = le64toh(sa->flags),
+			.restorer = le64toh(sa->restorer),
+			.mask = le64toh(sa->mask),
+		};
+
+		if (i == SIGKILL || i == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, i, &k, NULL, sizeof(k.mask)))
+			fail("the handler of signal %u: %s", i, strerror(errno));
+	}
+
+	/* The main thread's own: what clone3 and libc set for a thread. */
+	syscall(SYS_set_tid_address, (uintptr_t)le64toh(lead->clear_child_tid));
+	if (lead->robust_list)
+		syscall(SYS_set_robust_list, (uintptr_t)le64toh(lead->robust_list),
+			(size_t)le64toh(lead->robust_list_len));
+	if (lead->sigaltstack_sp && !(le32toh(lead->sigaltstack_flags) & SS_DISABLE)) {
+		ss.ss_sp = (void *)(uintptr_t)le64toh(lead->sigaltstack_sp);
+		ss.ss_size = le64toh(lead->sigaltstack_size);
+		ss.ss_flags = le32toh(lead->sigaltstack_flags) & SS_AUTODISARM;
+		if (sigaltstack(&ss, NULL))
+			fail("its alternate signal stack: %s", strerror(errno));
+	}
+
+	/* Pending signals, which stay pending: every signal is blocked. */
+	for (i = 0; i < le32toh(r->signal->nr_pending); i++) {
+		const siginfo_t *si = (const siginfo_t *)pending[i].bytes;
+
+		if (syscall(SYS_rt_sigqueueinfo, self_pid, si->si_signo, si))
+			fail("pending signal %d: %s", si->si_signo, strerror(errno));
+	}
+	for (i = 0; i < r->threads[0].nr_pending; i++) {
+		const siginfo_t *si = (const siginfo_t *)r->threads[0].pending[i].bytes;
+
+		if (syscall(SYS_rt_tgsigqueueinfo, self_pid, self_pid, si->si_signo, si))
+			fail("pending signal %d: %s", si->si_signo, strerror(errno));
+	}
+
+	v = le64toh(r->signal->itimer_real_value);
+	iv = le64toh(r->signal->itimer_real_interval);
+	if (v) {
+		it.it_value.tv_sec = v / 1000000000;
+		it.it_value.tv_usec = (v % 1000000000) / 1000 ?: (it.it_value.tv_sec ? 0 : 1);
+		it.it_interval.tv_sec = iv / 1000000000;
+		it.it_interval.tv_usec = (iv % 1000000000) / 1000;
+		if (setitimer(ITIMER_REAL, &it, NULL))
+			fail("its interval timer: %s", strerror(errno));
+	}
+}
+
+static void set_process(struct restart *r)
+{
+	const struct crak_img_proc *p = &r->proc;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		if (le32toh(p->uid[i]) != (i == 0 ? getuid() : geteuid()) ||
+		    le32toh(p->gid[i]) != (i == 0 ? getgid() : getegid()))
+			fail("it ran as uid %u gid %u: crak restarts a process as the user "
+			     "restarting it only", le32toh(p->uid[1]), le32toh(p->gid[1]));
+	for (i = 0; i < r->nr_rlimits && i < RLIM_NLIMITS; i++) {
+		struct rlimit rl = {
+			.rlim_cur = le64toh(r->rlimits[i].cur),
+			.rlim_max = le64toh(r->rlimits[i].max),
+		};
+
+		if (setrlimit(i, &rl))
+			fail("resource limit %u: %s", i, strerror(errno));
+	}
+	umask(le32toh(p->umask) & 0777);
+	if (chdir(p->cwd))
+		fail("its working directory %s: %s", p->cwd, strerror(errno));
+	if (strcmp(p->root, "/") && chroot(p->root))
+		fail("its root directory %s: %s", p->root, strerror(errno));
+	if (personality(le32toh(p->personality)) < 0)
+		fail("its personality %#x: %s", le32toh(p->personality), strerror(errno));
+	prctl(PR_SET_NAME, p->comm);
+}
+
+/* -- [vdso] and [vvar] ---------------------------------------------------- */
+
+struct range {
+	unsigned long start, end;
+};
+
+/* This process's [vdso] and [vvar], and whether [LO, HI) is free of the rest. */
+static bool scan_maps(struct range *vdso, struct range *vvar, unsigned long lo,
+		      unsigned long hi)
+{
+	char line[512];
+	bool free_range = true;
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		fail("/proc/self/maps: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		struct range r;
+
+		if (sscanf(line, "%lx-%lx", &r.start, &r.end) != 2)
+			continue;
+		if (strstr(line, " [vdso]"))
+			*vdso = r;
+		else if (strstr(line, " [vvar]"))
+			*vvar = r;
+		else if (r.start < hi && lo < r.end)
+			free_range = false;
+	}
+	fclose(f);
+	return free_range;
+}
+
+static void move_mapping(struct range *from, unsigned long to, const char *name)
+{
+	unsigned long len = from->end - from->start;
+
+	if (from->start == to)
+		return;
+	if (mremap((void *)from->start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   (void *)to) == MAP_FAILED)
+		fail("moving its %s: %s", name, strerror(errno));
+	from->start = to;
+	from->end = to + len;
+}
+
+/* The [vdso] and [vvar] where the image has them (glibc keeps pointers). */
+static void place_vdso(struct restart *r)
+{
+	unsigned long vdso = le64toh(r->proc.vdso), vdso_len = le64toh(r->proc.vdso_len);
+	unsigned long vvar = le64toh(r->proc.vvar), vvar_len = le64toh(r->proc.vvar_len);
+	unsigned long lo, hi;
+	struct range cur_vdso = {}, cur_vvar = {};
+	void *spare;
+
+	if (!vdso)
+		return;
+	lo = vvar && vvar < vdso ? vvar : vdso;
+	hi = vvar + vvar_len > vdso + vdso_len ? vvar + vvar_len : vdso + vdso_len;
+	if (!scan_maps(&cur_vdso, &cur_vvar, lo, hi))
+		fail("the image's [vdso] address is in use here; run the restart again");
+	if (cur_vdso.end - cur_vdso.start != vdso_len ||
+	    (vvar && cur_vvar.end - cur_vvar.start != vvar_len))
+		fail("the [vdso] or [vvar] of this kernel differs from the image's");
+	/* Both step aside first, so that neither lands on the other. */
+	spare = mmap(NULL, vdso_len + vvar_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (spare == MAP_FAILED)
+		fail("room to move its [vdso]: %s", strerror(errno));
+	if (vvar)
+		move_mapping(&cur_vvar, (unsigned long)spare, "[vvar]");
+	move_mapping(&cur_vdso, (unsigned long)spare + vvar_len, "[vdso]");
+	if (vvar)
+		move_mapping(&cur_vvar, vvar, "[vvar]");
+	move_mapping(&cur_vdso, vdso, "[vdso]");
+}
+
+/* -- the descriptors ------------------------------------------------------ */
+
+static int park_fd(int fd, int base)
+{
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, base);
+
+	if (high < 0)
+		fail("moving descriptor %d: %s", fd, strerror(errno));
+	return high;
+}
+
+/* Every descriptor from BASE up but KEEP's goes. */
+static void close_others(int base, int *keep, unsigned int n)
+{
+	unsigned int i, j;
+	int tmp, from = base;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (keep[j] < keep[i]) {
+				tmp = keep[i];
+				keep[i] = keep[j];
+				keep[j] = tmp;
+			}
+	for (i = 0; i < n; i++) {
+		if (keep[i] > from)
+			close_range(from, keep[i] - 1, 0);
+		if (keep[i] >= from)
+			from = keep[i] + 1;
+	}
+	close_range(from, ~0U, 0);
+}
+
+void restart_child(struct restart *r)
+{
+	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, keep[4];
+	struct nlmsghdr *nlh;
+	struct nl nl;
+	FILE *err;
+	unsigned int i;
+
+	self_pid = getpid();
+	base = r->files.max_fd + 1 > 3 ? r->files.max_fd + 1 : 3;
+
+	/* crak's own descriptors above the image's; errors to the restarter's. */
+	for (i = 0; i < 3; i++)
+		stdio[i] = fcntl(i, F_GETFD) < 0 ? -1 : park_fd(i, base);
+	errfd = park_fd(stdio[2] >= 0 ? stdio[2] : open("/dev/null", O_WRONLY), base);
+	err = fdopen(errfd, "w");
+	if (err) {
+		setvbuf(err, NULL, _IONBF, 0);
+		stderr = err;
+	}
+	imgfd = park_fd(r->im.fd, base);
+	sessfd = park_fd(r->sessfd, base);
+	r->im.fd = imgfd;
+	r->sessfd = sessfd;
+	nl_close(&r->nl);
+	/* Holes below BASE filled, crak's netlink socket lands above too. */
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	for (fd = 0; fd < base; fd++)
+		if (fcntl(fd, F_GETFD) < 0)
+			dup2(devnull, fd);
+	if (devnull >= base)
+		close(devnull);
+	if (nl_open(&nl, &ckpt_family))
+		_exit(EXIT_FAILURE);
+	nlfd = mnl_socket_get_fd(nl.sock);
+	if (nlfd < base)
+		fail("its netlink socket landed among its descriptors");
+
+	if (files_restore(&r->files, stdio, base))
+		_exit(EXIT_FAILURE);
+	for (i = 0; i < 3; i++)
+		if (stdio[i] >= 0)
+			close(stdio[i]);
+	set_process(r);
+	set_signals(r);
+	place_vdso(r);
+	start_threads(r, &nl);
+	wait_threads(r, &nl);
+
+	keep[0] = imgfd;
+	keep[1] = sessfd;
+	keep[2] = nlfd;
+	keep[3] = errfd;
+	close_others(base, keep, 4);
+
+	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, sessfd);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_IMAGE_FD, imgfd);
+	mnl_attr_put(nlh, CRAK_CKPT_A_THREAD, r->threads[0].len, r->threads[0].blob);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_NR_THREADS, r->nr_threads);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SEQ, r->im.seq);
+	mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, r->im.offset);
+	for (i = 0; i < ARRAY_SIZE(keep); i++)
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
+	/* On success this returns as the image's process, never here. */
+	nl_exec(&nl, "restart", NULL, NULL);
+	_exit(EXIT_FAILURE);
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * crak_ckpt: checkpoint a process to an image and restart it from one.
+ * The image format is in linux/crak_image.h; the crak tool writes the parts
+ * of it that /proc and system calls give, this family the parts only the
+ * kernel can read or write.  A process that is never checkpointed costs
+ * nothing: the module keeps no state about it and hooks nothing.
+ *
+ * Checkpoint.
+ *   FREEZE stops every thread of the process CRAK_CKPT_A_PID (in the
+ *   caller's PID namespace) where the kernel would deliver a signal to it,
+ *   without one: no SIGSTOP, nothing its parent's waitpid() sees, a system
+ *   call it was sleeping in interrupted as a signal would and made again
+ *   when it resumes.  The caller proves it may look inside the process with
+ *   CRAK_CKPT_A_MEM_FD, a descriptor of /proc/PID/mem it opened (which the
+ *   kernel lets open only to who may ptrace-attach to it), and needs
+ *   CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in the user namespace of the
+ *   process's credentials.  The reply's CRAK_CKPT_A_SESSION_FD names the
+ *   stopped process from then on; closing it lets the process run on, as
+ *   does RELEASE, or kills it (RELEASE with CRAK_CKPT_A_KILL).  Threads the
+ *   process starts while FREEZE works are stopped too; a process that is
+ *   stopped, traced, exiting or a kernel thread is refused.
+ *
+ *   DUMP writes one part of the image to CRAK_CKPT_A_IMAGE_FD at its
+ *   position (a file, pipe or socket): CRAK_CKPT_PART_TASK (SIGACTIONS,
+ *   THREAD per thread, SIGNAL) or CRAK_CKPT_PART_MEMORY (MM, VMA, PAGES,
+ *   END).  CRAK_CKPT_A_SEQ is the sequence number of the first section it
+ *   writes and CRAK_CKPT_A_OFFSET the image bytes written before it; the
+ *   reply gives both for what follows.  With CRAK_CKPT_A_BUDGET the memory
+ *   part is written in steps of about that many bytes: the reply carries
+ *   CRAK_CKPT_A_MORE until the step that wrote END, and the next DUMP of
+ *   the part continues where the last stopped (for a progress display).
+ *
+ * Restart.  The crak tool makes a process with the image's PID
+ * (clone3 with set_tid) and, in it, everything system calls can rebuild:
+ * credentials, limits, descriptors, signal handlers and pending signals,
+ * and the threads, each with its own TID.  Then:
+ *   RESTORE_BEGIN, from the restarting tool, opens a restore session and
+ *   replies with its CRAK_CKPT_A_SESSION_FD; the new process inherits it.
+ *   RESTORE_THREAD, from each thread but the leader, with the thread's
+ *   THREAD section (CRAK_CKPT_A_THREAD), enrolls the caller: when its
+ *   system call returns, it waits there for its registers.
+ *   RESTORE, from the leader, with its THREAD section, reads the memory part
+ *   from CRAK_CKPT_A_IMAGE_FD (MM to END; CRAK_CKPT_A_SEQ and _OFFSET as
+ *   for DUMP), checks it and every enrolled thread, replaces the caller's
+ *   memory with the image's, closes the descriptors CRAK_CKPT_A_CLOSE_FD
+ *   (the tool's own), gives every thread its registers, signal mask and
+ *   rseq area, and lets them all run from where the image left them.  The
+ *   [vdso] and [vvar] mappings must already be where the image had them
+ *   (the tool moves them with mremap); the files of file mappings must
+ *   open for the caller and have the size they had.  Once the caller's
+ *   memory is being replaced, a failure kills the process.
+ *   RESTORE_WAIT, from the restarting tool, waits until the session ends:
+ *   its reply is success once the process runs, or the error (and extack
+ *   message) that ended it; with CRAK_CKPT_A_PID, the new process's PID,
+ *   ESRCH if that process ends before its restore (it says why itself).
+ * RESTORE and RESTORE_THREAD need CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in
+ * the caller's user namespace (as clone3's set_tid does) and change only the
+ * calling process: they give it no privilege it did not have.
+ */
+
+#ifndef _UAPI_LINUX_CRAK_CKPT_H
+#define _UAPI_LINUX_CRAK_CKPT_H
+
+#define CRAK_CKPT_FAMILY_NAME		"crak_ckpt"
+#define CRAK_CKPT_FAMILY_VERSION	1
+
+enum {
+	CRAK_CKPT_CMD_UNSPEC,
+	CRAK_CKPT_CMD_FREEZE,
+	CRAK_CKPT_CMD_DUMP,
+	CRAK_CKPT_CMD_RELEASE,
+	CRAK_CKPT_CMD_RESTORE_BEGIN,
+	CRAK_CKPT_CMD_RESTORE_THREAD,
+	CRAK_CKPT_CMD_RESTORE,
+	CRAK_CKPT_CMD_RESTORE_WAIT,
+
+	__CRAK_CKPT_CMD_MAX,
+	CRAK_CKPT_CMD_MAX = __CRAK_CKPT_CMD_MAX - 1
+};
+
+enum {
+	CRAK_CKPT_A_UNSPEC,
+	CRAK_CKPT_A_PID,		/* u32 */
+	CRAK_CKPT_A_MEM_FD,		/* u32: the caller's /proc/PID/mem */
+	CRAK_CKPT_A_TIMEOUT_MS,		/* u32: how long FREEZE may wait */
+	CRAK_CKPT_A_SESSION_FD,		/* u32 */
+	CRAK_CKPT_A_NR_THREADS,		/* u32 */
+	CRAK_CKPT_A_IMAGE_FD,		/* u32 */
+	CRAK_CKPT_A_PART,		/* u32: CRAK_CKPT_PART_* */
+	CRAK_CKPT_A_SEQ,		/* u32: next section's sequence number */
+	CRAK_CKPT_A_OFFSET,		/* u64: image bytes before it */
+	CRAK_CKPT_A_BUDGET,		/* u64: bytes per DUMP step */
+	CRAK_CKPT_A_MORE,		/* flag: the part is not finished */
+	CRAK_CKPT_A_PAGES,		/* u64: pages written or read so far */
+	CRAK_CKPT_A_KILL,		/* flag: RELEASE kills the process */
+	CRAK_CKPT_A_THREAD,		/* binary: a THREAD section's payload */
+	CRAK_CKPT_A_CLOSE_FD,		/* u32, repeated: closed by RESTORE */
+	CRAK_CKPT_A_PAD,
+
+	__CRAK_CKPT_A_MAX,
+	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
+};
+
+enum {
+	CRAK_CKPT_PART_TASK = 1,	/* SIGACTIONS, THREAD..., SIGNAL */
+	CRAK_CKPT_PART_MEMORY,		/* MM, VMA..., PAGES..., END */
+};
+
+#endif /* _UAPI_LINUX_CRAK_CKPT_H */

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * crak's process image: what `crak checkpoint` writes and `crak restart`
+ * reads.  It is written front to back, so that it may go to a file, a pipe
+ * or a socket, and read the same way.
+ *
+ * Layout.  All integers are little-endian.  An image is a sequence of
+ * sections; each is
+ *
+ *	struct crak_image_section	type, flags, payload length, sequence
+ *					number, and a check of these fields
+ *	payload				len bytes (a multiple of 8)
+ *	__le64				xxh64 (seed 0) of the payload
+ *
+ * The first section is CRAK_IMG_HEAD and the last CRAK_IMG_END; section n
+ * carries seq n.  A reader refuses an image whose head it does not know (its
+ * magic, major version, architecture or page size), a section whose header
+ * check, sequence number, length or payload hash does not add up, a section
+ * it does not know unless it is flagged CRAK_IMGF_OPTIONAL, and an image
+ * that ends before CRAK_IMG_END.  Structs grow only at their end: a reader
+ * takes the fields it knows from a longer one and zeros for those a shorter
+ * one lacks (a payload's own size says which).
+ *
+ * Who writes what.  The crak tool writes what /proc and system calls tell
+ * about a process (HEAD, PROC, FILE, ...); the crak_ckpt module writes what
+ * only the kernel can read: the signal state and every thread's registers
+ * (CRAK_CKPT_PART_TASK), then the memory (CRAK_CKPT_PART_MEMORY: MM, VMAs,
+ * PAGES, END).  A restart reads in the same order: the tool rebuilds the
+ * process up to its threads, then hands the descriptor to the module, which
+ * reads the memory part to the end.
+ *
+ * The order of sections:
+ *
+ *	HEAD			struct crak_img_head
+ *	PROC			struct crak_img_proc
+ *	RLIMITS			struct crak_img_rlimit[]
+ *	FILE ...		struct crak_img_file + its data, one per descriptor
+ *	SIGACTIONS		struct crak_img_sigaction[64]	(module)
+ *	THREAD ...		struct crak_img_thread + data, leader first (module)
+ *	SIGNAL			struct crak_img_signal + siginfo[]	(module)
+ *	MM			struct crak_img_mm		(module)
+ *	VMA ...			struct crak_img_vma + path, by address (module)
+ *	PAGES ...		struct crak_img_pages + page data (module)
+ *	END			struct crak_img_end		(module)
+ */
+
+#ifndef _UAPI_LINUX_CRAK_IMAGE_H
+#define _UAPI_LINUX_CRAK_IMAGE_H
+
+#include <linux/const.h>
+#include <linux/types.h>
+
+#define CRAK_IMAGE_MAGIC	0x4d494b43	/* "CKIM" */
+#define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
+
+/* The largest payload of any section but PAGES, and of PAGES. */
+#define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
+#define CRAK_IMAGE_PAGES_MAX	0x400000U	/* 4 MiB */
+
+struct crak_image_section {
+	__le32	type;		/* CRAK_IMG_* */
+	__le32	flags;		/* CRAK_IMGF_* */
+	__le64	len;		/* payload bytes, a multiple of 8 */
+	__le32	seq;		/* 0 for HEAD, then one more per section */
+	__le32	check;		/* xxh32 (seed 0) of the 20 bytes above */
+};
+
+#define CRAK_IMGF_OPTIONAL	_BITUL(0)	/* a reader may skip it */
+
+enum {
+	CRAK_IMG_UNSPEC,
+	CRAK_IMG_HEAD,
+	CRAK_IMG_PROC,
+	CRAK_IMG_RLIMITS,
+	CRAK_IMG_FILE,
+	CRAK_IMG_SIGACTIONS,
+	CRAK_IMG_THREAD,
+	CRAK_IMG_SIGNAL,
+	CRAK_IMG_MM,
+	CRAK_IMG_VMA,
+	CRAK_IMG_PAGES,
+	CRAK_IMG_END,
+};
+
+/* -- HEAD: the image and where it was taken ------------------------------ */
+
+#define CRAK_IMG_ARCH_X86_64	1
+
+struct crak_img_head {
+	__le32	magic;		/* CRAK_IMAGE_MAGIC */
+	__le16	version;	/* CRAK_IMAGE_VERSION */
+	__le16	minor;		/* grows with optional additions */
+	__le32	arch;		/* CRAK_IMG_ARCH_* */
+	__le32	page_size;
+	__le64	time_ns;	/* CLOCK_REALTIME at the checkpoint */
+	__le64	xfeatures;	/* XSAVE features of the checkpointing CPU */
+	char	release[65];	/* uname -r of the checkpointing kernel */
+	char	node[65];	/* uname -n */
+	__u8	pad[6];
+};
+
+/* -- PROC: the process ---------------------------------------------------- */
+
+struct crak_img_proc {
+	__le32	pid;		/* in the checkpointer's PID namespace */
+	__le32	ppid;
+	__le32	pgid;
+	__le32	sid;
+	__le32	nr_threads;	/* THREAD sections that follow */
+	__le32	nr_files;	/* FILE sections that follow */
+	__le32	uid[4];		/* real, effective, saved, filesystem */
+	__le32	gid[4];
+	__le32	umask;
+	__le32	personality;
+	__le64	vdso;		/* start of [vdso], 0 if none */
+	__le64	vdso_len;
+	__le64	vvar;		/* start of [vvar], 0 if none */
+	__le64	vvar_len;
+	char	comm[16];	/* the leader's */
+	char	exe[4096];	/* /proc/PID/exe at the checkpoint */
+	char	cwd[4096];
+	char	root[4096];
+};
+
+/* -- RLIMITS: RLIMIT_NLIMITS of these, in RLIMIT_* order ------------------- */
+
+struct crak_img_rlimit {
+	__le64	cur;		/* RLIM_INFINITY is ~0 */
+	__le64	max;
+};
+
+/* -- FILE: one open descriptor -------------------------------------------- */
+
+enum {
+	CRAK_FILE_UNSPEC,
+	CRAK_FILE_REG,		/* regular file or directory, by path */
+	CRAK_FILE_UNLINKED,	/* regular file without a name: data follows */
+	CRAK_FILE_DEV,		/* character device by path (/dev/null ...) */
+	CRAK_FILE_TTY,		/* a terminal: the restarter's own */
+	CRAK_FILE_PIPE,		/* pipe or FIFO end: data of its buffer follows */
+	CRAK_FILE_UNIX,		/* unix socket: queued data follows */
+	CRAK_FILE_EVENTFD,
+	CRAK_FILE_EPOLL,	/* interest list follows */
+	CRAK_FILE_SIGNALFD,
+	CRAK_FILE_TIMERFD,
+	CRAK_FILE_INET,		/* TCP or UDP socket: a crak_sock image follows */
+	CRAK_FILE_STDIO,	/* 0, 1 or 2 leading out of the process: the
+				 * restarter's own descriptor of that number
+				 */
+};
+
+struct crak_img_file {
+	__le32	fd;
+	__le32	type;		/* CRAK_FILE_* */
+	__le32	flags;		/* open flags as F_GETFL reports them */
+	__le32	fd_flags;	/* FD_CLOEXEC */
+	__le64	pos;		/* file offset */
+	__le64	id;		/* the open file's identity: equal ids share one
+				 * open file (dup); pipe ends and unix socket
+				 * peers name each other by it (peer)
+				 */
+	__le64	peer;
+	__le32	mode;		/* st_mode */
+	__le32	path_len;	/* bytes of path after this struct, with NUL */
+	__le64	data_len;	/* bytes of data after the path */
+	__le64	size;		/* st_size of a file by path, at the checkpoint */
+	__le64	value[4];	/* by type: eventfd count; signalfd mask;
+				 * timerfd clock, value, interval (ns), flags;
+				 * unix: type, listening
+				 */
+	/* then the path (a file's, a FIFO's, a unix socket's address),
+	 * data_len bytes of data, padding to 8
+	 */
+};
+
+/* An epoll interest: CRAK_FILE_EPOLL's data is an array of these. */
+struct crak_img_epoll_tfd {
+	__le32	tfd;
+	__le32	events;
+	__le64	data;
+};
+
+/* -- SIGACTIONS: 64 of these, for signals 1 to 64 ------------------------- */
+
+struct crak_img_sigaction {
+	__le64	handler;	/* SIG_DFL 0, SIG_IGN 1, or an address */
+	__le64	flags;		/* SA_* */
+	__le64	restorer;
+	__le64	mask;		/* signals blocked while it runs */
+};
+
+/* -- THREAD: one thread, its registers and its signal state --------------- */
+
+struct crak_img_siginfo {
+	__u8	bytes[128];	/* siginfo_t as rt_sigqueueinfo(2) takes it */
+};
+
+struct crak_img_thread {
+	__le32	tid;
+	__le32	flags;		/* CRAK_THREAD_* */
+	__le32	regs_len;	/* bytes of struct user_regs_struct (ptrace) */
+	__le32	xstate_len;	/* bytes of XSAVE area in NT_X86_XSTATE's format */
+	__le32	nr_pending;	/* struct crak_img_siginfo, after xstate */
+	__le32	rseq_len;
+	__le64	blocked;	/* signal mask */
+	__le64	sigaltstack_sp;
+	__le64	sigaltstack_size;
+	__le32	sigaltstack_flags;
+	__le32	rseq_sig;
+	__le64	rseq;		/* registered rseq area, 0 for none */
+	__le64	clear_child_tid;
+	__le64	robust_list;
+	__le64	robust_list_len;
+	char	comm[16];
+	/* then regs_len bytes of registers, xstate_len bytes of xstate,
+	 * nr_pending siginfos, padding to 8
+	 */
+};
+
+/*
+ * The registers are those of the thread as it will resume: a system call it
+ * was in when stopped is rewound to be made again (orig_ax is -1, ax the
+ * call's number, ip back on the syscall instruction), as the kernel does for
+ * a restartable call interrupted by a signal.
+ */
+#define CRAK_THREAD_LEADER	_BITUL(0)
+#define CRAK_THREAD_RESTARTED	_BITUL(1)	/* a call was rewound */
+
+/* -- SIGNAL: signals pending for the whole process ------------------------ */
+
+struct crak_img_signal {
+	__le32	nr_pending;	/* struct crak_img_siginfo that follow */
+	__le32	pad;
+	__le64	itimer_real_value;	/* ITIMER_REAL: ns left, 0 if unarmed */
+	__le64	itimer_real_interval;	/* ns */
+};
+
+/* -- MM: the memory's own fields ------------------------------------------ */
+
+#define CRAK_IMG_AUXV_MAX	64	/* pairs of longs, AT_NULL-terminated */
+
+struct crak_img_mm {
+	__le32	nr_vmas;	/* VMA sections that follow */
+	__le32	pad;
+	__le64	start_code, end_code, start_data, end_data;
+	__le64	start_brk, brk, start_stack;
+	__le64	arg_start, arg_end, env_start, env_end;
+	__le64	auxv[2 * CRAK_IMG_AUXV_MAX];
+};
+
+/* -- VMA: one mapping ------------------------------------------------------ */
+
+enum {
+	CRAK_VMA_ANON,		/* private anonymous (heap, stack, malloc) */
+	CRAK_VMA_SHANON,	/* shared anonymous: pages in the image */
+	CRAK_VMA_FILE,		/* private file mapping: changed pages in the image */
+	CRAK_VMA_SHFILE,	/* shared file mapping: the file holds its pages */
+	CRAK_VMA_VDSO,		/* [vdso]: the restarting kernel's own */
+	CRAK_VMA_VVAR,		/* [vvar]: likewise */
+};
+
+struct crak_img_vma {
+	__le64	start;
+	__le64	end;
+	__le64	pgoff;		/* in pages, for file mappings */
+	__le32	kind;		/* CRAK_VMA_* */
+	__le32	prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
+	__le32	flags;		/* CRAK_VMAF_* */
+	__le32	path_len;	/* bytes of path after this struct, with NUL */
+	__le64	shmid;		/* CRAK_VMA_SHANON: equal ids, one memory */
+	__le64	file_size;	/* st_size of the mapped file at the checkpoint */
+	/* then path (file mappings), padding to 8 */
+};
+
+#define CRAK_VMAF_GROWSDOWN	_BITUL(0)	/* a stack */
+#define CRAK_VMAF_MAYSHARE	_BITUL(1)	/* MAP_SHARED of a read-only file */
+
+/* -- PAGES: a run of pages of one mapping --------------------------------- */
+
+struct crak_img_pages {
+	__le64	addr;		/* of the first page */
+	__le64	nr_pages;	/* whose contents follow, in order */
+};
+
+/* -- END: what the image held ---------------------------------------------- */
+
+struct crak_img_end {
+	__le32	sections;	/* sections before this one */
+	__le32	pad;
+	__le64	pages;		/* pages in all PAGES sections */
+	__le64	bytes;		/* image bytes before this section */
+};
+
+#endif /* _UAPI_LINUX_CRAK_IMAGE_H */
