@@ -38,8 +38,7 @@ on a kill "$pid"
 wait_job "$server" > /dev/null 2>&1
 on a ip netns del pod
 
-pod_create b
-in_pod b crak vif freeze pod0 || fail "vif freeze on b failed"
+pod_create_frozen b
 in_pod b crak vif import pod0 -i "$dir/held.pcap" > /dev/null || fail "import on b failed"
 server=$(on_bg b "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $CONV serve-fd 3")
 for _ in $(seq 100); do

@@ -18,17 +18,26 @@ pod_create() {
 	pod_create_in "$node" pod "$mac" "$POD_IP4" "$POD_IP6" "$@"
 }
 
+# pod_create_frozen NODE: pod_create, with the device frozen before it is up
+# (where a moved pod arrives): the link-local traffic of coming up must not
+# teach the segment's bridge the pod's MAC is here before it is ready, or
+# the peer's segments reach a pod without its socket and are reset.
+pod_create_frozen() {
+	POD_FREEZE=1 pod_create "$@"
+}
+
 # pod_create_in NODE NETNS MAC IP4 IP6 [extra "ip link add" args]: the same,
 # with another name and addresses; the device is NETNS's name with a 0.
 pod_create_in() {
-	local node=$1 ns=$2 mac=$3 ip4=$4 ip6=$5
+	local node=$1 ns=$2 mac=$3 ip4=$4 ip6=$5 freeze=true
 	shift 5
+	[ -n "${POD_FREEZE:-}" ] && freeze="ip netns exec $ns crak vif freeze ${ns}0"
 	# No router lives on the segment: no solicitations from pods either.
 	on "$node" "ip netns add $ns &&
 		ip netns exec $ns sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
 			net.ipv6.conf.all.router_solicitations=0 &&
 		ip link add link eth0 name ${ns}0 address $mac type crakvif $* &&
-		ip link set ${ns}0 netns $ns &&
+		ip link set ${ns}0 netns $ns && $freeze &&
 		ip -n $ns link set lo up && ip -n $ns link set ${ns}0 up &&
 		ip -n $ns addr add $ip4/24 dev ${ns}0 &&
 		ip -n $ns -6 addr add $ip6/64 dev ${ns}0 nodad" ||

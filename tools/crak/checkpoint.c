@@ -393,7 +393,10 @@ static void report(struct checkpoint *c)
 int cmd_checkpoint(struct args *args)
 {
 	struct checkpoint c = { .memfd = -1, .pidfd = -1, .imgfd = -1, .sessfd = -1 };
+	struct inet_set *inet = inet_set_new();
 	struct rfiles files = {};
+	unsigned int i;
+	int err;
 	bool seen_out = false, seen_leave = false;
 	const char *word, *pid_word = NULL;
 	char path[64];
@@ -441,6 +444,14 @@ int cmd_checkpoint(struct args *args)
 		goto resume;
 	if (files_collect(c.pid, c.pidfd, &files))
 		goto resume;
+	for (i = 0; i < files.nr; i++) {
+		if (files.v[i].sock < 0)
+			continue;
+		err = inet_dump(inet, c.pid, &files.v[i], files.v[i].sock);
+		files.v[i].sock = -1;
+		if (err)
+			goto resume;
+	}
 	c.nr_files = files.nr;
 	c.proc.nr_files = htole32(c.nr_files);
 	if (img_write_section(&c.im, CRAK_IMG_PROC, &c.proc, sizeof(c.proc)) ||
@@ -452,13 +463,17 @@ int cmd_checkpoint(struct args *args)
 	if (release(&c, !c.leave_running))
 		goto resume;
 	c.t_released = now();
+	if (c.leave_running)
+		inet_undo(inet);
 	report(&c);
 	ret = 0;
 	goto out;
 resume:
+	inet_undo(inet);
 	if (c.sessfd >= 0 && !release(&c, false))
 		pr_err("checkpoint %d: the process runs on", c.pid);
 out:
+	inet_set_free(inet);
 	files_free(&files);
 	drop_output(&c);
 	if (c.sessfd >= 0)

@@ -34,6 +34,7 @@ struct rfile {
 	struct crak_img_file f;
 	char *path;
 	void *data;
+	int sock;			/* checkpoint: our duplicate of a TCP socket */
 };
 
 struct rfiles {
@@ -48,5 +49,18 @@ void files_free(struct rfiles *files);
 int files_read(struct img *im, uint32_t nr, struct rfiles *files);
 int files_restore(const struct rfiles *files, const int *stdio, int base);
 const char *file_type_name(uint32_t type);
+
+/* ckpt_inet.c */
+struct inet_set;
+struct inet_set *inet_set_new(void);
+int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
+void inet_undo(struct inet_set *s);
+void inet_set_free(struct inet_set *s);
+int inet_make(const struct rfile *rf);
+
+/* ckpt_unix.c */
+int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
+int unix_check_peers(pid_t pid, struct rfiles *files);
+int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 
 #endif /* CRAK_CKPT_H */

@@ -65,6 +65,18 @@ const char *file_type_name(uint32_t type)
 	return "unknown";
 }
 
+static void files_alloc(struct rfiles *files, unsigned int nr)
+{
+	unsigned int i;
+
+	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
+	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
+	for (i = 0; i < nr; i++)
+		files->v[i].sock = -1;
+	files->nr = 0;
+	files->max_fd = -1;
+}
+
 void files_free(struct rfiles *files)
 {
 	unsigned int i;
@@ -72,6 +84,8 @@ void files_free(struct rfiles *files)
 	for (i = 0; i < files->nr; i++) {
 		free(files->v[i].path);
 		free(files->v[i].data);
+		if (files->v[i].sock >= 0)
+			close(files->v[i].sock);
 	}
 	free(files->v);
 	memset(files, 0, sizeof(*files));
@@ -316,8 +330,26 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 	} else if (!strcmp(link, "anon_inode:[timerfd]")) {
 		rf->f.type = htole32(CRAK_FILE_TIMERFD);
 		err = take_timerfd(rf, fi.text);
-	} else if (S_ISSOCK(st.st_mode) && fd <= 2) {
-		rf->f.type = htole32(CRAK_FILE_STDIO);
+	} else if (S_ISSOCK(st.st_mode)) {
+		int domain = 0;
+		socklen_t sl = sizeof(domain);
+
+		dup = getfd(pidfd, fd);
+		if (dup < 0 || getsockopt(dup, SOL_SOCKET, SO_DOMAIN, &domain, &sl))
+			err = -errno;
+		else if (domain == AF_UNIX)
+			err = unix_take(dup, st.st_ino, rf, why) ? -EOPNOTSUPP : 0;
+		else if (domain == AF_INET || domain == AF_INET6) {
+			/* Dumped later, through crak_sockmig (ckpt_inet.c). */
+			rf->f.type = htole32(CRAK_FILE_INET);
+			rf->sock = dup;
+			dup = -1;
+		} else if (fd <= 2) {
+			rf->f.type = htole32(CRAK_FILE_STDIO);
+		} else {
+			*why = "a socket of a family crak does not take";
+			err = -EOPNOTSUPP;
+		}
 	} else {
 		*why = S_ISSOCK(st.st_mode) ? "sockets are not taken yet" : "a kind crak does not take";
 		err = -EOPNOTSUPP;
@@ -418,8 +450,7 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files)
 	closedir(d);
 	qsort(fds, nr, sizeof(*fds), fd_compare);
 
-	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
-	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
+	files_alloc(files, nr);
 	inodes = xmalloc((nr ?: 1) * sizeof(*inodes));
 	files->max_fd = -1;
 	for (i = 0; i < nr; i++) {
@@ -447,7 +478,7 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files)
 			rf->f.path_len = htole32(strlen(rf->path) + 1);
 		files->max_fd = fds[i];
 	}
-	if (pipe_peers(pid, files, inodes))
+	if (pipe_peers(pid, files, inodes) || unix_check_peers(pid, files))
 		goto fail;
 	share_ids(pid, files);
 	free(inodes);
@@ -490,9 +521,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files)
 	uint64_t len, plen, dlen;
 	char *buf;
 
-	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
-	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
-	files->max_fd = -1;
+	files_alloc(files, nr);
 	for (i = 0; i < nr; i++) {
 		struct rfile *rf = &files->v[i];
 
@@ -550,6 +579,26 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A file without a name in DIR: O_TMPFILE, or made and unlinked at once. */
+static int nameless_file(const char *dir, mode_t mode)
+{
+	char *tmpl;
+	int fd;
+
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd;
+	if (asprintf(&tmpl, "%s/.crak-unlinked-XXXXXX", dir) < 0)
+		die("out of memory");
+	fd = mkostemp(tmpl, O_CLOEXEC);
+	if (fd >= 0) {
+		unlink(tmpl);
+		fchmod(fd, mode);
+	}
+	free(tmpl);
+	return fd;
+}
+
 static int make_unlinked(const struct rfile *rf)
 {
 	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/');
@@ -558,7 +607,7 @@ static int make_unlinked(const struct rfile *rf)
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
-	fd = open(dir, O_TMPFILE | O_RDWR, le32toh(rf->f.mode) & 07777);
+	fd = nameless_file(dir, le32toh(rf->f.mode) & 07777);
 	free(dir);
 	if (fd < 0)
 		return -1;
@@ -703,6 +752,11 @@ static int make_one(const struct rfiles *files, unsigned int i, int *made, int *
 		break;
 	case CRAK_FILE_PIPE:
 		return make_pipe(files, i, keep, base);
+	case CRAK_FILE_UNIX:
+		return unix_make(files, i, keep, base);
+	case CRAK_FILE_INET:
+		fd = inet_make(rf);
+		break;
 	case CRAK_FILE_EVENTFD:
 		fd = eventfd(0, (flags & (EFD_NONBLOCK | EFD_CLOEXEC)) |
 				(rf->f.value[1] ? EFD_SEMAPHORE : 0));

@@ -45,7 +45,7 @@ static const char *const sock_attr_names[CRAK_SOCK_A_MAX + 1] = {
 	[CRAK_SOCK_A_DROPPED] = "dropped",
 };
 
-static const struct nl_family sock_family = {
+const struct nl_family sock_family = {
 	.name = CRAK_SOCK_FAMILY_NAME,
 	.module = "crak_sockmig",
 	.version = CRAK_SOCK_FAMILY_VERSION,

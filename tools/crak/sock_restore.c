@@ -98,23 +98,20 @@ static int restore_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Sends RESTORE: the new socket is then *@new_fd. */
-static int restore(const struct args *args, const char *path, bool frozen, int *new_fd)
+/*
+ * Sends RESTORE of the image at descriptor @image's position, about @what
+ * (for messages): the new socket is then our *@new_fd.
+ */
+int sock_restore_image(int image, const char *what, bool frozen, int *new_fd)
 {
 	struct restore_reply r = { 0 };
 	struct nlmsghdr *nlh;
 	struct sock_cmd sc;
-	int image, err;
+	int err;
 
-	image = open(path, O_RDONLY | O_CLOEXEC);
-	if (image < 0) {
-		pr_err("%s: %s", path, strerror(errno));
+	snprintf(sc.what, sizeof(sc.what), "%s", what);
+	if (nl_open(&sc.nl, &sock_family))
 		return -1;
-	}
-	if (sock_cmd_open(&sc, args, path)) {
-		close(image);
-		return -1;
-	}
 	nlh = nl_request(&sc.nl, CRAK_SOCK_CMD_RESTORE, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_SOCK_A_IMAGE_FD, image);
 	if (frozen)
@@ -126,13 +123,28 @@ static int restore(const struct args *args, const char *path, bool frozen, int *
 		err = -1;
 	}
 	nl_close(&sc.nl);
-	close(image);
 	*new_fd = r.new_fd;
 	return err;
 }
 
-/* Delivers what a crakvif device held for the restored connection. */
-static int restore_release(int fd)
+static int restore(const char *path, bool frozen, int *new_fd)
+{
+	char what[SOCK_WHAT_STRLEN];
+	int image, err;
+
+	image = open(path, O_RDONLY | O_CLOEXEC);
+	if (image < 0) {
+		pr_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(what, sizeof(what), "restore %s", path);
+	err = sock_restore_image(image, what, frozen, new_fd);
+	close(image);
+	return err;
+}
+
+/* Delivers what a crakvif device held for the restored connection @fd. */
+int sock_restore_release(int fd)
 {
 	struct sock_target t;
 	struct sock_hold h;
@@ -182,13 +194,13 @@ int sock_restore(struct args *args)
 		       "command not found");
 		return 1;
 	}
-	if (fd_reserve(fd) || restore(args, path, frozen, &new_fd))
+	if (fd_reserve(fd) || restore(path, frozen, &new_fd))
 		return 1;
 	/* The connection is the command's now: a failure here was told, and
 	 * leaves its inbound held on the device, to thaw by hand.
 	 */
 	if (!frozen)
-		restore_release(new_fd);
+		sock_restore_release(new_fd);
 	/* With the socket as standard error, crak's last words need another way out. */
 	if (fd == STDERR_FILENO)
 		stderr_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);

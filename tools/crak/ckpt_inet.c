@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process's TCP sockets in its image, through crak_sockmig (crak sock).
+ *
+ * Taking one is `crak sock dump` of crak's own duplicate of it: its flow is
+ * frozen on the crakvif device holding its address, if any, so that what
+ * the peer sends meanwhile waits there, and its image, kept in a memfd,
+ * becomes the data of its FILE section.  If the checkpoint fails, or the
+ * process runs on, each is thawed again (which cancels its dump) and its
+ * held inbound delivered.  If the process is killed, a dumped socket ends
+ * with it without a word to the peer, and its flow stays held for the
+ * restart.  Making one again is `crak sock restore` of that image, which
+ * releases what the device held for it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ckpt.h"
+#include "sock.h"
+
+struct inet_sock {
+	struct sock_target t;
+	struct sock_hold h;
+	bool dumped;
+};
+
+struct inet_set {
+	struct nl nl;
+	bool open;
+	struct inet_sock *v;
+	unsigned int nr;
+};
+
+struct inet_set *inet_set_new(void)
+{
+	struct inet_set *s = xmalloc(sizeof(*s));
+
+	memset(s, 0, sizeof(*s));
+	return s;
+}
+
+static int read_memfd(int fd, struct rfile *rf)
+{
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st) || lseek(fd, 0, SEEK_SET))
+		return -1;
+	rf->data = xmalloc(st.st_size ?: 1);
+	n = pread(fd, rf->data, st.st_size, 0);
+	if (n != st.st_size)
+		return -1;
+	rf->f.data_len = htole64(st.st_size);
+	return 0;
+}
+
+/* Dumps the socket DUP (ours) of descriptor RF: its image becomes RF's data. */
+int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup)
+{
+	struct inet_sock *is;
+	struct nlmsghdr *nlh;
+	char what[64];
+	int memfd, err = -1;
+
+	snprintf(what, sizeof(what), "checkpoint %d: descriptor %u", pid, le32toh(rf->f.fd));
+	if (!s->open) {
+		if (nl_open(&s->nl, &sock_family)) {
+			close(dup);
+			return -1;
+		}
+		s->open = true;
+	}
+	s->v = xrealloc(s->v, (s->nr + 1) * sizeof(*s->v));
+	is = &s->v[s->nr];
+	memset(is, 0, sizeof(*is));
+	if (sock_target_of_fd(&is->t, dup, what)) {
+		close(dup);
+		return -1;
+	}
+	s->nr++;
+	if (sock_hold_find(&is->h, &is->t, what) || sock_hold_freeze(&is->h, what))
+		return -1;
+
+	memfd = memfd_create("crak-sock", MFD_CLOEXEC);
+	if (memfd < 0) {
+		pr_err("%s: %s", what, strerror(errno));
+		return -1;
+	}
+	nlh = nl_request(&s->nl, CRAK_SOCK_CMD_DUMP, NLM_F_ACK);
+	sock_target_put(nlh, &is->t);
+	mnl_attr_put_u32(nlh, CRAK_SOCK_A_IMAGE_FD, memfd);
+	if (!nl_exec(&s->nl, what, NULL, NULL)) {
+		is->dumped = true;
+		err = read_memfd(memfd, rf);
+		if (err)
+			pr_err("%s: reading its image: %s", what, strerror(errno));
+	}
+	close(memfd);
+	return err;
+}
+
+/* Every socket dumped or frozen carries on (THAW), its held inbound delivered. */
+void inet_undo(struct inet_set *s)
+{
+	struct nlmsghdr *nlh;
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		struct inet_sock *is = &s->v[i];
+
+		if (is->dumped) {
+			nlh = nl_request(&s->nl, CRAK_SOCK_CMD_THAW, NLM_F_ACK);
+			sock_target_put(nlh, &is->t);
+			if (!nl_exec(&s->nl, "checkpoint: thawing a socket", NULL, NULL))
+				sock_hold_release(&is->h, "checkpoint");
+		} else {
+			sock_hold_undo(&is->h, "checkpoint");
+		}
+		is->dumped = false;
+	}
+}
+
+void inet_set_free(struct inet_set *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr; i++) {
+		sock_hold_close(&s->v[i].h);
+		sock_target_close(&s->v[i].t);
+	}
+	if (s->open)
+		nl_close(&s->nl);
+	free(s->v);
+	free(s);
+}
+
+/* The socket of RF again, from its image, in this network namespace. */
+int inet_make(const struct rfile *rf)
+{
+	char what[64];
+	int memfd, fd = -1;
+
+	snprintf(what, sizeof(what), "restart: descriptor %u", le32toh(rf->f.fd));
+	memfd = memfd_create("crak-sock", MFD_CLOEXEC);
+	if (memfd < 0)
+		return -1;
+	if (write(memfd, rf->data, le64toh(rf->f.data_len)) != (ssize_t)le64toh(rf->f.data_len) ||
+	    lseek(memfd, 0, SEEK_SET)) {
+		close(memfd);
+		return -1;
+	}
+	if (sock_restore_image(memfd, what, false, &fd)) {
+		close(memfd);
+		errno = EINVAL;
+		return -1;
+	}
+	close(memfd);
+	/* What a crakvif device held for it goes to it now. */
+	sock_restore_release(fd);
+	return fd;
+}
