@@ -283,7 +283,15 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	th.regs_len = cpu_to_le32(sizeof(regs));
 	th.xstate_len = cpu_to_le32(xlen);
 	th.nr_pending = cpu_to_le32(nr);
-	th.blocked = cpu_to_le64(t->blocked.sig[0]);
+	/*
+	 * In sigsuspend, ppoll or pselect the mask is the call's own for a
+	 * while, and the thread's is saved, to come back when the call ends:
+	 * the thread's is the one to keep (the call is made again).
+	 */
+	if (test_tsk_restore_sigmask(t))
+		th.blocked = cpu_to_le64(t->saved_sigmask.sig[0]);
+	else
+		th.blocked = cpu_to_le64(t->blocked.sig[0]);
 	th.sigaltstack_sp = cpu_to_le64(t->sas_ss_sp);
 	th.sigaltstack_size = cpu_to_le64(t->sas_ss_size);
 	th.sigaltstack_flags = cpu_to_le32(t->sas_ss_flags);

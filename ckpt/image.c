@@ -16,6 +16,7 @@
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/netlink.h>
@@ -35,6 +36,8 @@ static int ckpt_write_all(struct ckpt_stream *s, const void *buf, size_t len)
 	ssize_t n;
 
 	while (len) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		n = kernel_write(s->file, buf, len, &pos);
 		if (n < 0)
 			return n;
@@ -54,6 +57,8 @@ static int ckpt_read_all(struct ckpt_stream *s, void *buf, size_t len)
 	ssize_t n;
 
 	while (len) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		n = kernel_read(s->file, buf, len, &pos);
 		if (n < 0)
 			return n;
@@ -67,26 +72,35 @@ static int ckpt_read_all(struct ckpt_stream *s, void *buf, size_t len)
 	return 0;
 }
 
-/* Moves NR whole pages between PAGES and the descriptor. */
+/*
+ * Moves NR whole pages between PAGES and the descriptor.  The iterator is
+ * set up afresh from what went through each time: some file systems (9p's
+ * netfs on 6.12) work on a copy of it and leave ours where it was.
+ */
 static int ckpt_pages_io(struct ckpt_stream *s, struct page **pages, unsigned int nr,
 			 bool write)
 {
 	struct bio_vec bv[CKPT_CHUNK_PAGES];
-	struct iov_iter iter;
+	size_t total = (size_t)nr * PAGE_SIZE, done = 0;
 	loff_t pos = s->file->f_pos;
+	struct iov_iter iter;
 	unsigned int i;
 	ssize_t n;
 
 	for (i = 0; i < nr; i++)
 		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
-	iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bv, nr, nr * PAGE_SIZE);
-	while (iov_iter_count(&iter)) {
+	while (done < total) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bv, nr, total);
+		iov_iter_advance(&iter, done);
 		n = write ? vfs_iter_write(s->file, &iter, &pos, 0) :
 			    vfs_iter_read(s->file, &iter, &pos, 0);
 		if (n < 0)
 			return n;
 		if (!n)
 			return write ? -EIO : -ENODATA;
+		done += n;
 		s->offset += n;
 	}
 	s->file->f_pos = pos;

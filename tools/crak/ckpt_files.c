@@ -579,45 +579,47 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* A file without a name in DIR: O_TMPFILE, or made and unlinked at once. */
-static int nameless_file(const char *dir, mode_t mode)
-{
-	char *tmpl;
-	int fd;
-
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
-	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-		return fd;
-	if (asprintf(&tmpl, "%s/.crak-unlinked-XXXXXX", dir) < 0)
-		die("out of memory");
-	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd >= 0) {
-		unlink(tmpl);
-		fchmod(fd, mode);
-	}
-	free(tmpl);
-	return fd;
-}
-
+/*
+ * A file without a name in DIR, holding RF's data, opened with RF's flags:
+ * O_TMPFILE, or (where the file system has none, as 9p) a file made,
+ * opened again with those flags, and unlinked at once.
+ */
 static int make_unlinked(const struct rfile *rf)
 {
-	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/');
+	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/'), *tmpl = NULL;
+	int flags = le32toh(rf->f.flags) & REOPEN_FLAGS;
+	mode_t mode = le32toh(rf->f.mode) & 07777;
+	int fd, again = -1;
 	char proc[64];
-	int fd, again;
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
-	fd = nameless_file(dir, le32toh(rf->f.mode) & 07777);
+	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	if (fd < 0) {
+		if (asprintf(&tmpl, "%s/.crak-unlinked-XXXXXX", dir) < 0)
+			die("out of memory");
+		fd = mkostemp(tmpl, O_CLOEXEC);
+		if (fd >= 0) {
+			fchmod(fd, mode);
+			again = open(tmpl, flags);
+			unlink(tmpl);
+		}
+		free(tmpl);
+	}
 	free(dir);
 	if (fd < 0)
 		return -1;
 	if (write_all_fd(fd, rf->data, le64toh(rf->f.data_len))) {
 		close(fd);
+		if (again >= 0)
+			close(again);
 		return -1;
 	}
-	/* Now with the flags it had. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+	if (again < 0) {
+		/* Now with the flags it had. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		again = open(proc, flags);
+	}
 	close(fd);
 	return again;
 }
@@ -673,6 +675,14 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 		return -1;
 	if (rf->f.value[0])
 		fcntl(p[1], F_SETPIPE_SZ, (int)le64toh(rf->f.value[0]));
+	/* Each end with its own status flags (O_NONBLOCK, O_DIRECT). */
+	for (i = 0; i < files->nr; i++) {
+		const struct rfile *o = &files->v[i];
+
+		if (le32toh(o->f.type) == CRAK_FILE_PIPE && o->f.peer == rf->f.peer)
+			fcntl(p[(le32toh(o->f.flags) & O_ACCMODE) == O_RDONLY ? 0 : 1], F_SETFL,
+			      le32toh(o->f.flags) & (O_NONBLOCK | O_DIRECT));
+	}
 	if (d && write_all_fd(p[1], d->data, le64toh(d->f.data_len))) {
 		close(p[0]);
 		close(p[1]);

@@ -354,7 +354,7 @@ int nl_exec_allow(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int 
 	nl->err = x.err;
 	if (x.kernel && err && x.err == err)
 		return 1;
-	if (!x.reported)
+	if (!x.reported && !nl->quiet)
 		nl_report(&x);
 	return -1;
 }

@@ -12,6 +12,7 @@
 #ifndef CRAK_NL_H
 #define CRAK_NL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <libmnl/libmnl.h>
 
@@ -33,6 +34,7 @@ struct nl {
 	uint16_t family_id;
 	uint32_t mcgrp_id;		/* 0: the family has no such group */
 	int err;			/* errno of the last request, 0 if it did not fail */
+	bool quiet;			/* failures are not reported (someone else will) */
 	char *req;			/* the request, NL_REQ_SIZE bytes */
 	char *resp;			/* replies */
 };

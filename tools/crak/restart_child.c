@@ -525,7 +525,11 @@ void restart_child(struct restart *r)
 	mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, r->im.offset);
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
-	/* On success this returns as the image's process, never here. */
+	/*
+	 * On success this returns as the image's process, never here.  A
+	 * failure ends the session, and the restarting crak tells why.
+	 */
+	nl.quiet = true;
 	nl_exec(&nl, "restart", NULL, NULL);
 	_exit(EXIT_FAILURE);
 }

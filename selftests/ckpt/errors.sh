@@ -1,0 +1,75 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=600
+#
+# What goes wrong is said in one line, and hurts nothing.  A restart whose
+# PID is taken names the holder.  A checkpoint that fails while the image is
+# written (the file system fills up) leaves the process running as if
+# nothing happened, and no image behind.  Without the rights ptrace would
+# need over a process, or without CAP_CHECKPOINT_RESTORE, checkpoint and
+# restart are refused, and a user cannot checkpoint another user's process.
+# A process whose mapped file changed since the checkpoint is not restarted.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+nobody="setpriv --reuid 65534 --regid 65534 --clear-groups --inh-caps=-all"
+other="setpriv --reuid 65533 --regid 65533 --clear-groups --inh-caps=-all"
+
+# The PID is taken: by the process itself, still running.
+prog_start a memory pid-taken
+checkpoint a "$prog_pid" "$prog_dir/img" --leave-running
+out=$(on a crak restart "$prog_dir/img" 2>&1) && fail "a restart over a running PID worked"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "PID $prog_pid is taken by 'prog'" ||
+	fail "the PID-taken error does not name the holder: $out"
+prog_verdict a "$prog_job" "the process whose PID was asked for"
+pass "a restart whose PID is taken says by what, and leaves it alone"
+
+# The image's file system fills up halfway.
+prog_start a memory full-fs
+on a "mkdir -p /tmp/small && mount -t tmpfs -o size=256k tmpfs /tmp/small" ||
+	fail "cannot mount a small tmpfs"
+out=$(on a crak checkpoint "$prog_pid" -o /tmp/small/img 2>&1) &&
+	fail "a checkpoint into a full file system worked"
+echo "$out" | grep -q "No space left on device" || fail "the error does not say why: $out"
+on a "test -z \"\$(ls /tmp/small)\"" || fail "a partial image was left behind: $(on a ls /tmp/small)"
+on a umount /tmp/small
+prog_verdict a "$prog_job" "the process whose checkpoint failed"
+pass "a checkpoint that fails halfway leaves the process running unharmed, and no image"
+
+# Rights.
+prog_start a memory rights
+out=$(on a "$nobody crak checkpoint $prog_pid -o /tmp/x.img" 2>&1) &&
+	fail "nobody checkpointed root's process"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "cannot look inside it" ||
+	fail "nobody's refusal is not one clear line: $out"
+on a "$nobody sleep 100 > /dev/null 2>&1 & echo \$! > /tmp/nobody.pid"
+npid=$(on a cat /tmp/nobody.pid)
+out=$(on a "$nobody crak checkpoint $npid -o /tmp/x.img" 2>&1) &&
+	fail "nobody checkpointed without CAP_CHECKPOINT_RESTORE"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "CAP_CHECKPOINT_RESTORE" ||
+	fail "the missing capability is not said in one line: $out"
+out=$(on a "$other crak checkpoint $npid -o /tmp/x.img" 2>&1) &&
+	fail "one user checkpointed another's process"
+echo "$out" | grep -q "cannot look inside it" || fail "across users: $out"
+on a "test -d /proc/$npid" || fail "nobody's process died of the refusals"
+on a kill "$npid"
+out=$(on a "$nobody crak restart $prog_dir/../pid-taken/img" 2>&1) &&
+	fail "nobody restarted an image"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "CAP_CHECKPOINT_RESTORE" ||
+	fail "nobody's restart refusal is not one clear line: $out"
+prog_verdict a "$prog_job" "the process others tried to checkpoint"
+pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
+
+# A mapped file changed.
+prog_start a memory changed-file
+checkpoint a "$prog_pid" "$prog_dir/img"
+wait_job "$prog_job" > /dev/null 2>&1
+for f in "$prog_dir"/*; do
+	[ -f "$f" ] && [ "$f" != "$prog_dir/img" ] && [ "$f" != "$prog_dir/ready" ] &&
+		[ "$f" != "$prog_dir/pid" ] && echo "grown" >> "$f"
+done
+out=$(on a crak restart "$prog_dir/img" 2>&1) && fail "a restart over a changed file worked"
+echo "$out" | grep -q "changed size since the checkpoint" ||
+	fail "the changed file is not named: $out"
+pass "a process whose mapped file changed is not restarted"
+rm -rf "$CKPT_DIR"

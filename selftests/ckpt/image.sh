@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=900
+#
+# crak image show reads an image whole and says what it holds; a broken
+# image is refused, by image show and by restart, with one line saying what
+# is wrong.  Truncated, wrong-magic, wrong-version, corrupted, lying,
+# overlapping and mismatched copies of a real image each get their own
+# error; FUZZ_N (150; 30 on the debug kernel; make fuzz: 20000) fuzzed ones,
+# their checks mostly made right again so that they reach the kernel's
+# parser, are refused in one line or restore a process (a changed byte that
+# nothing reads): either way the kernel log stays clean, and the runner's
+# shutdown check finds nothing leaked once crak_ckpt unloads.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+[ "$LAB_KERNEL" = debug ] && : "${FUZZ_N:=30}"
+: "${FUZZ_N:=150}"
+dir=$CKPT_DIR/image
+rm -rf "$dir"
+mkdir -p "$dir"
+
+# A small process: the mutants are many.
+pid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")
+checkpoint a "$pid" "$dir/img"
+out=$(on a crak image show "$dir/img") || fail "image show refuses a sound image: $out"
+echo "$out" | grep -q "^process $pid (sleep)" || fail "image show does not say whose image: $out"
+echo "$out" | grep -q "every checksum matches" || fail "image show does not vouch for it: $out"
+on a crak -j image show "$dir/img" | /usr/bin/python3 -c "
+import json, sys
+j = json.load(sys.stdin)
+assert j['valid'] and j['process']['pid'] == $pid and j['pages'] > 0, j
+assert any(m['kind'] == 'vdso' for m in j['memory']), j" || fail "image show -j is wrong"
+pass "image show reads and describes a sound image (text and JSON)"
+
+/usr/bin/python3 "$(dirname "$0")/mutate.py" "$dir/img" "$dir/mut" "$FUZZ_N" ||
+	fail "cannot make the mutants"
+on a "cd $dir/mut && for f in *.img; do
+	n=\${f%.img}
+	crak image show \$f > /dev/null 2> \$n.show; echo \$? > \$n.showrc
+	timeout -s KILL 60 crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
+	echo \$? > \$n.rc
+	if [ -s \$n.pid ]; then
+		kill -KILL \$(cat \$n.pid)
+		while [ -e /proc/\$(cat \$n.pid) ]; do sleep 0.05; done
+	fi
+done" || fail "the restart loop failed"
+
+bad=0
+for want in "$dir"/mut/*.want; do
+	n=${want%.want}
+	if [ "$(cat "$n.rc")" != 1 ] || [ "$(wc -l < "$n.err")" != 1 ] ||
+		! grep -qF "$(cat "$want")" "$n.err"; then
+		echo "  $(basename "$n"): restart exit $(cat "$n.rc"): $(head -3 "$n.err")" \
+			"(wanted: $(cat "$want"))"
+		bad=1
+	fi
+	if [ "$(cat "$n.showrc")" != 1 ] || [ "$(wc -l < "$n.show")" != 1 ]; then
+		echo "  $(basename "$n"): image show exit $(cat "$n.showrc"): $(head -3 "$n.show")"
+		bad=1
+	fi
+done
+[ $bad = 0 ] || fail "a broken image was not refused as it should be"
+pass "$(ls "$dir"/mut/*.want | wc -l) broken images refused by restart and image show, each in one line"
+
+refused=0
+restored=0
+for rc in "$dir"/mut/fuzz-*.rc; do
+	n=${rc%.rc}
+	case "$(cat "$rc")" in
+	0) restored=$((restored + 1)) ;;
+	1)
+		refused=$((refused + 1))
+		if [ "$(wc -l < "$n.err")" != 1 ]; then
+			echo "  $(basename "$n"): $(head -3 "$n.err")"
+			bad=1
+		fi
+		;;
+	*)
+		echo "  $(basename "$n"): exit $(cat "$rc"): $(head -3 "$n.err")"
+		bad=1
+		;;
+	esac
+done
+[ $bad = 0 ] || fail "a fuzzed image was not handled as it should be"
+pass "$FUZZ_N fuzzed images: $refused refused in one line, $restored restored; the kernel is unhurt"
+rm -rf "$dir"

@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers of the ckpt selftests (source after ../lib.sh).  The fixture
+# program prog.c sets up the state of one MODE, says it is ready, waits to
+# be checkpointed, and on SIGUSR1 checks that it finds everything as it was
+# and exits 0 (PASS) or 1.
+
+PROG=$CRAK_BUILD/selftests/ckpt/prog
+CKPT_DIR=$LAB_DIR/shared/ckpt
+[ -x "$PROG" ] || fail "$PROG is missing: run make"
+
+# prog_start NODE MODE NAME: the program in mode MODE on NODE, in the
+# directory $CKPT_DIR/NAME; once it is ready, sets prog_job, prog_pid and
+# prog_dir.
+prog_start() {
+	local node=$1 mode=$2
+	prog_dir=$CKPT_DIR/$3
+	rm -rf "$prog_dir"
+	mkdir -p "$prog_dir"
+	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir")
+	for _ in $(seq 600); do
+		[ -e "$prog_dir/ready" ] && break
+		sleep 0.1
+	done
+	[ -e "$prog_dir/ready" ] ||
+		fail "$mode: the program did not get ready: $(wait_job "$prog_job" 2>&1 | tail -3)"
+	prog_pid=$(cat "$prog_dir/pid")
+	# Into the call it waits in, if it waits in one.
+	sleep 0.3
+}
+
+# prog_verdict NODE JOB WHAT: SIGUSR1 to the program (its PID never
+# changes), then its verdict: the exit status of JOB, which ran it or
+# restarted it.
+prog_verdict() {
+	local out
+	on "$1" kill -USR1 "$prog_pid" || fail "$3: the program is not there to check itself"
+	out=$(wait_job "$2" 2>&1) || fail "$3: $(echo "$out" | grep -v '^PASS' | head -5)"
+}
+
+# checkpoint NODE PID IMAGE [OPTIONS]: crak checkpoint, which must work.
+checkpoint() {
+	local out
+	out=$(on "$1" crak checkpoint "$2" -o "$3" "${@:4}" 2>&1) ||
+		fail "checkpoint of $2 on $1 failed: $out"
+}
+
+# restart_bg NODE IMAGE [OPTIONS]: crak restart in the background on NODE,
+# once the process runs (its PID file is written then); prints the handle.
+restart_bg() {
+	local h pidfile=$2.pid
+	rm -f "$pidfile"
+	h=$(on_bg "$1" "crak restart $2 --pidfile $pidfile ${*:3}")
+	for _ in $(seq 600); do
+		[ -s "$pidfile" ] && break
+		sleep 0.1
+	done
+	[ -s "$pidfile" ] || fail "restart of $2 on $1 failed: $(wait_job "$h" 2>&1 | tail -3)"
+	echo "$h"
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Broken copies of a crak process image (uapi/linux/crak_image.h).
+
+  mutate.py IMAGE DIR N [--seed S]
+
+writes into DIR one file per named defect, "NAME.img", with the text the
+error must contain in "NAME.want"; then N fuzzed mutants "fuzz-K.img":
+random bytes, fields and lengths of a random section changed, most with
+their checks made right again so that the change reaches the parsers, some
+left wrong.  A fuzzed image may still be a working one (a changed byte of
+memory nobody reads); what it must never do is hurt the kernel.
+"""
+
+import argparse
+import os
+import random
+import struct
+
+import xxhash
+
+SEC = struct.Struct("<IIQII")        # type flags len seq check
+HEAD, PROC, RLIMITS, FILE, SIGACTIONS, THREAD, SIGNAL, MM, VMA, PAGES, END = range(1, 12)
+VMA_S = struct.Struct("<QQQIIIIQQ")   # start end pgoff kind prot flags path_len shmid file_size
+PAGES_S = struct.Struct("<QQ")        # addr nr_pages
+END_S = struct.Struct("<IIQQ")        # sections pad pages bytes
+
+
+def parse(data):
+    out, off = [], 0
+    while off < len(data):
+        t, f, n, seq, _ = SEC.unpack_from(data, off)
+        payload = bytearray(data[off + SEC.size:off + SEC.size + n])
+        out.append([t, f, payload])
+        off += SEC.size + n + 8
+    return out
+
+
+def build(secs, fix=True):
+    out = bytearray()
+    for seq, (t, f, payload) in enumerate(secs):
+        hdr = bytearray(SEC.pack(t, f, len(payload), seq, 0))
+        struct.pack_into("<I", hdr, 20, xxhash.xxh32(bytes(hdr[:20])).intdigest())
+        out += hdr + payload + struct.pack("<Q", xxhash.xxh64(bytes(payload)).intdigest())
+    return bytes(out)
+
+
+def fix_end(secs):
+    """END counts what came before it: sections, pages and bytes."""
+    t, f, payload = secs[-1]
+    if t != END:
+        return
+    pages = sum(struct.unpack_from("<Q", p, 8)[0] for tt, _, p in secs if tt == PAGES)
+    size = sum(SEC.size + len(p) + 8 for _, _, p in secs[:-1])
+    struct.pack_into("<IIQQ", payload, 0, len(secs) - 1, 0, pages, size)
+
+
+def first(secs, kind):
+    return next(i for i, s in enumerate(secs) if s[0] == kind)
+
+
+def named(data, secs):
+    """(name, image bytes, text the error must contain)."""
+    out = []
+    n = len(data)
+    out.append(("empty", b"", "ends early"))
+    out.append(("truncated-head", data[:10], "ends early"))
+    vma0 = first(secs, VMA)
+    cut = sum(SEC.size + len(p) + 8 for _, _, p in secs[:vma0]) + 30
+    out.append(("truncated-memory", data[:cut], "ends before its END"))
+    out.append(("truncated-end", data[:n - 12], "ends before its END"))
+
+    bad = bytearray(data)
+    bad[SEC.size] ^= 0xff
+    out.append(("bad-magic", build_fixed(bad), "not a crak process image"))
+    bad = bytearray(data)
+    struct.pack_into("<H", bad, SEC.size + 4, 99)
+    out.append(("wrong-version", build_fixed(bad), "image version 99"))
+
+    bad = bytearray(data)
+    bad[4] ^= 1
+    out.append(("header-check", bytes(bad), "header is corrupt"))
+    bad = bytearray(data)
+    bad[SEC.size + 40] ^= 1
+    out.append(("head-checksum", bytes(bad), "fails its checksum"))
+
+    # A payload byte of a section the kernel reads, its hash left wrong.
+    off = sum(SEC.size + len(p) + 8 for _, _, p in secs[:vma0])
+    img2 = bytearray(data)
+    img2[off + SEC.size + 3] ^= 0x40
+    out.append(("memory-checksum", bytes(img2), "fails its checksum"))
+
+    s = [list(x) for x in secs]
+    s.insert(1, list(s[1]))
+    out.append(("extra-section", build(s), "where"))
+
+    lie = bytearray(data)
+    struct.pack_into("<Q", lie, 8, 1 << 40)
+    struct.pack_into("<I", lie, 20, xxhash.xxh32(bytes(lie[:20])).intdigest())
+    out.append(("lying-length", bytes(lie), "impossible length"))
+
+    s = [list(x) for x in secs]
+    v = s[vma0 + 1][2]
+    start = struct.unpack_from("<Q", s[vma0][2], 0)[0]
+    struct.pack_into("<Q", v, 0, start)     # overlaps the first mapping
+    out.append(("overlapping-vmas", build(s), "out of range or order"))
+
+    s = [list(x) for x in secs]
+    struct.pack_into("<Q", s[vma0][2], 8, 1 << 62)
+    out.append(("vma-past-end", build(s), "out of range or order"))
+
+    s = [list(x) for x in secs]
+    pg = first(s, PAGES)
+    struct.pack_into("<Q", s[pg][2], 0, 4096)   # no mapping there
+    fix_end(s)
+    out.append(("pages-outside", build(s), "outside"))
+
+    s = [list(x) for x in secs]
+    struct.pack_into("<Q", s[-1][2], 8, 12345)
+    out.append(("end-mismatch", build(s), "END does not match"))
+
+    s = [list(x) for x in secs]
+    th = first(s, THREAD)
+    struct.pack_into("<I", s[th][2], 8, 7)     # regs_len
+    out.append(("thread-regs", build(s), "malformed"))
+    return out
+
+
+def build_fixed(raw):
+    return build(parse(bytes(raw)))
+
+
+def fuzz(secs, rnd):
+    s = [[t, f, bytearray(p)] for t, f, p in secs]
+    i = rnd.randrange(len(s))
+    t, f, p = s[i]
+    what = rnd.choice(["bytes", "field", "length", "drop", "swap", "type"])
+    if what == "bytes" and p:
+        for _ in range(rnd.randint(1, 8)):
+            k = rnd.randrange(min(len(p), 256) if t == PAGES else len(p))
+            p[k] = rnd.randrange(256)
+    elif what == "field" and len(p) >= 8:
+        k = rnd.randrange(0, min(len(p), 128) - 7, 4) if len(p) > 8 else 0
+        val = rnd.choice([0, 1, 0xffffffff, 1 << 31, rnd.getrandbits(32), 4096, 4095])
+        struct.pack_into("<I", p, k, val)
+    elif what == "length":
+        if rnd.random() < 0.5 and len(p) > 8:
+            del p[rnd.randrange(len(p) // 8) * 8:]
+        else:
+            p += bytes(8 * rnd.randint(1, 64))
+    elif what == "drop" and len(s) > 2:
+        del s[i]
+    elif what == "swap" and len(s) > 2:
+        j = rnd.randrange(len(s))
+        s[i], s[j] = s[j], s[i]
+    else:
+        s[i][0] = rnd.randrange(0, 16)
+    if rnd.random() < 0.7:
+        fix_end(s)
+    img = build(s)
+    if rnd.random() < 0.1:
+        img = bytearray(img)
+        img[rnd.randrange(len(img))] ^= 1 << rnd.randrange(8)
+    return bytes(img)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("image")
+    p.add_argument("dir")
+    p.add_argument("n", type=int)
+    p.add_argument("--seed", type=int, default=1)
+    a = p.parse_args()
+    with open(a.image, "rb") as f:
+        data = f.read()
+    secs = parse(data)
+    os.makedirs(a.dir, exist_ok=True)
+    for name, img, want in named(data, secs):
+        with open(os.path.join(a.dir, name + ".img"), "wb") as f:
+            f.write(img)
+        with open(os.path.join(a.dir, name + ".want"), "w") as f:
+            f.write(want + "\n")
+    rnd = random.Random(a.seed)
+    for k in range(a.n):
+        with open(os.path.join(a.dir, "fuzz-%d.img" % k), "wb") as f:
+            f.write(fuzz(secs, rnd))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1908 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The fixture of the checkpoint/restart selftests: a process that sets up
+ * one kind of state, waits to be checkpointed, and once restarted checks
+ * that it finds that state exactly as it left it.
+ *
+ *	prog MODE DIR
+ *
+ * DIR is an existing directory (the nodes share it).  The protocol:
+ *
+ *  1. prog sets up the state of MODE; the files it makes are in DIR;
+ *  2. it writes "ready\n" to DIR/ready (as DIR/ready.tmp, then renamed);
+ *  3. it waits: the runner may checkpoint it, kill it and restart it from
+ *     the image (on this node or another), or checkpoint it and leave it
+ *     running (--leave-running), or not checkpoint it at all;
+ *  4. the runner sends SIGUSR1; prog checks everything it set up and writes
+ *     its verdict to DIR/result (again through DIR/result.tmp) and to its
+ *     standard output: "PASS\n", or one line per difference,
+ *     "FAIL: what (expected X, got Y)\n".  It exits 0 on PASS, 1 otherwise.
+ *
+ * Lines starting with "# " on standard output are notes, not verdicts.
+ * Where DIR's file system cannot hold something (9p without a cache maps
+ * no file shared and writable, and may refuse FIFOs), that one thing goes
+ * to /dev/shm or /tmp, with a note: the process then restarts on its own
+ * node only.
+ *
+ * SIGUSR1 is blocked from the start, so that it is never lost: each mode
+ * waits for it in its own way (sigsuspend, sigwait, a handler waking a
+ * blocking call, or a spinning loop for the registers).  Every mode also
+ * checks that the process kept its PID and exactly its descriptors.
+ */
+#define _GNU_SOURCE
+#include <cpuid.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <asm/prctl.h>
+#include <sys/epoll.h>
+#include <sys/auxv.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+
+/* The kernel's (asm/signal.h); glibc keeps it to itself. */
+#ifndef SA_RESTORER
+#define SA_RESTORER	0x04000000
+#endif
+
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define __noreturn	__attribute__((noreturn))
+#define noinline	__attribute__((noinline))
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define KiB		1024UL
+#define MiB		(1024UL * 1024)
+#define NSEC_PER_SEC	1000000000LL
+
+static char dir[PATH_MAX - 64];	/* DIR, absolute, with room for names in it */
+static long page_size;
+
+/* -- recording failures ---------------------------------------------------- */
+
+static pthread_mutex_t verdict_lock = PTHREAD_MUTEX_INITIALIZER;
+static char verdict[256 * KiB];	/* the FAIL lines so far */
+static size_t verdict_len;
+static unsigned int nr_failures;
+
+static void failf(const char *fmt, ...) __printf(1, 2);
+static void failf(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	pthread_mutex_lock(&verdict_lock);
+	nr_failures++;
+	if (verdict_len + n + 8 < sizeof(verdict))
+		verdict_len += snprintf(verdict + verdict_len, sizeof(verdict) - verdict_len,
+					"FAIL: %.*s\n", n, line);
+	pthread_mutex_unlock(&verdict_lock);
+}
+
+#define CHECK(cond, ...)			\
+	do {					\
+		if (!(cond))			\
+			failf(__VA_ARGS__);	\
+	} while (0)
+
+static void vcheck(bool ok, const char *fmt, va_list ap, const char *expected, const char *got)
+{
+	char what[512];
+
+	if (ok)
+		return;
+	vsnprintf(what, sizeof(what), fmt, ap);
+	failf("%s (expected %s, got %s)", what, expected, got);
+}
+
+/* EXP == GOT, shown in decimal. */
+static void check_eq(long long exp, long long got, const char *fmt, ...)
+	__printf(3, 4);
+static void check_eq(long long exp, long long got, const char *fmt, ...)
+{
+	char e[32], g[32];
+	va_list ap;
+
+	snprintf(e, sizeof(e), "%lld", exp);
+	snprintf(g, sizeof(g), "%lld", got);
+	va_start(ap, fmt);
+	vcheck(exp == got, fmt, ap, e, g);
+	va_end(ap);
+}
+
+/* EXP == GOT, shown in hexadecimal. */
+static void check_hex(uint64_t exp, uint64_t got, const char *fmt, ...)
+	__printf(3, 4);
+static void check_hex(uint64_t exp, uint64_t got, const char *fmt, ...)
+{
+	char e[32], g[32];
+	va_list ap;
+
+	snprintf(e, sizeof(e), "%#" PRIx64, exp);
+	snprintf(g, sizeof(g), "%#" PRIx64, got);
+	va_start(ap, fmt);
+	vcheck(exp == got, fmt, ap, e, g);
+	va_end(ap);
+}
+
+static void check_str(const char *exp, const char *got, const char *fmt, ...)
+	__printf(3, 4);
+static void check_str(const char *exp, const char *got, const char *fmt, ...)
+{
+	char e[400], g[400];
+	va_list ap;
+
+	snprintf(e, sizeof(e), "\"%s\"", exp);
+	snprintf(g, sizeof(g), "\"%s\"", got);
+	va_start(ap, fmt);
+	vcheck(!strcmp(exp, got), fmt, ap, e, g);
+	va_end(ap);
+}
+
+/* LEN bytes equal; the first difference is shown. */
+static void check_bytes(const void *exp, const void *got, size_t len, const char *fmt, ...)
+	__printf(4, 5);
+static void check_bytes(const void *exp, const void *got, size_t len, const char *fmt, ...)
+{
+	const unsigned char *e = exp, *g = got;
+	char es[48], gs[48];
+	size_t i, nr = 0, first = 0;
+	va_list ap;
+
+	for (i = 0; i < len; i++)
+		if (e[i] != g[i] && !nr++)
+			first = i;
+	if (!nr)
+		return;
+	snprintf(es, sizeof(es), "0x%02x at byte %zu", e[first], first);
+	snprintf(gs, sizeof(gs), "0x%02x; %zu bytes differ", g[first], nr);
+	va_start(ap, fmt);
+	vcheck(false, fmt, ap, es, gs);
+	va_end(ap);
+}
+
+/* A system call that set things up failed: the test cannot go on. */
+static void __noreturn die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "prog: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", strerror(errno));
+	exit(2);
+}
+
+/* -- patterns ------------------------------------------------------------- */
+
+static uint64_t mix64(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static uint64_t pattern_word(uint64_t seed, size_t i)
+{
+	return mix64(seed * 0x100000001b3ULL + i);
+}
+
+/* LEN bytes of SEED's pattern at P. */
+static void fill_pattern(void *p, size_t len, uint64_t seed)
+{
+	uint64_t *w = p;
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		w[i] = pattern_word(seed, i);
+}
+
+/* Whether LEN bytes at P hold SEED's pattern from its byte OFF on; a FAIL
+ * line if not.
+ */
+static bool check_pattern_at(const void *p, size_t len, uint64_t seed, size_t off,
+			     const char *fmt, ...) __printf(5, 6);
+static bool check_pattern_at(const void *p, size_t len, uint64_t seed, size_t off,
+			     const char *fmt, ...)
+{
+	const uint64_t *w = p;
+	size_t i, nr = 0, first = 0;
+	char what[256], e[64], g[64];
+	va_list ap;
+
+	for (i = 0; i < len / 8; i++)
+		if (w[i] != pattern_word(seed, off / 8 + i) && !nr++)
+			first = i;
+	if (!nr)
+		return true;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(e, sizeof(e), "%#" PRIx64 " at offset %#zx", pattern_word(seed, off / 8 + first),
+		 first * 8);
+	snprintf(g, sizeof(g), "%#" PRIx64 "; %zu of %zu words differ", w[first], nr, len / 8);
+	failf("%s (expected %s, got %s)", what, e, g);
+	return false;
+}
+
+#define check_pattern(p, len, seed, ...) check_pattern_at(p, len, seed, 0, __VA_ARGS__)
+
+static bool all_zero(const void *p, size_t len)
+{
+	const unsigned char *c = p;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (c[i])
+			return false;
+	return true;
+}
+
+/* -- files and /proc ------------------------------------------------------ */
+
+static void dir_path(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+}
+
+/* NAME in DIR with exactly TEXT, never seen half written. */
+static void write_atomic(const char *name, const char *text)
+{
+	char tmp[PATH_MAX], path[PATH_MAX];
+	size_t len = strlen(text);
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), "%s/%s.tmp", dir, name);
+	dir_path(path, name);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) || close(fd))
+		die("%s", tmp);
+	if (rename(tmp, path))
+		die("%s", path);
+}
+
+/* All of PATH into BUF (NUL-terminated); its length or -1. */
+static ssize_t read_file(const char *path, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
+	close(fd);
+	buf[len] = 0;
+	return len;
+}
+
+static bool write_all(int fd, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, buf, len);
+		if (n <= 0)
+			return false;
+		buf = (const char *)buf + n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Reads exactly LEN bytes, or fewer at end of file: how many. */
+static ssize_t read_full(int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read(fd, (char *)buf + got, len - got);
+		if (n < 0)
+			return got ? (ssize_t)got : -1;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
+
+/* The line of /proc/self/maps holding ADDR as "start-end perms [path]". */
+static void maps_line(const void *addr, char *out, size_t size)
+{
+	static char maps[1 * MiB];
+	uintptr_t a = (uintptr_t)addr;
+	char *line, *save;
+
+	snprintf(out, size, "(no mapping)");
+	if (read_file("/proc/self/maps", maps, sizeof(maps)) < 0)
+		return;
+	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long start, end;
+		char perms[8], path[PATH_MAX] = "";
+
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %4095[^\n]", &start, &end, perms,
+			   path) < 3)
+			continue;
+		if (a < start || a >= end)
+			continue;
+		/* A shared anonymous mapping's inode changes: not its path. */
+		if (!strncmp(path, "/dev/zero", 9) || !strncmp(path, "/SYSV", 5))
+			path[0] = 0;
+		snprintf(out, size, "%lx-%lx %s%s%s", start, end, perms, path[0] ? " " : "",
+			 path);
+		return;
+	}
+}
+
+/* The descriptors open now, as a string "0 1 2 5 ..." (without the
+ * listing's own).
+ */
+static void fd_list(char *out, size_t size)
+{
+	char buf[4096];
+	size_t len = 0;
+	int dfd;
+	long n;
+
+	out[0] = 0;
+	dfd = open("/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		snprintf(out, size, "(unreadable)");
+		return;
+	}
+	while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+		long off = 0;
+
+		while (off < n) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+
+			off += d->d_reclen;
+			if (d->d_name[0] == '.' || atoi(d->d_name) == dfd)
+				continue;
+			len += snprintf(out + len, size - len, "%s%s", len ? " " : "", d->d_name);
+			if (len >= size)
+				break;
+		}
+	}
+	close(dfd);
+}
+
+/* fd numbers sort as strings in getdents' order, not ours: sort them. */
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+static void fd_list_sorted(char *out, size_t size)
+{
+	char raw[4096], *tok, *save;
+	int fds[512], nr = 0, i;
+	size_t len = 0;
+
+	fd_list(raw, sizeof(raw));
+	for (tok = strtok_r(raw, " ", &save); tok && nr < 512; tok = strtok_r(NULL, " ", &save))
+		fds[nr++] = atoi(tok);
+	qsort(fds, nr, sizeof(int), cmp_int);
+	out[0] = 0;
+	for (i = 0; i < nr && len < size; i++)
+		len += snprintf(out + len, size - len, "%s%d", i ? " " : "", fds[i]);
+}
+
+static void sigset_str(const sigset_t *set, char *out, size_t size)
+{
+	size_t len = 0;
+	int sig;
+
+	len += snprintf(out, size, "{");
+	for (sig = 1; sig <= 64 && len < size; sig++)
+		if (sigismember(set, sig) == 1)
+			len += snprintf(out + len, size - len, "%s%d",
+					out[len - 1] == '{' ? "" : ",", sig);
+	if (len < size)
+		snprintf(out + len, size - len, "}");
+}
+
+static void check_sigset(const sigset_t *exp, const sigset_t *got, const char *what)
+{
+	char e[256], g[256];
+
+	sigset_str(exp, e, sizeof(e));
+	sigset_str(got, g, sizeof(g));
+	check_str(e, g, "%s", what);
+}
+
+static pid_t gettid_raw(void)
+{
+	return syscall(SYS_gettid);
+}
+
+static uint64_t fs_base(void)
+{
+	unsigned long fs = 0;
+
+	if (syscall(SYS_arch_prctl, ARCH_GET_FS, &fs))
+		failf("arch_prctl(ARCH_GET_FS): %s", strerror(errno));
+	return fs;
+}
+
+/* -- waiting and the verdict ---------------------------------------------- */
+
+static volatile unsigned char usr1_flag;	/* read by the spinning asm too */
+static pid_t start_pid;
+static char start_fds[4096];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_flag = 1;
+}
+
+static void set_handler(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa = { .sa_handler = fn, .sa_flags = flags };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL))
+		die("sigaction(%d)", sig);
+}
+
+/* What every mode checks afterwards: taken here, with DIR/ready written. */
+static void ready(void)
+{
+	start_pid = getpid();
+	fd_list_sorted(start_fds, sizeof(start_fds));
+	write_atomic("ready", "ready\n");
+}
+
+/* Until SIGUSR1 (blocked otherwise) has come. */
+static void wait_usr1(void)
+{
+	sigset_t m;
+
+	sigprocmask(SIG_BLOCK, NULL, &m);
+	sigdelset(&m, SIGUSR1);
+	while (!usr1_flag)
+		sigsuspend(&m);
+}
+
+static int finish(void)
+{
+	char fds[4096];
+
+	check_eq(start_pid, getpid(), "getpid()");
+	fd_list_sorted(fds, sizeof(fds));
+	check_str(start_fds, fds, "open descriptors");
+
+	pthread_mutex_lock(&verdict_lock);
+	if (!nr_failures)
+		verdict_len = snprintf(verdict, sizeof(verdict), "PASS\n");
+	else if (verdict_len + 64 >= sizeof(verdict))
+		verdict_len += snprintf(verdict + verdict_len, sizeof(verdict) - verdict_len,
+					"FAIL: (more failures than fit)\n");
+	pthread_mutex_unlock(&verdict_lock);
+	write_atomic("result", verdict);
+	fputs(verdict, stdout);
+	fflush(stdout);
+	return nr_failures ? 1 : 0;
+}
+
+/* -- memory ---------------------------------------------------------------- */
+
+#define MALLOC_SIZE	(4 * MiB)
+#define SPARSE_SIZE	(8 * MiB)
+#define SPARSE_STEP	7		/* every 7th page is touched */
+#define SHANON_SIZE	(1 * MiB)
+#define FILEMAP_PAGES	16
+#define HEAP_GROW	(256 * KiB)
+#define HEAP_GROW2	(64 * KiB)
+#define STACK_BYTES	(256 * KiB)
+#define GUARD_PAGES	4
+#define RO_PAGES	4
+
+enum {
+	SEED_MALLOC = 1, SEED_SPARSE, SEED_SHANON, SEED_PRIVFILE, SEED_PRIVMOD, SEED_SHFILE,
+	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO,
+};
+
+/* Pages of the private file mapping written through it, and of the shared. */
+static const int privmod_pages[] = { 0, 3, 7, 15 };
+static const int shmod_pages[] = { 1, 2, 9 };
+
+static bool in_list(const int *v, size_t n, int x)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == x)
+			return true;
+	return false;
+}
+
+/* Touch the stack well below here, so that the checks afterwards do not
+ * grow the [stack] mapping compared below.
+ */
+static noinline void pre_touch_stack(void)
+{
+	volatile char pad[128 * KiB];
+	size_t i;
+
+	for (i = 0; i < sizeof(pad); i += 1024)
+		pad[i] = 1;
+}
+
+/* A file of LEN bytes of SEED's pattern in DIR, opened read-write. */
+static int make_pattern_file(const char *name, size_t len, uint64_t seed)
+{
+	char path[PATH_MAX];
+	void *buf = malloc(len);
+	int fd;
+
+	dir_path(path, name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (!buf || fd < 0)
+		die("%s", path);
+	fill_pattern(buf, len, seed);
+	if (!write_all(fd, buf, len) || fsync(fd))
+		die("%s", path);
+	free(buf);
+	return fd;
+}
+
+struct region {
+	const char *name;
+	const void *addr;
+	char before[PATH_MAX + 64];
+};
+
+static void add_region(struct region *v, unsigned int *nr, const char *name, const void *addr)
+{
+	v[*nr].name = name;
+	v[(*nr)++].addr = addr;
+}
+
+static int mode_memory(void)
+{
+	static const char zero_page[64 * KiB];
+	uint64_t stack_area[STACK_BYTES / 8];
+	size_t sparse_pages = SPARSE_SIZE / page_size, i;
+	char *mal, *sparse, *shanon, *priv, *shared, *heap, *heap_end, *guard, *ro;
+	char *p, *buf, now[PATH_MAX + 64];
+	int privfd, shfd, probe[2], shared_flags = MAP_SHARED;
+	struct timespec rt0, rt1, mono0, mono1;
+	struct region regions[10];
+	unsigned int nr_regions = 0, r;
+	struct timeval tv;
+	bool sh_fallback = false;
+	char path[PATH_MAX];
+
+	if (pipe2(probe, O_CLOEXEC))
+		die("pipe");
+	if ((size_t)page_size > sizeof(zero_page))
+		die("pages of %ld bytes", page_size);
+
+	mal = malloc(MALLOC_SIZE);
+	if (!mal)
+		die("malloc");
+	fill_pattern(mal, MALLOC_SIZE, SEED_MALLOC);
+
+	sparse = mmap(NULL, SPARSE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	if (sparse == MAP_FAILED)
+		die("mmap sparse");
+	for (i = 0; i < sparse_pages; i += SPARSE_STEP)
+		fill_pattern(sparse + i * page_size, page_size, SEED_SPARSE * 1000000 + i);
+
+	shanon = mmap(NULL, SHANON_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shanon == MAP_FAILED)
+		die("mmap shared anonymous");
+	fill_pattern(shanon, SHANON_SIZE, SEED_SHANON);
+
+	/* A private file mapping: some pages changed, the file never. */
+	privfd = make_pattern_file("privmap", FILEMAP_PAGES * page_size, SEED_PRIVFILE);
+	priv = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    privfd, 0);
+	if (priv == MAP_FAILED)
+		die("mmap %s/privmap", dir);
+	for (i = 0; i < ARRAY_SIZE(privmod_pages); i++)
+		fill_pattern(priv + privmod_pages[i] * page_size, page_size,
+			     SEED_PRIVMOD * 1000 + privmod_pages[i]);
+
+	/* A shared file mapping written through: the file shows the writes. */
+	shfd = make_pattern_file("shmap", FILEMAP_PAGES * page_size, SEED_SHFILE);
+	shared = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ | PROT_WRITE, shared_flags,
+		      shfd, 0);
+	if (shared == MAP_FAILED && errno == EINVAL) {
+		/* 9p without a cache maps files read-only when shared: the
+		 * file goes to /dev/shm, which only this node sees.
+		 */
+		close(shfd);
+		snprintf(path, sizeof(path), "/dev/shm/ckpt-prog-shmap.%d", getpid());
+		shfd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		buf = malloc(FILEMAP_PAGES * page_size);
+		if (shfd < 0 || !buf)
+			die("%s", path);
+		fill_pattern(buf, FILEMAP_PAGES * page_size, SEED_SHFILE);
+		if (!write_all(shfd, buf, FILEMAP_PAGES * page_size))
+			die("%s", path);
+		free(buf);
+		shared = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ | PROT_WRITE, shared_flags,
+			      shfd, 0);
+		sh_fallback = true;
+	}
+	if (shared == MAP_FAILED)
+		die("mmap shared file");
+	for (i = 0; i < ARRAY_SIZE(shmod_pages); i++)
+		fill_pattern(shared + shmod_pages[i] * page_size, page_size,
+			     SEED_SHMOD * 1000 + shmod_pages[i]);
+
+	heap = sbrk(HEAP_GROW);
+	if (heap == (void *)-1)
+		die("sbrk");
+	fill_pattern(heap, HEAP_GROW, SEED_HEAP);
+	heap_end = sbrk(0);
+
+	fill_pattern(stack_area, sizeof(stack_area), SEED_STACK);
+
+	guard = mmap(NULL, GUARD_PAGES * page_size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard == MAP_FAILED)
+		die("mmap guard");
+	ro = mmap(NULL, RO_PAGES * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	if (ro == MAP_FAILED)
+		die("mmap read-only");
+	fill_pattern(ro, RO_PAGES * page_size, SEED_RO);
+	if (mprotect(ro, RO_PAGES * page_size, PROT_READ))
+		die("mprotect");
+
+	add_region(regions, &nr_regions, "malloc'd block", mal);
+	add_region(regions, &nr_regions, "sparse mapping", sparse);
+	add_region(regions, &nr_regions, "shared anonymous mapping", shanon);
+	add_region(regions, &nr_regions, "private file mapping", priv);
+	add_region(regions, &nr_regions, "shared file mapping", shared);
+	add_region(regions, &nr_regions, "sbrk'd heap", heap);
+	add_region(regions, &nr_regions, "stack", stack_area);
+	add_region(regions, &nr_regions, "PROT_NONE guard", guard);
+	add_region(regions, &nr_regions, "read-only mapping", ro);
+	add_region(regions, &nr_regions, "vDSO", (const void *)getauxval(AT_SYSINFO_EHDR));
+	pre_touch_stack();
+	for (r = 0; r < nr_regions; r++)
+		maps_line(regions[r].addr, regions[r].before, sizeof(regions[r].before));
+	if (sh_fallback)
+		printf("# %s maps no shared writable file: %s\n", dir,
+		       "the shared file mapping is in /dev/shm");
+	clock_gettime(CLOCK_REALTIME, &rt0);
+
+	ready();
+	wait_usr1();
+
+	/* Before anything may move the break or the stack. */
+	check_hex((uintptr_t)heap_end, (uintptr_t)sbrk(0), "sbrk(0)");
+	for (r = 0; r < nr_regions; r++) {
+		maps_line(regions[r].addr, now, sizeof(now));
+		check_str(regions[r].before, now, "/proc/self/maps line of the %s",
+			  regions[r].name);
+	}
+
+	check_pattern(mal, MALLOC_SIZE, SEED_MALLOC, "malloc'd block");
+	for (i = 0; i < sparse_pages; i++) {
+		p = sparse + i * page_size;
+		if (i % SPARSE_STEP)
+			check_bytes(zero_page, p, page_size,
+				    "untouched page %zu of the sparse mapping", i);
+		else
+			check_pattern(p, page_size, SEED_SPARSE * 1000000 + i,
+				      "touched page %zu of the sparse mapping", i);
+	}
+	check_pattern(shanon, SHANON_SIZE, SEED_SHANON, "shared anonymous mapping");
+
+	buf = malloc(FILEMAP_PAGES * page_size);
+	if (!buf)
+		die("malloc");
+	/* The file itself, untouched by the private writes... */
+	check_eq(FILEMAP_PAGES * page_size, pread(privfd, buf, FILEMAP_PAGES * page_size, 0),
+		 "pread of %s/privmap", dir);
+	check_pattern(buf, FILEMAP_PAGES * page_size, SEED_PRIVFILE, "contents of %s/privmap", dir);
+	/* ...shows through the pages the mapping did not change. */
+	for (i = 0; i < FILEMAP_PAGES; i++) {
+		p = priv + i * page_size;
+		if (in_list(privmod_pages, ARRAY_SIZE(privmod_pages), i))
+			check_pattern(p, page_size, SEED_PRIVMOD * 1000 + i,
+				      "changed page %zu of the private file mapping", i);
+		else
+			check_bytes(buf + i * page_size, p, page_size,
+				    "unchanged page %zu of the private file mapping against its file",
+				    i);
+	}
+
+	check_eq(FILEMAP_PAGES * page_size, pread(shfd, buf, FILEMAP_PAGES * page_size, 0),
+		 "pread of the shared mapping's file");
+	for (i = 0; i < FILEMAP_PAGES; i++) {
+		p = shared + i * page_size;
+		if (in_list(shmod_pages, ARRAY_SIZE(shmod_pages), i)) {
+			check_pattern(p, page_size, SEED_SHMOD * 1000 + i,
+				      "written page %zu of the shared file mapping", i);
+			check_pattern(buf + i * page_size, page_size, SEED_SHMOD * 1000 + i,
+				      "page %zu of the shared mapping's file (written through the mapping)",
+				      i);
+		} else {
+			check_pattern_at(p, page_size, SEED_SHFILE, i * page_size,
+					 "unwritten page %zu of the shared file mapping", i);
+			check_pattern_at(buf + i * page_size, page_size, SEED_SHFILE, i * page_size,
+					 "unwritten page %zu of the shared mapping's file", i);
+		}
+	}
+	free(buf);
+
+	check_pattern(heap, HEAP_GROW, SEED_HEAP, "sbrk'd heap");
+	check_pattern(stack_area, sizeof(stack_area), SEED_STACK, "array on the stack");
+	check_pattern(ro, RO_PAGES * page_size, SEED_RO, "read-only mapping");
+
+	/* Access as it was: the kernel refuses to copy from or to them. */
+	errno = 0;
+	check_eq(-EFAULT, write(probe[1], guard, 1) < 0 ? -errno : 0,
+		 "write(2) from the PROT_NONE guard region (-errno)");
+	if (write(probe[1], "x", 1) != 1)
+		failf("write to a pipe: %s", strerror(errno));
+	errno = 0;
+	check_eq(-EFAULT, read(probe[0], ro, 1) < 0 ? -errno : 0,
+		 "read(2) into the read-only mapping (-errno)");
+
+	/* The heap grows on. */
+	p = sbrk(HEAP_GROW2);
+	check_hex((uintptr_t)heap_end, (uintptr_t)p, "sbrk(%lu) after the restart", HEAP_GROW2);
+	if (p != (void *)-1) {
+		fill_pattern(p, HEAP_GROW2, SEED_HEAP2);
+		check_pattern(p, HEAP_GROW2, SEED_HEAP2, "heap grown after the restart");
+		check_hex((uintptr_t)heap_end + HEAP_GROW2, (uintptr_t)sbrk(0),
+			  "sbrk(0) after growing");
+	}
+
+	/* The vDSO: sane clocks, and time went on. */
+	CHECK(!clock_gettime(CLOCK_REALTIME, &rt1), "clock_gettime(CLOCK_REALTIME): %s",
+	      strerror(errno));
+	CHECK(rt1.tv_sec > 1600000000,
+	      "CLOCK_REALTIME is not sane (expected > 1600000000 s, got %lld s)",
+	      (long long)rt1.tv_sec);
+	CHECK(rt1.tv_sec > rt0.tv_sec || (rt1.tv_sec == rt0.tv_sec && rt1.tv_nsec > rt0.tv_nsec),
+	      "CLOCK_REALTIME did not move forward (expected > %lld.%09ld, got %lld.%09ld)",
+	      (long long)rt0.tv_sec, rt0.tv_nsec, (long long)rt1.tv_sec, rt1.tv_nsec);
+	CHECK(!gettimeofday(&tv, NULL), "gettimeofday: %s", strerror(errno));
+	CHECK(llabs((long long)tv.tv_sec - rt1.tv_sec) <= 5,
+	      "gettimeofday disagrees with CLOCK_REALTIME (expected %lld s, got %lld s)",
+	      (long long)rt1.tv_sec, (long long)tv.tv_sec);
+	CHECK(!clock_gettime(CLOCK_MONOTONIC, &mono0) && !clock_gettime(CLOCK_MONOTONIC, &mono1),
+	      "clock_gettime(CLOCK_MONOTONIC): %s", strerror(errno));
+	CHECK(mono1.tv_sec > mono0.tv_sec ||
+	      (mono1.tv_sec == mono0.tv_sec && mono1.tv_nsec >= mono0.tv_nsec),
+	      "CLOCK_MONOTONIC went backwards (expected >= %lld.%09ld, got %lld.%09ld)",
+	      (long long)mono0.tv_sec, mono0.tv_nsec, (long long)mono1.tv_sec, mono1.tv_nsec);
+	CHECK(mono0.tv_sec || mono0.tv_nsec, "CLOCK_MONOTONIC is zero (expected > 0, got 0)");
+
+	if (sh_fallback) {
+		snprintf(path, sizeof(path), "/dev/shm/ckpt-prog-shmap.%d", start_pid);
+		unlink(path);
+	}
+	return finish();
+}
+
+/* -- registers ------------------------------------------------------------- */
+
+/* Offsets are spelled out in the asm below. */
+struct regset {
+	uint64_t gpr[5];		/* 0: rbx, r12, r13, r14, r15 */
+	uint32_t mxcsr;			/* 40 */
+	uint16_t fcw;			/* 44 */
+	uint8_t pad[18];
+	uint8_t vec[16][32];		/* 64: xmmN, then ymmN's upper half */
+};
+
+_Static_assert(offsetof(struct regset, mxcsr) == 40, "regset layout");
+_Static_assert(offsetof(struct regset, fcw) == 44, "regset layout");
+_Static_assert(offsetof(struct regset, vec) == 64, "regset layout");
+
+#define MXCSR_TEST	0xff80	/* all masked, round toward zero, flush to zero */
+#define FCW_TEST	0x0e7f	/* all masked, double precision, round toward zero */
+
+static struct regset regs_in, regs_out;
+static unsigned char have_avx;
+static __thread uint64_t tls_word;
+
+#define ALL16(m)	m(0) m(1) m(2) m(3) m(4) m(5) m(6) m(7) \
+			m(8) m(9) m(10) m(11) m(12) m(13) m(14) m(15)
+#define LOAD_YMM(n)	"vmovdqu 64+32*" #n "(%[in]), %%ymm" #n "\n\t"
+#define LOAD_XMM(n)	"movdqu 64+32*" #n "(%[in]), %%xmm" #n "\n\t"
+#define STORE_YMM(n)	"vmovdqu %%ymm" #n ", 64+32*" #n "(%[out])\n\t"
+#define STORE_XMM(n)	"movdqu %%xmm" #n ", 64+32*" #n "(%[out])\n\t"
+
+static bool cpu_has_avx(void)
+{
+	unsigned int a, b, c, d;
+	uint32_t lo, hi;
+
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE) || !(c & bit_AVX))
+		return false;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 6) == 6;	/* the OS saves SSE and AVX state */
+}
+
+static int mode_regs(void)
+{
+	static const char *const gpr_names[] = { "rbx", "r12", "r13", "r14", "r15" };
+	uint64_t tls_before, fs_before;
+	uint32_t saved_mxcsr = 0;
+	uint16_t saved_fcw = 0;
+	sigset_t unblock;
+	int i, j;
+
+	have_avx = cpu_has_avx();
+	printf("# AVX: %s\n", have_avx ? "yes, the upper halves of ymm0-15 are checked" : "no");
+	fflush(stdout);
+	for (i = 0; i < 5; i++)
+		regs_in.gpr[i] = mix64(0xa000 + i) | 1;
+	for (i = 0; i < 16; i++)
+		for (j = 0; j < 32; j++)
+			regs_in.vec[i][j] = (uint8_t)(0x11 * (i + 1) + 7 * j +
+						      (j >= 16 ? 0x80 : 0));
+	regs_in.mxcsr = MXCSR_TEST;
+	regs_in.fcw = FCW_TEST;
+	memset(&regs_out, 0, sizeof(regs_out));
+
+	tls_word = 0x7e57c0de5eed0001ULL;
+	tls_before = (uintptr_t)&tls_word;
+	fs_before = fs_base();
+
+	ready();
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+
+	__asm__ volatile(
+		"stmxcsr %[saved_mxcsr]\n\t"
+		"fnstcw %[saved_fcw]\n\t"
+		"ldmxcsr 40(%[in])\n\t"
+		"fldcw 44(%[in])\n\t"
+		"movq 0(%[in]), %%rbx\n\t"
+		"movq 8(%[in]), %%r12\n\t"
+		"movq 16(%[in]), %%r13\n\t"
+		"movq 24(%[in]), %%r14\n\t"
+		"movq 32(%[in]), %%r15\n\t"
+		"cmpb $0, %[avx]\n\t"
+		"je 2f\n\t"
+		ALL16(LOAD_YMM)
+		"jmp 1f\n"
+		"2:\n\t"
+		ALL16(LOAD_XMM)
+		/* Until the SIGUSR1 handler sets the flag. */
+		"1:\n\t"
+		"pause\n\t"
+		"cmpb $0, %[flag]\n\t"
+		"je 1b\n\t"
+		"movq %%rbx, 0(%[out])\n\t"
+		"movq %%r12, 8(%[out])\n\t"
+		"movq %%r13, 16(%[out])\n\t"
+		"movq %%r14, 24(%[out])\n\t"
+		"movq %%r15, 32(%[out])\n\t"
+		"stmxcsr 40(%[out])\n\t"
+		"fnstcw 44(%[out])\n\t"
+		"cmpb $0, %[avx]\n\t"
+		"je 3f\n\t"
+		ALL16(STORE_YMM)
+		"vzeroupper\n\t"
+		"jmp 4f\n"
+		"3:\n\t"
+		ALL16(STORE_XMM)
+		"4:\n\t"
+		"ldmxcsr %[saved_mxcsr]\n\t"
+		"fldcw %[saved_fcw]\n\t"
+		: [saved_mxcsr] "+m"(saved_mxcsr), [saved_fcw] "+m"(saved_fcw)
+		: [in] "r"(&regs_in), [out] "r"(&regs_out), [avx] "m"(have_avx),
+		  [flag] "m"(usr1_flag)
+		: "rbx", "r12", "r13", "r14", "r15",
+		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+		  "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+		  "memory", "cc");
+
+	for (i = 0; i < 5; i++)
+		check_hex(regs_in.gpr[i], regs_out.gpr[i], "%s", gpr_names[i]);
+	for (i = 0; i < 16; i++) {
+		check_bytes(regs_in.vec[i], regs_out.vec[i], 16, "xmm%d", i);
+		if (have_avx)
+			check_bytes(regs_in.vec[i] + 16, regs_out.vec[i] + 16, 16,
+				    "upper half of ymm%d", i);
+	}
+	check_hex(MXCSR_TEST, regs_out.mxcsr, "MXCSR");
+	check_hex(FCW_TEST, regs_out.fcw, "x87 control word");
+	check_hex(0x7e57c0de5eed0001ULL, tls_word, "__thread variable");
+	check_hex(tls_before, (uintptr_t)&tls_word, "address of the __thread variable");
+	check_hex(fs_before, fs_base(), "arch_prctl(ARCH_GET_FS)");
+	return finish();
+}
+
+/* -- blocking calls -------------------------------------------------------- */
+
+static int mode_sleep(void)
+{
+	struct timespec ts = { .tv_sec = 4 }, rem = { 0, 0 };
+	int ret, err;
+
+	ready();
+	ret = nanosleep(&ts, &rem);
+	err = errno;
+	CHECK(ret == 0, "nanosleep(4 s) returned %d, %s (expected 0, got %d; %lld.%09ld s left)",
+	      ret, ret ? strerror(err) : "", ret, (long long)rem.tv_sec, rem.tv_nsec);
+	wait_usr1();
+	return finish();
+}
+
+static int wake_pipe[2];
+
+static void on_usr1_wake(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	usr1_flag = 1;
+	if (write(wake_pipe[1], "wake\n", 5) != 5)
+		usr1_flag = 2;
+	errno = saved;
+}
+
+static void unblock_usr1(void)
+{
+	sigset_t m;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &m, NULL);
+}
+
+static int mode_read(void)
+{
+	char buf[64] = "";
+	ssize_t n;
+
+	if (pipe(wake_pipe))
+		die("pipe");
+	set_handler(SIGUSR1, on_usr1_wake, SA_RESTART);
+	ready();
+	unblock_usr1();
+	n = read(wake_pipe[0], buf, sizeof(buf) - 1);
+	if (n < 0) {
+		failf("read(2) on the pipe failed: %s (expected 5 bytes, got -1)", strerror(errno));
+	} else {
+		buf[n] = 0;
+		check_str("wake\n", buf, "what read(2) returned");
+	}
+	CHECK(usr1_flag == 1, "the SIGUSR1 handler did not write to the pipe (expected 1, got %d)",
+	      usr1_flag);
+	return finish();
+}
+
+static int mode_poll(void)
+{
+	struct pollfd pfd;
+	unsigned int eintr = 0;
+	char buf[64] = "";
+	ssize_t n;
+	int ret;
+
+	if (pipe(wake_pipe))
+		die("pipe");
+	set_handler(SIGUSR1, on_usr1_wake, 0);
+	ready();
+	unblock_usr1();
+	for (;;) {
+		pfd = (struct pollfd){ .fd = wake_pipe[0], .events = POLLIN };
+		ret = poll(&pfd, 1, -1);
+		if (ret < 0 && errno == EINTR) {
+			eintr++;
+			continue;
+		}
+		break;
+	}
+	if (ret != 1) {
+		failf("poll(2) returned %d: %s (expected 1, got %d)", ret, strerror(errno), ret);
+	} else {
+		check_hex(POLLIN, pfd.revents, "poll(2) revents");
+		n = read(wake_pipe[0], buf, sizeof(buf) - 1);
+		buf[n > 0 ? n : 0] = 0;
+		check_str("wake\n", buf, "data read after poll(2)");
+	}
+	CHECK(usr1_flag == 1, "the SIGUSR1 handler did not write to the pipe (expected 1, got %d)",
+	      usr1_flag);
+	CHECK(eintr <= 1, "poll(2) failed with EINTR more than once (expected <= 1, got %u)",
+	      eintr);
+	return finish();
+}
+
+static pthread_mutex_t cond_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static int predicate;
+
+static void *futex_waker(void *arg)
+{
+	sigset_t m;
+	int sig = 0, ret;
+
+	(void)arg;
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	ret = sigwait(&m, &sig);
+	CHECK(!ret && sig == SIGUSR1,
+	      "sigwait in the second thread (expected %d, got %d, error %d)", SIGUSR1, sig, ret);
+	pthread_mutex_lock(&cond_lock);
+	predicate = 1;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&cond_lock);
+	return NULL;
+}
+
+static int mode_futex(void)
+{
+	pthread_t t;
+	int ret, errs = 0;
+
+	pthread_mutex_lock(&cond_lock);
+	errno = pthread_create(&t, NULL, futex_waker, NULL);
+	if (errno)
+		die("pthread_create");
+	ready();
+	while (!predicate) {
+		ret = pthread_cond_wait(&cond, &cond_lock);
+		if (ret && !errs++)
+			failf("pthread_cond_wait: %s (expected 0, got %d)", strerror(ret), ret);
+	}
+	pthread_mutex_unlock(&cond_lock);
+	pthread_join(t, NULL);
+	return finish();
+}
+
+/* -- signals --------------------------------------------------------------- */
+
+static volatile int usr2_count, usr2_code;
+static char altstack[64 * KiB];
+
+static void on_usr2(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	if (sig == SIGUSR2 && si->si_signo == SIGUSR2)
+		usr2_code = si->si_code;
+	usr2_count++;
+}
+
+struct saved_action {
+	bool ok;
+	struct sigaction sa;
+};
+
+/* sigtimedwait for SIG alone, without waiting: it must be pending with
+ * CODE and (for a queued one) VALUE.
+ */
+static void take_pending(int sig, int code, int value, bool has_value, const char *what)
+{
+	struct timespec zero = { 0, 0 };
+	siginfo_t si;
+	sigset_t m;
+	int got;
+
+	sigemptyset(&m);
+	sigaddset(&m, sig);
+	memset(&si, 0, sizeof(si));
+	got = sigtimedwait(&m, &si, &zero);
+	if (got < 0) {
+		failf("sigtimedwait for %s: %s (expected %d, got -1)", what, strerror(errno), sig);
+		return;
+	}
+	check_eq(sig, got, "sigtimedwait for %s", what);
+	check_eq(code, si.si_code, "si_code of %s", what);
+	check_eq(getpid(), si.si_pid, "si_pid of %s", what);
+	check_eq(getuid(), si.si_uid, "si_uid of %s", what);
+	if (has_value)
+		check_eq(value, si.si_value.sival_int, "si_value of %s", what);
+}
+
+/* The si_code this kernel gives a signal sent with tgkill (SI_TKILL, but
+ * some kernels say SI_USER), found with a signal of its own.
+ */
+static int tkill_code(void)
+{
+	struct timespec zero = { 0, 0 };
+	sigset_t m, old;
+	siginfo_t si;
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGRTMIN + 5);
+	sigprocmask(SIG_BLOCK, &m, &old);
+	if (syscall(SYS_tgkill, getpid(), gettid_raw(), SIGRTMIN + 5) ||
+	    sigtimedwait(&m, &si, &zero) != SIGRTMIN + 5)
+		die("tgkill");
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return si.si_code;
+}
+
+static int mode_signals(void)
+{
+	struct saved_action before[65];
+	struct sigaction sa = {};
+	stack_t ss = {}, ss_before, ss_now;
+	sigset_t block, mask_before, mask_now, pend, expect_pend;
+	int sig, tkill = tkill_code(), handler_code;
+	union sigval v;
+
+	sa.sa_sigaction = on_usr2;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGHUP);
+	if (sigaction(SIGUSR2, &sa, NULL))
+		die("sigaction SIGUSR2");
+	/* What its handler sees of raise() on this kernel. */
+	raise(SIGUSR2);
+	if (usr2_count != 1)
+		die("SIGUSR2 handler");
+	handler_code = usr2_code;
+	usr2_count = 0;
+	usr2_code = 0;
+	set_handler(SIGHUP, SIG_IGN, 0);
+	set_handler(SIGTERM, SIG_DFL, 0);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigaddset(&block, SIGRTMIN + 1);
+	sigaddset(&block, SIGRTMIN + 2);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+
+	v.sival_int = 42;
+	if (sigqueue(getpid(), SIGRTMIN + 1, v))
+		die("sigqueue");
+	v.sival_int = 43;
+	if (sigqueue(getpid(), SIGRTMIN + 1, v))
+		die("sigqueue");
+	if (raise(SIGUSR2))
+		die("raise");
+	if (syscall(SYS_tgkill, getpid(), gettid_raw(), SIGRTMIN + 2))
+		die("tgkill");
+
+	ss.ss_sp = altstack;
+	ss.ss_size = sizeof(altstack);
+	if (sigaltstack(&ss, NULL))
+		die("sigaltstack");
+
+	for (sig = 1; sig <= 64; sig++)
+		before[sig].ok = !sigaction(sig, NULL, &before[sig].sa);
+	sigprocmask(SIG_BLOCK, NULL, &mask_before);
+	sigaltstack(NULL, &ss_before);
+
+	ready();
+	wait_usr1();
+
+	for (sig = 1; sig <= 64; sig++) {
+		struct sigaction now;
+
+		if (!before[sig].ok)
+			continue;
+		if (sigaction(sig, NULL, &now)) {
+			failf("sigaction(%d) after: %s (expected 0, got -1)", sig, strerror(errno));
+			continue;
+		}
+		check_hex((uintptr_t)before[sig].sa.sa_handler, (uintptr_t)now.sa_handler,
+			  "handler of signal %d", sig);
+		check_hex(before[sig].sa.sa_flags & ~SA_RESTORER, now.sa_flags & ~SA_RESTORER,
+			  "sa_flags of signal %d", sig);
+		{
+			char what[64];
+
+			snprintf(what, sizeof(what), "sa_mask of signal %d", sig);
+			check_sigset(&before[sig].sa.sa_mask, &now.sa_mask, what);
+		}
+	}
+	sigprocmask(SIG_BLOCK, NULL, &mask_now);
+	check_sigset(&mask_before, &mask_now, "blocked signals");
+
+	sigemptyset(&expect_pend);
+	sigaddset(&expect_pend, SIGUSR2);
+	sigaddset(&expect_pend, SIGRTMIN + 1);
+	sigaddset(&expect_pend, SIGRTMIN + 2);
+	sigpending(&pend);
+	check_sigset(&expect_pend, &pend, "pending signals");
+
+	take_pending(SIGRTMIN + 1, SI_QUEUE, 42, true, "the first SIGRTMIN+1");
+	take_pending(SIGRTMIN + 1, SI_QUEUE, 43, true, "the second SIGRTMIN+1");
+	take_pending(SIGRTMIN + 2, tkill, 0, false, "SIGRTMIN+2");
+	take_pending(SIGUSR2, tkill, 0, false, "SIGUSR2");
+	sigpending(&pend);
+	sigemptyset(&expect_pend);
+	check_sigset(&expect_pend, &pend, "pending signals once taken");
+
+	sigaltstack(NULL, &ss_now);
+	check_hex((uintptr_t)ss_before.ss_sp, (uintptr_t)ss_now.ss_sp, "sigaltstack ss_sp");
+	check_eq(ss_before.ss_size, ss_now.ss_size, "sigaltstack ss_size");
+	check_hex(ss_before.ss_flags, ss_now.ss_flags, "sigaltstack ss_flags");
+
+	/* The SIGUSR2 handler runs, and returns. */
+	check_eq(0, usr2_count, "SIGUSR2 handler calls while blocked");
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+	raise(SIGUSR2);
+	check_eq(1, usr2_count, "SIGUSR2 handler calls after raise");
+	check_eq(handler_code, usr2_code, "si_code the SIGUSR2 handler saw");
+	return finish();
+}
+
+/* -- timers ---------------------------------------------------------------- */
+
+static volatile int alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static int mode_timers(void)
+{
+	struct itimerval it = { .it_value = { 100, 0 }, .it_interval = { 50, 0 } }, now;
+	long long v;
+
+	set_handler(SIGALRM, on_alarm, SA_RESTART);
+	if (setitimer(ITIMER_REAL, &it, NULL))
+		die("setitimer");
+	ready();
+	wait_usr1();
+
+	if (getitimer(ITIMER_REAL, &now)) {
+		failf("getitimer: %s", strerror(errno));
+		return finish();
+	}
+	v = now.it_value.tv_sec * 1000000LL + now.it_value.tv_usec;
+	CHECK(v > 0 && v <= 100 * 1000000LL,
+	      "ITIMER_REAL value (expected 0 < value <= 100 s, got %lld.%06ld s)",
+	      (long long)now.it_value.tv_sec, (long)now.it_value.tv_usec);
+	check_eq(50, now.it_interval.tv_sec, "ITIMER_REAL interval seconds");
+	check_eq(0, now.it_interval.tv_usec, "ITIMER_REAL interval microseconds");
+	check_eq(0, alarms, "SIGALRM deliveries");
+	return finish();
+}
+
+/* -- process attributes ---------------------------------------------------- */
+
+#define PROC_BUF	(256 * KiB)
+
+static char cmdline_before[PROC_BUF], environ_before[PROC_BUF], auxv_before[PROC_BUF];
+static char proc_now[PROC_BUF];
+
+static void check_proc_file(const char *name, const char *before, ssize_t before_len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/%s", name);
+	n = read_file(path, proc_now, sizeof(proc_now));
+	check_eq(before_len, n, "bytes of %s", path);
+	if (n == before_len)
+		check_bytes(before, proc_now, n, "%s", path);
+}
+
+static int mode_process(void)
+{
+	struct rlimit rl, lim_before[RLIM_NLIMITS], lim_now;
+	ssize_t cmdline_len, environ_len, auxv_len;
+	char sub[PATH_MAX], cwd_before[PATH_MAX], cwd_now[PATH_MAX], comm[64];
+	pid_t pid, tid;
+	int pers_before, res;
+	mode_t um;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		die("getrlimit");
+	rl.rlim_cur = 512;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("setrlimit RLIMIT_NOFILE");
+	if (getrlimit(RLIMIT_CORE, &rl))
+		die("getrlimit");
+	rl.rlim_cur = 0;
+	if (setrlimit(RLIMIT_CORE, &rl))
+		die("setrlimit RLIMIT_CORE");
+	umask(027);
+	dir_path(sub, "sub");
+	if (mkdir(sub, 0755) && errno != EEXIST)
+		die("mkdir %s", sub);
+	if (chdir(sub))
+		die("chdir %s", sub);
+	if (prctl(PR_SET_NAME, "ckpt-proc"))
+		die("prctl");
+	if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) < 0)
+		die("personality");
+
+	for (res = 0; res < RLIM_NLIMITS; res++)
+		if (getrlimit(res, &lim_before[res]))
+			die("getrlimit %d", res);
+	if (!getcwd(cwd_before, sizeof(cwd_before)))
+		die("getcwd");
+	pers_before = personality(0xffffffff);
+	pid = getpid();
+	tid = gettid_raw();
+	cmdline_len = read_file("/proc/self/cmdline", cmdline_before, sizeof(cmdline_before));
+	environ_len = read_file("/proc/self/environ", environ_before, sizeof(environ_before));
+	auxv_len = read_file("/proc/self/auxv", auxv_before, sizeof(auxv_before));
+	if (cmdline_len <= 0 || environ_len < 0 || auxv_len <= 0)
+		die("/proc/self");
+
+	ready();
+	wait_usr1();
+
+	for (res = 0; res < RLIM_NLIMITS; res++) {
+		if (getrlimit(res, &lim_now)) {
+			failf("getrlimit(%d): %s", res, strerror(errno));
+			continue;
+		}
+		check_hex(lim_before[res].rlim_cur, lim_now.rlim_cur, "soft limit of resource %d",
+			  res);
+		check_hex(lim_before[res].rlim_max, lim_now.rlim_max, "hard limit of resource %d",
+			  res);
+	}
+	getrlimit(RLIMIT_NOFILE, &lim_now);
+	check_eq(512, lim_now.rlim_cur, "RLIMIT_NOFILE soft limit");
+	getrlimit(RLIMIT_CORE, &lim_now);
+	check_eq(0, lim_now.rlim_cur, "RLIMIT_CORE soft limit");
+	um = umask(0);
+	umask(um);
+	check_hex(027, um, "umask");
+	if (!getcwd(cwd_now, sizeof(cwd_now)))
+		snprintf(cwd_now, sizeof(cwd_now), "(getcwd: %s)", strerror(errno));
+	check_str(cwd_before, cwd_now, "getcwd()");
+	check_str(sub, cwd_now, "getcwd() against DIR/sub");
+	read_file("/proc/self/comm", comm, sizeof(comm));
+	check_str("ckpt-proc\n", comm, "/proc/self/comm");
+	check_hex(pers_before, personality(0xffffffff), "personality");
+	check_hex(PER_LINUX | ADDR_NO_RANDOMIZE, personality(0xffffffff), "personality set");
+	check_eq(pid, getpid(), "getpid()");
+	check_eq(tid, gettid_raw(), "gettid()");
+	check_proc_file("cmdline", cmdline_before, cmdline_len);
+	check_proc_file("environ", environ_before, environ_len);
+	check_proc_file("auxv", auxv_before, auxv_len);
+	return finish();
+}
+
+/* -- descriptors ----------------------------------------------------------- */
+
+#define UNLINKED_SIZE	(10 * KiB)
+#define PIPE_BYTES	1000
+#define FIFO_BYTES	100
+
+struct fd_state {
+	const char *name;
+	int fd;
+	char kind[PATH_MAX];	/* the kind of thing /proc/self/fd/N links to */
+	mode_t type;		/* st_mode & S_IFMT */
+	int fl;			/* F_GETFL: access mode, O_APPEND, O_NONBLOCK */
+	int fdfl;		/* F_GETFD */
+};
+
+/* What /proc/self/fd/N names, reduced to what must stay: the path of a
+ * file, "deleted file", "pipe", or the anonymous inode's kind.
+ */
+static void fd_kind(int fd, char *out, size_t size)
+{
+	char path[64], link[PATH_MAX];
+	ssize_t n;
+	size_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0) {
+		snprintf(out, size, "(readlink: %s)", strerror(errno));
+		return;
+	}
+	link[n] = 0;
+	len = n;
+	if (len > 10 && !strcmp(link + len - 10, " (deleted)"))
+		snprintf(out, size, "deleted file");
+	else if (!strncmp(link, "pipe:[", 6))
+		snprintf(out, size, "pipe");
+	else if (!strncmp(link, "socket:[", 8))
+		snprintf(out, size, "socket");
+	else
+		snprintf(out, size, "%s", link);
+}
+
+static void fd_take(struct fd_state *s)
+{
+	struct stat st;
+
+	fd_kind(s->fd, s->kind, sizeof(s->kind));
+	s->type = fstat(s->fd, &st) ? 0 : st.st_mode & S_IFMT;
+	s->fl = fcntl(s->fd, F_GETFL);
+	if (s->fl >= 0)
+		s->fl &= O_ACCMODE | O_APPEND | O_NONBLOCK;
+	s->fdfl = fcntl(s->fd, F_GETFD);
+}
+
+static void fd_add(struct fd_state *v, unsigned int *nr, int fd, const char *name)
+{
+	v[*nr] = (struct fd_state){ .name = name, .fd = fd };
+	fd_take(&v[(*nr)++]);
+}
+
+static void fd_compare(const struct fd_state *before)
+{
+	struct fd_state now = { .fd = before->fd };
+
+	fd_take(&now);
+	check_str(before->kind, now.kind, "fd %d (%s): what it is", before->fd, before->name);
+	check_hex(before->type, now.type, "fd %d (%s): st_mode's type", before->fd, before->name);
+	check_hex(before->fl, now.fl, "fd %d (%s): F_GETFL", before->fd, before->name);
+	check_hex(before->fdfl, now.fdfl, "fd %d (%s): F_GETFD", before->fd, before->name);
+}
+
+static off_t offset_of(int fd)
+{
+	return lseek(fd, 0, SEEK_CUR);
+}
+
+static void fdinfo_field(int fd, const char *key, char *out, size_t size)
+{
+	char path[64], text[4096], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(out, size, "(none)");
+	if (read_file(path, text, sizeof(text)) < 0)
+		return;
+	p = strstr(text, key);
+	if (!p)
+		return;
+	p += strlen(key);
+	p += strspn(p, " \t");
+	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
+}
+
+static int mode_files(void)
+{
+	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
+	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
+	int reg, dup_fd, ro, unl, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
+	int efd, epfd, sfd, tfd;
+	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
+	struct fd_state fds[16];
+	unsigned int nr = 0, i;
+	struct itimerspec its = { .it_value = { 100, 0 }, .it_interval = { 10, 0 } };
+	struct epoll_event ev, evs[8];
+	struct signalfd_siginfo ssi;
+	struct pollfd pfd;
+	struct stat st;
+	ino_t dir_ino;
+	sigset_t m;
+	uint64_t count;
+	ssize_t n;
+	int nbytes;
+	bool seen1234 = false, seen5678 = false;
+
+	/* A regular file, and a dup of it sharing its offset. */
+	dir_path(path, "reg");
+	reg = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (reg < 0 || write(reg, "abcdef", 6) != 6 || lseek(reg, 2, SEEK_SET) != 2)
+		die("%s", path);
+	dup_fd = dup(reg);
+
+	/* Read-only at offset 3, the only one with FD_CLOEXEC. */
+	dir_path(path, "ro");
+	ro = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (ro < 0 || write(ro, "0123456789", 10) != 10 || close(ro))
+		die("%s", path);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	if (ro < 0 || lseek(ro, 3, SEEK_SET) != 3)
+		die("%s", path);
+
+	/* An unlinked file at offset 100. */
+	dir_path(path, "unl");
+	unl = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	fill_pattern(unl_data, sizeof(unl_data), 77);
+	if (unl < 0 || !write_all(unl, unl_data, sizeof(unl_data)) || unlink(path) ||
+	    lseek(unl, 100, SEEK_SET) != 100)
+		die("%s", path);
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || fstat(dfd, &st))
+		die("%s", dir);
+	dir_ino = st.st_ino;
+
+	dnull = open("/dev/null", O_RDWR);
+	dzero = open("/dev/zero", O_RDONLY);
+	drand = open("/dev/urandom", O_RDONLY);
+	if (dnull < 0 || dzero < 0 || drand < 0)
+		die("/dev");
+
+	/* A pipe holding 1000 bytes, its write end non-blocking. */
+	if (pipe(pp))
+		die("pipe");
+	fill_pattern(pipe_data, sizeof(pipe_data), 1000);
+	if (fcntl(pp[1], F_SETFL, O_NONBLOCK) || !write_all(pp[1], pipe_data, sizeof(pipe_data)))
+		die("pipe");
+
+	/* A FIFO in DIR holding 100 bytes, both ends held. */
+	dir_path(path, "fifo");
+	unlink(path);
+	if (mkfifo(path, 0600)) {
+		/* 9p may refuse FIFOs: then in /tmp, which only this node sees. */
+		printf("# mkfifo in %s: %s; the FIFO is in /tmp\n", dir, strerror(errno));
+		fflush(stdout);
+		snprintf(path, sizeof(path), "/tmp/ckpt-prog-fifo.%d", getpid());
+		unlink(path);
+		if (mkfifo(path, 0600))
+			die("mkfifo %s", path);
+	}
+	fifo_r = open(path, O_RDONLY | O_NONBLOCK);
+	fifo_w = open(path, O_WRONLY);
+	if (fifo_r < 0 || fifo_w < 0 || fcntl(fifo_r, F_SETFL, 0))
+		die("%s", path);
+	fill_pattern(fifo_data, 96, 100);
+	memcpy(fifo_data + 96, "FIFO", 4);
+	if (!write_all(fifo_w, fifo_data, sizeof(fifo_data)))
+		die("%s", path);
+
+	efd = eventfd(7, EFD_NONBLOCK);
+	epfd = epoll_create1(0);
+	if (efd < 0 || epfd < 0)
+		die("eventfd, epoll");
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x1234 };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev))
+		die("epoll_ctl");
+	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x5678 };
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pp[0], &ev))
+		die("epoll_ctl");
+
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	sfd = signalfd(-1, &m, 0);
+	tfd = timerfd_create(CLOCK_MONOTONIC, 0);
+	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
+		die("signalfd, timerfd");
+	fdinfo_field(sfd, "sigmask:", sigmask_before, sizeof(sigmask_before));
+	fdinfo_field(tfd, "clockid:", clock_before, sizeof(clock_before));
+
+	fd_add(fds, &nr, 0, "standard input");
+	fd_add(fds, &nr, 1, "standard output");
+	fd_add(fds, &nr, 2, "standard error");
+	fd_add(fds, &nr, reg, "DIR/reg");
+	fd_add(fds, &nr, dup_fd, "dup of DIR/reg");
+	fd_add(fds, &nr, ro, "DIR/ro");
+	fd_add(fds, &nr, unl, "unlinked DIR/unl");
+	fd_add(fds, &nr, dfd, "DIR");
+	fd_add(fds, &nr, dnull, "/dev/null");
+	fd_add(fds, &nr, dzero, "/dev/zero");
+	fd_add(fds, &nr, drand, "/dev/urandom");
+	fd_add(fds, &nr, pp[0], "pipe read end");
+	fd_add(fds, &nr, pp[1], "pipe write end");
+	fd_add(fds, &nr, fifo_r, "FIFO read end");
+	fd_add(fds, &nr, fifo_w, "FIFO write end");
+	/* the rest are compared by what they do, below */
+
+	ready();
+	wait_usr1();
+
+	for (i = 0; i < nr; i++)
+		fd_compare(&fds[i]);
+	fd_kind(efd, path, sizeof(path));
+	check_str("anon_inode:[eventfd]", path, "fd %d: what it is", efd);
+	fd_kind(epfd, path, sizeof(path));
+	check_str("anon_inode:[eventpoll]", path, "fd %d: what it is", epfd);
+	fd_kind(sfd, path, sizeof(path));
+	check_str("anon_inode:[signalfd]", path, "fd %d: what it is", sfd);
+	fd_kind(tfd, path, sizeof(path));
+	check_str("anon_inode:[timerfd]", path, "fd %d: what it is", tfd);
+	check_hex(O_RDWR | O_NONBLOCK, fcntl(efd, F_GETFL) & (O_ACCMODE | O_NONBLOCK),
+		  "eventfd F_GETFL");
+
+	/* Offsets, and the dup shares its own. */
+	check_eq(2, offset_of(reg), "offset of DIR/reg");
+	check_eq(2, offset_of(dup_fd), "offset of the dup of DIR/reg");
+	check_eq(3, offset_of(ro), "offset of DIR/ro");
+	check_eq(100, offset_of(unl), "offset of the unlinked file");
+	lseek(reg, 5, SEEK_SET);
+	check_eq(5, offset_of(dup_fd), "offset of the dup after lseek on DIR/reg");
+	n = pread(reg, got, sizeof(got), 0);
+	check_eq(6, n, "size of DIR/reg");
+	got[n > 0 ? n : 0] = 0;
+	check_str("abcdef", got, "contents of DIR/reg");
+	n = read(ro, got, 3);
+	got[n > 0 ? n : 0] = 0;
+	check_str("345", got, "read from DIR/ro at its offset");
+
+	if (fstat(unl, &st)) {
+		failf("fstat of the unlinked file: %s", strerror(errno));
+	} else {
+		check_eq(0, st.st_nlink, "st_nlink of the unlinked file");
+		check_eq(UNLINKED_SIZE, st.st_size, "st_size of the unlinked file");
+	}
+	n = pread(unl, unl_now, sizeof(unl_now), 0);
+	check_eq(UNLINKED_SIZE, n, "pread of the unlinked file");
+	check_pattern(unl_now, sizeof(unl_now), 77, "contents of the unlinked file");
+
+	if (fstat(dfd, &st))
+		failf("fstat of DIR: %s", strerror(errno));
+	else
+		check_eq(dir_ino, st.st_ino, "st_ino of DIR's descriptor");
+
+	check_eq(4, write(dnull, "null", 4), "write to /dev/null");
+	check_eq(0, read(dnull, got, 16), "read from /dev/null");
+	memset(got, 0xff, sizeof(got));
+	check_eq(sizeof(got), read(dzero, got, sizeof(got)), "read from /dev/zero");
+	CHECK(all_zero(got, sizeof(got)), "/dev/zero read non-zero bytes (expected 0, got %#x)",
+	      (unsigned char)got[0]);
+	memset(got, 0, 64);
+	check_eq(64, read(drand, got, 64), "read from /dev/urandom");
+	CHECK(!all_zero(got, 64), "/dev/urandom read 64 zero bytes (expected random, got zeros)");
+
+	/* epoll first: it must see both ready. */
+	n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), 0);
+	check_eq(2, n, "epoll_wait events");
+	for (i = 0; n > 0 && i < (unsigned int)n; i++) {
+		if (evs[i].data.u64 == 0x1234)
+			seen1234 = true;
+		else if (evs[i].data.u64 == 0x5678)
+			seen5678 = true;
+		else
+			failf("epoll_wait data (expected 0x1234 or 0x5678, got %#" PRIx64 ")",
+			      (uint64_t)evs[i].data.u64);
+		check_hex(EPOLLIN, evs[i].events, "epoll_wait events of data %#" PRIx64,
+			  (uint64_t)evs[i].data.u64);
+	}
+	CHECK(seen1234, "epoll_wait did not report the eventfd (expected data 0x1234, got none)");
+	CHECK(seen5678, "epoll_wait did not report the pipe (expected data 0x5678, got none)");
+
+	count = 0;
+	check_eq(8, read(efd, &count, 8), "read from the eventfd");
+	check_eq(7, count, "eventfd count");
+	errno = 0;
+	check_eq(-EAGAIN, read(efd, &count, 8) < 0 ? -errno : 0,
+		 "second read from the eventfd (-errno)");
+
+	nbytes = -1;
+	ioctl(pp[0], FIONREAD, &nbytes);
+	check_eq(PIPE_BYTES, nbytes, "bytes buffered in the pipe");
+	if (nbytes == PIPE_BYTES) {
+		n = read_full(pp[0], got, PIPE_BYTES);
+		check_eq(PIPE_BYTES, n, "read from the pipe");
+		check_bytes(pipe_data, got, PIPE_BYTES, "data of the pipe");
+	}
+	nbytes = -1;
+	ioctl(fifo_r, FIONREAD, &nbytes);
+	check_eq(FIFO_BYTES, nbytes, "bytes buffered in the FIFO");
+	if (nbytes == FIFO_BYTES) {
+		n = read_full(fifo_r, got, FIFO_BYTES);
+		check_eq(FIFO_BYTES, n, "read from the FIFO");
+		check_bytes(fifo_data, got, FIFO_BYTES, "data of the FIFO");
+	}
+	/* The pipe's ends still join. */
+	check_eq(3, write(pp[1], "end", 3), "write to the pipe");
+	memset(got, 0, 4);
+	check_eq(3, read(pp[0], got, 3), "read back from the pipe");
+	check_str("end", got, "data written to the pipe after the restart");
+
+	fdinfo_field(sfd, "sigmask:", sigmask_now, sizeof(sigmask_now));
+	check_str(sigmask_before, sigmask_now, "signalfd sigmask");
+	raise(SIGUSR2);
+	pfd = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	check_eq(1, poll(&pfd, 1, 0), "poll of the signalfd after raise(SIGUSR2)");
+	if (pfd.revents & POLLIN) {
+		check_eq(sizeof(ssi), read(sfd, &ssi, sizeof(ssi)), "read from the signalfd");
+		check_eq(SIGUSR2, ssi.ssi_signo, "signal read from the signalfd");
+	}
+
+	fdinfo_field(tfd, "clockid:", clock_now, sizeof(clock_now));
+	check_str(clock_before, clock_now, "timerfd clock");
+	if (timerfd_gettime(tfd, &its)) {
+		failf("timerfd_gettime: %s", strerror(errno));
+	} else {
+		long long v = its.it_value.tv_sec * NSEC_PER_SEC + its.it_value.tv_nsec;
+
+		CHECK(v > 0 && v <= 100 * NSEC_PER_SEC,
+		      "timerfd value (expected 0 < value <= 100 s, got %lld.%09ld s)",
+		      (long long)its.it_value.tv_sec, its.it_value.tv_nsec);
+		check_eq(10 * NSEC_PER_SEC, its.it_interval.tv_sec * NSEC_PER_SEC +
+			 its.it_interval.tv_nsec, "timerfd interval (ns)");
+	}
+	return finish();
+}
+
+/* -- threads --------------------------------------------------------------- */
+
+#define NR_THREADS	4
+
+static __thread uint64_t thread_word;
+static int threads_started, threads_go, threads_reported;
+
+struct worker {
+	int nr;			/* 1 to NR_THREADS */
+	pthread_t t;
+};
+
+static uint64_t thread_value(int nr)
+{
+	return 0x7ead000000000000ULL | (uint64_t)nr << 32 | mix64(nr);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sigset_t m, before, expect, now;
+	uint64_t fs, addr;
+	pid_t tid;
+
+	thread_word = thread_value(w->nr) & 0xffffffff0000ffffULL;
+	tid = gettid_raw();
+	sigemptyset(&m);
+	sigaddset(&m, SIGRTMIN + w->nr);
+	pthread_sigmask(SIG_BLOCK, &m, NULL);
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
+	fs = fs_base();
+	addr = (uintptr_t)&thread_word;
+
+	pthread_mutex_lock(&cond_lock);
+	threads_started++;
+	pthread_cond_broadcast(&cond);
+	while (!threads_go)
+		pthread_cond_wait(&cond, &cond_lock);
+	pthread_mutex_unlock(&cond_lock);
+
+	check_hex(thread_value(w->nr) & 0xffffffff0000ffffULL, thread_word,
+		  "thread %d: its __thread variable", w->nr);
+	check_hex(addr, (uintptr_t)&thread_word, "thread %d: address of its __thread variable",
+		  w->nr);
+	check_hex(fs, fs_base(), "thread %d: arch_prctl(ARCH_GET_FS)", w->nr);
+	check_eq(tid, gettid_raw(), "thread %d: gettid()", w->nr);
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	sigemptyset(&expect);
+	sigaddset(&expect, SIGUSR1);
+	sigaddset(&expect, SIGRTMIN + w->nr);
+	{
+		char what[64];
+
+		snprintf(what, sizeof(what), "thread %d: its signal mask", w->nr);
+		check_sigset(&before, &now, what);
+		snprintf(what, sizeof(what), "thread %d: its signal mask as set", w->nr);
+		check_sigset(&expect, &now, what);
+	}
+	pthread_mutex_lock(&cond_lock);
+	threads_reported++;
+	pthread_mutex_unlock(&cond_lock);
+	return NULL;
+}
+
+static int mode_threads(void)
+{
+	struct worker w[NR_THREADS];
+	sigset_t m, mask_before, mask_now;
+	uint64_t fs;
+	pid_t tid;
+	int i, sig = 0;
+
+	thread_word = 0x3a1a000000000001ULL;
+	tid = gettid_raw();
+	fs = fs_base();
+	for (i = 0; i < NR_THREADS; i++) {
+		w[i].nr = i + 1;
+		errno = pthread_create(&w[i].t, NULL, worker_main, &w[i]);
+		if (errno)
+			die("pthread_create");
+	}
+	pthread_mutex_lock(&cond_lock);
+	while (threads_started < NR_THREADS)
+		pthread_cond_wait(&cond, &cond_lock);
+	pthread_mutex_unlock(&cond_lock);
+	sigprocmask(SIG_BLOCK, NULL, &mask_before);
+
+	ready();
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	CHECK(!sigwait(&m, &sig) && sig == SIGUSR1, "sigwait (expected %d, got %d)", SIGUSR1, sig);
+
+	pthread_mutex_lock(&cond_lock);
+	threads_go = 1;
+	pthread_cond_broadcast(&cond);
+	pthread_mutex_unlock(&cond_lock);
+	for (i = 0; i < NR_THREADS; i++)
+		pthread_join(w[i].t, NULL);
+	check_eq(NR_THREADS, threads_reported, "threads that checked themselves");
+	check_hex(0x3a1a000000000001ULL, thread_word, "main thread: its __thread variable");
+	check_hex(fs, fs_base(), "main thread: arch_prctl(ARCH_GET_FS)");
+	check_eq(tid, gettid_raw(), "main thread: gettid()");
+	sigprocmask(SIG_BLOCK, NULL, &mask_now);
+	check_sigset(&mask_before, &mask_now, "main thread: its signal mask");
+	return finish();
+}
+
+/* -- main ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	int (*run)(void);
+} modes[] = {
+	{ "memory", mode_memory },
+	{ "regs", mode_regs },
+	{ "sleep", mode_sleep },
+	{ "read", mode_read },
+	{ "futex", mode_futex },
+	{ "poll", mode_poll },
+	{ "signals", mode_signals },
+	{ "timers", mode_timers },
+	{ "process", mode_process },
+	{ "files", mode_files },
+	{ "threads", mode_threads },
+};
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: prog MODE DIR\nmodes:");
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		fprintf(stderr, " %s", modes[i].name);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	char path[PATH_MAX];
+	sigset_t m;
+	size_t i;
+
+	if (argc != 3)
+		usage();
+	if (!realpath(argv[2], path))
+		die("%s", argv[2]);
+	if (strlen(path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		die("%s", path);
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	page_size = sysconf(_SC_PAGESIZE);
+
+	/* SIGUSR1 waits, blocked, for whoever takes it. */
+	sigemptyset(&m);
+	sigaddset(&m, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	set_handler(SIGUSR1, on_usr1, 0);
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(argv[1], modes[i].name))
+			return modes[i].run();
+	usage();
+}
