@@ -852,25 +852,22 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	int err;
 
 	err = ckpt_thread_parse(thread, len, &ti, extack);
-	if (err)
-		return err;
-	if (!nr_threads || nr_threads > PID_MAX_LIMIT) {
+	if (!err && (!nr_threads || nr_threads > PID_MAX_LIMIT)) {
 		NL_SET_ERR_MSG(extack, "a process has at least one thread");
-		return -EINVAL;
+		err = -EINVAL;
 	}
-	rt = ckpt_rthread_new(&ti);
-	if (!rt)
-		return -ENOMEM;
-
-	mutex_lock(&r->lock);
-	err = ckpt_enroll_check(r, &ti, true, extack);
-	if (!err)
-		r->state = CKPT_R_BUILDING;
-	mutex_unlock(&r->lock);
-	if (err) {
-		kfree(rt);
-		return err;
+	rt = err ? NULL : ckpt_rthread_new(&ti);
+	if (!err && !rt)
+		err = -ENOMEM;
+	if (!err) {
+		mutex_lock(&r->lock);
+		err = ckpt_enroll_check(r, &ti, true, extack);
+		if (!err)
+			r->state = CKPT_R_BUILDING;
+		mutex_unlock(&r->lock);
 	}
+	if (err)
+		goto fail_early;
 
 	/* 1: read and check all that can be before anything changes. */
 	err = ckpt_wait_enrolled(r, nr_threads);

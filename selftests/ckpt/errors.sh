@@ -53,7 +53,9 @@ out=$(on a "$other crak checkpoint $npid -o /tmp/x.img" 2>&1) &&
 echo "$out" | grep -q "cannot look inside it" || fail "across users: $out"
 on a "test -d /proc/$npid" || fail "nobody's process died of the refusals"
 on a kill "$npid"
-out=$(on a "$nobody crak restart $prog_dir/../pid-taken/img" 2>&1) &&
+chmod a+rx "$CKPT_DIR" "$CKPT_DIR/pid-taken"
+chmod a+r "$CKPT_DIR/pid-taken/img"
+out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 	fail "nobody restarted an image"
 [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "CAP_CHECKPOINT_RESTORE" ||
 	fail "nobody's restart refusal is not one clear line: $out"

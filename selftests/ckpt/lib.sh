@@ -17,7 +17,11 @@ prog_start() {
 	prog_dir=$CKPT_DIR/$3
 	rm -rf "$prog_dir"
 	mkdir -p "$prog_dir"
-	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir")
+	# PIDs are the nodes' own: a high one is likely free on another node too.
+	on "$node" "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
+	# Its output in its directory: a job's own output file goes with the job.
+	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir \
+		> $prog_dir/out 2>&1 < /dev/null")
 	for _ in $(seq 600); do
 		[ -e "$prog_dir/ready" ] && break
 		sleep 0.1
@@ -35,7 +39,8 @@ prog_start() {
 prog_verdict() {
 	local out
 	on "$1" kill -USR1 "$prog_pid" || fail "$3: the program is not there to check itself"
-	out=$(wait_job "$2" 2>&1) || fail "$3: $(echo "$out" | grep -v '^PASS' | head -5)"
+	out=$(wait_job "$2" 2>&1) ||
+		fail "$3: $(echo "$out" | head -5) $(grep -v '^PASS' "$prog_dir/out" | head -5)"
 }
 
 # checkpoint NODE PID IMAGE [OPTIONS]: crak checkpoint, which must work.

@@ -55,6 +55,10 @@ def fix_end(secs):
     struct.pack_into("<IIQQ", payload, 0, len(secs) - 1, 0, pages, size)
 
 
+def copy(secs):
+    return [[t, f, bytearray(p)] for t, f, p in secs]
+
+
 def first(secs, kind):
     return next(i for i, s in enumerate(secs) if s[0] == kind)
 
@@ -90,7 +94,7 @@ def named(data, secs):
     img2[off + SEC.size + 3] ^= 0x40
     out.append(("memory-checksum", bytes(img2), "fails its checksum"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     s.insert(1, list(s[1]))
     out.append(("extra-section", build(s), "where"))
 
@@ -99,27 +103,27 @@ def named(data, secs):
     struct.pack_into("<I", lie, 20, xxhash.xxh32(bytes(lie[:20])).intdigest())
     out.append(("lying-length", bytes(lie), "impossible length"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     v = s[vma0 + 1][2]
     start = struct.unpack_from("<Q", s[vma0][2], 0)[0]
     struct.pack_into("<Q", v, 0, start)     # overlaps the first mapping
     out.append(("overlapping-vmas", build(s), "out of range or order"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     struct.pack_into("<Q", s[vma0][2], 8, 1 << 62)
     out.append(("vma-past-end", build(s), "out of range or order"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     pg = first(s, PAGES)
     struct.pack_into("<Q", s[pg][2], 0, 4096)   # no mapping there
     fix_end(s)
     out.append(("pages-outside", build(s), "outside"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     struct.pack_into("<Q", s[-1][2], 8, 12345)
     out.append(("end-mismatch", build(s), "END does not match"))
 
-    s = [list(x) for x in secs]
+    s = copy(secs)
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len
     out.append(("thread-regs", build(s), "malformed"))

@@ -21,11 +21,104 @@ struct show {
 	struct crak_img_head head;
 	struct crak_img_proc proc;
 	uint32_t nr_threads, nr_files, nr_vmas;
+	uint32_t want_threads, want_files, want_vmas;
 	uint64_t pages, file_bytes;
+	struct crak_img_vma *vmas;	/* for the pages' checks */
+	uint64_t last_page;		/* the end of the last run of pages */
 	struct json j;
 	bool json;
 	bool in_array;
 };
+
+/* Whether a section of TYPE may come now, in the order of crak_image.h. */
+static bool in_order(const struct show *s, uint32_t type)
+{
+	switch (type) {
+	case CRAK_IMG_HEAD:
+		return s->im.seq == 0;
+	case CRAK_IMG_PROC:
+		return s->im.seq == 1;
+	case CRAK_IMG_RLIMITS:
+		return s->im.seq == 2;
+	case CRAK_IMG_FILE:
+		return s->im.seq >= 3 && s->nr_files < s->want_files;
+	case CRAK_IMG_SIGACTIONS:
+		return s->im.seq == 3 + s->want_files;
+	case CRAK_IMG_THREAD:
+		return s->im.seq >= 4 + s->want_files && s->nr_threads < s->want_threads;
+	case CRAK_IMG_SIGNAL:
+		return s->im.seq == 4 + s->want_files + s->want_threads;
+	case CRAK_IMG_MM:
+		return s->im.seq == 5 + s->want_files + s->want_threads;
+	case CRAK_IMG_VMA:
+		return s->want_vmas && s->nr_vmas < s->want_vmas &&
+		       s->im.seq == 6 + s->want_files + s->want_threads + s->nr_vmas;
+	case CRAK_IMG_PAGES:
+	case CRAK_IMG_END:
+		return s->want_vmas && s->nr_vmas == s->want_vmas;
+	}
+	return false;
+}
+
+static int bad(struct show *s, const char *what)
+{
+	pr_err("%s: %s (section %u)", s->im.name, what, s->im.seq - 1);
+	return -1;
+}
+
+static int check_vma(struct show *s, const struct crak_img_vma *v, uint64_t len)
+{
+	uint64_t start = le64toh(v->start), end = le64toh(v->end);
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	if (start >= end || start % page || end % page ||
+	    (s->nr_vmas && start < le64toh(s->vmas[s->nr_vmas - 1].end)))
+		return bad(s, "a mapping of the image is out of range or order");
+	if (le32toh(v->kind) > CRAK_VMA_VVAR || sizeof(*v) + le32toh(v->path_len) > len)
+		return bad(s, "a mapping of the image is malformed");
+	s->vmas = xrealloc(s->vmas, (s->nr_vmas + 1) * sizeof(*v));
+	s->vmas[s->nr_vmas] = *v;
+	return 0;
+}
+
+static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t len)
+{
+	uint64_t addr = le64toh(p->addr), nr = le64toh(p->nr_pages);
+	uint64_t page = sysconf(_SC_PAGESIZE), end;
+	uint32_t i, kind;
+
+	if (!nr || len != sizeof(*p) + nr * page || addr % page || addr < s->last_page)
+		return bad(s, "a run of pages of the image is malformed");
+	end = addr + nr * page;
+	for (i = 0; i < s->nr_vmas; i++)
+		if (addr >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
+			break;
+	if (i == s->nr_vmas)
+		return bad(s, "a run of pages lies outside the image's mappings");
+	kind = le32toh(s->vmas[i].kind);
+	if (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE && kind != CRAK_VMA_SHANON)
+		return bad(s, "the image has pages for a mapping that has none");
+	s->last_page = end;
+	return 0;
+}
+
+static int check_thread(struct show *s, const struct crak_img_thread *t, uint64_t len)
+{
+	if (len < sizeof(*t) || le32toh(t->regs_len) != 27 * 8 || !le32toh(t->xstate_len) ||
+	    sizeof(*t) + (uint64_t)le32toh(t->regs_len) + le32toh(t->xstate_len) +
+	    (uint64_t)le32toh(t->nr_pending) * sizeof(struct crak_img_siginfo) > len)
+		return bad(s, "a thread's section is malformed");
+	return 0;
+}
+
+static int check_end(struct show *s, const struct crak_img_end *e, uint64_t len,
+		     uint64_t before)
+{
+	if (len < sizeof(*e) || le32toh(e->sections) != s->im.seq - 1 ||
+	    le64toh(e->pages) != s->pages || le64toh(e->bytes) != before)
+		return bad(s, "the image's END does not match what came before it");
+	return 0;
+}
 
 static const char *const vma_kinds[] = {
 	[CRAK_VMA_ANON] = "anon",
@@ -142,22 +235,27 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 /* Reads every section to END; 0 if the image is whole and sound. */
 static int walk(struct show *s)
 {
+	uint64_t len, before;
 	uint32_t type;
-	uint64_t len;
+	int err = 0;
 	void *p;
 
 	for (;;) {
+		before = s->im.offset;
 		if (img_read_header(&s->im, &type, &len))
 			return -1;
+		if (!in_order(s, type)) {
+			pr_err("%s: section %u is %s, out of place", s->im.name, s->im.seq,
+			       img_section_name(type));
+			return -1;
+		}
 		if (type == CRAK_IMG_PAGES) {
 			struct crak_img_pages hdr;
 
 			if (len < sizeof(hdr) || img_skip_payload(&s->im, type, len, &hdr, sizeof(hdr)))
 				return -1;
-			if (len != sizeof(hdr) + le64toh(hdr.nr_pages) * sysconf(_SC_PAGESIZE)) {
-				pr_err("%s: a run of pages is malformed", s->im.name);
+			if (check_pages(s, &hdr, len))
 				return -1;
-			}
 			s->pages += le64toh(hdr.nr_pages);
 			continue;
 		}
@@ -169,22 +267,34 @@ static int walk(struct show *s)
 			memcpy(&s->head, p, len < sizeof(s->head) ? len : sizeof(s->head));
 			s->head.release[sizeof(s->head.release) - 1] = 0;
 			s->head.node[sizeof(s->head.node) - 1] = 0;
-			if (le32toh(s->head.magic) != CRAK_IMAGE_MAGIC || s->im.seq != 1) {
+			if (len < offsetof(struct crak_img_head, release) ||
+			    le32toh(s->head.magic) != CRAK_IMAGE_MAGIC) {
 				pr_err("%s: not a crak process image", s->im.name);
-				free(p);
-				return -1;
+				err = -1;
+			} else if (le16toh(s->head.version) != CRAK_IMAGE_VERSION) {
+				pr_err("%s: image version %u; this crak reads version %u", s->im.name,
+				       le16toh(s->head.version), CRAK_IMAGE_VERSION);
+				err = -1;
 			}
 			break;
 		case CRAK_IMG_PROC:
-			memcpy(&s->proc, p, len < sizeof(s->proc) ? len : sizeof(s->proc));
+			if (len < sizeof(s->proc)) {
+				err = bad(s, "the process section is malformed");
+				break;
+			}
+			memcpy(&s->proc, p, sizeof(s->proc));
 			s->proc.comm[sizeof(s->proc.comm) - 1] = 0;
 			s->proc.exe[sizeof(s->proc.exe) - 1] = 0;
 			s->proc.cwd[sizeof(s->proc.cwd) - 1] = 0;
 			s->proc.root[sizeof(s->proc.root) - 1] = 0;
+			s->want_files = le32toh(s->proc.nr_files);
+			s->want_threads = le32toh(s->proc.nr_threads);
 			show_proc(s, &s->proc);
 			break;
 		case CRAK_IMG_FILE:
-			if (len >= sizeof(struct crak_img_file)) {
+			if (len < sizeof(struct crak_img_file)) {
+				err = bad(s, "a descriptor's section is malformed");
+			} else {
 				const struct crak_img_file *f = p;
 				uint32_t plen = le32toh(f->path_len);
 
@@ -194,23 +304,34 @@ static int walk(struct show *s)
 			}
 			break;
 		case CRAK_IMG_THREAD:
+			err = check_thread(s, p, len);
 			s->nr_threads++;
 			break;
+		case CRAK_IMG_MM:
+			if (len < sizeof(uint32_t) || !le32toh(*(uint32_t *)p))
+				err = bad(s, "the image's memory section is malformed");
+			else
+				s->want_vmas = le32toh(*(uint32_t *)p);
+			break;
 		case CRAK_IMG_VMA:
-			if (len >= sizeof(struct crak_img_vma)) {
+			if (len < sizeof(struct crak_img_vma) || check_vma(s, p, len)) {
+				err = -1;
+			} else {
 				const struct crak_img_vma *v = p;
 				uint32_t plen = le32toh(v->path_len);
 
 				s->nr_vmas++;
-				show_vma(s, v, plen && sizeof(*v) + plen <= len ?
-					 (const char *)p + sizeof(*v) : NULL);
+				show_vma(s, v, plen ? (const char *)p + sizeof(*v) : NULL);
 			}
 			break;
 		case CRAK_IMG_END:
+			err = check_end(s, p, len, before);
 			free(p);
-			return 0;
+			return err;
 		}
 		free(p);
+		if (err)
+			return -1;
 	}
 }
 
@@ -257,6 +378,7 @@ static int image_show(struct args *args)
 	}
 	if (s.im.fd != STDIN_FILENO)
 		close(s.im.fd);
+	free(s.vmas);
 	return ret ? EXIT_FAILURE : 0;
 }
 
