@@ -136,8 +136,10 @@ int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
 			struct netlink_ext_ack *extack);
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 u64 *pages, struct netlink_ext_ack *extack);
-int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, struct netlink_ext_ack *extack);
+		 bool hold, u64 *pages, struct netlink_ext_ack *extack);
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
+		      struct netlink_ext_ack *extack);
+int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack);
 
 /* A THREAD section's payload, checked. */
 struct ckpt_thread_image {

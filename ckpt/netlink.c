@@ -62,6 +62,10 @@ static const struct nla_policy ckpt_wait_policy[CRAK_CKPT_A_MAX + 1] = {
 static const struct nla_policy ckpt_begin_policy[CRAK_CKPT_A_MAX + 1] = {
 };
 
+static const struct nla_policy ckpt_go_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
+};
+
 static const struct nla_policy ckpt_thread_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
 	[CRAK_CKPT_A_THREAD]		= NLA_POLICY_MIN_LEN(sizeof(struct crak_img_thread)),
@@ -75,6 +79,7 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_SEQ]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_OFFSET]		= { .type = NLA_U64 },
 	[CRAK_CKPT_A_CLOSE_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_HOLD]		= { .type = NLA_FLAG },
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -388,7 +393,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	ckpt_stream_init(&s, image, info);
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
-			   &pages, info->extack);
+			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), &pages, info->extack);
 	fput(image);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
@@ -397,9 +402,15 @@ out_sess:
 	return err;
 }
 
+static int ckpt_fill_ready(struct sk_buff *msg, void *arg)
+{
+	return *(bool *)arg ? nla_put_flag(msg, CRAK_CKPT_A_READY) : 0;
+}
+
 static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct file *sess;
+	bool ready = false;
 	int err;
 
 	sess = ckpt_nl_session(info, true);
@@ -411,7 +422,22 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 	 */
 	err = ckpt_restore_wait(sess->private_data,
 				info->attrs[CRAK_CKPT_A_PID] ?
-				nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0, info->extack);
+				nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0, &ready, info->extack);
+	if (!err)
+		err = ckpt_nl_reply(info, ckpt_fill_ready, &ready);
+	fput(sess);
+	return err;
+}
+
+static int ckpt_nl_restore_go_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *sess;
+	int err;
+
+	sess = ckpt_nl_session(info, true);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	err = ckpt_restore_go(sess->private_data, info->extack);
 	fput(sess);
 	return err;
 }
@@ -459,6 +485,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.cmd		= CRAK_CKPT_CMD_RESTORE_WAIT,
 		.doit		= ckpt_nl_restore_wait_doit,
 		.policy		= ckpt_wait_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_RESTORE_GO,
+		.doit		= ckpt_nl_restore_go_doit,
+		.policy		= ckpt_go_policy,
 		.maxattr	= CRAK_CKPT_A_MAX,
 	},
 };

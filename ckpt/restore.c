@@ -54,6 +54,7 @@ enum {
 	CKPT_R_OPEN,		/* threads enroll */
 	CKPT_R_BUILDING,	/* the leader's RESTORE runs */
 	CKPT_R_APPLYING,	/* registers go back */
+	CKPT_R_READY,		/* whole, its threads held until GO */
 	CKPT_R_DONE,		/* the process runs */
 	CKPT_R_FAILED,
 };
@@ -67,6 +68,7 @@ struct ckpt_restore {
 	char msg[160];
 	wait_queue_head_t done_wq;
 	struct work_struct apply;
+	bool hold;			/* READY waits for GO */
 };
 
 /* One thread's state, kept until it runs (ckpt_stop.data). */
@@ -133,11 +135,29 @@ struct ckpt_restore *ckpt_restore_new(void)
 	return r;
 }
 
-/* The session's descriptor is closed: a restore not yet under way ends. */
+/* GO: a process held once whole runs. */
+int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack)
+{
+	if (READ_ONCE(r->state) != CKPT_R_READY) {
+		NL_SET_ERR_MSG(extack, "the restored process is not waiting to run");
+		return -EINVAL;
+	}
+	ckpt_restore_end(r, 0, NULL);
+	return 0;
+}
+
+/*
+ * The session's descriptor is closed: a restore not yet under way ends, and
+ * a process held once whole runs (nobody is left to tell it to).
+ */
 void ckpt_restore_put(struct ckpt_restore *r)
 {
-	if (READ_ONCE(r->state) == CKPT_R_OPEN)
+	int state = READ_ONCE(r->state);
+
+	if (state == CKPT_R_OPEN)
 		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
+	else if (state == CKPT_R_READY)
+		ckpt_restore_end(r, 0, NULL);
 	ckpt_group_put(&r->group);
 }
 
@@ -283,6 +303,7 @@ static void ckpt_layout_free(struct ckpt_layout *l)
 			fput(l->vma[i].file);
 	}
 	kvfree(l->vma);
+	kfree(l);
 }
 
 /* Sets the session's message, with a detail, as the reply's extack. */
@@ -813,8 +834,17 @@ static void ckpt_apply(struct work_struct *work)
 				break;
 		}
 	}
-	if (err)
+	if (err) {
 		kill_pid(r->tgid, SIGKILL, 1);
+	} else if (r->hold) {
+		mutex_lock(&r->lock);
+		if (r->state == CKPT_R_APPLYING)
+			r->state = CKPT_R_READY;
+		mutex_unlock(&r->lock);
+		wake_up_all(&r->done_wq);
+		ckpt_group_put(&r->group);
+		return;
+	}
 	ckpt_restore_end(r, err, why);
 	ckpt_group_put(&r->group);
 }
@@ -843,14 +873,18 @@ static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
 
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 u64 *pages, struct netlink_ext_ack *extack)
+		 bool hold, u64 *pages, struct netlink_ext_ack *extack)
 {
-	struct ckpt_layout l = {};
+	struct ckpt_layout *l;
 	struct ckpt_thread_image ti;
 	struct ckpt_rthread *rt;
 	unsigned int i;
 	int err;
 
+	/* The layout is big (the auxiliary vector): not on the stack. */
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
 	err = ckpt_thread_parse(thread, len, &ti, extack);
 	if (!err && (!nr_threads || nr_threads > PID_MAX_LIMIT)) {
 		NL_SET_ERR_MSG(extack, "a process has at least one thread");
@@ -862,8 +896,10 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	if (!err) {
 		mutex_lock(&r->lock);
 		err = ckpt_enroll_check(r, &ti, true, extack);
-		if (!err)
+		if (!err) {
 			r->state = CKPT_R_BUILDING;
+			r->hold = hold;
+		}
 		mutex_unlock(&r->lock);
 	}
 	if (err)
@@ -875,10 +911,10 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		NL_SET_ERR_MSG(extack, "the process's threads did not all enroll");
 		goto fail_early;
 	}
-	err = ckpt_read_layout(r, s, &l, extack);
+	err = ckpt_read_layout(r, s, l, extack);
 	if (err)
 		goto fail_early;
-	if (!ckpt_mm_ok(&l.mm)) {
+	if (!ckpt_mm_ok(&l->mm)) {
 		err = -EINVAL;
 		NL_SET_ERR_MSG(extack, "the image's memory fields are out of range");
 		goto fail_early;
@@ -886,18 +922,18 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
-	for (i = 0; !err && i < l.nr; i++)
-		err = ckpt_map_one(&l, i);
+	for (i = 0; !err && i < l->nr; i++)
+		err = ckpt_map_one(l, i);
 	if (err) {
 		if (!extack->_msg)
 			NL_SET_ERR_MSG(extack, "the image's mappings could not be made");
 		goto fail_late;
 	}
-	err = ckpt_fill(r, s, &l, pages, extack);
+	err = ckpt_fill(r, s, l, pages, extack);
 	if (err)
 		goto fail_late;
-	ckpt_set_mm(&l.mm);
-	ckpt_layout_free(&l);
+	ckpt_set_mm(&l->mm);
+	ckpt_layout_free(l);
 	for (i = 0; i < nr_close; i++)
 		close_fd(close_fds[i]);
 
@@ -917,12 +953,12 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	return 0;
 
 fail_early:
-	ckpt_layout_free(&l);
+	ckpt_layout_free(l);
 	kfree(rt);
 	ckpt_restore_end(r, err, extack->_msg);
 	return err;
 fail_late:
-	ckpt_layout_free(&l);
+	ckpt_layout_free(l);
 	kfree(rt);
 fail_killed:
 	kill_pid(r->tgid, SIGKILL, 1);
@@ -934,7 +970,7 @@ static bool ckpt_restore_over(struct ckpt_restore *r)
 {
 	int state = READ_ONCE(r->state);
 
-	return state == CKPT_R_DONE || state == CKPT_R_FAILED;
+	return state == CKPT_R_READY || state == CKPT_R_DONE || state == CKPT_R_FAILED;
 }
 
 static bool ckpt_pid_alive(struct pid *pid)
@@ -953,7 +989,8 @@ static bool ckpt_pid_alive(struct pid *pid)
  * Waits until the session is over, or the process NR (the caller's PID for
  * it, 0 for none) ends before its restore got under way.
  */
-int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, struct netlink_ext_ack *extack)
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
+		      struct netlink_ext_ack *extack)
 {
 	struct pid *pid = nr ? find_get_pid(nr) : NULL;
 	long ret;
@@ -974,7 +1011,8 @@ int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, struct netlink_ext_ack *
 		}
 	}
 	mutex_lock(&r->lock);
-	err = r->state == CKPT_R_DONE ? 0 : r->error ?: -EIO;
+	*ready = r->state == CKPT_R_READY;
+	err = r->state == CKPT_R_DONE || *ready ? 0 : r->error ?: -EIO;
 	mutex_unlock(&r->lock);
 	/* The message lives as long as the session, which the caller holds. */
 	if (err && r->msg[0])

@@ -58,21 +58,24 @@ static double now(void)
 
 /* -- what /proc says ------------------------------------------------------ */
 
+/* A whole /proc/PID file (it comes a page per read) into BUF, NUL-ended. */
 static int read_proc_file(pid_t pid, const char *name, char *buf, size_t size)
 {
+	size_t len = 0;
 	char path[64];
-	ssize_t n;
+	ssize_t n = 0;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, size - 1);
+	while (len < size - 1 && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += n;
 	close(fd);
-	if (n < 0)
+	if (n < 0 || len == size - 1)
 		return -1;
-	buf[n] = 0;
+	buf[len] = 0;
 	return 0;
 }
 
@@ -115,11 +118,39 @@ static int status_field(const char *status, const char *key, unsigned long *v, i
 	return -1;
 }
 
+/* Where the process has its [vdso] and [vvar] (/proc/PID/maps, line by line). */
+static int find_vdso(pid_t pid, struct crak_img_proc *pr)
+{
+	unsigned long start, end;
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		if (strstr(line, " [vdso]")) {
+			pr->vdso = htole64(start);
+			pr->vdso_len = htole64(end - start);
+		} else if (strstr(line, " [vvar]")) {
+			pr->vvar = htole64(start);
+			pr->vvar_len = htole64(end - start);
+		}
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
 static int gather_proc(struct checkpoint *c)
 {
 	struct crak_img_proc *pr = &c->proc;
 	unsigned long ids[4], v;
-	char *buf, *p, *line;
+	char *buf, *p;
 	size_t size = 1 << 20;
 	int ppid, pgid, sid, i;
 
@@ -158,21 +189,8 @@ static int gather_proc(struct checkpoint *c)
 	buf[strcspn(buf, "\n")] = 0;
 	strncpy(pr->comm, buf, sizeof(pr->comm) - 1);
 
-	if (read_proc_file(c->pid, "maps", buf, size))
+	if (find_vdso(c->pid, pr))
 		goto gone;
-	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		unsigned long start, end;
-
-		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
-			continue;
-		if (strstr(line, " [vdso]")) {
-			pr->vdso = htole64(start);
-			pr->vdso_len = htole64(end - start);
-		} else if (strstr(line, " [vvar]")) {
-			pr->vvar = htole64(start);
-			pr->vvar_len = htole64(end - start);
-		}
-	}
 	if (read_proc_link(c->pid, "exe", pr->exe, sizeof(pr->exe)) ||
 	    read_proc_link(c->pid, "cwd", pr->cwd, sizeof(pr->cwd)) ||
 	    read_proc_link(c->pid, "root", pr->root, sizeof(pr->root)))

@@ -41,13 +41,15 @@ struct rfiles {
 	struct rfile *v;
 	unsigned int nr;
 	int max_fd;			/* the highest descriptor, -1 for none */
+	uint32_t *sock_ids;		/* restart: crak_sockmig's handles of the */
+	unsigned int nr_sock_ids;	/* TCP sockets made, to thaw once whole */
 };
 
 int files_collect(pid_t pid, int pidfd, struct rfiles *files);
 int files_write(struct img *im, const struct rfiles *files);
 void files_free(struct rfiles *files);
 int files_read(struct img *im, uint32_t nr, struct rfiles *files);
-int files_restore(const struct rfiles *files, const int *stdio, int base);
+int files_restore(struct rfiles *files, const int *stdio, int base);
 const char *file_type_name(uint32_t type);
 
 /* ckpt_inet.c */
@@ -56,7 +58,8 @@ struct inet_set *inet_set_new(void);
 int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
 void inet_undo(struct inet_set *s);
 void inet_set_free(struct inet_set *s);
-int inet_make(const struct rfile *rf);
+int inet_make(const struct rfile *rf, uint32_t *id);
+int inet_thaw(uint32_t id);
 
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);

@@ -88,6 +88,7 @@ void files_free(struct rfiles *files)
 			close(files->v[i].sock);
 	}
 	free(files->v);
+	free(files->sock_ids);
 	memset(files, 0, sizeof(*files));
 }
 
@@ -716,10 +717,11 @@ static int make_timerfd(const struct rfile *rf)
 	return fd;
 }
 
-static int make_one(const struct rfiles *files, unsigned int i, int *made, int *keep,
+static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		    const int *stdio, int base)
 {
 	const struct rfile *rf = &files->v[i];
+	uint32_t id;
 	uint32_t flags = le32toh(rf->f.flags);
 	sigset_t mask;
 	unsigned int j;
@@ -765,7 +767,12 @@ static int make_one(const struct rfiles *files, unsigned int i, int *made, int *
 	case CRAK_FILE_UNIX:
 		return unix_make(files, i, keep, base);
 	case CRAK_FILE_INET:
-		fd = inet_make(rf);
+		fd = inet_make(rf, &id);
+		if (fd >= 0) {
+			files->sock_ids = xrealloc(files->sock_ids, (files->nr_sock_ids + 1) *
+						   sizeof(*files->sock_ids));
+			files->sock_ids[files->nr_sock_ids++] = id;
+		}
 		break;
 	case CRAK_FILE_EVENTFD:
 		fd = eventfd(0, (flags & (EFD_NONBLOCK | EFD_CLOEXEC)) |
@@ -820,7 +827,7 @@ static int fill_epoll(const struct rfile *rf)
  * other below BASE, which the caller chose above them all (its own are
  * there).  STDIO holds the restarter's 0, 1 and 2, parked above BASE.
  */
-int files_restore(const struct rfiles *files, const int *stdio, int base)
+int files_restore(struct rfiles *files, const int *stdio, int base)
 {
 	int *made, fd, target;
 	unsigned int i;

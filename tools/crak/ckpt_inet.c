@@ -9,8 +9,11 @@
  * process runs on, each is thawed again (which cancels its dump) and its
  * held inbound delivered.  If the process is killed, a dumped socket ends
  * with it without a word to the peer, and its flow stays held for the
- * restart.  Making one again is `crak sock restore` of that image, which
- * releases what the device held for it.
+ * restart.  Making one again is `crak sock restore --frozen` of that image
+ * in the new process; once that process is whole, the restarting crak
+ * thaws it and the flow (inet_thaw), and only then lets the process run.
+ * If the restart fails, the socket closes without a word, in repair mode,
+ * and the flow stays held for another try.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -141,8 +144,11 @@ void inet_set_free(struct inet_set *s)
 	free(s);
 }
 
-/* The socket of RF again, from its image, in this network namespace. */
-int inet_make(const struct rfile *rf)
+/*
+ * The socket of RF again, from its image, in this network namespace,
+ * frozen: *ID is crak_sockmig's handle of it, for inet_thaw().
+ */
+int inet_make(const struct rfile *rf, uint32_t *id)
 {
 	char what[64];
 	int memfd, fd = -1;
@@ -156,13 +162,20 @@ int inet_make(const struct rfile *rf)
 		close(memfd);
 		return -1;
 	}
-	if (sock_restore_image(memfd, what, false, &fd)) {
+	if (sock_restore_image(memfd, what, true, &fd, id)) {
 		close(memfd);
 		errno = EINVAL;
 		return -1;
 	}
 	close(memfd);
-	/* What a crakvif device held for it goes to it now. */
-	sock_restore_release(fd);
 	return fd;
+}
+
+/* The restored socket ID carries on, and what its crakvif held reaches it. */
+int inet_thaw(uint32_t id)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "restart: restored socket %u", id);
+	return sock_thaw_id(id, what);
 }

@@ -172,17 +172,68 @@ static int begin_session(struct restart *r)
 	return nl_exec(&r->nl, "restart", session_cb, &r->sessfd);
 }
 
-static int wait_session(struct restart *r, pid_t pid)
+static int ready_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+
+	if (ckpt_parse(nlh, tb))
+		return nl_malformed("crak_ckpt");
+	*(bool *)data = !!tb[CRAK_CKPT_A_READY];
+	return MNL_CB_OK;
+}
+
+/* 0 once the process is whole (held: *READY) or runs; 1 or -1 if it failed. */
+static int wait_session(struct restart *r, pid_t pid, bool *ready)
 {
 	struct nlmsghdr *nlh;
 	char what[64];
 
+	*ready = false;
 	nlh = nl_request(&r->nl, CRAK_CKPT_CMD_RESTORE_WAIT, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, r->sessfd);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, pid);
 	snprintf(what, sizeof(what), "restart %d", pid);
 	/* The process ending before its restore said why itself. */
-	return nl_exec_allow(&r->nl, what, NULL, NULL, ESRCH);
+	return nl_exec_allow(&r->nl, what, ready_cb, ready, ESRCH);
+}
+
+/* The TCP sockets the new process restored (frozen), as the child told them. */
+static unsigned int read_sock_ids(struct restart *r, uint32_t **ids)
+{
+	size_t len = 0, cap = 0;
+	ssize_t n;
+
+	*ids = NULL;
+	for (;;) {
+		if (len == cap) {
+			cap = cap ? 2 * cap : 64;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		n = read(r->ids[0], *ids + len, (cap - len) * sizeof(**ids));
+		if (n <= 0)
+			break;
+		len += n / sizeof(**ids);
+	}
+	close(r->ids[0]);
+	return len;
+}
+
+/* The process is whole: its sockets carry on, then it runs. */
+static int go(struct restart *r, pid_t pid)
+{
+	struct nlmsghdr *nlh;
+	unsigned int i, n;
+	uint32_t *ids;
+	char what[64];
+
+	n = read_sock_ids(r, &ids);
+	for (i = 0; i < n; i++)
+		inet_thaw(ids[i]);
+	free(ids);
+	nlh = nl_request(&r->nl, CRAK_CKPT_CMD_RESTORE_GO, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, r->sessfd);
+	snprintf(what, sizeof(what), "restart %d", pid);
+	return nl_exec(&r->nl, what, NULL, NULL);
 }
 
 /* -- the new process ------------------------------------------------------ */
@@ -257,6 +308,7 @@ int cmd_restart(struct args *args)
 	bool seen_detach = false, seen_pidfile = false;
 	const char *word, *file = NULL, *pidfile = NULL;
 	sigset_t all, old;
+	bool ready;
 	pid_t pid;
 
 	while ((word = arg_next(args))) {
@@ -286,6 +338,8 @@ int cmd_restart(struct args *args)
 	if (nl_open(&r.nl, &ckpt_family) || begin_session(&r))
 		return EXIT_FAILURE;
 
+	if (pipe2(r.ids, O_CLOEXEC))
+		die("restart: %s", strerror(errno));
 	/* The new process starts with every signal blocked. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
@@ -306,8 +360,14 @@ int cmd_restart(struct args *args)
 	/* The image is the new process's to read now. */
 	if (r.im.fd != STDIN_FILENO)
 		close(r.im.fd);
+	close(r.ids[1]);
 
-	if (wait_session(&r, pid)) {
+	if (wait_session(&r, pid, &ready) || (ready && go(&r, pid))) {
+		uint32_t *ids;
+
+		if (read_sock_ids(&r, &ids))
+			pr_err("restart %d: its connections stay held for another restart", pid);
+		free(ids);
 		waitpid(pid, NULL, 0);
 		return EXIT_FAILURE;
 	}

@@ -22,6 +22,7 @@ struct restart {
 	struct img im;
 	struct nl nl;
 	int sessfd;
+	int ids[2];			/* a pipe: the child's restored sockets */
 	bool detach;
 	struct crak_img_head head;
 	struct crak_img_proc proc;

@@ -483,6 +483,8 @@ void restart_child(struct restart *r)
 	}
 	imgfd = park_fd(r->im.fd, base);
 	sessfd = park_fd(r->sessfd, base);
+	r->ids[1] = park_fd(r->ids[1], base);
+	close(r->ids[0]);
 	r->im.fd = imgfd;
 	r->sessfd = sessfd;
 	nl_close(&r->nl);
@@ -501,6 +503,12 @@ void restart_child(struct restart *r)
 
 	if (files_restore(&r->files, stdio, base))
 		_exit(EXIT_FAILURE);
+	/* The restarting crak thaws the TCP sockets once the process is whole. */
+	if (r->files.nr_sock_ids &&
+	    write(r->ids[1], r->files.sock_ids, r->files.nr_sock_ids * sizeof(uint32_t)) !=
+	    (ssize_t)(r->files.nr_sock_ids * sizeof(uint32_t)))
+		fail("telling its sockets: %s", strerror(errno));
+	close(r->ids[1]);
 	for (i = 0; i < 3; i++)
 		if (stdio[i] >= 0)
 			close(stdio[i]);
@@ -523,6 +531,8 @@ void restart_child(struct restart *r)
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_NR_THREADS, r->nr_threads);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SEQ, r->im.seq);
 	mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, r->im.offset);
+	/* Whole, the process waits for the restarting crak's GO. */
+	mnl_attr_put(nlh, CRAK_CKPT_A_HOLD, 0, NULL);
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
 	/*

@@ -276,6 +276,35 @@ out:
 	return ret;
 }
 
+/*
+ * THAW of the socket crak_sockmig tracks as ID in our namespace (a restore
+ * left frozen), then of its flow on its crakvif device: what that held for
+ * it is delivered.  0, or -1 after saying why as "WHAT: ...".
+ */
+int sock_thaw_id(uint32_t id, const char *what)
+{
+	struct sock_target t = { .kind = SOCK_TARGET_ID, .id = id, .sock_fd = -1, .netns_fd = -1 };
+	struct sock_reply r = { .what = what };
+	struct sock_hold h;
+	struct sock_cmd sc;
+	int ret = -1;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(sc.what, sizeof(sc.what), "%s", what);
+	if (nl_open(&sc.nl, &sock_family))
+		return -1;
+	if (sock_get_conn(&sc, &t) || sock_hold_find(&h, &t, sc.what))
+		goto out;
+	sock_target_put(nl_request(&sc.nl, CRAK_SOCK_CMD_THAW, NLM_F_ACK), &t);
+	if (nl_exec(&sc.nl, sc.what, sock_reply_cb, &r))
+		goto out;
+	ret = sock_hold_release(&h, sc.what);
+out:
+	sock_hold_close(&h);
+	nl_close(&sc.nl);
+	return ret;
+}
+
 static int sock_freeze(struct args *args)
 {
 	return sock_op(args, CRAK_SOCK_CMD_FREEZE);

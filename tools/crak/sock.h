@@ -110,7 +110,8 @@ void sock_hold_close(struct sock_hold *h);
 
 int sock_show(struct args *args);
 int sock_restore(struct args *args);
-int sock_restore_image(int image, const char *what, bool frozen, int *new_fd);
+int sock_restore_image(int image, const char *what, bool frozen, int *new_fd, uint32_t *id);
+int sock_thaw_id(uint32_t id, const char *what);
 int sock_restore_release(int fd);
 
 extern const struct nl_family sock_family;

@@ -84,6 +84,7 @@ struct restore_reply {
 	const char *what;
 	bool replied;
 	uint32_t new_fd;
+	uint32_t id;
 };
 
 static int restore_cb(const struct nlmsghdr *nlh, void *data)
@@ -94,6 +95,7 @@ static int restore_cb(const struct nlmsghdr *nlh, void *data)
 	if (sock_info_parse(nlh, &si) || !sock_has(&si, CRAK_SOCK_A_NEW_FD))
 		return nl_malformed(r->what);
 	r->new_fd = si.new_fd;
+	r->id = sock_has(&si, CRAK_SOCK_A_ID) ? si.id : 0;
 	r->replied = true;
 	return MNL_CB_OK;
 }
@@ -102,7 +104,7 @@ static int restore_cb(const struct nlmsghdr *nlh, void *data)
  * Sends RESTORE of the image at descriptor @image's position, about @what
  * (for messages): the new socket is then our *@new_fd.
  */
-int sock_restore_image(int image, const char *what, bool frozen, int *new_fd)
+int sock_restore_image(int image, const char *what, bool frozen, int *new_fd, uint32_t *id)
 {
 	struct restore_reply r = { 0 };
 	struct nlmsghdr *nlh;
@@ -124,6 +126,8 @@ int sock_restore_image(int image, const char *what, bool frozen, int *new_fd)
 	}
 	nl_close(&sc.nl);
 	*new_fd = r.new_fd;
+	if (id)
+		*id = r.id;
 	return err;
 }
 
@@ -138,7 +142,7 @@ static int restore(const char *path, bool frozen, int *new_fd)
 		return -1;
 	}
 	snprintf(what, sizeof(what), "restore %s", path);
-	err = sock_restore_image(image, what, frozen, new_fd);
+	err = sock_restore_image(image, what, frozen, new_fd, NULL);
 	close(image);
 	return err;
 }

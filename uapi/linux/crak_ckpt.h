@@ -54,6 +54,11 @@
  *   its reply is success once the process runs, or the error (and extack
  *   message) that ended it; with CRAK_CKPT_A_PID, the new process's PID,
  *   ESRCH if that process ends before its restore (it says why itself).
+ *   A RESTORE with CRAK_CKPT_A_HOLD keeps every thread waiting, registers
+ *   and all, once the process is whole: RESTORE_WAIT then replies with
+ *   CRAK_CKPT_A_READY, and the process runs at RESTORE_GO (or when the
+ *   session's last descriptor closes).  The restarting tool finishes what
+ *   must be done outside the process first (its TCP connections thawed).
  * RESTORE and RESTORE_THREAD need CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in
  * the caller's user namespace (as clone3's set_tid does) and change only the
  * calling process: they give it no privilege it did not have.
@@ -74,6 +79,7 @@ enum {
 	CRAK_CKPT_CMD_RESTORE_THREAD,
 	CRAK_CKPT_CMD_RESTORE,
 	CRAK_CKPT_CMD_RESTORE_WAIT,
+	CRAK_CKPT_CMD_RESTORE_GO,
 
 	__CRAK_CKPT_CMD_MAX,
 	CRAK_CKPT_CMD_MAX = __CRAK_CKPT_CMD_MAX - 1
@@ -97,6 +103,8 @@ enum {
 	CRAK_CKPT_A_THREAD,		/* binary: a THREAD section's payload */
 	CRAK_CKPT_A_CLOSE_FD,		/* u32, repeated: closed by RESTORE */
 	CRAK_CKPT_A_PAD,
+	CRAK_CKPT_A_HOLD,		/* flag: RESTORE's threads wait for GO */
+	CRAK_CKPT_A_READY,		/* flag: RESTORE_WAIT: they wait for it */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300
+#
+# A restarted server keeps its connection: a server in a pod on node a
+# converses with a client on the peer; it is checkpointed (its connection
+# through crak_sockmig, its flow held on the pod's crakvif), killed, and
+# restarted in the pod, and the conversation completes byte-exact, with no
+# SYN and no RST on the wire.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vif/lib.sh"
+source "$(dirname "$0")/../sockmig/lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+dir=$CKPT_DIR/tcp
+rm -rf "$dir"
+mkdir -p "$dir"
+pod_create a
+on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
+server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 7501 > $dir/server.out 2>&1 < /dev/null")
+wait_bound a tcp 7501
+client=$(conv_client 120 7501 "$dir/progress" --interval 0.05)
+wait_rounds "$dir/progress" 5
+read -r pid fd <<< "$(server_sock a 7501)"
+[ -n "$fd" ] || fail "no established server socket in the pod"
+wire=$(capture_start peer eth0 "tcp port 7501 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" "$dir/wire.pcap")
+
+out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"
+echo "  $out"
+wait_job "$server" > /dev/null 2>&1
+on a "crak image show $dir/img" | grep "inet socket" | sed 's/^/  /'
+job=$(on_bg a "ip netns exec pod crak restart $dir/img")
+out=$(wait_job "$client") || fail "the conversation broke: $out $(wait_job "$job" 2>&1 | tail -3)"
+echo "$out" | grep -q "^ok 120 " || fail "the conversation broke: $out"
+wait_job "$job" > /dev/null || fail "the restarted server failed: $(cat "$dir/server.out")"
+capture_stop "$wire" "$dir/wire.pcap"
+[ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
+	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"
+pass "a restarted server keeps its connection: every round byte-exact, no SYN, no RST"
+rm -rf "$dir"
