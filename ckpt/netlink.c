@@ -411,6 +411,7 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 {
 	struct file *sess;
 	bool ready = false;
+	pid_t pid;
 	int err;
 
 	sess = ckpt_nl_session(info, true);
@@ -420,9 +421,8 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 	 * An error's message lives in the session, which the caller's own
 	 * descriptor keeps until after the acknowledgment is built.
 	 */
-	err = ckpt_restore_wait(sess->private_data,
-				info->attrs[CRAK_CKPT_A_PID] ?
-				nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0, &ready, info->extack);
+	pid = info->attrs[CRAK_CKPT_A_PID] ? nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0;
+	err = ckpt_restore_wait(sess->private_data, pid, &ready, info->extack);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_ready, &ready);
 	fput(sess);
