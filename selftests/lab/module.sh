@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # A module built on the host against the guest's kernel loads (by name, as
 # modprobe and autoloading find it) and unloads on every node.

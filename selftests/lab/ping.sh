@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # All nodes share one L2 segment and reach each other over IPv4 and IPv6,
 # with documentation-range addresses only.

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # The nodes share a filesystem ($LAB_DIR/shared): what one node writes, the
 # others read at once, and barriers line up scripts running on several

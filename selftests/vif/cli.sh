@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # crak vif, as its users meet it: --help on every command; a bad command
 # line is a one-line usage error (exit 2); a request the kernel refuses is

@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # A pod on a crakvif is a host on the segment with its own MAC and
 # addresses: the other nodes and their pods reach it over IPv4 and IPv6 and

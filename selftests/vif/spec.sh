@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
+# lab: kernels=6.12,6.1
 #
 # The YAML spec of crak_vif (uapi/linux/crak_vif.yaml) is valid for the
 # kernel's netlink schema, agrees with the uapi header on every command and

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=300
+# lab: timeout=300 kernels=6.12,6.1
 #
 # A bulk TCP stream survives a freeze.  The peer sends 16 MiB to a pod in
 # two halves 3 s apart, and the pod is frozen for 4 s across the start of the
