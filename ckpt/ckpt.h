@@ -119,6 +119,7 @@ struct ckpt_freeze *ckpt_freeze_of(struct file *file);
 int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 		unsigned int *nr_threads, struct netlink_ext_ack *extack);
 int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill);
+int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_ext_ack *extack);
 
 int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 		   struct netlink_ext_ack *extack);

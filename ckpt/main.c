@@ -176,72 +176,97 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
 	return 0;
 }
 
-int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
-		unsigned int *nr_threads, struct netlink_ext_ack *extack)
+/*
+ * The process NR (the caller's PID for it), held, with its memory (mmget),
+ * if the caller may look inside it: MEM_FD is its /proc/PID/mem.
+ */
+static struct task_struct *ckpt_target(pid_t nr, int mem_fd, struct mm_struct **mmp,
+				       struct netlink_ext_ack *extack)
 {
 	struct task_struct *task;
-	struct ckpt_freeze *fz;
 	struct mm_struct *mm;
-	struct file *mem, *file;
-	const char *why;
+	struct file *mem;
 	struct pid *pid;
-	int fd, err;
+	int err;
 
 	pid = find_get_pid(nr);
 	task = pid ? get_pid_task(pid, PIDTYPE_PID) : NULL;
 	put_pid(pid);
 	if (!task) {
 		NL_SET_ERR_MSG(extack, "no such process");
-		return -ESRCH;
+		return ERR_PTR(-ESRCH);
 	}
 	err = -EINVAL;
 	if (task->flags & PF_KTHREAD) {
 		NL_SET_ERR_MSG(extack, "a kernel thread cannot be checkpointed");
-		goto out_task;
+		goto fail;
 	}
 	if (!thread_group_leader(task)) {
 		NL_SET_ERR_MSG(extack, "that is a thread: give the process's PID");
-		goto out_task;
+		goto fail;
 	}
 	if (same_thread_group(task, current)) {
-		NL_SET_ERR_MSG(extack, "a process cannot checkpoint itself");
-		goto out_task;
+		NL_SET_ERR_MSG(extack, "a process cannot do that to itself");
+		goto fail;
 	}
 	mm = get_task_mm(task);
 	if (!mm) {
 		err = -ESRCH;
 		NL_SET_ERR_MSG(extack, "the process is exiting");
-		goto out_task;
+		goto fail;
 	}
-
 	err = -EPERM;
 	mem = fget(mem_fd);
 	if (!mem || ckpt_check_mem_fd(mem, mm)) {
 		NL_SET_ERR_MSG(extack, "the memory descriptor is not this process's /proc/PID/mem");
-		goto out_mem;
+		goto fail_mm;
 	}
+	fput(mem);
+	mem = NULL;
 	if (!ckpt_may_checkpoint(task)) {
 		NL_SET_ERR_MSG(extack,
 			       "checkpointing needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
-		goto out_mem;
+		goto fail_mm;
 	}
+	*mmp = mm;
+	return task;
+fail_mm:
+	if (mem)
+		fput(mem);
+	mmput(mm);
+fail:
+	put_task_struct(task);
+	return ERR_PTR(err);
+}
+
+int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
+		unsigned int *nr_threads, struct netlink_ext_ack *extack)
+{
+	struct task_struct *task;
+	struct ckpt_freeze *fz;
+	struct mm_struct *mm;
+	struct file *file;
+	const char *why;
+	int fd, err;
+
+	task = ckpt_target(nr, mem_fd, &mm, extack);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
 	why = ckpt_unstoppable(task);
 	if (why) {
 		err = -EBUSY;
 		extack->_msg = why;
-		goto out_mem;
+		goto out_mm;
 	}
 
 	err = -ENOMEM;
 	fz = kzalloc(sizeof(*fz), GFP_KERNEL);
 	if (!fz)
-		goto out_mem;
+		goto out_mm;
 	ckpt_group_init(&fz->group, NULL, ckpt_freeze_free);
 	mutex_init(&fz->lock);
 	fz->leader = task;
 	fz->mm = mm;
-	task = NULL;
-	mm = NULL;
 
 	err = ckpt_stop_all(fz, msecs_to_jiffies(timeout_ms), extack);
 	if (err)
@@ -261,20 +286,119 @@ int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 	*nr_threads = fz->group.nr_threads;
 	fd_install(fd, file);
 	*fdp = fd;
-	fput(mem);
 	return 0;
 
 out_fz:
+	/* The group owns the task and the memory now. */
 	ckpt_group_release(&fz->group);
 	ckpt_group_put(&fz->group);
-out_mem:
-	if (mem)
-		fput(mem);
-	if (mm)
-		mmput(mm);
+	return err;
+out_mm:
+	mmput(mm);
+	put_task_struct(task);
+	return err;
+}
+
+/* INSTALL: a file given to a process, taken by its main thread. */
+struct ckpt_install {
+	struct ckpt_group group;	/* first: freed with it */
+	struct file *file;
+	int fd;				/* the process's, or an errno */
+	atomic_t state;			/* CKPT_INSTALL_* */
+	struct completion done;
+};
+
+enum {
+	CKPT_INSTALL_PENDING,
+	CKPT_INSTALL_TAKEN,		/* the thread has it (or is taking it) */
+	CKPT_INSTALL_CANCELLED,		/* the caller gave up: the thread must not */
+};
+
+static void ckpt_install_free(struct ckpt_group *g)
+{
+	struct ckpt_install *in = container_of(g, struct ckpt_install, group);
+
+	ckpt_group_free_threads(g);
+	fput(in->file);
+	kfree(in);
+}
+
+/* In the process's main thread, once released: the new descriptor. */
+static void ckpt_install_take(struct ckpt_stop *st)
+{
+	struct ckpt_install *in = container_of(st->group, struct ckpt_install, group);
+	int fd;
+
+	if (atomic_cmpxchg(&in->state, CKPT_INSTALL_PENDING, CKPT_INSTALL_TAKEN) !=
+	    CKPT_INSTALL_PENDING)
+		return;
+	fd = get_unused_fd_flags(0);
+	if (fd >= 0)
+		fd_install(fd, get_file(in->file));
+	in->fd = fd;
+	/* For the caller's wait, and its second one if the first timed out. */
+	complete_all(&in->done);
+}
+
+int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_ext_ack *extack)
+{
+	struct ckpt_install *in;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	const char *why;
+	int err;
+
+	task = ckpt_target(nr, mem_fd, &mm, extack);
+	if (IS_ERR(task))
+		return PTR_ERR(task);
+	mmput(mm);
+	why = ckpt_unstoppable(task);
+	err = -EBUSY;
+	if (why) {
+		extack->_msg = why;
+		goto out_task;
+	}
+	err = -ENOMEM;
+	in = kzalloc(sizeof(*in), GFP_KERNEL);
+	if (!in)
+		goto out_task;
+	in->file = fget(file_fd);
+	if (!in->file) {
+		kfree(in);
+		err = -EBADF;
+		NL_SET_ERR_MSG(extack, "no such descriptor to give");
+		goto out_task;
+	}
+	init_completion(&in->done);
+	atomic_set(&in->state, CKPT_INSTALL_PENDING);
+	/* Released at once: the thread takes the file when the work runs. */
+	ckpt_group_init(&in->group, ckpt_install_take, ckpt_install_free);
+	ckpt_group_release(&in->group);
+	err = ckpt_group_add(&in->group, task, TWA_SIGNAL, NULL);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the process is exiting");
+		goto out_in;
+	}
+	if (wait_for_completion_killable_timeout(&in->done, 10 * HZ) <= 0 &&
+	    atomic_cmpxchg(&in->state, CKPT_INSTALL_PENDING, CKPT_INSTALL_CANCELLED) ==
+	    CKPT_INSTALL_PENDING) {
+		err = fatal_signal_pending(current) ? -EINTR : -ETIMEDOUT;
+		NL_SET_ERR_MSG(extack, "the process did not take the descriptor in time");
+		goto out_in;
+	}
+	/* Taken, or being taken: it is the process's now. */
+	wait_for_completion(&in->done);
+	if (in->fd < 0) {
+		err = in->fd;
+		NL_SET_ERR_MSG(extack, "the process has no descriptor free");
+	} else {
+		*new_fd = in->fd;
+		err = 0;
+	}
+out_in:
+	ckpt_group_put(&in->group);
 out_task:
-	if (task)
-		put_task_struct(task);
+	put_task_struct(task);
 	return err;
 }
 

@@ -62,6 +62,12 @@ static const struct nla_policy ckpt_wait_policy[CRAK_CKPT_A_MAX + 1] = {
 static const struct nla_policy ckpt_begin_policy[CRAK_CKPT_A_MAX + 1] = {
 };
 
+static const struct nla_policy ckpt_install_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_PID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[CRAK_CKPT_A_MEM_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_FD]		= { .type = NLA_U32 },
+};
+
 static const struct nla_policy ckpt_go_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_SESSION_FD]	= { .type = NLA_U32 },
 };
@@ -442,6 +448,29 @@ static int ckpt_nl_restore_go_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int ckpt_fill_new_fd(struct sk_buff *msg, void *arg)
+{
+	return nla_put_u32(msg, CRAK_CKPT_A_NEW_FD, *(u32 *)arg);
+}
+
+static int ckpt_nl_install_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	int new_fd, err;
+	u32 reply;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_PID) ||
+	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_MEM_FD) ||
+	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_FD))
+		return -EINVAL;
+	err = ckpt_install(nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
+			   nla_get_u32(info->attrs[CRAK_CKPT_A_MEM_FD]),
+			   nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), &new_fd, info->extack);
+	if (err)
+		return err;
+	reply = new_fd;
+	return ckpt_nl_reply(info, ckpt_fill_new_fd, &reply);
+}
+
 /* -- the family ----------------------------------------------------------- */
 
 static const struct genl_ops ckpt_genl_ops[] = {
@@ -485,6 +514,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.cmd		= CRAK_CKPT_CMD_RESTORE_WAIT,
 		.doit		= ckpt_nl_restore_wait_doit,
 		.policy		= ckpt_wait_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_INSTALL,
+		.doit		= ckpt_nl_install_doit,
+		.policy		= ckpt_install_policy,
 		.maxattr	= CRAK_CKPT_A_MAX,
 	},
 	{

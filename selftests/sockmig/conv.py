@@ -9,6 +9,9 @@
       --progress F: writes the rounds done so far into F as they complete.
   conv.py server ADDR PORT           accepts one connection and serves it
   conv.py serve-fd FD                serves a connected socket it inherited
+  conv.py adopt                      waits for a connected socket to appear
+                                     among its descriptors (crak sock move),
+                                     prints its number, and serves it
 
 A server answers what it reads, as it reads it: it holds no state of its own
 but the socket's, so a server can be replaced mid-conversation by another
@@ -16,6 +19,7 @@ that has the same connection.
 """
 
 import argparse
+import os
 import socket
 import sys
 import time
@@ -78,6 +82,27 @@ def serve(s):
         s.sendall(data.translate(table))
 
 
+def adopt():
+    def sockets():
+        out = set()
+        for name in os.listdir("/proc/self/fd"):
+            try:
+                if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
+                    out.add(int(name))
+            except OSError:
+                pass
+        return out
+
+    known = sockets()
+    while True:
+        new = sockets() - known
+        if new:
+            fd = min(new)
+            print("adopted %d" % fd, flush=True)
+            return serve(socket.socket(fileno=fd))
+        time.sleep(0.05)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -94,6 +119,7 @@ def main():
     sv.add_argument("port", type=int)
     fd = sub.add_parser("serve-fd")
     fd.add_argument("fd", type=int)
+    sub.add_parser("adopt")
     a = p.parse_args()
 
     if a.cmd == "client":
@@ -107,6 +133,8 @@ def main():
         s, _ = ls.accept()
         ls.close()
         return serve(s)
+    if a.cmd == "adopt":
+        return adopt()
     return serve(socket.socket(fileno=a.fd))
 
 

@@ -406,6 +406,16 @@ TARGET_HELP,
 "CMD         the command crak then becomes, found as execvp(3) finds it;\n"
 "            crak makes sure it exists before restoring anything\n",
 		.run = sock_restore,
+	}, {
+		.name = "move",
+		.synopsis = "--pid P --fd N --to-pid Q",
+		.help =
+"Re-home the connection of descriptor N of process P in process Q, which\n"
+"gets a new descriptor of it; its number is printed.  P's descriptor stays,\n"
+"but its calls fail (ECONNABORTED).  Q takes it where signals are delivered,\n"
+"without a signal (a call it slept in is made again).  The peer sees a\n"
+"pause.  Needs crak_ckpt too, and the rights ptrace would need over Q.\n",
+		.run = sock_move,
 	},
 };
 

@@ -110,6 +110,7 @@ void sock_hold_close(struct sock_hold *h);
 
 int sock_show(struct args *args);
 int sock_restore(struct args *args);
+int sock_move(struct args *args);
 int sock_restore_image(int image, const char *what, bool frozen, int *new_fd, uint32_t *id);
 int sock_thaw_id(uint32_t id, const char *what);
 int sock_restore_release(int fd);

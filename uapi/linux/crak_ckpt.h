@@ -59,6 +59,13 @@
  *   CRAK_CKPT_A_READY, and the process runs at RESTORE_GO (or when the
  *   session's last descriptor closes).  The restarting tool finishes what
  *   must be done outside the process first (its TCP connections thawed).
+ * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
+ * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
+ * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
+ * where signals are delivered, as FREEZE stops it (a call it slept in is
+ * made again).  It takes what FREEZE takes: CRAK_CKPT_A_MEM_FD and the
+ * capability.  (`crak sock move` re-homes a connection with it.)
+ *
  * RESTORE and RESTORE_THREAD need CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in
  * the caller's user namespace (as clone3's set_tid does) and change only the
  * calling process: they give it no privilege it did not have.
@@ -80,6 +87,7 @@ enum {
 	CRAK_CKPT_CMD_RESTORE,
 	CRAK_CKPT_CMD_RESTORE_WAIT,
 	CRAK_CKPT_CMD_RESTORE_GO,
+	CRAK_CKPT_CMD_INSTALL,
 
 	__CRAK_CKPT_CMD_MAX,
 	CRAK_CKPT_CMD_MAX = __CRAK_CKPT_CMD_MAX - 1
@@ -105,6 +113,8 @@ enum {
 	CRAK_CKPT_A_PAD,
 	CRAK_CKPT_A_HOLD,		/* flag: RESTORE's threads wait for GO */
 	CRAK_CKPT_A_READY,		/* flag: RESTORE_WAIT: they wait for it */
+	CRAK_CKPT_A_FD,			/* u32: INSTALL's file, the caller's */
+	CRAK_CKPT_A_NEW_FD,		/* u32: INSTALL's descriptor, the process's */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1

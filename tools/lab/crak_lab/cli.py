@@ -132,7 +132,7 @@ def cmd_with(a):
     import subprocess
     kernel = kernels.resolve(a.kernel)
     _interruptible()
-    with Lab(kernel, nodes=a.nodes.split(",")) as lab:
+    with Lab(kernel, nodes=a.nodes.split(","), memory=a.memory) as lab:
         marks = lab.console_marks()
         rc = subprocess.run(a.command, env=lab.env()).returncode
         late = lab.reset("shutdown")
@@ -230,6 +230,7 @@ def parser():
     sp = add("with", cmd_with, "boot the lab, run a host command in it, tear it down")
     sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
     sp.add_argument("--nodes", default="a,b,peer")
+    sp.add_argument("--memory", type=int, default=None, help="each guest's memory in MiB")
     sp.add_argument("command", nargs=argparse.REMAINDER)
 
     sp = add("exec", cmd_exec, "run a command on a node")

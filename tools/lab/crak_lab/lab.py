@@ -298,14 +298,17 @@ class Lab:
             raise LabError("the lab needs root (network namespaces, taps)")
         if not os.path.exists(self.kernel.image):
             raise LabError("kernel image %s is missing" % self.kernel.image)
-        gc()
+        # Labs of one process start side by side: none may take another's
+        # directory, not yet owned, for a dead lab's.
+        with _up_lock:
+            gc()
+            self.dir = tempfile.mkdtemp(prefix="crak-lab-")
+            with open(os.path.join(self.dir, "owner"), "w") as f:
+                f.write("%d\n" % os.getpid())
         self.initrd = initramfs.build(self.kernel)
-        self.dir = tempfile.mkdtemp(prefix="crak-lab-")
         os.chmod(self.dir, 0o755)
         os.makedirs(os.path.join(self.dir, "shared"))
         os.chmod(os.path.join(self.dir, "shared"), 0o1777)
-        with open(os.path.join(self.dir, "owner"), "w") as f:
-            f.write("%d\n" % os.getpid())
         # One process may run several labs at once (make check's kernels).
         self.netns = NETNS_PREFIX + "%d-%d" % (os.getpid(), next(_lab_serial))
         self._make_segment()
@@ -503,6 +506,9 @@ def reset_nodes(labdir, nodes, mode="test", timeout=120):
     return late
 
 
+_up_lock = threading.Lock()
+
+
 def gc():
     """Tear down labs whose owner died without cleaning up (SIGKILL)."""
     try:
@@ -540,6 +546,12 @@ def gc():
             continue
         except (OSError, ValueError):
             pass
+        try:
+            # Another process's lab, between its directory and its owner file.
+            if time.time() - os.stat(path).st_mtime < 60:
+                continue
+        except OSError:
+            continue
         if os.path.exists(os.path.join(path, "keep")):
             continue
         shutil.rmtree(path, ignore_errors=True)

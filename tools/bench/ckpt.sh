@@ -1,0 +1,168 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# bench-lab: --nodes a --memory 4096
+#
+# crak checkpoint and restart against CRIU, and against the limits of the
+# destination, on node a of a lab (make bench, or: lab with --nodes a
+# --memory 4096 -- tools/bench/ckpt.sh).  For processes with BENCH_SIZES
+# (16 128 512 1024) MiB of touched memory, each BENCH_REPS (3) times, the
+# medians of:
+#   checkpoint   crak checkpoint (killing) / criu dump, into the guest's tmpfs
+#   stopped      how long the process was stopped, with --leave-running /
+#                criu dump --leave-running (CRIU's "frozen time")
+#   restart      crak restart --detach / criu restore -d, until it runs
+#   raw          dd writing, then reading, as many bytes to the same tmpfs
+#   pipe         crak checkpoint -o - into a reader that discards, next to a
+#                memcpy of as many bytes
+# Ratios are printed and a plot is drawn (build/bench/ckpt-KERNEL.png).
+# Goals: at 16 MiB, checkpoint and restart >= 5x faster than CRIU; at 1 GiB
+# within 1.2x of the raw write / read and never slower than CRIU; stopped
+# <= 0.25x CRIU's.  Nothing here passes or fails on a number.
+source "$(dirname "$0")/../../selftests/lib.sh"
+
+sizes=${BENCH_SIZES:-16 128 512 1024}
+reps=${BENCH_REPS:-3}
+out=${BENCH_OUT:-$CRAK_BUILD/bench}
+mkdir -p "$out"
+hog=$out/memhog
+cc -O2 -o "$hog" "$(dirname "$0")/memhog.c" || exit 1
+on a "modprobe crak_ckpt" || exit 1
+
+now() { on a "date +%s.%N"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# hold MIB: a memory hog on a, its memory touched; prints its PID.
+hold() {
+	on a "rm -f /tmp/hog.ready; setsid $hog hold $1 /tmp/hog.ready < /dev/null > /dev/null 2>&1 &
+		echo \$! > /tmp/hog.pid
+		while [ ! -e /tmp/hog.ready ]; do sleep 0.1; done; cat /tmp/hog.pid"
+}
+gone() { on a "kill -9 $1 2> /dev/null; while [ -e /proc/$1 ]; do sleep 0.05; done"; }
+
+# One round for SIZE: "ck_crak ck_criu stop_crak stop_criu rs_crak rs_criu
+# raw_w raw_r pipe memcpy".
+round() {
+	local mib=$1 pid t0 t1 r ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe cp
+	# crak: checkpoint (kill), restart.
+	pid=$(hold "$mib")
+	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img")
+	ck_crak=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
+	t0=$(now)
+	on a "crak restart /tmp/crak.img --detach > /dev/null" || echo "  crak restart failed" >&2
+	t1=$(now)
+	rs_crak=$(elapsed "$t0" "$t1")
+	gone "$pid"
+	on a "rm -f /tmp/crak.img"
+	# crak: stopped, left running.
+	pid=$(hold "$mib")
+	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running")
+	st_crak=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])')
+	gone "$pid"
+	on a "rm -f /tmp/crak.img"
+	# CRIU: dump (kill), restore; dump --leave-running's frozen time.
+	pid=$(hold "$mib")
+	t0=$(now)
+	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu -o dump.log" ||
+		echo "  criu dump failed: $(on a tail -3 /tmp/criu/dump.log)" >&2
+	t1=$(now)
+	ck_criu=$(elapsed "$t0" "$t1")
+	t0=$(now)
+	on a "criu restore -D /tmp/criu -d -o restore.log" ||
+		echo "  criu restore failed: $(on a tail -3 /tmp/criu/restore.log)" >&2
+	t1=$(now)
+	rs_criu=$(elapsed "$t0" "$t1")
+	gone "$pid"
+	pid=$(hold "$mib")
+	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu --leave-running \
+		-o dump.log --display-stats > /tmp/criu.stats 2>&1" || echo "  criu dump failed" >&2
+	st_criu=$(on a "awk '/Frozen time/ { print \$NF / 1e6 }' /tmp/criu.stats")
+	gone "$pid"
+	on a "rm -rf /tmp/criu"
+	# The limits: dd to and from the same tmpfs; a pipe next to memcpy.
+	t0=$(now)
+	on a "dd if=/dev/zero of=/tmp/raw bs=1M count=$mib status=none"
+	t1=$(now)
+	raw_w=$(elapsed "$t0" "$t1")
+	t0=$(now)
+	on a "dd if=/tmp/raw of=/dev/null bs=1M status=none"
+	t1=$(now)
+	raw_r=$(elapsed "$t0" "$t1")
+	on a "rm -f /tmp/raw"
+	pid=$(hold "$mib")
+	t0=$(now)
+	on a "crak checkpoint $pid -o - 2> /dev/null | cat > /dev/null"
+	t1=$(now)
+	pipe=$(elapsed "$t0" "$t1")
+	gone "$pid"
+	cp=$(on a "$hog memcpy $mib")
+	echo "$ck_crak $ck_criu $st_crak ${st_criu:-0} $rs_crak $rs_criu $raw_w $raw_r $pipe $cp"
+}
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+
+names="ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe memcpy"
+table=$out/ckpt-$LAB_KERNEL.tsv
+echo "mib $names" > "$table"
+for mib in $sizes; do
+	declare -A col=()
+	for rep in $(seq "$reps"); do
+		read -r -a v < <(round "$mib")
+		i=0
+		for n in $names; do
+			col[$n]+="${v[$i]} "
+			i=$((i + 1))
+		done
+		echo "  $mib MiB round $rep: ${v[*]}" >&2
+	done
+	line=$mib
+	for n in $names; do
+		line+=" $(echo "${col[$n]}" | median)"
+	done
+	echo "$line" >> "$table"
+	unset col
+done
+
+{
+	echo "checkpoint/restart benchmark: $LAB_KREL, node a, medians of $reps rounds (seconds)"
+	printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s\n' MiB \
+		ck-crak ck-criu x st-crak st-criu x rs-crak rs-criu x raw-w raw-r ck/w pipe/cpy
+	tail -n +2 "$table" | while read -r mib ckc ckr stc str rsc rsr rw rr pp cp; do
+		printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s\n' "$mib" \
+			"$ckc" "$ckr" "$(ratio "$ckr" "$ckc")" "$stc" "$str" "$(ratio "$stc" "$str")" \
+			"$rsc" "$rsr" "$(ratio "$rsr" "$rsc")" "$rw" "$rr" "$(ratio "$ckc" "$rw")" \
+			"$(ratio "$pp" "$cp")"
+	done
+	echo "  x: how many times faster crak is than CRIU (checkpoint, restart); st x: crak's"
+	echo "  stopped time / CRIU's frozen time (goal <= 0.25); ck/w: crak's checkpoint / the raw"
+	echo "  write of as many bytes (goal <= 1.2 at 1 GiB); pipe/cpy: a checkpoint into a pipe /"
+	echo "  a memcpy.  Goals at 16 MiB: checkpoint and restart x >= 5."
+} | tee "$out/ckpt-$LAB_KERNEL.txt"
+
+/usr/bin/python3 - "$table" "$out/ckpt-$LAB_KERNEL.png" "$LAB_KREL" <<'PY'
+import sys
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+rows = [l.split() for l in open(sys.argv[1])]
+head, rows = rows[0], [[float(x) for x in r] for r in rows[1:]]
+col = {n: [r[i] for r in rows] for i, n in enumerate(head)}
+fig, ax = plt.subplots(1, 3, figsize=(15, 4.5))
+for a, (title, pairs) in zip(ax, [
+        ("checkpoint", [("ck_crak", "crak"), ("ck_criu", "CRIU"), ("raw_w", "raw write")]),
+        ("restart", [("rs_crak", "crak"), ("rs_criu", "CRIU"), ("raw_r", "raw read")]),
+        ("stopped (left running)", [("st_crak", "crak"), ("st_criu", "CRIU")])]):
+    for key, label in pairs:
+        a.plot(col["mib"], col[key], marker="o", label=label)
+    a.set_xscale("log", base=2)
+    a.set_yscale("log")
+    a.set_xlabel("touched memory (MiB)")
+    a.set_ylabel("seconds")
+    a.set_title(title)
+    a.grid(True, which="both", alpha=0.3)
+    a.legend()
+fig.suptitle("crak vs CRIU, %s (TCG guest)" % sys.argv[3])
+fig.tight_layout()
+fig.savefig(sys.argv[2], dpi=100)
+print("  plot: %s" % sys.argv[2])
+PY
