@@ -12,6 +12,7 @@
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/rseq.h>
+#include <linux/udp.h>
 #include <linux/ipv6.h>
 #include <net/genetlink.h>
 #include <net/tcp.h>
@@ -88,6 +89,16 @@ static inline u8 crak_ipv6_hop_limit(struct sock *sk)
 	int hops = inet6_sk(sk)->hop_limit;
 
 	return hops < 0 ? 0 : hops;
+}
+
+/* 6.6 turned the UDP socket's flags into bits. */
+static inline bool crak_udp_corked(struct sock *sk)
+{
+#ifdef CRAK_HAVE_UDP_TEST_BIT
+	return udp_test_bit(CORK, sk);
+#else
+	return udp_sk(sk)->corkflag;
+#endif
 }
 
 /* 6.5 dropped get_user_pages_remote()'s vmas argument. */

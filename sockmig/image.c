@@ -40,11 +40,15 @@ struct sockmig_image {
 	u32 sendq_len;
 	struct crak_sock_rec_listen listen;
 	bool has_listen;
+	struct crak_sock_rec_udp udp;
+	bool has_udp;
+	const u8 *dgrams;
+	u32 dgrams_len;
 };
 
 /* -- dump ---------------------------------------------------------------- */
 
-static void sockmig_read_sock(struct sock *sk, struct crak_sock_rec_sock *rs)
+void sockmig_read_sock(struct sock *sk, struct crak_sock_rec_sock *rs)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	struct sockmig_tuple t;
@@ -155,7 +159,7 @@ static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 	return err == len ? 0 : -EAGAIN;
 }
 
-static u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
+u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
 {
 	struct crak_sock_record *rec = (struct crak_sock_record *)p;
 
@@ -169,7 +173,7 @@ static u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
 	return p + ALIGN(len, 8);
 }
 
-static int sockmig_write(struct file *out, const u8 *buf, size_t len)
+int sockmig_write(struct file *out, const u8 *buf, size_t len)
 {
 	loff_t pos = out->f_pos;
 	ssize_t n;
@@ -188,7 +192,7 @@ static int sockmig_write(struct file *out, const u8 *buf, size_t len)
 }
 
 /* Fills the header of the image in BUF, whose records end at END: its length. */
-static u32 sockmig_seal(u8 *buf, const u8 *end)
+u32 sockmig_seal(u8 *buf, const u8 *end)
 {
 	struct crak_sock_image *hdr = (struct crak_sock_image *)buf;
 	u32 len = end - buf;
@@ -264,6 +268,8 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		NL_SET_ERR_MSG(extack, "the image descriptor is not open for writing");
 		return -EBADF;
 	}
+	if (sockmig_is_udp(sk))
+		return sockmig_udp_dump(e, out, bytes, extack);
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)
 		return sockmig_dump_listen(e, out, bytes, extack);
 	lock_sock(sk);
@@ -280,6 +286,16 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	if (crak_tcp_usec_ts(tcp_sk(sk))) {
 		release_sock(sk);
 		NL_SET_ERR_MSG(extack, "the connection uses microsecond timestamps");
+		return -EOPNOTSUPP;
+	}
+	/*
+	 * An urgent byte not yet read out of band sits in the receive queue
+	 * where reads skip it, a state no repair operation makes again.
+	 */
+	if ((tcp_sk(sk)->urg_data & (TCP_URG_VALID | TCP_URG_NOTYET)) &&
+	    !(tcp_sk(sk)->urg_data & TCP_URG_READ) && !sock_flag(sk, SOCK_URGINLINE)) {
+		release_sock(sk);
+		NL_SET_ERR_MSG(extack, "urgent data waits to be read out of band (not taken yet)");
 		return -EOPNOTSUPP;
 	}
 	/* Before repair mode, which changes sk_reuse. */
@@ -465,6 +481,14 @@ static int sockmig_parse_records(const u8 *buf, u32 len, struct sockmig_image *i
 			memcpy(&img->listen, buf + off, min_t(u32, rlen, sizeof(img->listen)));
 			img->has_listen = true;
 			break;
+		case CRAK_SOCK_REC_UDP:
+			memcpy(&img->udp, buf + off, min_t(u32, rlen, sizeof(img->udp)));
+			img->has_udp = true;
+			break;
+		case CRAK_SOCK_REC_DGRAMS:
+			img->dgrams = buf + off;
+			img->dgrams_len = rlen;
+			break;
 		default:
 			if (!(le16_to_cpu(rec->flags) & CRAK_SOCK_RECF_OPTIONAL)) {
 				NL_SET_ERR_MSG(extack, "image record this module does not know");
@@ -475,8 +499,33 @@ static int sockmig_parse_records(const u8 *buf, u32 len, struct sockmig_image *i
 			seen |= BIT(type);
 		off += ALIGN(rlen, 8);
 	}
-	if (!(seen & BIT(CRAK_SOCK_REC_SOCK)) || !(seen & BIT(CRAK_SOCK_REC_TCP))) {
-		NL_SET_ERR_MSG(extack, "image incomplete: no socket or TCP record");
+	if (!(seen & BIT(CRAK_SOCK_REC_SOCK)) ||
+	    !(seen & (BIT(CRAK_SOCK_REC_TCP) | BIT(CRAK_SOCK_REC_UDP)))) {
+		NL_SET_ERR_MSG(extack, "image incomplete: no socket, TCP or UDP record");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int sockmig_check_udp(const struct sockmig_image *img, struct netlink_ext_ack *extack)
+{
+	const struct crak_sock_rec_sock *rs = &img->sock;
+	u32 bytes;
+
+	if (!img->has_udp || img->has_listen || img->recvq || img->sendq) {
+		NL_SET_ERR_MSG(extack, "image: a UDP socket's records do not fit");
+		return -EINVAL;
+	}
+	if (rs->state != TCP_ESTABLISHED && rs->state != TCP_CLOSE) {
+		NL_SET_ERR_MSG(extack, "image: a UDP socket is bound or connected");
+		return -EINVAL;
+	}
+	if (!rs->lport || !rs->rport != (rs->state == TCP_CLOSE)) {
+		NL_SET_ERR_MSG(extack, "image: a port of the UDP socket is wrong");
+		return -EINVAL;
+	}
+	if (sockmig_udp_dgrams_check(img->dgrams, img->dgrams_len, &bytes) < 0) {
+		NL_SET_ERR_MSG(extack, "image corrupted: a queued datagram is malformed");
 		return -EINVAL;
 	}
 	return 0;
@@ -497,9 +546,15 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 		NL_SET_ERR_MSG(extack, "image: address family neither IPv4 nor IPv6");
 		return -EAFNOSUPPORT;
 	}
+	if (rs->proto == IPPROTO_UDP)
+		return sockmig_check_udp(img, extack);
 	if (rs->proto != IPPROTO_TCP) {
-		NL_SET_ERR_MSG(extack, "image: not a TCP connection");
+		NL_SET_ERR_MSG(extack, "image: neither TCP nor UDP");
 		return -EPROTONOSUPPORT;
+	}
+	if (img->has_udp || img->dgrams) {
+		NL_SET_ERR_MSG(extack, "image: a TCP connection with UDP records");
+		return -EINVAL;
 	}
 	if (rs->state == TCP_LISTEN) {
 		if (!rs->lport) {
@@ -553,8 +608,8 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 
 /* -- restore ------------------------------------------------------------- */
 
-static int sockmig_sockaddr(const struct crak_sock_rec_sock *rs, bool local,
-			    struct sockaddr_storage *ss)
+int sockmig_sockaddr(const struct crak_sock_rec_sock *rs, bool local,
+		     struct sockaddr_storage *ss)
 {
 	const u8 *addr = local ? rs->laddr : rs->raddr;
 	u16 port = le16_to_cpu(local ? rs->lport : rs->rport);
@@ -592,6 +647,7 @@ static void sockmig_image_tuple(const struct crak_sock_rec_sock *rs, struct sock
 	}
 	t->lport = htons(le16_to_cpu(rs->lport));
 	t->rport = htons(le16_to_cpu(rs->rport));
+	t->proto = rs->proto;
 }
 
 static int sockmig_sendq(struct sock *sk, const u8 *data, u32 len)
@@ -637,6 +693,9 @@ static int sockmig_buffers(struct socket *sock, const struct sockmig_image *img)
 			return err;
 	}
 	want = max_t(u32, le32_to_cpu(rs->rcvbuf), 2 * img->recvq_len + SOCKMIG_CHUNK);
+	/* Each datagram costs its data and an skb's overhead, a page or so. */
+	if (img->dgrams_len)
+		want = max_t(u32, want, 4 * img->dgrams_len + SOCKMIG_CHUNK);
 	if ((flags & CRAK_SOCK_SF_RCVBUF_LOCK) || want > READ_ONCE(sk->sk_rcvbuf)) {
 		err = sockmig_sock_opt(sock, SO_RCVBUFFORCE,
 				       min_t(u32, want, INT_MAX / 2) / 2);
@@ -702,6 +761,8 @@ static int sockmig_options(struct socket *sock, const struct sockmig_image *img)
 	if (rs->ttl)
 		err = err ?: sockmig_tcp_setsockopt(sk, v6 ? SOL_IPV6 : SOL_IP,
 						    v6 ? IPV6_UNICAST_HOPS : IP_TTL, rs->ttl);
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return err;
 	if (rt->nodelay)
 		err = err ?: sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_NODELAY, 1);
 	if (rt->keepidle)
@@ -753,8 +814,8 @@ int sockmig_release_unsent(struct sockmig_entry *e)
 	return sockmig_go(sk, e->unsent, e->unsent_len, e->cork, e->reuseaddr, e->fin_unsent);
 }
 
-static int sockmig_bind(struct socket *sock, const struct crak_sock_rec_sock *rs,
-			struct netlink_ext_ack *extack)
+int sockmig_bind(struct socket *sock, const struct crak_sock_rec_sock *rs,
+		 struct netlink_ext_ack *extack)
 {
 	struct sockaddr_storage ss;
 	int err, len;
@@ -870,11 +931,75 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 	return sockmig_fin_restore(sock, rs->state, g, extack);
 }
 
+/* A UDP socket, bound (and connected) as it was, its datagrams queued. */
+static int sockmig_restore_udp(const struct sockmig_image *img, bool frozen, int *fdp,
+			       struct sockmig_entry **ep, struct netlink_ext_ack *extack)
+{
+	struct sockmig_image room = *img;
+	struct sockmig_entry *e = NULL;
+	struct socket *sock;
+	struct file *file;
+	int err, fd;
+
+	err = sock_create(le16_to_cpu(img->sock.family), SOCK_DGRAM, IPPROTO_UDP, &sock);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot create a socket");
+		return err;
+	}
+	if (le32_to_cpu(img->sock.flags) & CRAK_SOCK_SF_REUSEADDR)
+		sock_set_reuseaddr(sock->sk);
+	room.recvq_len = 0;
+	err = sockmig_buffers(sock, &room);
+	if (!err)
+		err = sockmig_options(sock, img);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "cannot set the socket's options");
+		goto err_sock;
+	}
+	err = sockmig_udp_rebuild(sock, &img->sock, img->dgrams, img->dgrams_len, extack);
+	if (err)
+		goto err_sock;
+	if (frozen) {
+		/* Nothing reaches it, nor leaves it, until the thaw. */
+		e = sockmig_track(sock->sk, CRAK_SOCK_F_RESTORED);
+		if (IS_ERR(e)) {
+			err = PTR_ERR(e);
+			goto err_sock;
+		}
+		err = sockmig_freeze(e);
+		if (err)
+			goto err_entry;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto err_entry;
+	}
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		if (e)
+			sockmig_drop(e);
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	*fdp = fd;
+	*ep = e;
+	return 0;
+
+err_entry:
+	if (e)
+		sockmig_drop(e);
+err_sock:
+	sock_release(sock);
+	return err;
+}
+
 int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry **ep,
 		    struct netlink_ext_ack *extack)
 {
 	struct sockmig_image img = {};
-	struct sockmig_entry *e = NULL;
+	struct sockmig_entry *e = NULL, *orig = NULL;
 	struct sockmig_tuple tuple;
 	struct sockmig_geom g;
 	const u8 *unsent;
@@ -892,21 +1017,26 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	if (err)
 		goto out_buf;
 
-	/* Restored where it was dumped from, the connection supersedes its
-	 * original, which holds the tuple.
+	/*
+	 * Restored where it was dumped from, the connection supersedes its
+	 * original, which holds the tuple: the original ends now, and its
+	 * tuple stays frozen until the new socket has it.
 	 */
 	sockmig_image_tuple(&img.sock, &tuple);
-	e = sockmig_find_dumped(current->nsproxy->net_ns, &tuple);
-	if (e) {
-		sockmig_notify(e, CRAK_SOCK_CMD_DROP);
-		sockmig_drop(e);
-		e = NULL;
+	orig = sockmig_find_dumped(current->nsproxy->net_ns, &tuple);
+	if (orig) {
+		sockmig_notify(orig, CRAK_SOCK_CMD_DROP);
+		sockmig_end(orig);
 	}
 
+	if (img.sock.proto == IPPROTO_UDP) {
+		err = sockmig_restore_udp(&img, frozen, fdp, ep, extack);
+		goto out_orig;
+	}
 	err = sock_create(le16_to_cpu(img.sock.family), SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot create a socket");
-		goto out_buf;
+		goto out_orig;
 	}
 	listen = img.sock.state == TCP_LISTEN;
 	/* A listening socket has no sequence space: g stays zero. */
@@ -961,7 +1091,7 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 		err = PTR_ERR(file);
 		if (e)
 			sockmig_drop(e);
-		goto out_buf;
+		goto out_orig;
 	}
 	if (!frozen && !listen) {
 		err = sockmig_go(sock->sk, unsent, img.sendq_len - sent, img.tcp.cork,
@@ -972,12 +1102,14 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 			sockmig_repair(sock->sk, TCP_REPAIR_ON);
 			put_unused_fd(fd);
 			fput(file);
-			goto out_buf;
+			goto out_orig;
 		}
 	}
 	fd_install(fd, file);
 	*fdp = fd;
 	*ep = e;
+	if (orig)
+		sockmig_forget(orig);
 	kvfree(buf);
 	return 0;
 
@@ -989,6 +1121,9 @@ err_sock:
 	 * queue): closes without a word.
 	 */
 	sock_release(sock);
+out_orig:
+	if (orig)
+		sockmig_forget(orig);
 out_buf:
 	kvfree(buf);
 	return err;

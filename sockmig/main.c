@@ -28,6 +28,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <linux/xarray.h>
 #include <net/inet_connection_sock.h>
 #include <net/genetlink.h>
@@ -63,18 +64,27 @@ static u32 sockmig_hash(const struct sockmig_tuple *t)
 
 /* -- the hooks ----------------------------------------------------------- */
 
+static bool sockmig_proto(u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+}
+
 static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_tuple *t,
 			  bool *syn)
 {
 	struct tcphdr _th;
 	const struct tcphdr *th;
+	struct udphdr _uh;
+	const struct udphdr *uh;
 	unsigned int thoff;
 
+	memset(t, 0, sizeof(*t));
 	if (pf == NFPROTO_IPV4) {
 		const struct iphdr *iph = ip_hdr(skb);
 
-		if (iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+		if (!sockmig_proto(iph->protocol) || ip_is_fragment(iph))
 			return false;
+		t->proto = iph->protocol;
 		thoff = skb_network_offset(skb) + iph->ihl * 4;
 		ipv6_addr_set_v4mapped(out ? iph->saddr : iph->daddr, &t->laddr);
 		ipv6_addr_set_v4mapped(out ? iph->daddr : iph->saddr, &t->raddr);
@@ -86,11 +96,21 @@ static bool sockmig_parse(struct sk_buff *skb, u8 pf, bool out, struct sockmig_t
 
 		off = ipv6_skip_exthdr(skb, skb_network_offset(skb) + sizeof(*ip6h),
 				       &nexthdr, &frag_off);
-		if (off < 0 || nexthdr != IPPROTO_TCP || frag_off)
+		if (off < 0 || !sockmig_proto(nexthdr) || frag_off)
 			return false;
+		t->proto = nexthdr;
 		thoff = off;
 		t->laddr = out ? ip6h->saddr : ip6h->daddr;
 		t->raddr = out ? ip6h->daddr : ip6h->saddr;
+	}
+	*syn = false;
+	if (t->proto == IPPROTO_UDP) {
+		uh = skb_header_pointer(skb, thoff, sizeof(_uh), &_uh);
+		if (!uh)
+			return false;
+		t->lport = out ? uh->source : uh->dest;
+		t->rport = out ? uh->dest : uh->source;
+		return true;
 	}
 	th = skb_header_pointer(skb, thoff, sizeof(_th), &_th);
 	if (!th)
@@ -116,14 +136,15 @@ static bool sockmig_frozen(struct sockmig_net *sn, const struct sockmig_tuple *t
 
 /*
  * A frozen listening socket's tuple has no remote end (sockmig_tuple_of()),
- * and its local address may be any: a SYN is looked for as it would be
- * accepted, by the address it came to, by any address of its family, and
- * by an IPv6 socket's any address.
+ * and its local address may be any; so has an unconnected UDP socket's.  A
+ * SYN, or a datagram either way, is looked for as the socket would take it:
+ * by the local address, by any address of its family, and by an IPv6
+ * socket's any address.
  */
-static bool sockmig_frozen_listener(struct sockmig_net *sn, const struct sockmig_tuple *syn)
+static bool sockmig_frozen_wild(struct sockmig_net *sn, const struct sockmig_tuple *syn)
 {
 	bool v4 = ipv6_addr_v4mapped(&syn->laddr);
-	struct sockmig_tuple t = { .lport = syn->lport };
+	struct sockmig_tuple t = { .lport = syn->lport, .proto = syn->proto };
 
 	if (v4)
 		ipv6_addr_set_v4mapped(0, &t.raddr);
@@ -151,7 +172,9 @@ static unsigned int sockmig_nf_hook(void *priv, struct sk_buff *skb,
 		return NF_ACCEPT;
 	if (sockmig_frozen(sn, &t))
 		return NF_DROP;
-	if (syn && state->hook == NF_INET_LOCAL_IN && sockmig_frozen_listener(sn, &t))
+	if (syn && state->hook == NF_INET_LOCAL_IN && sockmig_frozen_wild(sn, &t))
+		return NF_DROP;
+	if (t.proto == IPPROTO_UDP && sockmig_frozen_wild(sn, &t))
 		return NF_DROP;
 	return NF_ACCEPT;
 }
@@ -198,6 +221,7 @@ void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t)
 #endif
 	t->lport = htons(sk->sk_num);
 	t->rport = sk->sk_dport;
+	t->proto = sk->sk_protocol;
 }
 
 struct sockmig_entry *sockmig_find_id(struct net *net, u32 id)
@@ -266,6 +290,7 @@ static void sockmig_untrack(struct sockmig_entry *e)
 	xa_erase(&sockmig_ids, e->id);
 	sock_put(e->sk);
 	kvfree(e->unsent);
+	kvfree(e->dgrams);
 	kfree_rcu(e, rcu);
 }
 
@@ -387,7 +412,11 @@ int sockmig_thaw(struct sockmig_entry *e)
 
 	lockdep_assert_held(&sockmig_lock);
 	sockmig_unhook(e);
-	if (e->flags & CRAK_SOCK_F_RESTORED) {
+	if (sockmig_is_udp(sk)) {
+		/* A dump called off: the datagrams it took go back. */
+		if (!sock_flag(sk, SOCK_DEAD))
+			sockmig_udp_put_back(e);
+	} else if (e->flags & CRAK_SOCK_F_RESTORED) {
 		err = sockmig_release_unsent(e);
 	} else if ((e->flags & CRAK_SOCK_F_REPAIR) && !sock_flag(sk, SOCK_DEAD)) {
 		err = sockmig_repair(sk, TCP_REPAIR_OFF);
@@ -399,25 +428,47 @@ int sockmig_thaw(struct sockmig_entry *e)
 	return err;
 }
 
-/* Ends the connection here without a word, and forgets it. */
-void sockmig_drop(struct sockmig_entry *e)
+/*
+ * Ends the connection here without a word; its tuple stays frozen until
+ * sockmig_forget() (a restore that supersedes it lets go of the tuple only
+ * once the new socket has it, or an inbound segment in between would find
+ * no socket and be answered with a reset).
+ */
+void sockmig_end(struct sockmig_entry *e)
 {
 	struct sock *sk = e->sk;
 
 	lockdep_assert_held(&sockmig_lock);
-	/* In repair mode this sends nothing: no FIN, no RST.  Neither does a
-	 * listening socket, whose accept queue was empty at its dump and that
-	 * no SYN reached since.
+	/*
+	 * UDP says nothing to anyone either way.  A TCP socket in repair mode
+	 * sends nothing: no FIN, no RST.  Neither does a listening socket,
+	 * whose accept queue was empty at its dump and that no SYN reached
+	 * since.
 	 */
-	if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE &&
+	if (sockmig_is_udp(sk)) {
+		if (!sock_flag(sk, SOCK_DEAD))
+			sockmig_udp_drop(sk);
+	} else if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE &&
 	    (sk->sk_state == TCP_LISTEN || tcp_sk(sk)->repair ||
 	     !sockmig_repair(sk, TCP_REPAIR_ON))) {
 		lock_sock(sk);
 		tcp_disconnect(sk, 0);
 		release_sock(sk);
 	}
+}
+
+void sockmig_forget(struct sockmig_entry *e)
+{
+	lockdep_assert_held(&sockmig_lock);
 	sockmig_unhook(e);
 	sockmig_untrack(e);
+}
+
+/* Ends the connection here without a word, and forgets it. */
+void sockmig_drop(struct sockmig_entry *e)
+{
+	sockmig_end(e);
+	sockmig_forget(e);
 }
 
 /* -- namespaces and the module ------------------------------------------- */
@@ -491,6 +542,6 @@ static void __exit sockmig_module_exit(void)
 module_init(sockmig_module_init);
 module_exit(sockmig_module_exit);
 
-MODULE_DESCRIPTION("crak: freeze one TCP connection, take its state out, re-home it");
+MODULE_DESCRIPTION("crak: freeze one TCP connection or UDP socket, take its state out, re-home it");
 MODULE_LICENSE("GPL");
 MODULE_ALIAS_GENL_FAMILY(CRAK_SOCK_FAMILY_NAME);

@@ -15,6 +15,7 @@
 #include <net/netlink.h>
 #include <net/net_namespace.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 
 #include "crak_compat.h"
 #include "sockmig.h"
@@ -77,12 +78,39 @@ static int sockmig_nl_addr(struct nlattr *attr, struct in6_addr *addr,
 	return -EINVAL;
 }
 
+/*
+ * The UDP socket that takes datagrams of a tuple (a bound one takes any
+ * remote end: give it as any address, port 0), held.
+ */
+static struct sock *sockmig_nl_lookup_udp(struct net *net, const struct in6_addr *laddr,
+					  __be16 lport, const struct in6_addr *raddr,
+					  __be16 rport, struct netlink_ext_ack *extack)
+{
+	struct sock *sk = NULL;
+
+	rcu_read_lock();
+	if (ipv6_addr_v4mapped(laddr))
+		sk = udp4_lib_lookup(net, raddr->s6_addr32[3], rport, laddr->s6_addr32[3],
+				     lport, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (!sk)
+		sk = udp6_lib_lookup(net, raddr, rport, laddr, lport, 0);
+#endif
+	rcu_read_unlock();
+	if (!sk) {
+		NL_SET_ERR_MSG(extack, "no such UDP socket in this namespace");
+		return ERR_PTR(-ENOENT);
+	}
+	return sk;
+}
+
 /* The established socket of a tuple, held. */
 static struct sock *sockmig_nl_lookup(struct net *net, struct nlattr **attrs,
 				      struct netlink_ext_ack *extack)
 {
 	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
 	struct in6_addr laddr, raddr;
+	u8 proto = IPPROTO_TCP;
 	__be16 rport;
 	u16 lport;
 	struct sock *sk = NULL;
@@ -95,9 +123,13 @@ static struct sock *sockmig_nl_lookup(struct net *net, struct nlattr **attrs,
 		NL_SET_ERR_MSG(extack, "a tuple needs both addresses and both ports");
 		return ERR_PTR(-EINVAL);
 	}
-	if (attrs[CRAK_SOCK_A_PROTO] && nla_get_u8(attrs[CRAK_SOCK_A_PROTO]) != IPPROTO_TCP) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[CRAK_SOCK_A_PROTO], "only TCP is supported");
-		return ERR_PTR(-EPROTONOSUPPORT);
+	if (attrs[CRAK_SOCK_A_PROTO]) {
+		proto = nla_get_u8(attrs[CRAK_SOCK_A_PROTO]);
+		if (proto != IPPROTO_TCP && proto != IPPROTO_UDP) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[CRAK_SOCK_A_PROTO],
+					    "only TCP and UDP are supported");
+			return ERR_PTR(-EPROTONOSUPPORT);
+		}
 	}
 	err = sockmig_nl_addr(attrs[CRAK_SOCK_A_LADDR], &laddr, extack) ?:
 	      sockmig_nl_addr(attrs[CRAK_SOCK_A_RADDR], &raddr, extack);
@@ -110,6 +142,8 @@ static struct sock *sockmig_nl_lookup(struct net *net, struct nlattr **attrs,
 	}
 	lport = nla_get_u16(attrs[CRAK_SOCK_A_LPORT]);
 	rport = htons(nla_get_u16(attrs[CRAK_SOCK_A_RPORT]));
+	if (proto == IPPROTO_UDP)
+		return sockmig_nl_lookup_udp(net, &laddr, htons(lport), &raddr, rport, extack);
 
 	rcu_read_lock();
 	if (ipv6_addr_v4mapped(&laddr))
@@ -201,8 +235,10 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 		}
 		sk = sock->sk;
 		if (!sk || (sk->sk_family != AF_INET && sk->sk_family != AF_INET6) ||
-		    sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP) {
-			NL_SET_ERR_MSG_ATTR(extack, attrs[CRAK_SOCK_A_FD], "not a TCP socket");
+		    ((sk->sk_type != SOCK_STREAM || sk->sk_protocol != IPPROTO_TCP) &&
+		     !sockmig_is_udp(sk))) {
+			NL_SET_ERR_MSG_ATTR(extack, attrs[CRAK_SOCK_A_FD],
+					    "not a TCP or UDP socket");
 			err = -EPROTONOSUPPORT;
 			goto err_sock;
 		}
@@ -232,7 +268,12 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 		goto err_sk;
 	}
 	if (!e) {
-		if (!((1 << sk->sk_state) & SOCKMIG_FREEZABLE)) {
+		if (sockmig_is_udp(sk) && !sk->sk_num) {
+			NL_SET_ERR_MSG(extack, "the UDP socket is not bound");
+			err = -EINVAL;
+			goto err_sk;
+		}
+		if (!sockmig_is_udp(sk) && !((1 << sk->sk_state) & SOCKMIG_FREEZABLE)) {
 			NL_SET_ERR_MSG(extack, "connection not in a freezable state");
 			err = -EINVAL;
 			goto err_sk;
@@ -264,12 +305,22 @@ static int sockmig_nl_fill(struct sk_buff *msg, struct sockmig_entry *e, u32 fla
 {
 	const struct sockmig_tuple *t = &e->tuple;
 	struct sock *sk = e->sk;
-	const struct tcp_sock *tp = tcp_sk(sk);
 	bool v4 = ipv6_addr_v4mapped(&t->laddr) && sk->sk_family == AF_INET;
+	u32 recvq, sendq;
 
+	if (sockmig_is_udp(sk)) {
+		/* What the socket holds (a dump's datagrams are kept aside). */
+		recvq = sk_rmem_alloc_get(sk);
+		sendq = sk_wmem_alloc_get(sk);
+	} else {
+		const struct tcp_sock *tp = tcp_sk(sk);
+
+		recvq = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+		sendq = READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una);
+	}
 	if (nla_put_u32(msg, CRAK_SOCK_A_ID, e->id) ||
 	    nla_put_u16(msg, CRAK_SOCK_A_FAMILY, sk->sk_family) ||
-	    nla_put_u8(msg, CRAK_SOCK_A_PROTO, IPPROTO_TCP) ||
+	    nla_put_u8(msg, CRAK_SOCK_A_PROTO, sk->sk_protocol) ||
 	    (v4 ? nla_put_in_addr(msg, CRAK_SOCK_A_LADDR, t->laddr.s6_addr32[3]) ||
 		  nla_put_in_addr(msg, CRAK_SOCK_A_RADDR, t->raddr.s6_addr32[3])
 		: nla_put_in6_addr(msg, CRAK_SOCK_A_LADDR, &t->laddr) ||
@@ -278,10 +329,8 @@ static int sockmig_nl_fill(struct sk_buff *msg, struct sockmig_entry *e, u32 fla
 	    nla_put_u16(msg, CRAK_SOCK_A_RPORT, ntohs(t->rport)) ||
 	    nla_put_u8(msg, CRAK_SOCK_A_STATE, READ_ONCE(sk->sk_state)) ||
 	    nla_put_u32(msg, CRAK_SOCK_A_FLAGS, flags) ||
-	    nla_put_u32(msg, CRAK_SOCK_A_RECVQ_BYTES,
-			READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq)) ||
-	    nla_put_u32(msg, CRAK_SOCK_A_SENDQ_BYTES,
-			READ_ONCE(tp->write_seq) - READ_ONCE(tp->snd_una)) ||
+	    nla_put_u32(msg, CRAK_SOCK_A_RECVQ_BYTES, recvq) ||
+	    nla_put_u32(msg, CRAK_SOCK_A_SENDQ_BYTES, sendq) ||
 	    nla_put_u64_64bit(msg, CRAK_SOCK_A_DROPPED, atomic64_read(&e->dropped),
 			      CRAK_SOCK_A_PAD))
 		return -EMSGSIZE;

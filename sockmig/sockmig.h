@@ -8,6 +8,7 @@
  *		restore (checked, then rebuilt through TCP repair)
  * fin.c	connections past a FIN: where their FINs are, and how a
  *		restore brings them back to their state
+ * udp.c	UDP sockets: their queued datagrams out and back in
  * netlink.c	the generic netlink family crak_sock
  */
 
@@ -22,12 +23,14 @@
 
 #include <linux/crak_sock.h>
 
-/* A connection's addresses, IPv4 ones v4-mapped. */
+/* A connection's addresses, IPv4 ones v4-mapped, and its protocol. */
 struct sockmig_tuple {
 	struct in6_addr laddr;
 	struct in6_addr raddr;
 	__be16 lport;
 	__be16 rport;
+	u8 proto;			/* IPPROTO_TCP, IPPROTO_UDP */
+	u8 pad[3];
 };
 
 struct sockmig_entry {
@@ -45,6 +48,8 @@ struct sockmig_entry {
 	u8 cork;			/* ... and its TCP_CORK, set at thaw */
 	u8 reuseaddr;			/* ... and its SO_REUSEADDR */
 	u8 fin_unsent;			/* ... and its FIN, never sent */
+	u8 *dgrams;			/* a dumped UDP socket's queue, taken out */
+	u32 dgrams_len;
 };
 
 /* The states a connection moves in (a listening socket moves too). */
@@ -81,6 +86,8 @@ void sockmig_set_dumped(struct sockmig_entry *e);
 int sockmig_freeze(struct sockmig_entry *e);
 int sockmig_thaw(struct sockmig_entry *e);
 void sockmig_drop(struct sockmig_entry *e);
+void sockmig_end(struct sockmig_entry *e);
+void sockmig_forget(struct sockmig_entry *e);
 void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t);
 u32 sockmig_flags(struct sockmig_entry *e);
 int sockmig_for_each(struct net *net, u32 from,
@@ -101,6 +108,27 @@ bool sockmig_geom_valid(const struct crak_sock_rec_tcp *rt, const struct sockmig
 int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom *g,
 			struct netlink_ext_ack *extack);
 int sockmig_fin_unsent(struct sock *sk);
+
+/* image.c, for udp.c */
+void sockmig_read_sock(struct sock *sk, struct crak_sock_rec_sock *rs);
+u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len);
+u32 sockmig_seal(u8 *buf, const u8 *end);
+int sockmig_write(struct file *out, const u8 *buf, size_t len);
+int sockmig_bind(struct socket *sock, const struct crak_sock_rec_sock *rs,
+		 struct netlink_ext_ack *extack);
+int sockmig_sockaddr(const struct crak_sock_rec_sock *rs, bool local,
+		     struct sockaddr_storage *ss);
+
+/* udp.c */
+bool sockmig_is_udp(const struct sock *sk);
+int sockmig_udp_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
+		     struct netlink_ext_ack *extack);
+int sockmig_udp_dgrams_check(const u8 *buf, u32 len, u32 *bytes);
+int sockmig_udp_refill(struct sock *sk, const u8 *buf, u32 len);
+void sockmig_udp_put_back(struct sockmig_entry *e);
+void sockmig_udp_drop(struct sock *sk);
+int sockmig_udp_rebuild(struct socket *sock, const struct crak_sock_rec_sock *rs,
+			const u8 *dgrams, u32 dgrams_len, struct netlink_ext_ack *extack);
 
 int sockmig_genl_init(void);
 void sockmig_genl_exit(void);

@@ -117,7 +117,7 @@ def main():
     put("optional-unknown-ok-but-no-addr",
         edited(lambda r: r.append([99, 1, bytearray(8)])), "not on this host")
     put("duplicate", edited(lambda r: r.append(list(r[1]))), "twice")
-    put("no-tcp", edited(lambda r: r.__delitem__(1)), "no socket or TCP")
+    put("no-tcp", edited(lambda r: r.__delitem__(1)), "no socket, TCP or UDP")
     put("sock-not-first", edited(lambda r: r.reverse()), "not first")
     put("state", edited(setb(REC_SOCK, SOCK_STATE_OFF, "<B", TCP_TIME_WAIT)),
         "TCP state that does not restore")
@@ -135,7 +135,8 @@ def main():
 
     put("fin-wait-1-without-fin", edited(no_fin), "TCP state disagree")
     put("family", edited(setb(REC_SOCK, SOCK_FAMILY_OFF, "<H", 99)), "family")
-    put("proto", edited(setb(REC_SOCK, SOCK_PROTO_OFF, "<B", 17)), "TCP")
+    put("proto", edited(setb(REC_SOCK, SOCK_PROTO_OFF, "<B", 132)), "neither TCP nor UDP")
+    put("proto-udp", edited(setb(REC_SOCK, SOCK_PROTO_OFF, "<B", 17)), "UDP socket's records do not fit")
     put("recvq-lie", edited(setb(REC_TCP, TCP_RCV_NXT_OFF, "<I", 12345)), "receive queue")
     put("wscale", edited(setb(REC_TCP, TCP_SND_WSCALE_OFF, "<B", 15)), "window scale")
     put("mss", edited(setb(REC_TCP, TCP_MSS_OFF, "<H", 0)), "MSS")

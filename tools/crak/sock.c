@@ -329,7 +329,7 @@ static int sock_drop(struct args *args)
 "TARGET is one of:\n" \
 "  --pid P --fd N     descriptor N of process P, taken with pidfd_getfd(2):\n" \
 "                     crak must be allowed to ptrace P\n" \
-"  --tuple tcp LADDR:LPORT RADDR:RPORT [--netns NAME]\n" \
+"  --tuple tcp|udp LADDR:LPORT RADDR:RPORT [--netns NAME]\n" \
 "                     the connection between these endpoints (ADDR:PORT for\n" \
 "                     IPv4, [ADDR]:PORT for IPv6), in the network namespace\n" \
 "                     NAME of ip-netns(8), or in this one\n" \
@@ -426,7 +426,8 @@ const struct object sock_object = {
 "A TCP connection can be frozen where it stands, taken out as an image and\n"
 "re-created in another process, namespace or host, without its peer noticing.\n"
 "Needs the crak_sockmig module.  TARGET names a socket: --pid P --fd N,\n"
-"--tuple tcp LADDR:LPORT RADDR:RPORT [--netns NAME], or --id ID.\n",
+"--tuple tcp|udp LADDR:LPORT RADDR:RPORT [--netns NAME], or --id ID.  A UDP\n"
+"socket moves too, bound or connected, with its queued datagrams.\n",
 	.commands = sock_commands,
 	.n_commands = ARRAY_SIZE(sock_commands),
 };

@@ -29,21 +29,34 @@
 /* Where ip-netns(8) keeps the network namespaces it names. */
 static const char *const netns_dirs[] = { "/var/run/netns", "/run/netns" };
 
-/* The words after "--tuple": tcp, then the local and remote endpoints. */
+/*
+ * The words after "--tuple": tcp or udp, then the local and remote
+ * endpoints.  A bound UDP socket has no remote end: 0.0.0.0:0 or [::]:0.
+ */
 static void target_parse_tuple(struct args *args, struct vif_flow *f)
 {
-	const char *proto = arg_value(args, "protocol after --tuple (tcp)");
+	const char *proto = arg_value(args, "protocol after --tuple (tcp or udp)");
 	static const unsigned char any[16];
 
-	if (strcmp(proto, "tcp"))
-		die_usage("unknown protocol '%s': tcp", proto);
-	f->proto = IPPROTO_TCP;
+	if (!strcmp(proto, "tcp"))
+		f->proto = IPPROTO_TCP;
+	else if (!strcmp(proto, "udp"))
+		f->proto = IPPROTO_UDP;
+	else
+		die_usage("unknown protocol '%s': tcp or udp", proto);
 	parse_endpoint_arg(arg_value(args, "local endpoint after --tuple"), "local",
 			   &f->local);
 	parse_endpoint_arg(arg_value(args, "remote endpoint after --tuple"), "remote",
 			   &f->remote);
 	if (f->local.family != f->remote.family)
 		die_usage("the endpoints of --tuple must be both IPv4 or both IPv6");
+	if (f->proto == IPPROTO_UDP) {
+		if (!f->local.port)
+			die_usage("--tuple udp names a bound socket: its local port is not 0");
+		if (!f->remote.port != !memcmp(f->remote.addr, any, sizeof(any)))
+			die_usage("--tuple udp: a remote end is an address and a port, or neither");
+		return;
+	}
 	if (!f->local.port || !f->remote.port ||
 	    !memcmp(f->local.addr, any, sizeof(any)) || !memcmp(f->remote.addr, any, sizeof(any)))
 		die_usage("--tuple names one connection: no address 0.0.0.0 or [::], no port 0");
@@ -184,11 +197,16 @@ static int target_fd_conn(struct sock_target *t, const char *what)
 		return 0;
 	len = sizeof(proto);
 	if (getsockopt(t->sock_fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) ||
-	    proto != IPPROTO_TCP)
+	    (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return 0;
 	len = sizeof(remote);
-	if (getpeername(t->sock_fd, (struct sockaddr *)&remote, &len))
-		return 0;
+	if (getpeername(t->sock_fd, (struct sockaddr *)&remote, &len)) {
+		if (proto == IPPROTO_TCP || errno != ENOTCONN)
+			return 0;
+		/* A bound UDP socket: any remote end, of its family. */
+		memset(&remote, 0, sizeof(remote));
+		remote.ss_family = local.ss_family;
+	}
 	t->conn.proto = proto;
 	endpoint_of(&local, &t->conn.local, &t->scope_id);
 	endpoint_of(&remote, &t->conn.remote, NULL);

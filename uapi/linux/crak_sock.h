@@ -3,7 +3,8 @@
  * crak_sock: freeze one TCP connection, take its state out as a blob, and
  * re-home it in another process, namespace or host.  A connection may be
  * ESTABLISHED or past a FIN (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
- * CLOSING); a listening socket moves too.
+ * CLOSING); a listening socket moves too, and so does a UDP socket, bound
+ * or connected, with its queued datagrams (see UDP below).
  *
  * Naming a socket.  An operation names the socket it acts on by
  *   - CRAK_SOCK_A_FD: a descriptor of the caller's own.  The crak tool gets
@@ -92,7 +93,7 @@ enum {
 	CRAK_SOCK_A_ID,			/* u32 */
 	CRAK_SOCK_A_FD,			/* u32: the caller's descriptor */
 	CRAK_SOCK_A_NETNS_FD,		/* u32: a network namespace descriptor */
-	CRAK_SOCK_A_PROTO,		/* u8: IPPROTO_TCP */
+	CRAK_SOCK_A_PROTO,		/* u8: IPPROTO_TCP or IPPROTO_UDP */
 	CRAK_SOCK_A_LADDR,		/* binary: 4 or 16 bytes */
 	CRAK_SOCK_A_LPORT,		/* u16 */
 	CRAK_SOCK_A_RADDR,		/* binary: 4 or 16 bytes */
@@ -167,15 +168,18 @@ enum {
 	CRAK_SOCK_REC_RECVQ,	/* received, unread bytes from copied_seq */
 	CRAK_SOCK_REC_SENDQ,	/* unacknowledged bytes from snd_una */
 	CRAK_SOCK_REC_LISTEN,	/* required for a listening socket */
+	CRAK_SOCK_REC_UDP,	/* required for UDP */
+	CRAK_SOCK_REC_DGRAMS,	/* UDP: the datagrams queued for reading */
 };
 
 /* The socket: addresses and the options that change its behaviour. */
 struct crak_sock_rec_sock {
 	__le16	family;		/* AF_INET, AF_INET6 */
-	__u8	proto;		/* IPPROTO_TCP */
+	__u8	proto;		/* IPPROTO_TCP, IPPROTO_UDP */
 	__u8	state;		/* TCP_ESTABLISHED, _CLOSE_WAIT, _FIN_WAIT1,
 				 * _FIN_WAIT2, _CLOSING, _LAST_ACK, _LISTEN
-				 * (the numbering of netinet/tcp.h)
+				 * (the numbering of netinet/tcp.h); UDP:
+				 * _ESTABLISHED (connected) or _CLOSE (bound)
 				 */
 	__u8	laddr[16];	/* IPv4: the first 4 bytes */
 	__u8	raddr[16];
@@ -243,6 +247,30 @@ struct crak_sock_rec_tcp {
  */
 struct crak_sock_rec_listen {
 	__le32	backlog;
+};
+
+/*
+ * UDP.  A UDP socket moves bound (state TCP_CLOSE, no remote end) or
+ * connected (TCP_ESTABLISHED), with the datagrams queued for its owner to
+ * read, in order: the DGRAMS record is a run of struct crak_sock_dgram, each
+ * followed by its data padded to 8 bytes.  While a UDP socket is frozen its
+ * datagrams are dropped both ways (or held on its crakvif); DUMP takes the
+ * queued ones out of the socket (its owner reads none of them twice), and
+ * THAW puts them back.
+ */
+struct crak_sock_rec_udp {
+	__le32	flags;		/* CRAK_SOCK_UF_* */
+	__le32	pad;
+};
+
+#define CRAK_SOCK_UF_CORK	_BITUL(0)	/* UDP_CORK */
+
+struct crak_sock_dgram {
+	__le32	len;		/* bytes of data that follow */
+	__le16	family;		/* AF_INET, AF_INET6: of its addresses */
+	__le16	sport;		/* its source port */
+	__u8	saddr[16];	/* its source address (IPv4: the first 4 bytes) */
+	__u8	daddr[16];	/* the address it was sent to */
 };
 
 #define CRAK_SOCK_TO_SACK	_BITUL(0)

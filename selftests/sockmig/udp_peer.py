@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Both ends of the UDP selftest.
+
+  udp_peer.py send ADDR PORT FIRST LAST [--connect] [--bind ADDR:PORT]
+      sends datagrams "FIRST" .. "LAST" (each its number, padded to its size)
+  udp_peer.py hold ADDR PORT [--connect RADDR:RPORT] READY
+      binds (and connects), writes READY, and reads nothing: datagrams queue
+      up until it is killed; on SIGUSR1 it reads and checks, as sink does
+  udp_peer.py sink-fd FD FIRST LAST
+      reads datagrams from an inherited socket until LAST, checking that
+      each is the next number and whole; prints "ok N" and its sources
+"""
+
+import argparse
+import os
+import signal
+import socket
+import sys
+import time
+
+
+def payload(n):
+    # Sizes vary, so that a datagram cut or glued to another shows.
+    return ("%d " % n).encode() + b"x" * (n * 37 % 900)
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def endpoint(text):
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def sink(s, first, last):
+    sources = set()
+    for want in range(first, last + 1):
+        data, src = s.recvfrom(65536)
+        if data != payload(want):
+            print("datagram %d: got %r..." % (want, data[:20]), file=sys.stderr)
+            return 1
+        sources.add(src[0])
+    print("ok %d from %s" % (last - first + 1, " ".join(sorted(sources))))
+    return 0
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("send")
+    sp.add_argument("addr")
+    sp.add_argument("port", type=int)
+    sp.add_argument("first", type=int)
+    sp.add_argument("last", type=int)
+    sp.add_argument("--bind")
+    sp.add_argument("--connect", action="store_true")
+    hp = sub.add_parser("hold")
+    hp.add_argument("addr")
+    hp.add_argument("port", type=int)
+    hp.add_argument("ready")
+    hp.add_argument("--connect")
+    hp.add_argument("--expect", type=int, default=0)
+    kp = sub.add_parser("sink-fd")
+    kp.add_argument("fd", type=int)
+    kp.add_argument("first", type=int)
+    kp.add_argument("last", type=int)
+    a = p.parse_args()
+
+    if a.cmd == "send":
+        s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
+        if a.bind:
+            s.bind(endpoint(a.bind))
+        if a.connect:
+            s.connect((a.addr, a.port))
+        for n in range(a.first, a.last + 1):
+            if a.connect:
+                s.send(payload(n))
+            else:
+                s.sendto(payload(n), (a.addr, a.port))
+            time.sleep(0.005)
+        return 0
+    if a.cmd == "hold":
+        s = socket.socket(family(a.addr), socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.bind((a.addr, a.port))
+        if a.connect:
+            s.connect(endpoint(a.connect))
+        got = []
+        signal.signal(signal.SIGUSR1, lambda *_: got.append(1))
+        with open(a.ready + ".tmp", "w") as f:
+            f.write("%d\n" % os.getpid())
+        os.rename(a.ready + ".tmp", a.ready)
+        while not got:
+            signal.pause()
+        return sink(s, 1, a.expect)
+    return sink(socket.socket(fileno=a.fd), a.first, a.last)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
