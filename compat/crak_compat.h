@@ -101,6 +101,16 @@ static inline bool crak_udp_corked(struct sock *sk)
 #endif
 }
 
+/*
+ * udp4_lib_lookup() and udp6_lib_lookup() are built and exported only with
+ * netfilter's socket lookup or TPROXY (Debian has both).  Without them, a
+ * UDP socket can still be named by its owner's fd, not by its tuple.
+ */
+#define CRAK_HAVE_UDP4_LOOKUP \
+	(IS_ENABLED(CONFIG_NF_TPROXY_IPV4) || IS_ENABLED(CONFIG_NF_SOCKET_IPV4))
+#define CRAK_HAVE_UDP6_LOOKUP \
+	(IS_ENABLED(CONFIG_NF_TPROXY_IPV6) || IS_ENABLED(CONFIG_NF_SOCKET_IPV6))
+
 /* 6.5 dropped get_user_pages_remote()'s vmas argument. */
 static inline long crak_gup_remote(struct mm_struct *mm, unsigned long start,
 				   unsigned long nr_pages, unsigned int gup_flags,

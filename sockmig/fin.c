@@ -21,9 +21,10 @@
  * socket of its namespace sends them to the local address and the loopback
  * delivers them, as if from the wire.  The peer already has what they
  * cause the socket to answer (the ACK of its FIN), and takes it again as a
- * duplicate.  A LAST_ACK connection takes the peer's FIN first, a CLOSING
- * one sends its own first, as they did; one whose FIN was never sent ends
- * up LAST_ACK either way.
+ * duplicate.  The hooks let them by even while a superseded original still
+ * holds the tuple frozen.  A LAST_ACK connection takes the peer's FIN
+ * first, a CLOSING one sends its own first, as they did; one whose FIN was
+ * never sent ends up LAST_ACK either way.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -198,6 +199,8 @@ int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom
 	struct sock *sk = sock->sk;
 	int err = 0;
 
+	/* A superseded original may still hold the tuple frozen: let these by. */
+	sockmig_inject_begin(sk);
 	if (!g->fin_sent) {
 		if (g->fin_in)
 			err = sockmig_peer_fin(sk, TCP_CLOSE_WAIT);
@@ -212,6 +215,7 @@ int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom
 					     sockmig_peer_win(sk)) ?:
 			      sockmig_wait_state(sk, TCP_FIN_WAIT2);
 	}
+	sockmig_inject_end(sk);
 	if (!err && READ_ONCE(sk->sk_state) != state && g->fin_sent)
 		err = -EPROTO;
 	if (err)

@@ -44,6 +44,10 @@
 struct sockmig_net {
 	struct hlist_head table[1 << SOCKMIG_HASH_BITS];	/* frozen entries, RCU */
 	unsigned int frozen;
+	/* The tuple a restore sends its own peer segments to (fin.c). */
+	spinlock_t inject_lock;
+	bool injecting;
+	struct sockmig_tuple inject;
 };
 
 /* See sockmig.h. */
@@ -161,6 +165,43 @@ static bool sockmig_frozen_wild(struct sockmig_net *sn, const struct sockmig_tup
 	return sockmig_frozen(sn, &t);
 }
 
+/*
+ * Whether the packet is a segment a restore sends its new socket through the
+ * loopback (fin.c), while the superseded original still holds the tuple.
+ */
+static bool sockmig_injected(struct sockmig_net *sn, const struct nf_hook_state *state,
+			     const struct sockmig_tuple *t)
+{
+	bool ret;
+
+	if (likely(!READ_ONCE(sn->injecting)) || state->hook != NF_INET_LOCAL_IN ||
+	    !state->in || !(state->in->flags & IFF_LOOPBACK))
+		return false;
+	spin_lock(&sn->inject_lock);
+	ret = sn->injecting && !memcmp(&sn->inject, t, sizeof(*t));
+	spin_unlock(&sn->inject_lock);
+	return ret;
+}
+
+void sockmig_inject_begin(struct sock *sk)
+{
+	struct sockmig_net *sn = net_generic(sock_net(sk), sockmig_net_id);
+
+	spin_lock_bh(&sn->inject_lock);
+	sockmig_tuple_of(sk, &sn->inject);
+	WRITE_ONCE(sn->injecting, true);
+	spin_unlock_bh(&sn->inject_lock);
+}
+
+void sockmig_inject_end(struct sock *sk)
+{
+	struct sockmig_net *sn = net_generic(sock_net(sk), sockmig_net_id);
+
+	spin_lock_bh(&sn->inject_lock);
+	WRITE_ONCE(sn->injecting, false);
+	spin_unlock_bh(&sn->inject_lock);
+}
+
 static unsigned int sockmig_nf_hook(void *priv, struct sk_buff *skb,
 				    const struct nf_hook_state *state)
 {
@@ -169,6 +210,8 @@ static unsigned int sockmig_nf_hook(void *priv, struct sk_buff *skb,
 	bool syn;
 
 	if (!sockmig_parse(skb, state->pf, state->hook == NF_INET_LOCAL_OUT, &t, &syn))
+		return NF_ACCEPT;
+	if (sockmig_injected(sn, state, &t))
 		return NF_ACCEPT;
 	if (sockmig_frozen(sn, &t))
 		return NF_DROP;
@@ -481,6 +524,8 @@ static int __net_init sockmig_net_init(struct net *net)
 	for (i = 0; i < ARRAY_SIZE(sn->table); i++)
 		INIT_HLIST_HEAD(&sn->table[i]);
 	sn->frozen = 0;
+	spin_lock_init(&sn->inject_lock);
+	sn->injecting = false;
 	return 0;
 }
 

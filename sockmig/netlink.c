@@ -88,11 +88,18 @@ static struct sock *sockmig_nl_lookup_udp(struct net *net, const struct in6_addr
 {
 	struct sock *sk = NULL;
 
+	if (!CRAK_HAVE_UDP4_LOOKUP || !CRAK_HAVE_UDP6_LOOKUP) {
+		NL_SET_ERR_MSG(extack,
+			       "this kernel cannot look UDP sockets up by tuple (no NF_SOCKET): give pid and fd");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 	rcu_read_lock();
+#if CRAK_HAVE_UDP4_LOOKUP
 	if (ipv6_addr_v4mapped(laddr))
 		sk = udp4_lib_lookup(net, raddr->s6_addr32[3], rport, laddr->s6_addr32[3],
 				     lport, 0);
-#if IS_ENABLED(CONFIG_IPV6)
+#endif
+#if IS_ENABLED(CONFIG_IPV6) && CRAK_HAVE_UDP6_LOOKUP
 	if (!sk)
 		sk = udp6_lib_lookup(net, raddr, rport, laddr, lport, 0);
 #endif

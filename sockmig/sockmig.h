@@ -89,6 +89,8 @@ void sockmig_drop(struct sockmig_entry *e);
 void sockmig_end(struct sockmig_entry *e);
 void sockmig_forget(struct sockmig_entry *e);
 void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t);
+void sockmig_inject_begin(struct sock *sk);
+void sockmig_inject_end(struct sock *sk);
 u32 sockmig_flags(struct sockmig_entry *e);
 int sockmig_for_each(struct net *net, u32 from,
 		     int (*fn)(struct sockmig_entry *e, void *arg), void *arg);

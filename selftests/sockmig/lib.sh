@@ -78,8 +78,9 @@ server_state() {
 		[ -n "$(in_pod a ss -Htn state "$2" sport = :"$1")" ] && return 0
 		sleep 0.1
 	done
-	fail "$name: the server's connection is not $2: $(in_pod a ss -Htn sport = :"$1");" \
-		"the client's: $(on b ip netns exec podb ss -Htni dport = :"$1")"
+	fail "$name: the server's connection is not $2: $(in_pod a ss -Htna sport = :"$1");" \
+		"the client's: $(on b ip netns exec podb ss -Htni dport = :"$1");" \
+		"the server said: $(kill_job "$server" > /dev/null 2>&1; wait_job "$server" 2>&1 | tail -3)"
 }
 
 # deaf_client on|off: the client's pod drops all that comes to it (tc), and
