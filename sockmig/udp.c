@@ -207,7 +207,10 @@ int sockmig_udp_refill(struct sock *sk, const u8 *buf, u32 len)
 		skb = sockmig_udp_skb(sk, d, buf + off + sizeof(*d));
 		if (!skb)
 			return -ENOMEM;
+		/* The receive path's own enqueue: it runs in softirq context. */
+		local_bh_disable();
 		err = __udp_enqueue_schedule_skb(sk, skb);
+		local_bh_enable();
 		if (err) {
 			kfree_skb(skb);
 			return err;

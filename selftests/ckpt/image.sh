@@ -6,7 +6,7 @@
 # image is refused, by image show and by restart, with one line saying what
 # is wrong.  Truncated, wrong-magic, wrong-version, corrupted, lying,
 # overlapping and mismatched copies of a real image each get their own
-# error; FUZZ_N (150; 30 on the debug kernel; make fuzz: 20000) fuzzed ones,
+# error; FUZZ_N (60; 20 on the debug kernel; make fuzz: 20000) fuzzed ones,
 # their checks mostly made right again so that they reach the kernel's
 # parser, are refused in one line or restore a process (a changed byte that
 # nothing reads): either way the kernel log stays clean, and the runner's
@@ -14,8 +14,8 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-[ "$LAB_KERNEL" = debug ] && : "${FUZZ_N:=30}"
-: "${FUZZ_N:=150}"
+[ "$LAB_KERNEL" = debug ] && : "${FUZZ_N:=20}"
+: "${FUZZ_N:=60}"
 dir=$CKPT_DIR/image
 rm -rf "$dir"
 mkdir -p "$dir"
