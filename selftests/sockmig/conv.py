@@ -5,7 +5,8 @@
   conv.py client ADDR PORT --rounds N [--size B] [--interval S] [--progress F]
       connects, then N times sends B bytes numbered from the round and reads
       back the server's answer (the same bytes, each + 1 mod 256); checks
-      every byte and a running CRC32 of both directions; prints "ok N CRC".
+      every byte and a running CRC32 of both directions; prints "ok N CRC
+      longest=S", S the longest round trip in seconds (what a pause cost).
       --progress F: writes the rounds done so far into F as they complete.
   conv.py server ADDR PORT           accepts one connection and serves it
   conv.py serve-fd FD                serves a connected socket it inherited
@@ -55,10 +56,13 @@ def client(a):
     s.connect((a.addr, a.port))
     table = bytes((i + SHIFT) % 256 for i in range(256))
     crc = 0
+    longest = 0.0
     for rnd in range(a.rounds):
         data = payload(rnd, a.size)
+        t0 = time.monotonic()
         s.sendall(data)
         got = recv_exact(s, a.size)
+        longest = max(longest, time.monotonic() - t0)
         if got != data.translate(table):
             print("round %d: the answer differs" % rnd, file=sys.stderr)
             return 1
@@ -69,7 +73,7 @@ def client(a):
         if a.interval:
             time.sleep(a.interval)
     s.close()
-    print("ok %d %08x" % (a.rounds, crc))
+    print("ok %d %08x longest=%.3f" % (a.rounds, crc, longest))
     return 0
 
 

@@ -77,6 +77,8 @@ pass "a thaw calls a UDP dump off: the owner reads its datagrams, in order"
 hold conn "$POD_IP6 7352 --connect [$(ip6 peer)]:7353"
 on peer "$UDP send $POD_IP6 7352 1 15 --bind [$(ip6 peer)]:7353"
 sleep 1
+udp6_in() { in_pod a awk "'/^Udp6(InDatagrams|InErrors|RcvbufErrors)/ { printf \"%s \", \$0 }'" /proc/net/snmp6; }
+before=$(udp6_in)
 out=$(in_pod a crak sock dump --pid "$hpid" --fd "$(fd_of "$hpid")" -o "$dir/conn.img") ||
 	fail "dump of the connected IPv6 socket failed: $out"
 on a kill "$hpid"
@@ -84,7 +86,8 @@ wait_job "$holder" > /dev/null 2>&1
 sink=$(on_bg a "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $UDP sink-fd 3 1 20")
 sleep 2
 on peer "$UDP send $POD_IP6 7352 16 20 --bind [$(ip6 peer)]:7353"
-out=$(wait_job "$sink") || fail "the connected socket lost datagrams: $out"
+out=$(wait_job "$sink") ||
+	fail "the connected socket lost datagrams: $out (the pod's counters before the dump: $before)"
 echo "$out" | grep -q "from $(ip6 peer)" || fail "the datagrams' source is wrong: $out"
 pass "a connected IPv6 UDP socket restored: its queue and what came after, from its peer"
 rm -rf "$dir"

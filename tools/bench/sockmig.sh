@@ -1,0 +1,184 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Moving connections with crak against CRIU, in the lab (make bench, or: lab
+# with -- tools/bench/sockmig.sh).
+#
+#   move    A conversation (conv.py: a round of 1000 bytes each way every
+#           20 ms) between the peer and a server in a pod on node a; the
+#           server moves to node b mid-conversation.  crak: vif freeze, sock
+#           dump, vif export, pod gone; pod on b frozen, vif import, sock
+#           restore, thaw (held frames delivered, address announced).  CRIU:
+#           criu dump --tcp-established (its network lock drops what the
+#           peer sends), pod gone; pod on b, criu restore --tcp-established,
+#           address announced.  Measured: the peer-visible stall (the longest
+#           round the client saw), the move's wall time, and the peer's
+#           retransmission timeouts (TcpExtTCPTimeouts).
+#   conns   A server in the pod holding N (BENCH_CONNS: 1 100 1000) idle
+#           connections from the peer is checkpointed and restarted on node
+#           a: crak checkpoint + crak restart (each connection frozen, dumped,
+#           restored and thawed through crak_sockmig) against criu dump +
+#           criu restore --tcp-established; then every connection answers.
+#
+# BENCH_REPS (3) rounds each; medians and ratios are printed and kept in
+# build/bench/sockmig-KERNEL.txt.  Goals: peer stall <= 0.5x CRIU's; zero
+# peer retransmission timeouts.  Nothing here passes or fails on a number.
+source "$(dirname "$0")/../../selftests/lib.sh"
+source "$(dirname "$0")/../../selftests/vif/lib.sh"
+source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
+
+reps=${BENCH_REPS:-3}
+nconns=${BENCH_CONNS:-1 100 1000}
+out=${BENCH_OUT:-$CRAK_BUILD/bench}
+dir=$LAB_DIR/shared/bench-sockmig
+CONNS="/usr/bin/python3 $CRAK_SRC/tools/bench/conns.py"
+mkdir -p "$out" "$dir"
+for n in a b; do
+	on "$n" "modprobe crak_vif && modprobe crak_sockmig && modprobe crak_ckpt" || exit 1
+done
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+timeouts() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
+# in_net NODE CMD: CMD in NODE's pod network namespace only (CRIU wants the
+# task's mount namespace to be its own).
+in_net() {
+	local node=$1
+	shift
+	on "$node" "nsenter --net=/run/netns/pod $*"
+}
+criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
+
+# move_round crak|criu: "stall move_seconds timeouts" for one move a -> b.
+move_round() {
+	local how=$1 server client pid fd t0 t1 to0 res
+	pod_create a
+	server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 < /dev/null")
+	wait_bound a tcp 7601
+	client=$(conv_client 300 7601 "$dir/progress" --interval 0.02)
+	wait_rounds "$dir/progress" 20
+	read -r pid fd <<< "$(server_sock a 7601)"
+	to0=$(timeouts)
+	t0=$(now)
+	if [ "$how" = crak ]; then
+		in_pod a crak vif freeze pod0 &&
+			in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn.img" > /dev/null &&
+			in_pod a crak vif export pod0 -o "$dir/held.pcap" drop > /dev/null ||
+			echo "  crak: the dump failed" >&2
+		on a "kill $pid; ip netns del pod"
+		pod_create_frozen b
+		in_pod b crak vif import pod0 -i "$dir/held.pcap" > /dev/null ||
+			echo "  crak: the import failed" >&2
+		server=$(on_bg b "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- \
+			$CONV serve-fd 3")
+		for _ in $(seq 200); do
+			[ -n "$(server_sock b 7601)" ] && break
+			sleep 0.05
+		done
+		in_pod b crak vif thaw pod0 > /dev/null || echo "  crak: the thaw failed" >&2
+	else
+		on a "rm -rf $dir/criu && mkdir -p $dir/criu"
+		in_net a criu dump -t "$pid" --tcp-established -j -D "$dir/criu" -o dump.log ||
+			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
+		on a ip netns del pod
+		pod_create b
+		in_net b criu restore --tcp-established -j -d -D "$dir/criu" -o restore.log ||
+			{ echo "  criu restore failed:" >&2; criu_log b restore >&2; }
+		in_pod b crak vif announce pod0 > /dev/null
+	fi
+	t1=$(now)
+	res=$(wait_job "$client") || echo "  $how: the conversation broke: $res" >&2
+	on b "pkill -f 'conv.py (serve-fd|server)'; ip netns del pod"
+	wait_job "$server" > /dev/null 2>&1
+	echo "$(echo "$res" | sed -n 's/.*longest=\([0-9.]*\).*/\1/p') $(elapsed "$t0" "$t1")" \
+		"$(($(timeouts) - to0))"
+}
+
+# conns_round N crak|criu: "checkpoint_seconds restart_seconds" for a server
+# holding N connections.
+conns_round() {
+	local n=$1 how=$2 server client pid t0 t1 t2 res
+	pod_create a
+	rm -f "$dir/ready" "$dir/cready" "$dir/go"
+	server=$(on_bg a "ulimit -n 4096; nsenter --net=/run/netns/pod $CONNS server $POD_IP4 7602 \
+		$n $dir/ready < /dev/null")
+	wait_bound a tcp 7602
+	client=$(on_bg peer "ulimit -n 4096; $CONNS client $POD_IP4 7602 $n $dir/cready $dir/go")
+	for _ in $(seq 1200); do
+		[ -e "$dir/ready" ] && [ -e "$dir/cready" ] && break
+		sleep 0.1
+	done
+	pid=$(cat "$dir/ready")
+	t0=$(now)
+	if [ "$how" = crak ]; then
+		in_net a crak checkpoint "$pid" -o "$dir/conns.img" > /dev/null ||
+			echo "  crak checkpoint failed" >&2
+		t1=$(now)
+		in_net a crak restart "$dir/conns.img" --detach > /dev/null ||
+			echo "  crak restart failed" >&2
+	else
+		on a "rm -rf $dir/criu && mkdir -p $dir/criu"
+		in_net a criu dump -t "$pid" --tcp-established -j -D "$dir/criu" -o dump.log ||
+			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
+		t1=$(now)
+		in_net a criu restore --tcp-established -j -d -D "$dir/criu" -o restore.log ||
+			{ echo "  criu restore failed:" >&2; criu_log a restore >&2; }
+	fi
+	t2=$(now)
+	touch "$dir/go"
+	res=$(wait_job "$client") || echo "  $how, $n connections: $res" >&2
+	on a "pkill -f 'conns.py server'; ip netns del pod"
+	wait_job "$server" > /dev/null 2>&1
+	rm -f "$dir/conns.img"
+	echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2")"
+}
+
+report=$out/sockmig-$LAB_KERNEL.txt
+declare -A col=()
+for rep in $(seq "$reps"); do
+	for how in crak criu; do
+		read -r s m t < <(move_round "$how")
+		echo "  move round $rep, $how: stall $s s, move $m s, $t timeouts" >&2
+		col[stall_$how]+="$s "
+		col[move_$how]+="$m "
+		col[to_$how]+="$t "
+	done
+done
+{
+	echo "connection move benchmark: $LAB_KREL, a -> b, medians of $reps rounds (seconds)"
+	printf '  %-6s %8s %8s %8s\n' "" "stall" "move" "RTOs"
+	for how in crak criu; do
+		printf '  %-6s %8s %8s %8s\n' "$how" "$(echo "${col[stall_$how]}" | median)" \
+			"$(echo "${col[move_$how]}" | median)" "$(echo "${col[to_$how]}" | median)"
+	done
+	echo "  stall crak/CRIU: $(ratio "$(echo "${col[stall_crak]}" | median)" \
+		"$(echo "${col[stall_criu]}" | median)") (goal <= 0.5); RTOs: the peer's" \
+		"retransmission timeouts per move (goal 0 for crak)"
+} | tee "$report"
+
+for n in $nconns; do
+	for how in crak criu; do
+		for rep in $(seq "$reps"); do
+			read -r c r < <(conns_round "$n" "$how")
+			echo "  $n connections round $rep, $how: checkpoint $c s, restart $r s" >&2
+			col[ck_${how}_$n]+="$c "
+			col[rs_${how}_$n]+="$r "
+		done
+	done
+done
+{
+	echo "many connections: checkpoint and restart of a server holding N, node a (seconds)"
+	printf '  %6s %8s %8s %6s %8s %8s %6s\n' N ck-crak ck-criu x rs-crak rs-criu x
+	for n in $nconns; do
+		ckc=$(echo "${col[ck_crak_$n]}" | median)
+		ckr=$(echo "${col[ck_criu_$n]}" | median)
+		rsc=$(echo "${col[rs_crak_$n]}" | median)
+		rsr=$(echo "${col[rs_criu_$n]}" | median)
+		printf '  %6s %8s %8s %6s %8s %8s %6s\n' "$n" "$ckc" "$ckr" "$(ratio "$ckr" "$ckc")" \
+			"$rsc" "$rsr" "$(ratio "$rsr" "$rsc")"
+	done
+	echo "  x: how many times faster crak is than CRIU"
+} | tee -a "$report"
+rm -rf "$dir"
