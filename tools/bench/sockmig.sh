@@ -41,7 +41,7 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-timeouts() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
+timeout_count() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
 # in_net NODE CMD: CMD in NODE's pod network namespace only (CRIU wants the
 # task's mount namespace to be its own).
 in_net() {
@@ -55,45 +55,46 @@ criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
 move_round() {
 	local how=$1 server client pid fd t0 t1 to0 res
 	pod_create a
-	server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 < /dev/null")
+	server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 \
+		< /dev/null > /dev/null 2>&1")
 	wait_bound a tcp 7601
 	client=$(conv_client 300 7601 "$dir/progress" --interval 0.02)
 	wait_rounds "$dir/progress" 20
 	read -r pid fd <<< "$(server_sock a 7601)"
-	to0=$(timeouts)
+	to0=$(timeout_count)
+	# One guest command per node and step, for each tool: what a migration
+	# tool would run, without the lab's per-command cost in between.
 	t0=$(now)
 	if [ "$how" = crak ]; then
-		in_pod a crak vif freeze pod0 &&
-			in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn.img" > /dev/null &&
-			in_pod a crak vif export pod0 -o "$dir/held.pcap" drop > /dev/null ||
-			echo "  crak: the dump failed" >&2
-		on a "kill $pid; ip netns del pod"
-		pod_create_frozen b
-		in_pod b crak vif import pod0 -i "$dir/held.pcap" > /dev/null ||
-			echo "  crak: the import failed" >&2
-		server=$(on_bg b "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- \
-			$CONV serve-fd 3")
-		for _ in $(seq 200); do
-			[ -n "$(server_sock b 7601)" ] && break
-			sleep 0.05
-		done
-		in_pod b crak vif thaw pod0 > /dev/null || echo "  crak: the thaw failed" >&2
+		on a "ip netns exec pod sh -c 'crak vif freeze pod0 &&
+			crak sock dump --pid $pid --fd $fd -o $dir/conn.img > /dev/null &&
+			crak vif export pod0 -o $dir/held.pcap drop > /dev/null' &&
+			kill $pid && ip netns del pod" || echo "  crak: the dump failed" >&2
+		POD_FREEZE=1 pod_create_in b pod "$POD_MAC" "$POD_IP4" "$POD_IP6"
+		server=$(on_bg b "ip netns exec pod crak vif import pod0 -i $dir/held.pcap > /dev/null &&
+			ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $CONV serve-fd 3")
+		# The restored socket, then the thaw: /proc/net/tcp is cheaper than ss.
+		on b "for i in \$(seq 400); do
+				ip netns exec pod grep -q ':$(printf %04X 7601) .* 01 ' /proc/net/tcp && break
+				sleep 0.02
+			done
+			ip netns exec pod crak vif thaw pod0 > /dev/null" || echo "  crak: the thaw failed" >&2
 	else
 		on a "rm -rf $dir/criu && mkdir -p $dir/criu"
-		in_net a criu dump -t "$pid" --tcp-established -j -D "$dir/criu" -o dump.log ||
+		on a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
+			-D $dir/criu -o dump.log && ip netns del pod" ||
 			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
-		on a ip netns del pod
 		pod_create b
-		in_net b criu restore --tcp-established -j -d -D "$dir/criu" -o restore.log ||
+		on b "nsenter --net=/run/netns/pod criu restore --tcp-established -j -d \
+			-D $dir/criu -o restore.log && ip netns exec pod crak vif announce pod0 > /dev/null" ||
 			{ echo "  criu restore failed:" >&2; criu_log b restore >&2; }
-		in_pod b crak vif announce pod0 > /dev/null
 	fi
 	t1=$(now)
 	res=$(wait_job "$client") || echo "  $how: the conversation broke: $res" >&2
 	on b "pkill -f 'conv.py (serve-fd|server)'; ip netns del pod"
 	wait_job "$server" > /dev/null 2>&1
 	echo "$(echo "$res" | sed -n 's/.*longest=\([0-9.]*\).*/\1/p') $(elapsed "$t0" "$t1")" \
-		"$(($(timeouts) - to0))"
+		"$(($(timeout_count) - to0))"
 }
 
 # conns_round N crak|criu: "checkpoint_seconds restart_seconds" for a server
@@ -103,7 +104,7 @@ conns_round() {
 	pod_create a
 	rm -f "$dir/ready" "$dir/cready" "$dir/go"
 	server=$(on_bg a "ulimit -n 4096; nsenter --net=/run/netns/pod $CONNS server $POD_IP4 7602 \
-		$n $dir/ready < /dev/null")
+		$n $dir/ready < /dev/null > /dev/null 2>&1")
 	wait_bound a tcp 7602
 	client=$(on_bg peer "ulimit -n 4096; $CONNS client $POD_IP4 7602 $n $dir/cready $dir/go")
 	for _ in $(seq 1200); do
