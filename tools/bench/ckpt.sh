@@ -28,8 +28,13 @@ hog=$out/memhog
 cc -O2 -o "$hog" "$(dirname "$0")/memhog.c" || exit 1
 on a "modprobe crak_ckpt" || exit 1
 
-now() { on a "date +%s.%N"; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# timed CMD: runs CMD on a, timed there (no lab overhead in the number);
+# prints the seconds it took, or "fail:" and the end of what it said.
+timed() {
+	on a "s=\$(date +%s%N); { $1; } > /tmp/timed.out 2>&1; rc=\$?; e=\$(date +%s%N)
+		if [ \$rc = 0 ]; then echo \$(( (e - s) / 1000000 )) | awk '{ printf \"%.3f\", \$1 / 1000 }'
+		else echo fail: \$(tail -2 /tmp/timed.out); fi"
+}
 
 # hold MIB: a memory hog on a, its memory touched; prints its PID.
 hold() {
@@ -42,15 +47,12 @@ gone() { on a "kill -9 $1 2> /dev/null; while [ -e /proc/$1 ]; do sleep 0.05; do
 # One round for SIZE: "ck_crak ck_criu stop_crak stop_criu rs_crak rs_criu
 # raw_w raw_r pipe memcpy".
 round() {
-	local mib=$1 pid t0 t1 r ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe cp
+	local mib=$1 pid r v ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe cp
 	# crak: checkpoint (kill), restart.
 	pid=$(hold "$mib")
-	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img")
-	ck_crak=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["seconds"])')
-	t0=$(now)
-	on a "crak restart /tmp/crak.img --detach > /dev/null" || echo "  crak restart failed" >&2
-	t1=$(now)
-	rs_crak=$(elapsed "$t0" "$t1")
+	ck_crak=$(timed "crak checkpoint $pid -o /tmp/crak.img")
+	gone "$pid"
+	rs_crak=$(timed "crak restart /tmp/crak.img --detach")
 	gone "$pid"
 	on a "rm -f /tmp/crak.img"
 	# crak: stopped, left running.
@@ -61,16 +63,10 @@ round() {
 	on a "rm -f /tmp/crak.img"
 	# CRIU: dump (kill), restore; dump --leave-running's frozen time.
 	pid=$(hold "$mib")
-	t0=$(now)
-	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu -o dump.log" ||
-		echo "  criu dump failed: $(on a tail -3 /tmp/criu/dump.log)" >&2
-	t1=$(now)
-	ck_criu=$(elapsed "$t0" "$t1")
-	t0=$(now)
-	on a "criu restore -D /tmp/criu -d -o restore.log" ||
-		echo "  criu restore failed: $(on a tail -3 /tmp/criu/restore.log)" >&2
-	t1=$(now)
-	rs_criu=$(elapsed "$t0" "$t1")
+	on a "rm -rf /tmp/criu && mkdir /tmp/criu"
+	ck_criu=$(timed "criu dump -t $pid -D /tmp/criu -o dump.log")
+	gone "$pid"
+	rs_criu=$(timed "criu restore -D /tmp/criu -d -o restore.log")
 	gone "$pid"
 	pid=$(hold "$mib")
 	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu --leave-running \
@@ -79,22 +75,16 @@ round() {
 	gone "$pid"
 	on a "rm -rf /tmp/criu"
 	# The limits: dd to and from the same tmpfs; a pipe next to memcpy.
-	t0=$(now)
-	on a "dd if=/dev/zero of=/tmp/raw bs=1M count=$mib status=none"
-	t1=$(now)
-	raw_w=$(elapsed "$t0" "$t1")
-	t0=$(now)
-	on a "dd if=/tmp/raw of=/dev/null bs=1M status=none"
-	t1=$(now)
-	raw_r=$(elapsed "$t0" "$t1")
+	raw_w=$(timed "dd if=/dev/zero of=/tmp/raw bs=1M count=$mib status=none")
+	raw_r=$(timed "dd if=/tmp/raw of=/dev/null bs=1M status=none")
 	on a "rm -f /tmp/raw"
 	pid=$(hold "$mib")
-	t0=$(now)
-	on a "crak checkpoint $pid -o - 2> /dev/null | cat > /dev/null"
-	t1=$(now)
-	pipe=$(elapsed "$t0" "$t1")
+	pipe=$(timed "crak checkpoint $pid -o - 2> /dev/null | cat > /dev/null")
 	gone "$pid"
 	cp=$(on a "$hog memcpy $mib")
+	for v in ck_crak ck_criu rs_crak rs_criu raw_w raw_r pipe; do
+		case ${!v} in fail*) echo "  $mib MiB, $v: ${!v}" >&2; printf -v "$v" nan ;; esac
+	done
 	echo "$ck_crak $ck_criu $st_crak ${st_criu:-0} $rs_crak $rs_criu $raw_w $raw_r $pipe $cp"
 }
 

@@ -49,6 +49,15 @@ in_net() {
 	shift
 	on "$node" "nsenter --net=/run/netns/pod $*"
 }
+# timed2 NODE CMD1 CMD2: runs CMD1 then CMD2 on NODE, timed there (no lab
+# overhead in the numbers); prints their seconds, or "fail:" and what failed.
+timed2() {
+	on "$1" "t0=\$(date +%s%N); { $2; } > /tmp/timed.out 2>&1 || { echo fail: \$(tail -2 /tmp/timed.out); exit; }
+		t1=\$(date +%s%N); { $3; } > /tmp/timed.out 2>&1 || { echo fail: \$(tail -2 /tmp/timed.out); exit; }
+		t2=\$(date +%s%N)
+		echo \$(( (t1 - t0) / 1000000 )) \$(( (t2 - t1) / 1000000 )) |
+			awk '{ printf \"%.3f %.3f\", \$1 / 1000, \$2 / 1000 }'"
+}
 criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
 
 # move_round crak|criu: "stall move_seconds timeouts" for one move a -> b.
@@ -61,6 +70,7 @@ move_round() {
 	client=$(conv_client 300 7601 "$dir/progress" --interval 0.02)
 	wait_rounds "$dir/progress" 20
 	read -r pid fd <<< "$(server_sock a 7601)"
+	on a "rm -rf $dir/criu && mkdir -p $dir/criu"
 	to0=$(timeout_count)
 	# One guest command per node and step, for each tool: what a migration
 	# tool would run, without the lab's per-command cost in between.
@@ -80,7 +90,6 @@ move_round() {
 			done
 			ip netns exec pod crak vif thaw pod0 > /dev/null" || echo "  crak: the thaw failed" >&2
 	else
-		on a "rm -rf $dir/criu && mkdir -p $dir/criu"
 		on a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
 			-D $dir/criu -o dump.log && ip netns del pod" ||
 			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
@@ -100,7 +109,7 @@ move_round() {
 # conns_round N crak|criu: "checkpoint_seconds restart_seconds" for a server
 # holding N connections.
 conns_round() {
-	local n=$1 how=$2 server client pid t0 t1 t2 res
+	local n=$1 how=$2 server client pid times res
 	pod_create a
 	rm -f "$dir/ready" "$dir/cready" "$dir/go"
 	server=$(on_bg a "ulimit -n 4096; nsenter --net=/run/netns/pod $CONNS server $POD_IP4 7602 \
@@ -112,28 +121,23 @@ conns_round() {
 		sleep 0.1
 	done
 	pid=$(cat "$dir/ready")
-	t0=$(now)
 	if [ "$how" = crak ]; then
-		in_net a crak checkpoint "$pid" -o "$dir/conns.img" > /dev/null ||
-			echo "  crak checkpoint failed" >&2
-		t1=$(now)
-		in_net a crak restart "$dir/conns.img" --detach > /dev/null ||
-			echo "  crak restart failed" >&2
+		times=$(timed2 a "nsenter --net=/run/netns/pod crak checkpoint $pid -o $dir/conns.img" \
+			"nsenter --net=/run/netns/pod crak restart $dir/conns.img --detach")
 	else
 		on a "rm -rf $dir/criu && mkdir -p $dir/criu"
-		in_net a criu dump -t "$pid" --tcp-established -j -D "$dir/criu" -o dump.log ||
-			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
-		t1=$(now)
-		in_net a criu restore --tcp-established -j -d -D "$dir/criu" -o restore.log ||
-			{ echo "  criu restore failed:" >&2; criu_log a restore >&2; }
+		times=$(timed2 a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
+				-D $dir/criu -o dump.log" \
+			"nsenter --net=/run/netns/pod criu restore --tcp-established -j -d \
+				-D $dir/criu -o restore.log")
 	fi
-	t2=$(now)
+	case $times in fail*) echo "  $how, $n connections: $times" >&2; times="nan nan" ;; esac
 	touch "$dir/go"
 	res=$(wait_job "$client") || echo "  $how, $n connections: $res" >&2
 	on a "pkill -f 'conns.py server'; ip netns del pod"
 	wait_job "$server" > /dev/null 2>&1
 	rm -f "$dir/conns.img"
-	echo "$(elapsed "$t0" "$t1") $(elapsed "$t1" "$t2")"
+	echo "$times"
 }
 
 report=$out/sockmig-$LAB_KERNEL.txt
