@@ -7,11 +7,11 @@
  * so that unbinding it reaches every mount namespace), configures it through
  * a route netlink socket opened there (loopback), then comes back to add a
  * crakvif on LOWER, moves it into the pod as eth0 and configures it.  The
- * pod's init is a clone of crak in new PID, mount and UTS namespaces: it
- * joins the pod's network namespace, names the host, mounts a private /tmp
- * and the /proc of its PID namespace, runs CMD as PID 2, reaps whatever is
- * orphaned to it, and exits as CMD exits.  Whatever went wrong on the way,
- * what was made is undone in reverse order.
+ * pod's init (crak-pod-init) is a clone of crak in new PID, mount and UTS
+ * namespaces: it joins the pod's network namespace, names the host, mounts a
+ * private /tmp and the /proc of its PID namespace, runs CMD as PID 2, reaps
+ * whatever is orphaned to it, and exits as CMD exits.  Whatever went wrong on
+ * the way, what was made is undone in reverse order.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -325,6 +326,7 @@ static void __noreturn pod_init(struct run *r)
 	pid_t pid;
 
 	close(r->status[0]);
+	prctl(PR_SET_NAME, "crak-pod-init");
 	if (setns(r->nsfd, CLONE_NEWNET))
 		init_fail(r, "joining the pod's network namespace: %s", strerror(errno));
 	if (sethostname(name, strlen(name)))
