@@ -90,7 +90,7 @@ on peer "ping -c 1 -W 1 $IP4 > /dev/null" && fail "a frozen pod answered"
 grep -q "^$NAME: frozen " <<< "$(on a crak ps)" || fail "crak ps says: $(on a crak ps)"
 got=$(ps_json state held_packets)
 [ "${got% *}" = frozen ] && [ "${got#* }" -ge 1 ] || fail "crak -j ps says: $got"
-pass "a freeze of the pod's eth0 shows in crak ps (frozen, $got)"
+pass "a freeze of the pod's eth0 shows in crak ps and crak -j ps (frozen, ${got#* } held)"
 
 # Refused, with a reason, leaving nothing behind.
 refused 1 "exists" crak run --name $NAME --addr 192.0.2.151/24 --link eth0 -- true

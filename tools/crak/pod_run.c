@@ -61,6 +61,9 @@ static void forward_signal(int sig)
 
 static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 
+/* What they were before the init forwarded them, for the command. */
+static struct sigaction forwarded_old[ARRAY_SIZE(forwarded)];
+
 /* -- the command line ------------------------------------------------------- */
 
 static void parse_addrs(const char *list, struct ipnet *a, unsigned int *n, unsigned int max,
@@ -304,12 +307,11 @@ static void __printf(2, 3) __noreturn init_fail(struct run *r, const char *fmt, 
 
 static void __noreturn exec_cmd(struct run *r)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(forwarded); i++)
-		sigaction(forwarded[i], &dfl, NULL);
+		sigaction(forwarded[i], &forwarded_old[i], NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execvp(r->cmd[0], r->cmd);
@@ -326,6 +328,8 @@ static void __noreturn pod_init(struct run *r)
 	pid_t pid;
 
 	close(r->status[0]);
+	rtnl_close(&r->host);
+	rtnl_close(&r->in_pod);
 	prctl(PR_SET_NAME, "crak-pod-init");
 	if (setns(r->nsfd, CLONE_NEWNET))
 		init_fail(r, "joining the pod's network namespace: %s", strerror(errno));
@@ -352,7 +356,7 @@ static void __noreturn pod_init(struct run *r)
 	/* Signals for the pod go to its command; none is lost around the fork. */
 	sigemptyset(&set);
 	for (i = 0; i < ARRAY_SIZE(forwarded); i++) {
-		sigaction(forwarded[i], &fwd, NULL);
+		sigaction(forwarded[i], &fwd, &forwarded_old[i]);
 		sigaddset(&set, forwarded[i]);
 	}
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -363,6 +367,11 @@ static void __noreturn pod_init(struct run *r)
 		exec_cmd(r);
 	forward_to = pid;
 	close(r->status[1]);
+	/* In the foreground, the terminal's signals reach the command by themselves. */
+	if (!r->detach) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+	}
 	sigprocmask(SIG_UNBLOCK, &set, NULL);
 
 	/* Orphans of the pod are ours to reap; the pod ends with its command. */
