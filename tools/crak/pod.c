@@ -457,7 +457,7 @@ const struct object ps_object = {
 
 const struct object stop_object = {
 	.name = "stop",
-	.summary = "end a pod and everything in it",
+	.summary = "a pod and everything in it, ended",
 	.synopsis = "NAME",
 	.help =
 	"Kills every process of pod NAME (its init, and with it its PID namespace),\n"

@@ -501,7 +501,7 @@ fail:
 
 const struct object pod_run_object = {
 	.name = "run",
-	.summary = "run a command in a pod of its own, with its own addresses",
+	.summary = "a command in a pod: its own namespaces, addresses and crakvif",
 	.synopsis = "--name NAME --addr ADDR/PREFIX[,ADDR6/PREFIX] --link LOWER\n"
 		    "       [--gw GW[,GW6]] [--detach] -- CMD [ARGS]...",
 	.help =
