@@ -180,8 +180,12 @@ static int pod_kill(const struct pod *p, const char *what)
 	struct pollfd pfd = { .events = POLLIN };
 
 	pfd.fd = syscall(SYS_pidfd_open, p->pid, 0);
-	if (pfd.fd < 0)
-		return errno == ESRCH ? 0 : -1;
+	if (pfd.fd < 0 && errno == ESRCH)
+		return 0;
+	if (pfd.fd < 0) {
+		pr_err("%s: its init %d: %s", what, p->pid, strerror(errno));
+		return -1;
+	}
 	/* The PID may have been reused since the pidfd was taken. */
 	if (!pod_alive(p)) {
 		close(pfd.fd);

@@ -275,9 +275,8 @@ int parse_ipnet(const char *word, struct ipnet *a)
 	unsigned long prefix;
 	unsigned int max;
 
-	if (strlen(word) >= sizeof(buf))
+	if ((size_t)snprintf(buf, sizeof(buf), "%s", word) >= sizeof(buf))
 		return -1;
-	strcpy(buf, word);
 	slash = strchr(buf, '/');
 	if (slash)
 		*slash++ = 0;
