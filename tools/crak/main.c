@@ -24,6 +24,9 @@ static const struct object *const objects[] = {
 	&checkpoint_object,
 	&restart_object,
 	&image_object,
+	&pod_run_object,
+	&ps_object,
+	&stop_object,
 };
 
 static void print_usage(void)

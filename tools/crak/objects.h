@@ -13,5 +13,8 @@ extern const struct object sock_object;
 extern const struct object checkpoint_object;
 extern const struct object restart_object;
 extern const struct object image_object;
+extern const struct object pod_run_object;
+extern const struct object ps_object;
+extern const struct object stop_object;
 
 #endif /* CRAK_OBJECTS_H */

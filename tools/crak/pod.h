@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crak run, ps and stop: pods.
+ *
+ * A pod is a process tree in namespaces of its own (network, PID, UTS,
+ * mount), whose network namespace is bound at /run/netns/NAME and holds a
+ * crakvif named eth0 with the pod's addresses.  Its first process is crak's
+ * own init, which runs the pod's command.  What ps and stop need is recorded
+ * in /run/crak/pods/NAME, lines of KEY=VALUE.
+ */
+#ifndef CRAK_POD_H
+#define CRAK_POD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cmd.h"
+#include "rtnl.h"
+
+#define POD_NETNS_DIR	"/run/netns"
+#define POD_RUN_DIR	"/run/crak/pods"
+#define POD_NAME_MAX	32
+#define POD_MAX_ADDRS	8
+#define POD_IFNAME	"eth0"
+
+struct pod {
+	char name[POD_NAME_MAX + 1];
+	pid_t pid;			/* of its init, in this PID namespace */
+	unsigned long long netns_ino;	/* of its network namespace */
+	char link[16];			/* the lower device */
+	char mac[18];			/* its crakvif's */
+	struct ipnet addrs[POD_MAX_ADDRS];
+	unsigned int n_addrs;
+	struct ipnet gws[2];		/* prefix unused */
+	unsigned int n_gws;
+};
+
+void pod_check_name(const char *name);
+void pod_path(char *buf, size_t size, const char *dir, const char *name);
+int pod_record_write(const struct pod *p);
+int pod_record_read(const char *name, struct pod *p);
+bool pod_alive(const struct pod *p);
+int netns_enter(const char *path, int *oldfd);
+void netns_leave(int oldfd);
+int pod_teardown(const struct pod *p, const char *what);
+
+#endif /* CRAK_POD_H */

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak run --name NAME --addr A[,A6] --link LOWER [--gw G[,G6]] [--detach] -- CMD...
+ *
+ * crak makes the pod's network namespace by entering a new one and binding
+ * it at /run/netns/NAME (which it makes a shared mount, as ip-netns(8) does,
+ * so that unbinding it reaches every mount namespace), configures it through
+ * a route netlink socket opened there (loopback), then comes back to add a
+ * crakvif on LOWER, moves it into the pod as eth0 and configures it.  The
+ * pod's init (crak-pod-init) is a clone of crak in new PID, mount and UTS
+ * namespaces: it joins the pod's network namespace, names the host, mounts a
+ * private /tmp and the /proc of its PID namespace, runs CMD as PID 2, reaps
+ * whatever is orphaned to it, and exits as CMD exits.  Whatever went wrong on
+ * the way, what was made is undone in reverse order.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/sched.h>
+
+#include "json.h"
+#include "objects.h"
+#include "pod.h"
+
+struct run {
+	struct pod pod;
+	bool detach;
+	char **cmd;
+	int lower;			/* ifindex of the lower device */
+	char netns_path[128];
+	int nsfd;			/* the pod's network namespace */
+	struct rtnl host, in_pod;	/* sockets in crak's namespace and the pod's */
+	int status[2];			/* the init's errors, a pipe */
+	/* What was made, for undo(). */
+	bool netns_file, netns_bound, record;
+	int host_ifindex;		/* the crakvif, before it moved */
+	int ifindex;			/* the crakvif in the pod */
+	pid_t init;
+};
+
+static volatile sig_atomic_t forward_to;
+
+static void forward_signal(int sig)
+{
+	if (forward_to > 0)
+		kill(forward_to, sig);
+}
+
+static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+/* What they were before the init forwarded them, for the command. */
+static struct sigaction forwarded_old[ARRAY_SIZE(forwarded)];
+
+/* -- the command line ------------------------------------------------------- */
+
+static void parse_addrs(const char *list, struct ipnet *a, unsigned int *n, unsigned int max,
+			bool gw)
+{
+	char *copy = xstrdup(list), *word, *save = NULL;
+	unsigned int i;
+
+	for (word = strtok_r(copy, ",", &save); word; word = strtok_r(NULL, ",", &save)) {
+		if (*n == max)
+			die_usage("too many %s in '%s'", gw ? "gateways" : "addresses", list);
+		if (parse_ipnet(word, &a[*n]) || (gw && strchr(word, '/')))
+			die_usage("invalid %s '%s'", gw ? "gateway" : "address", word);
+		for (i = 0; gw && i < *n; i++)
+			if (a[i].family == a[*n].family)
+				die_usage("two gateways of one family in '%s'", list);
+		(*n)++;
+	}
+	if (!*n)
+		die_usage("no %s in '%s'", gw ? "gateway" : "address", list);
+	free(copy);
+}
+
+static void parse_run_args(struct args *args, struct run *r)
+{
+	bool seen_name = false, seen_addr = false, seen_link = false, seen_gw = false;
+	bool seen_detach = false, has_family[2] = { false, false };
+	const char *word, *name = NULL, *link = NULL;
+	struct pod *p = &r->pod;
+	unsigned int i;
+
+	while ((word = arg_next(args)) && strcmp(word, "--")) {
+		if (arg_keyword(word, "--name", &seen_name))
+			name = arg_value(args, "NAME after --name");
+		else if (arg_keyword(word, "--addr", &seen_addr))
+			parse_addrs(arg_value(args, "addresses after --addr"), p->addrs,
+				    &p->n_addrs, POD_MAX_ADDRS, false);
+		else if (arg_keyword(word, "--link", &seen_link))
+			link = arg_value(args, "device after --link");
+		else if (arg_keyword(word, "--gw", &seen_gw))
+			parse_addrs(arg_value(args, "gateways after --gw"), p->gws, &p->n_gws, 2,
+				    true);
+		else if (arg_keyword(word, "--detach", &seen_detach))
+			r->detach = true;
+		else
+			arg_unexpected(word);
+	}
+	if (!name)
+		die_usage("missing --name NAME");
+	pod_check_name(name);
+	if (!seen_addr)
+		die_usage("missing --addr ADDR/PREFIX");
+	if (!link)
+		die_usage("missing --link DEVICE");
+	if (!*link || strlen(link) >= IFNAMSIZ || strchr(link, '/'))
+		die_usage("invalid device name '%s'", link);
+	if (!word || args->argc == 0)
+		die_usage("missing -- CMD");
+	r->cmd = args->argv;
+
+	for (i = 0; i < p->n_addrs; i++)
+		has_family[p->addrs[i].family == AF_INET6] = true;
+	for (i = 0; i < p->n_gws; i++)
+		if (!has_family[p->gws[i].family == AF_INET6])
+			die_usage("gateway of a family the pod has no address of");
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->link, sizeof(p->link), "%s", link);
+	pod_path(r->netns_path, sizeof(r->netns_path), POD_NETNS_DIR, name);
+}
+
+/* -- making it, and undoing it ------------------------------------------------ */
+
+static void undo(struct run *r)
+{
+	if (r->init > 0) {
+		kill(r->init, SIGKILL);
+		while (waitpid(r->init, NULL, 0) < 0 && errno == EINTR)
+			;
+		r->init = 0;
+	}
+	if (r->host_ifindex)
+		rtnl_link_del(&r->host, r->host_ifindex);
+	if (r->ifindex)
+		rtnl_link_del(&r->in_pod, r->ifindex);
+	if (r->netns_bound && umount2(r->netns_path, MNT_DETACH))
+		pr_err("run %s: unmounting %s: %s", r->pod.name, r->netns_path, strerror(errno));
+	if (r->netns_file && unlink(r->netns_path))
+		pr_err("run %s: %s: %s", r->pod.name, r->netns_path, strerror(errno));
+	if (r->record) {
+		char path[128];
+
+		pod_path(path, sizeof(path), POD_RUN_DIR, r->pod.name);
+		unlink(path);
+	}
+	r->host_ifindex = r->ifindex = 0;
+	r->netns_bound = r->netns_file = r->record = false;
+}
+
+/* /run/netns, a shared mount, so that an unbinding reaches other mount namespaces. */
+static int netns_dir_shared(void)
+{
+	if (mkdir(POD_NETNS_DIR, 0755) && errno != EEXIST)
+		return -1;
+	if (!mount("", POD_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL))
+		return 0;
+	if (errno != EINVAL)
+		return -1;
+	/* Not a mount point yet: make it one. */
+	if (mount(POD_NETNS_DIR, POD_NETNS_DIR, "none", MS_BIND | MS_REC, NULL))
+		return -1;
+	return mount("", POD_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL);
+}
+
+/* The pod's network namespace, bound at /run/netns/NAME, its loopback up. */
+static int make_netns(struct run *r)
+{
+	int fd, oldfd, ifindex, err;
+	unsigned char mac[6];
+	struct stat st;
+
+	if (netns_dir_shared()) {
+		pr_err("run: %s: %s", POD_NETNS_DIR, strerror(errno));
+		return -1;
+	}
+	fd = open(r->netns_path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			pr_err("run: a network namespace named '%s' exists (%s)", r->pod.name,
+			       r->netns_path);
+		else
+			pr_err("run: %s: %s", r->netns_path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	r->netns_file = true;
+
+	oldfd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (oldfd < 0 || unshare(CLONE_NEWNET)) {
+		pr_err("run: a new network namespace: %s", strerror(errno));
+		if (oldfd >= 0)
+			close(oldfd);
+		return -1;
+	}
+	err = rtnl_open(&r->in_pod);
+	if (!err && mount("/proc/thread-self/ns/net", r->netns_path, "none", MS_BIND, NULL))
+		err = -errno;
+	else if (!err)
+		r->netns_bound = true;
+	r->nsfd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	netns_leave(oldfd);
+	if (err || r->nsfd < 0) {
+		pr_err("run: binding the network namespace at %s: %s", r->netns_path,
+		       strerror(err ? -err : errno));
+		return -1;
+	}
+	fstat(r->nsfd, &st);
+	r->pod.netns_ino = st.st_ino;
+
+	err = rtnl_link_get(&r->in_pod, "lo", &ifindex, mac);
+	if (!err)
+		err = rtnl_link_up(&r->in_pod, ifindex);
+	if (err) {
+		pr_err("run: the pod's loopback: %s", rtnl_strerror(&r->in_pod));
+		return -1;
+	}
+	return 0;
+}
+
+/* The crakvif, made on the lower device here, then the pod's eth0. */
+static int make_vif(struct run *r)
+{
+	struct pod *p = &r->pod;
+	char tmpname[IFNAMSIZ], addr[IPNET_STRLEN];
+	unsigned char mac[6];
+	unsigned int i;
+
+	snprintf(tmpname, sizeof(tmpname), "crakpod%d", (int)getpid() % 10000000);
+	if (rtnl_open(&r->host)) {
+		pr_err("run: route netlink socket: %s", rtnl_strerror(&r->host));
+		return -1;
+	}
+	if (rtnl_link_add(&r->host, tmpname, "crakvif", r->lower)) {
+		pr_err("run: a crakvif on %s: %s", p->link, rtnl_strerror(&r->host));
+		return -1;
+	}
+	if (rtnl_link_get(&r->host, tmpname, &r->host_ifindex, mac)) {
+		pr_err("run: the new crakvif %s: %s", tmpname, rtnl_strerror(&r->host));
+		return -1;
+	}
+	if (rtnl_link_move(&r->host, r->host_ifindex, r->nsfd, POD_IFNAME)) {
+		pr_err("run: moving the crakvif into the pod: %s", rtnl_strerror(&r->host));
+		return -1;
+	}
+	r->host_ifindex = 0;
+	if (rtnl_link_get(&r->in_pod, POD_IFNAME, &r->ifindex, mac)) {
+		pr_err("run: the pod's %s: %s", POD_IFNAME, rtnl_strerror(&r->in_pod));
+		return -1;
+	}
+	snprintf(p->mac, sizeof(p->mac), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
+
+	for (i = 0; i < p->n_addrs; i++) {
+		if (rtnl_addr_add(&r->in_pod, r->ifindex, &p->addrs[i])) {
+			format_ipnet(&p->addrs[i], addr, sizeof(addr));
+			pr_err("run: address %s: %s", addr, rtnl_strerror(&r->in_pod));
+			return -1;
+		}
+	}
+	if (rtnl_link_up(&r->in_pod, r->ifindex)) {
+		pr_err("run: bringing %s up: %s", POD_IFNAME, rtnl_strerror(&r->in_pod));
+		return -1;
+	}
+	for (i = 0; i < p->n_gws; i++) {
+		if (rtnl_route_add_default(&r->in_pod, r->ifindex, p->gws[i].family,
+					   p->gws[i].addr)) {
+			format_ipnet(&p->gws[i], addr, sizeof(addr));
+			*strrchr(addr, '/') = 0;
+			pr_err("run: default route via %s: %s", addr, rtnl_strerror(&r->in_pod));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -- the pod's init ------------------------------------------------------------ */
+
+/* Tells crak why the pod cannot start, and ends. */
+static void __printf(2, 3) __noreturn init_fail(struct run *r, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (write(r->status[1], msg, MIN((size_t)n, sizeof(msg) - 1)) < 0)
+		_exit(126);
+	_exit(126);
+}
+
+static void __noreturn exec_cmd(struct run *r)
+{
+	sigset_t none;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(forwarded); i++)
+		sigaction(forwarded[i], &forwarded_old[i], NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execvp(r->cmd[0], r->cmd);
+	init_fail(r, "%s: %s", r->cmd[0], strerror(errno));
+}
+
+static void __noreturn pod_init(struct run *r)
+{
+	struct sigaction fwd = { .sa_handler = forward_signal };
+	const char *name = r->pod.name;
+	int status, fd;
+	unsigned int i;
+	sigset_t set;
+	pid_t pid;
+
+	close(r->status[0]);
+	rtnl_close(&r->host);
+	rtnl_close(&r->in_pod);
+	prctl(PR_SET_NAME, "crak-pod-init");
+	if (setns(r->nsfd, CLONE_NEWNET))
+		init_fail(r, "joining the pod's network namespace: %s", strerror(errno));
+	if (sethostname(name, strlen(name)))
+		init_fail(r, "hostname: %s", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
+		init_fail(r, "mounts: %s", strerror(errno));
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"))
+		init_fail(r, "a private /tmp: %s", strerror(errno));
+	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		init_fail(r, "/proc: %s", strerror(errno));
+	if (r->detach) {
+		setsid();
+		fd = open("/dev/null", O_RDWR);
+		if (fd < 0)
+			init_fail(r, "/dev/null: %s", strerror(errno));
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+
+	/* Signals for the pod go to its command; none is lost around the fork. */
+	sigemptyset(&set);
+	for (i = 0; i < ARRAY_SIZE(forwarded); i++) {
+		sigaction(forwarded[i], &fwd, &forwarded_old[i]);
+		sigaddset(&set, forwarded[i]);
+	}
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	pid = fork();
+	if (pid < 0)
+		init_fail(r, "fork: %s", strerror(errno));
+	if (pid == 0)
+		exec_cmd(r);
+	forward_to = pid;
+	close(r->status[1]);
+	/* In the foreground, the terminal's signals reach the command by themselves. */
+	if (!r->detach) {
+		signal(SIGINT, SIG_IGN);
+		signal(SIGQUIT, SIG_IGN);
+	}
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+
+	/* Orphans of the pod are ours to reap; the pod ends with its command. */
+	for (;;) {
+		pid_t w = wait(&status);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			_exit(EXIT_FAILURE);
+		if (w == pid)
+			_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+}
+
+/* Starts the init; 0 once CMD runs, -1 with the reason reported. */
+static int start_init(struct run *r)
+{
+	struct clone_args ca = {
+		.flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS,
+		.exit_signal = SIGCHLD,
+	};
+	char msg[257];
+	size_t len = 0;
+	ssize_t n;
+
+	if (pipe2(r->status, O_CLOEXEC)) {
+		pr_err("run: %s", strerror(errno));
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	r->init = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r->init == 0)
+		pod_init(r);
+	close(r->status[1]);
+	if (r->init < 0) {
+		pr_err("run: the pod's init: %s", strerror(errno));
+		r->init = 0;
+		close(r->status[0]);
+		return -1;
+	}
+	while (len < sizeof(msg) - 1) {
+		n = read(r->status[0], msg + len, sizeof(msg) - 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	close(r->status[0]);
+	if (!len)
+		return 0;
+	msg[len] = 0;
+	pr_err("run %s: %s", r->pod.name, msg);
+	return -1;
+}
+
+/* -- crak run ----------------------------------------------------------------- */
+
+static int wait_pod(struct run *r)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, fwd = { .sa_handler = forward_signal };
+	int status;
+
+	/* The terminal's signals reach the pod's command by themselves. */
+	sigaction(SIGINT, &ign, NULL);
+	sigaction(SIGQUIT, &ign, NULL);
+	forward_to = r->init;
+	sigaction(SIGTERM, &fwd, NULL);
+	sigaction(SIGHUP, &fwd, NULL);
+	while (waitpid(r->init, &status, 0) < 0) {
+		if (errno != EINTR) {
+			pr_err("run %s: waiting for %d: %s", r->pod.name, r->init,
+			       strerror(errno));
+			return EXIT_FAILURE;
+		}
+	}
+	r->init = 0;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+static int cmd_run(struct args *args)
+{
+	struct run r = { .nsfd = -1 };
+	char path[128];
+	struct stat st;
+	int ret;
+
+	parse_run_args(args, &r);
+	pod_path(path, sizeof(path), POD_RUN_DIR, r.pod.name);
+	if (!stat(path, &st))
+		die("run: pod '%s' exists", r.pod.name);
+	r.lower = if_nametoindex(r.pod.link);
+	if (!r.lower)
+		die("run: no device '%s'", r.pod.link);
+
+	if (make_netns(&r) || make_vif(&r) || start_init(&r))
+		goto fail;
+	r.pod.pid = r.init;
+	if (pod_record_write(&r.pod))
+		goto fail;
+	r.record = true;
+	close(r.nsfd);
+
+	if (r.detach) {
+		if (crak_opts.json) {
+			struct json j;
+
+			json_init(&j, stdout, crak_opts.pretty);
+			json_open_object(&j, NULL);
+			json_string(&j, "name", r.pod.name);
+			json_uint(&j, "pid", r.pod.pid);
+			json_close_object(&j);
+		}
+		return 0;
+	}
+	ret = wait_pod(&r);
+	undo(&r);
+	return ret;
+fail:
+	undo(&r);
+	return EXIT_FAILURE;
+}
+
+const struct object pod_run_object = {
+	.name = "run",
+	.summary = "a command in a pod: its own namespaces, addresses and crakvif",
+	.synopsis = "--name NAME --addr ADDR/PREFIX[,ADDR6/PREFIX] --link LOWER\n"
+		    "       [--gw GW[,GW6]] [--detach] -- CMD [ARGS]...",
+	.help =
+	"Runs CMD in pod NAME: a network namespace of its own, bound at\n"
+	"/run/netns/NAME (ip netns exec NAME works), whose one device, eth0, is a\n"
+	"crakvif on LOWER with the pod's addresses; a PID namespace where CMD is\n"
+	"PID 2, under an init of crak's that reaps orphans and ends the pod when\n"
+	"CMD ends; the hostname NAME; a private /tmp and the pod's own /proc, the\n"
+	"host's files otherwise.  crak waits for CMD, tears the pod down and exits\n"
+	"as CMD exited.  'crak ps' lists pods, 'crak stop NAME' ends one.\n"
+	"\n"
+	"  --name NAME     letters, digits, '.', '_', '-' (up to 32)\n"
+	"  --addr LIST     the pod's addresses, comma-separated, IPv4 and IPv6,\n"
+	"                  each ADDR/PREFIX (ADDR alone: /32, /128); IPv6 ones\n"
+	"                  skip duplicate address detection: they are the pod's\n"
+	"  --link LOWER    the Ethernet device the crakvif sits on\n"
+	"  --gw LIST       default routes: one gateway per family\n"
+	"  --detach        leave the pod running and exit at once (with -j, print\n"
+	"                  its name and init's PID); its standard input and output\n"
+	"                  are then /dev/null\n",
+	.run = cmd_run,
+};
