@@ -43,8 +43,7 @@
 
 /* -- signals -------------------------------------------------------------- */
 
-/* The task's sighand, locked, or NULL once it has exited. */
-static struct sighand_struct *ckpt_lock_sighand(struct task_struct *t)
+static struct sighand_struct *__ckpt_lock_sighand(struct task_struct *t)
 {
 	struct sighand_struct *sh;
 
@@ -54,13 +53,29 @@ static struct sighand_struct *ckpt_lock_sighand(struct task_struct *t)
 		if (!sh)
 			break;
 		spin_lock_irq(&sh->siglock);
-		if (likely(sh == rcu_access_pointer(t->sighand)))
+		if (likely(sh == rcu_access_pointer(t->sighand))) {
+			/* Held on return: ckpt_lock_sighand() tells sparse so. */
+			__release(&sh->siglock);
 			break;
+		}
 		spin_unlock_irq(&sh->siglock);
 	}
 	rcu_read_unlock();
 	return sh;
 }
+
+/*
+ * The task's sighand, locked (spin_unlock_irq() it), or NULL once the task
+ * has exited: lock_task_sighand(), which modules cannot call.
+ */
+#define ckpt_lock_sighand(t)							\
+({										\
+	struct task_struct *__t = (t);						\
+	struct sighand_struct *__sh;						\
+										\
+	__cond_lock(&__t->sighand->siglock, (__sh = __ckpt_lock_sighand(__t)));	\
+	__sh;									\
+})
 
 static int ckpt_dump_sigactions(struct ckpt_freeze *fz, struct ckpt_stream *s)
 {
@@ -157,12 +172,29 @@ static struct crak_img_siginfo *ckpt_pending(struct task_struct *t, bool shared,
 	}
 }
 
+/* ITIMER_REAL's time left and interval, zero if it is off (or T exited). */
+static void ckpt_itimer_real(struct task_struct *t, ktime_t *left, ktime_t *incr)
+{
+	struct sighand_struct *sh;
+
+	sh = ckpt_lock_sighand(t);
+	if (!sh)
+		return;
+	if (hrtimer_active(&t->signal->real_timer)) {
+		*left = __hrtimer_get_remaining(&t->signal->real_timer, false);
+		/* Due but not yet fired: it fires at once after a restart. */
+		if (*left <= 0)
+			*left = 1;
+		*incr = t->signal->it_real_incr;
+	}
+	spin_unlock_irq(&sh->siglock);
+}
+
 static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
 {
 	struct task_struct *t = fz->leader;
 	struct crak_img_signal sig = {};
 	struct crak_img_siginfo *pending;
-	struct sighand_struct *sh;
 	ktime_t left = 0, incr = 0;
 	int nr, err;
 
@@ -170,17 +202,7 @@ static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
 	if (IS_ERR(pending))
 		return PTR_ERR(pending);
 
-	sh = ckpt_lock_sighand(t);
-	if (sh) {
-		if (hrtimer_active(&t->signal->real_timer)) {
-			left = __hrtimer_get_remaining(&t->signal->real_timer, false);
-			/* Due but not yet fired: it fires at once after a restart. */
-			if (left <= 0)
-				left = 1;
-			incr = t->signal->it_real_incr;
-		}
-		spin_unlock_irq(&sh->siglock);
-	}
+	ckpt_itimer_real(t, &left, &incr);
 	sig.nr_pending = cpu_to_le32(nr);
 	sig.itimer_real_value = cpu_to_le64(ktime_to_ns(left));
 	sig.itimer_real_interval = cpu_to_le64(ktime_to_ns(incr));

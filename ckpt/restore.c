@@ -727,7 +727,7 @@ out:
 
 static bool ckpt_mm_ok(const struct crak_img_mm *m)
 {
-	u64 v[] = {
+	__le64 v[] = {
 		m->start_code, m->end_code, m->start_data, m->end_data, m->start_brk,
 		m->brk, m->start_stack, m->arg_start, m->arg_end, m->env_start, m->env_end,
 	};

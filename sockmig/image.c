@@ -510,6 +510,7 @@ static int sockmig_parse_records(const u8 *buf, u32 len, struct sockmig_image *i
 static int sockmig_check_udp(const struct sockmig_image *img, struct netlink_ext_ack *extack)
 {
 	const struct crak_sock_rec_sock *rs = &img->sock;
+	bool connected = rs->state == TCP_ESTABLISHED;
 	u32 bytes;
 
 	if (!img->has_udp || img->has_listen || img->recvq || img->sendq) {
@@ -520,7 +521,8 @@ static int sockmig_check_udp(const struct sockmig_image *img, struct netlink_ext
 		NL_SET_ERR_MSG(extack, "image: a UDP socket is bound or connected");
 		return -EINVAL;
 	}
-	if (!rs->lport || !rs->rport != (rs->state == TCP_CLOSE)) {
+	/* A connected socket has a remote port, a bound one none. */
+	if (!rs->lport || !rs->rport == connected) {
 		NL_SET_ERR_MSG(extack, "image: a port of the UDP socket is wrong");
 		return -EINVAL;
 	}

@@ -60,7 +60,7 @@ static int sockmig_udp_take(struct sk_buff *skb, u8 **buf, u32 *len, u32 *cap)
 	}
 	p = *buf + *len;
 	d.len = cpu_to_le32(skb->len);
-	d.sport = udp_hdr(skb)->source;		/* network order, as in the header */
+	d.sport = udp_hdr(skb)->source;
 	if (skb->protocol == htons(ETH_P_IP)) {
 		d.family = cpu_to_le16(AF_INET);
 		memcpy(d.saddr, &ip_hdr(skb)->saddr, 4);

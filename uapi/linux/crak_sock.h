@@ -268,7 +268,7 @@ struct crak_sock_rec_udp {
 struct crak_sock_dgram {
 	__le32	len;		/* bytes of data that follow */
 	__le16	family;		/* AF_INET, AF_INET6: of its addresses */
-	__le16	sport;		/* its source port */
+	__be16	sport;		/* its source port, in network order as the addresses */
 	__u8	saddr[16];	/* its source address (IPv4: the first 4 bytes) */
 	__u8	daddr[16];	/* the address it was sent to */
 };
