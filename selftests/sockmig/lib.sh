@@ -64,7 +64,7 @@ step() {
 	n=$((${next[$end]:-0} + 1))
 	next[$end]=$n
 	echo "$*" > "$ctl/$end/cmd.$n"
-	for _ in $(seq 300); do
+	for _ in $(seq 600); do
 		[ -e "$ctl/$end/done.$n" ] && break
 		sleep 0.1
 	done

@@ -8,8 +8,8 @@ Exit status 0 passes, 4 skips, anything else fails; so does a timeout, a
 node that dies or stops answering, and any kernel splat a node printed while
 the test ran.  After a failure of that kind the lab reboots before the next
 test.  A line "# lab: timeout=SECONDS kernels=NAME[,NAME]" in a test's first
-lines sets its timeout (default 180 s; LAB_TIMEOUT in the environment
-overrides it) or limits it to some kernels.
+lines sets its timeout (default 180 s; twice as long on the debug kernel;
+LAB_TIMEOUT in the environment overrides it) or limits it to some kernels.
 
 Each kernel also gets two checks of the lab's own: KERNEL/boot (the nodes
 came up without a splat) and KERNEL/shutdown (every crak module unloads from
@@ -36,8 +36,9 @@ from . import BUILD, SRC, debugkernel
 from .kernels import KernelError, resolve
 from .lab import Lab, LabError
 
-AREAS = ("lab", "vif", "sockmig", "ckpt", "migrate")
+AREAS = ("lab", "vif", "sockmig", "ckpt", "pod", "migrate")
 DEFAULT_TIMEOUT = 180
+DEBUG_TIMEOUT_FACTOR = 2
 LOG_LINES = 60
 
 
@@ -160,6 +161,8 @@ def prepare(kernel_name, logdir, report):
 def run_test(lab, test, logdir):
     log = os.path.join(logdir, test.name.replace("/", "-") + ".log")
     marks = lab.console_marks()
+    # The debug kernel runs everything several times slower.
+    timeout = test.timeout * (DEBUG_TIMEOUT_FACTOR if lab.kernel.debug else 1)
     env = lab.env()
     env["LAB_TEST"] = test.name
     start = time.monotonic()
@@ -167,7 +170,7 @@ def run_test(lab, test, logdir):
         proc = subprocess.Popen([test.path], cwd=SRC, env=env, stdin=subprocess.DEVNULL,
                                 stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            rc = proc.wait(test.timeout)
+            rc = proc.wait(timeout)
         except subprocess.TimeoutExpired:
             lab.dump_blocked_tasks()
             rc = None
@@ -183,7 +186,7 @@ def run_test(lab, test, logdir):
 
     diag = []
     if rc is None:
-        detail = "TIMEOUT after %d s" % test.timeout
+        detail = "TIMEOUT after %d s" % timeout
     elif rc == 4:
         detail = None
     elif rc:
