@@ -71,7 +71,7 @@ round() {
 	pid=$(hold "$mib")
 	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu --leave-running \
 		-o dump.log --display-stats > /tmp/criu.stats 2>&1" || echo "  criu dump failed" >&2
-	st_criu=$(on a "awk '/Frozen time/ { print \$NF / 1e6 }' /tmp/criu.stats")
+	st_criu=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
 	gone "$pid"
 	on a "rm -rf /tmp/criu"
 	# The limits: dd to and from the same tmpfs; a pipe next to memcpy.
@@ -115,10 +115,10 @@ done
 
 {
 	echo "checkpoint/restart benchmark: $LAB_KREL, node a, medians of $reps rounds (seconds)"
-	printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s\n' MiB \
+	printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s\n' MiB \
 		ck-crak ck-criu x st-crak st-criu x rs-crak rs-criu x raw-w raw-r ck/w pipe/cpy
 	tail -n +2 "$table" | while read -r mib ckc ckr stc str rsc rsr rw rr pp cp; do
-		printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s\n' "$mib" \
+		printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s\n' "$mib" \
 			"$ckc" "$ckr" "$(ratio "$ckr" "$ckc")" "$stc" "$str" "$(ratio "$stc" "$str")" \
 			"$rsc" "$rsr" "$(ratio "$rsr" "$rsc")" "$rw" "$rr" "$(ratio "$ckc" "$rw")" \
 			"$(ratio "$pp" "$cp")"

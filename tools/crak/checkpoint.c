@@ -420,6 +420,8 @@ int cmd_checkpoint(struct args *args)
 	char path[64];
 	int ret = EXIT_FAILURE;
 
+	raise_nofile();
+
 	while ((word = arg_next(args))) {
 		if (arg_keyword(word, "-o", &seen_out) || arg_keyword(word, "--output", &seen_out))
 			c.out = arg_value(args, "image file after -o");

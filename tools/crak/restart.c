@@ -311,6 +311,8 @@ int cmd_restart(struct args *args)
 	bool ready;
 	pid_t pid;
 
+	raise_nofile();
+
 	while ((word = arg_next(args))) {
 		if (arg_keyword(word, "--detach", &seen_detach))
 			r.detach = true;

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -219,4 +220,18 @@ int sync_dir(const char *path)
 	}
 	free(copy);
 	return ret;
+}
+
+/*
+ * Lets crak hold as many descriptors as the hard limit allows: a checkpoint
+ * or restart holds one or two of its own for each socket of the process.
+ */
+void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }

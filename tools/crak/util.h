@@ -53,5 +53,6 @@ void format_endpoint(const struct endpoint *ep, char *buf, size_t size);
 const char *ip_proto_name(uint8_t proto, char *buf, size_t size);
 
 int sync_dir(const char *path);
+void raise_nofile(void);
 
 #endif /* CRAK_UTIL_H */
