@@ -107,7 +107,7 @@ start() {
 	server=$(on_bg a "ip netns exec pod $EP listen $2 $1 --ctl $ctl/server ${4:-}")
 	wait_bound a tcp "$1"
 	client=$(on_bg b "ip netns exec podb $EP connect $2 $1 --bind $3 --ctl $ctl/client ${5:-}")
-	for _ in $(seq 100); do
+	for _ in $(seq 300); do
 		[ -e "$ctl/server/state" ] && break
 		sleep 0.1
 	done
