@@ -173,7 +173,7 @@ u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
 	return p + ALIGN(len, 8);
 }
 
-int sockmig_write(struct file *out, const u8 *buf, size_t len)
+static int sockmig_write(struct file *out, const u8 *buf, size_t len)
 {
 	loff_t pos = out->f_pos;
 	ssize_t n;
@@ -192,7 +192,7 @@ int sockmig_write(struct file *out, const u8 *buf, size_t len)
 }
 
 /* Fills the header of the image in BUF, whose records end at END: its length. */
-u32 sockmig_seal(u8 *buf, const u8 *end)
+static u32 sockmig_seal(u8 *buf, const u8 *end)
 {
 	struct crak_sock_image *hdr = (struct crak_sock_image *)buf;
 	u32 len = end - buf;
@@ -203,6 +203,24 @@ u32 sockmig_seal(u8 *buf, const u8 *end)
 	hdr->len = cpu_to_le32(len - sizeof(*hdr));
 	hdr->crc = cpu_to_le32(~crc32_le(~0, buf + sizeof(*hdr), len - sizeof(*hdr)));
 	return len;
+}
+
+/*
+ * Seals the image in BUF, whose records end at END, and writes it to OUT:
+ * *BYTES is its length.
+ */
+int sockmig_emit(struct file *out, u8 *buf, const u8 *end, u64 *bytes,
+		 struct netlink_ext_ack *extack)
+{
+	u32 len = sockmig_seal(buf, end);
+	int err;
+
+	err = sockmig_write(out, buf, len);
+	if (err)
+		NL_SET_ERR_MSG(extack, "cannot write the image");
+	else
+		*bytes = len;
+	return err;
 }
 
 /* A listening socket: addresses, the options its connections inherit, its
@@ -220,9 +238,7 @@ static int sockmig_dump_listen(struct sockmig_entry *e, struct file *out, u64 *b
 	struct crak_sock_rec_sock rs = {};
 	struct crak_sock_rec_tcp rt = {};
 	struct sock *sk = e->sk;
-	u32 len;
 	u8 *p;
-	int err;
 
 	lock_sock(sk);
 	if (inet_csk_reqsk_queue_len(sk) || READ_ONCE(sk->sk_ack_backlog)) {
@@ -240,13 +256,7 @@ static int sockmig_dump_listen(struct sockmig_entry *e, struct file *out, u64 *b
 			    &rs, sizeof(rs));
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_TCP, &rt, sizeof(rt));
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_LISTEN, &rl, sizeof(rl));
-	len = sockmig_seal(buf, p);
-	err = sockmig_write(out, buf, len);
-	if (err)
-		NL_SET_ERR_MSG(extack, "cannot write the image");
-	else
-		*bytes = len;
-	return err;
+	return sockmig_emit(out, buf, p, bytes, extack);
 }
 
 /* The socket is frozen; leaves it in repair mode even on failure (the
@@ -345,13 +355,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		goto fail_queue;
 
 	/* The peeks zeroed nothing past the data: the padding still is. */
-	len = sockmig_seal(buf, p);
-
-	err = sockmig_write(out, buf, len);
-	if (err)
-		NL_SET_ERR_MSG(extack, "cannot write the image");
-	else
-		*bytes = len;
+	err = sockmig_emit(out, buf, p, bytes, extack);
 	kvfree(buf);
 	return err;
 

@@ -114,8 +114,8 @@ int sockmig_fin_unsent(struct sock *sk);
 /* image.c, for udp.c */
 void sockmig_read_sock(struct sock *sk, struct crak_sock_rec_sock *rs);
 u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len);
-u32 sockmig_seal(u8 *buf, const u8 *end);
-int sockmig_write(struct file *out, const u8 *buf, size_t len);
+int sockmig_emit(struct file *out, u8 *buf, const u8 *end, u64 *bytes,
+		 struct netlink_ext_ack *extack);
 int sockmig_bind(struct socket *sock, const struct crak_sock_rec_sock *rs,
 		 struct netlink_ext_ack *extack);
 int sockmig_sockaddr(const struct crak_sock_rec_sock *rs, bool local,

@@ -274,12 +274,7 @@ int sockmig_udp_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 			    &rs, sizeof(rs));
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_UDP, &ru, sizeof(ru));
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_DGRAMS, q, qlen);
-	len = sockmig_seal(buf, p);
-	err = sockmig_write(out, buf, len);
-	if (err)
-		NL_SET_ERR_MSG(extack, "cannot write the image");
-	else
-		*bytes = len;
+	err = sockmig_emit(out, buf, p, bytes, extack);
 	kvfree(buf);
 	return err;
 }
