@@ -123,8 +123,8 @@ class End:
                 words = f.read().split()
             try:
                 answer = self.run(words)
-            except OSError as e:
-                answer = "error: %s" % e
+            except Exception as e:     # every failure is an answer, not a hang
+                answer = "error: %s: %s" % (type(e).__name__, e)
             self.state["next"] = n + 1
             self.save()
             with open(os.path.join(self.ctl, "done.%d.tmp" % n), "w") as f:

@@ -57,13 +57,16 @@ server_sock() { pod_sock "$1" state established sport = :"$2"; }
 EP="/usr/bin/python3 $SOCK_DIR/endpoint.py"
 
 # step END COMMAND: END (client, server) runs COMMAND; fails unless "ok".
+# The command file appears whole (a rename): an endpoint polling for it
+# must never read it empty.
 declare -A next=()
 step() {
 	local end=$1 n answer
 	shift
 	n=$((${next[$end]:-0} + 1))
 	next[$end]=$n
-	echo "$*" > "$ctl/$end/cmd.$n"
+	echo "$*" > "$ctl/$end/cmd.$n.tmp"
+	mv "$ctl/$end/cmd.$n.tmp" "$ctl/$end/cmd.$n"
 	for _ in $(seq 600); do
 		[ -e "$ctl/$end/done.$n" ] && break
 		sleep 0.1
