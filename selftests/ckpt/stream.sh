@@ -11,10 +11,7 @@ source "$(dirname "$0")/lib.sh"
 port=7411
 prog_start a threads stream
 job=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --pidfile $prog_dir/pid.b")
-for _ in $(seq 100); do
-	[ -n "$(on b ss -Hltn sport = :$port)" ] && break
-	sleep 0.1
-done
+until_on b 30 ss -Hltn "'sport = :$port'" > /dev/null
 out=$(on a "set -o pipefail; crak checkpoint $prog_pid -o - | socat -u STDIN TCP:$(ip4 b):$port" 2>&1) ||
 	fail "the streamed checkpoint failed: $out; on b: $(wait_job "$job" 2>&1 | tail -3)"
 for _ in $(seq 300); do

@@ -14,7 +14,7 @@ source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/../sockmig/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-UDP="/usr/bin/python3 $SOCK_DIR/udp_peer.py"
+UDP="$PY $SOCK_DIR/udp_peer.py"
 dir=$CKPT_DIR/udp
 rm -rf "$dir"
 mkdir -p "$dir"

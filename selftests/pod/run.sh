@@ -46,11 +46,7 @@ on a "crak run --detach --name $NAME --addr $IP4/24,$IP6/64 --link eth0 -- sh -c
 	echo \$(hostname) \$\$ > /tmp/pod-$NAME
 	exec socat TCP6-LISTEN:$PORT,fork,reuseaddr,ipv6only=0 EXEC:cat'" ||
 	fail "crak run --detach failed"
-for _ in $(seq 100); do
-	[ -n "$(on a "ip netns exec $NAME ss -Hltn 'sport = :$PORT'")" ] && break
-	sleep 0.1
-done
-[ -n "$(on a "ip netns exec $NAME ss -Hltn 'sport = :$PORT'")" ] ||
+until_on a 30 ss -N $NAME -Hltn "'sport = :$PORT'" > /dev/null ||
 	fail "nothing listens in the pod"
 pass "crak run --detach starts a pod and returns"
 

@@ -5,7 +5,7 @@
 # peer node.
 
 SOCK_DIR=$CRAK_SRC/selftests/sockmig
-CONV="/usr/bin/python3 $SOCK_DIR/conv.py"
+CONV="$PY $SOCK_DIR/conv.py"
 
 # conv_server NODE PORT: a conversation server in NODE's pod; prints a handle.
 conv_server() {
@@ -45,16 +45,22 @@ wait_rounds() {
 pod_sock() {
 	local node=$1
 	shift
-	in_pod "$node" ss -Htnp "$@" | sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
+	on "$node" ss -N pod -Htnp "$@" | sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
 }
 
 # server_sock NODE PORT: "PID FD" of the pod's established socket on PORT.
 server_sock() { pod_sock "$1" state established sport = :"$2"; }
 
+# wait_established NODE PORT: until NODE's pod has an established
+# connection on PORT (a restored one), 30 s at most.
+wait_established() {
+	until_on "$1" 30 ss -N pod -Htn state established "'sport = :$2'" > /dev/null
+}
+
 # -- endpoint.py: one end of a connection, driven step by step ---------------
 # A case sets $name (for messages); start sets $ctl, $server and $client.
 
-EP="/usr/bin/python3 $SOCK_DIR/endpoint.py"
+EP="$PY $SOCK_DIR/endpoint.py"
 
 # step END COMMAND: END (client, server) runs COMMAND; fails unless "ok".
 # The command file appears whole (a rename): an endpoint polling for it
@@ -67,9 +73,9 @@ step() {
 	next[$end]=$n
 	echo "$*" > "$ctl/$end/cmd.$n.tmp"
 	mv "$ctl/$end/cmd.$n.tmp" "$ctl/$end/cmd.$n"
-	for _ in $(seq 600); do
+	for _ in $(seq 1200); do
 		[ -e "$ctl/$end/done.$n" ] && break
-		sleep 0.1
+		sleep 0.05
 	done
 	answer=$(cat "$ctl/$end/done.$n" 2> /dev/null)
 	[ "$answer" = ok ] || fail "$name: $end: $*: ${answer:-no answer}"
@@ -77,10 +83,7 @@ step() {
 
 # server_state PORT STATE: until the pod's socket on PORT is in STATE (ss).
 server_state() {
-	for _ in $(seq 100); do
-		[ -n "$(in_pod a ss -Htn state "$2" sport = :"$1")" ] && return 0
-		sleep 0.1
-	done
+	until_on a 30 ss -N pod -Htn state "$2" "'sport = :$1'" > /dev/null && return 0
 	fail "$name: the server's connection is not $2: $(in_pod a ss -Htna sport = :"$1");" \
 		"the client's: $(on b ip netns exec podb ss -Htni dport = :"$1");" \
 		"the server said: $(kill_job "$server" > /dev/null 2>&1; wait_job "$server" 2>&1 | tail -3)"

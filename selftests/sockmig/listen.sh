@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 dir=$LAB_DIR/shared/sockmig-listen
 rm -rf "$dir"
 mkdir -p "$dir"
-ECHO="/usr/bin/python3 $VIF_DIR/tcp_echo.py"
+ECHO="$PY $VIF_DIR/tcp_echo.py"
 pod_create a
 
 # listener PORT: "PID FD" of the pod's listening socket on PORT.
@@ -60,14 +60,11 @@ if [ -z "$(listener 7352)" ]; then
 	kill_job "$idle"
 	fail "the idle listener is not there: $(wait_job "$idle" 2>&1)"
 fi
-waiting=$(on_bg peer "/usr/bin/python3 -c '
+waiting=$(on_bg peer "$PY -c '
 import socket, time
 s = socket.create_connection((\"$POD_IP4\", 7352))
 time.sleep(30)'")
-for _ in $(seq 100); do
-	[ -n "$(on peer ss -Htn state established dport = :7352)" ] && break
-	sleep 0.1
-done
+until_on peer 30 ss -Htn state established "'dport = :7352'" > /dev/null
 read -r pid fd <<< "$(listener 7352)"
 out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/busy.img" 2>&1) &&
 	fail "a listening socket with a connection waiting was dumped"

@@ -41,11 +41,7 @@ on a ip netns del pod
 pod_create_frozen b
 in_pod b crak vif import pod0 -i "$dir/held.pcap" > /dev/null || fail "import on b failed"
 server=$(on_bg b "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $CONV serve-fd 3")
-for _ in $(seq 100); do
-	[ -n "$(server_sock b 7301)" ] && break
-	sleep 0.1
-done
-[ -n "$(server_sock b 7301)" ] || fail "no restored connection on b: $(wait_job "$server" 2>&1)"
+wait_established b 7301 || fail "no restored connection on b: $(wait_job "$server" 2>&1)"
 in_pod b crak vif thaw pod0 > /dev/null || fail "vif thaw on b failed"
 t1=$(date +%s.%N)
 out=$(wait_job "$client") || fail "the conversation broke: $out"

@@ -19,11 +19,7 @@ pod_create a
 
 # restored NODE PORT: until the pod of NODE has the restored connection.
 restored() {
-	for _ in $(seq 100); do
-		[ -n "$(server_sock "$1" "$2")" ] && return 0
-		sleep 0.1
-	done
-	fail "no restored connection on port $2"
+	wait_established "$1" "$2" || fail "no restored connection on port $2"
 }
 
 # wire PORT: a capture of the SYNs and RSTs of the connection on PORT, once
@@ -49,10 +45,7 @@ read -r pid fd <<< "$(server_sock a 7302)"
 out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn1.img") || fail "dump failed: $out"
 on a kill "$pid"
 wait_job "$server" > /dev/null 2>&1
-for _ in $(seq 50); do
-	[ "$(in_pod a crak -j sock show)" = "[]" ] && break
-	sleep 0.1
-done
+until_on a 10 "ip netns exec pod crak -j sock show | grep -x '\[\]'" > /dev/null
 [ "$(in_pod a crak -j sock show)" = "[]" ] ||
 	fail "the module still tracks the dumped socket its owner closed: $(in_pod a crak sock show)"
 pass "a dumped socket whose owner exits is forgotten"

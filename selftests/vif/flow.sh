@@ -18,7 +18,7 @@ p6=$(ip6 peer)
 # sink PORT ADDR COUNT: a UDP receiver in the pod, started and listening.
 sink() {
 	local h
-	h=$(on_bg a "ip netns exec pod /usr/bin/python3 $VIF_DIR/udp_sink.py \
+	h=$(on_bg a "ip netns exec pod $PY $VIF_DIR/udp_sink.py \
 		--bind [$2]:$1 --count $3 --idle 300")
 	wait_bound a udp "$1"
 	echo "$h"
@@ -67,21 +67,18 @@ wait_job "$held" || fail "IPv6: the thawed flow lost datagrams or their order"
 pass "IPv6 flows are held and thawed alike"
 
 # Two TCP connections; one frozen for 3 s mid-conversation.
-on_bg a "ip netns exec pod /usr/bin/python3 $VIF_DIR/tcp_echo.py server $POD_IP4:7100" > /dev/null
+on_bg a "ip netns exec pod $PY $VIF_DIR/tcp_echo.py server $POD_IP4:7100" > /dev/null
 wait_bound a tcp 7100
 dir=$LAB_DIR/shared/vif-flow
 mkdir -p "$dir"
 wire=$(capture_start peer eth0 "tcp and host $POD_IP4" "$dir/wire.pcap")
-slow=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
+slow=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
 	--count 60 --interval 0.1")
-busy=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45002 \
+busy=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45002 \
 	--count 100 --interval 0.1")
 # Mid-conversation: once both talk (python starts slowly on a busy guest).
-for _ in $(seq 200); do
-	[ "$(on peer "ss -Htn state established '( sport = :45001 or sport = :45002 )'" | wc -l)" = 2 ] &&
-		break
-	sleep 0.1
-done
+until_on peer 60 "ss -Htn state established '( sport = :45001 or sport = :45002 )' |
+	sed -n 2p" > /dev/null
 sleep 1
 in_pod a crak vif freeze pod0 flow tcp $POD_IP4:7100 $p4:45001 || fail "cannot freeze a TCP flow"
 sleep 3

@@ -17,7 +17,7 @@ pod_create a
 
 hold_and_thaw() {
 	local family=$1 dst=$2 src=$3 n=$4 sink wire tap out extra
-	sink=$(on_bg a "ip netns exec pod python3 $VIF_DIR/udp_sink.py \
+	sink=$(on_bg a "ip netns exec pod $PY $VIF_DIR/udp_sink.py \
 		--bind [$dst]:7000 --first $n --count $n --idle 300")
 	wait_bound a udp 7000
 

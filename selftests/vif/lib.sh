@@ -91,16 +91,16 @@ capture_start() {
 # the shared directory.
 capture_stop() {
 	local size=-1 now stable=0
-	for _ in $(seq 120); do
+	for _ in $(seq 240); do
 		now=$(stat -c %s "$2" 2> /dev/null || echo 0)
 		if [ "$now" = "$size" ]; then
 			stable=$((stable + 1))
-			[ $stable -ge 2 ] && break
+			[ $stable -ge 3 ] && break
 		else
 			stable=0
 		fi
 		size=$now
-		sleep 0.5
+		sleep 0.25
 	done
 	kill_job "$1" INT
 	wait_job "$1" > /dev/null
@@ -110,18 +110,15 @@ capture_stop() {
 send_frames() {
 	local node=$1
 	shift
-	on "$node" python3 "$VIF_DIR/send.py" "$@" || fail "send.py $* failed on $node"
+	on "$node" $PY "$VIF_DIR/send.py" "$@" || fail "send.py $* failed on $node"
 }
 
 # wait_bound NODE PROTO PORT: until something in NODE's pod listens there.
 wait_bound() {
 	local flag
 	[ "$2" = udp ] && flag=-Hlun || flag=-Hltn
-	for _ in $(seq 100); do
-		[ -n "$(in_pod "$1" ss $flag "sport = :$3")" ] && return 0
-		sleep 0.1
-	done
-	fail "nothing listens on $2 port $3 in the pod of $1"
+	until_on "$1" 30 ss -N pod $flag "'sport = :$3'" > /dev/null ||
+		fail "nothing listens on $2 port $3 in the pod of $1"
 }
 
 # pcap_check FILE ARGS...: pcap_check.py, on the host (captures are on the

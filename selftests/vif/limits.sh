@@ -55,7 +55,7 @@ udp 0 30
 pass "past limit-bytes: tail drop, counted exactly"
 
 # Thaw with drop: nothing delivered.
-sink=$(on_bg a "ip netns exec pod /usr/bin/python3 $VIF_DIR/udp_sink.py --bind $POD_IP4:7000 \
+sink=$(on_bg a "ip netns exec pod $PY $VIF_DIR/udp_sink.py --bind $POD_IP4:7000 \
 	--count 1 --idle 3")
 wait_bound a udp 7000
 out=$(in_pod a crak vif thaw pod0 drop)

@@ -35,7 +35,7 @@ pass "export writes the held frames to a pcap file tcpdump reads, and drops them
 # The pod moves: gone from a, back on b, frozen, with what a held.
 on a "ip netns del pod"
 pod_create_frozen b
-sink=$(on_bg b "ip netns exec pod /usr/bin/python3 $VIF_DIR/udp_sink.py --bind $POD_IP4:7000 \
+sink=$(on_bg b "ip netns exec pod $PY $VIF_DIR/udp_sink.py --bind $POD_IP4:7000 \
 	--count 300 --idle 300")
 wait_bound b udp 7000
 out=$(in_pod b crak vif import pod0 -i "$dir/held.pcap") || fail "import failed: $out"

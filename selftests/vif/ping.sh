@@ -50,7 +50,7 @@ t1 = time.time()
 s = json.loads(out)[0]["stats64"]
 print(t0, t1, s["rx"]["packets"], s["rx"]["bytes"], s["tx"]["packets"], s["tx"]["bytes"])
 PY
-counters() { in_pod a /usr/bin/python3 "$dir/counters.py"; }
+counters() { in_pod a $PY "$dir/counters.py"; }
 # captured FILE T0 T1 T2 T3: frames in and out of the capture between the
 # readings [T0, T1] and [T2, T3] with their bytes, then how many of them
 # were the pod and the peer talking; "ambiguous" if one came during a reading.
@@ -78,7 +78,7 @@ for attempt in 1 2 3 4 5; do
 	read -r t0 t1 rx0 rxb0 tx0 txb0 < <(counters)
 	send_frames peer --dst "$POD_IP4" --dmac "$POD_MAC" --src "$(ip4 peer)" --proto udp \
 		--sport 41000 --dport 9 --count 100
-	in_pod a /usr/bin/python3 -c "'
+	in_pod a $PY -c "'
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for i in range(50):

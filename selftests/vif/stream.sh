@@ -19,10 +19,7 @@ recv=$(on_bg a "ip netns exec pod socat -u TCP-LISTEN:7200,reuseaddr - | sha256s
 wait_bound a tcp 7200
 wire=$(capture_start peer eth0 "tcp[tcpflags] & tcp-rst != 0 and host $POD_IP4" "$dir/rst.pcap")
 send=$(on_bg peer "{ cat /tmp/stream.aa; sleep 3; cat /tmp/stream.ab; } | socat -u - TCP:$POD_IP4:7200")
-for _ in $(seq 50); do
-	in_pod a ss -Htn state established sport = :7200 | grep -q . && break
-	sleep 0.1
-done
+until_on a 30 ss -N pod -Htn state established "'sport = :7200'" > /dev/null
 in_pod a crak vif freeze pod0 || fail "freeze failed"
 sleep 4
 in_pod a crak vif export pod0 -o "$dir/held.pcap" > /dev/null || fail "export failed"

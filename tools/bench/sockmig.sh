@@ -40,7 +40,7 @@ rounds=${BENCH_ROUNDS:-4000}
 nconns=${BENCH_CONNS:-1 100 1000}
 out=${BENCH_OUT:-$CRAK_BUILD/bench}
 dir=$LAB_DIR/shared/bench-sockmig
-CONNS="/usr/bin/python3 $CRAK_SRC/tools/bench/conns.py"
+CONNS="$PY $CRAK_SRC/tools/bench/conns.py"
 mkdir -p "$out" "$dir"
 for n in a b; do
 	on "$n" "modprobe crak_vif && modprobe crak_sockmig && modprobe crak_ckpt" || exit 1

@@ -15,12 +15,12 @@ say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 dir=$LAB_DIR/shared/demo
 mkdir -p "$dir"
 pod_create a
-on_bg a "ip netns exec pod /usr/bin/python3 $VIF_DIR/tcp_echo.py server $POD_IP4:7100" > /dev/null
+on_bg a "ip netns exec pod $PY $VIF_DIR/tcp_echo.py server $POD_IP4:7100" > /dev/null
 wait_bound a tcp 7100
 say "server: pod on node a, $POD_IP4 on crakvif pod0; client: node peer, $(ip4 peer)"
 wire=$(capture_start peer eth0 "tcp and host $POD_IP4" "$dir/wire.pcap")
 on peer "nstat -n" > /dev/null
-client=$(on_bg peer "/usr/bin/python3 $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
+client=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
 	--count 70 --interval 0.1")
 say "client: one line every 100 ms, each echoed before the next"
 sleep 2

@@ -35,10 +35,10 @@ import signal
 import sys
 import time
 
-from . import jobs, kernels
+from . import jobs
 
-# The rest is imported where needed: `lab exec` runs for every command a
-# test sends to a node and should start fast.
+# The rest is imported where needed: `lab exec`, `wait` and `kill` run for
+# every command a test sends to a node, and must start fast (no kernels).
 
 
 def _labdir():
@@ -93,6 +93,7 @@ def _interruptible():
 
 
 def cmd_run(a):
+    from . import kernels
     from .lab import Lab
     kernel = kernels.resolve(a.kernel)
     _interruptible()
@@ -128,6 +129,7 @@ def cmd_with(a):
     """Boot the lab, run a host-side command in its environment (as a test
     runs), tear the lab down; exit with the command's status, or 1 after a
     kernel splat."""
+    from . import kernels
     from .lab import Lab
     import subprocess
     kernel = kernels.resolve(a.kernel)
@@ -145,6 +147,7 @@ def cmd_with(a):
 
 
 def cmd_up(a):
+    from . import kernels
     from .lab import Lab
     kernel = kernels.resolve(a.kernel)
     _interruptible()
@@ -164,6 +167,7 @@ def cmd_up(a):
 
 
 def cmd_check(a):
+    from . import kernels
     from . import check
     _interruptible()
     names = a.kernel or list(kernels.MATRIX)
@@ -171,6 +175,7 @@ def cmd_check(a):
 
 
 def cmd_kernel(a):
+    from . import kernels
     k = kernels.resolve(a.kernel)
     print({"release": k.release, "kdir": k.kdir, "image": k.image, "name": k.name,
            "moddir": k.moddir}[a.field])
@@ -185,6 +190,7 @@ def cmd_debug_kernel(a):
 
 
 def cmd_stage(a):
+    from . import kernels
     from . import stage
     print(stage.stage(kernels.resolve(a.kernel)))
     return 0
@@ -215,7 +221,7 @@ def parser():
         return sp
 
     sp = add("run", cmd_run, "boot one guest, run a command, power off")
-    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("-k", "--kernel", help="default: 6.12")
     sp.add_argument("--timeout", type=int, default=None)
     sp.add_argument("--memory", type=int, default=None, help="guest memory in MiB")
     sp.add_argument("--console", action="store_true", help="print the kernel's console too")
@@ -224,11 +230,11 @@ def parser():
     sp.add_argument("command", nargs=argparse.REMAINDER)
 
     sp = add("up", cmd_up, "boot the lab and keep it until Ctrl-C")
-    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("-k", "--kernel", help="default: 6.12")
     sp.add_argument("--nodes", default="a,b,peer")
 
     sp = add("with", cmd_with, "boot the lab, run a host command in it, tear it down")
-    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("-k", "--kernel", help="default: 6.12")
     sp.add_argument("--nodes", default="a,b,peer")
     sp.add_argument("--memory", type=int, default=None, help="each guest's memory in MiB")
     sp.add_argument("command", nargs=argparse.REMAINDER)
@@ -260,7 +266,7 @@ def parser():
     sp.add_argument("-t", "--test", default=None, help="glob or substring; commas for several")
 
     sp = add("kernel", cmd_kernel, "where a kernel's pieces are")
-    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("-k", "--kernel", help="default: 6.12")
     sp.add_argument("field", nargs="?", default="release",
                     choices=("release", "kdir", "image", "name", "moddir"))
 
@@ -268,7 +274,7 @@ def parser():
     sp.add_argument("--force", action="store_true")
 
     sp = add("stage", cmd_stage, "stage the built modules for modprobe in guests")
-    sp.add_argument("-k", "--kernel", default=kernels.DEFAULT)
+    sp.add_argument("-k", "--kernel", help="default: 6.12")
 
     add("gc", cmd_gc, "tear down labs left behind by killed runs")
 
@@ -288,8 +294,9 @@ def main(argv=None):
         return a.fn(a)
     except Exception as e:
         from .debugkernel import BuildError
+        from .kernels import KernelError
         from .lab import LabError
-        if not isinstance(e, (kernels.KernelError, LabError, jobs.JobError, BuildError)):
+        if not isinstance(e, (KernelError, LabError, jobs.JobError, BuildError)):
             raise
         sys.stderr.write("lab: %s\n" % e)
         return 1

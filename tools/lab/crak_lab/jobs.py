@@ -143,7 +143,7 @@ def kill(labdir, handle, sig=signal.SIGTERM):
 
 def forget(labdir, handle):
     _, base = _split(labdir, handle)
-    for ext in (".cmd", ".out", ".err", ".pid", ".rc"):
+    for ext in (".cmd", ".out", ".err", ".rc"):
         try:
             os.unlink(base + ext)
         except FileNotFoundError:
