@@ -63,3 +63,38 @@ restart_bg() {
 	[ -s "$pidfile" ] || fail "restart of $2 on $1 failed: $(wait_job "$h" 2>&1 | tail -3)"
 	echo "$h"
 }
+
+# pod_move FROM TO PID JOB IMAGE: the process PID in the pod of node FROM
+# (its job JOB there), with its connections, to the pod made again on TO.
+# On FROM the pod's crakvif is frozen (what comes for it is held), the
+# process checkpointed into IMAGE (a shared file) and killed, the held
+# frames exported and the pod deleted; on TO the pod is made frozen, the
+# frames imported, the process restarted with its PID, and the crakvif
+# thawed: the address is announced there and what was held delivered.
+# Sets move_job (the restarted process's job on TO), move_ckpt (what the
+# checkpoint said) and move_secs (freeze to thaw).
+pod_move() {
+	local from=$1 to=$2 pid=$3 job=$4 img=$5 t0 out
+	t0=$(date +%s.%N)
+	in_pod "$from" crak vif freeze pod0 > /dev/null || fail "freeze on $from failed"
+	move_ckpt=$(in_pod "$from" crak checkpoint "$pid" -o "$img" 2>&1) ||
+		fail "checkpoint on $from failed: $move_ckpt"
+	out=$(in_pod "$from" crak vif export pod0 -o "$img.held" drop 2>&1) ||
+		fail "export on $from failed: $out"
+	wait_job "$job" > /dev/null 2>&1
+	on "$from" ip netns del pod
+	pod_create_frozen "$to"
+	out=$(in_pod "$to" crak vif import pod0 -i "$img.held" 2>&1) ||
+		fail "import on $to failed: $out"
+	rm -f "$img.pid"
+	move_job=$(on_bg "$to" "ip netns exec pod crak restart $img --pidfile $img.pid \
+		> $img.out 2>&1 < /dev/null")
+	for _ in $(seq 600); do
+		[ -s "$img.pid" ] && break
+		sleep 0.05
+	done
+	[ "$(cat "$img.pid" 2> /dev/null)" = "$pid" ] ||
+		fail "no restart on $to: $(wait_job "$move_job" 2>&1; tail -3 "$img.out")"
+	out=$(in_pod "$to" crak vif thaw pod0 2>&1) || fail "thaw on $to failed: $out"
+	move_secs=$(echo "$(date +%s.%N) - $t0" | bc)
+}

@@ -14,10 +14,10 @@
 source "$(dirname "$0")/../../selftests/lib.sh"
 source "$(dirname "$0")/../../selftests/vif/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
+source "$(dirname "$0")/../../selftests/ckpt/lib.sh"
 
 t0=$(date +%s.%N)
-now() { echo "$(date +%s.%N) - $t0" | bc; }
-say() { printf '[%5.1fs] %s\n' "$(now)" "$*"; }
+say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 
 dir=$LAB_DIR/shared/demo-migrate
 rm -rf "$dir"
@@ -25,55 +25,33 @@ mkdir -p "$dir"
 rounds=240
 port=7100
 
-# move FROM TO: the server's process and its pod, from node FROM to node TO.
+# move FROM TO: the server, from node FROM to node TO, told as it goes.
 move() {
-	local from=$1 to=$2 t1 t2 out
-	t1=$(now)
-	in_pod "$from" crak vif freeze pod0 > /dev/null || fail "freeze on $from failed"
-	out=$(in_pod "$from" crak checkpoint "$pid" -o "$dir/img" 2>&1) ||
-		fail "checkpoint on $from failed: $out"
-	say "$from: pod0 frozen; $out"
-	in_pod "$from" crak vif export pod0 -o "$dir/held.pcap" drop > /dev/null ||
-		fail "export on $from failed"
-	wait_job "$server" > /dev/null 2>&1
-	on "$from" ip netns del pod
-	pod_create_frozen "$to"
-	out=$(in_pod "$to" crak vif import pod0 -i "$dir/held.pcap") || fail "import on $to failed"
-	say "$to: pod0 made again, frozen; $out"
-	rm -f "$dir/pid"
-	server=$(on_bg "$to" "ip netns exec pod crak restart $dir/img --pidfile $dir/pid \
-		>> $dir/server.out 2>&1 < /dev/null")
-	for _ in $(seq 300); do
-		[ -s "$dir/pid" ] && break
-		sleep 0.1
-	done
-	[ "$(cat "$dir/pid" 2> /dev/null)" = "$pid" ] ||
-		fail "no restart on $to: $(wait_job "$server" 2>&1 | tail -3)"
-	out=$(in_pod "$to" crak vif thaw pod0) || fail "thaw on $to failed"
-	t2=$(now)
-	say "$to: server restarted as PID $pid; ${out#pod0: }"
-	printf '         moved %s -> %s in %.1f s (freeze to thaw)\n' "$from" "$to" \
-		"$(echo "$t2 - $t1" | bc)"
+	pod_move "$1" "$2" "$pid" "$server" "$dir/img"
+	server=$move_job
+	say "$1: pod0 frozen; ${move_ckpt%%; killed*}"
+	say "$1: the process killed, its held frames exported, the pod deleted"
+	say "$2: the pod made again, frozen, the frames imported; PID $pid restarted; thawed"
+	printf '         moved %s -> %s in %.1f s, from freeze to thaw\n' "$1" "$2" "$move_secs"
 }
 
 pod_create a
-# A PID the other node is unlikely to use: the restarted process keeps it.
 on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
 server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 $port > $dir/server.out 2>&1 < /dev/null")
 wait_bound a tcp $port
 say "server: in a pod on node a, $POD_IP4 on crakvif pod0 (lower device eth0)"
-wire=$(capture_start peer eth0 "tcp port $port and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
-	"$dir/wire.pcap")
 on peer "nstat -n" > /dev/null
 client=$(conv_client $rounds $port "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 2
 read -r pid _ <<< "$(server_sock a $port)"
 [ -n "$pid" ] || fail "no server connection in the pod"
+wire=$(capture_start peer eth0 "tcp port $port and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
+	"$dir/wire.pcap")
 say "client: on node peer, $rounds rounds of 1000 bytes, one every 50 ms, each answer checked"
 wait_rounds "$dir/progress" 20
 move a b
-wait_rounds "$dir/progress" $(($(rounds "$dir/progress") + 20))
-say "client: $(rounds "$dir/progress") rounds done"
+wait_rounds "$dir/progress" 80
+say "client: 80 rounds done, the server answering from node b"
 move b a
 out=$(wait_job "$client")
 rc=$?
@@ -81,7 +59,7 @@ capture_stop "$wire" "$dir/wire.pcap"
 syn_rst=$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)
 timeouts=$(on peer "nstat -az TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }')
 read -r _ n _ longest <<< "$out"
-say "client: ${n:-?} rounds, $((${n:-0} * 1000 * 2)) bytes checked, longest round trip" \
+say "client: ${n:-0} rounds, $((${n:-0} * 2000)) bytes checked; longest round trip" \
 	"${longest#longest=} s; SYNs and resets on the wire: $syn_rst;" \
 	"retransmission timeouts at the client: $timeouts"
 wait_job "$server" > /dev/null 2>&1
@@ -89,7 +67,7 @@ if [ $rc = 0 ] && [ "$syn_rst" = 0 ] && [ "${n:-}" = $rounds ]; then
 	echo "The server moved to node b and back; its client saw two pauses and nothing else."
 else
 	echo "The conversation did not survive the moves: $out"
+	tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -5
 	exit 1
 fi
-on a ip netns del pod
 rm -rf "$dir"

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300 kernels=6.12,6.1
+#
+# A server process moves to another node mid-conversation, with its
+# address and its connection, and its client sees nothing but a pause.  The
+# server lives in a pod on node a and converses with a client on the peer.
+# The pod's crakvif is frozen, the process checkpointed and killed, the
+# frames held for it exported and the pod deleted; on node b the pod is
+# made again, frozen, the frames imported, the process restarted with its
+# PID, and the crakvif thawed.  The conversation completes byte-exact, the
+# peer's capture shows no SYN and no RST, and the server on b ends well.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vif/lib.sh"
+source "$(dirname "$0")/../sockmig/lib.sh"
+source "$(dirname "$0")/../ckpt/lib.sh"
+
+dir=$LAB_DIR/shared/migrate-server
+rm -rf "$dir"
+mkdir -p "$dir"
+pod_create a
+on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
+server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 7502 > $dir/server.out 2>&1 < /dev/null")
+wait_bound a tcp 7502
+client=$(conv_client 100 7502 "$dir/progress" --interval 0.05)
+wait_rounds "$dir/progress" 5
+read -r pid _ <<< "$(server_sock a 7502)"
+[ -n "$pid" ] || fail "no established server socket in the pod"
+wire=$(capture_start peer eth0 "tcp port 7502 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
+	"$dir/wire.pcap")
+
+pod_move a b "$pid" "$server" "$dir/img"
+printf "  moved in %.1f s: %s\n" "$move_secs" "${move_ckpt%%; killed*}"
+[ -z "$(on a ip netns list)" ] || fail "the pod is still on a"
+out=$(wait_job "$client") || fail "the conversation broke: $out"
+echo "$out" | grep -q "^ok 100 " || fail "the conversation broke: $out"
+wait_job "$move_job" > /dev/null || fail "the server restarted on b failed: $(cat "$dir/server.out")"
+capture_stop "$wire" "$dir/wire.pcap"
+[ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
+	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"
+pass "a server moves from node a to node b with its connection: every round byte-exact, no SYN, no RST"
+rm -rf "$dir"
