@@ -73,7 +73,7 @@ demo: deps
 	@tools/demo
 
 # Fuzzing campaign: FUZZ_N broken images of each kind per kernel (make check
-# runs a smoke of it: 200 connection images, 60 process images).
+# runs a smoke of it: 100 connection images, 60 process images).
 FUZZ_N ?= 20000
 fuzz: deps
 	@FUZZ_N=$(FUZZ_N) LAB_TIMEOUT=$$(( $(FUZZ_N) + 300 )) \

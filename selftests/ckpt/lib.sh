@@ -22,9 +22,9 @@ prog_start() {
 	# Its output in its directory: a job's own output file goes with the job.
 	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir \
 		> $prog_dir/out 2>&1 < /dev/null")
-	for _ in $(seq 600); do
+	for _ in $(seq 1200); do
 		[ -e "$prog_dir/ready" ] && break
-		sleep 0.1
+		sleep 0.05
 	done
 	[ -e "$prog_dir/ready" ] ||
 		fail "$mode: the program did not get ready: $(wait_job "$prog_job" 2>&1 | tail -3)"
@@ -56,9 +56,9 @@ restart_bg() {
 	local h pidfile=$2.pid
 	rm -f "$pidfile"
 	h=$(on_bg "$1" "crak restart $2 --pidfile $pidfile ${*:3}")
-	for _ in $(seq 600); do
+	for _ in $(seq 1200); do
 		[ -s "$pidfile" ] && break
-		sleep 0.1
+		sleep 0.05
 	done
 	[ -s "$pidfile" ] || fail "restart of $2 on $1 failed: $(wait_job "$h" 2>&1 | tail -3)"
 	echo "$h"

@@ -5,7 +5,7 @@
 # A broken image is refused with a clear error and leaves nothing behind; an
 # unprivileged caller is refused; a dump can be called off.  A live
 # connection is dumped; truncated, wrong-version, corrupted and lying copies
-# of its image, and FUZZ_N (default 200; 20 on the debug kernel, ten times
+# of its image, and FUZZ_N (default 100; 20 on the debug kernel, ten times
 # slower; make fuzz: 20000) fuzzed ones, are each refused by restore with
 # one line saying what is wrong (the runner checks the kernel log; the debug
 # kernel's kmemleak, that nothing leaked).  Then a thaw calls the dump off
@@ -15,7 +15,7 @@ source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
 [ "$LAB_KERNEL" = debug ] && : "${FUZZ_N:=20}"
-: "${FUZZ_N:=200}"
+: "${FUZZ_N:=100}"
 dir=$LAB_DIR/shared/sockmig-image
 rm -rf "$dir"
 mkdir -p "$dir"
