@@ -89,12 +89,13 @@ pod_move() {
 	rm -f "$img.pid"
 	move_job=$(on_bg "$to" "ip netns exec pod crak restart $img --pidfile $img.pid \
 		> $img.out 2>&1 < /dev/null")
-	for _ in $(seq 600); do
+	for _ in $(seq 1200); do
 		[ -s "$img.pid" ] && break
 		sleep 0.05
 	done
 	[ "$(cat "$img.pid" 2> /dev/null)" = "$pid" ] ||
-		fail "no restart on $to: $(wait_job "$move_job" 2>&1; tail -3 "$img.out")"
+		fail "no restart on $to: $(kill_job "$move_job" KILL; wait_job "$move_job" 2>&1
+			tail -3 "$img.out")"
 	out=$(in_pod "$to" crak vif thaw pod0 2>&1) || fail "thaw on $to failed: $out"
 	move_secs=$(echo "$(date +%s.%N) - $t0" | bc)
 }

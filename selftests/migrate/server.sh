@@ -34,7 +34,7 @@ printf "  moved in %.1f s: %s\n" "$move_secs" "${move_ckpt%%; killed*}"
 [ -z "$(on a ip netns list)" ] || fail "the pod is still on a"
 out=$(wait_job "$client") || fail "the conversation broke: $out"
 echo "$out" | grep -q "^ok 100 " || fail "the conversation broke: $out"
-wait_job "$move_job" > /dev/null || fail "the server restarted on b failed: $(cat "$dir/server.out")"
+wait_job "$move_job" > /dev/null || fail "the server restarted on b failed: $(cat "$dir/server.out"; tail -3 "$dir/img.out")"
 capture_stop "$wire" "$dir/wire.pcap"
 [ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
 	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"

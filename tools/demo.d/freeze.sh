@@ -37,7 +37,7 @@ out=$(wait_job "$client")
 rc=$?
 capture_stop "$wire" "$dir/wire.pcap"
 rst=$(tcpdump -nr "$dir/wire.pcap" 'tcp[tcpflags] & tcp-rst != 0' 2> /dev/null | wc -l)
-timeouts=$(on peer "nstat -az TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }')
+timeouts=$(on peer "nstat -z TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }')
 say "client: $out; resets on the wire: $rst; retransmission timeouts at the client: $timeouts"
 if [ $rc = 0 ] && [ "$rst" = 0 ]; then
 	echo "Every byte arrived, in order, with no reset: the client saw only a pause."

@@ -57,7 +57,7 @@ out=$(wait_job "$client")
 rc=$?
 capture_stop "$wire" "$dir/wire.pcap"
 syn_rst=$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)
-timeouts=$(on peer "nstat -az TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }')
+timeouts=$(on peer "nstat -z TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }')
 read -r _ n _ longest <<< "$out"
 say "client: ${n:-0} rounds, $((${n:-0} * 2000)) bytes checked; longest round trip" \
 	"${longest#longest=} s; SYNs and resets on the wire: $syn_rst;" \
