@@ -10,6 +10,8 @@
 #                          wait_job HANDLE / kill_job HANDLE [SIGNAL]
 #   until_on NODE S CMD... run CMD on NODE until it prints something (which
 #                          is printed), S seconds at most (then status 1)
+#   wait_file [-s] FILE S  until FILE (in the shared directory) exists, or
+#                          with -s is not empty, S seconds at most
 #   barrier NAME COUNT     wait until COUNT parties reached NAME
 #   ip4 NODE, ip6 NODE, mac NODE
 #   kmemleak_check NODE    on the debug kernel: fail if kmemleak finds leaks
@@ -38,6 +40,17 @@ on_bg() { lab exec -b "$@"; }
 wait_job() { lab wait "$@"; }
 kill_job() { lab kill "$@"; }
 barrier() { lab barrier "$@"; }
+
+# A node's files reach the host through 9p at once: polling them is cheap.
+wait_file() {
+	local test=-e
+	[ "$1" = -s ] && test=-s && shift
+	for _ in $(seq $(($2 * 20))); do
+		[ $test "$1" ] && return 0
+		sleep 0.05
+	done
+	[ $test "$1" ]
+}
 
 # Each `on` costs ~0.2 s (a job, a bash on the node): a wait polls on the
 # node, in one.

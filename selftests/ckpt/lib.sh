@@ -22,11 +22,7 @@ prog_start() {
 	# Its output in its directory: a job's own output file goes with the job.
 	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir \
 		> $prog_dir/out 2>&1 < /dev/null")
-	for _ in $(seq 1200); do
-		[ -e "$prog_dir/ready" ] && break
-		sleep 0.05
-	done
-	[ -e "$prog_dir/ready" ] ||
+	wait_file "$prog_dir/ready" 60 ||
 		fail "$mode: the program did not get ready: $(wait_job "$prog_job" 2>&1 | tail -3)"
 	prog_pid=$(cat "$prog_dir/pid")
 	# Into the call it waits in, if it waits in one.
@@ -56,11 +52,7 @@ restart_bg() {
 	local h pidfile=$2.pid
 	rm -f "$pidfile"
 	h=$(on_bg "$1" "crak restart $2 --pidfile $pidfile ${*:3}")
-	for _ in $(seq 1200); do
-		[ -s "$pidfile" ] && break
-		sleep 0.05
-	done
-	[ -s "$pidfile" ] || fail "restart of $2 on $1 failed: $(wait_job "$h" 2>&1 | tail -3)"
+	wait_file -s "$pidfile" 60 || fail "restart of $2 on $1 failed: $(wait_job "$h" 2>&1 | tail -3)"
 	echo "$h"
 }
 
@@ -89,10 +81,7 @@ pod_move() {
 	rm -f "$img.pid"
 	move_job=$(on_bg "$to" "ip netns exec pod crak restart $img --pidfile $img.pid \
 		> $img.out 2>&1 < /dev/null")
-	for _ in $(seq 1200); do
-		[ -s "$img.pid" ] && break
-		sleep 0.05
-	done
+	wait_file -s "$img.pid" 60
 	[ "$(cat "$img.pid" 2> /dev/null)" = "$pid" ] ||
 		fail "no restart on $to: $(kill_job "$move_job" KILL; wait_job "$move_job" 2>&1
 			tail -3 "$img.out")"

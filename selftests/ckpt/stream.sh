@@ -14,10 +14,7 @@ job=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --pid
 until_on b 30 ss -Hltn "'sport = :$port'" > /dev/null
 out=$(on a "set -o pipefail; crak checkpoint $prog_pid -o - | socat -u STDIN TCP:$(ip4 b):$port" 2>&1) ||
 	fail "the streamed checkpoint failed: $out; on b: $(wait_job "$job" 2>&1 | tail -3)"
-for _ in $(seq 300); do
-	[ -s "$prog_dir/pid.b" ] && break
-	sleep 0.1
-done
+wait_file -s "$prog_dir/pid.b" 30
 [ "$(cat "$prog_dir/pid.b" 2> /dev/null)" = "$prog_pid" ] ||
 	fail "no process restarted on b from the stream: $(wait_job "$job" 2>&1 | tail -3)"
 wait_job "$prog_job" > /dev/null 2>&1

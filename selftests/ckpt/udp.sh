@@ -22,11 +22,7 @@ pod_create a
 on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
 holder=$(on_bg a "ip netns exec pod $UDP hold $POD_IP4 7550 $dir/ready --expect 40 \
 	> $dir/holder.out 2>&1 < /dev/null")
-for _ in $(seq 100); do
-	[ -e "$dir/ready" ] && break
-	sleep 0.1
-done
-[ -e "$dir/ready" ] || fail "the holder did not start: $(wait_job "$holder" 2>&1)"
+wait_file "$dir/ready" 30 || fail "the holder did not start: $(wait_job "$holder" 2>&1)"
 pid=$(cat "$dir/ready")
 on peer "$UDP send $POD_IP4 7550 1 20" || fail "the peer cannot send"
 sleep 0.5
@@ -36,11 +32,7 @@ wait_job "$holder" > /dev/null 2>&1
 on peer "$UDP send $POD_IP4 7550 21 30" || fail "the peer cannot send"
 on a "crak image show $dir/img" | grep -i "socket" | sed 's/^/  /'
 job=$(on_bg a "ip netns exec pod crak restart $dir/img --pidfile $dir/pid")
-for _ in $(seq 300); do
-	[ -s "$dir/pid" ] && break
-	sleep 0.1
-done
-[ -s "$dir/pid" ] || fail "the restart failed: $(wait_job "$job" 2>&1 | tail -3)"
+wait_file -s "$dir/pid" 30 || fail "the restart failed: $(wait_job "$job" 2>&1 | tail -3)"
 on peer "$UDP send $POD_IP4 7550 31 40" || fail "the peer cannot send"
 sleep 0.5
 on a kill -USR1 "$pid"

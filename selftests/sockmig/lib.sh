@@ -73,10 +73,7 @@ step() {
 	next[$end]=$n
 	echo "$*" > "$ctl/$end/cmd.$n.tmp"
 	mv "$ctl/$end/cmd.$n.tmp" "$ctl/$end/cmd.$n"
-	for _ in $(seq 1200); do
-		[ -e "$ctl/$end/done.$n" ] && break
-		sleep 0.05
-	done
+	wait_file "$ctl/$end/done.$n" 60
 	answer=$(cat "$ctl/$end/done.$n" 2> /dev/null)
 	[ "$answer" = ok ] || fail "$name: $end: $*: ${answer:-no answer}"
 }
@@ -113,11 +110,7 @@ start() {
 	server=$(on_bg a "ip netns exec pod $EP listen $2 $1 --ctl $ctl/server ${4:-}")
 	wait_bound a tcp "$1"
 	client=$(on_bg b "ip netns exec podb $EP connect $2 $1 --bind $3 --ctl $ctl/client ${5:-}")
-	for _ in $(seq 300); do
-		[ -e "$ctl/server/state" ] && break
-		sleep 0.1
-	done
-	[ -e "$ctl/server/state" ] || fail "$name: no connection"
+	wait_file "$ctl/server/state" 30 || fail "$name: no connection"
 }
 
 # move PORT STATE: dump the server's connection, end its owner, restore it

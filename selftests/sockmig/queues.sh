@@ -65,10 +65,7 @@ for addr in 127.0.0.1 ::1; do
 	server=$(on_bg a "ip netns exec pod $EP listen $addr $port --ctl $ctl/server")
 	wait_bound a tcp $port
 	client=$(on_bg a "ip netns exec pod $EP connect $addr $port --ctl $ctl/client")
-	for _ in $(seq 100); do
-		[ -e "$ctl/server/state" ] && break
-		sleep 0.1
-	done
+	wait_file "$ctl/server/state" 30 || fail "$name: no connection"
 	step client send 3000
 	step server send 2000
 	dump_end $port server

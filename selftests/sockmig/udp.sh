@@ -24,11 +24,7 @@ hold() {
 	shift
 	rm -f "$dir/$name.ready"
 	holder=$(on_bg a "ip netns exec pod $UDP hold $* $dir/$name.ready")
-	for _ in $(seq 100); do
-		[ -e "$dir/$name.ready" ] && break
-		sleep 0.1
-	done
-	[ -e "$dir/$name.ready" ] || fail "the UDP holder did not start: $(wait_job "$holder" 2>&1)"
+	wait_file "$dir/$name.ready" 30 || fail "the UDP holder did not start: $(wait_job "$holder" 2>&1)"
 	hpid=$(cat "$dir/$name.ready")
 }
 # fd_of PID: the holder's socket descriptor.
