@@ -56,6 +56,21 @@ restart_bg() {
 	echo "$h"
 }
 
+# pod_conversation PORT ROUNDS DIR: a conversation server in a pod on node a
+# (its output in DIR/server.out, its PID high, likely free on another node)
+# and its client on the peer (conv_client, ROUNDS rounds every 50 ms), 5
+# rounds into it; sets server and client (their jobs) and pid.
+pod_conversation() {
+	pod_create a
+	on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
+	server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 $1 > $3/server.out 2>&1 < /dev/null")
+	wait_bound a tcp "$1"
+	client=$(conv_client "$2" "$1" "$3/progress" --interval 0.05)
+	wait_rounds "$3/progress" 5
+	read -r pid _ <<< "$(server_sock a "$1")"
+	[ -n "$pid" ] || fail "no established server socket in the pod"
+}
+
 # pod_move FROM TO PID JOB IMAGE: the process PID in the pod of node FROM
 # (its job JOB there), with its connections, to the pod made again on TO.
 # On FROM the pod's crakvif is frozen (what comes for it is held), the

@@ -15,14 +15,7 @@ source "$(dirname "$0")/lib.sh"
 dir=$CKPT_DIR/tcp
 rm -rf "$dir"
 mkdir -p "$dir"
-pod_create a
-on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
-server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 7501 > $dir/server.out 2>&1 < /dev/null")
-wait_bound a tcp 7501
-client=$(conv_client 120 7501 "$dir/progress" --interval 0.05)
-wait_rounds "$dir/progress" 5
-read -r pid fd <<< "$(server_sock a 7501)"
-[ -n "$fd" ] || fail "no established server socket in the pod"
+pod_conversation 7501 120 "$dir"
 wire=$(capture_start peer eth0 "tcp port 7501 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" "$dir/wire.pcap")
 
 out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"

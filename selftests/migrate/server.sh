@@ -18,14 +18,7 @@ source "$(dirname "$0")/../ckpt/lib.sh"
 dir=$LAB_DIR/shared/migrate-server
 rm -rf "$dir"
 mkdir -p "$dir"
-pod_create a
-on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
-server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 7502 > $dir/server.out 2>&1 < /dev/null")
-wait_bound a tcp 7502
-client=$(conv_client 100 7502 "$dir/progress" --interval 0.05)
-wait_rounds "$dir/progress" 5
-read -r pid _ <<< "$(server_sock a 7502)"
-[ -n "$pid" ] || fail "no established server socket in the pod"
+pod_conversation 7502 100 "$dir"
 wire=$(capture_start peer eth0 "tcp port 7502 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
 	"$dir/wire.pcap")
 

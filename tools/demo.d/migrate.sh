@@ -35,19 +35,12 @@ move() {
 	printf '         moved %s -> %s in %.1f s, from freeze to thaw\n' "$1" "$2" "$move_secs"
 }
 
-pod_create a
-on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
-server=$(on_bg a "ip netns exec pod $CONV server $POD_IP4 $port > $dir/server.out 2>&1 < /dev/null")
-wait_bound a tcp $port
+pod_conversation $port $rounds "$dir"
 say "server: in a pod on node a, $POD_IP4 on crakvif pod0 (lower device eth0)"
+say "client: on node peer, $rounds rounds of 1000 bytes, one every 50 ms, each answer checked"
 on peer "nstat -n" > /dev/null
-client=$(conv_client $rounds $port "$dir/progress" --interval 0.05)
-wait_rounds "$dir/progress" 2
-read -r pid _ <<< "$(server_sock a $port)"
-[ -n "$pid" ] || fail "no server connection in the pod"
 wire=$(capture_start peer eth0 "tcp port $port and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
 	"$dir/wire.pcap")
-say "client: on node peer, $rounds rounds of 1000 bytes, one every 50 ms, each answer checked"
 wait_rounds "$dir/progress" 20
 move a b
 wait_rounds "$dir/progress" 80
