@@ -73,16 +73,19 @@ pod_conversation() {
 
 # pod_move FROM TO PID JOB IMAGE: the process PID in the pod of node FROM
 # (its job JOB there), with its connections, to the pod made again on TO.
-# On FROM the pod's crakvif is frozen (what comes for it is held), the
-# process checkpointed into IMAGE (a shared file) and killed, the held
-# frames exported and the pod deleted; on TO the pod is made frozen, the
-# frames imported, the process restarted with its PID, and the crakvif
-# thawed: the address is announced there and what was held delivered.
-# Sets move_job (the restarted process's job on TO), move_ckpt (what the
-# checkpoint said) and move_secs (freeze to thaw).  Each half is one job on
-# its node: the peer waits for the move, and a job costs a TCG guest ~0.2 s.
+# The pod is made on TO first, frozen before it comes up, so silent: the
+# segment goes on reaching FROM.  Then on FROM the pod's crakvif is frozen
+# (what comes for it is held), the process checkpointed into IMAGE (a
+# shared file) and killed, the held frames exported and the pod deleted; on
+# TO the frames are imported, the process restarted with its PID, and the
+# crakvif thawed: the address is announced there and what was held
+# delivered.  Sets move_job (the restarted process's job on TO), move_ckpt
+# (what the checkpoint said) and move_secs (freeze to thaw).  Each half is
+# one job on its node: the peer waits for the move, and a job costs a TCG
+# guest ~0.2 s.
 pod_move() {
 	local from=$1 to=$2 pid=$3 job=$4 img=$5 t0
+	pod_create_frozen "$to"
 	t0=$(date +%s.%N)
 	move_ckpt=$(on "$from" "set -e
 		ip netns exec pod crak vif freeze pod0 > /dev/null
@@ -92,7 +95,6 @@ pod_move() {
 	rm -f "$img.pid" "$img.thawed"
 	# The restarted process runs on in crak restart, the job's last word.
 	move_job=$(on_bg "$to" "set -e
-		$(pod_script freeze pod "$POD_MAC" "$POD_IP4" "$POD_IP6")
 		ip netns exec pod crak vif import pod0 -i $img.held > /dev/null
 		ip netns exec pod crak restart $img --pidfile $img.pid > $img.out 2>&1 < /dev/null &
 		until [ -s $img.pid ]; do kill -0 \$! 2> /dev/null || exit 1; sleep 0.02; done

@@ -5,10 +5,10 @@
 # A server process moves to another node mid-conversation, with its
 # address and its connection, and its client sees nothing but a pause.  The
 # server lives in a pod on node a and converses with a client on the peer.
-# The pod's crakvif is frozen, the process checkpointed and killed, the
-# frames held for it exported and the pod deleted; on node b the pod is
-# made again, frozen, the frames imported, the process restarted with its
-# PID, and the crakvif thawed.  The conversation completes byte-exact, the
+# A pod is made ready on node b, frozen; the pod's crakvif on a is frozen,
+# the process checkpointed and killed, the frames held for it exported and
+# the pod deleted; on b the frames are imported, the process restarted with
+# its PID, and the crakvif thawed.  The conversation completes byte-exact, the
 # peer's capture shows no SYN and no RST, and the server on b ends well.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"

@@ -5,12 +5,13 @@
 # sees only two pauses.  The server lives in a pod (a network namespace
 # whose crakvif owns 192.0.2.100) on node a; a client on node peer sends it
 # 1000 bytes every 50 ms and checks every byte of each answer.  To move the
-# server, the pod's crakvif is frozen (what the client sends is held), the
-# process is checkpointed with its connection (crak_ckpt, crak_sockmig) into
-# a file both nodes share, the held frames are exported and the pod deleted;
-# on node b the pod is made again, frozen, the frames imported, the process
-# restarted from its image, and the thaw announces the address there and
-# delivers what was held.  Then the same from b back to a.
+# server, a pod is made ready on node b (frozen, so silent); then the pod's
+# crakvif on a is frozen (what the client sends is held), the process is
+# checkpointed with its connection (crak_ckpt, crak_sockmig) into a file
+# both nodes share, the held frames are exported and the pod deleted; on b
+# the frames are imported, the process restarted from its image, and the
+# thaw announces the address there and delivers what was held.  Then the
+# same from b back to a.
 source "$(dirname "$0")/../../selftests/lib.sh"
 source "$(dirname "$0")/../../selftests/vif/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
@@ -29,9 +30,10 @@ port=7100
 move() {
 	pod_move "$1" "$2" "$pid" "$server" "$dir/img"
 	server=$move_job
+	say "$2: the pod made ready beforehand: same MAC and addresses, frozen, so silent"
 	say "$1: pod0 frozen; ${move_ckpt%%; killed*}"
 	say "$1: the process killed, its held frames exported, the pod deleted"
-	say "$2: the pod made again, frozen, the frames imported; PID $pid restarted; thawed"
+	say "$2: the frames imported; PID $pid restarted; pod0 thawed (and announced)"
 	printf '         moved %s -> %s in %.1f s, from freeze to thaw\n' "$1" "$2" "$move_secs"
 }
 
