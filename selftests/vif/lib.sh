@@ -29,27 +29,19 @@ pod_create_frozen() {
 # pod_create_in NODE NETNS MAC IP4 IP6 [extra "ip link add" args]: the same,
 # with another name and addresses; the device is NETNS's name with a 0.
 pod_create_in() {
-	local node=$1
-	shift
-	on "$node" "$(pod_script "${POD_FREEZE:-}" "$@")" || fail "cannot create pod $2 on $node"
-}
-
-# pod_script FREEZE NETNS MAC IP4 IP6 [extra "ip link add" args]: the
-# commands that make such a pod on a node, its device frozen first if
-# FREEZE is not empty.
-pod_script() {
-	local freeze=true ns=$2 mac=$3 ip4=$4 ip6=$5
-	[ -n "$1" ] && freeze="ip netns exec $ns crak vif freeze ${ns}0"
+	local node=$1 ns=$2 mac=$3 ip4=$4 ip6=$5 freeze=true
 	shift 5
+	[ -n "${POD_FREEZE:-}" ] && freeze="ip netns exec $ns crak vif freeze ${ns}0"
 	# No router lives on the segment: no solicitations from pods either.
-	echo "ip netns add $ns &&
+	on "$node" "ip netns add $ns &&
 		ip netns exec $ns sysctl -qw net.ipv6.conf.default.router_solicitations=0 \
 			net.ipv6.conf.all.router_solicitations=0 &&
 		ip link add link eth0 name ${ns}0 address $mac type crakvif $* &&
 		ip link set ${ns}0 netns $ns && $freeze &&
 		ip -n $ns link set lo up && ip -n $ns link set ${ns}0 up &&
 		ip -n $ns addr add $ip4/24 dev ${ns}0 &&
-		ip -n $ns -6 addr add $ip6/64 dev ${ns}0 nodad"
+		ip -n $ns -6 addr add $ip6/64 dev ${ns}0 nodad" ||
+		fail "cannot create pod $ns on $node"
 }
 
 # in_pod NODE CMD...: run CMD in the pod of NODE.

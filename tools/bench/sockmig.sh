@@ -82,7 +82,7 @@ move_round() {
 	on a "rm -rf $dir/criu && mkdir -p $dir/criu"
 	# crak's destination waits ready, frozen (it says nothing on the segment
 	# until its thaw); CRIU's cannot exist before the source's address goes.
-	[ "$how" = crak ] && POD_FREEZE=1 pod_create_in b pod "$POD_MAC" "$POD_IP4" "$POD_IP6"
+	[ "$how" = crak ] && pod_create_frozen b
 	to0=$(timeout_count)
 	# One guest command per node and step, for each tool: what a migration
 	# tool would run, without the lab's per-command cost in between.
