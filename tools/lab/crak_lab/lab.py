@@ -343,7 +343,12 @@ class Lab:
             run(ns + ["link", "set", "br0", "up"])
             for name in self.node_names:
                 run(ns + ["tuntap", "add", "tap-" + name, "mode", "tap"])
-                run(ns + ["link", "set", "tap-" + name, "master", "br0", "up"])
+                # A guest under TCG reads its tap slower than another bursts
+                # into the segment: the tap's queue (1000 by default) must
+                # hold a test's bursts (thousands of frames), or the last of
+                # them are lost on this host, not in the guests.
+                run(ns + ["link", "set", "tap-" + name, "master", "br0",
+                          "txqueuelen", "16384", "up"])
         except subprocess.CalledProcessError as e:
             raise LabError("cannot build the lab segment: %s: %s"
                            % (" ".join(e.cmd), e.stderr.decode().strip()))
