@@ -88,14 +88,16 @@ capture_start() {
 
 # capture_stop HANDLE FILE: stop a capture once it has written what it got:
 # tcpdump leaves on SIGINT without draining its buffer, and writes slowly to
-# the shared directory.
+# the shared directory.  Its ring hands it frames a block at a time, a block
+# at least each second (libpcap's timeout), and a busy TCG guest may not run
+# it at once: the file must stay the same size for 2 s.
 capture_stop() {
 	local size=-1 now stable=0
 	for _ in $(seq 240); do
 		now=$(stat -c %s "$2" 2> /dev/null || echo 0)
 		if [ "$now" = "$size" ]; then
 			stable=$((stable + 1))
-			[ $stable -ge 3 ] && break
+			[ $stable -ge 8 ] && break
 		else
 			stable=0
 		fi
