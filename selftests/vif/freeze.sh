@@ -16,7 +16,7 @@ mkdir -p "$dir"
 pod_create a
 
 hold_and_thaw() {
-	local family=$1 dst=$2 src=$3 n=$4 sink wire tap out extra
+	local family=$1 dst=$2 src=$3 n=$4 sink wire tap out extra check status
 	sink=$(on_bg a "ip netns exec pod $PY $VIF_DIR/udp_sink.py \
 		--bind [$dst]:7000 --first $n --count $n --idle 300")
 	wait_bound a udp 7000
@@ -37,16 +37,18 @@ hold_and_thaw() {
 		[ "$(vif_field a held_packets)" -ge $((2 * n)) ] && break
 		sleep 0.2
 	done
+	# What is held: the peer's frames in arrival order.
 	for _ in $(seq 20); do
 		# export without drop copies; the queue stays as it is.
 		in_pod a crak vif export pod0 -o "$dir/held-$family.pcap" > /dev/null ||
 			fail "$family: export failed"
-		pcap_check "$dir/held-$family.pcap" seq any 0 $((2 * n)) > /dev/null && break
+		check=$(pcap_check "$dir/held-$family.pcap" seq any 0 $((2 * n)))
+		status=$?
+		[ $status = 0 ] && break
 		sleep 0.5
 	done
-	# What is held: the peer's frames in arrival order.
-	pcap_check "$dir/held-$family.pcap" seq any 0 $((2 * n)) ||
-		fail "$family: the held queue is not the peer's frames in order"
+	echo "$check"
+	[ $status = 0 ] || fail "$family: the held queue is not the peer's frames in order"
 	extra=$(($(vif_field a held_packets) - 2 * n))
 	[ $extra -ge 0 ] || fail "$family: fewer frames held than sent"
 	[ $extra = 0 ] || echo "  (also held: $extra frames of the segment's own broadcast)"
