@@ -6,10 +6,12 @@
  * The connection is dumped (its flow held on its crakvif device, if any)
  * and restored, frozen, in the socket's network namespace, which
  * supersedes P's socket: P's descriptor stays, but its calls fail
- * (ECONNABORTED).  crak_ckpt's INSTALL then hands the new socket to Q (its
- * main thread takes it where signals are delivered, as a checkpoint stops
- * it; a call it slept in is made again), and only then does the connection
- * carry on and receive what was held for it.  The peer sees a pause.
+ * (ECONNABORTED).  The new socket is thawed (it carries on and receives
+ * what was held for it) while crak still holds it alone, and only then does
+ * crak_ckpt's INSTALL hand it to Q (its main thread takes it where signals
+ * are delivered, as a checkpoint stops it; a call it slept in is made
+ * again): a frozen socket is in repair mode, where Q's first read would
+ * fail.  The peer sees a pause.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -124,15 +126,13 @@ int sock_move(struct args *args)
 	if (lseek(memfd, 0, SEEK_SET) ||
 	    sock_restore_image(memfd, what, true, &new_sock, &id))
 		goto undo;
+	/* It carries on, and gets what was held for it, before Q sees it. */
+	if (sock_thaw_id(id, what))
+		goto out;
 	if (install(to, new_sock, &new_fd, what)) {
 		pr_err("%s: the connection is lost", what);
 		goto out;
 	}
-	close(new_sock);
-	new_sock = -1;
-	/* In Q's hands: it carries on, and gets what was held for it. */
-	if (sock_thaw_id(id, what))
-		goto out;
 	if (crak_opts.json)
 		printf("{\"pid\":%u,\"fd\":%d}\n", to, new_fd);
 	else
