@@ -18,10 +18,10 @@ prog_start() {
 	rm -rf "$prog_dir"
 	mkdir -p "$prog_dir"
 	# PIDs are the nodes' own: a high one is likely free on another node too.
-	on "$node" "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"
 	# Its output in its directory: a job's own output file goes with the job.
-	prog_job=$(on_bg "$node" "echo \$\$ > $prog_dir/pid; exec $PROG $mode $prog_dir \
-		> $prog_dir/out 2>&1 < /dev/null")
+	prog_job=$(on_bg "$node" "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid
+		$PROG $mode $prog_dir > $prog_dir/out 2>&1 < /dev/null & echo \$! > $prog_dir/pid
+		wait \$!")
 	wait_file "$prog_dir/ready" 60 ||
 		fail "$mode: the program did not get ready: $(wait_job "$prog_job" 2>&1 | tail -3)"
 	prog_pid=$(cat "$prog_dir/pid")
