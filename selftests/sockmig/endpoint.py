@@ -10,7 +10,9 @@
                                              DIR's state
 
 The test writes DIR/cmd.N (N = 1, 2, ...); the endpoint runs them in order
-and answers each with DIR/done.N: "ok" or "error: why".  Commands:
+and answers each with DIR/done.N: "ok" or "error: why".  A cmd.N may hold
+several commands separated by ";", run in order until one fails (each
+round of the files costs a TCG guest a tenth of a second).  Commands:
 
   send N     send the next N bytes of this end's stream
   fill       send until the peer's window and the send buffer are full
@@ -120,11 +122,14 @@ class End:
             while not os.path.exists(path):
                 time.sleep(0.05)
             with open(path) as f:
-                words = f.read().split()
-            try:
-                answer = self.run(words)
-            except Exception as e:     # every failure is an answer, not a hang
-                answer = "error: %s: %s" % (type(e).__name__, e)
+                cmds = [c.split() for c in f.read().split(";") if c.split()]
+            for words in cmds:
+                try:
+                    answer = self.run(words)
+                except Exception as e:     # every failure is an answer, not a hang
+                    answer = "error: %s: %s: %s" % (" ".join(words), type(e).__name__, e)
+                if answer != "ok":
+                    break
             self.state["next"] = n + 1
             self.save()
             with open(os.path.join(self.ctl, "done.%d.tmp" % n), "w") as f:

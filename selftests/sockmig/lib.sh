@@ -116,12 +116,13 @@ start() {
 # move PORT STATE: dump the server's connection, end its owner, restore it
 # into a new server process, which must be in STATE.
 move() {
-	local pid fd out
-	read -r pid fd <<< "$(pod_sock a sport = :"$1")"
-	[ -n "$fd" ] || fail "$name: no server socket"
-	out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$ctl/conn.img") ||
+	local out
+	# One command on the node: find the socket, dump it, end its owner.
+	out=$(on a "set -- \$(ss -N pod -Htnp 'sport = :$1' |
+			sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)
+		[ -n \"\${2:-}\" ] || { echo no server socket; exit 1; }
+		ip netns exec pod crak sock dump --pid \$1 --fd \$2 -o $ctl/conn.img && kill \$1" 2>&1) ||
 		fail "$name: dump failed: $out"
-	on a kill "$pid"
 	wait_job "$server" > /dev/null 2>&1
 	server=$(on_bg a "ip netns exec pod crak sock restore $ctl/conn.img --fd 3 -- \
 		$EP fd 3 --ctl $ctl/server")

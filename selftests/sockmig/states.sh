@@ -39,16 +39,11 @@ for family in 4 6; do
 	if runs close-wait; then
 		name=close-wait-v$family
 		start $base "$saddr" "$caddr"
-		step client send 1000
-		step client shut
+		step client "send 1000; shut"
 		server_state $base close-wait
 		move $base close-wait
-		step server recv 1000
-		step server eof
-		step server send 500
-		step server shut
-		step client recv 500
-		step client eof
+		step server "recv 1000; eof; send 500; shut"
+		step client "recv 500; eof"
 		finish
 	fi
 
@@ -56,16 +51,11 @@ for family in 4 6; do
 	if runs fin-wait-2; then
 		name=fin-wait-2-v$family
 		start $((base + 1)) "$saddr" "$caddr"
-		step server send 500
-		step server shut
+		step server "send 500; shut"
 		server_state $((base + 1)) fin-wait-2
 		move $((base + 1)) fin-wait-2
-		step client send 700
-		step client recv 500
-		step client eof
-		step client shut
-		step server recv 700
-		step server eof
+		step client "send 700; recv 500; eof; shut"
+		step server "recv 700; eof"
 		finish
 	fi
 
@@ -78,12 +68,8 @@ for family in 4 6; do
 		server_state $((base + 2)) fin-wait-1
 		move $((base + 2)) fin-wait-1
 		deaf_client off
-		step client recv 300
-		step client eof
-		step client send 200
-		step client shut
-		step server recv 200
-		step server eof
+		step client "recv 300; eof; send 200; shut"
+		step server "recv 200; eof"
 		finish
 	fi
 
@@ -91,17 +77,14 @@ for family in 4 6; do
 	if runs last-ack; then
 		name=last-ack-v$family
 		start $((base + 3)) "$saddr" "$caddr"
-		step client send 100
-		step client shut
-		step server recv 100
-		step server eof
+		step client "send 100; shut"
+		step server "recv 100; eof"
 		deaf_client on
 		step server sendshut 50
 		server_state $((base + 3)) last-ack
 		move $((base + 3)) last-ack
 		deaf_client off
-		step client recv 50
-		step client eof
+		step client "recv 50; eof"
 		finish
 	fi
 
@@ -113,12 +96,10 @@ for family in 4 6; do
 		step server sendshut 80
 		step client sendshut 60
 		server_state $((base + 4)) closing
-		step server recv 60
-		step server eof
+		step server "recv 60; eof"
 		move $((base + 4)) closing
 		deaf_client off
-		step client recv 80
-		step client eof
+		step client "recv 80; eof"
 		finish
 	fi
 	pass "IPv$family: $(runs close-wait && echo "CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, ")CLOSING" \
