@@ -63,8 +63,13 @@ class Node:
         k = self.lab.kernel
         # A busy host can starve a TCG vCPU for many seconds: watchdogs
         # report lockups and stalls after two minutes, not twenty seconds.
+        # TCG keeps the code it translated by virtual address as well: with
+        # address space randomization each process's libraries land
+        # elsewhere and are translated anew, and a process start (python,
+        # ss, crak) costs a guest 40% more.  Without it, restarts meet the
+        # addresses they were checkpointed at in the restorer's own way.
         args = [
-            "console=ttyS0", "panic=-1", "net.ifnames=0",
+            "console=ttyS0", "panic=-1", "net.ifnames=0", "norandmaps",
             "watchdog_thresh=60", "rcupdate.rcu_cpu_stall_timeout=120",
             "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
             "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
