@@ -18,9 +18,8 @@ rm -rf "$dir"
 mkdir -p "$dir"
 pod_create a
 pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
-wire=$(capture_start a eth0 "tcp port 7330 and tcp[tcpflags] & tcp-rst != 0" "$dir/rst.pcap")
-lo=$(capture_start a pod:lo "tcp portrange 7340-7341 and tcp[tcpflags] & tcp-rst != 0" \
-	"$dir/rst-lo.pcap")
+wire=$(capture_start a eth0 "tcp port 7330 and $RST_FILTER" "$dir/rst.pcap")
+lo=$(capture_start a pod:lo "tcp portrange 7340-7341 and $RST_FILTER" "$dir/rst-lo.pcap")
 
 # sent END: how many bytes END has sent.
 sent() {
@@ -102,10 +101,8 @@ pass "a localhost pair, both ends dumped and restored, carries on over IPv4 and 
 
 capture_stop "$wire" "$dir/rst.pcap"
 capture_stop "$lo" "$dir/rst-lo.pcap"
-[ "$(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | wc -l)" = 0 ] &&
-	[ "$(tcpdump -nr "$dir/rst-lo.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-	fail "RST: $(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | head -3)" \
-		"$(tcpdump -nr "$dir/rst-lo.pcap" 2> /dev/null | head -3)"
+out=$(rst_check "$dir/rst.pcap") || fail "RST on the wire: $out"
+out=$(rst_check "$dir/rst-lo.pcap") || fail "RST on the pod's loopback: $out"
 [ "$(in_pod a crak -j sock show)" = "[]" ] || fail "the module still tracks a socket"
 pass "no RST, nothing left tracked"
 rm -rf "$dir"
