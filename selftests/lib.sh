@@ -88,6 +88,43 @@ kmemleak_check() {
 		fail "kmemleak reports leaks on $1"
 }
 
+# Captures of a connection for wire_check: its SYNs, resets and FINs (the
+# FINs tell TCP's own teardown; see wire_check).
+WIRE_FILTER="tcp[tcpflags] & (tcp-syn|tcp-rst|tcp-fin) != 0"
+# Resets and FINs only, for wire_check FILE rst (connections made meanwhile).
+RST_FILTER="tcp[tcpflags] & (tcp-rst|tcp-fin) != 0"
+
+# wire_check FILE [rst]: prints the SYNs (unless "rst") and resets in the
+# capture FILE, but the resets of TCP's own teardown, and fails if there is
+# one.  An end whose FIN was acknowledged is gone (LAST_ACK ends at that
+# ACK); when a busy host delayed that ACK past the FIN's retransmission, the
+# peer acknowledges the FIN twice and the second ACK finds no socket: the
+# reset answers it with the sequence number past the end's own FIN.  That
+# comes after both ends closed, whatever moved or froze before.
+wire_check() {
+	/usr/bin/python3 - "$@" <<'PY'
+import sys
+from scapy.all import IP, IPv6, TCP, rdpcap
+
+syn = len(sys.argv) < 3 or sys.argv[2] != "rst"
+fin_end = {}
+bad = []
+for p in rdpcap(sys.argv[1]):
+    if TCP not in p:
+        continue
+    ip = p[IP] if IP in p else p[IPv6]
+    t = p[TCP]
+    end = (ip.src, t.sport, ip.dst, t.dport)
+    if t.flags.F:
+        fin_end[end] = (t.seq + len(t.payload) + 1) & 0xffffffff
+    teardown = t.flags.R and not t.flags.A and fin_end.get(end) == t.seq
+    if (t.flags.R and not teardown) or (syn and t.flags.S):
+        bad.append("%s:%d > %s:%d %s seq %d" % (ip.src, t.sport, ip.dst, t.dport, t.flags, t.seq))
+print("; ".join(bad[:3]))
+sys.exit(1 if bad else 0)
+PY
+}
+
 pass() { echo "ok - $*"; }
 fail() {
 	echo "FAIL - $*" >&2

@@ -16,7 +16,7 @@ dir=$CKPT_DIR/tcp
 rm -rf "$dir"
 mkdir -p "$dir"
 pod_conversation 7501 120 "$dir"
-wire=$(capture_start peer eth0 "tcp port 7501 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" "$dir/wire.pcap")
+wire=$(capture_start peer eth0 "tcp port 7501 and $WIRE_FILTER" "$dir/wire.pcap")
 
 out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"
 echo "  $out"
@@ -27,7 +27,6 @@ out=$(wait_job "$client") || fail "the conversation broke: $out $(wait_job "$job
 echo "$out" | grep -q "^ok 120 " || fail "the conversation broke: $out"
 wait_job "$job" > /dev/null || fail "the restarted server failed: $(cat "$dir/server.out")"
 capture_stop "$wire" "$dir/wire.pcap"
-[ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"
+out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 pass "a restarted server keeps its connection: every round byte-exact, no SYN, no RST"
 rm -rf "$dir"

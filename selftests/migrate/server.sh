@@ -19,7 +19,7 @@ dir=$LAB_DIR/shared/migrate-server
 rm -rf "$dir"
 mkdir -p "$dir"
 pod_conversation 7502 100 "$dir"
-wire=$(capture_start peer eth0 "tcp port 7502 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
+wire=$(capture_start peer eth0 "tcp port 7502 and $WIRE_FILTER" \
 	"$dir/wire.pcap")
 
 pod_move a b "$pid" "$server" "$dir/img"
@@ -29,7 +29,6 @@ out=$(wait_job "$client") || fail "the conversation broke: $out"
 echo "$out" | grep -q "^ok 100 " || fail "the conversation broke: $out"
 wait_job "$move_job" > /dev/null || fail "the server restarted on b failed: $(cat "$dir/server.out"; tail -3 "$dir/img.out")"
 capture_stop "$wire" "$dir/wire.pcap"
-[ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"
+out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 pass "a server moves from node a to node b with its connection: every round byte-exact, no SYN, no RST"
 rm -rf "$dir"

@@ -137,35 +137,3 @@ finish() {
 	wait_job "$server" || fail "$name: the restored server failed"
 }
 
-# -- resets on the wire ---------------------------------------------------
-# A capture for rst_check: the resets and FINs of the connections FILTER
-# names, on NODE's device WHERE (capture_start's).
-RST_FILTER="tcp[tcpflags] & (tcp-rst|tcp-fin) != 0"
-
-# rst_check FILE: prints the resets in FILE but those of TCP's own teardown,
-# and fails if there is one.  An end whose FIN was acknowledged is gone
-# (LAST_ACK ends at that ACK); when a busy host delayed that ACK past the
-# FIN's retransmission, the peer acknowledges the FIN twice and the second
-# ACK finds no socket: the reset answers it with the sequence number past
-# the end's own FIN.  That is after both ends closed, whatever moved before.
-rst_check() {
-	/usr/bin/python3 - "$1" <<'PY'
-import sys
-from scapy.all import IP, IPv6, TCP, rdpcap
-
-fin_end = {}
-bad = []
-for p in rdpcap(sys.argv[1]):
-    if TCP not in p:
-        continue
-    ip = p[IP] if IP in p else p[IPv6]
-    t = p[TCP]
-    end = (ip.src, t.sport, ip.dst, t.dport)
-    if t.flags.F:
-        fin_end[end] = (t.seq + len(t.payload) + 1) & 0xffffffff
-    if t.flags.R and not (not t.flags.A and fin_end.get(end) == t.seq):
-        bad.append(p.summary())
-print("; ".join(bad[:3]))
-sys.exit(1 if bad else 0)
-PY
-}

@@ -22,7 +22,7 @@ listener() { pod_sock a -l sport = :"$1"; }
 
 port=7350
 for addr in "$POD_IP4" "[$POD_IP6]"; do
-	wire=$(capture_start peer eth0 "tcp port $port and tcp[tcpflags] & tcp-rst != 0" \
+	wire=$(capture_start peer eth0 "tcp port $port and $RST_FILTER" \
 		"$dir/rst.pcap")
 	server=$(on_bg a "ip netns exec pod $ECHO server $addr:$port")
 	wait_bound a tcp $port
@@ -43,8 +43,7 @@ for addr in "$POD_IP4" "[$POD_IP6]"; do
 		fail "$addr: a new client failed: $out"
 	[ "$(in_pod a crak -j sock show)" = "[]" ] || fail "$addr: the original is still tracked"
 	capture_stop "$wire" "$dir/rst.pcap"
-	[ "$(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-		fail "$addr: RST on the wire: $(tcpdump -nr "$dir/rst.pcap" 2> /dev/null | head -3)"
+	out=$(wire_check "$dir/rst.pcap" rst) || fail "$addr: RST on the wire: $out"
 	kill_job "$copy"
 	wait_job "$copy" > /dev/null 2>&1
 	port=$((port + 1))

@@ -23,7 +23,7 @@ read -r pid fd <<< "$(server_sock a 7303)"
 heir=$(on_bg a "ip netns exec pod $CONV adopt > $dir/heir.out 2>&1; echo \$? >> $dir/heir.out")
 on a "while ! pgrep -f 'conv.py adopt' > /dev/null; do sleep 0.1; done; sleep 1"
 hpid=$(on a "pgrep -f 'conv.py adopt' | head -1")
-wire=$(capture_start peer eth0 "tcp port 7303 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" "$dir/wire.pcap")
+wire=$(capture_start peer eth0 "tcp port 7303 and $WIRE_FILTER" "$dir/wire.pcap")
 
 out=$(in_pod a crak sock move --pid "$pid" --fd "$fd" --to-pid "$hpid" 2>&1) ||
 	fail "move failed: $out"
@@ -40,7 +40,6 @@ wait_job "$heir" > /dev/null
 [ "$(tail -1 "$dir/heir.out")" = 0 ] || fail "the heir failed: $(cat "$dir/heir.out")"
 out=$(wait_job "$server" 2>&1) && fail "the old server carried on after the move: $out"
 capture_stop "$wire" "$dir/wire.pcap"
-[ "$(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-	fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire.pcap" 2> /dev/null | head -3)"
+out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 pass "a connection moved to another process (descriptor $newfd there): byte-exact, no SYN, no RST"
 rm -rf "$dir"

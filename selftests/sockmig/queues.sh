@@ -101,8 +101,8 @@ pass "a localhost pair, both ends dumped and restored, carries on over IPv4 and 
 
 capture_stop "$wire" "$dir/rst.pcap"
 capture_stop "$lo" "$dir/rst-lo.pcap"
-out=$(rst_check "$dir/rst.pcap") || fail "RST on the wire: $out"
-out=$(rst_check "$dir/rst-lo.pcap") || fail "RST on the pod's loopback: $out"
+out=$(wire_check "$dir/rst.pcap" rst) || fail "RST on the wire: $out"
+out=$(wire_check "$dir/rst-lo.pcap" rst) || fail "RST on the pod's loopback: $out"
 [ "$(in_pod a crak -j sock show)" = "[]" ] || fail "the module still tracks a socket"
 pass "no RST, nothing left tracked"
 rm -rf "$dir"

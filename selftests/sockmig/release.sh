@@ -25,14 +25,14 @@ restored() {
 # wire PORT: a capture of the SYNs and RSTs of the connection on PORT, once
 # it is established.
 wire() {
-	capture_start peer eth0 "tcp port $1 and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
+	capture_start peer eth0 "tcp port $1 and $WIRE_FILTER" \
 		"$dir/wire-$1.pcap"
 }
 # wire_clean HANDLE PORT: the capture saw nothing.
 wire_clean() {
 	capture_stop "$1" "$dir/wire-$2.pcap"
-	[ "$(tcpdump -nr "$dir/wire-$2.pcap" 2> /dev/null | wc -l)" = 0 ] ||
-		fail "SYN or RST on the wire: $(tcpdump -nr "$dir/wire-$2.pcap" 2> /dev/null | head -3)"
+	local out
+	out=$(wire_check "$dir/wire-$2.pcap") || fail "SYN or RST on the wire: $out"
 }
 
 # The owner exits after the dump.

@@ -106,7 +106,7 @@ for family in 4 6; do
 done
 
 capture_stop "$wire" "$dir/rst.pcap"
-out=$(rst_check "$dir/rst.pcap") || fail "RST on the wire: $out"
+out=$(wire_check "$dir/rst.pcap" rst) || fail "RST on the wire: $out"
 [ "$(in_pod a crak -j sock show)" = "[]" ] || fail "the module still tracks a socket"
 pass "no RST on the wire, nothing left tracked"
 rm -rf "$dir"

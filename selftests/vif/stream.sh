@@ -17,7 +17,7 @@ on peer "head -c 16M /dev/urandom > /tmp/stream && sha256sum < /tmp/stream &&
 	split -n 2 /tmp/stream /tmp/stream." > "$dir/sent"
 recv=$(on_bg a "ip netns exec pod socat -u TCP-LISTEN:7200,reuseaddr - | sha256sum")
 wait_bound a tcp 7200
-wire=$(capture_start peer eth0 "tcp[tcpflags] & tcp-rst != 0 and host $POD_IP4" "$dir/rst.pcap")
+wire=$(capture_start peer eth0 "$RST_FILTER and host $POD_IP4" "$dir/rst.pcap")
 send=$(on_bg peer "{ cat /tmp/stream.aa; sleep 3; cat /tmp/stream.ab; } | socat -u - TCP:$POD_IP4:7200")
 until_on a 30 ss -N pod -Htn state established "'sport = :7200'" > /dev/null
 in_pod a crak vif freeze pod0 || fail "freeze failed"
@@ -28,7 +28,7 @@ wait_job "$send" || fail "the sender failed"
 wait_job "$recv" > "$dir/received" || fail "the receiver failed"
 capture_stop "$wire" "$dir/rst.pcap"
 cmp -s "$dir/sent" "$dir/received" || fail "the stream arrived damaged: $(cat "$dir/received")"
-[ "$(pcap_check "$dir/rst.pcap" count)" = 0 ] || fail "resets on the wire"
+out=$(wire_check "$dir/rst.pcap" rst) || fail "resets on the wire: $out"
 pass "16 MiB arrive intact across a freeze, no reset"
 
 held=$(cat "$dir"/held.pcap | wc -c)
