@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=600 kernels=6.12,6.1
+# lab: timeout=600
 #
 # What goes wrong is said in one line, and hurts nothing.  A restart whose
 # PID is taken names the holder.  A checkpoint that fails while the image is

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=300 kernels=6.12,6.1
+# lab: timeout=300
 #
 # An image streams: `crak checkpoint PID -o -` on node a writes it into a
 # TCP connection, `crak restart -` on node b reads it as it comes, and the

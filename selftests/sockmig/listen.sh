@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=240 kernels=6.12,6.1
+# lab: timeout=240
 #
 # A listening socket moves too.  Dumped, it lets no SYN in (a client that
 # connects meanwhile retries); restored into a new process, beside its

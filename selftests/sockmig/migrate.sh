@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=300 kernels=6.12,6.1
+# lab: timeout=300
 #
 # A server's connection moves to another node mid-conversation, and its peer
 # sees nothing but a pause.  The peer converses with a server in a pod on

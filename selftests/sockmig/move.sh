@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=300 kernels=6.12,6.1
+# lab: timeout=300
 #
 # crak sock move re-homes a live connection in another process: a server in
 # a pod on node a converses with a client on the peer; mid-conversation its

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=240 kernels=6.12,6.1
+# lab: timeout=240
 #
 # The original socket of a dumped connection goes quietly.  When its owner
 # exits, it closes without a FIN or RST and the module forgets it; restoring

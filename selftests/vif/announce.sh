@@ -1,6 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: kernels=6.12,6.1
 #
 # Announcing moves an address on the segment.  The peer knows the pod's
 # addresses at one MAC on node a; the pod comes back on node b with another

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=300 kernels=6.12,6.1
+# lab: timeout=300
 #
 # Freezing one flow holds that flow and nothing else.  A frozen UDP flow's
 # datagrams are held while another flow to the same pod is delivered at once;

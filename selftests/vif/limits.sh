@@ -1,6 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: kernels=6.12,6.1
 #
 # The held queue is bounded.  A new device holds up to 10000 frames and
 # 16 MiB; past a limit, new frames are dropped (tail drop), counted exactly

@@ -1,6 +1,5 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: kernels=6.12,6.1
 #
 # A crakvif is an ordinary link for ip(8): "ip link add ... type crakvif"
 # loads the module by itself; ip -d link shows its kind, its freeze state and
