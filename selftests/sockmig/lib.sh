@@ -42,10 +42,12 @@ wait_rounds() {
 
 # pod_sock NODE SS-ARGS...: "PID FD" of the first TCP socket that
 # ss -Htnp SS-ARGS lists in NODE's pod.
+# (The sed script takes "PID FD" out of ss -p's users:(...).)
+POD_SOCK_SED='s/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p'
 pod_sock() {
 	local node=$1
 	shift
-	on "$node" ss -N pod -Htnp "$@" | sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1
+	on "$node" ss -N pod -Htnp "$@" | sed -n "$POD_SOCK_SED" | head -1
 }
 
 # server_sock NODE PORT: "PID FD" of the pod's established socket on PORT.
@@ -118,8 +120,7 @@ start() {
 move() {
 	local out
 	# One command on the node: find the socket, dump it, end its owner.
-	out=$(on a "set -- \$(ss -N pod -Htnp 'sport = :$1' |
-			sed -n 's/.*pid=\([0-9]*\),fd=\([0-9]*\).*/\1 \2/p' | head -1)
+	out=$(on a "set -- \$(ss -N pod -Htnp 'sport = :$1' | sed -n '$POD_SOCK_SED' | head -1)
 		[ -n \"\${2:-}\" ] || { echo no server socket; exit 1; }
 		ip netns exec pod crak sock dump --pid \$1 --fd \$2 -o $ctl/conn.img && kill \$1" 2>&1) ||
 		fail "$name: dump failed: $out"
@@ -136,4 +137,3 @@ finish() {
 	wait_job "$client" || fail "$name: the client failed"
 	wait_job "$server" || fail "$name: the restored server failed"
 }
-
