@@ -25,6 +25,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
+#include <linux/posix-timers.h>
 #include <linux/regset.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -190,9 +191,46 @@ static void ckpt_itimer_real(struct task_struct *t, ktime_t *left, ktime_t *incr
 	spin_unlock_irq(&sh->siglock);
 }
 
+/* CPU time left on an armed CPU interval timer, at least 1 ns (due: fires). */
+static __le64 ckpt_cpu_left(u64 expires, u64 now)
+{
+	return cpu_to_le64(expires > now ? expires - now : 1);
+}
+
+/*
+ * ITIMER_VIRTUAL and ITIMER_PROF.  Their expiry is a point in the process's
+ * CPU time; while one is armed the group's CPU time runs in the cputimer
+ * (arming it started that), the same sample the kernel's own expiry checks
+ * use: user time for VIRTUAL, user + system for PROF.
+ */
+static void ckpt_itimers_cpu(struct task_struct *t, struct crak_img_cpu_itimers *it)
+{
+	struct signal_struct *sig = t->signal;
+	struct task_cputime_atomic *clock;
+	struct sighand_struct *sh;
+	u64 utime, stime;
+
+	sh = ckpt_lock_sighand(t);
+	if (!sh)
+		return;
+	clock = &sig->cputimer.cputime_atomic;
+	utime = atomic64_read(&clock->utime);
+	stime = atomic64_read(&clock->stime);
+	if (sig->it[CPUCLOCK_VIRT].expires) {
+		it->virt_value = ckpt_cpu_left(sig->it[CPUCLOCK_VIRT].expires, utime);
+		it->virt_interval = cpu_to_le64(sig->it[CPUCLOCK_VIRT].incr);
+	}
+	if (sig->it[CPUCLOCK_PROF].expires) {
+		it->prof_value = ckpt_cpu_left(sig->it[CPUCLOCK_PROF].expires, utime + stime);
+		it->prof_interval = cpu_to_le64(sig->it[CPUCLOCK_PROF].incr);
+	}
+	spin_unlock_irq(&sh->siglock);
+}
+
 static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
 {
 	struct task_struct *t = fz->leader;
+	struct crak_img_cpu_itimers cpu = {};
 	struct crak_img_signal sig = {};
 	struct crak_img_siginfo *pending;
 	ktime_t left = 0, incr = 0;
@@ -203,13 +241,16 @@ static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
 		return PTR_ERR(pending);
 
 	ckpt_itimer_real(t, &left, &incr);
+	ckpt_itimers_cpu(t, &cpu);
 	sig.nr_pending = cpu_to_le32(nr);
 	sig.itimer_real_value = cpu_to_le64(ktime_to_ns(left));
 	sig.itimer_real_interval = cpu_to_le64(ktime_to_ns(incr));
 
-	err = ckpt_begin_section(s, CRAK_IMG_SIGNAL, sizeof(sig) + nr * sizeof(*pending)) ?:
+	err = ckpt_begin_section(s, CRAK_IMG_SIGNAL,
+				 sizeof(sig) + nr * sizeof(*pending) + sizeof(cpu)) ?:
 	      ckpt_write_payload(s, &sig, sizeof(sig)) ?:
 	      ckpt_write_payload(s, pending, nr * sizeof(*pending)) ?:
+	      ckpt_write_payload(s, &cpu, sizeof(cpu)) ?:
 	      ckpt_end_section(s);
 	kvfree(pending);
 	return err;

@@ -34,12 +34,26 @@ def endpoint(text):
     return host.strip("[]"), int(port)
 
 
+def rest(s):
+    """The numbers of the datagrams that come within a second, for a
+    failure's message."""
+    got = []
+    s.settimeout(1)
+    try:
+        while True:
+            got.append(s.recv(65536).split(b" ")[0].decode(errors="replace"))
+    except OSError:
+        pass
+    return " ".join(got) or "nothing"
+
+
 def sink(s, first, last):
     sources = set()
     for want in range(first, last + 1):
         data, src = s.recvfrom(65536)
         if data != payload(want):
-            print("datagram %d: got %r..." % (want, data[:20]), file=sys.stderr)
+            print("datagram %d: got %r...; then %s" % (want, data[:20], rest(s)),
+                  file=sys.stderr)
             return 1
         sources.add(src[0])
     print("ok %d from %s" % (last - first + 1, " ".join(sorted(sources))))

@@ -217,6 +217,7 @@ static int write_head(struct checkpoint *c)
 	struct crak_img_head h = {
 		.magic = htole32(CRAK_IMAGE_MAGIC),
 		.version = htole16(CRAK_IMAGE_VERSION),
+		.minor = htole16(CRAK_IMAGE_MINOR),
 		.arch = htole32(CRAK_IMG_ARCH_X86_64),
 		.page_size = htole32(sysconf(_SC_PAGESIZE)),
 	};

@@ -72,7 +72,7 @@ static int read_head(struct restart *r)
 static int read_user_sections(struct restart *r)
 {
 	uint32_t type, i, nr_pending;
-	uint64_t len;
+	uint64_t len, need;
 	void *p;
 
 	if (read_head(r))
@@ -116,7 +116,6 @@ static int read_user_sections(struct restart *r)
 	memset(r->threads, 0, r->nr_threads * sizeof(*r->threads));
 	for (i = 0; i < r->nr_threads; i++) {
 		struct rthread *t = &r->threads[i];
-		uint64_t need;
 
 		type = CRAK_IMG_THREAD;
 		t->blob = img_read_section(&r->im, &type, sizeof(*t->hdr), CRAK_IMAGE_SECTION_MAX,
@@ -147,10 +146,13 @@ static int read_user_sections(struct restart *r)
 	if (!r->signal)
 		return -1;
 	nr_pending = le32toh(r->signal->nr_pending);
-	if (sizeof(*r->signal) + (uint64_t)nr_pending * sizeof(struct crak_img_siginfo) > len) {
+	need = sizeof(*r->signal) + (uint64_t)nr_pending * sizeof(struct crak_img_siginfo);
+	if (need > len) {
 		pr_err("%s: the signal section is malformed", r->im.name);
 		return -1;
 	}
+	if (len >= need + sizeof(r->cpu_itimers))
+		memcpy(&r->cpu_itimers, (const char *)r->signal + need, sizeof(r->cpu_itimers));
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct restart {
 	struct rthread *threads;	/* the leader first */
 	uint32_t nr_threads;
 	struct crak_img_signal *signal;	/* and its pending siginfos */
+	struct crak_img_cpu_itimers cpu_itimers;	/* zero in an image without them */
 };
 
 void restart_child(struct restart *r) __noreturn;

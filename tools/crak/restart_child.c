@@ -260,12 +260,30 @@ struct kernel_sigaction {
 	uint64_t mask;
 };
 
+/*
+ * An interval timer armed with what was left of it (a value under a
+ * microsecond is one: due, it fires at once).  The CPU timers count the
+ * little CPU time the restart spends after this too.
+ */
+static void set_itimer(int which, const char *name, __le64 value, __le64 interval)
+{
+	uint64_t v = le64toh(value), iv = le64toh(interval);
+	struct itimerval it = {};
+
+	if (!v)
+		return;
+	it.it_value.tv_sec = v / 1000000000;
+	it.it_value.tv_usec = (v % 1000000000) / 1000 ?: (it.it_value.tv_sec ? 0 : 1);
+	it.it_interval.tv_sec = iv / 1000000000;
+	it.it_interval.tv_usec = (iv % 1000000000) / 1000;
+	if (setitimer(which, &it, NULL))
+		fail("its %s: %s", name, strerror(errno));
+}
+
 static void set_signals(struct restart *r)
 {
 	const struct crak_img_siginfo *pending = (const void *)(r->signal + 1);
 	const struct crak_img_thread *lead = r->threads[0].hdr;
-	struct itimerval it = {};
-	uint64_t v, iv;
 	unsigned int i;
 	stack_t ss;
 
@@ -311,16 +329,12 @@ static void set_signals(struct restart *r)
 			fail("pending signal %d: %s", si->si_signo, strerror(errno));
 	}
 
-	v = le64toh(r->signal->itimer_real_value);
-	iv = le64toh(r->signal->itimer_real_interval);
-	if (v) {
-		it.it_value.tv_sec = v / 1000000000;
-		it.it_value.tv_usec = (v % 1000000000) / 1000 ?: (it.it_value.tv_sec ? 0 : 1);
-		it.it_interval.tv_sec = iv / 1000000000;
-		it.it_interval.tv_usec = (iv % 1000000000) / 1000;
-		if (setitimer(ITIMER_REAL, &it, NULL))
-			fail("its interval timer: %s", strerror(errno));
-	}
+	set_itimer(ITIMER_REAL, "ITIMER_REAL", r->signal->itimer_real_value,
+		   r->signal->itimer_real_interval);
+	set_itimer(ITIMER_VIRTUAL, "ITIMER_VIRTUAL", r->cpu_itimers.virt_value,
+		   r->cpu_itimers.virt_interval);
+	set_itimer(ITIMER_PROF, "ITIMER_PROF", r->cpu_itimers.prof_value,
+		   r->cpu_itimers.prof_interval);
 }
 
 static void set_process(struct restart *r)

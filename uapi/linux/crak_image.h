@@ -37,7 +37,7 @@
  *	FILE ...		struct crak_img_file + its data, one per descriptor
  *	SIGACTIONS		struct crak_img_sigaction[64]	(module)
  *	THREAD ...		struct crak_img_thread + data, leader first (module)
- *	SIGNAL			struct crak_img_signal + siginfo[]	(module)
+ *	SIGNAL			struct crak_img_signal + siginfo[] + cpu_itimers (module)
  *	MM			struct crak_img_mm		(module)
  *	VMA ...			struct crak_img_vma + path, by address (module)
  *	PAGES ...		struct crak_img_pages + page data (module)
@@ -52,6 +52,7 @@
 
 #define CRAK_IMAGE_MAGIC	0x4d494b43	/* "CKIM" */
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
+#define CRAK_IMAGE_MINOR	1		/* 1: CPU interval timers */
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -89,7 +90,7 @@ enum {
 struct crak_img_head {
 	__le32	magic;		/* CRAK_IMAGE_MAGIC */
 	__le16	version;	/* CRAK_IMAGE_VERSION */
-	__le16	minor;		/* grows with optional additions */
+	__le16	minor;		/* CRAK_IMAGE_MINOR: grows with optional additions */
 	__le32	arch;		/* CRAK_IMG_ARCH_* */
 	__le32	page_size;
 	__le64	time_ns;	/* CLOCK_REALTIME at the checkpoint */
@@ -233,6 +234,21 @@ struct crak_img_signal {
 	__le32	pad;
 	__le64	itimer_real_value;	/* ITIMER_REAL: ns left, 0 if unarmed */
 	__le64	itimer_real_interval;	/* ns */
+	/* then nr_pending siginfos, then (images of minor 1 and later)
+	 * struct crak_img_cpu_itimers: a reader finds it when the section is
+	 * long enough for it, and takes both timers as unarmed otherwise.
+	 */
+};
+
+/*
+ * ITIMER_VIRTUAL and ITIMER_PROF: CPU time (user, and user + system) left
+ * before they fire, in ns of the process's CPU time, 0 if unarmed.
+ */
+struct crak_img_cpu_itimers {
+	__le64	virt_value;
+	__le64	virt_interval;
+	__le64	prof_value;
+	__le64	prof_interval;
 };
 
 /* -- MM: the memory's own fields ------------------------------------------ */
