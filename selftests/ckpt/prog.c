@@ -58,11 +58,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 /* The kernel's (asm/signal.h); glibc keeps it to itself. */
 #ifndef SA_RESTORER
@@ -1542,12 +1544,138 @@ static void fdinfo_field(int fd, const char *key, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
 }
 
+/*
+ * Unix sockets: a stream pair with bytes queued at each end, a datagram
+ * pair and a seqpacket pair with messages queued (their boundaries kept),
+ * a listener bound to a path and one bound to an abstract name.
+ */
+struct unix_state {
+	int stream[2], dgram[2], seqpacket[2];
+	int lpath, labstract;
+	struct sockaddr_un path, abstract;
+	socklen_t path_len, abstract_len;
+};
+
+/* Message N of a datagram or seqpacket end: N + 1 times the letter of N. */
+static size_t unix_msg(unsigned int n, char *buf)
+{
+	memset(buf, 'a' + n, n + 1);
+	return n + 1;
+}
+
+static int unix_listener(struct sockaddr_un *sun, socklen_t len)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)sun, len) || listen(fd, 4))
+		die("unix listener");
+	return fd;
+}
+
+static void unix_setup(struct unix_state *u)
+{
+	char msg[16];
+	unsigned int n;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, u->stream) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, u->seqpacket))
+		die("socketpair");
+	if (write(u->stream[0], "to the second", 13) != 13 ||
+	    write(u->stream[1], "to the first", 12) != 12)
+		die("unix stream write");
+	for (n = 0; n < 3; n++)
+		if (send(u->dgram[0], msg, unix_msg(n, msg), 0) < 0 ||
+		    send(u->seqpacket[1], msg, unix_msg(n, msg), 0) < 0)
+			die("unix send");
+	/* A listener on the node's own /tmp: the restarting node has one too. */
+	u->path.sun_family = AF_UNIX;
+	snprintf(u->path.sun_path, sizeof(u->path.sun_path), "/tmp/crak-prog-%d.sock", getpid());
+	unlink(u->path.sun_path);
+	u->path_len = offsetof(struct sockaddr_un, sun_path) + strlen(u->path.sun_path) + 1;
+	u->lpath = unix_listener(&u->path, u->path_len);
+	u->abstract.sun_family = AF_UNIX;
+	u->abstract_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			  snprintf(u->abstract.sun_path + 1, sizeof(u->abstract.sun_path) - 1,
+				   "crak-prog-%d", getpid());
+	u->labstract = unix_listener(&u->abstract, u->abstract_len);
+}
+
+/* The next message or bytes at FD are LEN bytes of EXP; NULL: nothing is. */
+static void unix_check_read(int fd, const char *exp, size_t len, const char *what)
+{
+	char got[64] = "";
+	ssize_t n;
+
+	n = recv(fd, got, sizeof(got) - 1, MSG_DONTWAIT);
+	if (!exp) {
+		CHECK(n < 0 && errno == EAGAIN, "more queued at the %s (%zd bytes)", what, n);
+		return;
+	}
+	check_eq(len, n, "bytes queued at the %s", what);
+	if (n == (ssize_t)len)
+		check_bytes(exp, got, len, "data queued at the %s", what);
+}
+
+/* A client connects to listener FD at SUN, and it accepts: it listens. */
+static void unix_check_listener(int fd, const struct sockaddr_un *sun, socklen_t len,
+				const char *what)
+{
+	struct sockaddr_un name;
+	socklen_t name_len = sizeof(name);
+	int c, a = -1;
+
+	if (getsockname(fd, (struct sockaddr *)&name, &name_len))
+		failf("getsockname of the %s listener: %s", what, strerror(errno));
+	else
+		CHECK(name_len == len && !memcmp(&name, sun, len),
+		      "the %s listener's address (%d bytes, expected %d)", what, (int)name_len,
+		      (int)len);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (const struct sockaddr *)sun, len))
+		failf("connecting to the %s listener: %s", what, strerror(errno));
+	else if ((a = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) < 0)
+		failf("the %s listener does not accept: %s", what, strerror(errno));
+	if (a >= 0)
+		close(a);
+	if (c >= 0)
+		close(c);
+}
+
+static void unix_check(struct unix_state *u)
+{
+	char msg[16];
+	unsigned int n;
+
+	unix_check_read(u->stream[1], "to the second", 13, "second end of the stream pair");
+	unix_check_read(u->stream[0], "to the first", 12, "first end of the stream pair");
+	for (n = 0; n < 4; n++) {
+		const char *exp = n < 3 ? msg : NULL;
+		size_t len = unix_msg(n, msg);
+		char what[64];
+
+		snprintf(what, sizeof(what), "datagram pair's end, message %u", n);
+		unix_check_read(u->dgram[1], exp, len, what);
+		snprintf(what, sizeof(what), "seqpacket pair's end, message %u", n);
+		unix_check_read(u->seqpacket[0], exp, len, what);
+	}
+	/* And the pairs still work both ways. */
+	if (send(u->dgram[1], "back", 4, 0) != 4 || send(u->stream[1], "back", 4, 0) != 4)
+		failf("sending back on a unix pair: %s", strerror(errno));
+	unix_check_read(u->dgram[0], "back", 4, "first end of the datagram pair");
+	unix_check_read(u->stream[0], "back", 4, "first end of the stream pair");
+	unix_check_listener(u->lpath, &u->path, u->path_len, "path");
+	unix_check_listener(u->labstract, &u->abstract, u->abstract_len, "abstract");
+	unlink(u->path.sun_path);
+}
+
 static int mode_files(void)
 {
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
 	int reg, dup_fd, ro, unl, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
 	int efd, epfd, sfd, tfd;
+	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
 	struct fd_state fds[16];
 	unsigned int nr = 0, i;
@@ -1663,9 +1791,12 @@ static int mode_files(void)
 	fd_add(fds, &nr, fifo_r, "FIFO read end");
 	fd_add(fds, &nr, fifo_w, "FIFO write end");
 	/* the rest are compared by what they do, below */
+	unix_setup(&u);
 
 	ready();
 	wait_usr1();
+
+	unix_check(&u);
 
 	for (i = 0; i < nr; i++)
 		fd_compare(&fds[i]);

@@ -11,8 +11,10 @@
  * offset is put back after.  Connections to another process cannot be made
  * again (but for a standard descriptor, which becomes the restarter's).
  *
- * CRAK_FILE_UNIX: value[0] is the socket type, value[1] UNIX_LISTENING or
- * not, value[2] the socket's own inode, peer its peer's.  The data of an end
+ * CRAK_FILE_UNIX: value[0] is the socket type, value[1] its CRAK_UNIX_*
+ * flags, value[2] the socket's own inode, peer its peer's; the path is its
+ * address: a path, or an abstract name (CRAK_UNIX_ABSTRACT) without its
+ * leading NUL; a listener is bound to it again.  The data of an end
  * is what it will read: a stream's bytes as they are, or each datagram as a
  * 32-bit length and its bytes, padded to 4.
  */
@@ -34,8 +36,6 @@
 #include <libmnl/libmnl.h>
 
 #include "ckpt.h"
-
-#define UNIX_LISTENING	1U
 
 struct unix_diag {
 	uint32_t peer;
@@ -169,8 +169,9 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	struct sockaddr_un sun;
 	socklen_t len = sizeof(sun);
 	struct unix_diag d = {};
-	int type, acc;
 	socklen_t sl = sizeof(int);
+	uint64_t flags;
+	int type, acc;
 
 	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &sl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) ||
@@ -180,16 +181,25 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	}
 	rf->f.type = htole32(CRAK_FILE_UNIX);
 	rf->f.value[0] = htole64(type);
-	rf->f.value[1] = htole64(acc ? UNIX_LISTENING : 0);
 	rf->f.value[2] = htole64(ino);
 	rf->f.peer = htole64(d.have_peer ? d.peer : 0);
+	flags = acc ? CRAK_UNIX_LISTENING : 0;
 	if (len > offsetof(struct sockaddr_un, sun_path)) {
-		if (!sun.sun_path[0]) {
-			*why = "a unix socket with an abstract name (not taken yet)";
-			return -1;
+		const char *name = sun.sun_path;
+		size_t name_len = len - offsetof(struct sockaddr_un, sun_path);
+
+		if (!name[0]) {
+			flags |= CRAK_UNIX_ABSTRACT;
+			name++;
+			name_len--;
+			if (memchr(name, 0, name_len)) {
+				*why = "a unix socket whose abstract name has a NUL byte in it";
+				return -1;
+			}
 		}
-		rf->path = strndup(sun.sun_path, len - offsetof(struct sockaddr_un, sun_path));
+		rf->path = strndup(name, name_len);
 	}
+	rf->f.value[1] = htole64(flags);
 	if (acc) {
 		if (d.have_peer || rf->f.data_len) {
 			*why = "a listening unix socket with connections waiting";
@@ -285,18 +295,24 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	unsigned int i;
 	int sv[2], fd;
 
-	if (le64toh(rf->f.value[1]) & UNIX_LISTENING) {
+	if (le64toh(rf->f.value[1]) & CRAK_UNIX_LISTENING) {
+		bool abstract = le64toh(rf->f.value[1]) & CRAK_UNIX_ABSTRACT;
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		size_t len = rf->path ? strlen(rf->path) : 0;
 
-		if (!rf->path || strlen(rf->path) >= sizeof(sun.sun_path)) {
+		if (!len || len + abstract >= sizeof(sun.sun_path)) {
 			errno = EINVAL;
 			return -1;
 		}
-		strcpy(sun.sun_path, rf->path);
+		memcpy(sun.sun_path + abstract, rf->path, len);
 		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
 		/* The old socket's file is left behind by its process. */
-		unlink(rf->path);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) || listen(fd, 128)) {
+		if (!abstract)
+			unlink(rf->path);
+		if (fd < 0 ||
+		    bind(fd, (struct sockaddr *)&sun,
+			 offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract) ||
+		    listen(fd, 128)) {
 			if (fd >= 0)
 				close(fd);
 			return -1;

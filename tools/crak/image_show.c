@@ -181,8 +181,17 @@ static void show_proc(struct show *s, const struct crak_img_proc *p)
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path)
 {
 	uint32_t type = le32toh(f->type);
+	/* An abstract unix name is shown as ss(8) shows it: @name. */
+	const char *at = type == CRAK_FILE_UNIX && path &&
+			 (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT) ? "@" : "";
+	char *shown = NULL;
 
 	s->file_bytes += le64toh(f->data_len);
+	if (*at) {
+		shown = xmalloc(strlen(path) + 2);
+		sprintf(shown, "@%s", path);
+		path = shown;
+	}
 	if (!s->json) {
 		if (s->nr_files == 1)
 			printf("descriptors:\n");
@@ -193,6 +202,7 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		if (type == CRAK_FILE_REG)
 			printf("at %" PRIu64, (uint64_t)le64toh(f->pos));
 		printf("\n");
+		free(shown);
 		return;
 	}
 	if (s->nr_files == 1)
@@ -205,6 +215,7 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
 	json_close_object(&s->j);
+	free(shown);
 }
 
 static void show_vma(struct show *s, const struct crak_img_vma *v, const char *path)

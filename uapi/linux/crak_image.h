@@ -167,12 +167,18 @@ struct crak_img_file {
 	__le64	size;		/* st_size of a file by path, at the checkpoint */
 	__le64	value[4];	/* by type: eventfd count; signalfd mask;
 				 * timerfd clock, value, interval (ns), flags;
-				 * unix: type, listening
+				 * unix: type, CRAK_UNIX_* flags
 				 */
 	/* then the path (a file's, a FIFO's, a unix socket's address),
 	 * data_len bytes of data, padding to 8
 	 */
 };
+
+/* CRAK_FILE_UNIX: value[1] */
+#define CRAK_UNIX_LISTENING	_BITUL(0)
+#define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
+						 * its leading NUL (none inside)
+						 */
 
 /* An epoll interest: CRAK_FILE_EPOLL's data is an array of these. */
 struct crak_img_epoll_tfd {
