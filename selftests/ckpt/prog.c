@@ -1680,6 +1680,8 @@ static int mode_files(void)
 	struct fd_state fds[16];
 	unsigned int nr = 0, i;
 	struct itimerspec its = { .it_value = { 100, 0 }, .it_interval = { 10, 0 } };
+	struct itimerspec once = { .it_value = { 0, 1000000 } };
+	int fired;
 	struct epoll_event ev, evs[8];
 	struct signalfd_siginfo ssi;
 	struct pollfd pfd;
@@ -1772,6 +1774,13 @@ static int mode_files(void)
 	tfd = timerfd_create(CLOCK_MONOTONIC, 0);
 	if (sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL))
 		die("signalfd, timerfd");
+	/* A timerfd that fired once, its expiration left unread. */
+	fired = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	if (fired < 0 || timerfd_settime(fired, 0, &once, NULL))
+		die("timerfd");
+	pfd = (struct pollfd){ .fd = fired, .events = POLLIN };
+	if (poll(&pfd, 1, 5000) != 1)
+		die("the timerfd did not fire");
 	fdinfo_field(sfd, "sigmask:", sigmask_before, sizeof(sigmask_before));
 	fdinfo_field(tfd, "clockid:", clock_before, sizeof(clock_before));
 
@@ -1920,6 +1929,9 @@ static int mode_files(void)
 		check_eq(10 * NSEC_PER_SEC, its.it_interval.tv_sec * NSEC_PER_SEC +
 			 its.it_interval.tv_nsec, "timerfd interval (ns)");
 	}
+	count = 0;
+	check_eq(8, read(fired, &count, 8), "read from the timerfd that fired");
+	check_eq(1, count, "expirations of the timerfd that fired");
 	return finish();
 }
 

@@ -26,6 +26,7 @@
 #include <dirent.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -35,6 +36,11 @@
 #include <linux/kcmp.h>
 
 #include "ckpt.h"
+
+/* linux/timerfd.h's, which clashes with sys/timerfd.h. */
+#ifndef TFD_IOC_SET_TICKS
+#define TFD_IOC_SET_TICKS	_IOW('T', 0, uint64_t)
+#endif
 
 /* The most data a pipe or an unlinked file may carry in an image. */
 #define FILE_DATA_MAX	(64U << 20)
@@ -227,15 +233,25 @@ static int take_epoll(struct rfile *rf, const char *text)
 	return 0;
 }
 
+/*
+ * A timerfd: its clock, what is left of it, its interval and flags, and the
+ * expirations not yet read (fdinfo's ticks), as 8 bytes of data if any.
+ */
 static int take_timerfd(struct rfile *rf, const char *text)
 {
 	unsigned long long vs, vn, is, in;
-	uint64_t clock, flags;
+	uint64_t clock, flags, ticks;
 	const char *p;
 
 	if (!fdinfo_u64(text, "clockid:", 10, &clock) ||
+	    !fdinfo_u64(text, "ticks:", 10, &ticks) ||
 	    !fdinfo_u64(text, "settime flags:", 8, &flags))
 		return -EINVAL;
+	if (ticks) {
+		rf->data = xmalloc(sizeof(ticks));
+		*(uint64_t *)rf->data = htole64(ticks);
+		rf->f.data_len = htole64(sizeof(ticks));
+	}
 	p = strstr(text, "it_value:");
 	if (!p || sscanf(p, "it_value: (%llu, %llu)", &vs, &vn) != 2)
 		return -EINVAL;
@@ -700,7 +716,7 @@ fifo:
 
 static int make_timerfd(const struct rfile *rf)
 {
-	uint64_t value = le64toh(rf->f.value[1]), ival = le64toh(rf->f.value[2]);
+	uint64_t value = le64toh(rf->f.value[1]), ival = le64toh(rf->f.value[2]), ticks;
 	struct itimerspec its = {
 		.it_value = { value / 1000000000, value % 1000000000 },
 		.it_interval = { ival / 1000000000, ival % 1000000000 },
@@ -710,11 +726,20 @@ static int make_timerfd(const struct rfile *rf)
 	fd = timerfd_create(le64toh(rf->f.value[0]),
 			    le32toh(rf->f.flags) & (TFD_NONBLOCK | TFD_CLOEXEC));
 	/* What was left of it, from now: an absolute timer is relative now. */
-	if (fd >= 0 && (value || ival) && timerfd_settime(fd, 0, &its, NULL)) {
-		close(fd);
-		return -1;
+	if (fd >= 0 && (value || ival) && timerfd_settime(fd, 0, &its, NULL))
+		goto fail;
+	/* Then its unread expirations (a settime clears them). */
+	if (fd >= 0 && le64toh(rf->f.data_len) == sizeof(ticks)) {
+		memcpy(&ticks, rf->data, sizeof(ticks));
+		ticks = le64toh(ticks);
+		if (ioctl(fd, TFD_IOC_SET_TICKS, &ticks))
+			goto fail;
 	}
 	return fd;
+
+fail:
+	close(fd);
+	return -1;
 }
 
 static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,

@@ -168,6 +168,8 @@ struct crak_img_file {
 	__le64	value[4];	/* by type: eventfd count; signalfd mask;
 				 * timerfd clock, value, interval (ns), flags;
 				 * unix: type, CRAK_UNIX_* flags
+				 * (a timerfd's data: its expirations not yet
+				 * read, a __le64, when there are any)
 				 */
 	/* then the path (a file's, a FIFO's, a unix socket's address),
 	 * data_len bytes of data, padding to 8
