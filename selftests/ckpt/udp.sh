@@ -14,7 +14,6 @@ source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/../sockmig/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-UDP="$PY $SOCK_DIR/udp_peer.py"
 dir=$CKPT_DIR/udp
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -24,16 +23,16 @@ holder=$(on_bg a "ip netns exec pod $UDP hold $POD_IP4 7550 $dir/ready --expect 
 	> $dir/holder.out 2>&1 < /dev/null")
 wait_file "$dir/ready" 30 || fail "the holder did not start: $(wait_job "$holder" 2>&1)"
 pid=$(cat "$dir/ready")
-on peer "$UDP send $POD_IP4 7550 1 20" || fail "the peer cannot send"
+udp_send $POD_IP4 7550 1 20 || fail "the peer cannot send"
 sleep 0.5
 
 out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"
 wait_job "$holder" > /dev/null 2>&1
-on peer "$UDP send $POD_IP4 7550 21 30" || fail "the peer cannot send"
+udp_send $POD_IP4 7550 21 30 || fail "the peer cannot send"
 on a "crak image show $dir/img" | grep -i "socket" | sed 's/^/  /'
 job=$(on_bg a "ip netns exec pod crak restart $dir/img --pidfile $dir/pid")
 wait_file -s "$dir/pid" 30 || fail "the restart failed: $(wait_job "$job" 2>&1 | tail -3)"
-on peer "$UDP send $POD_IP4 7550 31 40" || fail "the peer cannot send"
+udp_send $POD_IP4 7550 31 40 || fail "the peer cannot send"
 sleep 0.5
 on a kill -USR1 "$pid"
 wait_job "$job" > /dev/null 2>&1 || fail "the restarted holder failed: $(cat "$dir/holder.out")"

@@ -6,6 +6,16 @@
 
 SOCK_DIR=$CRAK_SRC/selftests/sockmig
 CONV="$PY $SOCK_DIR/conv.py"
+UDP="$PY $SOCK_DIR/udp_peer.py"
+
+# udp_send ADDR PORT FIRST LAST [OPTIONS]: the peer sends datagrams FIRST to
+# LAST to ADDR (udp_peer.py send), its neighbour entry for ADDR resolved
+# first if it has none: while an entry resolves, the first datagram waits in
+# its queue and the next can overtake it (seen: 2 1 3 ...).
+udp_send() {
+	on peer "ip neigh show $1 | grep -qE 'REACHABLE|STALE|DELAY|PROBE' ||
+		ping -c 1 -W 5 $1 > /dev/null 2>&1; $UDP send $*"
+}
 
 # conv_server NODE PORT: a conversation server in NODE's pod; prints a handle.
 conv_server() {

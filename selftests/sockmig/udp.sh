@@ -13,7 +13,6 @@ source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-UDP="$PY $SOCK_DIR/udp_peer.py"
 dir=$LAB_DIR/shared/sockmig-udp
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -34,13 +33,13 @@ pod_create a
 
 # Moved to b with its queue and what the peer sent meanwhile.
 hold bound "$POD_IP4 7350"
-on peer "$UDP send $POD_IP4 7350 1 20" || fail "the peer cannot send"
+udp_send $POD_IP4 7350 1 20 || fail "the peer cannot send"
 sleep 1
 in_pod a crak vif freeze pod0 || fail "vif freeze on a failed"
 out=$(in_pod a crak sock dump --pid "$hpid" --fd "$(fd_of "$hpid")" -o "$dir/udp.img") ||
 	fail "dump of the bound UDP socket failed: $out"
 echo "  $out"
-on peer "$UDP send $POD_IP4 7350 21 30"
+udp_send $POD_IP4 7350 21 30
 sleep 0.5
 in_pod a crak vif export pod0 -o "$dir/held.pcap" drop > /dev/null || fail "export failed"
 on a kill "$hpid"
@@ -59,7 +58,7 @@ on b ip netns del pod
 # A thaw calls the dump off: the datagrams go back to their socket.
 pod_create a
 hold thaw "$POD_IP4 7351 --expect 10"
-on peer "$UDP send $POD_IP4 7351 1 10"
+udp_send $POD_IP4 7351 1 10
 sleep 1
 fd=$(fd_of "$hpid")
 out=$(in_pod a crak sock dump --pid "$hpid" --fd "$fd" -o "$dir/thaw.img") || fail "dump failed: $out"
@@ -71,7 +70,7 @@ pass "a thaw calls a UDP dump off: the owner reads its datagrams, in order"
 
 # A connected IPv6 socket, restored where it was dumped.
 hold conn "$POD_IP6 7352 --connect [$(ip6 peer)]:7353"
-on peer "$UDP send $POD_IP6 7352 1 15 --bind [$(ip6 peer)]:7353"
+udp_send $POD_IP6 7352 1 15 --bind "[$(ip6 peer)]:7353"
 sleep 1
 udp6_in() { in_pod a awk "'/^Udp6(InDatagrams|InErrors|RcvbufErrors)/ { printf \"%s \", \$0 }'" /proc/net/snmp6; }
 before=$(udp6_in)
@@ -81,7 +80,7 @@ on a kill "$hpid"
 wait_job "$holder" > /dev/null 2>&1
 sink=$(on_bg a "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $UDP sink-fd 3 1 20")
 sleep 2
-on peer "$UDP send $POD_IP6 7352 16 20 --bind [$(ip6 peer)]:7353"
+udp_send $POD_IP6 7352 16 20 --bind "[$(ip6 peer)]:7353"
 out=$(wait_job "$sink") ||
 	fail "the connected socket lost datagrams: $out (the pod's counters before the dump: $before)"
 echo "$out" | grep -q "from $(ip6 peer)" || fail "the datagrams' source is wrong: $out"
