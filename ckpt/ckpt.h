@@ -137,7 +137,8 @@ int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
 			struct netlink_ext_ack *extack);
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, u64 *pages, struct netlink_ext_ack *extack);
+		 bool hold, struct cred *creds, bool no_new_privs, u64 *pages,
+		 struct netlink_ext_ack *extack);
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack);
 int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack);
@@ -153,6 +154,14 @@ struct ckpt_thread_image {
 
 int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 		      struct netlink_ext_ack *extack);
+
+/* -- creds.c -------------------------------------------------------------- */
+
+struct cred;
+struct nlattr;
+
+struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *extack);
+void ckpt_creds_apply(const struct cred *tmpl);
 
 /* -- netlink.c ------------------------------------------------------------ */
 

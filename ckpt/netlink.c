@@ -86,6 +86,7 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_OFFSET]		= { .type = NLA_U64 },
 	[CRAK_CKPT_A_CLOSE_FD]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_HOLD]		= { .type = NLA_FLAG },
+	[CRAK_CKPT_A_CREDS]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_img_creds)),
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -368,9 +369,12 @@ static int ckpt_fill_pages(struct sk_buff *msg, void *arg)
 static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *thread = info->attrs[CRAK_CKPT_A_THREAD];
+	struct nlattr *cattr = info->attrs[CRAK_CKPT_A_CREDS];
 	int close_fds[CKPT_CLOSE_FDS_MAX];
 	unsigned int nr_close = 0;
 	struct file *sess, *image;
+	struct cred *creds = NULL;
+	bool no_new_privs = false;
 	struct ckpt_stream s;
 	struct nlattr *attr;
 	u64 pages = 0;
@@ -396,13 +400,25 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(image);
 		goto out_sess;
 	}
+	if (cattr) {
+		creds = ckpt_creds_new(cattr, info->extack);
+		if (IS_ERR(creds)) {
+			err = PTR_ERR(creds);
+			goto out_image;
+		}
+		no_new_privs = le32_to_cpu(((struct crak_img_creds *)nla_data(cattr))->flags) &
+			       CRAK_CREDS_NO_NEW_PRIVS;
+	}
 	ckpt_stream_init(&s, image, info);
+	/* The restore takes the credentials, whatever becomes of it. */
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
-			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), &pages, info->extack);
-	fput(image);
+			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), creds, no_new_privs,
+			   &pages, info->extack);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
+out_image:
+	fput(image);
 out_sess:
 	fput(sess);
 	return err;

@@ -16,8 +16,9 @@
  *     FOLL_FORCE, as ptrace writes; shared memory through its file);
  *  3. the leader too waits in task work, and a worker gives every thread,
  *     now off the CPU, its registers and XSAVE state through the regsets,
- *     as ptrace does; released, each thread sets its own signal mask and
- *     rseq area and returns to user space where the image left it.
+ *     as ptrace does; released, each thread sets its own signal mask,
+ *     rseq area and (when RESTORE gave them) credentials, and returns to
+ *     user space where the image left it.
  *
  * A failure in 1 leaves the process as it was (the tool reports it and
  * exits); from 2 on it kills the process.  Either way RESTORE_WAIT tells
@@ -26,6 +27,7 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
 #include <linux/elf.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -69,6 +71,8 @@ struct ckpt_restore {
 	wait_queue_head_t done_wq;
 	struct work_struct apply;
 	bool hold;			/* READY waits for GO */
+	struct cred *creds;		/* every thread's, or NULL: the caller's */
+	bool no_new_privs;
 };
 
 /* One thread's state, kept until it runs (ckpt_stop.data). */
@@ -89,6 +93,8 @@ static void ckpt_restore_free(struct ckpt_group *g)
 
 	ckpt_group_free_threads(g);
 	put_pid(r->tgid);
+	if (r->creds)
+		put_cred(r->creds);
 	kfree(r);
 }
 
@@ -120,6 +126,10 @@ static void ckpt_restore_resume(struct ckpt_stop *st)
 	sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
 	crak_task_rseq_set(current, rt->rseq, rt->rseq_len, rt->rseq_sig);
+	if (r->no_new_privs)
+		task_set_no_new_privs(current);
+	if (r->creds)
+		ckpt_creds_apply(r->creds);
 }
 
 struct ckpt_restore *ckpt_restore_new(void)
@@ -873,7 +883,8 @@ static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
 
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, u64 *pages, struct netlink_ext_ack *extack)
+		 bool hold, struct cred *creds, bool no_new_privs, u64 *pages,
+		 struct netlink_ext_ack *extack)
 {
 	struct ckpt_layout *l;
 	struct ckpt_thread_image ti;
@@ -899,6 +910,10 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		if (!err) {
 			r->state = CKPT_R_BUILDING;
 			r->hold = hold;
+			/* The session's from now on: freed with it. */
+			r->creds = creds;
+			r->no_new_privs = no_new_privs;
+			creds = NULL;
 		}
 		mutex_unlock(&r->lock);
 	}
@@ -953,6 +968,8 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	return 0;
 
 fail_early:
+	if (creds)
+		put_cred(creds);
 	ckpt_layout_free(l);
 	kfree(rt);
 	ckpt_restore_end(r, err, extack->_msg);

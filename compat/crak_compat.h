@@ -9,6 +9,7 @@
 #ifndef _CRAK_COMPAT_H
 #define _CRAK_COMPAT_H
 
+#include <linux/capability.h>
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/rseq.h>
@@ -32,6 +33,29 @@ static inline void crak_set_lltx(struct net_device *dev)
 #else
 	dev->features |= NETIF_F_LLTX;
 #endif
+}
+
+/* 6.3 made a capability set one u64, from two u32s. */
+static inline u64 crak_cap_to_u64(kernel_cap_t c)
+{
+#ifdef CRAK_HAVE_KERNEL_CAP_U64
+	return c.val;
+#else
+	return c.cap[0] | (u64)c.cap[1] << 32;
+#endif
+}
+
+static inline kernel_cap_t crak_cap_from_u64(u64 v)
+{
+	kernel_cap_t c;
+
+#ifdef CRAK_HAVE_KERNEL_CAP_U64
+	c.val = v;
+#else
+	c.cap[0] = lower_32_bits(v);
+	c.cap[1] = upper_32_bits(v);
+#endif
+	return c;
 }
 
 /* 6.2 moved a dump's parsed request into a struct genl_info. */

@@ -28,6 +28,8 @@ have GENL_DUMPIT_INFO_INFO include/net/genetlink.h 'struct genl_info[[:space:]]+
 have TCP_CLOCK_TS include/net/tcp.h 'static inline u32 tcp_clock_ts\('
 # 6.3 let rseq areas grow past 32 bytes, and remembers each one's length.
 have TASK_RSEQ_LEN include/linux/sched.h 'u32[[:space:]]+rseq_len;'
+# 6.3 made kernel_cap_t one u64.
+have KERNEL_CAP_U64 include/linux/capability.h 'typedef struct \{ u64 val; \} kernel_cap_t;'
 # 6.6 turned the UDP socket's flags into bits.
 have UDP_TEST_BIT include/linux/udp.h 'define udp_test_bit'
 # Until 6.5 get_user_pages_remote() took a vmas argument.

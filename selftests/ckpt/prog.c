@@ -34,6 +34,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <poll.h>
@@ -1353,6 +1354,64 @@ static int mode_timers(void)
 	return finish();
 }
 
+/* -- credentials ----------------------------------------------------------- */
+
+/* The capability sets' lines of /proc/self/status, in one string. */
+static void cap_lines(char *out, size_t size)
+{
+	static char status[16 * KiB];
+	char *line;
+	size_t len = 0;
+
+	out[0] = 0;
+	if (read_file("/proc/self/status", status, sizeof(status)) < 0)
+		return;
+	for (line = strtok(status, "\n"); line && len < size; line = strtok(NULL, "\n"))
+		if (!strncmp(line, "Cap", 3))
+			len += snprintf(out + len, size - len, "%s ", line);
+}
+
+/*
+ * Another user's process: three distinct user and group IDs (real,
+ * effective, saved), supplementary groups, the capabilities that setuid(2)
+ * left it (none but the bounding set) and no_new_privs; it writes its files
+ * in DIR as that user.
+ */
+static int mode_creds(void)
+{
+	static const gid_t groups[] = { 100, 200, 300 };
+	char caps_before[512], caps_now[512];
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg, got[16];
+	int n, i;
+
+	if (chmod(dir, 0777))
+		die("chmod %s", dir);
+	if (setgroups(ARRAY_SIZE(groups), groups) || setresgid(1001, 1002, 1003) ||
+	    setresuid(2001, 2002, 2003) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		die("setting its credentials");
+	cap_lines(caps_before, sizeof(caps_before));
+	ready();
+	wait_usr1();
+
+	if (getresuid(&ru, &eu, &su) || getresgid(&rg, &eg, &sg))
+		die("getresuid");
+	check_eq(2001, ru, "real user ID");
+	check_eq(2002, eu, "effective user ID");
+	check_eq(2003, su, "saved user ID");
+	check_eq(1001, rg, "real group ID");
+	check_eq(1002, eg, "effective group ID");
+	check_eq(1003, sg, "saved group ID");
+	n = getgroups(ARRAY_SIZE(got), got);
+	check_eq(ARRAY_SIZE(groups), n, "supplementary groups");
+	for (i = 0; i < n && i < (int)ARRAY_SIZE(groups); i++)
+		check_eq(groups[i], got[i], "supplementary group %d", i);
+	check_eq(1, prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), "no_new_privs");
+	cap_lines(caps_now, sizeof(caps_now));
+	check_str(caps_before, caps_now, "capability sets");
+	return finish();
+}
+
 /* -- process attributes ---------------------------------------------------- */
 
 #define PROC_BUF	(256 * KiB)
@@ -2056,6 +2115,7 @@ static const struct {
 	{ "poll", mode_poll },
 	{ "signals", mode_signals },
 	{ "timers", mode_timers },
+	{ "creds", mode_creds },
 	{ "process", mode_process },
 	{ "files", mode_files },
 	{ "threads", mode_threads },

@@ -3,19 +3,19 @@
 # lab: timeout=900
 #
 # A restarted process finds everything exactly as it was.  For each kind of
-# state (memory, registers, calls in progress, signals, timers, process
-# attributes, descriptors, threads) the fixture program sets it up and is
-# checkpointed: with --leave-running (it runs on, and can tell nothing
-# happened), then killed and restarted from its image on the same node,
-# and on another node of the lab (the image on the shared directory).  Each
-# time it checks itself on SIGUSR1.  The debug kernel restarts on the same
-# node only; memory and files, whose shared writable file mapping and FIFO
-# cannot live on the lab's 9p share (they go to the node's /dev/shm and
-# /tmp), too.
+# state (memory, registers, calls in progress, signals, timers, another
+# user's credentials, process attributes, descriptors, threads) the fixture
+# program sets it up and is checkpointed: with --leave-running (it runs on,
+# and can tell nothing happened), then killed and restarted from its image
+# on the same node, and on another node of the lab (the image on the shared
+# directory).  Each time it checks itself on SIGUSR1.  The debug kernel
+# restarts on the same node only; memory and files, whose shared writable
+# file mapping and FIFO cannot live on the lab's 9p share (they go to the
+# node's /dev/shm and /tmp), too.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-modes="memory regs sleep read futex poll signals timers process files threads"
+modes="memory regs sleep read futex poll signals timers creds process files threads"
 where="here there"
 [ "$LAB_KERNEL" = debug ] && where=here
 

@@ -42,6 +42,7 @@ struct checkpoint {
 	struct nl nl;
 	struct img im;
 	struct crak_img_proc proc;
+	struct crak_img_creds creds;	/* written after proc, in PROC */
 	uint32_t nr_threads, nr_files;
 	uint64_t pages;
 	bool progress;
@@ -118,6 +119,60 @@ static int status_field(const char *status, const char *key, unsigned long *v, i
 	return -1;
 }
 
+/*
+ * The credentials in /proc/PID/status: IDs, supplementary groups (at most
+ * CRAK_IMG_GROUPS_MAX), capability sets, no_new_privs.  -1 with *WHY set
+ * when they cannot be taken.
+ */
+static int take_creds(const char *status, struct crak_img_creds *cr, const char **why)
+{
+	static const char *const caps[] = { "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb" };
+	__le64 *capv[] = { &cr->cap_inheritable, &cr->cap_permitted, &cr->cap_effective,
+			   &cr->cap_bounding, &cr->cap_ambient };
+	unsigned long ids[4], v;
+	const char *p;
+	unsigned int i;
+
+	*why = "its credentials could not be read";
+	if (status_field(status, "Uid", ids, 4, 10))
+		return -1;
+	for (i = 0; i < 4; i++)
+		cr->uid[i] = htole32(ids[i]);
+	if (status_field(status, "Gid", ids, 4, 10))
+		return -1;
+	for (i = 0; i < 4; i++)
+		cr->gid[i] = htole32(ids[i]);
+	for (i = 0; i < ARRAY_SIZE(caps); i++) {
+		if (status_field(status, caps[i], &v, 1, 16))
+			return -1;
+		*capv[i] = htole64(v);
+	}
+	if (!status_field(status, "NoNewPrivs", &v, 1, 10) && v)
+		cr->flags |= htole32(CRAK_CREDS_NO_NEW_PRIVS);
+	p = strstr(status, "\nGroups:");
+	if (!p)
+		return -1;
+	p += strlen("\nGroups:");
+	for (;;) {
+		char *end;
+
+		p += strspn(p, " \t");
+		if (*p == '\n' || !*p)
+			break;
+		v = strtoul(p, &end, 10);
+		if (end == p)
+			return -1;
+		if (le32toh(cr->nr_groups) == CRAK_IMG_GROUPS_MAX) {
+			*why = "it has more supplementary groups than an image holds (64)";
+			return -1;
+		}
+		cr->groups[le32toh(cr->nr_groups)] = htole32(v);
+		cr->nr_groups = htole32(le32toh(cr->nr_groups) + 1);
+		p = end;
+	}
+	return 0;
+}
+
 /* Where the process has its [vdso] and [vvar] (/proc/PID/maps, line by line). */
 static int find_vdso(pid_t pid, struct crak_img_proc *pr)
 {
@@ -150,6 +205,7 @@ static int gather_proc(struct checkpoint *c)
 {
 	struct crak_img_proc *pr = &c->proc;
 	unsigned long ids[4], v;
+	const char *why;
 	char *buf, *p;
 	size_t size = 1 << 20;
 	int ppid, pgid, sid, i;
@@ -173,6 +229,11 @@ static int gather_proc(struct checkpoint *c)
 		goto gone;
 	for (i = 0; i < 4; i++)
 		pr->gid[i] = htole32(ids[i]);
+	if (take_creds(buf, &c->creds, &why)) {
+		pr_err("checkpoint %d: %s", c->pid, why);
+		free(buf);
+		return -1;
+	}
 	if (status_field(buf, "Umask", &v, 1, 8))
 		goto gone;
 	pr->umask = htole32(v);
@@ -475,7 +536,8 @@ int cmd_checkpoint(struct args *args)
 	}
 	c.nr_files = files.nr;
 	c.proc.nr_files = htole32(c.nr_files);
-	if (img_write_section(&c.im, CRAK_IMG_PROC, &c.proc, sizeof(c.proc)) ||
+	if (img_write_section2(&c.im, CRAK_IMG_PROC, &c.proc, sizeof(c.proc), &c.creds,
+			       sizeof(c.creds)) ||
 	    write_rlimits(&c) || files_write(&c.im, &files))
 		goto resume;
 	if (dump_part(&c, CRAK_CKPT_PART_TASK) || dump_part(&c, CRAK_CKPT_PART_MEMORY) ||

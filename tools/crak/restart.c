@@ -82,6 +82,10 @@ static int read_user_sections(struct restart *r)
 	if (!p)
 		return -1;
 	memcpy(&r->proc, p, sizeof(r->proc));
+	if (len >= sizeof(r->proc) + sizeof(r->creds)) {
+		memcpy(&r->creds, (char *)p + sizeof(r->proc), sizeof(r->creds));
+		r->have_creds = true;
+	}
 	free(p);
 	r->proc.comm[sizeof(r->proc.comm) - 1] = 0;
 	r->proc.exe[sizeof(r->proc.exe) - 1] = 0;

@@ -26,6 +26,8 @@ struct restart {
 	bool detach;
 	struct crak_img_head head;
 	struct crak_img_proc proc;
+	struct crak_img_creds creds;
+	bool have_creds;		/* the image has them (minor 2) */
 	struct crak_img_rlimit rlimits[RLIM_NLIMITS];
 	unsigned int nr_rlimits;
 	struct rfiles files;

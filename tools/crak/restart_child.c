@@ -6,9 +6,9 @@
  * Order matters.  The descriptors come first, while crak's own (the image,
  * the session, netlink, the restarter's standard ones for terminals and for
  * errors) wait above every number the image uses.  Then limits, directory,
- * credentials' checks, personality, name, signal handlers and pending
- * signals (every signal stays blocked until the kernel gives each thread its
- * own mask back), the [vdso] and [vvar] moved where the image has them, and
+ * personality, name, signal handlers and pending signals (every signal
+ * stays blocked until the kernel gives each thread its own mask back, and
+ * its credentials: the image's are RESTORE's CRAK_CKPT_A_CREDS), the [vdso] and [vvar] moved where the image has them, and
  * the threads, each made with its TID (clone3 with set_tid) on a small
  * stack of its own.  A thread runs no libc: it sets what system calls set
  * for a thread (its TID address, robust futex list, alternate stack, name,
@@ -342,11 +342,13 @@ static void set_process(struct restart *r)
 	const struct crak_img_proc *p = &r->proc;
 	unsigned int i;
 
-	for (i = 0; i < 3; i++)
+	/* An image with credentials has the kernel give them (RESTORE). */
+	for (i = 0; i < 3 && !r->have_creds; i++)
 		if (le32toh(p->uid[i]) != (i == 0 ? getuid() : geteuid()) ||
 		    le32toh(p->gid[i]) != (i == 0 ? getgid() : getegid()))
-			fail("it ran as uid %u gid %u: crak restarts a process as the user "
-			     "restarting it only", le32toh(p->uid[1]), le32toh(p->gid[1]));
+			fail("it ran as uid %u gid %u, and its image is too old to say more: "
+			     "crak restarts it as the user restarting it only",
+			     le32toh(p->uid[1]), le32toh(p->gid[1]));
 	for (i = 0; i < r->nr_rlimits && i < RLIM_NLIMITS; i++) {
 		struct rlimit rl = {
 			.rlim_cur = le64toh(r->rlimits[i].cur),
@@ -547,6 +549,8 @@ void restart_child(struct restart *r)
 	mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, r->im.offset);
 	/* Whole, the process waits for the restarting crak's GO. */
 	mnl_attr_put(nlh, CRAK_CKPT_A_HOLD, 0, NULL);
+	if (r->have_creds)
+		mnl_attr_put(nlh, CRAK_CKPT_A_CREDS, sizeof(r->creds), &r->creds);
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
 	/*

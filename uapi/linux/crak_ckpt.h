@@ -54,6 +54,9 @@
  *   its reply is success once the process runs, or the error (and extack
  *   message) that ended it; with CRAK_CKPT_A_PID, the new process's PID,
  *   ESRCH if that process ends before its restore (it says why itself).
+ *   With CRAK_CKPT_A_CREDS every thread takes those credentials as it
+ *   runs (the caller needs CAP_SETUID and CAP_SETGID, and every capability
+ *   it gives); without, the process keeps the caller's.
  *   A RESTORE with CRAK_CKPT_A_HOLD keeps every thread waiting, registers
  *   and all, once the process is whole: RESTORE_WAIT then replies with
  *   CRAK_CKPT_A_READY, and the process runs at RESTORE_GO (or when the
@@ -115,6 +118,7 @@ enum {
 	CRAK_CKPT_A_READY,		/* flag: RESTORE_WAIT: they wait for it */
 	CRAK_CKPT_A_FD,			/* u32: INSTALL's file, the caller's */
 	CRAK_CKPT_A_NEW_FD,		/* u32: INSTALL's descriptor, the process's */
+	CRAK_CKPT_A_CREDS,		/* binary: struct crak_img_creds, RESTORE's */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1

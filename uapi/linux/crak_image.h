@@ -32,7 +32,7 @@
  * The order of sections:
  *
  *	HEAD			struct crak_img_head
- *	PROC			struct crak_img_proc
+ *	PROC			struct crak_img_proc + crak_img_creds
  *	RLIMITS			struct crak_img_rlimit[]
  *	FILE ...		struct crak_img_file + its data, one per descriptor
  *	SIGACTIONS		struct crak_img_sigaction[64]	(module)
@@ -52,7 +52,7 @@
 
 #define CRAK_IMAGE_MAGIC	0x4d494b43	/* "CKIM" */
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
-#define CRAK_IMAGE_MINOR	1		/* 1: CPU interval timers */
+#define CRAK_IMAGE_MINOR	2		/* 1: CPU interval timers; 2: creds */
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -121,6 +121,30 @@ struct crak_img_proc {
 	char	exe[4096];	/* /proc/PID/exe at the checkpoint */
 	char	cwd[4096];
 	char	root[4096];
+};
+
+/*
+ * The process's credentials, after PROC's struct in images of minor 2 and
+ * later (a reader takes an image without them as made by the user who
+ * restarts it), and the payload of CRAK_CKPT_A_CREDS.  IDs are those of
+ * the checkpointer's user namespace; capability sets are bit masks of
+ * CAP_*.
+ */
+#define CRAK_IMG_GROUPS_MAX	64
+
+#define CRAK_CREDS_NO_NEW_PRIVS	_BITUL(0)
+
+struct crak_img_creds {
+	__le32	uid[4];		/* real, effective, saved, filesystem */
+	__le32	gid[4];
+	__le32	flags;		/* CRAK_CREDS_* */
+	__le32	nr_groups;	/* supplementary groups in groups[] */
+	__le64	cap_inheritable;
+	__le64	cap_permitted;
+	__le64	cap_effective;
+	__le64	cap_bounding;
+	__le64	cap_ambient;
+	__le32	groups[CRAK_IMG_GROUPS_MAX];
 };
 
 /* -- RLIMITS: RLIMIT_NLIMITS of these, in RLIMIT_* order ------------------- */
