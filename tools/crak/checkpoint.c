@@ -204,11 +204,11 @@ static int find_vdso(pid_t pid, struct crak_img_proc *pr)
 static int gather_proc(struct checkpoint *c)
 {
 	struct crak_img_proc *pr = &c->proc;
-	unsigned long ids[4], v;
 	const char *why;
 	char *buf, *p;
 	size_t size = 1 << 20;
-	int ppid, pgid, sid, i;
+	int ppid, pgid, sid;
+	unsigned long v;
 
 	buf = xmalloc(size);
 	pr->pid = htole32(c->pid);
@@ -221,19 +221,13 @@ static int gather_proc(struct checkpoint *c)
 
 	if (read_proc_file(c->pid, "status", buf, size))
 		goto gone;
-	if (status_field(buf, "Uid", ids, 4, 10))
-		goto gone;
-	for (i = 0; i < 4; i++)
-		pr->uid[i] = htole32(ids[i]);
-	if (status_field(buf, "Gid", ids, 4, 10))
-		goto gone;
-	for (i = 0; i < 4; i++)
-		pr->gid[i] = htole32(ids[i]);
 	if (take_creds(buf, &c->creds, &why)) {
 		pr_err("checkpoint %d: %s", c->pid, why);
 		free(buf);
 		return -1;
 	}
+	memcpy(pr->uid, c->creds.uid, sizeof(pr->uid));
+	memcpy(pr->gid, c->creds.gid, sizeof(pr->gid));
 	if (status_field(buf, "Umask", &v, 1, 8))
 		goto gone;
 	pr->umask = htole32(v);

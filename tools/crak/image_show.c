@@ -181,13 +181,11 @@ static void show_proc(struct show *s, const struct crak_img_proc *p)
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path)
 {
 	uint32_t type = le32toh(f->type);
-	/* An abstract unix name is shown as ss(8) shows it: @name. */
-	const char *at = type == CRAK_FILE_UNIX && path &&
-			 (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT) ? "@" : "";
 	char *shown = NULL;
 
 	s->file_bytes += le64toh(f->data_len);
-	if (*at) {
+	/* An abstract unix name is shown as ss(8) shows it: @name. */
+	if (type == CRAK_FILE_UNIX && path && (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT)) {
 		shown = xmalloc(strlen(path) + 2);
 		sprintf(shown, "@%s", path);
 		path = shown;
