@@ -508,7 +508,8 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 	}
 
 	inode = file_inode(file);
-	if (!inode->i_nlink) {
+	/* Unlinked: 9p keeps the link count of a file removed through it. */
+	if (!inode->i_nlink || d_unlinked(file->f_path.dentry)) {
 		if (inode->i_sb->s_magic == TMPFS_MAGIC && (vma->vm_flags & VM_SHARED)) {
 			/*
 			 * Shared anonymous memory, a memfd, a deleted shm file:
@@ -525,8 +526,25 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			cv->has_pages = true;
 			return 0;
 		}
-		NL_SET_ERR_MSG(extack, "the process maps a deleted file (not taken yet)");
-		return -EOPNOTSUPP;
+		if (vma->vm_flags & VM_MAYSHARE) {
+			NL_SET_ERR_MSG(extack,
+				       "the process shares a mapping of a deleted file (not taken yet)");
+			return -EOPNOTSUPP;
+		}
+		/*
+		 * A private mapping of a deleted file (a library upgraded
+		 * under a running program, say): no name opens it again, so
+		 * every page that has data goes, and it comes back as memory.
+		 */
+		iv->kind = cpu_to_le32(CRAK_VMA_ANON);
+		iv->flags |= cpu_to_le32(CRAK_VMAF_DELETED);
+		cv->path = kasprintf(GFP_KERNEL, "%pd", file->f_path.dentry);
+		if (!cv->path)
+			return -ENOMEM;
+		iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
+		iv->file_size = cpu_to_le64(i_size_read(inode));
+		cv->has_pages = true;
+		return 0;
 	}
 
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);

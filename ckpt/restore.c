@@ -402,12 +402,15 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 		goto out;
 	}
 	if (kind > CRAK_VMA_VVAR || prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
-	    le32_to_cpu(v->img.flags) & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE) ||
+	    le32_to_cpu(v->img.flags) & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE |
+					  CRAK_VMAF_DELETED) ||
+	    (le32_to_cpu(v->img.flags) & CRAK_VMAF_DELETED && kind != CRAK_VMA_ANON) ||
 	    sizeof(v->img) + plen > len || le64_to_cpu(v->img.pgoff) > (ULONG_MAX >> PAGE_SHIFT)) {
 		NL_SET_ERR_MSG(extack, "a mapping of the image is malformed");
 		goto out;
 	}
-	if (kind == CRAK_VMA_FILE || kind == CRAK_VMA_SHFILE || kind == CRAK_VMA_SHANON) {
+	if (kind == CRAK_VMA_FILE || kind == CRAK_VMA_SHFILE || kind == CRAK_VMA_SHANON ||
+	    le32_to_cpu(v->img.flags) & CRAK_VMAF_DELETED) {
 		const char *p = buf + sizeof(v->img);
 
 		if (plen < 2 || p[plen - 1] || strlen(p) != plen - 1) {

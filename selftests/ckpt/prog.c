@@ -561,8 +561,12 @@ static int finish(void)
 
 enum {
 	SEED_MALLOC = 1, SEED_SPARSE, SEED_SHANON, SEED_PRIVFILE, SEED_PRIVMOD, SEED_SHFILE,
-	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO,
+	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO, SEED_DELFILE, SEED_DELMOD,
 };
+
+/* The deleted file ends short of its last page: the rest reads as zeroes. */
+#define DELFILE_TAIL	104
+#define DELMOD_PAGE	2
 
 /* Pages of the private file mapping written through it, and of the shared. */
 static const int privmod_pages[] = { 0, 3, 7, 15 };
@@ -626,8 +630,9 @@ static int mode_memory(void)
 	uint64_t stack_area[STACK_BYTES / 8];
 	size_t sparse_pages = SPARSE_SIZE / page_size, i;
 	char *mal, *sparse, *shanon, *priv, *shared, *heap, *heap_end, *guard, *ro;
-	char *p, *buf, now[PATH_MAX + 64];
-	int privfd, shfd, probe[2], shared_flags = MAP_SHARED;
+	char *deltext, *deldata, *p, *buf, now[PATH_MAX + 64], deltext_before[PATH_MAX + 64];
+	size_t del_size = FILEMAP_PAGES * page_size - DELFILE_TAIL;
+	int privfd, shfd, delfd, probe[2], shared_flags = MAP_SHARED;
 	struct timespec rt0, rt1, mono0, mono1;
 	struct region regions[10];
 	unsigned int nr_regions = 0, r;
@@ -694,6 +699,29 @@ static int mode_memory(void)
 	for (i = 0; i < ARRAY_SIZE(shmod_pages); i++)
 		fill_pattern(shared + shmod_pages[i] * page_size, page_size,
 			     SEED_SHMOD * 1000 + shmod_pages[i]);
+
+	/*
+	 * A file mapped twice, private, then deleted (a library upgraded under
+	 * a running program): its "text" read-only (executable where the
+	 * directory allows), its "data" with a page written.  Only the image
+	 * has its contents now.
+	 */
+	delfd = make_pattern_file("delmap", FILEMAP_PAGES * page_size, SEED_DELFILE);
+	if (ftruncate(delfd, del_size))
+		die("truncate %s/delmap", dir);
+	deltext = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ | PROT_EXEC, MAP_PRIVATE,
+		       delfd, 0);
+	if (deltext == MAP_FAILED && errno == EPERM)	/* a noexec mount */
+		deltext = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ, MAP_PRIVATE, delfd, 0);
+	deldata = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		       delfd, 0);
+	if (deltext == MAP_FAILED || deldata == MAP_FAILED)
+		die("mmap %s/delmap", dir);
+	fill_pattern(deldata + DELMOD_PAGE * page_size, page_size, SEED_DELMOD);
+	dir_path(path, "delmap");
+	if (close(delfd) || unlink(path))
+		die("unlink %s", path);
+	maps_line(deltext, deltext_before, sizeof(deltext_before));
 
 	heap = sbrk(HEAP_GROW);
 	if (heap == (void *)-1)
@@ -793,6 +821,27 @@ static int mode_memory(void)
 		}
 	}
 	free(buf);
+
+	/* The deleted file's mappings: as they were, but for their name. */
+	check_pattern(deltext, del_size, SEED_DELFILE, "mapping of a deleted file");
+	check_bytes(zero_page, deltext + del_size, DELFILE_TAIL,
+		    "tail of the last page of a deleted file's mapping");
+	for (i = 0; i < FILEMAP_PAGES; i++) {
+		p = deldata + i * page_size;
+		if (i == DELMOD_PAGE)
+			check_pattern(p, page_size, SEED_DELMOD,
+				      "written page %zu of a deleted file's private mapping", i);
+		else
+			check_bytes(deltext + i * page_size, p,
+				    i + 1 < FILEMAP_PAGES ? page_size : page_size - DELFILE_TAIL,
+				    "page %zu of a deleted file's private mapping", i);
+	}
+	/* "start-end perms [name]": the name goes, the protection stays. */
+	maps_line(deltext, now, sizeof(now));
+	deltext_before[strcspn(deltext_before, " ") + 5] = 0;
+	now[strcspn(now, " ") + 5] = 0;
+	check_str(strchr(deltext_before, ' '), strchr(now, ' ') ?: now,
+		  "protection of a deleted file's mapping");
 
 	check_pattern(heap, HEAP_GROW, SEED_HEAP, "sbrk'd heap");
 	check_pattern(stack_area, sizeof(stack_area), SEED_STACK, "array on the stack");

@@ -34,6 +34,12 @@ for mode in $modes; do
 		rc=0
 		wait_job "$prog_job" > /dev/null 2>&1 || rc=$?
 		[ $rc = 137 ] || fail "$mode: the checkpointed process was not killed (status $rc)"
+		# The image says what became of a deleted file's mappings (the
+		# image is a file of the shared directory: read here, on the host).
+		if [ $mode = memory ]; then
+			[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
+				fail "memory: crak image show does not name the deleted file's two mappings"
+		fi
 		job=$(restart_bg "$node" "$prog_dir/img") || exit 1
 		prog_verdict "$node" "$job" "$mode, restarted on $node"
 	done

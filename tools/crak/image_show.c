@@ -216,17 +216,19 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	free(shown);
 }
 
+/* A private mapping of a deleted file came as memory: it says so. */
 static void show_vma(struct show *s, const struct crak_img_vma *v, const char *path)
 {
+	bool deleted = le32toh(v->flags) & CRAK_VMAF_DELETED;
 	char prot[4];
 
 	prot_string(le32toh(v->prot), prot);
 	if (!s->json) {
 		if (s->nr_vmas == 1)
 			printf("memory:\n");
-		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s\n",
+		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s%s\n",
 		       (uint64_t)le64toh(v->start), (uint64_t)le64toh(v->end), prot,
-		       vma_kind(le32toh(v->kind)), path ?: "");
+		       vma_kind(le32toh(v->kind)), path ?: "", deleted ? " (deleted file)" : "");
 		return;
 	}
 	if (s->nr_vmas == 1)
@@ -238,6 +240,8 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 	json_string(&s->j, "kind", vma_kind(le32toh(v->kind)));
 	if (path)
 		json_string(&s->j, "path", path);
+	if (deleted)
+		json_bool(&s->j, "deleted", true);
 	json_close_object(&s->j);
 }
 

@@ -52,7 +52,8 @@
 
 #define CRAK_IMAGE_MAGIC	0x4d494b43	/* "CKIM" */
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
-#define CRAK_IMAGE_MINOR	2		/* 1: CPU interval timers; 2: creds */
+/* minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED */
+#define CRAK_IMAGE_MINOR	3
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -317,11 +318,16 @@ struct crak_img_vma {
 	__le32	path_len;	/* bytes of path after this struct, with NUL */
 	__le64	shmid;		/* CRAK_VMA_SHANON: equal ids, one memory */
 	__le64	file_size;	/* st_size of the mapped file at the checkpoint */
-	/* then path (file mappings), padding to 8 */
+	/* then path (file mappings, CRAK_VMAF_DELETED), padding to 8 */
 };
 
 #define CRAK_VMAF_GROWSDOWN	_BITUL(0)	/* a stack */
 #define CRAK_VMAF_MAYSHARE	_BITUL(1)	/* MAP_SHARED of a read-only file */
+/*
+ * CRAK_VMA_ANON that was a private mapping of a deleted file: every page
+ * that had data is in the image, path is the file's last name (minor 3).
+ */
+#define CRAK_VMAF_DELETED	_BITUL(2)
 
 /* -- PAGES: a run of pages of one mapping --------------------------------- */
 
