@@ -44,6 +44,8 @@ struct sockmig_image {
 	bool has_udp;
 	const u8 *dgrams;
 	u32 dgrams_len;
+	struct crak_sock_rec_urg urg;
+	bool has_urg;
 };
 
 /* -- dump ---------------------------------------------------------------- */
@@ -136,6 +138,70 @@ static void sockmig_read_tcp(struct sock *sk, struct crak_sock_rec_tcp *rt)
 	rt->cork = cpu_to_le32(!!(tp->nonagle & TCP_NAGLE_CORK));
 }
 
+/*
+ * Urgent data, whose sequence numbers the caller read under the same lock:
+ * false when there is none.  Its receive state is the kernel's own, as it
+ * stands: tcp_urg() may have left a pointer ANNOUNCED whose byte came in
+ * out of order, and reads skip that byte all the same.
+ */
+static bool sockmig_read_urg(struct sock *sk, const struct crak_sock_rec_tcp *rt,
+			     struct crak_sock_rec_urg *ru)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 una = le32_to_cpu(rt->snd_una);
+	u16 urg = tp->urg_data;
+
+	if (urg & TCP_URG_VALID) {
+		ru->rcv_state = CRAK_SOCK_URG_ARRIVED;
+		ru->rcv_byte = urg & 0xff;
+	} else if (urg & TCP_URG_NOTYET) {
+		ru->rcv_state = CRAK_SOCK_URG_ANNOUNCED;
+	} else if (urg & TCP_URG_READ) {
+		ru->rcv_state = CRAK_SOCK_URG_READ;
+	}
+	if (ru->rcv_state)
+		ru->rcv_seq = cpu_to_le32(tp->urg_seq);
+	/* tcp_urg_mode(): the peer has not acknowledged our urgent pointer. */
+	if (after(tp->snd_up, una) && !after(tp->snd_up, le32_to_cpu(rt->write_seq))) {
+		ru->snd_urgent = 1;
+		ru->snd_up = cpu_to_le32(tp->snd_up);
+	}
+	return ru->rcv_state || ru->snd_urgent;
+}
+
+/*
+ * The peer's urgent byte lies in the receive queue once it arrived, at or
+ * after its start before; this end's urgent pointer within its send queue.
+ */
+static bool sockmig_urg_valid(const struct crak_sock_rec_urg *ru,
+			      const struct crak_sock_rec_tcp *rt, const struct sockmig_geom *g)
+{
+	u32 seq = le32_to_cpu(ru->rcv_seq);
+	u32 up = le32_to_cpu(ru->snd_up);
+
+	switch (ru->rcv_state) {
+	case CRAK_SOCK_URG_NONE:
+		if (seq)
+			return false;
+		break;
+	case CRAK_SOCK_URG_ANNOUNCED:
+		if (before(seq, g->rcv_start))
+			return false;
+		break;
+	case CRAK_SOCK_URG_ARRIVED:
+	case CRAK_SOCK_URG_READ:
+		if (seq - g->rcv_start >= g->rcv_end - g->rcv_start)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	if (ru->snd_urgent > 1 || (!ru->snd_urgent && up))
+		return false;
+	return !ru->snd_urgent || (after(up, le32_to_cpu(rt->snd_una)) &&
+				   !after(up, le32_to_cpu(rt->write_seq)));
+}
+
 /* Peeks LEN bytes of one queue, in repair mode. */
 static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 {
@@ -157,6 +223,28 @@ static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 	if (err < 0)
 		return err;
 	return err == len ? 0 : -EAGAIN;
+}
+
+/*
+ * The receive queue as it came, urgent byte included: a read, peeking too,
+ * stops at the urgent mark and steps over the byte.  The socket is frozen
+ * (nothing comes in that could set urgent data meanwhile).
+ */
+static int sockmig_peek_recvq(struct sock *sk, u8 *buf, u32 len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u16 urg;
+	int err;
+
+	lock_sock(sk);
+	urg = tp->urg_data;
+	WRITE_ONCE(tp->urg_data, 0);
+	release_sock(sk);
+	err = sockmig_peek(sk, TCP_RECV_QUEUE, buf, len);
+	lock_sock(sk);
+	WRITE_ONCE(tp->urg_data, urg);
+	release_sock(sk);
+	return err;
 }
 
 u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
@@ -266,12 +354,14 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		 struct netlink_ext_ack *extack)
 {
 	struct crak_sock_rec_sock rs = {};
+	struct crak_sock_rec_urg ru = {};
 	struct crak_sock_rec_tcp rt = {};
 	struct crak_sock_image *hdr;
 	struct sock *sk = e->sk;
 	struct sockmig_geom geom;
 	u32 recvq, sendq, len;
 	u8 *buf, *p, *q;
+	bool urg;
 	int err;
 
 	if (!(out->f_mode & FMODE_WRITE)) {
@@ -298,16 +388,6 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		NL_SET_ERR_MSG(extack, "the connection uses microsecond timestamps");
 		return -EOPNOTSUPP;
 	}
-	/*
-	 * An urgent byte not yet read out of band sits in the receive queue
-	 * where reads skip it, a state no repair operation makes again.
-	 */
-	if ((tcp_sk(sk)->urg_data & (TCP_URG_VALID | TCP_URG_NOTYET)) &&
-	    !(tcp_sk(sk)->urg_data & TCP_URG_READ) && !sock_flag(sk, SOCK_URGINLINE)) {
-		release_sock(sk);
-		NL_SET_ERR_MSG(extack, "urgent data waits to be read out of band (not taken yet)");
-		return -EOPNOTSUPP;
-	}
 	/* Before repair mode, which changes sk_reuse. */
 	sockmig_read_sock(sk, &rs);
 	release_sock(sk);
@@ -325,13 +405,18 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	/* Nothing may move its sequence numbers from here on. */
 	inet_csk_clear_xmit_timers(sk);
 	sockmig_read_tcp(sk, &rt);
+	urg = sockmig_read_urg(sk, &rt, &ru);
 	release_sock(sk);
 
 	sockmig_geom(rs.state, &rt, &geom);
+	if (urg && !sockmig_urg_valid(&ru, &rt, &geom)) {
+		NL_SET_ERR_MSG(extack, "urgent data lies outside the connection's queues");
+		return -EOPNOTSUPP;
+	}
 	recvq = geom.rcv_end - geom.rcv_start;
 	sendq = geom.snd_end - geom.snd_start;
-	len = sizeof(*hdr) + 4 * sizeof(struct crak_sock_record) +
-	      ALIGN(sizeof(rs), 8) + ALIGN(sizeof(rt), 8) + ALIGN(recvq, 8) + ALIGN(sendq, 8);
+	len = sizeof(*hdr) + 5 * sizeof(struct crak_sock_record) + ALIGN(sizeof(rs), 8) +
+	      ALIGN(sizeof(rt), 8) + ALIGN(recvq, 8) + ALIGN(sendq, 8) + ALIGN(sizeof(ru), 8);
 	if (len > CRAK_SOCK_IMAGE_MAX) {
 		NL_SET_ERR_MSG(extack, "the connection's queues are too large for an image");
 		return -EFBIG;
@@ -345,7 +430,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_TCP, &rt, sizeof(rt));
 	q = p + sizeof(struct crak_sock_record);
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_RECVQ, NULL, recvq);
-	err = sockmig_peek(sk, TCP_RECV_QUEUE, q, recvq);
+	err = sockmig_peek_recvq(sk, q, recvq);
 	if (err)
 		goto fail_queue;
 	q = p + sizeof(struct crak_sock_record);
@@ -353,6 +438,8 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	err = sockmig_peek(sk, TCP_SEND_QUEUE, q, sendq);
 	if (err)
 		goto fail_queue;
+	if (urg)
+		p = sockmig_put_rec(p, CRAK_SOCK_REC_URG, &ru, sizeof(ru));
 
 	/* The peeks zeroed nothing past the data: the padding still is. */
 	err = sockmig_emit(out, buf, p, bytes, extack);
@@ -493,6 +580,10 @@ static int sockmig_parse_records(const u8 *buf, u32 len, struct sockmig_image *i
 			img->dgrams = buf + off;
 			img->dgrams_len = rlen;
 			break;
+		case CRAK_SOCK_REC_URG:
+			memcpy(&img->urg, buf + off, min_t(u32, rlen, sizeof(img->urg)));
+			img->has_urg = true;
+			break;
 		default:
 			if (!(le16_to_cpu(rec->flags) & CRAK_SOCK_RECF_OPTIONAL)) {
 				NL_SET_ERR_MSG(extack, "image record this module does not know");
@@ -517,7 +608,7 @@ static int sockmig_check_udp(const struct sockmig_image *img, struct netlink_ext
 	bool connected = rs->state == TCP_ESTABLISHED;
 	u32 bytes;
 
-	if (!img->has_udp || img->has_listen || img->recvq || img->sendq) {
+	if (!img->has_udp || img->has_listen || img->recvq || img->sendq || img->has_urg) {
 		NL_SET_ERR_MSG(extack, "image: a UDP socket's records do not fit");
 		return -EINVAL;
 	}
@@ -567,7 +658,7 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 			NL_SET_ERR_MSG(extack, "image: the listening port is zero");
 			return -EINVAL;
 		}
-		if (!img->has_listen || img->recvq || img->sendq) {
+		if (!img->has_listen || img->recvq || img->sendq || img->has_urg) {
 			NL_SET_ERR_MSG(extack, "image: a listening socket's records do not fit");
 			return -EINVAL;
 		}
@@ -603,6 +694,10 @@ static int sockmig_check(const struct sockmig_image *img, struct netlink_ext_ack
 	}
 	if (mss < TCP_MIN_MSS) {
 		NL_SET_ERR_MSG(extack, "image: MSS out of range");
+		return -EINVAL;
+	}
+	if (img->has_urg && !sockmig_urg_valid(&img->urg, rt, &g)) {
+		NL_SET_ERR_MSG(extack, "image: urgent data outside the connection's queues");
 		return -EINVAL;
 	}
 	if (le32_to_cpu(rt->max_window) < le32_to_cpu(rt->snd_wnd)) {
@@ -865,6 +960,34 @@ static int sockmig_relisten(struct socket *sock, const struct sockmig_image *img
 	return err;
 }
 
+/* No repair operation makes urgent data: the fields tcp_urg() would set. */
+static void sockmig_set_urg(struct sock *sk, const struct crak_sock_rec_urg *ru)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	u16 urg = 0;
+
+	switch (ru->rcv_state) {
+	case CRAK_SOCK_URG_ANNOUNCED:
+		urg = TCP_URG_NOTYET;
+		break;
+	case CRAK_SOCK_URG_ARRIVED:
+		urg = TCP_URG_VALID | ru->rcv_byte;
+		break;
+	case CRAK_SOCK_URG_READ:
+		urg = TCP_URG_READ;
+		break;
+	}
+	lock_sock(sk);
+	if (urg) {
+		WRITE_ONCE(tp->urg_seq, le32_to_cpu(ru->rcv_seq));
+		WRITE_ONCE(tp->urg_data, urg);
+		tp->pred_flags = 0;	/* no header prediction, as tcp_check_urg() */
+	}
+	if (ru->snd_urgent)
+		tp->snd_up = le32_to_cpu(ru->snd_up);
+	release_sock(sk);
+}
+
 static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 			   const struct sockmig_geom *g, struct netlink_ext_ack *extack)
 {
@@ -934,6 +1057,8 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 		NL_SET_ERR_MSG(extack, "cannot set the connection's socket options");
 		return err;
 	}
+	if (img->has_urg)
+		sockmig_set_urg(sk, &img->urg);
 	return sockmig_fin_restore(sock, rs->state, g, extack);
 }
 

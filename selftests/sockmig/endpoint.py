@@ -20,6 +20,10 @@ round of the files costs a TCG guest a tenth of a second).  Commands:
   sendshut N send N bytes and the FIN at once
   recv N     receive the next N bytes of the other end's stream, checked
   eof        the next receive must be the end of the stream
+  urgent B   send the byte B out of band (send(MSG_OOB)): not part of the
+             stream the peer reads in band
+  oob B      recv(MSG_OOB) must return the byte B
+  atmark 0|1 whether the next byte in band is at the urgent mark (SIOCATMARK)
   exit       close and exit
 
 Each end's stream is a pattern of its role (byte k is (7k + seed) % 251), so
@@ -28,11 +32,16 @@ stream went and which command is next, for a restored successor.
 """
 
 import argparse
+import fcntl
 import json
 import os
+import select
 import socket
+import struct
 import sys
 import time
+
+SIOCATMARK = 0x8905
 
 SEED = {"client": 1, "server": 2}
 
@@ -107,6 +116,27 @@ class End:
             data = self.s.recv(1)
             if data:
                 return "error: more bytes where the end of the stream was due"
+        elif words[0] == "urgent":
+            self.s.send(bytes([int(words[1])]), socket.MSG_OOB)
+        elif words[0] == "oob":
+            # recv(MSG_OOB) does not wait, and Python's timeout would wait
+            # for data in band (none, past the mark): wait for POLLPRI.
+            poll = select.poll()
+            poll.register(self.s, select.POLLPRI)
+            if not poll.poll(30000):
+                return "error: no urgent data came"
+            self.s.setblocking(False)
+            try:
+                data = self.s.recv(1, socket.MSG_OOB)
+            finally:
+                self.s.settimeout(30)
+            if data != bytes([int(words[1])]):
+                return "error: out of band: %r, not %s" % (data, words[1])
+        elif words[0] == "atmark":
+            mark = struct.unpack("i", fcntl.ioctl(self.s.fileno(), SIOCATMARK,
+                                                  struct.pack("i", 0)))[0]
+            if mark != int(words[1]):
+                return "error: at the urgent mark: %d, not %s" % (mark, words[1])
         elif words[0] == "exit":
             self.s.close()
             return None

@@ -19,6 +19,9 @@ import zlib
 HDR = struct.Struct("<IHHII")    # magic version hdr_len len crc
 REC = struct.Struct("<HHI")      # type flags len
 REC_SOCK, REC_TCP, REC_RECVQ, REC_SENDQ = 1, 2, 3, 4
+REC_URG = 8
+URG = struct.Struct("<BBBBIII")  # struct crak_sock_rec_urg
+URG_ARRIVED = 2
 SOCK_STATE_OFF = 3               # in struct crak_sock_rec_sock
 SOCK_FAMILY_OFF = 0
 SOCK_PROTO_OFF = 2
@@ -141,6 +144,15 @@ def main():
     put("wscale", edited(setb(REC_TCP, TCP_SND_WSCALE_OFF, "<B", 15)), "window scale")
     put("mss", edited(setb(REC_TCP, TCP_MSS_OFF, "<H", 0)), "MSS")
     put("window", edited(setb(REC_TCP, TCP_MAX_WINDOW_OFF, "<I", 0)), "window")
+
+    def urgent_past_queue(recs):
+        # An urgent byte that arrived, a thousand bytes past the queue's end.
+        nxt = [struct.unpack_from("<I", r[2], TCP_RCV_NXT_OFF)[0] for r in recs
+               if r[0] == REC_TCP][0]
+        recs.append([REC_URG, 0, bytearray(URG.pack(URG_ARRIVED, 33, 0, 0,
+                                                    (nxt + 1000) & 0xffffffff, 0, 0))])
+
+    put("urgent-outside", edited(urgent_past_queue), "urgent data outside")
     put("intact", raw, "not on this host")
 
     rnd = random.Random(a.seed)

@@ -6,9 +6,13 @@
 # client stopped reading until its window closed and whose send buffer is
 # full of unsent data, is dumped and restored into a new process: the client
 # then reads every byte the server ever wrote, in place, and the server
-# every byte it had not read.  A localhost pair, both ends dumped and both
-# restored (frozen, then thawed), carries on over IPv4 and IPv6.  No RST
-# anywhere.
+# every byte it had not read.  Urgent data moves where it was: the client's
+# urgent byte still unread by the server (reads stop at its mark and step
+# over it, recv(MSG_OOB) takes it), and the server's urgent pointer the
+# client has not acknowledged yet (the restored server sends it).  A
+# localhost pair, both ends dumped and both restored (frozen, then thawed),
+# carries on over IPv4 and IPv6, one with an urgent byte read out of band
+# before the move, the other with one unread.  No RST anywhere.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -18,7 +22,7 @@ rm -rf "$dir"
 mkdir -p "$dir"
 pod_create a
 pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
-wire=$(capture_start a eth0 "tcp port 7330 and $RST_FILTER" "$dir/rst.pcap")
+wire=$(capture_start a eth0 "tcp portrange 7330-7331 and $RST_FILTER" "$dir/rst.pcap")
 lo=$(capture_start a pod:lo "tcp portrange 7340-7341 and $RST_FILTER" "$dir/rst-lo.pcap")
 
 # sent END: how many bytes END has sent.
@@ -44,6 +48,20 @@ step client recv 10
 finish
 pass "unread, unsent data and a closed window move: every byte in place"
 
+name=urgent
+start 7331 "$POD_IP4" 192.0.2.101
+step client "send 500; urgent 33; send 300"
+deaf_client on
+step server "send 200; urgent 44"
+move 7331 established
+deaf_client off
+# Reading in band past the urgent byte takes it off the queue: a close
+# with it still there would be a close with unread data (a reset).
+step server "atmark 0; recv 500; atmark 1; oob 33; recv 300; send 10"
+step client "recv 200; oob 44; recv 10"
+finish
+pass "urgent data moves both ways: the byte unread at its mark, the pointer unacknowledged"
+
 # dump_end PORT ROLE: dump the localhost end ROLE, and end its owner.
 dump_end() {
 	local pid fd out filter="sport = :$1"
@@ -65,8 +83,8 @@ for addr in 127.0.0.1 ::1; do
 	wait_bound a tcp $port
 	client=$(on_bg a "ip netns exec pod $EP connect $addr $port --ctl $ctl/client")
 	wait_file "$ctl/server/state" 30 || fail "$name: no connection"
-	step client send 3000
-	step server send 2000
+	step client "send 3000; urgent 77; send 100"
+	step server "send 2000; urgent 88; send 50; oob 77"
 	dump_end $port server
 	dump_end $port client
 	wait_job "$server" > /dev/null 2>&1
@@ -88,8 +106,8 @@ print(*[s['id'] for s in json.load(sys.stdin) if 'restored' in s['flags']])")
 	for id in $ids; do
 		in_pod a crak sock thaw --id "$id" > /dev/null || fail "$name: thaw of $id failed"
 	done
-	step server recv 3000
-	step client recv 2000
+	step server "atmark 0; recv 3100"
+	step client "recv 2000; atmark 1; oob 88; recv 50"
 	step client send 100
 	step server recv 100
 	step server send 100
@@ -97,7 +115,7 @@ print(*[s['id'] for s in json.load(sys.stdin) if 'restored' in s['flags']])")
 	finish
 	port=$((port + 1))
 done
-pass "a localhost pair, both ends dumped and restored, carries on over IPv4 and IPv6"
+pass "a localhost pair, both ends dumped and restored, carries on over IPv4 and IPv6 (urgent data too)"
 
 capture_stop "$wire" "$dir/rst.pcap"
 capture_stop "$lo" "$dir/rst-lo.pcap"

@@ -130,6 +130,7 @@ enum {
  *   struct crak_sock_record	type CRAK_SOCK_REC_TCP + struct crak_sock_rec_tcp
  *   struct crak_sock_record	type CRAK_SOCK_REC_RECVQ + the unread bytes
  *   struct crak_sock_record	type CRAK_SOCK_REC_SENDQ + the unacked bytes
+ *   [struct crak_sock_record	type CRAK_SOCK_REC_URG + struct crak_sock_rec_urg]
  * or, for a listening socket, after the first two:
  *   struct crak_sock_record	type CRAK_SOCK_REC_LISTEN + struct crak_sock_rec_listen
  *
@@ -170,6 +171,7 @@ enum {
 	CRAK_SOCK_REC_LISTEN,	/* required for a listening socket */
 	CRAK_SOCK_REC_UDP,	/* required for UDP */
 	CRAK_SOCK_REC_DGRAMS,	/* UDP: the datagrams queued for reading */
+	CRAK_SOCK_REC_URG,	/* TCP: urgent data, only when there is some */
 };
 
 /* The socket: addresses and the options that change its behaviour. */
@@ -264,6 +266,30 @@ struct crak_sock_rec_udp {
 };
 
 #define CRAK_SOCK_UF_CORK	_BITUL(0)	/* UDP_CORK */
+
+/*
+ * TCP urgent data ("out of band"), in either direction.  The peer's urgent
+ * byte is one byte of the receive queue, at rcv_seq: reads step over it
+ * (unless SO_OOBINLINE) and stop at it, and recv(MSG_OOB) takes it; the
+ * record says how far it got.  This end's urgent pointer (send(MSG_OOB))
+ * goes out with the segments before it until the peer acknowledges it.
+ */
+enum {
+	CRAK_SOCK_URG_NONE,
+	CRAK_SOCK_URG_ANNOUNCED,	/* the peer's pointer came, its byte not yet */
+	CRAK_SOCK_URG_ARRIVED,		/* the byte is in the receive queue, unread */
+	CRAK_SOCK_URG_READ,		/* the owner read it out of band */
+};
+
+struct crak_sock_rec_urg {
+	__u8	rcv_state;	/* CRAK_SOCK_URG_* */
+	__u8	rcv_byte;	/* CRAK_SOCK_URG_ARRIVED: the byte */
+	__u8	snd_urgent;	/* 1: snd_up is this end's unacknowledged urgent pointer */
+	__u8	pad;
+	__le32	rcv_seq;	/* the sequence number of the peer's urgent byte */
+	__le32	snd_up;		/* the sequence number after this end's urgent byte */
+	__le32	pad2;
+};
 
 struct crak_sock_dgram {
 	__le32	len;		/* bytes of data that follow */
