@@ -48,19 +48,23 @@ step client recv 10
 finish
 pass "unread, unsent data and a closed window move: every byte in place"
 
-name=urgent
-start 7331 "$POD_IP4" 192.0.2.101
-step client "send 500; urgent 33; send 300"
-deaf_client on
-step server "send 200; urgent 44"
-move 7331 established
-deaf_client off
-# Reading in band past the urgent byte takes it off the queue: a close
-# with it still there would be a close with unread data (a reset).
-step server "atmark 0; recv 500; atmark 1; oob 33; recv 300; send 10"
-step client "recv 200; oob 44; recv 10"
-finish
-pass "urgent data moves both ways: the byte unread at its mark, the pointer unacknowledged"
+# The debug kernel, ten times slower, takes the module's urgent-data paths
+# in the localhost pair below.
+if [ "$LAB_KERNEL" != debug ]; then
+	name=urgent
+	start 7331 "$POD_IP4" 192.0.2.101
+	step client "send 500; urgent 33; send 300"
+	deaf_client on
+	step server "send 200; urgent 44"
+	move 7331 established
+	deaf_client off
+	# Reading in band past the urgent byte takes it off the queue: a
+	# close with it still there would be a close with unread data (RST).
+	step server "atmark 0; recv 500; atmark 1; oob 33; recv 300; send 10"
+	step client "recv 200; oob 44; recv 10"
+	finish
+	pass "urgent data moves both ways: the byte unread at its mark, the pointer unacknowledged"
+fi
 
 # dump_end PORT ROLE: dump the localhost end ROLE, and end its owner.
 dump_end() {
