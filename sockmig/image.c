@@ -139,22 +139,22 @@ static void sockmig_read_tcp(struct sock *sk, struct crak_sock_rec_tcp *rt)
 }
 
 /*
- * Urgent data, whose sequence numbers the caller read under the same lock:
- * false when there is none.  Its receive state is the kernel's own, as it
- * stands: tcp_urg() may have left a pointer ANNOUNCED whose byte came in
- * out of order, and reads skip that byte all the same.
+ * Urgent data: URG is the socket's urg_data, the rest read under the same
+ * lock as RT; false when there is none.  tcp_urg() takes the urgent byte
+ * from whatever segment holds it, in order or not: a byte that arrived past
+ * the receive queue (the image has no out-of-order queue) is announced
+ * only, and taken again from the peer's retransmission.
  */
-static bool sockmig_read_urg(struct sock *sk, const struct crak_sock_rec_tcp *rt,
-			     struct crak_sock_rec_urg *ru)
+static bool sockmig_read_urg(struct sock *sk, u16 urg, const struct crak_sock_rec_tcp *rt,
+			     const struct sockmig_geom *g, struct crak_sock_rec_urg *ru)
 {
 	const struct tcp_sock *tp = tcp_sk(sk);
 	u32 una = le32_to_cpu(rt->snd_una);
-	u16 urg = tp->urg_data;
 
-	if (urg & TCP_URG_VALID) {
+	if ((urg & TCP_URG_VALID) && tp->urg_seq - g->rcv_start < g->rcv_end - g->rcv_start) {
 		ru->rcv_state = CRAK_SOCK_URG_ARRIVED;
 		ru->rcv_byte = urg & 0xff;
-	} else if (urg & TCP_URG_NOTYET) {
+	} else if (urg & (TCP_URG_VALID | TCP_URG_NOTYET)) {
 		ru->rcv_state = CRAK_SOCK_URG_ANNOUNCED;
 	} else if (urg & TCP_URG_READ) {
 		ru->rcv_state = CRAK_SOCK_URG_READ;
@@ -170,8 +170,16 @@ static bool sockmig_read_urg(struct sock *sk, const struct crak_sock_rec_tcp *rt
 }
 
 /*
- * The peer's urgent byte lies in the receive queue once it arrived, at or
- * after its start before; this end's urgent pointer within its send queue.
+ * How far ahead of what the owner reads the peer's urgent byte may lie: its
+ * pointer points at most 64 KiB past a segment in the largest window.
+ */
+#define SOCKMIG_URG_AHEAD	((1U << 30) + 0x10000)
+
+/*
+ * The peer's urgent byte lies in the receive queue once it arrived; before
+ * that, and once read out of band (its place may still be to come), at or
+ * not far past the queue's start.  This end's urgent pointer lies in its
+ * send queue.
  */
 static bool sockmig_urg_valid(const struct crak_sock_rec_urg *ru,
 			      const struct crak_sock_rec_tcp *rt, const struct sockmig_geom *g)
@@ -185,11 +193,11 @@ static bool sockmig_urg_valid(const struct crak_sock_rec_urg *ru,
 			return false;
 		break;
 	case CRAK_SOCK_URG_ANNOUNCED:
-		if (before(seq, g->rcv_start))
+	case CRAK_SOCK_URG_READ:
+		if (seq - g->rcv_start > SOCKMIG_URG_AHEAD)
 			return false;
 		break;
 	case CRAK_SOCK_URG_ARRIVED:
-	case CRAK_SOCK_URG_READ:
 		if (seq - g->rcv_start >= g->rcv_end - g->rcv_start)
 			return false;
 		break;
@@ -226,25 +234,34 @@ static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 }
 
 /*
- * The receive queue as it came, urgent byte included: a read, peeking too,
- * stops at the urgent mark and steps over the byte.  The socket is frozen
- * (nothing comes in that could set urgent data meanwhile).
+ * Takes a dumped connection's urgent data away from its owner until a thaw
+ * (sockmig_urg_put_back()): recv(MSG_OOB) ignores repair mode, and would
+ * take a byte the image carries; and reads, peeking too, stop at the
+ * urgent mark and step over the byte, where the image wants the receive
+ * queue as it came.  Under the socket lock; returns the urgent data.
  */
-static int sockmig_peek_recvq(struct sock *sk, u8 *buf, u32 len)
+static u16 sockmig_urg_hold(struct sockmig_entry *e)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	u16 urg;
-	int err;
+	struct tcp_sock *tp = tcp_sk(e->sk);
 
-	lock_sock(sk);
-	urg = tp->urg_data;
-	WRITE_ONCE(tp->urg_data, 0);
-	release_sock(sk);
-	err = sockmig_peek(sk, TCP_RECV_QUEUE, buf, len);
-	lock_sock(sk);
-	WRITE_ONCE(tp->urg_data, urg);
-	release_sock(sk);
-	return err;
+	if (tp->urg_data) {
+		e->urg_held = tp->urg_data;
+		WRITE_ONCE(tp->urg_data, 0);
+	}
+	return e->urg_held;
+}
+
+void sockmig_urg_put_back(struct sockmig_entry *e)
+{
+	struct tcp_sock *tp = tcp_sk(e->sk);
+
+	if (!e->urg_held)
+		return;
+	lock_sock(e->sk);
+	WRITE_ONCE(tp->urg_data, e->urg_held);
+	tp->pred_flags = 0;	/* no header prediction, as tcp_check_urg() */
+	release_sock(e->sk);
+	e->urg_held = 0;
 }
 
 u8 *sockmig_put_rec(u8 *p, u16 type, const void *data, u32 len)
@@ -362,6 +379,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	u32 recvq, sendq, len;
 	u8 *buf, *p, *q;
 	bool urg;
+	u16 held;
 	int err;
 
 	if (!(out->f_mode & FMODE_WRITE)) {
@@ -405,10 +423,11 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	/* Nothing may move its sequence numbers from here on. */
 	inet_csk_clear_xmit_timers(sk);
 	sockmig_read_tcp(sk, &rt);
-	urg = sockmig_read_urg(sk, &rt, &ru);
+	sockmig_geom(rs.state, &rt, &geom);
+	held = sockmig_urg_hold(e);
+	urg = sockmig_read_urg(sk, held, &rt, &geom, &ru);
 	release_sock(sk);
 
-	sockmig_geom(rs.state, &rt, &geom);
 	if (urg && !sockmig_urg_valid(&ru, &rt, &geom)) {
 		NL_SET_ERR_MSG(extack, "urgent data lies outside the connection's queues");
 		return -EOPNOTSUPP;
@@ -430,7 +449,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_TCP, &rt, sizeof(rt));
 	q = p + sizeof(struct crak_sock_record);
 	p = sockmig_put_rec(p, CRAK_SOCK_REC_RECVQ, NULL, recvq);
-	err = sockmig_peek_recvq(sk, q, recvq);
+	err = sockmig_peek(sk, TCP_RECV_QUEUE, q, recvq);
 	if (err)
 		goto fail_queue;
 	q = p + sizeof(struct crak_sock_record);
@@ -1057,9 +1076,11 @@ static int sockmig_rebuild(struct socket *sock, const struct sockmig_image *img,
 		NL_SET_ERR_MSG(extack, "cannot set the connection's socket options");
 		return err;
 	}
-	if (img->has_urg)
+	/* After the peer's FIN, if any: tcp_urg() must not look for the byte in it. */
+	err = sockmig_fin_restore(sock, rs->state, g, extack);
+	if (!err && img->has_urg)
 		sockmig_set_urg(sk, &img->urg);
-	return sockmig_fin_restore(sock, rs->state, g, extack);
+	return err;
 }
 
 /* A UDP socket, bound (and connected) as it was, its datagrams queued. */

@@ -462,6 +462,7 @@ int sockmig_thaw(struct sockmig_entry *e)
 	} else if (e->flags & CRAK_SOCK_F_RESTORED) {
 		err = sockmig_release_unsent(e);
 	} else if ((e->flags & CRAK_SOCK_F_REPAIR) && !sock_flag(sk, SOCK_DEAD)) {
+		sockmig_urg_put_back(e);
 		err = sockmig_repair(sk, TCP_REPAIR_OFF);
 		sockmig_kick(sk);
 	} else if (!sock_flag(sk, SOCK_DEAD)) {

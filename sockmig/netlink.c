@@ -476,6 +476,7 @@ static int sockmig_nl_freeze(struct sockmig_entry *e, struct file *image, u64 *b
 	err = sockmig_dump(e, image, bytes, extack);
 	if (err && !repair && (e->flags & CRAK_SOCK_F_REPAIR)) {
 		/* Back to merely frozen, as before. */
+		sockmig_urg_put_back(e);
 		sockmig_repair(e->sk, TCP_REPAIR_OFF_NO_WP);
 		e->flags &= ~CRAK_SOCK_F_REPAIR;
 	}

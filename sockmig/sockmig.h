@@ -50,6 +50,9 @@ struct sockmig_entry {
 	u8 fin_unsent;			/* ... and its FIN, never sent */
 	u8 *dgrams;			/* a dumped UDP socket's queue, taken out */
 	u32 dgrams_len;
+	u16 urg_held;			/* a dumped connection's urgent data, kept
+					 * from its owner (tp->urg_data) until a thaw
+					 */
 };
 
 /* The states a connection moves in (a listening socket moves too). */
@@ -104,6 +107,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 int sockmig_restore(struct file *in, bool frozen, int *fd, struct sockmig_entry **ep,
 		    struct netlink_ext_ack *extack);
 int sockmig_release_unsent(struct sockmig_entry *e);
+void sockmig_urg_put_back(struct sockmig_entry *e);
 
 bool sockmig_geom(u8 state, const struct crak_sock_rec_tcp *rt, struct sockmig_geom *g);
 bool sockmig_geom_valid(const struct crak_sock_rec_tcp *rt, const struct sockmig_geom *g);
