@@ -428,6 +428,7 @@ struct ckpt_vma {
 	struct crak_img_vma img;
 	char *path;			/* file mappings */
 	struct file *file;		/* held: CRAK_VMA_SHANON's memory */
+	unsigned long eof;		/* CRAK_VMAF_DELETED: where its file ends */
 	bool has_pages;
 };
 
@@ -461,6 +462,16 @@ static u32 ckpt_prot(unsigned long vm_flags)
 	return (vm_flags & VM_READ ? PROT_READ : 0) |
 	       (vm_flags & VM_WRITE ? PROT_WRITE : 0) |
 	       (vm_flags & VM_EXEC ? PROT_EXEC : 0);
+}
+
+/* Where a file of SIZE bytes ends in VMA (pages past it do not read). */
+static unsigned long ckpt_file_end(struct vm_area_struct *vma, loff_t size)
+{
+	unsigned long pages = DIV_ROUND_UP(size, PAGE_SIZE);
+
+	if (pages <= vma->vm_pgoff)
+		return vma->vm_start;
+	return vma->vm_start + (min(pages - vma->vm_pgoff, vma_pages(vma)) << PAGE_SHIFT);
 }
 
 /* What a mapping is, or why it cannot be taken (extack). */
@@ -501,7 +512,8 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 		NL_SET_ERR_MSG(extack, "the process maps a device, which crak cannot take");
 		return -EOPNOTSUPP;
 	}
-	if (!file) {
+	/* A private mapping of /dev/zero is anonymous memory, file or not. */
+	if (!file || vma_is_anonymous(vma)) {
 		iv->kind = cpu_to_le32(CRAK_VMA_ANON);
 		cv->has_pages = !!vma->anon_vma;
 		return 0;
@@ -543,6 +555,7 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			return -ENOMEM;
 		iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
 		iv->file_size = cpu_to_le64(i_size_read(inode));
+		cv->eof = ckpt_file_end(vma, i_size_read(inode));
 		cv->has_pages = true;
 		return 0;
 	}
@@ -759,8 +772,17 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 				err = got;
 				goto out;
 			}
+			if (!got && addr < cv->eof) {
+				/* The image is all that would be left of it. */
+				err = -EIO;
+				goto out;
+			}
 			if (!got) {
-				addr += skip << PAGE_SHIFT;
+				/* Past a deleted file's end, nothing reads. */
+				if (cv->eof)
+					addr = le64_to_cpu(cv->img.end);
+				else
+					addr += skip << PAGE_SHIFT;
 				continue;
 			}
 			/*
@@ -840,6 +862,8 @@ int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 fail:
 	if (err == -EINTR)
 		NL_SET_ERR_MSG(extack, "interrupted");
+	else if (err == -EIO)
+		NL_SET_ERR_MSG(extack, "a page of a deleted file the process maps does not read");
 	else if (!extack->_msg)
 		NL_SET_ERR_MSG(extack, "writing the memory part of the image failed");
 	return err;

@@ -562,7 +562,11 @@ static int finish(void)
 enum {
 	SEED_MALLOC = 1, SEED_SPARSE, SEED_SHANON, SEED_PRIVFILE, SEED_PRIVMOD, SEED_SHFILE,
 	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO, SEED_DELFILE, SEED_DELMOD,
+	SEED_DEVZERO,
 };
+
+/* A private mapping of /dev/zero: its first half written. */
+#define DEVZERO_PAGES	8
 
 /* The deleted file ends short of its last page: the rest reads as zeroes. */
 #define DELFILE_TAIL	104
@@ -630,9 +634,10 @@ static int mode_memory(void)
 	uint64_t stack_area[STACK_BYTES / 8];
 	size_t sparse_pages = SPARSE_SIZE / page_size, i;
 	char *mal, *sparse, *shanon, *priv, *shared, *heap, *heap_end, *guard, *ro;
-	char *deltext, *deldata, *p, *buf, now[PATH_MAX + 64], deltext_before[PATH_MAX + 64];
+	char *deltext, *deldata, *devzero, *p, *buf, now[PATH_MAX + 64];
+	char deltext_before[PATH_MAX + 64];
 	size_t del_size = FILEMAP_PAGES * page_size - DELFILE_TAIL;
-	int privfd, shfd, delfd, probe[2], shared_flags = MAP_SHARED;
+	int privfd, shfd, delfd, zerofd, probe[2], shared_flags = MAP_SHARED;
 	struct timespec rt0, rt1, mono0, mono1;
 	struct region regions[10];
 	unsigned int nr_regions = 0, r;
@@ -722,6 +727,14 @@ static int mode_memory(void)
 	if (close(delfd) || unlink(path))
 		die("unlink %s", path);
 	maps_line(deltext, deltext_before, sizeof(deltext_before));
+
+	/* Memory the old way: anonymous, though a file is mapped. */
+	zerofd = open("/dev/zero", O_RDWR | O_CLOEXEC);
+	devzero = mmap(NULL, DEVZERO_PAGES * page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		       zerofd, 0);
+	if (zerofd < 0 || devzero == MAP_FAILED || close(zerofd))
+		die("mmap /dev/zero");
+	fill_pattern(devzero, DEVZERO_PAGES / 2 * page_size, SEED_DEVZERO);
 
 	heap = sbrk(HEAP_GROW);
 	if (heap == (void *)-1)
@@ -842,6 +855,12 @@ static int mode_memory(void)
 	now[strcspn(now, " ") + 5] = 0;
 	check_str(strchr(deltext_before, ' '), strchr(now, ' ') ?: now,
 		  "protection of a deleted file's mapping");
+
+	check_pattern(devzero, DEVZERO_PAGES / 2 * page_size, SEED_DEVZERO,
+		      "written half of a private mapping of /dev/zero");
+	for (i = DEVZERO_PAGES / 2; i < DEVZERO_PAGES; i++)
+		check_bytes(zero_page, devzero + i * page_size, page_size,
+			    "untouched page %zu of a private mapping of /dev/zero", i);
 
 	check_pattern(heap, HEAP_GROW, SEED_HEAP, "sbrk'd heap");
 	check_pattern(stack_area, sizeof(stack_area), SEED_STACK, "array on the stack");
