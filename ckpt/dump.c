@@ -483,6 +483,7 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 	const char *name = NULL;
 	struct inode *inode;
 	char *buf, *p;
+	loff_t size;
 
 	iv->start = cpu_to_le64(vma->vm_start);
 	iv->end = cpu_to_le64(vma->vm_end);
@@ -554,8 +555,9 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 		if (!cv->path)
 			return -ENOMEM;
 		iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
-		iv->file_size = cpu_to_le64(i_size_read(inode));
-		cv->eof = ckpt_file_end(vma, i_size_read(inode));
+		size = i_size_read(inode);
+		iv->file_size = cpu_to_le64(size);
+		cv->eof = ckpt_file_end(vma, size);
 		cv->has_pages = true;
 		return 0;
 	}
@@ -772,12 +774,12 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 				err = got;
 				goto out;
 			}
-			if (!got && addr < cv->eof) {
-				/* The image is all that would be left of it. */
-				err = -EIO;
-				goto out;
-			}
 			if (!got) {
+				/* A deleted file's page: the image is all that would be left. */
+				if (addr < cv->eof) {
+					err = -EIO;
+					goto out;
+				}
 				/* Past a deleted file's end, nothing reads. */
 				if (cv->eof)
 					addr = le64_to_cpu(cv->img.end);

@@ -382,7 +382,7 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_rvma *v,
 			 u64 prev_end, struct netlink_ext_ack *extack)
 {
-	u32 kind, prot, plen;
+	u32 kind, prot, plen, flags;
 	void *buf;
 	u64 len;
 	int err = -EINVAL;
@@ -395,6 +395,7 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 	kind = le32_to_cpu(v->img.kind);
 	prot = le32_to_cpu(v->img.prot);
 	plen = le32_to_cpu(v->img.path_len);
+	flags = le32_to_cpu(v->img.flags);
 
 	if (!ckpt_range_ok(le64_to_cpu(v->img.start), le64_to_cpu(v->img.end)) ||
 	    le64_to_cpu(v->img.start) < prev_end) {
@@ -402,15 +403,14 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 		goto out;
 	}
 	if (kind > CRAK_VMA_VVAR || prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
-	    le32_to_cpu(v->img.flags) & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE |
-					  CRAK_VMAF_DELETED) ||
-	    (le32_to_cpu(v->img.flags) & CRAK_VMAF_DELETED && kind != CRAK_VMA_ANON) ||
+	    flags & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE | CRAK_VMAF_DELETED) ||
+	    (flags & CRAK_VMAF_DELETED && kind != CRAK_VMA_ANON) ||
 	    sizeof(v->img) + plen > len || le64_to_cpu(v->img.pgoff) > (ULONG_MAX >> PAGE_SHIFT)) {
 		NL_SET_ERR_MSG(extack, "a mapping of the image is malformed");
 		goto out;
 	}
 	if (kind == CRAK_VMA_FILE || kind == CRAK_VMA_SHFILE || kind == CRAK_VMA_SHANON ||
-	    le32_to_cpu(v->img.flags) & CRAK_VMAF_DELETED) {
+	    flags & CRAK_VMAF_DELETED) {
 		const char *p = buf + sizeof(v->img);
 
 		if (plen < 2 || p[plen - 1] || strlen(p) != plen - 1) {
