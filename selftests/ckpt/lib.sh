@@ -58,8 +58,9 @@ restart_bg() {
 
 # pod_conversation PORT ROUNDS DIR: a conversation server in a pod on node a
 # (its output in DIR/server.out, its PID high, likely free on another node)
-# and its client on the peer (conv_client, ROUNDS rounds every 50 ms), 5
-# rounds into it; sets server and client (their jobs) and pid.
+# and its client on the peer (conv_client: ROUNDS rounds at least, every 50
+# ms, until conv_go DIR/progress), 5 rounds into it; sets server and client
+# (their jobs) and pid.
 pod_conversation() {
 	pod_create a
 	on a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid"

@@ -8,6 +8,8 @@
       every byte and a running CRC32 of both directions; prints "ok N CRC
       longest=S", S the longest round trip in seconds (what a pause cost).
       --progress F: writes the rounds done so far into F as they complete.
+      --until F: after the N rounds, goes on until F exists, then 5 rounds
+      more (a test moving the server cannot see it end before the move).
   conv.py server ADDR PORT           accepts one connection and serves it
   conv.py serve-fd FD                serves a connected socket it inherited
   conv.py adopt                      waits for a connected socket to appear
@@ -57,7 +59,11 @@ def client(a):
     table = bytes((i + SHIFT) % 256 for i in range(256))
     crc = 0
     longest = 0.0
-    for rnd in range(a.rounds):
+    end = None if a.until else a.rounds
+    rnd = 0
+    while end is None or rnd < end:
+        if end is None and rnd + 5 >= a.rounds and os.path.exists(a.until):
+            end = max(a.rounds, rnd + 5)
         data = payload(rnd, a.size)
         t0 = time.monotonic()
         s.sendall(data)
@@ -72,8 +78,9 @@ def client(a):
                 f.write("%d\n" % (rnd + 1))
         if a.interval:
             time.sleep(a.interval)
+        rnd += 1
     s.close()
-    print("ok %d %08x longest=%.3f" % (a.rounds, crc, longest))
+    print("ok %d %08x longest=%.3f" % (rnd, crc, longest))
     return 0
 
 
@@ -118,6 +125,7 @@ def main():
     c.add_argument("--interval", type=float, default=0)
     c.add_argument("--timeout", type=float, default=120)
     c.add_argument("--progress")
+    c.add_argument("--until")
     sv = sub.add_parser("server")
     sv.add_argument("addr")
     sv.add_argument("port", type=int)

@@ -26,12 +26,19 @@ conv_server() {
 }
 
 # conv_client ROUNDS PORT PROGRESS [ARGS]: the client on the peer, in the
-# background; PROGRESS is the file it counts its rounds in.
+# background; PROGRESS is the file it counts its rounds in.  It does at
+# least ROUNDS rounds and goes on until conv_go PROGRESS (then 5 more): on a
+# slow kernel the conversation cannot end before the test has moved it.
 conv_client() {
 	local rounds=$1 port=$2 progress=$3
 	shift 3
-	rm -f "$progress"
-	on_bg peer "$CONV client $POD_IP4 $port --rounds $rounds --progress $progress $*"
+	rm -f "$progress" "$progress.go"
+	on_bg peer "$CONV client $POD_IP4 $port --rounds $rounds --progress $progress --until $progress.go $*"
+}
+
+# conv_go PROGRESS: the client of PROGRESS may end.
+conv_go() {
+	touch "$1.go"
 }
 
 # rounds FILE: how many rounds a client has done.

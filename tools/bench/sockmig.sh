@@ -110,6 +110,7 @@ move_round() {
 			{ echo "  criu restore failed:" >&2; criu_log b restore >&2; }
 	fi
 	t1=$(now)
+	conv_go "$dir/progress"
 	res=$(wait_job "$client") || echo "  $how: the conversation broke: $res" >&2
 	on b "pkill -f 'conv.py (serve-fd|server)'; ip netns del pod"
 	wait_job "$server" > /dev/null 2>&1

@@ -48,6 +48,7 @@ move a b
 wait_rounds "$dir/progress" 80
 say "client: 80 rounds done, the server answering from node b"
 move b a
+conv_go "$dir/progress"
 out=$(wait_job "$client")
 rc=$?
 capture_stop "$wire" "$dir/wire.pcap"
@@ -58,7 +59,7 @@ say "client: ${n:-0} rounds, $((${n:-0} * 2000)) bytes checked; longest round tr
 	"${longest#longest=} s; SYNs and resets on the wire: $syn_rst;" \
 	"retransmission timeouts at the client: $timeouts"
 wait_job "$server" > /dev/null 2>&1
-if [ $rc = 0 ] && [ "$syn_rst" = 0 ] && [ "${n:-}" = $rounds ]; then
+if [ $rc = 0 ] && [ "$syn_rst" = 0 ] && [ "${n:-0}" -ge $rounds ]; then
 	echo "The server moved to node b and back; its client saw two pauses and nothing else."
 else
 	echo "The conversation did not survive the moves: $out"
