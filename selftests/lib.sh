@@ -35,10 +35,12 @@ cd "$CRAK_SRC" || exit 1
 # library: without site (-S), a start costs a guest ~0.25 s less.
 PY="/usr/bin/python3 -S"
 
-on() { lab exec "$@"; }
-on_bg() { lab exec -b "$@"; }
-wait_job() { lab wait "$@"; }
-kill_job() { lab kill "$@"; }
+# Jobs from bash (tools/lab/jobs.sh), not `lab exec`: a test runs hundreds.
+source "$CRAK_SRC/tools/lab/jobs.sh"
+on() { lab_run "$@"; }
+on_bg() { lab_submit "$@"; }
+wait_job() { lab_wait "$@"; }
+kill_job() { lab_kill "$@"; }
 barrier() { lab barrier "$@"; }
 
 # A node's files reach the host through 9p at once: polling them is cheap.
