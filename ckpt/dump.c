@@ -29,6 +29,7 @@
 #include <linux/regset.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/futex.h>
@@ -716,7 +717,15 @@ static long ckpt_pin_pages(struct ckpt_freeze *fz, const struct ckpt_vma *cv,
 
 		for (i = 0; i < nr; i++) {
 			page = pagecache_get_page(mapping, index + i, 0, 0);
-			if (IS_ERR_OR_NULL(page))
+			/* Swapped out: read back, not taken for a hole. */
+			if (!page && xa_is_value(xa_load(&mapping->i_pages, index + i)))
+				page = shmem_read_mapping_page(mapping, index + i);
+			if (IS_ERR(page)) {
+				if (!i)
+					return PTR_ERR(page);
+				break;
+			}
+			if (!page)
 				break;
 			pages[i] = page;
 		}

@@ -19,9 +19,23 @@ modes="memory regs sleep read futex poll signals timers creds process files thre
 where="here there"
 [ "$LAB_KERNEL" = debug ] && where=here
 
+# Node a has swap (a loop device on a file in its memory): the memory
+# mode's shared anonymous mapping is half out in swap when it is
+# checkpointed, and must come back whole.
+on a "modprobe loop 2> /dev/null; truncate -s 16M /dev/shm/swap &&
+	dev=\$(losetup -f --show /dev/shm/swap) && mkswap \$dev > /dev/null && swapon \$dev" ||
+	fail "cannot give node a swap"
+in_swap() {
+	[ "$mode" != memory ] ||
+		grep -q "^# [1-9][0-9]* kB of the shared anonymous mapping in swap" "$prog_dir/out" ||
+		fail "memory: none of the shared anonymous mapping went to swap:" \
+			"$(grep "in swap" "$prog_dir/out")"
+}
+
 for mode in $modes; do
 	# It runs on after a checkpoint.
 	prog_start a "$mode" "$mode-leave"
+	in_swap
 	checkpoint a "$prog_pid" "$prog_dir/img" --leave-running
 	prog_verdict a "$prog_job" "$mode, left running"
 
@@ -30,6 +44,7 @@ for mode in $modes; do
 		node=a
 		[ $w = there ] && node=b
 		prog_start a "$mode" "$mode-$w"
+		in_swap
 		checkpoint a "$prog_pid" "$prog_dir/img"
 		rc=0
 		wait_job "$prog_job" > /dev/null 2>&1 || rc=$?
@@ -45,4 +60,5 @@ for mode in $modes; do
 	done
 	pass "$mode: as it was, left running and restarted ($where)"
 done
+on a "swapoff -a && losetup -D && rm /dev/shm/swap" || fail "cannot take node a's swap away"
 rm -rf "$CKPT_DIR"
