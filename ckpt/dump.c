@@ -130,12 +130,15 @@ static int ckpt_collect_pending(struct task_struct *t, bool shared,
 		return 0;
 	pending = shared ? &t->signal->shared_pending : &t->pending;
 	list_for_each_entry(q, &pending->list, list) {
+		sigaddset(&listed, q->info.si_signo);
+		/* A POSIX timer's own: its timer's record says it (TIMERS). */
+		if (q->flags & SIGQUEUE_PREALLOC)
+			continue;
 		if (n == max)
 			goto full;
 		info = (siginfo_t *)out[n++].bytes;
 		memset(info, 0, sizeof(*info));
 		copy_siginfo_to_external(info, &q->info);
-		sigaddset(&listed, q->info.si_signo);
 	}
 	for (sig = 1; sig <= _NSIG; sig++) {
 		if (!sigismember(&pending->signal, sig) || sigismember(&listed, sig))
@@ -228,22 +231,154 @@ static void ckpt_itimers_cpu(struct task_struct *t, struct crak_img_cpu_itimers 
 	spin_unlock_irq(&sh->siglock);
 }
 
-static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
+/* -- POSIX timers --------------------------------------------------------- */
+
+/* The clocks whose timers are hrtimers: a restart arms those again. */
+static bool ckpt_timer_clock_ok(clockid_t clock)
+{
+	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
+	       clock == CLOCK_BOOTTIME || clock == CLOCK_TAI;
+}
+
+/*
+ * What is left of a timer, as timer_gettime(2) would tell it: 0 when it is
+ * disarmed (or a one-shot that fired), 1 ns when it is due.  A timer whose
+ * signal is queued (its own, preallocated: the pending signals leave it
+ * out) is due too: after a restart it fires at once and queues it again,
+ * and an interval timer then waits for it to be taken, as before.
+ */
+static u64 ckpt_timer_left(struct k_itimer *timr)
+{
+	struct hrtimer *timer = &timr->it.real.timer;
+	bool none = READ_ONCE(timr->it_sigev_notify) == SIGEV_NONE;
+	ktime_t iv = READ_ONCE(timr->it_interval), now, left;
+	u64 late;
+
+	if (!list_empty(&timr->sigq->list))
+		return 1;
+	/* A SIGEV_NONE timer is never started: its expiry alone tells. */
+	if (!iv && !READ_ONCE(timr->it_active) && !none)
+		return 0;
+	now = READ_ONCE(timer->base)->get_time();
+	left = ktime_sub(hrtimer_get_expires(timer), now);
+	if (left <= 0 && iv && none) {
+		div64_u64_rem(-left, iv, &late);
+		left = iv - late;
+	}
+	if (left <= 0)
+		return none ? 0 : 1;
+	return left;
+}
+
+/*
+ * The process's POSIX timers into OUT, MAX at most (the group is stopped:
+ * none comes or goes but by its exit, which takes them under the siglock).
+ * Returns their count, -ENOSPC if MAX are not enough, -EOPNOTSUPP for a
+ * timer on a clock a restart could not arm again, -ESRCH for one aimed at
+ * a thread that is gone.
+ */
+static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_timer *out,
+			       int max)
+{
+	struct crak_img_posix_timer *pt;
+	struct sighand_struct *sh;
+	struct k_itimer *timr;
+	int n = 0, err = 0;
+
+	sh = ckpt_lock_sighand(t);
+	if (!sh)
+		return 0;
+	crak_for_each_posix_timer(timr, t->signal) {
+		if (!ckpt_timer_clock_ok(timr->it_clock)) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		if (n == max) {
+			err = -ENOSPC;
+			break;
+		}
+		pt = &out[n++];
+		pt->id = cpu_to_le32(timr->it_id);
+		pt->clock = cpu_to_le32(timr->it_clock);
+		pt->notify = cpu_to_le32(timr->it_sigev_notify);
+		pt->signo = cpu_to_le32(timr->sigq->info.si_signo);
+		pt->sigval = cpu_to_le64((unsigned long)timr->sigq->info.si_value.sival_ptr);
+		if (timr->it_sigev_notify & SIGEV_THREAD_ID) {
+			rcu_read_lock();
+			if (!pid_task(timr->it_pid, PIDTYPE_PID))
+				err = -ESRCH;
+			rcu_read_unlock();
+			if (err)
+				break;
+			pt->tid = cpu_to_le32(pid_vnr(timr->it_pid));
+		}
+		if (!list_empty(&timr->sigq->list))
+			pt->flags = cpu_to_le32(CRAK_PTIMER_QUEUED);
+		pt->value = cpu_to_le64(ckpt_timer_left(timr));
+		if (pt->value)
+			pt->interval = cpu_to_le64(ktime_to_ns(READ_ONCE(timr->it_interval)));
+	}
+	spin_unlock_irq(&sh->siglock);
+	return err ?: n;
+}
+
+/* As many timers as a TIMERS section holds. */
+#define CKPT_TIMERS_MAX	((int)(CRAK_IMAGE_SECTION_MAX / sizeof(struct crak_img_posix_timer)))
+
+/* The POSIX timers into a new array (kvfree it); *NR is their count. */
+static struct crak_img_posix_timer *ckpt_timers(struct task_struct *t, int *nr)
+{
+	struct crak_img_posix_timer *out;
+	int max = 16;
+
+	for (;;) {
+		out = kvcalloc(max, sizeof(*out), GFP_KERNEL);
+		if (!out)
+			return ERR_PTR(-ENOMEM);
+		*nr = ckpt_collect_timers(t, out, max);
+		if (*nr >= 0)
+			return out;
+		kvfree(out);
+		if (*nr != -ENOSPC)
+			return ERR_PTR(*nr);
+		if (max == CKPT_TIMERS_MAX)
+			return ERR_PTR(-E2BIG);
+		max = min_t(int, max * 4, CKPT_TIMERS_MAX);
+	}
+}
+
+static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s,
+			    struct netlink_ext_ack *extack)
 {
 	struct task_struct *t = fz->leader;
 	struct crak_img_cpu_itimers cpu = {};
+	struct crak_img_posix_timer *timers;
 	struct crak_img_signal sig = {};
 	struct crak_img_siginfo *pending;
 	ktime_t left = 0, incr = 0;
-	int nr, err;
+	int nr, nr_timers, err;
 
+	timers = ckpt_timers(t, &nr_timers);
+	if (IS_ERR(timers)) {
+		err = PTR_ERR(timers);
+		if (err == -EOPNOTSUPP)
+			NL_SET_ERR_MSG(extack, "a POSIX timer on a CPU or alarm clock: not yet");
+		else if (err == -ESRCH)
+			NL_SET_ERR_MSG(extack, "a POSIX timer aims at a thread that has exited");
+		else if (err == -E2BIG)
+			NL_SET_ERR_MSG(extack, "more POSIX timers than an image holds");
+		return err;
+	}
 	pending = ckpt_pending(t, true, &nr);
-	if (IS_ERR(pending))
+	if (IS_ERR(pending)) {
+		kvfree(timers);
 		return PTR_ERR(pending);
+	}
 
 	ckpt_itimer_real(t, &left, &incr);
 	ckpt_itimers_cpu(t, &cpu);
 	sig.nr_pending = cpu_to_le32(nr);
+	sig.nr_timers = cpu_to_le32(nr_timers);
 	sig.itimer_real_value = cpu_to_le64(ktime_to_ns(left));
 	sig.itimer_real_interval = cpu_to_le64(ktime_to_ns(incr));
 
@@ -253,7 +388,11 @@ static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s)
 	      ckpt_write_payload(s, pending, nr * sizeof(*pending)) ?:
 	      ckpt_write_payload(s, &cpu, sizeof(cpu)) ?:
 	      ckpt_end_section(s);
+	if (!err && nr_timers)
+		err = ckpt_write_section(s, CRAK_IMG_TIMERS, timers,
+					 nr_timers * sizeof(*timers));
 	kvfree(pending);
+	kvfree(timers);
 	return err;
 }
 
@@ -409,16 +548,18 @@ int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 		if (err)
 			goto fail;
 	}
-	err = ckpt_dump_signal(fz, s);
+	err = ckpt_dump_signal(fz, s, extack);
 	if (err)
 		goto fail;
 	return 0;
 fail:
+	if (extack->_msg)
+		return err;
 	if (err == -EOPNOTSUPP)
 		NL_SET_ERR_MSG(extack, "this CPU's registers have no XSAVE state to save");
 	else if (err == -ETIMEDOUT)
 		NL_SET_ERR_MSG(extack, "a thread did not leave the CPU");
-	else if (!extack->_msg)
+	else
 		NL_SET_ERR_MSG(extack, "writing the task part of the image failed");
 	return err;
 }

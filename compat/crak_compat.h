@@ -183,4 +183,13 @@ static inline void crak_task_rseq_set(struct task_struct *t, u64 rseq, u32 len, 
 #endif
 }
 
+/* Each POSIX timer of a process (struct k_itimer, under its siglock). */
+#ifdef CRAK_HAVE_POSIX_TIMERS_HLIST
+#define crak_for_each_posix_timer(timr, sig) \
+	hlist_for_each_entry(timr, &(sig)->posix_timers, list)
+#else
+#define crak_for_each_posix_timer(timr, sig) \
+	list_for_each_entry(timr, &(sig)->posix_timers, list)
+#endif
+
 #endif /* _CRAK_COMPAT_H */

@@ -30,6 +30,8 @@ have TCP_CLOCK_TS include/net/tcp.h 'static inline u32 tcp_clock_ts\('
 have TASK_RSEQ_LEN include/linux/sched.h 'u32[[:space:]]+rseq_len;'
 # 6.3 made kernel_cap_t one u64.
 have KERNEL_CAP_U64 include/linux/capability.h 'typedef struct \{ u64 val; \} kernel_cap_t;'
+# A process's POSIX timers: a list on 6.1, an hlist on 6.12.
+have POSIX_TIMERS_HLIST include/linux/sched/signal.h 'struct hlist_head[[:space:]]+posix_timers;'
 # 6.6 turned the UDP socket's flags into bits.
 have UDP_TEST_BIT include/linux/udp.h 'define udp_test_bit'
 # Until 6.5 get_user_pages_remote() took a vmas argument.

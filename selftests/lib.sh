@@ -54,7 +54,7 @@ wait_file() {
 	[ $test "$1" ]
 }
 
-# Each `on` costs ~0.2 s (a job, a bash on the node): a wait polls on the
+# Each `on` costs ~0.13 s (a job, a bash on the node): a wait polls on the
 # node, in one.  A check (ss, say) costs a TCG guest a tenth of a second
 # itself, taken from what the wait waits for: after five quick tries, the
 # wait polls five times a second.

@@ -9,6 +9,7 @@
 # need over a process, or without CAP_CHECKPOINT_RESTORE, checkpoint and
 # restart are refused, and a user cannot checkpoint another user's process.
 # A process whose mapped file changed since the checkpoint is not restarted.
+# A POSIX timer on a CPU-time clock is refused.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -61,6 +62,18 @@ out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 	fail "nobody's restart refusal is not one clear line: $out"
 prog_verdict a "$prog_job" "the process others tried to checkpoint"
 pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
+
+# A POSIX timer on a CPU-time clock: not taken, and the process runs on.
+tpid=$(on a "$PY -c 'import ctypes, time
+t = ctypes.c_void_p()
+assert ctypes.CDLL(None).timer_create(2, None, ctypes.byref(t)) == 0
+time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
+until_on a 30 "grep -l ClockID /proc/$tpid/timers" > /dev/null || fail "the timer process did not start"
+out=$(on a crak checkpoint "$tpid" -o /tmp/x.img 2>&1) && fail "a CPU-clock POSIX timer was checkpointed"
+echo "$out" | head -1 | grep -q "a POSIX timer on a CPU or alarm clock: not yet" &&
+	echo "$out" | grep -q "the process runs on" || fail "the CPU-clock timer's refusal is not clear: $out"
+on a "kill $tpid" || fail "the process with the CPU-clock timer died of the refusal"
+pass "a POSIX timer on a CPU-time clock is refused, saying so, the process unharmed"
 
 # A mapped file changed.
 prog_start a memory changed-file

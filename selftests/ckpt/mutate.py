@@ -23,6 +23,9 @@ SEC = struct.Struct("<IIQII")        # type flags len seq check
 HEAD, PROC, RLIMITS, FILE, SIGACTIONS, THREAD, SIGNAL, MM, VMA, PAGES, END = range(1, 12)
 VMA_S = struct.Struct("<QQQIIIIQQ")   # start end pgoff kind prot flags path_len shmid file_size
 PAGES_S = struct.Struct("<QQ")        # addr nr_pages
+TIMERS = 12
+# id clock notify signo sigval tid pad value interval
+TIMER_S = struct.Struct("<IIIIQIIQQ")
 END_S = struct.Struct("<IIQQ")        # sections pad pages bytes
 
 
@@ -127,6 +130,23 @@ def named(data, secs):
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len
     out.append(("thread-regs", build(s), "malformed"))
+
+    # POSIX timers the restart could not make: on a CPU-time clock, aimed
+    # at a thread the process does not have; fewer than SIGNAL counts.
+    def with_timers(count, timers):
+        s = copy(secs)
+        sig = first(s, SIGNAL)
+        struct.pack_into("<I", s[sig][2], 4, count)
+        s.insert(sig + 1, [TIMERS, 0, bytearray(b"".join(TIMER_S.pack(*t) for t in timers))])
+        fix_end(s)
+        return build(s)
+    ok = (3, 1, 0, 34, 0, 0, 0, 10**9, 0)
+    out.append(("timer-cpu-clock", with_timers(2, [ok, (5, 2, 0, 34, 0, 0, 0, 10**9, 0)]),
+                "POSIX timer 5 is malformed"))
+    out.append(("timer-no-thread", with_timers(1, [(7, 1, 4, 34, 0, 1, 0, 0, 0)]),
+                "POSIX timer 7 is malformed"))
+    out.append(("timers-short", with_timers(2, [ok]), "POSIX timers are malformed"))
+    out.append(("timer-twice", with_timers(2, [ok, ok]), "POSIX timer 3 is malformed"))
     return out
 
 

@@ -1416,8 +1416,181 @@ static const struct {
 	{ ITIMER_PROF, "ITIMER_PROF", 300, 90 },
 };
 
+/* struct sigevent as timer_create(2) reads it. */
+struct ksigevent {
+	uint64_t value;
+	int32_t signo;
+	int32_t notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+
+/*
+ * POSIX timers on each clock and with each notification, made by the raw
+ * system calls (their IDs are the kernel's): armed with an interval, armed
+ * once, disarmed, aimed at another thread, and two that fired with their
+ * signal blocked: pending, the timer waits for it to be taken (one's next
+ * expiry far, the other's every 100 ms: after a restart it must not queue
+ * its signal a second time).  Deleted timers leave holes among the IDs.
+ * Milliseconds; value 0: disarmed, -1: fired.
+ */
+static const struct {
+	int clock, notify, sig_off, value, interval, sival;
+} ptimers[] = {
+	{ CLOCK_MONOTONIC, SIGEV_SIGNAL, 1, 400000, 30000, 1111 },
+	{ CLOCK_REALTIME, SIGEV_NONE, 0, 500000, 0, 2222 },
+	{ CLOCK_BOOTTIME, SIGEV_THREAD_ID, 2, 0, 0, 3333 },
+	{ CLOCK_MONOTONIC, SIGEV_SIGNAL, 3, -1, 600000, 4444 },
+	{ CLOCK_MONOTONIC, SIGEV_SIGNAL, 4, -1, 100, 5555 },
+	{ CLOCK_BOOTTIME, SIGEV_THREAD_ID, 5, 700000, 0, 6666 },	/* the other thread */
+};
+
+static int ptimer_ids[ARRAY_SIZE(ptimers)];
+static volatile pid_t ptimer_tid;
+
+static int ptimer_create(int clock, struct ksigevent *sev)
+{
+	int id;
+
+	if (syscall(SYS_timer_create, clock, sev, &id))
+		die("timer_create");
+	return id;
+}
+
+/* A thread that takes no signal: a timer aims at it. */
+static void *ptimer_thread(void *arg)
+{
+	sigset_t all;
+
+	(void)arg;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	ptimer_tid = gettid_raw();
+	for (;;)
+		sleep(1000);
+	return NULL;
+}
+
+static bool ptimer_pending(int sig)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, sig);
+}
+
+static void ptimers_start(char *proc_before, size_t size)
+{
+	struct itimerspec its = {};
+	struct ksigevent sev;
+	pthread_t thread;
+	unsigned int i;
+	sigset_t set;
+	int hole;
+
+	sigemptyset(&set);
+	for (i = 1; i <= 5; i++)
+		sigaddset(&set, SIGRTMIN + i);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (pthread_create(&thread, NULL, ptimer_thread, NULL))
+		die("pthread_create");
+	while (!ptimer_tid)
+		usleep(1000);
+	for (i = 0; i < ARRAY_SIZE(ptimers); i++) {
+		/* A hole before each: a timer made and deleted. */
+		memset(&sev, 0, sizeof(sev));
+		sev.notify = SIGEV_NONE;
+		hole = ptimer_create(CLOCK_MONOTONIC, &sev);
+		if (syscall(SYS_timer_delete, hole))
+			die("timer_delete");
+
+		memset(&sev, 0, sizeof(sev));
+		sev.value = ptimers[i].sival;
+		sev.notify = ptimers[i].notify;
+		sev.signo = ptimers[i].sig_off ? SIGRTMIN + ptimers[i].sig_off : 0;
+		sev.tid = ptimers[i].sig_off == 5 ? ptimer_tid : getpid();
+		ptimer_ids[i] = ptimer_create(ptimers[i].clock, &sev);
+		memset(&its, 0, sizeof(its));
+		if (ptimers[i].value < 0) {
+			its.it_value.tv_nsec = 1000000;
+		} else {
+			its.it_value.tv_sec = ptimers[i].value / 1000;
+			its.it_value.tv_nsec = ptimers[i].value % 1000 * 1000000L;
+		}
+		its.it_interval.tv_sec = ptimers[i].interval / 1000;
+		its.it_interval.tv_nsec = ptimers[i].interval % 1000 * 1000000L;
+		if (syscall(SYS_timer_settime, ptimer_ids[i], 0, &its, NULL))
+			die("timer_settime");
+	}
+	/* The fired ones' signals, pending. */
+	for (i = 0; i < 10000; i++) {
+		if (ptimer_pending(SIGRTMIN + 3) && ptimer_pending(SIGRTMIN + 4))
+			break;
+		usleep(1000);
+	}
+	if (read_file("/proc/self/timers", proc_before, size) < 0)
+		die("/proc/self/timers");
+}
+
+/* The signal of a timer that fired, once, as the timer queued it. */
+static void ptimer_signal(unsigned int i)
+{
+	struct timespec zero = {};
+	int sig = SIGRTMIN + ptimers[i].sig_off;
+	siginfo_t si;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	if (sigtimedwait(&set, &si, &zero) != sig) {
+		failf("the signal of POSIX timer %d is not pending: %s", ptimer_ids[i],
+		      strerror(errno));
+		return;
+	}
+	check_eq(SI_TIMER, si.si_code, "si_code of POSIX timer %d's signal", ptimer_ids[i]);
+	check_eq(ptimers[i].sival, si.si_value.sival_int, "si_value of POSIX timer %d's signal",
+		 ptimer_ids[i]);
+	check_eq(ptimer_ids[i], si.si_timerid, "si_timerid of POSIX timer %d's signal",
+		 ptimer_ids[i]);
+	CHECK(sigtimedwait(&set, &si, &zero) < 0 && errno == EAGAIN,
+	      "POSIX timer %d's signal was pending twice", ptimer_ids[i]);
+}
+
+static void ptimers_check(const char *proc_before, char *proc_now, size_t size)
+{
+	struct itimerspec its;
+	long long v, want;
+	unsigned int i;
+
+	if (read_file("/proc/self/timers", proc_now, size) < 0)
+		die("/proc/self/timers");
+	check_str(proc_before, proc_now, "/proc/self/timers (IDs, signals, notifications, clocks)");
+	for (i = 0; i < ARRAY_SIZE(ptimers); i++) {
+		if (syscall(SYS_timer_gettime, ptimer_ids[i], &its)) {
+			failf("timer_gettime of POSIX timer %d: %s", ptimer_ids[i], strerror(errno));
+			continue;
+		}
+		v = its.it_value.tv_sec * 1000000LL + its.it_value.tv_nsec / 1000;
+		want = ptimers[i].value < 0 ? ptimers[i].interval : ptimers[i].value;
+		if (want)
+			CHECK(v > (want - 60000) * 1000 && v <= want * 1000 + TIMER_SLACK_US,
+			      "POSIX timer %d value (expected %lld ms - 60 s < value <= %lld ms, got %lld us)",
+			      ptimer_ids[i], want, want, v);
+		else
+			check_eq(0, v, "POSIX timer %d value (disarmed), us", ptimer_ids[i]);
+		check_eq(ptimers[i].interval * 1000LL,
+			 its.it_interval.tv_sec * 1000000LL + its.it_interval.tv_nsec / 1000,
+			 "POSIX timer %d interval, us", ptimer_ids[i]);
+	}
+	ptimer_signal(3);
+	/* Three of its periods later, still one signal: the timer waited for it. */
+	usleep(350000);
+	ptimer_signal(4);
+}
+
 static int mode_timers(void)
 {
+	static char proc_before[4 * KiB], proc_now[4 * KiB];
 	struct itimerval it = {}, now;
 	unsigned int i;
 	long long v;
@@ -1431,8 +1604,11 @@ static int mode_timers(void)
 		if (setitimer(timers[i].which, &it, NULL))
 			die("setitimer");
 	}
+	ptimers_start(proc_before, sizeof(proc_before));
 	ready();
 	wait_usr1();
+
+	ptimers_check(proc_before, proc_now, sizeof(proc_now));
 
 	for (i = 0; i < ARRAY_SIZE(timers); i++) {
 		if (getitimer(timers[i].which, &now)) {

@@ -55,6 +55,11 @@ for mode in $modes; do
 			[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
 				fail "memory: crak image show does not name the deleted file's two mappings"
 		fi
+		if [ $mode = timers ]; then
+			out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
+			[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime) (signal|none|thread)")" = 6 ] ||
+				fail "timers: crak image show does not list the six POSIX timers: $out"
+		fi
 		job=$(restart_bg "$node" "$prog_dir/img") || exit 1
 		prog_verdict "$node" "$job" "$mode, restarted on $node"
 	done

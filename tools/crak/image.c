@@ -3,12 +3,16 @@
  * A process image's sections, as linux/crak_image.h lays them out: a header
  * checked by xxh32, a payload padded to 8 bytes, the payload's xxh64.
  * Reads are exact (no read-ahead): the rest of the descriptor may belong to
- * the kernel, which reads the memory part itself.
+ * the kernel, which reads the memory part itself.  And the checks of the
+ * sections crak restart and crak image show both read.
  */
 #include <endian.h>
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -24,6 +28,7 @@ static const char *const section_names[] = {
 	[CRAK_IMG_THREAD] = "THREAD",
 	[CRAK_IMG_SIGNAL] = "SIGNAL",
 	[CRAK_IMG_MM] = "MM",
+	[CRAK_IMG_TIMERS] = "TIMERS",
 	[CRAK_IMG_VMA] = "VMA",
 	[CRAK_IMG_PAGES] = "PAGES",
 	[CRAK_IMG_END] = "END",
@@ -215,4 +220,49 @@ int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, si
 	sum = XXH64_digest(st);
 	XXH64_freeState(st);
 	return read_trailer(im, type, sum);
+}
+
+static int timer_cmp(const void *a, const void *b)
+{
+	uint32_t x = le32toh(((const struct crak_img_posix_timer *)a)->id);
+	uint32_t y = le32toh(((const struct crak_img_posix_timer *)b)->id);
+
+	return x < y ? -1 : x > y;
+}
+
+static bool timer_ok(const struct crak_img_posix_timer *t, const uint32_t *tids,
+		     uint32_t nr_tids)
+{
+	uint32_t clock = le32toh(t->clock), notify = le32toh(t->notify);
+	uint32_t signo = le32toh(t->signo), i;
+
+	if (le32toh(t->id) > INT32_MAX || le64toh(t->value) > INT64_MAX ||
+	    le64toh(t->interval) > INT64_MAX || (le32toh(t->flags) & ~CRAK_PTIMER_QUEUED))
+		return false;
+	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME &&
+	    clock != CLOCK_TAI)
+		return false;
+	if (notify == SIGEV_NONE)
+		return true;
+	if ((notify != SIGEV_SIGNAL && notify != SIGEV_THREAD && notify != SIGEV_THREAD_ID) ||
+	    !signo || signo > 64)
+		return false;
+	if (notify != SIGEV_THREAD_ID)
+		return true;
+	for (i = 0; i < nr_tids; i++)
+		if (tids[i] == le32toh(t->tid))
+			return true;
+	return false;
+}
+
+const struct crak_img_posix_timer *img_check_timers(struct crak_img_posix_timer *t, uint32_t n,
+						    const uint32_t *tids, uint32_t nr_tids)
+{
+	uint32_t i;
+
+	qsort(t, n, sizeof(*t), timer_cmp);
+	for (i = 0; i < n; i++)
+		if (!timer_ok(&t[i], tids, nr_tids) || (i && t[i].id == t[i - 1].id))
+			return &t[i];
+	return NULL;
 }

@@ -41,4 +41,12 @@ int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, si
 
 const char *img_section_name(uint32_t type);
 
+/*
+ * Sorts N POSIX timers of an image by ID and checks that a restart can make
+ * each (a clock and notification it knows, a thread among the image's
+ * NR_TIDS TIDS); returns the first it cannot or a repeated one, NULL if none.
+ */
+const struct crak_img_posix_timer *img_check_timers(struct crak_img_posix_timer *t, uint32_t n,
+						    const uint32_t *tids, uint32_t nr_tids);
+
 #endif /* CRAK_IMAGE_H */

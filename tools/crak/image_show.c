@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt.h"
@@ -22,6 +24,9 @@ struct show {
 	struct crak_img_proc proc;
 	uint32_t nr_threads, nr_files, nr_vmas;
 	uint32_t want_threads, want_files, want_vmas;
+	uint32_t *tids;			/* of the threads, for the timers' checks */
+	uint32_t want_timers;		/* SIGNAL's nr_timers */
+	uint32_t timers_sec;		/* 1 when a TIMERS section follows SIGNAL */
 	uint64_t pages, file_bytes;
 	struct crak_img_vma *vmas;	/* for the pages' checks */
 	uint64_t last_page;		/* the end of the last run of pages */
@@ -48,11 +53,14 @@ static bool in_order(const struct show *s, uint32_t type)
 		return s->im.seq >= 4 + s->want_files && s->nr_threads < s->want_threads;
 	case CRAK_IMG_SIGNAL:
 		return s->im.seq == 4 + s->want_files + s->want_threads;
+	case CRAK_IMG_TIMERS:
+		return s->timers_sec && s->im.seq == 5 + s->want_files + s->want_threads;
 	case CRAK_IMG_MM:
-		return s->im.seq == 5 + s->want_files + s->want_threads;
+		return s->im.seq == 5 + s->want_files + s->want_threads + s->timers_sec;
 	case CRAK_IMG_VMA:
 		return s->want_vmas && s->nr_vmas < s->want_vmas &&
-		       s->im.seq == 6 + s->want_files + s->want_threads + s->nr_vmas;
+		       s->im.seq == 6 + s->want_files + s->want_threads + s->timers_sec +
+				    s->nr_vmas;
 	case CRAK_IMG_PAGES:
 	case CRAK_IMG_END:
 		return s->want_vmas && s->nr_vmas == s->want_vmas;
@@ -108,7 +116,24 @@ static int check_thread(struct show *s, const struct crak_img_thread *t, uint64_
 	    sizeof(*t) + (uint64_t)le32toh(t->regs_len) + le32toh(t->xstate_len) +
 	    (uint64_t)le32toh(t->nr_pending) * sizeof(struct crak_img_siginfo) > len)
 		return bad(s, "a thread's section is malformed");
+	s->tids = xrealloc(s->tids, (s->nr_threads + 1) * sizeof(*s->tids));
+	s->tids[s->nr_threads] = le32toh(t->tid);
 	return 0;
+}
+
+static int check_timers(struct show *s, struct crak_img_posix_timer *t, uint64_t len)
+{
+	const struct crak_img_posix_timer *wrong;
+	char what[64];
+
+	if (len < (uint64_t)s->want_timers * sizeof(*t))
+		return bad(s, "the image's POSIX timers are malformed");
+	wrong = img_check_timers(t, s->want_timers, s->tids, s->nr_threads);
+	if (!wrong)
+		return 0;
+	snprintf(what, sizeof(what), "the image's POSIX timer %u is malformed",
+		 le32toh(wrong->id));
+	return bad(s, what);
 }
 
 static int check_end(struct show *s, const struct crak_img_end *e, uint64_t len,
@@ -216,6 +241,71 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	free(shown);
 }
 
+static const char *clock_name(uint32_t clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME: return "realtime";
+	case CLOCK_MONOTONIC: return "monotonic";
+	case CLOCK_BOOTTIME: return "boottime";
+	case CLOCK_TAI: return "tai";
+	}
+	return "unknown";
+}
+
+static const char *notify_name(uint32_t notify)
+{
+	switch (notify) {
+	case SIGEV_SIGNAL: return "signal";
+	case SIGEV_NONE: return "none";
+	case SIGEV_THREAD: return "sigev-thread";
+	case SIGEV_THREAD_ID: return "thread";
+	}
+	return "unknown";
+}
+
+static void show_timers(struct show *s, const struct crak_img_posix_timer *t)
+{
+	uint32_t i;
+
+	if (!s->json)
+		printf("POSIX timers:\n");
+	else
+		json_section_array(s, "timers");
+	for (i = 0; i < s->want_timers; i++, t++) {
+		uint32_t notify = le32toh(t->notify);
+
+		if (!s->json) {
+			printf("  %u %s %s", le32toh(t->id), clock_name(le32toh(t->clock)),
+			       notify_name(notify));
+			if (notify != SIGEV_NONE)
+				printf(" %u", le32toh(t->signo));
+			if (notify == SIGEV_THREAD_ID)
+				printf(" to %u", le32toh(t->tid));
+			if (le64toh(t->value))
+				printf(", %.3f s left", le64toh(t->value) / 1e9);
+			else
+				printf(", disarmed");
+			if (le64toh(t->interval))
+				printf(", every %.3f s", le64toh(t->interval) / 1e9);
+			if (le32toh(t->flags) & CRAK_PTIMER_QUEUED)
+				printf(", its signal pending");
+			printf("\n");
+			continue;
+		}
+		json_open_object(&s->j, NULL);
+		json_uint(&s->j, "id", le32toh(t->id));
+		json_string(&s->j, "clock", clock_name(le32toh(t->clock)));
+		json_string(&s->j, "notify", notify_name(notify));
+		json_uint(&s->j, "signal", le32toh(t->signo));
+		if (notify == SIGEV_THREAD_ID)
+			json_uint(&s->j, "tid", le32toh(t->tid));
+		json_uint(&s->j, "value_ns", le64toh(t->value));
+		json_uint(&s->j, "interval_ns", le64toh(t->interval));
+		json_bool(&s->j, "signal_pending", le32toh(t->flags) & CRAK_PTIMER_QUEUED);
+		json_close_object(&s->j);
+	}
+}
+
 /* A private mapping of a deleted file came as memory: it says so. */
 static void show_vma(struct show *s, const struct crak_img_vma *v, const char *path)
 {
@@ -320,6 +410,19 @@ static int walk(struct show *s)
 			err = check_thread(s, p, len);
 			s->nr_threads++;
 			break;
+		case CRAK_IMG_SIGNAL:
+			if (len < sizeof(struct crak_img_signal)) {
+				err = bad(s, "the image's signal section is malformed");
+				break;
+			}
+			s->want_timers = le32toh(((struct crak_img_signal *)p)->nr_timers);
+			s->timers_sec = !!s->want_timers;
+			break;
+		case CRAK_IMG_TIMERS:
+			err = check_timers(s, p, len);
+			if (!err)
+				show_timers(s, p);
+			break;
 		case CRAK_IMG_MM:
 			if (len < sizeof(uint32_t) || !le32toh(*(uint32_t *)p))
 				err = bad(s, "the image's memory section is malformed");
@@ -392,6 +495,7 @@ static int image_show(struct args *args)
 	if (s.im.fd != STDIN_FILENO)
 		close(s.im.fd);
 	free(s.vmas);
+	free(s.tids);
 	return ret ? EXIT_FAILURE : 0;
 }
 

@@ -71,7 +71,8 @@ static int read_head(struct restart *r)
 
 static int read_user_sections(struct restart *r)
 {
-	uint32_t type, i, nr_pending;
+	const struct crak_img_posix_timer *bad;
+	uint32_t type, i, nr_pending, *tids;
 	uint64_t len, need;
 	void *p;
 
@@ -157,6 +158,27 @@ static int read_user_sections(struct restart *r)
 	}
 	if (len >= need + sizeof(r->cpu_itimers))
 		memcpy(&r->cpu_itimers, (const char *)r->signal + need, sizeof(r->cpu_itimers));
+
+	r->nr_timers = le32toh(r->signal->nr_timers);
+	if (!r->nr_timers)
+		return 0;
+	type = CRAK_IMG_TIMERS;
+	r->timers = img_read_section(&r->im, &type, 0, CRAK_IMAGE_SECTION_MAX, &len);
+	if (!r->timers)
+		return -1;
+	if (len < (uint64_t)r->nr_timers * sizeof(*r->timers)) {
+		pr_err("%s: the image's POSIX timers are malformed", r->im.name);
+		return -1;
+	}
+	tids = xmalloc(r->nr_threads * sizeof(*tids));
+	for (i = 0; i < r->nr_threads; i++)
+		tids[i] = le32toh(r->threads[i].hdr->tid);
+	bad = img_check_timers(r->timers, r->nr_timers, tids, r->nr_threads);
+	free(tids);
+	if (bad) {
+		pr_err("%s: the image's POSIX timer %u is malformed", r->im.name, le32toh(bad->id));
+		return -1;
+	}
 	return 0;
 }
 

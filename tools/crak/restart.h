@@ -36,6 +36,8 @@ struct restart {
 	uint32_t nr_threads;
 	struct crak_img_signal *signal;	/* and its pending siginfos */
 	struct crak_img_cpu_itimers cpu_itimers;	/* zero in an image without them */
+	struct crak_img_posix_timer *timers;	/* by ID */
+	uint32_t nr_timers;
 };
 
 void restart_child(struct restart *r) __noreturn;

@@ -8,13 +8,15 @@
  * errors) wait above every number the image uses.  Then limits, directory,
  * personality, name, signal handlers and pending signals (every signal
  * stays blocked until the kernel gives each thread its own mask back, and
- * its credentials: the image's are RESTORE's CRAK_CKPT_A_CREDS), the [vdso] and [vvar] moved where the image has them, and
- * the threads, each made with its TID (clone3 with set_tid) on a small
- * stack of its own.  A thread runs no libc: it sets what system calls set
- * for a thread (its TID address, robust futex list, alternate stack, name,
- * pending signals), enrolls with RESTORE_THREAD on crak's netlink socket
- * (crak reads the acknowledgements) and, once enrolled, never comes back to
- * crak's code.  Last, the main thread's RESTORE.
+ * its credentials: the image's are RESTORE's CRAK_CKPT_A_CREDS), the
+ * [vdso] and [vvar] moved where the image has them, and the threads, each
+ * made with its TID (clone3 with set_tid) on a small stack of its own.  A
+ * thread runs no libc: it sets what system calls set for a thread (its TID
+ * address, robust futex list, alternate stack, name, pending signals),
+ * enrolls with RESTORE_THREAD on crak's netlink socket (crak reads the
+ * acknowledgements) and, once enrolled, never comes back to crak's code.
+ * Then the POSIX timers, which may signal a thread.  Last, the main
+ * thread's RESTORE.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,6 +36,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -337,6 +340,66 @@ static void set_signals(struct restart *r)
 		   r->cpu_itimers.prof_interval);
 }
 
+/* struct sigevent as timer_create(2) reads it (sigev_notify_thread_id). */
+struct kernel_sigevent {
+	uint64_t value;
+	int32_t signo;
+	int32_t notify;
+	int32_t tid;
+	int32_t pad[11];
+};
+
+/* Looking for a timer's ID: give up after this many others. */
+#define TIMER_ID_TRIES	(1 << 20)
+
+/*
+ * The POSIX timers, each with its ID: the kernel gives a process's timers
+ * the IDs after the last it gave, so timers are made and deleted until the
+ * next one made has the wanted ID (the image's are sorted), and it is armed
+ * with what was left of it.  After the threads: a timer may signal one.
+ */
+static void set_timers(struct restart *r)
+{
+	const struct crak_img_posix_timer *t;
+	struct kernel_sigevent sev;
+	struct itimerspec its;
+	unsigned int i, tries;
+	uint64_t v, iv;
+	int id, want;
+
+	for (i = 0; i < r->nr_timers; i++) {
+		t = &r->timers[i];
+		want = le32toh(t->id);
+		memset(&sev, 0, sizeof(sev));
+		sev.value = le64toh(t->sigval);
+		sev.signo = le32toh(t->signo);
+		sev.notify = le32toh(t->notify);
+		sev.tid = le32toh(t->tid);
+		for (tries = 0;; tries++) {
+			if (syscall(SYS_timer_create, le32toh(t->clock), &sev, &id))
+				fail("its POSIX timer %d: %s", want, strerror(errno));
+			if (id == want)
+				break;
+			syscall(SYS_timer_delete, id);
+			if (id > want)
+				fail("its POSIX timer %d: the kernel gives ID %d already", want, id);
+			if (tries == TIMER_ID_TRIES)
+				fail("its POSIX timer %d: crak gives up at ID %d, %u IDs short",
+				     want, id, (unsigned int)(want - id));
+		}
+		v = le64toh(t->value);
+		iv = le64toh(t->interval);
+		if (!v)
+			continue;
+		its.it_value.tv_sec = v / 1000000000;
+		its.it_value.tv_nsec = v % 1000000000;
+		its.it_interval.tv_sec = iv / 1000000000;
+		its.it_interval.tv_nsec = iv % 1000000000;
+		if (syscall(SYS_timer_settime, id, 0, &its, NULL))
+			fail("arming its POSIX timer %d: %s", want, strerror(errno));
+	}
+}
+
 static void set_process(struct restart *r)
 {
 	const struct crak_img_proc *p = &r->proc;
@@ -533,6 +596,7 @@ void restart_child(struct restart *r)
 	place_vdso(r);
 	start_threads(r, &nl);
 	wait_threads(r, &nl);
+	set_timers(r);
 
 	keep[0] = imgfd;
 	keep[1] = sessfd;

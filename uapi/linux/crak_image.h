@@ -38,6 +38,8 @@
  *	SIGACTIONS		struct crak_img_sigaction[64]	(module)
  *	THREAD ...		struct crak_img_thread + data, leader first (module)
  *	SIGNAL			struct crak_img_signal + siginfo[] + cpu_itimers (module)
+ *	TIMERS			struct crak_img_posix_timer[], when SIGNAL has
+ *				nr_timers (module)
  *	MM			struct crak_img_mm		(module)
  *	VMA ...			struct crak_img_vma + path, by address (module)
  *	PAGES ...		struct crak_img_pages + page data (module)
@@ -52,8 +54,11 @@
 
 #define CRAK_IMAGE_MAGIC	0x4d494b43	/* "CKIM" */
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
-/* minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED */
-#define CRAK_IMAGE_MINOR	3
+/*
+ * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
+ * 4: POSIX timers (TIMERS)
+ */
+#define CRAK_IMAGE_MINOR	4
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -82,6 +87,7 @@ enum {
 	CRAK_IMG_VMA,
 	CRAK_IMG_PAGES,
 	CRAK_IMG_END,
+	CRAK_IMG_TIMERS,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -264,7 +270,9 @@ struct crak_img_thread {
 
 struct crak_img_signal {
 	__le32	nr_pending;	/* struct crak_img_siginfo that follow */
-	__le32	pad;
+	__le32	nr_timers;	/* POSIX timers: a TIMERS section follows with
+				 * as many, when not 0 (minor 4; 0 before)
+				 */
 	__le64	itimer_real_value;	/* ITIMER_REAL: ns left, 0 if unarmed */
 	__le64	itimer_real_interval;	/* ns */
 	/* then nr_pending siginfos, then (images of minor 1 and later)
@@ -283,6 +291,32 @@ struct crak_img_cpu_itimers {
 	__le64	prof_value;
 	__le64	prof_interval;
 };
+
+/* -- TIMERS: the process's POSIX timers, by ID ------------------------------ */
+
+/*
+ * One timer_create(2) timer.  Its clock is one whose timers are hrtimers
+ * (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI); notify is
+ * sigev_notify (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD as the kernel takes
+ * it, or SIGEV_THREAD_ID to thread tid).  An armed timer's value is what
+ * was left of it, as timer_gettime(2) told it: a restart arms it again
+ * relative to then, whatever TIMER_ABSTIME it had.  A timer whose signal
+ * was queued (CRAK_PTIMER_QUEUED; that signal is not among the pending
+ * ones) has value 1: it fires at once and queues it again.
+ */
+struct crak_img_posix_timer {
+	__le32	id;		/* timer_t, as timer_create(2) gave it */
+	__le32	clock;		/* CLOCK_* */
+	__le32	notify;		/* SIGEV_* */
+	__le32	signo;
+	__le64	sigval;		/* sigev_value */
+	__le32	tid;		/* SIGEV_THREAD_ID: the thread */
+	__le32	flags;		/* CRAK_PTIMER_* */
+	__le64	value;		/* ns left, 0 if disarmed */
+	__le64	interval;	/* ns */
+};
+
+#define CRAK_PTIMER_QUEUED	_BITUL(0)	/* its signal was pending */
 
 /* -- MM: the memory's own fields ------------------------------------------ */
 
