@@ -244,8 +244,8 @@ static bool ckpt_timer_clock_ok(clockid_t clock)
  * What is left of a timer, as timer_gettime(2) would tell it: 0 when it is
  * disarmed (or a one-shot that fired), 1 ns when it is due.  A timer whose
  * signal is queued (its own, preallocated: the pending signals leave it
- * out) is due too: after a restart it fires at once and queues it again,
- * and an interval timer then waits for it to be taken, as before.
+ * out) or about to be is due too: after a restart it fires at once and
+ * queues it again, and an interval timer then waits for it to be taken.
  */
 static u64 ckpt_timer_left(struct k_itimer *timr)
 {
@@ -254,7 +254,8 @@ static u64 ckpt_timer_left(struct k_itimer *timr)
 	ktime_t iv = READ_ONCE(timr->it_interval), now, left;
 	u64 late;
 
-	if (!list_empty(&timr->sigq->list))
+	/* Queued, or firing now (it queues once the siglock is free). */
+	if (!list_empty(&timr->sigq->list) || hrtimer_callback_running(timer))
 		return 1;
 	/* A SIGEV_NONE timer is never started: its expiry alone tells. */
 	if (!iv && !READ_ONCE(timr->it_active) && !none)
