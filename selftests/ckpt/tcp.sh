@@ -23,9 +23,7 @@ echo "  $out"
 wait_job "$server" > /dev/null 2>&1
 on a "crak image show $dir/img" | grep "inet socket" | sed 's/^/  /'
 job=$(on_bg a "ip netns exec pod crak restart $dir/img")
-conv_go "$dir/progress"
-out=$(wait_job "$client") || fail "the conversation broke: $out $(wait_job "$job" 2>&1 | tail -3)"
-echo "$out" | grep -q "^ok [0-9]* " || fail "the conversation broke: $out"
+out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out $(wait_job "$job" 2>&1 | tail -3)"
 wait_job "$job" > /dev/null || fail "the restarted server failed: $(cat "$dir/server.out")"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"

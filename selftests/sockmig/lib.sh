@@ -41,6 +41,17 @@ conv_go() {
 	touch "$1.go"
 }
 
+# conv_end PROGRESS JOB: lets the client of PROGRESS (its job JOB) end and
+# waits for it; prints what it printed; status 1 unless every round was
+# byte-exact ("ok N ...").
+conv_end() {
+	local out rc=0
+	conv_go "$1"
+	out=$(wait_job "$2") || rc=1
+	echo "$out"
+	[ $rc = 0 ] && echo "$out" | grep -q "^ok [0-9]* "
+}
+
 # rounds FILE: how many rounds a client has done.
 rounds() {
 	local n

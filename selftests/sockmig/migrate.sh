@@ -44,9 +44,7 @@ server=$(on_bg b "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $C
 wait_established b 7301 || fail "no restored connection on b: $(wait_job "$server" 2>&1)"
 in_pod b crak vif thaw pod0 > /dev/null || fail "vif thaw on b failed"
 t1=$(date +%s.%N)
-conv_go "$dir/progress"
-out=$(wait_job "$client") || fail "the conversation broke: $out"
-echo "$out" | grep -q "^ok [0-9]* " || fail "the conversation broke: $out"
+out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' \

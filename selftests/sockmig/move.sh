@@ -35,9 +35,7 @@ for _ in $(seq 100); do
 done
 [ "$(sed -n 's/^adopted //p' "$dir/heir.out")" = "$newfd" ] ||
 	fail "the heir did not get descriptor $newfd: $(cat "$dir/heir.out")"
-conv_go "$dir/progress"
-out=$(wait_job "$client") || fail "the conversation broke: $out"
-echo "$out" | grep -q "^ok [0-9]* " || fail "the conversation broke: $out"
+out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 wait_job "$heir" > /dev/null
 [ "$(tail -1 "$dir/heir.out")" = 0 ] || fail "the heir failed: $(cat "$dir/heir.out")"
 out=$(wait_job "$server" 2>&1) && fail "the old server carried on after the move: $out"

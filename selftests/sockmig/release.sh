@@ -50,9 +50,7 @@ until_on a 10 "ip netns exec pod crak -j sock show | grep -x '\[\]'" > /dev/null
 pass "a dumped socket whose owner exits is forgotten"
 server=$(on_bg a "ip netns exec pod crak sock restore $dir/conn1.img --fd 3 -- $CONV serve-fd 3")
 restored a 7302
-conv_go "$dir/progress1"
-out=$(wait_job "$client") || fail "the conversation broke: $out"
-echo "$out" | grep -q "^ok [0-9]* " || fail "the conversation broke: $out"
+out=$(conv_end "$dir/progress1" "$client") || fail "the conversation broke: $out"
 wait_job "$server" || fail "the restored server failed"
 wire_clean "$wire" 7302
 pass "restored on the same node, the conversation carries on byte-exact, no SYN or RST"
@@ -69,9 +67,7 @@ echo "$out" | grep -q "held on pod0" || fail "the dump did not hold the flow on 
 sleep 1
 copy=$(on_bg a "ip netns exec pod crak sock restore $dir/conn2.img --fd 3 -- $CONV serve-fd 3")
 restored a 7303
-conv_go "$dir/progress2"
-out=$(wait_job "$client") || fail "the conversation broke: $out"
-echo "$out" | grep -q "^ok [0-9]* " || fail "the conversation broke: $out"
+out=$(conv_end "$dir/progress2" "$client") || fail "the conversation broke: $out"
 wait_job "$copy" || fail "the restored server failed"
 [ "$(in_pod a crak -j sock show)" = "[]" ] || fail "the superseded original is still tracked"
 wait_job "$server" > /dev/null 2>&1
