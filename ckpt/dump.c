@@ -247,7 +247,7 @@ static bool ckpt_timer_clock_ok(clockid_t clock)
  * out) or about to be is due too: after a restart it fires at once and
  * queues it again, and an interval timer then waits for it to be taken.
  */
-static u64 ckpt_timer_left(struct k_itimer *timr)
+static u64 ckpt_timer_left(struct k_itimer *timr, bool queued)
 {
 	struct hrtimer *timer = &timr->it.real.timer;
 	bool none = READ_ONCE(timr->it_sigev_notify) == SIGEV_NONE;
@@ -255,7 +255,7 @@ static u64 ckpt_timer_left(struct k_itimer *timr)
 	u64 late;
 
 	/* Queued, or firing now (it queues once the siglock is free). */
-	if (!list_empty(&timr->sigq->list) || hrtimer_callback_running(timer))
+	if (queued || hrtimer_callback_running(timer))
 		return 1;
 	/* A SIGEV_NONE timer is never started: its expiry alone tells. */
 	if (!iv && !READ_ONCE(timr->it_active) && !none)
@@ -285,6 +285,7 @@ static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_time
 	struct sighand_struct *sh;
 	struct k_itimer *timr;
 	int n = 0, err = 0;
+	bool queued;
 
 	sh = ckpt_lock_sighand(t);
 	if (!sh)
@@ -313,9 +314,10 @@ static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_time
 				break;
 			pt->tid = cpu_to_le32(pid_vnr(timr->it_pid));
 		}
-		if (!list_empty(&timr->sigq->list))
+		queued = !list_empty(&timr->sigq->list);
+		if (queued)
 			pt->flags = cpu_to_le32(CRAK_PTIMER_QUEUED);
-		pt->value = cpu_to_le64(ckpt_timer_left(timr));
+		pt->value = cpu_to_le64(ckpt_timer_left(timr, queued));
 		if (pt->value)
 			pt->interval = cpu_to_le64(ktime_to_ns(READ_ONCE(timr->it_interval)));
 	}
