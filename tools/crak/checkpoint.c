@@ -29,6 +29,7 @@
 
 #include "ckpt.h"
 #include "json.h"
+#include "pod.h"
 
 /* Bytes of memory written per DUMP step when a progress line is shown. */
 #define PROGRESS_STEP	(64ULL << 20)
@@ -47,6 +48,9 @@ struct checkpoint {
 	uint64_t pages;
 	bool progress;
 	double t_start, t_frozen, t_released;
+	/* A pod's checkpoint: called once the image is whole, before the kill. */
+	int (*complete)(void *arg);
+	void *arg;
 };
 
 static double now(void)
@@ -464,16 +468,100 @@ static void report(struct checkpoint *c)
 	json_close_object(&j);
 }
 
+/* Checkpoints c->pid into c->imgfd; 0, or -1 with the process running on. */
+static int checkpoint_pid(struct checkpoint *c)
+{
+	struct inet_set *inet = inet_set_new();
+	struct rfiles files = {};
+	char path[64];
+	unsigned int i;
+	int ret = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
+	c->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->memfd < 0) {
+		if (errno == ENOENT)
+			pr_err("checkpoint: no process %d", c->pid);
+		else
+			pr_err("checkpoint %d: cannot look inside it (%s): it takes what ptrace would",
+			       c->pid, strerror(errno));
+		goto out;
+	}
+	c->pidfd = syscall(SYS_pidfd_open, c->pid, 0);
+	if (c->pidfd < 0) {
+		pr_err("checkpoint %d: %s", c->pid, strerror(errno));
+		goto out;
+	}
+	if (nl_open(&c->nl, &ckpt_family))
+		goto out;
+	c->im.fd = c->imgfd;
+
+	c->t_start = now();
+	if (freeze(c))
+		goto out;
+	c->t_frozen = now();
+	if (gather_proc(c) || write_head(c))
+		goto resume;
+	if (files_collect(c->pid, c->pidfd, &files))
+		goto resume;
+	for (i = 0; i < files.nr; i++) {
+		if (files.v[i].sock < 0)
+			continue;
+		if (inet_dump(inet, c->pid, &files.v[i], files.v[i].sock)) {
+			files.v[i].sock = -1;
+			goto resume;
+		}
+		files.v[i].sock = -1;
+	}
+	c->nr_files = files.nr;
+	c->proc.nr_files = htole32(c->nr_files);
+	if (img_write_section2(&c->im, CRAK_IMG_PROC, &c->proc, sizeof(c->proc), &c->creds,
+			       sizeof(c->creds)) ||
+	    write_rlimits(c) || files_write(&c->im, &files))
+		goto resume;
+	if (dump_part(c, CRAK_CKPT_PART_TASK) || dump_part(c, CRAK_CKPT_PART_MEMORY) ||
+	    finish_output(c) || (c->complete && c->complete(c->arg)))
+		goto resume;
+	if (release(c, !c->leave_running))
+		goto resume;
+	c->t_released = now();
+	if (c->leave_running)
+		inet_undo(inet);
+	ret = 0;
+	goto out;
+resume:
+	inet_undo(inet);
+	if (c->sessfd >= 0 && !release(c, false))
+		pr_err("checkpoint %d: the process runs on", c->pid);
+out:
+	inet_set_free(inet);
+	files_free(&files);
+	if (c->sessfd >= 0)
+		close(c->sessfd);
+	nl_close(&c->nl);
+	if (c->pidfd >= 0)
+		close(c->pidfd);
+	if (c->memfd >= 0)
+		close(c->memfd);
+	return ret;
+}
+
+int checkpoint_to(pid_t pid, int fd, const char *name, int (*complete)(void *arg), void *arg)
+{
+	struct checkpoint c = {
+		.pid = pid, .memfd = -1, .pidfd = -1, .imgfd = fd, .sessfd = -1,
+		.complete = complete, .arg = arg,
+	};
+
+	c.im.name = name;
+	return checkpoint_pid(&c);
+}
+
 int cmd_checkpoint(struct args *args)
 {
 	struct checkpoint c = { .memfd = -1, .pidfd = -1, .imgfd = -1, .sessfd = -1 };
-	struct inet_set *inet = inet_set_new();
-	struct rfiles files = {};
-	unsigned int i;
-	int err;
 	bool seen_out = false, seen_leave = false;
 	const char *word, *pid_word = NULL;
-	char path[64];
 	int ret = EXIT_FAILURE;
 
 	raise_nofile();
@@ -489,74 +577,23 @@ int cmd_checkpoint(struct args *args)
 			arg_unexpected(word);
 	}
 	if (!pid_word)
-		die_usage("missing PID");
+		die_usage("missing PID or pod NAME");
 	if (!c.out)
 		die_usage("missing -o FILE (or -o - for standard output)");
+	if (strspn(pid_word, "0123456789") != strlen(pid_word)) {
+		if (c.leave_running)
+			die("checkpoint: --leave-running of a pod: not yet");
+		return pod_checkpoint(pid_word, c.out);
+	}
 	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
 
-	snprintf(path, sizeof(path), "/proc/%d/mem", c.pid);
-	c.memfd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c.memfd < 0) {
-		if (errno == ENOENT)
-			die("checkpoint: no process %d", c.pid);
-		die("checkpoint %d: cannot look inside it (%s): it takes what ptrace would",
-		    c.pid, strerror(errno));
-	}
-	c.pidfd = syscall(SYS_pidfd_open, c.pid, 0);
-	if (c.pidfd < 0)
-		die("checkpoint %d: %s", c.pid, strerror(errno));
-	if (nl_open(&c.nl, &ckpt_family))
-		return EXIT_FAILURE;
 	if (open_output(&c))
-		goto out;
-	c.im.fd = c.imgfd;
+		return EXIT_FAILURE;
 	c.progress = isatty(STDERR_FILENO) && !crak_opts.json;
-
-	c.t_start = now();
-	if (freeze(&c))
-		goto out;
-	c.t_frozen = now();
-	if (gather_proc(&c) || write_head(&c))
-		goto resume;
-	if (files_collect(c.pid, c.pidfd, &files))
-		goto resume;
-	for (i = 0; i < files.nr; i++) {
-		if (files.v[i].sock < 0)
-			continue;
-		err = inet_dump(inet, c.pid, &files.v[i], files.v[i].sock);
-		files.v[i].sock = -1;
-		if (err)
-			goto resume;
+	if (!checkpoint_pid(&c)) {
+		report(&c);
+		ret = 0;
 	}
-	c.nr_files = files.nr;
-	c.proc.nr_files = htole32(c.nr_files);
-	if (img_write_section2(&c.im, CRAK_IMG_PROC, &c.proc, sizeof(c.proc), &c.creds,
-			       sizeof(c.creds)) ||
-	    write_rlimits(&c) || files_write(&c.im, &files))
-		goto resume;
-	if (dump_part(&c, CRAK_CKPT_PART_TASK) || dump_part(&c, CRAK_CKPT_PART_MEMORY) ||
-	    finish_output(&c))
-		goto resume;
-	if (release(&c, !c.leave_running))
-		goto resume;
-	c.t_released = now();
-	if (c.leave_running)
-		inet_undo(inet);
-	report(&c);
-	ret = 0;
-	goto out;
-resume:
-	inet_undo(inet);
-	if (c.sessfd >= 0 && !release(&c, false))
-		pr_err("checkpoint %d: the process runs on", c.pid);
-out:
-	inet_set_free(inet);
-	files_free(&files);
 	drop_output(&c);
-	if (c.sessfd >= 0)
-		close(c.sessfd);
-	nl_close(&c.nl);
-	close(c.pidfd);
-	close(c.memfd);
 	return ret;
 }

@@ -50,13 +50,19 @@ int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 const struct object checkpoint_object = {
 	.name = "checkpoint",
 	.summary = "a process to an image (crak_ckpt)",
-	.synopsis = "PID -o FILE|- [--leave-running]",
+	.synopsis = "PID|NAME -o FILE|- [--leave-running]",
 	.help =
 	"Stops every thread of process PID, without a signal its parent could\n"
 	"see, writes its image to FILE (or standard output: -), then kills it,\n"
 	"or lets it run on with --leave-running.  If anything fails the process\n"
 	"runs on unharmed and no image is left.  Needs the rights ptrace would\n"
 	"need over the process, and CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN.\n"
+	"\n"
+	"NAME, a pod of 'crak run' running one process (its command): freezes the\n"
+	"pod's crakvif, writes the pod (name, MAC, addresses, routes), its\n"
+	"process and the frames held for it meanwhile, then kills the process and\n"
+	"takes the pod down.  'crak restart FILE' makes it again, here or on\n"
+	"another node.  Not yet: pods of more processes, --leave-running.\n"
 	"\n"
 	"  -o, --output FILE  where the image goes (a file is written whole or not\n"
 	"                     at all; - streams it, to a pipe or a socket)\n"
@@ -74,7 +80,12 @@ const struct object restart_object = {
 	"PID, threads, memory, registers, signals and descriptors, on this\n"
 	"terminal, and waits for it as a shell would, exiting as it exits.\n"
 	"\n"
+	"A pod's image ('crak checkpoint NAME') makes the pod again: its network\n"
+	"namespace with a crakvif of the same MAC and addresses on the device of\n"
+	"the same name, frozen until the process runs again as the pod's PID 2;\n"
+	"then the frames held for it are delivered and its addresses announced.\n"
+	"\n"
 	"  --detach        leave it running and exit once it runs\n"
-	"  --pidfile F     write its PID to F once it runs\n",
+	"  --pidfile F     write its PID (a pod's: its init's) to F once it runs\n",
 	.run = cmd_restart,
 };

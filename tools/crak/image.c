@@ -29,6 +29,8 @@ static const char *const section_names[] = {
 	[CRAK_IMG_SIGNAL] = "SIGNAL",
 	[CRAK_IMG_MM] = "MM",
 	[CRAK_IMG_TIMERS] = "TIMERS",
+	[CRAK_IMG_POD] = "POD",
+	[CRAK_IMG_HELD] = "HELD",
 	[CRAK_IMG_VMA] = "VMA",
 	[CRAK_IMG_PAGES] = "PAGES",
 	[CRAK_IMG_END] = "END",
@@ -121,12 +123,27 @@ int img_write_section(struct img *im, uint32_t type, const void *payload, size_t
 	return img_write_section2(im, type, payload, len, NULL, 0);
 }
 
+int img_peek_type(struct img *im, uint32_t *type)
+{
+	if (!im->peeked) {
+		if (read_all(im, &im->hdr, sizeof(im->hdr)))
+			return -1;
+		im->peeked = true;
+	}
+	*type = le32toh(im->hdr.type);
+	return 0;
+}
+
 int img_read_header(struct img *im, uint32_t *type, uint64_t *len)
 {
 	struct crak_image_section hdr;
 
-	if (read_all(im, &hdr, sizeof(hdr)))
+	if (im->peeked) {
+		hdr = im->hdr;
+		im->peeked = false;
+	} else if (read_all(im, &hdr, sizeof(hdr))) {
 		return -1;
+	}
 	if (le32toh(hdr.check) != XXH32(&hdr, offsetof(struct crak_image_section, check), 0)) {
 		pr_err("%s: section %u's header is corrupt (at byte %llu)", im->name, im->seq,
 		       (unsigned long long)(im->offset - sizeof(hdr)));

@@ -19,6 +19,8 @@ struct img {
 	const char *name;	/* for messages: the file, or "standard input" */
 	uint32_t seq;		/* of the next section */
 	uint64_t offset;	/* bytes read or written so far */
+	bool peeked;		/* hdr was read by img_peek_type() */
+	struct crak_image_section hdr;
 };
 
 /* Writing.  Each returns 0, or -1 after saying why. */
@@ -33,6 +35,8 @@ int img_write_section2(struct img *im, uint32_t type, const void *a, size_t alen
  */
 void *img_read_section(struct img *im, uint32_t *type, uint64_t min, uint64_t max,
 		       uint64_t *len);
+/* The type of the next section, unchecked: its reading checks it. */
+int img_peek_type(struct img *im, uint32_t *type);
 /* Reads a header only, 0 or -1; then the payload, checked, one of these. */
 int img_read_header(struct img *im, uint32_t *type, uint64_t *len);
 void *img_read_payload(struct img *im, uint32_t type, uint64_t len);

@@ -17,6 +17,8 @@
 #include "ckpt.h"
 #include "json.h"
 #include "objects.h"
+#include "pod.h"
+#include "vif.h"
 
 struct show {
 	struct img im;
@@ -451,9 +453,55 @@ static int walk(struct show *s)
 	}
 }
 
+static void format_macaddr(const unsigned char *mac, char *buf, size_t size)
+{
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+static void show_pod(const struct pod *p, const unsigned char *mac)
+{
+	char buf[IPNET_STRLEN];
+	unsigned int i;
+
+	format_macaddr(mac, buf, sizeof(buf));
+	printf("pod %s: crakvif %s on %s, addresses", p->name, buf, p->link);
+	for (i = 0; i < p->n_addrs; i++) {
+		format_ipnet(&p->addrs[i], buf, sizeof(buf));
+		printf(" %s", buf);
+	}
+	for (i = 0; i < p->n_gws; i++) {
+		format_ipnet(&p->gws[i], buf, sizeof(buf));
+		*strrchr(buf, '/') = 0;
+		printf("%s%s", i ? " " : ", gateways ", buf);
+	}
+	putchar('\n');
+}
+
+static void json_pod(struct json *j, const struct pod *p, const unsigned char *mac,
+		     const struct vif_frames *held)
+{
+	char buf[IPNET_STRLEN];
+
+	json_open_object(j, "pod");
+	json_string(j, "name", p->name);
+	json_string(j, "link", p->link);
+	format_macaddr(mac, buf, sizeof(buf));
+	json_string(j, "mac", buf);
+	pod_json_addrs(j, p);
+	json_uint(j, "held_frames", held->n);
+	json_uint(j, "held_bytes", held->bytes);
+	json_close_object(j);
+}
+
 static int image_show(struct args *args)
 {
 	struct show s = { .im.fd = -1 };
+	struct vif_frames held = {};
+	unsigned char mac[6];
+	struct img outer;
+	struct pod pod;
+	uint32_t type;
 	const char *word, *file = NULL;
 	int ret;
 
@@ -475,13 +523,32 @@ static int image_show(struct args *args)
 		s.im.name = file;
 	}
 	s.json = crak_opts.json;
+	/* A pod's image: the pod's own sections around the process image. */
+	if (img_peek_type(&s.im, &type) || (type == CRAK_IMG_POD &&
+					    pod_image_read_head(&s.im, &pod, mac)))
+		return EXIT_FAILURE;
+	if (type == CRAK_IMG_POD) {
+		outer = s.im;
+		s.im.seq = 0;
+		s.im.offset = 0;
+		if (!s.json)
+			show_pod(&pod, mac);
+	}
 	if (s.json) {
 		json_init(&s.j, stdout, crak_opts.pretty);
 		json_open_object(&s.j, NULL);
 	}
 	ret = walk(&s);
+	if (!ret && type == CRAK_IMG_POD) {
+		ret = pod_image_read_held(&outer, &held);
+		if (!ret && !s.json)
+			printf("held for the pod: %zu frame%s, %" PRIu64 " bytes\n", held.n,
+			       plural(held.n), held.bytes);
+	}
 	if (s.json) {
 		json_section_array(&s, NULL);
+		if (type == CRAK_IMG_POD)
+			json_pod(&s.j, &pod, mac, &held);
 		json_bool(&s.j, "valid", !ret);
 		json_uint(&s.j, "sections", s.im.seq);
 		json_uint(&s.j, "bytes", s.im.offset);
@@ -494,6 +561,7 @@ static int image_show(struct args *args)
 	}
 	if (s.im.fd != STDIN_FILENO)
 		close(s.im.fd);
+	vif_frames_free(&held);
 	free(s.vmas);
 	free(s.tids);
 	return ret ? EXIT_FAILURE : 0;
@@ -505,7 +573,8 @@ static const struct command image_commands[] = {
 		.synopsis = "FILE|-",
 		.help = "Reads the whole process image FILE (or standard input: -), checks\n"
 			"every section's length, order and checksum, and shows the process,\n"
-			"its descriptors and its memory map.  Exits 1 if the image is broken.\n",
+			"its descriptors and its memory map; of a pod's image, the pod and\n"
+			"the frames held for it too.  Exits 1 if the image is broken.\n",
 		.run = image_show,
 	},
 };

@@ -28,15 +28,22 @@
 #include "vif.h"
 
 /* Letters, digits, '.', '_' and '-', not starting with '.' or '-'. */
-void pod_check_name(const char *name)
+bool pod_name_ok(const char *name)
 {
 	const char *c;
 
 	if (!*name || strlen(name) > POD_NAME_MAX || *name == '.' || *name == '-')
-		die_usage("invalid pod name '%s'", name);
+		return false;
 	for (c = name; *c; c++)
 		if (!isalnum((unsigned char)*c) && !strchr("._-", *c))
-			die_usage("invalid pod name '%s'", name);
+			return false;
+	return true;
+}
+
+void pod_check_name(const char *name)
+{
+	if (!pod_name_ok(name))
+		die_usage("invalid pod name '%s'", name);
 }
 
 void pod_path(char *buf, size_t size, const char *dir, const char *name)
@@ -336,17 +343,11 @@ static void ps_text(const struct pod *p, const struct pod_status *st)
 	putchar('\n');
 }
 
-static void ps_json(struct json *j, const struct pod *p, const struct pod_status *st)
+void pod_json_addrs(struct json *j, const struct pod *p)
 {
 	char buf[IPNET_STRLEN];
 	unsigned int i;
 
-	json_open_object(j, NULL);
-	json_string(j, "name", p->name);
-	json_string(j, "state", st->state);
-	json_uint(j, "pid", p->pid);
-	json_string(j, "link", p->link);
-	json_string(j, "mac", p->mac);
 	json_open_array(j, "addresses");
 	for (i = 0; i < p->n_addrs; i++) {
 		format_ipnet(&p->addrs[i], buf, sizeof(buf));
@@ -360,6 +361,18 @@ static void ps_json(struct json *j, const struct pod *p, const struct pod_status
 		json_string(j, NULL, buf);
 	}
 	json_close_array(j);
+}
+
+static void ps_json(struct json *j, const struct pod *p, const struct pod_status *st)
+{
+
+	json_open_object(j, NULL);
+	json_string(j, "name", p->name);
+	json_string(j, "state", st->state);
+	json_uint(j, "pid", p->pid);
+	json_string(j, "link", p->link);
+	json_string(j, "mac", p->mac);
+	pod_json_addrs(j, p);
 	json_uint(j, "processes", st->procs);
 	json_uint(j, "held_packets", st->held);
 	json_close_object(j);

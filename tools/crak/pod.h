@@ -35,6 +35,7 @@ struct pod {
 	unsigned int n_gws;
 };
 
+bool pod_name_ok(const char *name);
 void pod_check_name(const char *name);
 void pod_path(char *buf, size_t size, const char *dir, const char *name);
 int pod_record_write(const struct pod *p);
@@ -43,5 +44,20 @@ bool pod_alive(const struct pod *p);
 int netns_enter(const char *path, int *oldfd);
 void netns_leave(int oldfd);
 int pod_teardown(const struct pod *p, const char *what);
+/* Its "addresses" and "gateways" arrays. */
+struct json;
+void pod_json_addrs(struct json *j, const struct pod *p);
+
+/*
+ * A pod's image (pod_image.c; its layout in linux/crak_image.h).  The
+ * checkpoint writes POD, the process image, then HELD and END; the restart
+ * reads them in that order.  Each returns 0, or -1 after saying why.
+ */
+struct img;
+struct vif_frames;
+int pod_checkpoint(const char *name, const char *out);
+int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6]);
+int pod_image_read_held(struct img *im, struct vif_frames *frames);
+int pod_restart(struct img *im, bool detach, const char *pidfile);
 
 #endif /* CRAK_POD_H */

@@ -12,6 +12,13 @@
  * private /tmp and the /proc of its PID namespace, runs CMD as PID 2, reaps
  * whatever is orphaned to it, and exits as CMD exits.  Whatever went wrong on
  * the way, what was made is undone in reverse order.
+ *
+ * crak restart of a pod's image (pod_restart) makes the pod the same way
+ * from what the image says, with the crakvif's MAC and frozen before it
+ * comes up (silent until the process is back); the init restarts the
+ * image's process with its PID instead of running a command; then crak
+ * gives the crakvif what was held for the pod and thaws it, which announces
+ * the pod's addresses here.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,7 +40,10 @@
 
 #include "json.h"
 #include "objects.h"
+#include "pcap.h"
 #include "pod.h"
+#include "restart.h"
+#include "vif.h"
 
 struct run {
 	struct pod pod;
@@ -44,6 +54,8 @@ struct run {
 	int nsfd;			/* the pod's network namespace */
 	struct rtnl host, in_pod;	/* sockets in crak's namespace and the pod's */
 	int status[2];			/* the init's errors, a pipe */
+	struct img *image;		/* a restart: the pod's image, at its process */
+	const unsigned char *mac;	/* a restart: the crakvif's */
 	/* What was made, for undo(). */
 	bool netns_file, netns_bound, record;
 	int host_ifindex;		/* the crakvif, before it moved */
@@ -136,6 +148,14 @@ static void parse_run_args(struct args *args, struct run *r)
 
 /* -- making it, and undoing it ------------------------------------------------ */
 
+/* Whether /run/netns/NAME still binds the namespace this run made. */
+static bool ours(const struct run *r)
+{
+	struct stat st;
+
+	return !stat(r->netns_path, &st) && st.st_ino == r->pod.netns_ino;
+}
+
 static void undo(struct run *r)
 {
 	if (r->init > 0) {
@@ -148,9 +168,16 @@ static void undo(struct run *r)
 		rtnl_link_del(&r->host, r->host_ifindex);
 	if (r->ifindex)
 		rtnl_link_del(&r->in_pod, r->ifindex);
-	if (r->netns_bound && umount2(r->netns_path, MNT_DETACH))
+	/*
+	 * A checkpoint of the pod may have taken them down already, and a
+	 * restart made a pod of the same name since: only what is still ours.
+	 */
+	if (r->netns_bound && !ours(r))
+		r->netns_bound = r->netns_file = r->record = false;
+	if (r->netns_bound && umount2(r->netns_path, MNT_DETACH) && errno != EINVAL &&
+	    errno != ENOENT)
 		pr_err("run %s: unmounting %s: %s", r->pod.name, r->netns_path, strerror(errno));
-	if (r->netns_file && unlink(r->netns_path))
+	if (r->netns_file && unlink(r->netns_path) && errno != ENOENT)
 		pr_err("run %s: %s: %s", r->pod.name, r->netns_path, strerror(errno));
 	if (r->record) {
 		char path[128];
@@ -158,6 +185,9 @@ static void undo(struct run *r)
 		pod_path(path, sizeof(path), POD_RUN_DIR, r->pod.name);
 		unlink(path);
 	}
+	if (r->nsfd >= 0)
+		close(r->nsfd);
+	r->nsfd = -1;
 	r->host_ifindex = r->ifindex = 0;
 	r->netns_bound = r->netns_file = r->record = false;
 }
@@ -232,6 +262,31 @@ static int make_netns(struct run *r)
 	return 0;
 }
 
+/* A request of @cmd about the pod's eth0; with @frames, an import of them. */
+static int pod_vif(struct run *r, uint8_t cmd, const struct vif_frames *frames)
+{
+	struct vif_cmd vc = { .dev = POD_IFNAME };
+	int oldfd, err;
+
+	snprintf(vc.what, sizeof(vc.what), "the pod's %s", POD_IFNAME);
+	if (netns_enter(r->netns_path, &oldfd)) {
+		pr_err("run %s: %s: %s", r->pod.name, r->netns_path, strerror(errno));
+		return -1;
+	}
+	err = nl_open(&vc.nl, &vif_family);
+	netns_leave(oldfd);
+	if (err)
+		return -1;
+	if (frames) {
+		err = vif_frames_give(&vc, frames);
+	} else {
+		vif_cmd_request(&vc, cmd, NLM_F_ACK);
+		err = nl_exec(&vc.nl, vc.what, NULL, NULL);
+	}
+	nl_close(&vc.nl);
+	return err;
+}
+
 /* The crakvif, made on the lower device here, then the pod's eth0. */
 static int make_vif(struct run *r)
 {
@@ -245,7 +300,7 @@ static int make_vif(struct run *r)
 		pr_err("run: route netlink socket: %s", rtnl_strerror(&r->host));
 		return -1;
 	}
-	if (rtnl_link_add(&r->host, tmpname, "crakvif", r->lower)) {
+	if (rtnl_link_add(&r->host, tmpname, "crakvif", r->lower, r->mac)) {
 		pr_err("run: a crakvif on %s: %s", p->link, rtnl_strerror(&r->host));
 		return -1;
 	}
@@ -272,6 +327,9 @@ static int make_vif(struct run *r)
 			return -1;
 		}
 	}
+	/* A restarted pod is silent until its process is back. */
+	if (r->image && pod_vif(r, CRAK_VIF_CMD_FREEZE, NULL))
+		return -1;
 	if (rtnl_link_up(&r->in_pod, r->ifindex)) {
 		pr_err("run: bringing %s up: %s", POD_IFNAME, rtnl_strerror(&r->in_pod));
 		return -1;
@@ -300,6 +358,9 @@ static void __printf(2, 3) __noreturn init_fail(struct run *r, const char *fmt, 
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Nothing to add to what was said: a lone newline. */
+	if (!n)
+		n = snprintf(msg, sizeof(msg), "\n");
 	if (write(r->status[1], msg, MIN((size_t)n, sizeof(msg) - 1)) < 0)
 		_exit(126);
 	_exit(126);
@@ -318,11 +379,50 @@ static void __noreturn exec_cmd(struct run *r)
 	init_fail(r, "%s: %s", r->cmd[0], strerror(errno));
 }
 
+/* A detached pod's init: its standard descriptors on /dev/null. */
+static void init_devnull(struct run *r)
+{
+	int fd;
+
+	fd = open("/dev/null", O_RDWR);
+	if (fd < 0)
+		init_fail(r, "/dev/null: %s", strerror(errno));
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/*
+ * The image's process, restarted with its PID (the one it had in the pod it
+ * left) as a child of this init; what goes wrong is said by the restart.
+ */
+static pid_t init_restart(struct run *r)
+{
+	struct restart rs = { .im = *r->image, .sessfd = -1 };
+	pid_t pid;
+
+	/* The process image's sections are numbered on their own. */
+	rs.im.seq = 0;
+	rs.im.offset = 0;
+	pid = restart_begin(&rs);
+	if (pid < 0 || restart_finish(&rs, pid))
+		init_fail(r, "%s", "");
+	/* The rest of the image is crak's to read; the init keeps nothing of it. */
+	if (r->image->fd > STDERR_FILENO)
+		close(r->image->fd);
+	/* The process runs: an init ending from now on is not a failed restart. */
+	if (write(r->status[1], "R", 1) != 1)
+		_exit(126);
+	return pid;
+}
+
 static void __noreturn pod_init(struct run *r)
 {
 	struct sigaction fwd = { .sa_handler = forward_signal };
 	const char *name = r->pod.name;
-	int status, fd;
+	int status;
 	unsigned int i;
 	sigset_t set;
 	pid_t pid;
@@ -333,6 +433,7 @@ static void __noreturn pod_init(struct run *r)
 	prctl(PR_SET_NAME, "crak-pod-init");
 	if (setns(r->nsfd, CLONE_NEWNET))
 		init_fail(r, "joining the pod's network namespace: %s", strerror(errno));
+	close(r->nsfd);
 	if (sethostname(name, strlen(name)))
 		init_fail(r, "hostname: %s", strerror(errno));
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
@@ -341,17 +442,11 @@ static void __noreturn pod_init(struct run *r)
 		init_fail(r, "a private /tmp: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		init_fail(r, "/proc: %s", strerror(errno));
-	if (r->detach) {
+	/* A restart says what went wrong on crak's standard error: it goes after. */
+	if (r->detach)
 		setsid();
-		fd = open("/dev/null", O_RDWR);
-		if (fd < 0)
-			init_fail(r, "/dev/null: %s", strerror(errno));
-		dup2(fd, 0);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		if (fd > 2)
-			close(fd);
-	}
+	if (r->detach && !r->image)
+		init_devnull(r);
 
 	/* Signals for the pod go to its command; none is lost around the fork. */
 	sigemptyset(&set);
@@ -360,12 +455,18 @@ static void __noreturn pod_init(struct run *r)
 		sigaddset(&set, forwarded[i]);
 	}
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	pid = fork();
-	if (pid < 0)
-		init_fail(r, "fork: %s", strerror(errno));
-	if (pid == 0)
-		exec_cmd(r);
+	if (r->image) {
+		pid = init_restart(r);
+	} else {
+		pid = fork();
+		if (pid < 0)
+			init_fail(r, "fork: %s", strerror(errno));
+		if (pid == 0)
+			exec_cmd(r);
+	}
 	forward_to = pid;
+	if (r->detach && r->image)
+		init_devnull(r);
 	close(r->status[1]);
 	/* In the foreground, the terminal's signals reach the command by themselves. */
 	if (!r->detach) {
@@ -423,10 +524,18 @@ static int start_init(struct run *r)
 		len += n;
 	}
 	close(r->status[0]);
+	/* A restart's init says when the process runs: ending silently is failing. */
+	if (r->image && len == 1 && msg[0] == 'R')
+		return 0;
+	if (r->image && !len) {
+		pr_err("restart %s: the pod's init ended before its process ran", r->pod.name);
+		return -1;
+	}
 	if (!len)
 		return 0;
 	msg[len] = 0;
-	pr_err("run %s: %s", r->pod.name, msg);
+	if (strcmp(msg, "\n"))
+		pr_err("%s %s: %s", r->image ? "restart" : "run", r->pod.name, msg);
 	return -1;
 }
 
@@ -478,6 +587,7 @@ static int cmd_run(struct args *args)
 		goto fail;
 	r.record = true;
 	close(r.nsfd);
+	r.nsfd = -1;
 
 	if (r.detach) {
 		if (crak_opts.json) {
@@ -497,6 +607,82 @@ static int cmd_run(struct args *args)
 fail:
 	undo(&r);
 	return EXIT_FAILURE;
+}
+
+/* -- crak restart of a pod's image ---------------------------------------------- */
+
+static void restart_report(const struct run *r, size_t frames)
+{
+	struct json j;
+
+	if (!crak_opts.json) {
+		printf("restarted pod %s (its init %d), %zu held frame%s delivered\n", r->pod.name,
+		       r->init, frames, plural(frames));
+		return;
+	}
+	json_init(&j, stdout, crak_opts.pretty);
+	json_open_object(&j, NULL);
+	json_string(&j, "name", r->pod.name);
+	json_uint(&j, "pid", r->init);
+	json_uint(&j, "delivered", frames);
+	json_close_object(&j);
+}
+
+int pod_restart(struct img *im, bool detach, const char *pidfile)
+{
+	struct run r = { .nsfd = -1, .detach = detach, .image = im };
+	struct vif_frames frames = {};
+	unsigned char mac[6];
+	char path[128];
+	struct stat st;
+	int ret = EXIT_FAILURE;
+
+	if (pod_image_read_head(im, &r.pod, mac))
+		return EXIT_FAILURE;
+	r.mac = mac;
+	pod_path(path, sizeof(path), POD_RUN_DIR, r.pod.name);
+	if (!stat(path, &st))
+		die("restart: pod '%s' exists", r.pod.name);
+	pod_path(r.netns_path, sizeof(r.netns_path), POD_NETNS_DIR, r.pod.name);
+	r.lower = if_nametoindex(r.pod.link);
+	if (!r.lower)
+		die("restart: no device '%s' for pod '%s'", r.pod.link, r.pod.name);
+
+	/* The init restarts the process; what was held for it follows its image. */
+	if (make_netns(&r) || make_vif(&r) || start_init(&r) ||
+	    pod_image_read_held(im, &frames))
+		goto fail;
+	r.pod.pid = r.init;
+	if (pod_record_write(&r.pod))
+		goto fail;
+	r.record = true;
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "we");
+
+		if (!f || fprintf(f, "%d\n", r.init) < 0 || fclose(f)) {
+			pr_err("restart: %s: %s", pidfile, strerror(errno));
+			goto fail;
+		}
+	}
+	/* Until the thaw the pod is silent, and undoing it harms no one. */
+	if ((frames.n && pod_vif(&r, 0, &frames)) || pod_vif(&r, CRAK_VIF_CMD_THAW, NULL))
+		goto fail;
+	if (!frames.n && pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
+		pr_err("restart %s: its addresses are not announced", r.pod.name);
+	close(r.nsfd);
+	r.nsfd = -1;
+	restart_report(&r, frames.n);
+	vif_frames_free(&frames);
+	if (detach)
+		return 0;
+	fflush(stdout);
+	ret = wait_pod(&r);
+	undo(&r);
+	return ret;
+fail:
+	vif_frames_free(&frames);
+	undo(&r);
+	return ret;
 }
 
 const struct object pod_run_object = {

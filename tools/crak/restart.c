@@ -28,6 +28,7 @@
 #include <linux/sched.h>
 
 #include "ckpt.h"
+#include "pod.h"
 #include "restart.h"
 
 /* -- reading -------------------------------------------------------------- */
@@ -330,13 +331,64 @@ static int wait_like_a_shell(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
+pid_t restart_begin(struct restart *r)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	if (read_user_sections(r))
+		return -1;
+	if (nl_open(&r->nl, &ckpt_family) || begin_session(r))
+		return -1;
+	if (pipe2(r->ids, O_CLOEXEC)) {
+		pr_err("restart: %s", strerror(errno));
+		return -1;
+	}
+	/* The new process starts with every signal blocked. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone_with_pid(le32toh(r->proc.pid));
+	if (pid == 0)
+		restart_child(r);	/* does not return */
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		if (errno == EEXIST)
+			report_taken(le32toh(r->proc.pid));
+		else if (errno == EPERM)
+			pr_err("restart: giving the process its PID %u needs CAP_CHECKPOINT_RESTORE",
+			       le32toh(r->proc.pid));
+		else
+			pr_err("restart: %s", strerror(errno));
+		return -1;
+	}
+	close(r->ids[1]);
+	return pid;
+}
+
+int restart_finish(struct restart *r, pid_t pid)
+{
+	bool ready;
+
+	if (wait_session(r, pid, &ready) || (ready && go(r, pid))) {
+		uint32_t *ids;
+
+		if (read_sock_ids(r, &ids))
+			pr_err("restart %d: its connections stay held for another restart", pid);
+		free(ids);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	close(r->sessfd);
+	nl_close(&r->nl);
+	return 0;
+}
+
 int cmd_restart(struct args *args)
 {
 	struct restart r = { .im.fd = -1, .sessfd = -1 };
 	bool seen_detach = false, seen_pidfile = false;
 	const char *word, *file = NULL, *pidfile = NULL;
-	sigset_t all, old;
-	bool ready;
+	uint32_t type;
 	pid_t pid;
 
 	raise_nofile();
@@ -363,46 +415,20 @@ int cmd_restart(struct args *args)
 			die("restart: %s: %s", file, strerror(errno));
 		r.im.name = file;
 	}
-	if (read_user_sections(&r))
+	/* A pod's image starts with POD, a process's with HEAD. */
+	if (img_peek_type(&r.im, &type))
 		return EXIT_FAILURE;
-	if (nl_open(&r.nl, &ckpt_family) || begin_session(&r))
-		return EXIT_FAILURE;
+	if (type == CRAK_IMG_POD)
+		return pod_restart(&r.im, r.detach, pidfile);
 
-	if (pipe2(r.ids, O_CLOEXEC))
-		die("restart: %s", strerror(errno));
-	/* The new process starts with every signal blocked. */
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid = clone_with_pid(le32toh(r.proc.pid));
-	if (pid == 0)
-		restart_child(&r);	/* does not return */
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid < 0) {
-		if (errno == EEXIST)
-			report_taken(le32toh(r.proc.pid));
-		else if (errno == EPERM)
-			pr_err("restart: giving the process its PID %u needs CAP_CHECKPOINT_RESTORE",
-			       le32toh(r.proc.pid));
-		else
-			pr_err("restart: %s", strerror(errno));
+	pid = restart_begin(&r);
+	if (pid < 0)
 		return EXIT_FAILURE;
-	}
 	/* The image is the new process's to read now. */
 	if (r.im.fd != STDIN_FILENO)
 		close(r.im.fd);
-	close(r.ids[1]);
-
-	if (wait_session(&r, pid, &ready) || (ready && go(&r, pid))) {
-		uint32_t *ids;
-
-		if (read_sock_ids(&r, &ids))
-			pr_err("restart %d: its connections stay held for another restart", pid);
-		free(ids);
-		waitpid(pid, NULL, 0);
+	if (restart_finish(&r, pid))
 		return EXIT_FAILURE;
-	}
-	close(r.sessfd);
-	nl_close(&r.nl);
 	if (pidfile && write_pidfile(pidfile, pid))
 		return EXIT_FAILURE;
 	if (r.detach) {

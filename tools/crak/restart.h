@@ -42,4 +42,14 @@ struct restart {
 
 void restart_child(struct restart *r) __noreturn;
 
+/*
+ * The two halves of a restart from r->im: restart_begin() reads the image
+ * up to its threads and makes the process with its PID (in this PID
+ * namespace), which goes on reading the image itself; restart_finish()
+ * waits until it is whole and lets it run.  Each says why it failed; once
+ * the process exists, a failure leaves it gone.
+ */
+pid_t restart_begin(struct restart *r);
+int restart_finish(struct restart *r, pid_t pid);
+
 #endif /* CRAK_RESTART_H */

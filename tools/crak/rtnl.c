@@ -133,7 +133,8 @@ static int rtnl_exec(struct rtnl *r, void (*cb)(const struct nlmsghdr *, void *)
 }
 
 /* A new link @name of @kind on @lower (an ifindex of the socket's namespace). */
-int rtnl_link_add(struct rtnl *r, const char *name, const char *kind, int lower)
+int rtnl_link_add(struct rtnl *r, const char *name, const char *kind, int lower,
+		  const unsigned char *mac)
 {
 	struct ifinfomsg *ifi;
 	struct nlmsghdr *nlh;
@@ -144,6 +145,8 @@ int rtnl_link_add(struct rtnl *r, const char *name, const char *kind, int lower)
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	mnl_attr_put_u32(nlh, IFLA_LINK, lower);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
 	mnl_attr_nest_end(nlh, info);

@@ -36,7 +36,9 @@ int rtnl_open(struct rtnl *r);
 void rtnl_close(struct rtnl *r);
 const char *rtnl_strerror(const struct rtnl *r);
 
-int rtnl_link_add(struct rtnl *r, const char *name, const char *kind, int lower);
+/* @mac: the new link's address, or NULL for one of the kernel's choice. */
+int rtnl_link_add(struct rtnl *r, const char *name, const char *kind, int lower,
+		  const unsigned char *mac);
 int rtnl_link_del(struct rtnl *r, int ifindex);
 int rtnl_link_move(struct rtnl *r, int ifindex, int nsfd, const char *name);
 int rtnl_link_up(struct rtnl *r, int ifindex);

@@ -46,6 +46,22 @@ int vif_flow_get(const struct nlattr *nest, struct vif_flow *flow);
 void vif_flow_format(const struct vif_flow *flow, char *buf, size_t size);
 void vif_flow_json(struct json *j, const char *key, const struct vif_flow *flow);
 
+/* Frames, in the order they came. */
+struct pcap_record;
+struct vif_frames {
+	struct pcap_record *v;
+	size_t n;
+	size_t size;			/* allocated */
+	uint64_t bytes;
+};
+
+void vif_frames_add(struct vif_frames *fl, const struct pcap_record *rec);
+void vif_frames_free(struct vif_frames *fl);
+/* What the device holds, copied (it holds them still); 0 or -1. */
+int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl);
+/* Adds them to what it holds, if they fit under its limits; 0 or -1. */
+int vif_frames_give(struct vif_cmd *vc, const struct vif_frames *fl);
+
 int vif_show(struct args *args);
 int vif_export(struct args *args);
 int vif_import(struct args *args);

@@ -30,6 +30,7 @@ static const enum mnl_attr_data_type frame_policy[CRAK_VIF_FRAME_A_MAX + 1] = {
 
 struct export_ctx {
 	const char *what;
+	struct vif_frames *list;	/* into memory, not to pcap */
 	struct pcap_writer pcap;
 	uint32_t frames;		/* written */
 	uint64_t last_seq;		/* the highest sequence number written */
@@ -43,10 +44,21 @@ static int export_frame(struct export_ctx *ctx, const struct nlattr *nest)
 	if (nl_parse_nested(nest, frame_policy, CRAK_VIF_FRAME_A_MAX, tb) ||
 	    !tb[CRAK_VIF_FRAME_A_SEQ] || !tb[CRAK_VIF_FRAME_A_TIME] || !tb[CRAK_VIF_FRAME_A_DATA])
 		return nl_malformed(ctx->what);
-	if (pcap_write(&ctx->pcap, mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_TIME]),
-		       mnl_attr_get_payload(tb[CRAK_VIF_FRAME_A_DATA]),
-		       mnl_attr_get_payload_len(tb[CRAK_VIF_FRAME_A_DATA])))
+	if (ctx->list) {
+		struct pcap_record rec = {
+			.time_ns = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_TIME]),
+			.len = mnl_attr_get_payload_len(tb[CRAK_VIF_FRAME_A_DATA]),
+		};
+
+		rec.caplen = rec.len;
+		rec.data = xmalloc(rec.len);
+		memcpy(rec.data, mnl_attr_get_payload(tb[CRAK_VIF_FRAME_A_DATA]), rec.len);
+		vif_frames_add(ctx->list, &rec);
+	} else if (pcap_write(&ctx->pcap, mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_TIME]),
+			      mnl_attr_get_payload(tb[CRAK_VIF_FRAME_A_DATA]),
+			      mnl_attr_get_payload_len(tb[CRAK_VIF_FRAME_A_DATA]))) {
 		return MNL_CB_ERROR;
+	}
 	seq = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_SEQ]);
 	if (!ctx->frames || seq > ctx->last_seq)
 		ctx->last_seq = seq;
@@ -153,15 +165,7 @@ int vif_export(struct args *args)
 	return 0;
 }
 
-/* The frames of a pcap file, in order. */
-struct frame_list {
-	struct pcap_record *v;
-	size_t n;
-	size_t size;			/* allocated */
-	uint64_t bytes;
-};
-
-static void frames_add(struct frame_list *fl, const struct pcap_record *rec)
+void vif_frames_add(struct vif_frames *fl, const struct pcap_record *rec)
 {
 	if (fl->n == fl->size) {
 		fl->size = fl->size ? 2 * fl->size : 64;
@@ -171,7 +175,7 @@ static void frames_add(struct frame_list *fl, const struct pcap_record *rec)
 	fl->bytes += rec->len;
 }
 
-static void frames_free(struct frame_list *fl)
+void vif_frames_free(struct vif_frames *fl)
 {
 	size_t i;
 
@@ -198,7 +202,7 @@ static int frame_check(const struct pcap_reader *r, const struct pcap_record *re
 }
 
 /* Reads all the frames of @path, or of standard input for "-". */
-static int frames_read(const char *path, struct frame_list *fl)
+static int frames_read(const char *path, struct vif_frames *fl)
 {
 	struct pcap_record rec;
 	struct pcap_reader r;
@@ -212,7 +216,7 @@ static int frames_read(const char *path, struct frame_list *fl)
 			ret = -1;
 			break;
 		}
-		frames_add(fl, &rec);
+		vif_frames_add(fl, &rec);
 	}
 	pcap_close(&r);
 	return ret;
@@ -246,7 +250,7 @@ static int queue_state_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 /* Refuses frames that would not all fit under the device's limits. */
-static int import_check_room(struct vif_cmd *vc, const struct frame_list *fl)
+static int import_check_room(struct vif_cmd *vc, const struct vif_frames *fl)
 {
 	struct queue_state q = { .what = vc->what };
 
@@ -282,7 +286,7 @@ static void import_put_frame(struct nlmsghdr *nlh, const struct pcap_record *fra
 }
 
 /* Sends one message of the frames from *@next on, and moves *@next past them. */
-static int import_message(struct vif_cmd *vc, const struct frame_list *fl, size_t *next)
+static int import_message(struct vif_cmd *vc, const struct vif_frames *fl, size_t *next)
 {
 	struct nlmsghdr *nlh = vif_cmd_request(vc, CRAK_VIF_CMD_IMPORT, NLM_F_ACK);
 	size_t i = *next;
@@ -303,7 +307,7 @@ static int import_message(struct vif_cmd *vc, const struct frame_list *fl, size_
 	return 0;
 }
 
-static int import_frames(struct vif_cmd *vc, const struct frame_list *fl)
+static int import_frames(struct vif_cmd *vc, const struct vif_frames *fl)
 {
 	size_t done = 0;
 
@@ -318,6 +322,19 @@ static int import_frames(struct vif_cmd *vc, const struct frame_list *fl)
 		}
 	}
 	return 0;
+}
+
+int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl)
+{
+	struct export_ctx ctx = { .what = vc->what, .list = fl };
+
+	vif_cmd_request(vc, CRAK_VIF_CMD_EXPORT, NLM_F_DUMP);
+	return nl_exec(&vc->nl, vc->what, export_cb, &ctx);
+}
+
+int vif_frames_give(struct vif_cmd *vc, const struct vif_frames *fl)
+{
+	return fl->n ? import_frames(vc, fl) : 0;
 }
 
 static void import_print(const char *dev, size_t frames)
@@ -338,7 +355,7 @@ static void import_print(const char *dev, size_t frames)
 int vif_import(struct args *args)
 {
 	const char *dev = vif_arg_dev(args);
-	struct frame_list fl = { 0 };
+	struct vif_frames fl = { 0 };
 	const char *path = NULL;
 	bool has_path = false;
 	struct vif_cmd vc;
@@ -361,6 +378,6 @@ int vif_import(struct args *args)
 	if (!err)
 		import_print(dev, fl.n);
 out:
-	frames_free(&fl);
+	vif_frames_free(&fl);
 	return err ? 1 : 0;
 }

@@ -88,6 +88,8 @@ enum {
 	CRAK_IMG_PAGES,
 	CRAK_IMG_END,
 	CRAK_IMG_TIMERS,
+	CRAK_IMG_POD,
+	CRAK_IMG_HELD,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -377,6 +379,60 @@ struct crak_img_end {
 	__le32	pad;
 	__le64	pages;		/* pages in all PAGES sections */
 	__le64	bytes;		/* image bytes before this section */
+};
+
+/*
+ * -- A pod's image ------------------------------------------------------------
+ *
+ * `crak checkpoint NAME` of a pod (`crak run`) writes a stream of the same
+ * sections, numbered on their own, around the process image of the pod's
+ * command:
+ *
+ *	POD		struct crak_img_pod + crak_img_pod_addr[n_addrs + n_gws]
+ *	(the process image, HEAD to END, its sections numbered from 0)
+ *	HELD ...	struct crak_img_held + frames: what the pod's crakvif
+ *			held from its freeze to the end of the checkpoint
+ *	END		struct crak_img_end (pages 0)
+ *
+ * `crak restart` of it makes the pod again (same name, MAC, addresses and
+ * routes, on a lower device of the same name), restarts the process as PID
+ * 2 of the pod, delivers the held frames and announces the addresses.
+ */
+#define CRAK_POD_MAGIC		0x444f5043	/* "CPOD" */
+#define CRAK_POD_VERSION	1
+
+#define CRAK_POD_NAME_MAX	32
+#define CRAK_POD_ADDRS_MAX	8
+
+struct crak_img_pod_addr {
+	__u8	family;		/* 4 or 6 */
+	__u8	prefix;		/* a gateway's: 0 */
+	__u8	pad[6];
+	__u8	addr[16];	/* network order; IPv4 in the first four */
+};
+
+struct crak_img_pod {
+	__le32	magic;		/* CRAK_POD_MAGIC */
+	__le16	version;	/* CRAK_POD_VERSION */
+	__le16	minor;
+	char	name[40];	/* NUL-terminated, up to CRAK_POD_NAME_MAX */
+	char	link[16];	/* the lower device, NUL-terminated */
+	__u8	mac[6];		/* the crakvif's */
+	__u8	n_addrs;	/* up to CRAK_POD_ADDRS_MAX */
+	__u8	n_gws;		/* one per family at most */
+	/* then the addresses, then the gateways */
+};
+
+struct crak_img_held {
+	__le32	nr_frames;	/* that follow, in the order they came */
+	__le32	pad;
+	/* then each: struct crak_img_frame, the frame, padding to 8 */
+};
+
+struct crak_img_frame {
+	__le64	time_ns;	/* when it came, since the epoch */
+	__le32	len;		/* bytes of the Ethernet frame */
+	__le32	pad;
 };
 
 #endif /* _UAPI_LINUX_CRAK_IMAGE_H */

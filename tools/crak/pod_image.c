@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A pod's image: crak checkpoint NAME, and the reading of the pod's own
+ * sections for crak restart (pod_run.c makes the pod again).
+ *
+ * A checkpoint takes a pod of one process, its command (PID 2 under the
+ * pod's init), with no child and nothing orphaned to the init.  crak writes
+ * POD, then a child of crak enters the pod's namespaces (network, mount,
+ * UTS, and PID for a grandchild of its own, which does the work there, so
+ * that the image has the PIDs the process sees).  The grandchild freezes
+ * the pod's crakvif, checkpoints the process, writes what the crakvif held
+ * meanwhile (HELD), and waits for crak to end the image (END) before the
+ * process is killed: in a file, END comes before the file takes its name;
+ * on a stream, once the process is gone, so that a receiver never sees a
+ * whole image of a process that runs on.  crak then takes the pod down.
+ * Anything failing before the kill thaws the crakvif (what it held is
+ * delivered), lets the process run on and leaves no image; the grandchild
+ * ignores the terminal's signals and SIGPIPE so that it always gets there
+ * (and crak thaws the crakvif itself if the grandchild died anyway).
+ * Frames that come after the HELD sections are written are lost with the
+ * pod: TCP sends them again.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/ethernet.h>
+
+#include "ckpt.h"
+#include "json.h"
+#include "pcap.h"
+#include "pod.h"
+#include "vif.h"
+
+struct pod_ckpt {
+	struct pod pod;
+	const char *out;		/* the image's path, or "-" */
+	char *tmp;			/* the file being written, until renamed */
+	bool renamed;			/* it has its name: unlink it on failure */
+	int fd;
+	struct img im;			/* the pod's sections, around the process's */
+	pid_t cmd;			/* the command, in crak's PID namespace */
+	pid_t cmd_in_pod;		/* and in the pod's */
+	int sync[2];			/* the grandchild's end and crak's */
+	struct vif_cmd vc;		/* the grandchild's, in the pod */
+};
+
+/* What the grandchild tells crak once the image is whole but for END. */
+struct pod_ckpt_done {
+	uint32_t frames;
+	uint32_t seq;			/* the pod's sections so far */
+	uint64_t bytes;			/* held */
+	uint64_t offset;		/* of the pod's sections so far */
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* -- POD ---------------------------------------------------------------------- */
+
+static void put_addr(struct crak_img_pod_addr *out, const struct ipnet *a, bool gw)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = a->family == AF_INET6 ? 6 : 4;
+	out->prefix = gw ? 0 : a->prefix;
+	memcpy(out->addr, a->addr, a->family == AF_INET6 ? 16 : 4);
+}
+
+static int write_pod(struct pod_ckpt *c)
+{
+	const struct pod *p = &c->pod;
+	struct crak_img_pod_addr addrs[POD_MAX_ADDRS + 2];
+	struct crak_img_pod h = {
+		.magic = htole32(CRAK_POD_MAGIC),
+		.version = htole16(CRAK_POD_VERSION),
+		.n_addrs = p->n_addrs,
+		.n_gws = p->n_gws,
+	};
+	unsigned int i, n = 0;
+
+	snprintf(h.name, sizeof(h.name), "%s", p->name);
+	snprintf(h.link, sizeof(h.link), "%s", p->link);
+	if (sscanf(p->mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &h.mac[0], &h.mac[1], &h.mac[2],
+		   &h.mac[3], &h.mac[4], &h.mac[5]) != 6) {
+		pr_err("checkpoint %s: its record has no MAC address", p->name);
+		return -1;
+	}
+	for (i = 0; i < p->n_addrs; i++)
+		put_addr(&addrs[n++], &p->addrs[i], false);
+	for (i = 0; i < p->n_gws; i++)
+		put_addr(&addrs[n++], &p->gws[i], true);
+	return img_write_section2(&c->im, CRAK_IMG_POD, &h, sizeof(h), addrs,
+				  n * sizeof(addrs[0]));
+}
+
+static int get_addr(const struct crak_img_pod_addr *in, struct ipnet *a, bool gw)
+{
+	memset(a, 0, sizeof(*a));
+	if (in->family == 4 && in->prefix <= (gw ? 0 : 32)) {
+		a->family = AF_INET;
+		memcpy(a->addr, in->addr, 4);
+	} else if (in->family == 6 && in->prefix <= (gw ? 0 : 128)) {
+		a->family = AF_INET6;
+		memcpy(a->addr, in->addr, 16);
+	} else {
+		return -1;
+	}
+	a->prefix = gw ? (a->family == AF_INET ? 32 : 128) : in->prefix;
+	return 0;
+}
+
+int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
+{
+	uint32_t type = CRAK_IMG_POD;
+	const struct crak_img_pod_addr *a;
+	struct crak_img_pod *h;
+	bool family[2] = { false, false };
+	unsigned int i, n;
+	uint64_t len;
+	int ret = -1;
+
+	h = img_read_section(im, &type, sizeof(*h), CRAK_IMAGE_SECTION_MAX, &len);
+	if (!h)
+		return -1;
+	memset(p, 0, sizeof(*p));
+	n = h->n_addrs + h->n_gws;
+	a = (const void *)(h + 1);
+	if (le32toh(h->magic) != CRAK_POD_MAGIC) {
+		pr_err("%s: not a crak pod image", im->name);
+	} else if (le16toh(h->version) != CRAK_POD_VERSION) {
+		pr_err("%s: pod image version %u; this crak reads version %u", im->name,
+		       le16toh(h->version), CRAK_POD_VERSION);
+	} else if (!memchr(h->name, 0, sizeof(h->name)) || !pod_name_ok(h->name) ||
+		   !memchr(h->link, 0, sizeof(h->link)) || !h->link[0] ||
+		   strchr(h->link, '/')) {
+		pr_err("%s: the pod's name or device is invalid", im->name);
+	} else if (!h->n_addrs || h->n_addrs > POD_MAX_ADDRS || h->n_gws > 2 ||
+		   len < sizeof(*h) + n * sizeof(*a)) {
+		pr_err("%s: the pod's addresses are invalid", im->name);
+	} else {
+		ret = 0;
+	}
+	for (i = 0; !ret && i < n; i++) {
+		bool gw = i >= h->n_addrs;
+		struct ipnet *to = gw ? &p->gws[i - h->n_addrs] : &p->addrs[i];
+
+		if (get_addr(&a[i], to, gw) ||
+		    (gw && (!family[to->family == AF_INET6] ||
+			    (i > h->n_addrs && p->gws[0].family == to->family)))) {
+			pr_err("%s: the pod's address %u is invalid", im->name, i + 1);
+			ret = -1;
+		} else if (!gw) {
+			family[to->family == AF_INET6] = true;
+		}
+	}
+	if (!ret) {
+		memcpy(p->name, h->name, strlen(h->name) + 1);	/* checked: it fits */
+		snprintf(p->link, sizeof(p->link), "%s", h->link);
+		memcpy(mac, h->mac, 6);
+		p->n_addrs = h->n_addrs;
+		p->n_gws = h->n_gws;
+	}
+	free(h);
+	return ret;
+}
+
+/* -- HELD and END ------------------------------------------------------------- */
+
+static int write_held(struct pod_ckpt *c, const struct vif_frames *fl)
+{
+	struct crak_img_held *held;
+	size_t i = 0, len;
+	char *buf;
+	int err = 0;
+
+	/* What a restart would refuse must not end the pod. */
+	for (i = 0; i < fl->n; i++) {
+		if (fl->v[i].len < ETH_HLEN || fl->v[i].len > CRAK_VIF_MAX_FRAME) {
+			pr_err("checkpoint %s: a held frame of %u bytes: a restart takes %u to %u",
+			       c->pod.name, fl->v[i].len, ETH_HLEN, CRAK_VIF_MAX_FRAME);
+			return -1;
+		}
+	}
+	i = 0;
+	buf = xmalloc(CRAK_IMAGE_SECTION_MAX);
+	while (!err && i < fl->n) {
+		held = (void *)buf;
+		memset(held, 0, sizeof(*held));
+		len = sizeof(*held);
+		/* As many frames as fit; a frame is far smaller than a section. */
+		for (; i < fl->n; i++) {
+			const struct pcap_record *rec = &fl->v[i];
+			size_t need = sizeof(struct crak_img_frame) + ((rec->len + 7) & ~7U);
+			struct crak_img_frame f = {
+				.time_ns = htole64(rec->time_ns),
+				.len = htole32(rec->len),
+			};
+
+			if (len + need > CRAK_IMAGE_SECTION_MAX)
+				break;
+			memcpy(buf + len, &f, sizeof(f));
+			memcpy(buf + len + sizeof(f), rec->data, rec->len);
+			memset(buf + len + sizeof(f) + rec->len, 0, need - sizeof(f) - rec->len);
+			len += need;
+			held->nr_frames = htole32(le32toh(held->nr_frames) + 1);
+		}
+		err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
+	}
+	free(buf);
+	return err;
+}
+
+static int write_end(struct pod_ckpt *c)
+{
+	struct crak_img_end end = {
+		.sections = htole32(c->im.seq),
+		.bytes = htole64(c->im.offset),
+	};
+
+	return img_write_section(&c->im, CRAK_IMG_END, &end, sizeof(end));
+}
+
+/* Checks one HELD section's frames and adds them to @fl. */
+static int read_frames(struct img *im, const char *buf, uint64_t len, struct vif_frames *fl)
+{
+	const struct crak_img_held *held = (const void *)buf;
+	uint32_t nr = le32toh(held->nr_frames), i;
+	uint64_t off = sizeof(*held);
+
+	for (i = 0; i < nr; i++) {
+		struct crak_img_frame f;
+		struct pcap_record rec;
+
+		if (len - off < sizeof(f))
+			break;
+		memcpy(&f, buf + off, sizeof(f));
+		off += sizeof(f);
+		rec.len = rec.caplen = le32toh(f.len);
+		if (rec.len < ETH_HLEN || rec.len > CRAK_VIF_MAX_FRAME || len - off < rec.len ||
+		    fl->n >= CRAK_VIF_MAX_LIMIT_PACKETS ||
+		    fl->bytes + rec.len > CRAK_VIF_MAX_LIMIT_BYTES)
+			break;
+		rec.time_ns = le64toh(f.time_ns);
+		rec.data = xmalloc(rec.len);
+		memcpy(rec.data, buf + off, rec.len);
+		vif_frames_add(fl, &rec);
+		off += (rec.len + 7) & ~7U;
+	}
+	if (i == nr && off == len)
+		return 0;
+	pr_err("%s: section %u (HELD): frame %u is broken", im->name, im->seq - 1, i + 1);
+	return -1;
+}
+
+int pod_image_read_held(struct img *im, struct vif_frames *fl)
+{
+	struct crak_img_end end;
+	uint32_t type;
+	uint64_t len, offset;
+	void *buf;
+
+	for (;;) {
+		offset = im->offset;
+		type = 0;
+		buf = img_read_section(im, &type, sizeof(struct crak_img_held),
+				       CRAK_IMAGE_SECTION_MAX, &len);
+		if (!buf)
+			return -1;
+		if (type == CRAK_IMG_END)
+			break;
+		if (type != CRAK_IMG_HELD) {
+			pr_err("%s: section %u is %s where HELD or END belongs", im->name,
+			       im->seq - 1, img_section_name(type));
+			free(buf);
+			return -1;
+		}
+		if (read_frames(im, buf, len, fl)) {
+			free(buf);
+			return -1;
+		}
+		free(buf);
+	}
+	memset(&end, 0, sizeof(end));
+	memcpy(&end, buf, len < sizeof(end) ? len : sizeof(end));
+	free(buf);
+	if (le32toh(end.sections) != im->seq - 1 || le64toh(end.bytes) != offset || end.pages) {
+		pr_err("%s: the pod image's END does not match what came before it", im->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* -- the checkpoint ----------------------------------------------------------- */
+
+/* The PIDs in /proc/PID/task/TID/children of every thread of PID, counted. */
+static int count_children(pid_t pid, pid_t *first)
+{
+	char path[300], buf[64];
+	struct dirent *d;
+	int n = 0, fd;
+	ssize_t len;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return -1;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, d->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* One PID is enough to know; more are counted by their spaces. */
+		len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		if (!n)
+			*first = atoi(buf);
+		for (char *s = buf; *s; s++)
+			n += *s == ' ';
+	}
+	closedir(dir);
+	return n;
+}
+
+/* The pod's command: the init's one child, which has none. */
+static int find_command(struct pod_ckpt *c)
+{
+	pid_t child = 0, grandchild;
+	char path[64], line[256];
+	FILE *f;
+	int n;
+
+	n = count_children(c->pod.pid, &child);
+	if (n == 0) {
+		pr_err("checkpoint: pod '%s' has no process to checkpoint", c->pod.name);
+		return -1;
+	}
+	if (n < 0 || n > 1 || count_children(child, &grandchild) != 0) {
+		pr_err("checkpoint: pod '%s' runs more than one process: a checkpoint takes a pod of one (process trees: not yet)",
+		       c->pod.name);
+		return -1;
+	}
+	c->cmd = child;
+	snprintf(path, sizeof(path), "/proc/%d/status", child);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		char *last;
+
+		if (strncmp(line, "NSpid:", 6))
+			continue;
+		last = strrchr(line, '\t');
+		c->cmd_in_pod = last ? atoi(last + 1) : 0;
+	}
+	if (f)
+		fclose(f);
+	if (c->cmd_in_pod <= 0) {
+		pr_err("checkpoint: pod '%s': its process %d: %s", c->pod.name, child,
+		       f ? "no PID in the pod" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Called by checkpoint_to() once the process's image is whole. */
+static int complete(void *arg)
+{
+	struct pod_ckpt *c = arg;
+	struct vif_frames fl = {};
+	struct pod_ckpt_done done = {};
+	pid_t any;
+	char go = 0;
+	int err;
+
+	/* It is stopped now: one process still (this is the pod's /proc)? */
+	if (count_children(1, &any) != 1 || count_children(c->cmd_in_pod, &any) != 0) {
+		pr_err("checkpoint: pod '%s' runs more than one process now (it forked): a checkpoint takes a pod of one",
+		       c->pod.name);
+		return -1;
+	}
+	err = vif_frames_take(&c->vc, &fl);
+	if (!err)
+		err = write_held(c, &fl);
+	done.frames = fl.n;
+	done.bytes = fl.bytes;
+	done.seq = c->im.seq;
+	done.offset = c->im.offset;
+	vif_frames_free(&fl);
+	if (err)
+		return -1;
+	if (send(c->sync[0], &done, sizeof(done), MSG_NOSIGNAL) != sizeof(done) ||
+	    recv(c->sync[0], &go, 1, 0) != 1 || go != 'g')
+		return -1;
+	return 0;
+}
+
+static int vif_simple(struct vif_cmd *vc, uint8_t cmd)
+{
+	vif_cmd_request(vc, cmd, NLM_F_ACK);
+	return nl_exec(&vc->nl, vc->what, NULL, NULL);
+}
+
+/* In the pod's namespaces: freeze, checkpoint, kill; or thaw and say why. */
+static void __noreturn worker(struct pod_ckpt *c)
+{
+	static const int ignored[] = { SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM };
+	unsigned int i;
+
+	/* Only its own failures end it: each thaws what it froze. */
+	for (i = 0; i < ARRAY_SIZE(ignored); i++)
+		signal(ignored[i], SIG_IGN);
+	c->vc.dev = POD_IFNAME;
+	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
+	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
+		_exit(1);
+	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, complete, c))
+		_exit(0);
+	if (vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
+		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);
+	_exit(1);
+}
+
+/* A child of crak in the pod's namespaces, whose child is in its PID one. */
+static pid_t start_worker(struct pod_ckpt *c)
+{
+	pid_t child, w;
+	int pidfd, status;
+
+	fflush(stdout);
+	fflush(stderr);
+	child = fork();
+	if (child)
+		return child;
+	close(c->sync[1]);
+	pidfd = syscall(SYS_pidfd_open, c->pod.pid, 0);
+	if (pidfd < 0 || setns(pidfd, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID)) {
+		pr_err("checkpoint %s: entering the pod: %s", c->pod.name, strerror(errno));
+		_exit(1);
+	}
+	close(pidfd);
+	w = fork();
+	if (w < 0) {
+		pr_err("checkpoint %s: %s", c->pod.name, strerror(errno));
+		_exit(1);
+	}
+	if (w == 0)
+		worker(c);
+	close(c->sync[0]);
+	while (waitpid(w, &status, 0) < 0 && errno == EINTR)
+		;
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+static int open_output(struct pod_ckpt *c)
+{
+	if (!strcmp(c->out, "-")) {
+		if (isatty(STDOUT_FILENO)) {
+			pr_err("checkpoint: refusing to write an image to a terminal");
+			return -1;
+		}
+		c->fd = STDOUT_FILENO;
+		c->im.name = "standard output";
+		return 0;
+	}
+	if (asprintf(&c->tmp, "%s.partial", c->out) < 0)
+		die("out of memory");
+	c->fd = open(c->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (c->fd < 0) {
+		pr_err("checkpoint: %s: %s", c->tmp, strerror(errno));
+		return -1;
+	}
+	c->im.name = c->out;
+	return 0;
+}
+
+/*
+ * Ends a file with END and gives it its name: 0, or -1 after saying why.
+ * (A stream's END waits until the process is gone.)
+ */
+static int finish_output(struct pod_ckpt *c)
+{
+	if (!c->tmp)
+		return 0;
+	if (write_end(c))
+		return -1;
+	if (fsync(c->fd) || rename(c->tmp, c->out)) {
+		pr_err("checkpoint: %s: %s", c->out, strerror(errno));
+		return -1;
+	}
+	free(c->tmp);
+	c->tmp = NULL;
+	c->renamed = true;
+	return sync_dir(c->out);
+}
+
+/* The pod's crakvif thawed from here, when the grandchild could not. */
+static void thaw_from_here(struct pod_ckpt *c)
+{
+	struct vif_cmd vc = { .dev = POD_IFNAME };
+	char path[128];
+	int oldfd, err;
+
+	snprintf(vc.what, sizeof(vc.what), "the pod's %s", POD_IFNAME);
+	pod_path(path, sizeof(path), POD_NETNS_DIR, c->pod.name);
+	if (netns_enter(path, &oldfd))
+		return;
+	err = nl_open(&vc.nl, &vif_family);
+	netns_leave(oldfd);
+	if (err)
+		return;
+	/* Not frozen (the grandchild thawed it, or froze nothing): no harm. */
+	vif_cmd_request(&vc, CRAK_VIF_CMD_THAW, NLM_F_ACK);
+	nl_exec_allow(&vc.nl, vc.what, NULL, NULL, EALREADY);
+	nl_close(&vc.nl);
+}
+
+static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, double secs)
+{
+	FILE *out = c->fd == STDOUT_FILENO ? stderr : stdout;
+	struct json j;
+
+	if (!crak_opts.json) {
+		fprintf(out, "checkpoint pod %s: its process %d (%d in the pod), %u frame%s held, in %.3f s; pod ended\n",
+			c->pod.name, c->cmd, c->cmd_in_pod, done->frames, plural(done->frames),
+			secs);
+		return;
+	}
+	json_init(&j, out, crak_opts.pretty);
+	json_open_object(&j, NULL);
+	json_string(&j, "pod", c->pod.name);
+	json_uint(&j, "pid", c->cmd);
+	json_uint(&j, "pid_in_pod", c->cmd_in_pod);
+	json_uint(&j, "held_frames", done->frames);
+	json_uint(&j, "held_bytes", done->bytes);
+	json_double(&j, "seconds", secs);
+	json_close_object(&j);
+}
+
+int pod_checkpoint(const char *name, const char *out)
+{
+	struct pod_ckpt c = { .out = out, .fd = -1, .sync = { -1, -1 } };
+	struct pod_ckpt_done done;
+	struct pollfd cmd = { .fd = -1, .events = POLLIN };
+	bool said_go = false, ok = false;
+	int err, status = 0;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	double t0 = now();
+	pid_t child;
+	ssize_t n;
+
+	pod_check_name(name);
+	err = pod_record_read(name, &c.pod);
+	if (err == -ENOENT)
+		die("checkpoint: no pod '%s'", name);
+	if (err)
+		die("checkpoint: pod '%s': its record is unreadable (%s)", name, strerror(-err));
+	if (!pod_alive(&c.pod))
+		die("checkpoint: pod '%s' has exited", name);
+	if (find_command(&c))
+		return EXIT_FAILURE;
+	cmd.fd = syscall(SYS_pidfd_open, c.cmd, 0);
+	if (cmd.fd < 0)
+		die("checkpoint: pod '%s': its process %d: %s", name, c.cmd, strerror(errno));
+	/* A closed output fails a write, and the process runs on. */
+	sigaction(SIGPIPE, &ign, &old_pipe);
+	if (open_output(&c))
+		goto out;
+	c.im.fd = c.fd;
+	if (write_pod(&c))
+		goto out;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sync)) {
+		pr_err("checkpoint: %s", strerror(errno));
+		goto out;
+	}
+	child = start_worker(&c);
+	if (child < 0) {
+		pr_err("checkpoint: %s", strerror(errno));
+		goto out;
+	}
+	close(c.sync[0]);
+	c.sync[0] = -1;
+	n = recv(c.sync[1], &done, sizeof(done), 0);
+	if (n == sizeof(done)) {
+		c.im.seq = done.seq;
+		c.im.offset = done.offset;
+		said_go = !finish_output(&c) &&
+			  send(c.sync[1], "g", 1, MSG_NOSIGNAL) == 1;
+		if (!said_go)
+			send(c.sync[1], "n", 1, MSG_NOSIGNAL);
+	}
+	while ((err = waitpid(child, &status, 0)) < 0 && errno == EINTR)
+		;
+	/*
+	 * Once told to go on, the grandchild kills the process; the pod's init
+	 * then ends, and with it everything in the pod's PID namespace, the
+	 * grandchild perhaps before it could say so.  The process being gone
+	 * says it (it may take a moment to go).
+	 */
+	ok = said_go && ((err > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) ||
+			 poll(&cmd, 1, 5000) == 1);
+	if (ok && !c.tmp && c.fd == STDOUT_FILENO && write_end(&c))
+		pr_err("checkpoint %s: the process is gone, but its image did not end", name);
+	if (!ok && poll(&cmd, 1, 0) == 0)
+		thaw_from_here(&c);
+	if (!ok && c.renamed)
+		unlink(c.out);
+	if (ok) {
+		pod_teardown(&c.pod, "checkpoint");
+		report(&c, &done, now() - t0);
+	}
+out:
+	if (c.tmp)
+		unlink(c.tmp);
+	free(c.tmp);
+	if (c.sync[0] >= 0)
+		close(c.sync[0]);
+	if (c.sync[1] >= 0)
+		close(c.sync[1]);
+	if (c.fd >= 0 && c.fd != STDOUT_FILENO)
+		close(c.fd);
+	close(cmd.fd);
+	sigaction(SIGPIPE, &old_pipe, NULL);
+	return ok ? 0 : EXIT_FAILURE;
+}
