@@ -531,7 +531,8 @@ static int checkpoint_pid(struct checkpoint *c)
 	goto out;
 resume:
 	inet_undo(inet);
-	if (c->sessfd >= 0 && !release(c, false))
+	/* (A pod's checkpoint says nothing more: the pod runs on, as always.) */
+	if (c->sessfd >= 0 && !release(c, false) && !c->complete)
 		pr_err("checkpoint %d: the process runs on", c->pid);
 out:
 	inet_set_free(inet);
@@ -583,7 +584,7 @@ int cmd_checkpoint(struct args *args)
 	if (strspn(pid_word, "0123456789") != strlen(pid_word)) {
 		if (c.leave_running)
 			die("checkpoint: --leave-running of a pod: not yet");
-		return pod_checkpoint(pid_word, c.out);
+		return pod_checkpoint(pid_word, c.out, NULL);
 	}
 	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
 

@@ -5,8 +5,9 @@
  *   crak [-j|--json] [-p|--pretty] OBJECT COMMAND [ARGS]...
  *
  * An object is a file of commands (vif.c), its line in objects.h and its
- * line in the table below.
+ * line in the table below.  Run as crakd, it is the daemon (crakd.c).
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@ static const struct object *const objects[] = {
 	&pod_run_object,
 	&ps_object,
 	&stop_object,
+	&migrate_object,
 };
 
 static void print_usage(void)
@@ -80,6 +82,9 @@ int main(int argc, char **argv)
 	const char *word;
 
 	atexit(close_stdout);
+	/* crakd is crak under another name. */
+	if (!strcmp(basename(argv[0]), "crakd"))
+		return crakd_main(argc, argv);
 	for (argc--, argv++; argc > 0 && **argv == '-'; argc--, argv++) {
 		word = *argv;
 		if (!strcmp(word, "-h") || !strcmp(word, "--help")) {

@@ -16,5 +16,9 @@ extern const struct object image_object;
 extern const struct object pod_run_object;
 extern const struct object ps_object;
 extern const struct object stop_object;
+extern const struct object migrate_object;
+
+/* crakd, the receiving end of crak migrate. */
+int crakd_main(int argc, char **argv);
 
 #endif /* CRAK_OBJECTS_H */

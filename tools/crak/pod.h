@@ -55,9 +55,20 @@ void pod_json_addrs(struct json *j, const struct pod *p);
  */
 struct img;
 struct vif_frames;
-int pod_checkpoint(const char *name, const char *out);
+/* crak migrate's destination, where pod_checkpoint() sends the image. */
+struct pod_dest {
+	int fd;				/* to crakd, past the keys' proof */
+	const char *name;		/* "192.0.2.2:7600", for messages */
+	double t_start, t_sent, t_ready, t_running;	/* CLOCK_MONOTONIC */
+	int init;			/* what crakd said: the pod's init there, */
+	unsigned int frames;		/* and the held frames it delivered */
+};
+
+/* @dest NULL: into @out, a file or "-". */
+int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest);
 int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6]);
 int pod_image_read_held(struct img *im, struct vif_frames *frames);
-int pod_restart(struct img *im, bool detach, const char *pidfile);
+/* @fd >= 0: crakd's connection, told "ready" and "running INIT FRAMES". */
+int pod_restart(struct img *im, bool detach, const char *pidfile, int fd);
 
 #endif /* CRAK_POD_H */

@@ -39,6 +39,7 @@
 
 #include "ckpt.h"
 #include "json.h"
+#include "mig.h"
 #include "pcap.h"
 #include "pod.h"
 #include "vif.h"
@@ -556,9 +557,42 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 	json_close_object(&j);
 }
 
-int pod_checkpoint(const char *name, const char *out)
+/* What the destination says, once it has the process: 0 if "ready". */
+static int dest_ready(struct pod_dest *dest)
+{
+	char line[300];
+
+	if (mig_hear(dest->fd, line, sizeof(line))) {
+		pr_err("%s: no word from crakd: %s", dest->name,
+		       errno ? strerror(errno) : "the connection ended");
+		return -1;
+	}
+	if (!strcmp(line, "ready"))
+		return 0;
+	if (!strncmp(line, "error ", 6))
+		pr_err("%s: %s", dest->name, line + 6);
+	else
+		pr_err("%s: crakd said '%s'", dest->name, line);
+	return -1;
+}
+
+/* ... and once the pod runs there: 0 if "running INIT FRAMES". */
+static int dest_running(struct pod_dest *dest)
+{
+	char line[300];
+
+	if (!mig_hear(dest->fd, line, sizeof(line)) &&
+	    sscanf(line, "running %d %u", &dest->init, &dest->frames) == 2)
+		return 0;
+	pr_err("%s: the process left this node, but crakd did not say the pod runs there (%s)",
+	       dest->name, strncmp(line, "error ", 6) ? "the connection ended" : line + 6);
+	return -1;
+}
+
+int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 {
 	struct pod_ckpt c = { .out = out, .fd = -1, .sync = { -1, -1 } };
+	bool stream = dest || !strcmp(out, "-"), lost = false;
 	struct pod_ckpt_done done;
 	struct pollfd cmd = { .fd = -1, .events = POLLIN };
 	bool said_go = false, ok = false;
@@ -583,8 +617,13 @@ int pod_checkpoint(const char *name, const char *out)
 		die("checkpoint: pod '%s': its process %d: %s", name, c.cmd, strerror(errno));
 	/* A closed output fails a write, and the process runs on. */
 	sigaction(SIGPIPE, &ign, &old_pipe);
-	if (open_output(&c))
+	if (dest) {
+		c.fd = dest->fd;
+		c.im.name = c.out = dest->name;
+		dest->t_start = t0;
+	} else if (open_output(&c)) {
 		goto out;
+	}
 	c.im.fd = c.fd;
 	if (write_pod(&c))
 		goto out;
@@ -603,8 +642,12 @@ int pod_checkpoint(const char *name, const char *out)
 	if (n == sizeof(done)) {
 		c.im.seq = done.seq;
 		c.im.offset = done.offset;
-		said_go = !finish_output(&c) &&
+		if (dest)
+			dest->t_sent = now();
+		said_go = !(dest ? dest_ready(dest) : finish_output(&c)) &&
 			  send(c.sync[1], "g", 1, MSG_NOSIGNAL) == 1;
+		if (dest)
+			dest->t_ready = now();
 		if (!said_go)
 			send(c.sync[1], "n", 1, MSG_NOSIGNAL);
 	}
@@ -618,15 +661,22 @@ int pod_checkpoint(const char *name, const char *out)
 	 */
 	ok = said_go && ((err > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) ||
 			 poll(&cmd, 1, 5000) == 1);
-	if (ok && !c.tmp && c.fd == STDOUT_FILENO && write_end(&c))
+	if (ok && stream && write_end(&c)) {
 		pr_err("checkpoint %s: the process is gone, but its image did not end", name);
+		lost = true;
+	}
+	if (ok && dest && !lost) {
+		lost = dest_running(dest);
+		dest->t_running = now();
+	}
 	if (!ok && poll(&cmd, 1, 0) == 0)
 		thaw_from_here(&c);
 	if (!ok && c.renamed)
 		unlink(c.out);
 	if (ok) {
 		pod_teardown(&c.pod, "checkpoint");
-		report(&c, &done, now() - t0);
+		if (!dest)
+			report(&c, &done, now() - t0);
 	}
 out:
 	if (c.tmp)
@@ -636,9 +686,9 @@ out:
 		close(c.sync[0]);
 	if (c.sync[1] >= 0)
 		close(c.sync[1]);
-	if (c.fd >= 0 && c.fd != STDOUT_FILENO)
+	if (c.fd >= 0 && c.fd != STDOUT_FILENO && !dest)
 		close(c.fd);
 	close(cmd.fd);
 	sigaction(SIGPIPE, &old_pipe, NULL);
-	return ok ? 0 : EXIT_FAILURE;
+	return ok && !lost ? 0 : EXIT_FAILURE;
 }

@@ -39,6 +39,7 @@
 #include <linux/sched.h>
 
 #include "json.h"
+#include "mig.h"
 #include "objects.h"
 #include "pcap.h"
 #include "pod.h"
@@ -628,7 +629,7 @@ static void restart_report(const struct run *r, size_t frames)
 	json_close_object(&j);
 }
 
-int pod_restart(struct img *im, bool detach, const char *pidfile)
+int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 {
 	struct run r = { .nsfd = -1, .detach = detach, .image = im };
 	struct vif_frames frames = {};
@@ -641,16 +642,23 @@ int pod_restart(struct img *im, bool detach, const char *pidfile)
 		return EXIT_FAILURE;
 	r.mac = mac;
 	pod_path(path, sizeof(path), POD_RUN_DIR, r.pod.name);
-	if (!stat(path, &st))
-		die("restart: pod '%s' exists", r.pod.name);
+	if (!stat(path, &st)) {
+		pr_err("restart: pod '%s' exists", r.pod.name);
+		return EXIT_FAILURE;
+	}
 	pod_path(r.netns_path, sizeof(r.netns_path), POD_NETNS_DIR, r.pod.name);
 	r.lower = if_nametoindex(r.pod.link);
-	if (!r.lower)
-		die("restart: no device '%s' for pod '%s'", r.pod.link, r.pod.name);
+	if (!r.lower) {
+		pr_err("restart: no device '%s' for pod '%s'", r.pod.link, r.pod.name);
+		return EXIT_FAILURE;
+	}
 
-	/* The init restarts the process; what was held for it follows its image. */
+	/*
+	 * The init restarts the process; what was held for it follows its
+	 * image, and from crak migrate, once we said we have the process.
+	 */
 	if (make_netns(&r) || make_vif(&r) || start_init(&r) ||
-	    pod_image_read_held(im, &frames))
+	    (fd >= 0 && mig_say(fd, "ready")) || pod_image_read_held(im, &frames))
 		goto fail;
 	r.pod.pid = r.init;
 	if (pod_record_write(&r.pod))
@@ -671,6 +679,8 @@ int pod_restart(struct img *im, bool detach, const char *pidfile)
 		pr_err("restart %s: its addresses are not announced", r.pod.name);
 	close(r.nsfd);
 	r.nsfd = -1;
+	if (fd >= 0)
+		mig_say(fd, "running %d %zu", r.init, frames.n);
 	restart_report(&r, frames.n);
 	vif_frames_free(&frames);
 	if (detach)

@@ -419,7 +419,7 @@ int cmd_restart(struct args *args)
 	if (img_peek_type(&r.im, &type))
 		return EXIT_FAILURE;
 	if (type == CRAK_IMG_POD)
-		return pod_restart(&r.im, r.detach, pidfile);
+		return pod_restart(&r.im, r.detach, pidfile, -1);
 
 	pid = restart_begin(&r);
 	if (pid < 0)

@@ -2,7 +2,7 @@
 /*
  * Error messages, memory, and the values found on a command line.
  *
- * Every message is one line on stderr starting with "crak: ".  A command line
+ * Every message is one line on stderr starting with "crak: " (crakd's, "crakd: ").  A command line
  * crak does not understand exits with EXIT_USAGE after a hint naming the help
  * of the command being parsed (its "usage topic").
  */
@@ -28,9 +28,29 @@ void set_usage_topic(const char *topic)
 	usage_topic = topic;
 }
 
+const char *prog_name = "crak";
+
+/* The last error said, for crakd to pass on to the node that sent a pod. */
+static char last_err[256];
+
+const char *last_error(void)
+{
+	return last_err;
+}
+
+void last_error_clear(void)
+{
+	last_err[0] = 0;
+}
+
 static void vpr_err(const char *fmt, va_list ap)
 {
-	fputs("crak: ", stderr);
+	va_list copy;
+
+	va_copy(copy, ap);
+	vsnprintf(last_err, sizeof(last_err), fmt, copy);
+	va_end(copy);
+	fprintf(stderr, "%s: ", prog_name);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crakd --listen ADDR:PORT --key FILE: receives pods that crak migrate sends
+ * (mig.h says how), and makes them again here.
+ *
+ * It runs in the foreground and logs to standard error, as a supervisor
+ * (systemd) expects; SIGTERM or SIGINT end it cleanly (a migration under way
+ * goes on in its own process).  Each connection is a process of its own:
+ * it refuses a peer that does not prove it holds the key before reading
+ * anything else from it, then restarts the pod from the stream
+ * (pod_restart), telling the sender when it has the process and when the
+ * pod runs, or why it failed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "image.h"
+#include "mig.h"
+#include "pod.h"
+
+/* How long a connection may be silent; a sender waits for a restore, not us. */
+#define CRAKD_TIMEOUT	60
+
+static volatile sig_atomic_t stopping;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: crakd --listen ADDR:PORT --key FILE\n"
+		"\n"
+		"Receives the pods that 'crak migrate NAME --to ADDR:PORT --key FILE'\n"
+		"sends from other nodes and makes them again here: their network\n"
+		"namespace and crakvif (same MAC and addresses, on the device of the\n"
+		"same name), their process, and the frames held for them.  A sender\n"
+		"that does not prove it holds the key is refused before anything else\n"
+		"is read.  Runs in the foreground, logs to standard error; SIGTERM\n"
+		"ends it.\n"
+		"\n"
+		"  --listen ADDR:PORT  where to listen: ADDR:PORT or [ADDR6]:PORT\n"
+		"                      (0.0.0.0 or [::] for every address)\n"
+		"  --key FILE          the key the senders hold: 16 bytes or more, the\n"
+		"                      file readable by its owner only\n");
+}
+
+static int listen_on(const struct endpoint *ep)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(ep->port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(ep->port) };
+	struct sockaddr *sa = ep->family == AF_INET ? (void *)&a4 : (void *)&a6;
+	socklen_t len = ep->family == AF_INET ? sizeof(a4) : sizeof(a6);
+	int fd, one = 1;
+
+	memcpy(&a4.sin_addr, ep->addr, 4);
+	memcpy(&a6.sin6_addr, ep->addr, 16);
+	fd = socket(ep->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, sa, len) || listen(fd, 16)) {
+		pr_err("listening: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t size)
+{
+	struct endpoint ep = { .family = ss->ss_family };
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *a = (const void *)ss;
+
+		memcpy(ep.addr, &a->sin_addr, 4);
+		ep.port = ntohs(a->sin_port);
+	} else {
+		const struct sockaddr_in6 *a = (const void *)ss;
+
+		memcpy(ep.addr, &a->sin6_addr, 16);
+		ep.port = ntohs(a->sin6_port);
+	}
+	format_endpoint(&ep, buf, size);
+}
+
+/* One sender, in a process of its own. */
+static void __noreturn serve(int fd, const char *peer, const struct mig_key *key)
+{
+	struct img im = { .fd = fd, .name = peer };
+	uint32_t type;
+
+	signal(SIGCHLD, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	mig_timeouts(fd, CRAKD_TIMEOUT);
+	if (mig_auth_server(fd, key, peer))
+		_exit(1);
+	if (img_peek_type(&im, &type))
+		_exit(1);
+	if (type != CRAK_IMG_POD) {
+		pr_err("%s: sends something else than a pod", peer);
+		mig_say(fd, "error crakd takes pods");
+		_exit(1);
+	}
+	last_error_clear();
+	if (pod_restart(&im, true, NULL, fd)) {
+		mig_say(fd, "error %s", *last_error() ? last_error() :
+			"the restart failed (crakd's log says why)");
+		pr_err("%s: the pod was not restarted", peer);
+		_exit(1);
+	}
+	_exit(0);
+}
+
+int crakd_main(int argc, char **argv)
+{
+	struct sigaction stop = { .sa_handler = on_stop };	/* no SA_RESTART */
+	const char *listen_word = NULL, *keyfile = NULL;
+	char self[ENDPOINT_STRLEN];
+	struct endpoint ep;
+	struct mig_key key;
+	int lfd, i;
+
+	prog_name = "crakd";
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
+			listen_word = argv[++i];
+		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
+			keyfile = argv[++i];
+		} else {
+			pr_err("unexpected '%s' (crakd --help says more)", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!listen_word || !keyfile) {
+		pr_err("missing --%s (crakd --help says more)", listen_word ? "key FILE" :
+		       "listen ADDR:PORT");
+		return EXIT_USAGE;
+	}
+	if (parse_endpoint(listen_word, &ep) || !ep.port) {
+		pr_err("invalid address '%s' (ADDR:PORT or [ADDR6]:PORT)", listen_word);
+		return EXIT_USAGE;
+	}
+	if (mig_key_read(keyfile, &key))
+		return EXIT_FAILURE;
+	lfd = listen_on(&ep);
+	if (lfd < 0)
+		return EXIT_FAILURE;
+	/* What pod_restart prints is the log's too. */
+	dup2(STDERR_FILENO, STDOUT_FILENO);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	sigaction(SIGTERM, &stop, NULL);
+	sigaction(SIGINT, &stop, NULL);
+	signal(SIGCHLD, SIG_IGN);		/* connections reap themselves */
+	signal(SIGPIPE, SIG_IGN);
+	format_endpoint(&ep, self, sizeof(self));
+	fprintf(stderr, "crakd: listening on %s\n", self);
+
+	while (!stopping) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char peer[ENDPOINT_STRLEN];
+		pid_t pid;
+		int fd;
+
+		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EINTR && errno != ECONNABORTED)
+				pr_err("accept: %s", strerror(errno));
+			continue;
+		}
+		peer_name(&ss, peer, sizeof(peer));
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			close(lfd);
+			serve(fd, peer, &key);
+		}
+		if (pid < 0)
+			pr_err("%s: %s", peer, strerror(errno));
+		close(fd);
+	}
+	close(lfd);
+	fprintf(stderr, "crakd: stopped\n");
+	return 0;
+}

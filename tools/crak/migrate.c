@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crak migrate NAME --to HOST:PORT --key FILE: a pod to crakd on another
+ * node, over TCP (mig.h says how), without a shared filesystem.
+ *
+ * crak connects, proves it holds the key (and that crakd does), then
+ * checkpoints the pod into the connection (pod_checkpoint): the pod's
+ * process is killed only once crakd says it has it, and the pod here taken
+ * down once crakd says it runs.  A failure before crakd has the process
+ * leaves the pod running here, its held frames delivered.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <linux/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "mig.h"
+#include "objects.h"
+#include "pod.h"
+
+/* How long a connection to crakd may wait for a word: a restore can be slow. */
+#define MIG_TIMEOUT	120
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int dial(const struct endpoint *to, const char *name)
+{
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(to->port) };
+	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(to->port) };
+	struct sockaddr *sa = to->family == AF_INET ? (void *)&a4 : (void *)&a6;
+	socklen_t len = to->family == AF_INET ? sizeof(a4) : sizeof(a6);
+	int fd;
+
+	memcpy(&a4.sin_addr, to->addr, 4);
+	memcpy(&a6.sin6_addr, to->addr, 16);
+	fd = socket(to->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		pr_err("migrate: %s", strerror(errno));
+		return -1;
+	}
+	/* connect() gives up after the send timeout. */
+	mig_timeouts(fd, 10);
+	if (connect(fd, sa, len)) {
+		pr_err("migrate: %s: %s", name, errno == EINPROGRESS || errno == EAGAIN ?
+		       "no answer" : strerror(errno));
+		close(fd);
+		return -1;
+	}
+	mig_timeouts(fd, MIG_TIMEOUT);
+	return fd;
+}
+
+static uint64_t bytes_sent(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return 0;
+	return ti.tcpi_bytes_acked ? ti.tcpi_bytes_acked - 1 : 0;
+}
+
+static void report(const char *pod, const struct pod_dest *d, double t_auth, uint64_t bytes)
+{
+	double down = d->t_running - d->t_start;
+	struct json j;
+
+	if (!crak_opts.json) {
+		printf("migrated pod %s to %s: downtime %.3f s (image sent %.3f s, restored there %.3f s, running there %.3f s), %.1f MiB sent, %u held frame%s delivered; connecting %.3f s\n",
+		       pod, d->name, down, d->t_sent - d->t_start, d->t_ready - d->t_sent,
+		       d->t_running - d->t_ready, bytes / 1048576.0, d->frames, plural(d->frames),
+		       t_auth);
+		return;
+	}
+	json_init(&j, stdout, crak_opts.pretty);
+	json_open_object(&j, NULL);
+	json_string(&j, "pod", pod);
+	json_string(&j, "to", d->name);
+	json_double(&j, "downtime", down);
+	json_double(&j, "sent", d->t_sent - d->t_start);
+	json_double(&j, "restored", d->t_ready - d->t_sent);
+	json_double(&j, "running", d->t_running - d->t_ready);
+	json_double(&j, "connecting", t_auth);
+	json_uint(&j, "bytes", bytes);
+	json_uint(&j, "delivered", d->frames);
+	json_uint(&j, "init", d->init);
+	json_close_object(&j);
+}
+
+static int cmd_migrate(struct args *args)
+{
+	bool seen_to = false, seen_key = false;
+	const char *word, *name = NULL, *to = NULL, *keyfile = NULL;
+	char peer[ENDPOINT_STRLEN];
+	struct pod_dest dest = {};
+	struct endpoint ep;
+	struct mig_key key;
+	double t0;
+	int ret;
+
+	while ((word = arg_next(args))) {
+		if (arg_keyword(word, "--to", &seen_to))
+			to = arg_value(args, "HOST:PORT after --to");
+		else if (arg_keyword(word, "--key", &seen_key))
+			keyfile = arg_value(args, "key file after --key");
+		else if (*word != '-' && !name)
+			name = word;
+		else
+			arg_unexpected(word);
+	}
+	if (!name)
+		die_usage("missing pod NAME");
+	pod_check_name(name);
+	if (!to)
+		die_usage("missing --to HOST:PORT");
+	if (parse_endpoint(to, &ep) || !ep.port)
+		die_usage("invalid destination '%s' (ADDR:PORT or [ADDR6]:PORT)", to);
+	if (!keyfile)
+		die_usage("missing --key FILE");
+	if (mig_key_read(keyfile, &key))
+		return EXIT_FAILURE;
+	format_endpoint(&ep, peer, sizeof(peer));
+
+	t0 = now();
+	dest.fd = dial(&ep, peer);
+	if (dest.fd < 0)
+		return EXIT_FAILURE;
+	dest.name = peer;
+	if (mig_auth_client(dest.fd, &key, peer)) {
+		close(dest.fd);
+		return EXIT_FAILURE;
+	}
+	t0 = now() - t0;
+	ret = pod_checkpoint(name, peer, &dest);
+	if (!ret)
+		report(name, &dest, t0, bytes_sent(dest.fd));
+	close(dest.fd);
+	return ret;
+}
+
+const struct object migrate_object = {
+	.name = "migrate",
+	.summary = "a pod to another node, where crakd runs",
+	.synopsis = "NAME --to HOST:PORT --key FILE",
+	.help =
+	"Moves pod NAME (of 'crak run', one process) to the node where crakd\n"
+	"listens at HOST:PORT, over TCP: no shared filesystem needed.  Both ends\n"
+	"prove they hold the same key first.  The pod's crakvif is frozen, its\n"
+	"process checkpointed into the connection, and killed only once crakd\n"
+	"has restarted it there (frozen); crakd then delivers what was held and\n"
+	"announces the pod's addresses, and the pod here is taken down.  If\n"
+	"anything fails before crakd has the process, the pod runs on here as if\n"
+	"nothing happened.  Prints the downtime, its phases and the bytes sent.\n"
+	"\n"
+	"  --to HOST:PORT  crakd's address: ADDR:PORT, or [ADDR6]:PORT\n"
+	"  --key FILE      the key crakd holds: 16 bytes or more, the file\n"
+	"                  readable by its owner only\n"
+	"  -j              the summary as JSON\n",
+	.run = cmd_migrate,
+};
