@@ -5,12 +5,13 @@
 # sees only two pauses.  The server runs in a pod (crak run: its own
 # namespaces, and a crakvif that owns 192.0.2.100) on node a; a client on
 # node peer sends it 1000 bytes every 50 ms and checks every byte of each
-# answer.  A move is two commands: crak checkpoint NAME on the node it
-# leaves (the pod's crakvif frozen, what the client sends held, the process
-# checkpointed with its connection by crak_ckpt and crak_sockmig into a file
-# both nodes share with the pod and what was held, the pod taken down), and
-# crak restart FILE on the node it goes to (the pod made again, the process
-# restarted, what was held delivered, the address announced there).
+# answer.  crakd listens on nodes a and b; a move is one command, crak
+# migrate NAME --to NODE:PORT --key FILE, on the node the pod leaves: its
+# crakvif frozen (what the client sends held), its process checkpointed
+# with its connection (crak_ckpt, crak_sockmig) straight into a TCP
+# connection to crakd, which makes the pod again and restarts the process as
+# it reads; the process here is killed once crakd has it, and crakd then
+# delivers what was held and announces the address there.
 source "$(dirname "$0")/../../selftests/lib.sh"
 source "$(dirname "$0")/../../selftests/vif/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
@@ -18,6 +19,7 @@ source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
 t0=$(date +%s.%N)
 say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
 
+declare -A crakd_job
 dir=$LAB_DIR/shared/demo-migrate
 rm -rf "$dir"
 mkdir -p "$dir"
@@ -26,16 +28,19 @@ port=7100
 
 # move FROM TO: the pod, from node FROM to node TO, told as it goes.
 move() {
-	local t out
-	t=$(date +%s.%N)
-	out=$(on "$1" crak checkpoint web -o "$dir/web.img" 2>&1) || { echo "$out"; exit 1; }
+	local out
+	out=$(on "$1" crak migrate web --to "$(ip4 "$2"):7200" --key "$dir/key" 2>&1) ||
+		{ echo "$out"; exit 1; }
 	say "$1: $out"
-	out=$(on "$2" crak restart "$dir/web.img" --detach 2>&1) || { echo "$out"; exit 1; }
-	say "$2: $out"
-	printf '         moved %s -> %s in %.1f s, from the checkpoint to the restarted pod\n' \
-		"$1" "$2" "$(echo "$(date +%s.%N) - $t" | bc)"
 }
 
+head -c 32 /dev/urandom | base64 > "$dir/key"
+chmod 600 "$dir/key"
+for node in a b; do
+	crakd_job[$node]=$(on_bg $node "exec crakd --listen $(ip4 $node):7200 --key $dir/key 2> $dir/crakd-$node.log")
+	until_on $node 30 ss -Hltn "'sport = :7200'" > /dev/null || exit 1
+done
+say "crakd: listening on nodes a and b (port 7200), a key of their own"
 on a "crak run --detach --name web --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- \
 	$CONV server $POD_IP4 $port" || exit 1
 until_on a 30 ss -N web -Hltn "'sport = :$port'" > /dev/null || exit 1
@@ -62,6 +67,10 @@ say "client: ${n:-0} rounds, $((${n:-0} * 2000)) bytes checked; longest round tr
 	"${longest#longest=} s; SYNs and resets on the wire: $syn_rst;" \
 	"retransmission timeouts at the client: $timeouts"
 on a crak stop web > /dev/null
+for node in a b; do
+	kill_job "${crakd_job[$node]}" TERM
+	wait_job "${crakd_job[$node]}" > /dev/null
+done
 if [ $rc = 0 ] && [ "$syn_rst" = 0 ] && [ "${n:-0}" -ge $rounds ]; then
 	echo "The server moved to node b and back; its client saw two pauses and nothing else."
 else
