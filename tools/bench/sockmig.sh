@@ -12,7 +12,9 @@
 #           restore, thaw on b (held frames delivered, address announced).  CRIU:
 #           criu dump --tcp-established (its network lock drops what the
 #           peer sends), pod gone; pod on b, criu restore --tcp-established,
-#           address announced.  Measured: the peer-visible stall (the longest
+#           address announced.  migrate: the whole pod (crak run) moved by
+#           crak migrate to crakd on b, one command (its process, not only
+#           its connection).  Measured: the peer-visible stall (the longest
 #           round the client saw), the move's wall time, and the peer's
 #           retransmission timeouts (TcpExtTCPTimeouts).
 #   conns   A server in the pod holding N (BENCH_CONNS: 1 100 1000) idle
@@ -69,12 +71,18 @@ timed2() {
 }
 criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
 
-# move_round crak|criu: "stall move_seconds timeouts" for one move a -> b.
+# move_round crak|criu|migrate: "stall move_seconds timeouts" for one move a -> b.
 move_round() {
 	local how=$1 server client pid fd t0 t1 to0 res
-	pod_create a
-	server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 \
-		< /dev/null > /dev/null 2>&1")
+	if [ "$how" = migrate ]; then
+		# A pod named pod: the lab's helpers find its namespace.
+		on a "crak run --detach --name pod --addr $POD_IP4/24 --link eth0 -- \
+			$CONV server $POD_IP4 7601" || echo "  migrate: crak run failed" >&2
+	else
+		pod_create a
+		server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 \
+			< /dev/null > /dev/null 2>&1")
+	fi
 	wait_bound a tcp 7601
 	client=$(conv_client "$rounds" 7601 "$dir/progress" --size 4096)
 	wait_rounds "$dir/progress" 50
@@ -87,7 +95,10 @@ move_round() {
 	# One guest command per node and step, for each tool: what a migration
 	# tool would run, without the lab's per-command cost in between.
 	t0=$(now)
-	if [ "$how" = crak ]; then
+	if [ "$how" = migrate ]; then
+		on a "crak migrate pod --to $(ip4 b):7201 --key $dir/key > /dev/null" ||
+			echo "  migrate: crak migrate failed" >&2
+	elif [ "$how" = crak ]; then
 		on a "ip netns exec pod sh -c 'crak vif freeze pod0 &&
 			crak sock dump --pid $pid --fd $fd -o $dir/conn.img > /dev/null &&
 			crak vif export pod0 -o $dir/held.pcap drop > /dev/null' &&
@@ -112,8 +123,12 @@ move_round() {
 	t1=$(now)
 	conv_go "$dir/progress"
 	res=$(wait_job "$client") || echo "  $how: the conversation broke: $res" >&2
-	on b "pkill -f 'conv.py (serve-fd|server)'; ip netns del pod"
-	wait_job "$server" > /dev/null 2>&1
+	if [ "$how" = migrate ]; then
+		on b "crak stop pod" > /dev/null
+	else
+		on b "pkill -f 'conv.py (serve-fd|server)'; ip netns del pod"
+		wait_job "$server" > /dev/null 2>&1
+	fi
 	echo "$(echo "$res" | sed -n 's/.*longest=\([0-9.]*\).*/\1/p') $(elapsed "$t0" "$t1")" \
 		"$(($(timeout_count) - to0))"
 }
@@ -156,8 +171,14 @@ report=$out/sockmig-$LAB_KERNEL.txt
 parts=${BENCH_PARTS:-move conns}
 declare -A col=()
 : > "$report"
+[[ " $parts " = *" move "* ]] && {
+	head -c 32 /dev/urandom | base64 > "$dir/key"
+	chmod 600 "$dir/key"
+	crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
+	until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || echo "  crakd did not start" >&2
+}
 [[ " $parts " = *" move "* ]] && for rep in $(seq "$reps"); do
-	for how in crak criu; do
+	for how in crak migrate criu; do
 		read -r s m t < <(move_round "$how")
 		echo "  move round $rep, $how: stall $s s, move $m s, $t timeouts" >&2
 		col[stall_$how]+="$s "
@@ -167,15 +188,17 @@ declare -A col=()
 done
 [[ " $parts " = *" move "* ]] && {
 	echo "connection move benchmark: $LAB_KREL, a -> b, medians of $reps rounds (seconds)"
-	printf '  %-6s %8s %8s %8s\n' "" "stall" "move" "RTOs"
-	for how in crak criu; do
-		printf '  %-6s %8s %8s %8s\n' "$how" "$(echo "${col[stall_$how]}" | median)" \
+	printf '  %-8s %8s %8s %8s\n' "" "stall" "move" "RTOs"
+	for how in crak migrate criu; do
+		printf '  %-8s %8s %8s %8s\n' "$how" "$(echo "${col[stall_$how]}" | median)" \
 			"$(echo "${col[move_$how]}" | median)" "$(echo "${col[to_$how]}" | median)"
 	done
 	echo "  stall crak/CRIU: $(ratio "$(echo "${col[stall_crak]}" | median)" \
-		"$(echo "${col[stall_criu]}" | median)") (goal <= 0.5); RTOs: the peer's" \
-		"retransmission timeouts per move (goal 0 for crak)"
+		"$(echo "${col[stall_criu]}" | median)"), crak migrate/CRIU: $(ratio \
+		"$(echo "${col[stall_migrate]}" | median)" "$(echo "${col[stall_criu]}" | median)")" \
+		"(goal <= 0.5); RTOs: the peer's retransmission timeouts per move (goal 0 for crak)"
 } | tee -a "$report"
+[[ " $parts " = *" move "* ]] && { kill_job "$crakd" TERM; wait_job "$crakd" > /dev/null; }
 
 [[ " $parts " = *" conns "* ]] || nconns=
 for n in $nconns; do
