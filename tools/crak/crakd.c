@@ -94,6 +94,20 @@ static void peer_name(const struct sockaddr_storage *ss, char *buf, size_t size)
 	format_endpoint(&ep, buf, size);
 }
 
+/*
+ * Reads what the sender still sends until it closes, so that it gets to
+ * read why we failed: closing with its data unread would reset the
+ * connection under its feet.
+ */
+static void drain(int fd)
+{
+	char buf[65536];
+
+	shutdown(fd, SHUT_WR);
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
 /* One sender, in a process of its own. */
 static void __noreturn serve(int fd, const char *peer, const struct mig_key *key)
 {
@@ -118,6 +132,7 @@ static void __noreturn serve(int fd, const char *peer, const struct mig_key *key
 		mig_say(fd, "error %s", *last_error() ? last_error() :
 			"the restart failed (crakd's log says why)");
 		pr_err("%s: the pod was not restarted", peer);
+		drain(fd);
 		_exit(1);
 	}
 	_exit(0);

@@ -55,6 +55,7 @@ struct run {
 	int nsfd;			/* the pod's network namespace */
 	struct rtnl host, in_pod;	/* sockets in crak's namespace and the pod's */
 	int status[2];			/* the init's errors, a pipe */
+	int commit[2];			/* a restart: crak's word that the pod is whole */
 	struct img *image;		/* a restart: the pod's image, at its process */
 	const unsigned char *mac;	/* a restart: the crakvif's */
 	/* What was made, for undo(). */
@@ -396,6 +397,34 @@ static void init_devnull(struct run *r)
 }
 
 /*
+ * Until crak has delivered what was held and thawed the pod, the pod is
+ * crak's to undo; if crak dies first (crakd killed, say), nobody would: the
+ * init then ends the pod itself (its process with its PID namespace, its
+ * crakvif, silent all along, with its network namespace's last process),
+ * and only the name bound at /run/netns stays behind.
+ */
+static void init_wait_commit(struct run *r)
+{
+	unsigned char mac[6];
+	struct rtnl rt;
+	int ifindex;
+	char c = 0;
+
+	close(r->commit[1]);
+	while (read(r->commit[0], &c, 1) < 0 && errno == EINTR)
+		;
+	close(r->commit[0]);
+	if (c == 'C')
+		return;
+	if (!rtnl_open(&rt)) {
+		if (!rtnl_link_get(&rt, POD_IFNAME, &ifindex, mac))
+			rtnl_link_del(&rt, ifindex);
+		rtnl_close(&rt);
+	}
+	_exit(126);
+}
+
+/*
  * The image's process, restarted with its PID (the one it had in the pod it
  * left) as a child of this init; what goes wrong is said by the restart.
  */
@@ -416,6 +445,9 @@ static pid_t init_restart(struct run *r)
 	/* The process runs: an init ending from now on is not a failed restart. */
 	if (write(r->status[1], "R", 1) != 1)
 		_exit(126);
+	close(r->status[1]);
+	r->status[1] = -1;
+	init_wait_commit(r);
 	return pid;
 }
 
@@ -468,7 +500,8 @@ static void __noreturn pod_init(struct run *r)
 	forward_to = pid;
 	if (r->detach && r->image)
 		init_devnull(r);
-	close(r->status[1]);
+	if (r->status[1] >= 0)
+		close(r->status[1]);
 	/* In the foreground, the terminal's signals reach the command by themselves. */
 	if (!r->detach) {
 		signal(SIGINT, SIG_IGN);
@@ -500,7 +533,7 @@ static int start_init(struct run *r)
 	size_t len = 0;
 	ssize_t n;
 
-	if (pipe2(r->status, O_CLOEXEC)) {
+	if (pipe2(r->status, O_CLOEXEC) || (r->image && pipe2(r->commit, O_CLOEXEC))) {
 		pr_err("run: %s", strerror(errno));
 		return -1;
 	}
@@ -510,6 +543,8 @@ static int start_init(struct run *r)
 	if (r->init == 0)
 		pod_init(r);
 	close(r->status[1]);
+	if (r->image)
+		close(r->commit[0]);
 	if (r->init < 0) {
 		pr_err("run: the pod's init: %s", strerror(errno));
 		r->init = 0;
@@ -631,7 +666,7 @@ static void restart_report(const struct run *r, size_t frames)
 
 int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 {
-	struct run r = { .nsfd = -1, .detach = detach, .image = im };
+	struct run r = { .nsfd = -1, .detach = detach, .image = im, .commit = { -1, -1 } };
 	struct vif_frames frames = {};
 	unsigned char mac[6];
 	char path[128];
@@ -679,6 +714,13 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 		pr_err("restart %s: its addresses are not announced", r.pod.name);
 	close(r.nsfd);
 	r.nsfd = -1;
+	/* The pod is whole: the init is the pod's now, whatever becomes of crak. */
+	if (write(r.commit[1], "C", 1) != 1) {
+		pr_err("restart %s: telling the pod's init: %s", r.pod.name, strerror(errno));
+		goto fail;
+	}
+	close(r.commit[1]);
+	r.commit[1] = -1;
 	if (fd >= 0)
 		mig_say(fd, "running %d %zu", r.init, frames.n);
 	restart_report(&r, frames.n);
@@ -692,6 +734,8 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 fail:
 	vif_frames_free(&frames);
 	undo(&r);
+	if (r.commit[1] >= 0)
+		close(r.commit[1]);
 	return ret;
 }
 
