@@ -5,11 +5,17 @@
  *
  * It runs in the foreground and logs to standard error, as a supervisor
  * (systemd) expects; SIGTERM or SIGINT end it cleanly (a migration under way
- * goes on in its own process).  Each connection is a process of its own:
- * it refuses a peer that does not prove it holds the key before reading
- * anything else from it, then restarts the pod from the stream
- * (pod_restart), telling the sender when it has the process and when the
- * pod runs, or why it failed.
+ * goes on in its own process, which ignores them).  Each connection is a
+ * process of its own, CRAKD_MAX at once: it refuses a peer that does not
+ * prove it holds the key within CRAKD_AUTH_TIME before reading anything
+ * else from it, then restarts the pod from the stream (pod_restart),
+ * telling the sender when it has the process and when the pod runs, or why
+ * it failed.  The pods it makes outlive it: under systemd, KillMode=process.
+ *
+ * The key proves who opened a connection, not what comes through it
+ * afterwards, and nothing is encrypted: the key is as good as root on every
+ * node whose crakd holds it, and the nodes' segment must be trusted (or
+ * carried by IPsec or WireGuard).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,7 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
 #include "cmd.h"
 #include "image.h"
@@ -28,6 +36,10 @@
 
 /* How long a connection may be silent; a sender waits for a restore, not us. */
 #define CRAKD_TIMEOUT	60
+/* How long a sender has to prove it holds the key, in all. */
+#define CRAKD_AUTH_TIME	15
+/* Migrations at once. */
+#define CRAKD_MAX	8
 
 static volatile sig_atomic_t stopping;
 
@@ -35,6 +47,12 @@ static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* Interrupts accept(): the loop reaps. */
+static void on_child(int sig)
+{
+	(void)sig;
 }
 
 static void usage(FILE *f)
@@ -114,17 +132,24 @@ static void __noreturn serve(int fd, const char *peer, const struct mig_key *key
 	struct img im = { .fd = fd, .name = peer };
 	uint32_t type;
 
+	/* A migration under way is not stopped by what stops crakd. */
 	signal(SIGCHLD, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	mig_timeouts(fd, CRAKD_TIMEOUT);
+	/* A sender that dawdles over its proof is dropped (SIGALRM ends us). */
+	signal(SIGALRM, SIG_DFL);
+	alarm(CRAKD_AUTH_TIME);
 	if (mig_auth_server(fd, key, peer))
 		_exit(1);
+	alarm(0);
 	if (img_peek_type(&im, &type))
 		_exit(1);
 	if (type != CRAK_IMG_POD) {
 		pr_err("%s: sends something else than a pod", peer);
 		mig_say(fd, "error crakd takes pods");
+		drain(fd);
 		_exit(1);
 	}
 	last_error_clear();
@@ -141,6 +166,8 @@ static void __noreturn serve(int fd, const char *peer, const struct mig_key *key
 int crakd_main(int argc, char **argv)
 {
 	struct sigaction stop = { .sa_handler = on_stop };	/* no SA_RESTART */
+	struct sigaction child = { .sa_handler = on_child, .sa_flags = SA_NOCLDSTOP };
+	unsigned int active = 0;
 	const char *listen_word = NULL, *keyfile = NULL;
 	char self[ENDPOINT_STRLEN];
 	struct endpoint ep;
@@ -148,6 +175,8 @@ int crakd_main(int argc, char **argv)
 	int lfd, i;
 
 	prog_name = "crakd";
+	/* What crakd inherited stays out of the pods it makes. */
+	close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout);
@@ -180,7 +209,7 @@ int crakd_main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	sigaction(SIGTERM, &stop, NULL);
 	sigaction(SIGINT, &stop, NULL);
-	signal(SIGCHLD, SIG_IGN);		/* connections reap themselves */
+	sigaction(SIGCHLD, &child, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	format_endpoint(&ep, self, sizeof(self));
 	fprintf(stderr, "crakd: listening on %s\n", self);
@@ -192,13 +221,22 @@ int crakd_main(int argc, char **argv)
 		pid_t pid;
 		int fd;
 
+		while (active && waitpid(-1, NULL, WNOHANG) > 0)
+			active--;
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EINTR && errno != ECONNABORTED)
+			if (errno != EINTR && errno != ECONNABORTED) {
 				pr_err("accept: %s", strerror(errno));
+				sleep(1);	/* out of descriptors or memory: not a busy loop */
+			}
 			continue;
 		}
 		peer_name(&ss, peer, sizeof(peer));
+		if (active >= CRAKD_MAX) {
+			pr_err("%s: refused: %d migrations under way already", peer, CRAKD_MAX);
+			close(fd);
+			continue;
+		}
 		fflush(stdout);
 		fflush(stderr);
 		pid = fork();
@@ -208,6 +246,8 @@ int crakd_main(int argc, char **argv)
 		}
 		if (pid < 0)
 			pr_err("%s: %s", peer, strerror(errno));
+		else
+			active++;
 		close(fd);
 	}
 	close(lfd);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * crak migrate NAME --to HOST:PORT --key FILE: a pod to crakd on another
+ * crak migrate NAME --to ADDR:PORT --key FILE: a pod to crakd on another
  * node, over TCP (mig.h says how), without a shared filesystem.
  *
  * crak connects, proves it holds the key (and that crakd does), then
@@ -113,7 +113,7 @@ static int cmd_migrate(struct args *args)
 
 	while ((word = arg_next(args))) {
 		if (arg_keyword(word, "--to", &seen_to))
-			to = arg_value(args, "HOST:PORT after --to");
+			to = arg_value(args, "ADDR:PORT after --to");
 		else if (arg_keyword(word, "--key", &seen_key))
 			keyfile = arg_value(args, "key file after --key");
 		else if (*word != '-' && !name)
@@ -125,7 +125,7 @@ static int cmd_migrate(struct args *args)
 		die_usage("missing pod NAME");
 	pod_check_name(name);
 	if (!to)
-		die_usage("missing --to HOST:PORT");
+		die_usage("missing --to ADDR:PORT");
 	if (parse_endpoint(to, &ep) || !ep.port)
 		die_usage("invalid destination '%s' (ADDR:PORT or [ADDR6]:PORT)", to);
 	if (!keyfile)
@@ -154,10 +154,10 @@ static int cmd_migrate(struct args *args)
 const struct object migrate_object = {
 	.name = "migrate",
 	.summary = "a pod to another node, where crakd runs",
-	.synopsis = "NAME --to HOST:PORT --key FILE",
+	.synopsis = "NAME --to ADDR:PORT --key FILE",
 	.help =
 	"Moves pod NAME (of 'crak run', one process) to the node where crakd\n"
-	"listens at HOST:PORT, over TCP: no shared filesystem needed.  Both ends\n"
+	"listens at ADDR:PORT, over TCP: no shared filesystem needed.  Both ends\n"
 	"prove they hold the same key first.  The pod's crakvif is frozen, its\n"
 	"process checkpointed into the connection, and killed only once crakd\n"
 	"has restarted it there (frozen); crakd then delivers what was held and\n"
@@ -165,9 +165,13 @@ const struct object migrate_object = {
 	"anything fails before crakd has the process, the pod runs on here as if\n"
 	"nothing happened.  Prints the downtime, its phases and the bytes sent.\n"
 	"\n"
-	"  --to HOST:PORT  crakd's address: ADDR:PORT, or [ADDR6]:PORT\n"
+	"  --to ADDR:PORT  crakd's address: ADDR:PORT, or [ADDR6]:PORT\n"
 	"  --key FILE      the key crakd holds: 16 bytes or more, the file\n"
 	"                  readable by its owner only\n"
-	"  -j              the summary as JSON\n",
+	"  -j              the summary as JSON\n"
+	"\n"
+	"The key proves who opens the connection, not what comes through it\n"
+	"later, and nothing is encrypted: use a trusted segment (or IPsec or\n"
+	"WireGuard); the key is as good as root on every node whose crakd has it.\n",
 	.run = cmd_migrate,
 };

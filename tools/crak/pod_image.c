@@ -452,6 +452,11 @@ static pid_t start_worker(struct pod_ckpt *c)
 	child = fork();
 	if (child)
 		return child;
+	/* Like the grandchild, only its failures end it. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	close(c->sync[1]);
 	pidfd = syscall(SYS_pidfd_open, c->pod.pid, 0);
 	if (pidfd < 0 || setns(pidfd, CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWPID)) {
@@ -558,13 +563,20 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 }
 
 /* What the destination says, once it has the process: 0 if "ready". */
+/* Why a line did not come. */
+static const char *unheard(void)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return "no answer in time";
+	return errno ? strerror(errno) : "the connection ended";
+}
+
 static int dest_ready(struct pod_dest *dest)
 {
-	char line[300];
+	char line[300] = "";
 
 	if (mig_hear(dest->fd, line, sizeof(line))) {
-		pr_err("%s: no word from crakd: %s", dest->name,
-		       errno ? strerror(errno) : "the connection ended");
+		pr_err("%s: no word from crakd: %s", dest->name, unheard());
 		return -1;
 	}
 	if (!strcmp(line, "ready"))
@@ -579,13 +591,14 @@ static int dest_ready(struct pod_dest *dest)
 /* ... and once the pod runs there: 0 if "running INIT FRAMES". */
 static int dest_running(struct pod_dest *dest)
 {
-	char line[300];
+	char line[300] = "";
+	int err;
 
-	if (!mig_hear(dest->fd, line, sizeof(line)) &&
-	    sscanf(line, "running %d %u", &dest->init, &dest->frames) == 2)
+	err = mig_hear(dest->fd, line, sizeof(line));
+	if (!err && sscanf(line, "running %d %u", &dest->init, &dest->frames) == 2)
 		return 0;
-	pr_err("%s: the process left this node, but crakd did not say the pod runs there (%s)",
-	       dest->name, strncmp(line, "error ", 6) ? "the connection ended" : line + 6);
+	pr_err("%s: the process left this node, but crakd did not say the pod runs there (%s): see crak ps there",
+	       dest->name, err ? unheard() : !strncmp(line, "error ", 6) ? line + 6 : line);
 	return -1;
 }
 
@@ -598,6 +611,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	bool said_go = false, ok = false;
 	int err, status = 0;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
+	sigset_t critical, old_mask;
 	double t0 = now();
 	pid_t child;
 	ssize_t n;
@@ -639,6 +653,16 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	close(c.sync[0]);
 	c.sync[0] = -1;
 	n = recv(c.sync[1], &done, sizeof(done), 0);
+	/*
+	 * From the word "go" on, the process is on its way out: a Ctrl-C must
+	 * not leave it half gone (killed here, never ended there).
+	 */
+	sigemptyset(&critical);
+	sigaddset(&critical, SIGINT);
+	sigaddset(&critical, SIGTERM);
+	sigaddset(&critical, SIGHUP);
+	sigaddset(&critical, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &critical, &old_mask);
 	if (n == sizeof(done)) {
 		c.im.seq = done.seq;
 		c.im.offset = done.offset;
@@ -678,6 +702,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 		if (!dest)
 			report(&c, &done, now() - t0);
 	}
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 out:
 	if (c.tmp)
 		unlink(c.tmp);

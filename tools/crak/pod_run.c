@@ -360,7 +360,7 @@ static void __printf(2, 3) __noreturn init_fail(struct run *r, const char *fmt, 
 	va_start(ap, fmt);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* Nothing to add to what was said: a lone newline. */
+	/* Said already ("\n" first): what follows is for crakd to pass on. */
 	if (!n)
 		n = snprintf(msg, sizeof(msg), "\n");
 	if (write(r->status[1], msg, MIN((size_t)n, sizeof(msg) - 1)) < 0)
@@ -397,23 +397,22 @@ static void init_devnull(struct run *r)
 }
 
 /*
- * Until crak has delivered what was held and thawed the pod, the pod is
- * crak's to undo; if crak dies first (crakd killed, say), nobody would: the
- * init then ends the pod itself (its process with its PID namespace, its
- * crakvif, silent all along, with its network namespace's last process),
- * and only the name bound at /run/netns stays behind.
+ * The restored process waits, whole, until crak has what was held for the
+ * pod (from crak migrate: once the process is gone from where it was) and
+ * says "C"; it runs only then.  If crak dies first (crakd killed, say),
+ * nobody would undo the pod: the init ends it itself (the process, which
+ * never ran, with the PID namespace; the crakvif, silent all along; the
+ * pod's record), and only the name bound at /run/netns stays behind.
  */
 static void init_wait_commit(struct run *r)
 {
 	unsigned char mac[6];
+	char c = 0, path[128];
 	struct rtnl rt;
 	int ifindex;
-	char c = 0;
 
-	close(r->commit[1]);
-	while (read(r->commit[0], &c, 1) < 0 && errno == EINTR)
+	while (recv(r->commit[0], &c, 1, 0) < 0 && errno == EINTR)
 		;
-	close(r->commit[0]);
 	if (c == 'C')
 		return;
 	if (!rtnl_open(&rt)) {
@@ -421,6 +420,8 @@ static void init_wait_commit(struct run *r)
 			rtnl_link_del(&rt, ifindex);
 		rtnl_close(&rt);
 	}
+	pod_path(path, sizeof(path), POD_RUN_DIR, r->pod.name);
+	unlink(path);
 	_exit(126);
 }
 
@@ -437,17 +438,24 @@ static pid_t init_restart(struct run *r)
 	rs.im.seq = 0;
 	rs.im.offset = 0;
 	pid = restart_begin(&rs);
-	if (pid < 0 || restart_finish(&rs, pid))
-		init_fail(r, "%s", "");
+	if (pid < 0 || restart_whole(&rs, pid))
+		init_fail(r, "\n%s", last_error());
 	/* The rest of the image is crak's to read; the init keeps nothing of it. */
 	if (r->image->fd > STDERR_FILENO)
 		close(r->image->fd);
-	/* The process runs: an init ending from now on is not a failed restart. */
+	/* The process is whole: an init ending from now on is not a failed restart. */
 	if (write(r->status[1], "R", 1) != 1)
 		_exit(126);
 	close(r->status[1]);
 	r->status[1] = -1;
 	init_wait_commit(r);
+	last_error_clear();
+	if (restart_go(&rs, pid)) {
+		mig_say(r->commit[0], "F%s", last_error());
+		_exit(126);
+	}
+	mig_say(r->commit[0], "G");
+	close(r->commit[0]);
 	return pid;
 }
 
@@ -461,6 +469,8 @@ static void __noreturn pod_init(struct run *r)
 	pid_t pid;
 
 	close(r->status[0]);
+	if (r->image)
+		close(r->commit[1]);
 	rtnl_close(&r->host);
 	rtnl_close(&r->in_pod);
 	prctl(PR_SET_NAME, "crak-pod-init");
@@ -533,8 +543,14 @@ static int start_init(struct run *r)
 	size_t len = 0;
 	ssize_t n;
 
-	if (pipe2(r->status, O_CLOEXEC) || (r->image && pipe2(r->commit, O_CLOEXEC))) {
+	if (pipe2(r->status, O_CLOEXEC)) {
 		pr_err("run: %s", strerror(errno));
+		return -1;
+	}
+	if (r->image && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, r->commit)) {
+		pr_err("restart: %s", strerror(errno));
+		close(r->status[0]);
+		close(r->status[1]);
 		return -1;
 	}
 	fflush(stdout);
@@ -543,8 +559,10 @@ static int start_init(struct run *r)
 	if (r->init == 0)
 		pod_init(r);
 	close(r->status[1]);
-	if (r->image)
+	if (r->image) {
 		close(r->commit[0]);
+		r->commit[0] = -1;
+	}
 	if (r->init < 0) {
 		pr_err("run: the pod's init: %s", strerror(errno));
 		r->init = 0;
@@ -564,13 +582,16 @@ static int start_init(struct run *r)
 	if (r->image && len == 1 && msg[0] == 'R')
 		return 0;
 	if (r->image && !len) {
-		pr_err("restart %s: the pod's init ended before its process ran", r->pod.name);
+		pr_err("restart %s: the pod's init ended before its process was whole",
+		       r->pod.name);
 		return -1;
 	}
 	if (!len)
 		return 0;
 	msg[len] = 0;
-	if (strcmp(msg, "\n"))
+	if (msg[0] == '\n')
+		last_error_set(msg + 1);
+	else
 		pr_err("%s %s: %s", r->image ? "restart" : "run", r->pod.name, msg);
 	return -1;
 }
@@ -647,6 +668,20 @@ fail:
 
 /* -- crak restart of a pod's image ---------------------------------------------- */
 
+/* Tells the init to let the process run, and waits until it does: 0 or -1. */
+static int commit(struct run *r)
+{
+	char line[300] = "";
+
+	if (mig_say(r->commit[1], "C") || mig_hear(r->commit[1], line, sizeof(line)) ||
+	    line[0] != 'G') {
+		pr_err("restart %s: the process did not run%s%s", r->pod.name,
+		       line[0] == 'F' ? ": " : "", line[0] == 'F' ? line + 1 : "");
+		return -1;
+	}
+	return 0;
+}
+
 static void restart_report(const struct run *r, size_t frames)
 {
 	struct json j;
@@ -689,11 +724,12 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	}
 
 	/*
-	 * The init restarts the process; what was held for it follows its
-	 * image, and from crak migrate, once we said we have the process.
+	 * The init makes the process whole (held); what was held for the pod
+	 * follows its image (from crak migrate, once we said we have the
+	 * process and the sender killed its own).  Then the process runs, and
+	 * the thaw delivers what was held to its sockets.
 	 */
-	if (make_netns(&r) || make_vif(&r) || start_init(&r) ||
-	    (fd >= 0 && mig_say(fd, "ready")) || pod_image_read_held(im, &frames))
+	if (make_netns(&r) || make_vif(&r) || start_init(&r))
 		goto fail;
 	r.pod.pid = r.init;
 	if (pod_record_write(&r.pod))
@@ -707,20 +743,19 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 			goto fail;
 		}
 	}
-	/* Until the thaw the pod is silent, and undoing it harms no one. */
-	if ((frames.n && pod_vif(&r, 0, &frames)) || pod_vif(&r, CRAK_VIF_CMD_THAW, NULL))
+	if ((fd >= 0 && mig_say(fd, "ready")) || pod_image_read_held(im, &frames))
 		goto fail;
+	/* What does not fit is lost as on a wire: TCP sends it again. */
+	if (frames.n && pod_vif(&r, 0, &frames))
+		pr_err("restart %s: the %zu frames held for it are dropped", r.pod.name, frames.n);
+	if (commit(&r) || pod_vif(&r, CRAK_VIF_CMD_THAW, NULL))
+		goto fail;
+	close(r.commit[1]);
+	r.commit[1] = -1;
 	if (!frames.n && pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
 		pr_err("restart %s: its addresses are not announced", r.pod.name);
 	close(r.nsfd);
 	r.nsfd = -1;
-	/* The pod is whole: the init is the pod's now, whatever becomes of crak. */
-	if (write(r.commit[1], "C", 1) != 1) {
-		pr_err("restart %s: telling the pod's init: %s", r.pod.name, strerror(errno));
-		goto fail;
-	}
-	close(r.commit[1]);
-	r.commit[1] = -1;
 	if (fd >= 0)
 		mig_say(fd, "running %d %zu", r.init, frames.n);
 	restart_report(&r, frames.n);

@@ -365,22 +365,47 @@ pid_t restart_begin(struct restart *r)
 	return pid;
 }
 
-int restart_finish(struct restart *r, pid_t pid)
+/* A restart that failed once the process existed: it is gone. */
+static int restart_failed(struct restart *r, pid_t pid)
+{
+	uint32_t *ids;
+
+	if (read_sock_ids(r, &ids))
+		pr_err("restart %d: its connections stay held for another restart", pid);
+	free(ids);
+	waitpid(pid, NULL, 0);
+	return -1;
+}
+
+int restart_whole(struct restart *r, pid_t pid)
 {
 	bool ready;
 
-	if (wait_session(r, pid, &ready) || (ready && go(r, pid))) {
-		uint32_t *ids;
+	if (wait_session(r, pid, &ready))
+		return restart_failed(r, pid);
+	/* crak_ckpt holds a process restored with CRAK_CKPT_A_HOLD once whole. */
+	if (!ready) {
+		pr_err("restart %d: the kernel let it run before it was told to", pid);
+		kill(pid, SIGKILL);
+		return restart_failed(r, pid);
+	}
+	return 0;
+}
 
-		if (read_sock_ids(r, &ids))
-			pr_err("restart %d: its connections stay held for another restart", pid);
-		free(ids);
-		waitpid(pid, NULL, 0);
-		return -1;
+int restart_go(struct restart *r, pid_t pid)
+{
+	if (go(r, pid)) {
+		kill(pid, SIGKILL);
+		return restart_failed(r, pid);
 	}
 	close(r->sessfd);
 	nl_close(&r->nl);
 	return 0;
+}
+
+int restart_finish(struct restart *r, pid_t pid)
+{
+	return restart_whole(r, pid) || restart_go(r, pid) ? -1 : 0;
 }
 
 int cmd_restart(struct args *args)

@@ -51,5 +51,8 @@ void restart_child(struct restart *r) __noreturn;
  */
 pid_t restart_begin(struct restart *r);
 int restart_finish(struct restart *r, pid_t pid);
+/* restart_finish() in two: until it is whole (and held), then let it run. */
+int restart_whole(struct restart *r, pid_t pid);
+int restart_go(struct restart *r, pid_t pid);
 
 #endif /* CRAK_RESTART_H */

@@ -43,16 +43,27 @@ void last_error_clear(void)
 	last_err[0] = 0;
 }
 
+void last_error_set(const char *msg)
+{
+	snprintf(last_err, sizeof(last_err), "%s", msg);
+}
+
 static void vpr_err(const char *fmt, va_list ap)
 {
 	va_list copy;
 
+	char line[1024];
+
 	va_copy(copy, ap);
 	vsnprintf(last_err, sizeof(last_err), fmt, copy);
 	va_end(copy);
-	fprintf(stderr, "%s: ", prog_name);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	/* One write: the lines of crakd's migrations do not mix. */
+	snprintf(line, sizeof(line), "%s: ", prog_name);
+	vsnprintf(line + strlen(line), sizeof(line) - strlen(line) - 1, fmt, ap);
+	strcat(line, "\n");
+	fflush(stderr);
+	if (write(STDERR_FILENO, line, strlen(line)) < 0)
+		return;
 }
 
 void pr_err(const char *fmt, ...)

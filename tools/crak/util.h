@@ -23,6 +23,7 @@ void set_usage_topic(const char *topic);
 void pr_err(const char *fmt, ...) __printf(1, 2);
 const char *last_error(void);		/* "" if none since the last clear */
 void last_error_clear(void);
+void last_error_set(const char *msg);	/* what another process said */
 extern const char *prog_name;		/* of the messages: "crak" or "crakd" */
 void die(const char *fmt, ...) __printf(1, 2) __noreturn;
 void die_usage(const char *fmt, ...) __printf(1, 2) __noreturn;
