@@ -56,7 +56,8 @@ running a s
 on a crak stop s > /dev/null && on b crak stop s > /dev/null || fail "crak stop s failed"
 pass "a sender with another key, no crakd, a restore that fails there: refused in one line, the pod runs on"
 
-on a "crak run --detach --name web --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $CONV server $POD_IP4 $PORT" ||
+pod_conv a
+on a "crak run --detach --name web --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $POD_CONV server $POD_IP4 $PORT" ||
 	fail "crak run of the server's pod failed"
 until_on a 30 ss -N web -Hltn "'sport = :$PORT'" > /dev/null || fail "nothing listens in the pod"
 client=$(conv_client 20 "$PORT" "$dir/progress" --interval 0.05)

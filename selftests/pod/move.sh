@@ -51,7 +51,8 @@ on a crak ps | grep -q "^two: running" || fail "the refused pod is not running: 
 on a crak stop two > /dev/null || fail "crak stop two failed"
 pass "a checkpoint of no pod, or of a pod of two processes, is refused in one line; the pod runs on"
 
-on a "crak run --detach --name $NAME --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $CONV server $POD_IP4 $PORT" ||
+pod_conv a
+on a "crak run --detach --name $NAME --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $POD_CONV server $POD_IP4 $PORT" ||
 	fail "crak run of the server's pod failed"
 until_on a 30 ss -N "$NAME" -Hltn "'sport = :$PORT'" > /dev/null || fail "nothing listens in the pod"
 client=$(conv_client 20 "$PORT" "$dir/progress" --interval 0.05)

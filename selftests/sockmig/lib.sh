@@ -6,6 +6,14 @@
 
 SOCK_DIR=$CRAK_SRC/selftests/sockmig
 CONV="$PY $SOCK_DIR/conv.py"
+# pod_conv NODE: conv.py where a pod of crak run sees it (not under /tmp,
+# which a pod has of its own: a checkout under /tmp is hidden there); sets
+# POD_CONV, its command line.
+pod_conv() {
+	on "$1" "mkdir -p /run/crak-selftests && cp $SOCK_DIR/conv.py /run/crak-selftests/" ||
+		fail "cannot copy conv.py on $1"
+	POD_CONV="$PY /run/crak-selftests/conv.py"
+}
 UDP="$PY $SOCK_DIR/udp_peer.py"
 
 # udp_send ADDR PORT FIRST LAST [OPTIONS]: the peer sends datagrams FIRST to

@@ -76,8 +76,9 @@ move_round() {
 	local how=$1 server client pid fd t0 t1 to0 res
 	if [ "$how" = migrate ]; then
 		# A pod named pod: the lab's helpers find its namespace.
+		pod_conv a
 		on a "crak run --detach --name pod --addr $POD_IP4/24 --link eth0 -- \
-			$CONV server $POD_IP4 7601" || echo "  migrate: crak run failed" >&2
+			$POD_CONV server $POD_IP4 7601" || echo "  migrate: crak run failed" >&2
 	else
 		pod_create a
 		server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 \

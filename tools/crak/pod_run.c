@@ -23,6 +23,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -381,6 +382,22 @@ static void __noreturn exec_cmd(struct run *r)
 	init_fail(r, "%s: %s", r->cmd[0], strerror(errno));
 }
 
+/*
+ * The working directory, if its path leads elsewhere in the pod (under the
+ * pod's own /tmp), is left for /: a checkpoint records it by its path.
+ */
+static void leave_hidden_cwd(void)
+{
+	char cwd[PATH_MAX];
+	struct stat here, there;
+
+	if (!getcwd(cwd, sizeof(cwd)) || stat(".", &here) || stat(cwd, &there) ||
+	    here.st_dev != there.st_dev || here.st_ino != there.st_ino) {
+		if (chdir("/"))
+			return;
+	}
+}
+
 /* A detached pod's init: its standard descriptors on /dev/null. */
 static void init_devnull(struct run *r)
 {
@@ -485,6 +502,9 @@ static void __noreturn pod_init(struct run *r)
 		init_fail(r, "a private /tmp: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		init_fail(r, "/proc: %s", strerror(errno));
+	/* A command started in the host's /tmp, which the pod's hides, starts in /. */
+	if (!r->image)
+		leave_hidden_cwd();
 	/* A restart says what went wrong on crak's standard error: it goes after. */
 	if (r->detach)
 		setsid();
@@ -596,6 +616,18 @@ static int start_init(struct run *r)
 	return -1;
 }
 
+/* The pod, its init started and its record written: 0, or -1 (then undo()). */
+static int make_pod(struct run *r)
+{
+	if (make_netns(r) || make_vif(r) || start_init(r))
+		return -1;
+	r->pod.pid = r->init;
+	if (pod_record_write(&r->pod))
+		return -1;
+	r->record = true;
+	return 0;
+}
+
 /* -- crak run ----------------------------------------------------------------- */
 
 static int wait_pod(struct run *r)
@@ -637,12 +669,8 @@ static int cmd_run(struct args *args)
 	if (!r.lower)
 		die("run: no device '%s'", r.pod.link);
 
-	if (make_netns(&r) || make_vif(&r) || start_init(&r))
+	if (make_pod(&r))
 		goto fail;
-	r.pod.pid = r.init;
-	if (pod_record_write(&r.pod))
-		goto fail;
-	r.record = true;
 	close(r.nsfd);
 	r.nsfd = -1;
 
@@ -729,12 +757,8 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	 * process and the sender killed its own).  Then the process runs, and
 	 * the thaw delivers what was held to its sockets.
 	 */
-	if (make_netns(&r) || make_vif(&r) || start_init(&r))
+	if (make_pod(&r))
 		goto fail;
-	r.pod.pid = r.init;
-	if (pod_record_write(&r.pod))
-		goto fail;
-	r.record = true;
 	if (pidfile) {
 		FILE *f = fopen(pidfile, "we");
 

@@ -41,8 +41,9 @@ for node in a b; do
 	until_on $node 30 ss -Hltn "'sport = :7200'" > /dev/null || exit 1
 done
 say "crakd: listening on nodes a and b (port 7200), a key of their own"
+pod_conv a
 on a "crak run --detach --name web --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- \
-	$CONV server $POD_IP4 $port" || exit 1
+	$POD_CONV server $POD_IP4 $port" || exit 1
 until_on a 30 ss -N web -Hltn "'sport = :$port'" > /dev/null || exit 1
 client=$(conv_client $rounds $port "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 5
