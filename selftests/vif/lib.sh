@@ -115,11 +115,13 @@ send_frames() {
 	on "$node" $PY "$VIF_DIR/send.py" "$@" || fail "send.py $* failed on $node"
 }
 
-# wait_bound NODE PROTO PORT: until something in NODE's pod listens there.
+# wait_bound NODE PROTO PORT: until something in NODE's pod listens there
+# (90 s at most: a python program's start on the debug kernel, with three
+# labs on two cores, once took more than 30).
 wait_bound() {
 	local flag
 	[ "$2" = udp ] && flag=-Hlun || flag=-Hltn
-	until_on "$1" 30 ss -N pod $flag "'sport = :$3'" > /dev/null ||
+	until_on "$1" 90 ss -N pod $flag "'sport = :$3'" > /dev/null ||
 		fail "nothing listens on $2 port $3 in the pod of $1"
 }
 
