@@ -53,14 +53,6 @@ struct checkpoint {
 	void *arg;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* -- what /proc says ------------------------------------------------------ */
 
 /* A whole /proc/PID file (it comes a page per read) into BUF, NUL-ended. */
@@ -496,10 +488,10 @@ static int checkpoint_pid(struct checkpoint *c)
 		goto out;
 	c->im.fd = c->imgfd;
 
-	c->t_start = now();
+	c->t_start = now_seconds();
 	if (freeze(c))
 		goto out;
-	c->t_frozen = now();
+	c->t_frozen = now_seconds();
 	if (gather_proc(c) || write_head(c))
 		goto resume;
 	if (files_collect(c->pid, c->pidfd, &files))
@@ -524,7 +516,7 @@ static int checkpoint_pid(struct checkpoint *c)
 		goto resume;
 	if (release(c, !c->leave_running))
 		goto resume;
-	c->t_released = now();
+	c->t_released = now_seconds();
 	if (c->leave_running)
 		inet_undo(inet);
 	ret = 0;

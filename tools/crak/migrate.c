@@ -28,14 +28,6 @@
 /* How long a connection to crakd may wait for a word: a restore can be slow. */
 #define MIG_TIMEOUT	120
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int dial(const struct endpoint *to, const char *name)
 {
 	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(to->port) };
@@ -134,7 +126,7 @@ static int cmd_migrate(struct args *args)
 		return EXIT_FAILURE;
 	format_endpoint(&ep, peer, sizeof(peer));
 
-	t0 = now();
+	t0 = now_seconds();
 	dest.fd = dial(&ep, peer);
 	if (dest.fd < 0)
 		return EXIT_FAILURE;
@@ -143,7 +135,7 @@ static int cmd_migrate(struct args *args)
 		close(dest.fd);
 		return EXIT_FAILURE;
 	}
-	t0 = now() - t0;
+	t0 = now_seconds() - t0;
 	ret = pod_checkpoint(name, peer, &dest);
 	if (!ret)
 		report(name, &dest, t0, bytes_sent(dest.fd));

@@ -65,14 +65,6 @@ struct pod_ckpt_done {
 	uint64_t offset;		/* of the pod's sections so far */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* -- POD ---------------------------------------------------------------------- */
 
 static void put_addr(struct crak_img_pod_addr *out, const struct ipnet *a, bool gw)
@@ -612,7 +604,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	int err, status = 0;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigset_t critical, old_mask;
-	double t0 = now();
+	double t0 = now_seconds();
 	pid_t child;
 	ssize_t n;
 
@@ -667,11 +659,11 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 		c.im.seq = done.seq;
 		c.im.offset = done.offset;
 		if (dest)
-			dest->t_sent = now();
+			dest->t_sent = now_seconds();
 		said_go = !(dest ? dest_ready(dest) : finish_output(&c)) &&
 			  send(c.sync[1], "g", 1, MSG_NOSIGNAL) == 1;
 		if (dest)
-			dest->t_ready = now();
+			dest->t_ready = now_seconds();
 		if (!said_go)
 			send(c.sync[1], "n", 1, MSG_NOSIGNAL);
 	}
@@ -691,7 +683,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	}
 	if (ok && dest && !lost) {
 		lost = dest_running(dest);
-		dest->t_running = now();
+		dest->t_running = now_seconds();
 	}
 	if (!ok && poll(&cmd, 1, 0) == 0)
 		thaw_from_here(&c);
@@ -700,7 +692,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	if (ok) {
 		pod_teardown(&c.pod, "checkpoint");
 		if (!dest)
-			report(&c, &done, now() - t0);
+			report(&c, &done, now_seconds() - t0);
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 out:

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -257,6 +258,14 @@ int sync_dir(const char *path)
  * Lets crak hold as many descriptors as the hard limit allows: a checkpoint
  * or restart holds one or two of its own for each socket of the process.
  */
+double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 void raise_nofile(void)
 {
 	struct rlimit rl;

@@ -58,5 +58,7 @@ const char *ip_proto_name(uint8_t proto, char *buf, size_t size);
 
 int sync_dir(const char *path);
 void raise_nofile(void);
+/* CLOCK_MONOTONIC, in seconds: for durations. */
+double now_seconds(void);
 
 #endif /* CRAK_UTIL_H */
