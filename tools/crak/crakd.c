@@ -75,17 +75,13 @@ static void usage(FILE *f)
 
 static int listen_on(const struct endpoint *ep)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(ep->port) };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(ep->port) };
-	struct sockaddr *sa = ep->family == AF_INET ? (void *)&a4 : (void *)&a6;
-	socklen_t len = ep->family == AF_INET ? sizeof(a4) : sizeof(a6);
+	struct sockaddr_storage ss;
+	socklen_t len = endpoint_sockaddr(ep, &ss);
 	int fd, one = 1;
 
-	memcpy(&a4.sin_addr, ep->addr, 4);
-	memcpy(&a6.sin6_addr, ep->addr, 16);
 	fd = socket(ep->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(fd, sa, len) || listen(fd, 16)) {
+	    bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
 		pr_err("listening: %s", strerror(errno));
 		if (fd >= 0)
 			close(fd);

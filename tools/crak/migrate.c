@@ -30,14 +30,10 @@
 
 static int dial(const struct endpoint *to, const char *name)
 {
-	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(to->port) };
-	struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(to->port) };
-	struct sockaddr *sa = to->family == AF_INET ? (void *)&a4 : (void *)&a6;
-	socklen_t len = to->family == AF_INET ? sizeof(a4) : sizeof(a6);
+	struct sockaddr_storage ss;
+	socklen_t len = endpoint_sockaddr(to, &ss);
 	int fd;
 
-	memcpy(&a4.sin_addr, to->addr, 4);
-	memcpy(&a6.sin6_addr, to->addr, 16);
 	fd = socket(to->family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		pr_err("migrate: %s", strerror(errno));
@@ -45,7 +41,7 @@ static int dial(const struct endpoint *to, const char *name)
 	}
 	/* connect() gives up after the send timeout. */
 	mig_timeouts(fd, 10);
-	if (connect(fd, sa, len)) {
+	if (connect(fd, (struct sockaddr *)&ss, len)) {
 		pr_err("migrate: %s: %s", name, errno == EINPROGRESS || errno == EAGAIN ?
 		       "no answer" : strerror(errno));
 		close(fd);

@@ -258,6 +258,26 @@ int sync_dir(const char *path)
  * Lets crak hold as many descriptors as the hard limit allows: a checkpoint
  * or restart holds one or two of its own for each socket of the process.
  */
+socklen_t endpoint_sockaddr(const struct endpoint *ep, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->ss_family = ep->family;
+	if (ep->family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_port = htons(ep->port);
+		memcpy(&a->sin_addr, ep->addr, 4);
+		return sizeof(*a);
+	}
+	{
+		struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+
+		a6->sin6_port = htons(ep->port);
+		memcpy(&a6->sin6_addr, ep->addr, 16);
+		return sizeof(*a6);
+	}
+}
+
 double now_seconds(void)
 {
 	struct timespec ts;

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b)	((a) < (b) ? (a) : (b))
@@ -54,6 +55,8 @@ int parse_endpoint(const char *word, struct endpoint *ep);
 void parse_endpoint_arg(const char *word, const char *side, struct endpoint *ep);
 size_t endpoint_addr_len(const struct endpoint *ep);
 void format_endpoint(const struct endpoint *ep, char *buf, size_t size);
+/* The socket address of an endpoint; its length. */
+socklen_t endpoint_sockaddr(const struct endpoint *ep, struct sockaddr_storage *ss);
 const char *ip_proto_name(uint8_t proto, char *buf, size_t size);
 
 int sync_dir(const char *path);
