@@ -17,8 +17,11 @@
  * delivered), lets the process run on and leaves no image; the grandchild
  * ignores the terminal's signals and SIGPIPE so that it always gets there
  * (and crak thaws the crakvif itself if the grandchild died anyway).
- * Frames that come after the HELD sections are written are lost with the
- * pod: TCP sends them again.
+ * On a stream, crak adds the frames held since, once the process is gone:
+ * crakd announced the pod's addresses before it said it has the process,
+ * so from about then on they reach crakd's node, held there.  Frames that
+ * come to this node after that (or after the HELD sections of a file) are
+ * lost with the pod: TCP sends them again.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -63,6 +66,7 @@ struct pod_ckpt_done {
 	uint32_t seq;			/* the pod's sections so far */
 	uint64_t bytes;			/* held */
 	uint64_t offset;		/* of the pod's sections so far */
+	uint64_t last_seq;		/* the crakvif's number of the last frame */
 };
 
 /* -- POD ---------------------------------------------------------------------- */
@@ -391,11 +395,12 @@ static int complete(void *arg)
 		       c->pod.name);
 		return -1;
 	}
-	err = vif_frames_take(&c->vc, &fl);
+	err = vif_frames_take(&c->vc, &fl, NULL);
 	if (!err)
 		err = write_held(c, &fl);
 	done.frames = fl.n;
 	done.bytes = fl.bytes;
+	done.last_seq = fl.last_seq;
 	done.seq = c->im.seq;
 	done.offset = c->im.offset;
 	vif_frames_free(&fl);
@@ -428,8 +433,11 @@ static void __noreturn worker(struct pod_ckpt *c)
 		_exit(1);
 	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, complete, c))
 		_exit(0);
+	/* A destination that had the process may have taken the addresses. */
 	if (vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
 		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);
+	else
+		vif_simple(&c->vc, CRAK_VIF_CMD_ANNOUNCE);
 	_exit(1);
 }
 
@@ -511,24 +519,61 @@ static int finish_output(struct pod_ckpt *c)
 	return sync_dir(c->out);
 }
 
-/* The pod's crakvif thawed from here, when the grandchild could not. */
-static void thaw_from_here(struct pod_ckpt *c)
+/* A netlink socket to the pod's crakvif, from crak's own namespaces. */
+static int vif_from_here(struct pod_ckpt *c, struct vif_cmd *vc)
 {
-	struct vif_cmd vc = { .dev = POD_IFNAME };
 	char path[128];
 	int oldfd, err;
 
-	snprintf(vc.what, sizeof(vc.what), "the pod's %s", POD_IFNAME);
+	memset(vc, 0, sizeof(*vc));
+	vc->dev = POD_IFNAME;
+	snprintf(vc->what, sizeof(vc->what), "the pod's %s", POD_IFNAME);
 	pod_path(path, sizeof(path), POD_NETNS_DIR, c->pod.name);
 	if (netns_enter(path, &oldfd))
-		return;
-	err = nl_open(&vc.nl, &vif_family);
+		return -1;
+	err = nl_open(&vc->nl, &vif_family);
 	netns_leave(oldfd);
-	if (err)
+	return err;
+}
+
+/*
+ * The pod's crakvif thawed from here, when the grandchild could not, and
+ * its addresses announced: a destination that had the process may have
+ * taken them over.
+ */
+static void thaw_from_here(struct pod_ckpt *c)
+{
+	struct vif_cmd vc;
+
+	if (vif_from_here(c, &vc))
 		return;
 	/* Not frozen (the grandchild thawed it, or froze nothing): no harm. */
 	vif_cmd_request(&vc, CRAK_VIF_CMD_THAW, NLM_F_ACK);
-	nl_exec_allow(&vc.nl, vc.what, NULL, NULL, EALREADY);
+	if (!nl_exec_allow(&vc.nl, vc.what, NULL, NULL, EALREADY))
+		vif_simple(&vc, CRAK_VIF_CMD_ANNOUNCE);
+	nl_close(&vc.nl);
+}
+
+/*
+ * On a stream, once the process is gone: the frames the crakvif came to
+ * hold after the grandchild's HELD sections, in HELD sections of their own
+ * (a receiver holds what comes after, once it announced the addresses).
+ * Failing, they are lost, as the frames after these are: TCP sends them
+ * again.
+ */
+static void take_rest(struct pod_ckpt *c, struct pod_ckpt_done *done)
+{
+	struct vif_frames since = { .n = done->frames, .last_seq = done->last_seq };
+	struct vif_frames rest = {};
+	struct vif_cmd vc;
+
+	if (vif_from_here(c, &vc))
+		return;
+	if (!vif_frames_take(&vc, &rest, &since) && !write_held(c, &rest)) {
+		done->frames += rest.n;
+		done->bytes += rest.bytes;
+	}
+	vif_frames_free(&rest);
 	nl_close(&vc.nl);
 }
 
@@ -677,6 +722,8 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	 */
 	ok = said_go && ((err > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) ||
 			 poll(&cmd, 1, 5000) == 1);
+	if (ok && stream)
+		take_rest(&c, &done);
 	if (ok && stream && write_end(&c)) {
 		pr_err("checkpoint %s: the process is gone, but its image did not end", name);
 		lost = true;

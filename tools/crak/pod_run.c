@@ -767,6 +767,13 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 			goto fail;
 		}
 	}
+	/*
+	 * On a migration the addresses are announced before we say we have the
+	 * process: from then on what comes for the pod is held here, and the
+	 * sender sends what it held until then.
+	 */
+	if (fd >= 0 && pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
+		pr_err("restart %s: its addresses are not announced yet", r.pod.name);
 	if ((fd >= 0 && mig_say(fd, "ready")) || pod_image_read_held(im, &frames))
 		goto fail;
 	/* What does not fit is lost as on a wire: TCP sends it again. */

@@ -53,12 +53,16 @@ struct vif_frames {
 	size_t n;
 	size_t size;			/* allocated */
 	uint64_t bytes;
+	uint64_t last_seq;		/* the device's number of the last one taken */
 };
 
 void vif_frames_add(struct vif_frames *fl, const struct pcap_record *rec);
 void vif_frames_free(struct vif_frames *fl);
-/* What the device holds, copied (it holds them still); 0 or -1. */
-int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl);
+/*
+ * What the device holds, copied (it holds them still); with @since, only
+ * the frames it came to hold after those @since took.  0 or -1.
+ */
+int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl, const struct vif_frames *since);
 /* Adds them to what it holds, if they fit under its limits; 0 or -1. */
 int vif_frames_give(struct vif_cmd *vc, const struct vif_frames *fl);
 

@@ -31,6 +31,7 @@ static const enum mnl_attr_data_type frame_policy[CRAK_VIF_FRAME_A_MAX + 1] = {
 struct export_ctx {
 	const char *what;
 	struct vif_frames *list;	/* into memory, not to pcap */
+	const struct vif_frames *since;	/* and only what came after these */
 	struct pcap_writer pcap;
 	uint32_t frames;		/* written */
 	uint64_t last_seq;		/* the highest sequence number written */
@@ -44,6 +45,9 @@ static int export_frame(struct export_ctx *ctx, const struct nlattr *nest)
 	if (nl_parse_nested(nest, frame_policy, CRAK_VIF_FRAME_A_MAX, tb) ||
 	    !tb[CRAK_VIF_FRAME_A_SEQ] || !tb[CRAK_VIF_FRAME_A_TIME] || !tb[CRAK_VIF_FRAME_A_DATA])
 		return nl_malformed(ctx->what);
+	seq = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_SEQ]);
+	if (ctx->since && ctx->since->n && seq <= ctx->since->last_seq)
+		return MNL_CB_OK;
 	if (ctx->list) {
 		struct pcap_record rec = {
 			.time_ns = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_TIME]),
@@ -54,12 +58,13 @@ static int export_frame(struct export_ctx *ctx, const struct nlattr *nest)
 		rec.data = xmalloc(rec.len);
 		memcpy(rec.data, mnl_attr_get_payload(tb[CRAK_VIF_FRAME_A_DATA]), rec.len);
 		vif_frames_add(ctx->list, &rec);
+		if (ctx->list->n == 1 || seq > ctx->list->last_seq)
+			ctx->list->last_seq = seq;
 	} else if (pcap_write(&ctx->pcap, mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_TIME]),
 			      mnl_attr_get_payload(tb[CRAK_VIF_FRAME_A_DATA]),
 			      mnl_attr_get_payload_len(tb[CRAK_VIF_FRAME_A_DATA]))) {
 		return MNL_CB_ERROR;
 	}
-	seq = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_SEQ]);
 	if (!ctx->frames || seq > ctx->last_seq)
 		ctx->last_seq = seq;
 	ctx->frames++;
@@ -324,9 +329,9 @@ static int import_frames(struct vif_cmd *vc, const struct vif_frames *fl)
 	return 0;
 }
 
-int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl)
+int vif_frames_take(struct vif_cmd *vc, struct vif_frames *fl, const struct vif_frames *since)
 {
-	struct export_ctx ctx = { .what = vc->what, .list = fl };
+	struct export_ctx ctx = { .what = vc->what, .list = fl, .since = since };
 
 	vif_cmd_request(vc, CRAK_VIF_CMD_EXPORT, NLM_F_DUMP);
 	return nl_exec(&vc->nl, vc->what, export_cb, &ctx);
