@@ -17,7 +17,9 @@ every node, and nothing leaks or warns after the last test).
 
 The kernels are built one after the other; then their labs run side by
 side, the first kernel's results told as they come and the others' after
-them (LAB_SERIAL=1: one lab at a time).
+them (LAB_SERIAL=1: one lab at a time).  The debug kernel, several times
+slower than the others, gets LAB_DEBUG_LABS labs (default 2) that share its
+tests out; its results are told as one lab's.
 
 Output is KTAP, one line per test (kernel/area/name), diagnostics after a
 failure, and a last line "N passed, N failed[, N skipped]".
@@ -40,6 +42,9 @@ AREAS = ("lab", "vif", "sockmig", "ckpt", "pod", "migrate")
 DEFAULT_TIMEOUT = 180
 DEBUG_TIMEOUT_FACTOR = 2
 LOG_LINES = 60
+# Labs the debug kernel's tests are shared out to: one alone would run on
+# for half an hour after the stock kernels' labs are done, one core idle.
+DEBUG_LABS = 2
 
 
 class Test:
@@ -273,22 +278,30 @@ def check(kernel_names, pattern=None, keep_going=True):
     # the cores better than one after the other.
     sides = []
     if os.environ.get("LAB_SERIAL") != "1":
-        for item in ready[1:]:
-            deferred = _Deferred(report)
-            thread = threading.Thread(target=_run_guarded, name="crak-check-" + item[0],
-                                      args=(item, deferred, timings), daemon=True)
-            sides.append((thread, deferred))
-        ready = ready[:1]
-        for thread, _ in sides:
-            thread.start()
+        # (The debug kernel's labs tell their results at the end, even alone.)
+        live = ready[:1] if ready and not ready[0][1].debug else []
+        for item in ready[len(live):]:
+            parts = _share_out(item, logroot) if item[1].debug else [item]
+            group = []
+            for part in parts:
+                deferred = _Deferred(report)
+                thread = threading.Thread(target=_run_guarded, name="crak-check-" + part[0],
+                                          args=(part, deferred, timings), daemon=True)
+                group.append((thread, deferred))
+            sides.append((item, group))
+        ready = live
+        for _, group in sides:
+            for thread, _ in group:
+                thread.start()
     try:
         for item in ready:
             _run_guarded(item, report, timings)
-        if sides:
+        if sides and ready:
             report.diag("waiting for the labs that ran beside")
-        for thread, deferred in sides:
-            thread.join()
-            deferred.replay()
+        for item, group in sides:
+            for thread, _ in group:
+                thread.join()
+            _replay_merged(item, [deferred for _, deferred in group], report)
     except KeyboardInterrupt:
         for lab in list(_ACTIVE):
             lab.down()
@@ -316,6 +329,80 @@ class _Deferred:
     def replay(self):
         for method, args, kwargs in self.calls:
             getattr(self.report, method)(*args, **kwargs)
+
+
+def _share_out(item, logroot):
+    """A kernel's tests dealt out to DEBUG_LABS labs (LAB_DEBUG_LABS), the
+    longest first (by the last run's timings, else by their timeouts), each
+    to the lab with the least so far; each lab runs its own in matrix order."""
+    alias, kernel, ktests, logdir = item
+    try:
+        n = int(os.environ.get("LAB_DEBUG_LABS", DEBUG_LABS))
+    except ValueError:
+        n = DEBUG_LABS
+    n = max(1, min(n, len(ktests)))
+    if n == 1:
+        return [item]
+    last = {}
+    try:
+        with open(os.path.join(logroot, "timings.txt")) as f:
+            for line in f:
+                secs, _, name = line.split()
+                last[name] = float(secs)
+    except (OSError, ValueError):
+        pass
+
+    def weight(t):
+        return last.get("%s/%s" % (alias, t.name), t.timeout)
+
+    loads = [0.0] * n
+    shares = [[] for _ in range(n)]
+    for t in sorted(ktests, key=weight, reverse=True):
+        i = loads.index(min(loads))
+        loads[i] += weight(t)
+        shares[i].append(t)
+    # Each lab keeps its nodes' consoles in a directory of its own.
+    return [(alias, kernel, sorted(share, key=ktests.index), os.path.join(logdir, "lab%d" % i))
+            for i, share in enumerate(shares, 1)]
+
+
+def _replay_merged(item, deferreds, report):
+    """The results of a kernel's labs told as one lab's: one boot and one
+    shutdown (failed if any lab's failed), the tests in matrix order."""
+    alias, _, ktests, _ = item
+    if len(deferreds) == 1:
+        deferreds[0].replay()
+        return
+    results = collections.defaultdict(list)
+    diags = []
+    for d in deferreds:
+        for method, args, kwargs in d.calls:
+            if method == "result":
+                results[args[0]].append(_result_fields(args, kwargs))
+            else:
+                diags.append(args)
+    names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]
+             + ["%s/shutdown" % alias])
+    for name in names:
+        got = results.get(name)
+        if not got:
+            report.result(name, "fail", "not run")
+            continue
+        failed = [r for r in got if r[0] == "fail"]
+        status = "fail" if failed else got[0][0]
+        detail = (failed or got)[0][1]
+        report.result(name, status, detail, [ln for r in got for ln in r[2]])
+    for args in diags:
+        report.diag(*args)
+
+
+def _result_fields(args, kwargs):
+    """(status, detail, diag) of a call of Reporter.result."""
+    fields = list(args[1:]) + [None] * (3 - len(args[1:]))
+    status, detail, diag = fields[:3]
+    detail = kwargs.get("detail", detail)
+    diag = kwargs.get("diag", diag) or ()
+    return status, detail, list(diag)
 
 
 def _run_guarded(item, report, timings):
@@ -360,6 +447,7 @@ _ACTIVE = set()
 
 def _run_kernel(kernel, tests, logdir, report, timings):
     t0 = time.monotonic()
+    os.makedirs(logdir, exist_ok=True)
     lab = Lab(kernel, logdir=logdir)
     _ACTIVE.add(lab)
     try:

@@ -59,7 +59,8 @@ class Kernel:
 
     @property
     def boot_timeout(self):
-        return 240 if self.debug else 120
+        # Two debug labs boot beside the stock kernels' (12 guests, 2 cores).
+        return 480 if self.debug else 120
 
     def modules_file(self, name):
         """modules.builtin, modules.order ... of this kernel."""

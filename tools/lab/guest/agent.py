@@ -145,6 +145,12 @@ class Agent:
                 continue
             for pid, running in list(self.running.items()):
                 if running == job:
+                    # A job started in this same pass may not have left
+                    # our session yet: its first process gets it directly.
+                    try:
+                        os.kill(pid, sig)
+                    except OSError:
+                        pass
                     kill_sessions({pid}, sig)
 
     def reset(self, mode):
