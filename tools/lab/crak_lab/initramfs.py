@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 
 from . import BUILD, SRC
 
@@ -66,8 +67,17 @@ def _unpack_module(src, dst):
         subprocess.run(cmd, stdout=out, check=True)
 
 
+# Labs of one process (make check's) boot side by side, two of one kernel.
+_lock = threading.Lock()
+
+
 def build(kernel):
     """Return the path of the kernel's initramfs, building it if stale."""
+    with _lock:
+        return _build(kernel)
+
+
+def _build(kernel):
     out = os.path.join(BUILD, "lab", "initramfs-%s.cpio.gz" % kernel.release)
     inputs = [INIT, BUSYBOX, __file__]
     if not kernel.debug:
@@ -92,7 +102,7 @@ def build(kernel):
         files = subprocess.run(["find", "."], cwd=tmp, capture_output=True, check=True).stdout
         cpio = subprocess.run(["cpio", "--quiet", "-o", "-H", "newc", "-R", "0:0"], cwd=tmp,
                               input=files, capture_output=True, check=True).stdout
-        tmp_out = out + ".tmp"
+        tmp_out = "%s.%d.tmp" % (out, os.getpid())
         with open(tmp_out, "wb") as f:
             subprocess.run(["gzip", "-1"], input=cpio, stdout=f, check=True)
         os.rename(tmp_out, out)
