@@ -386,6 +386,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		NL_SET_ERR_MSG(extack, "the image descriptor is not open for writing");
 		return -EBADF;
 	}
+	sockmig_settle(e);
 	if (sockmig_is_udp(sk))
 		return sockmig_udp_dump(e, out, bytes, extack);
 	if (READ_ONCE(sk->sk_state) == TCP_LISTEN)

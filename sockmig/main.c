@@ -55,6 +55,8 @@ DEFINE_MUTEX(sockmig_lock);
 static DEFINE_XARRAY_ALLOC1(sockmig_ids);
 static unsigned int sockmig_net_id __read_mostly;
 static unsigned int sockmig_dumped;		/* under sockmig_lock */
+/* Freezes so far, and how many of them a grace period has settled. */
+static u64 sockmig_frozen_seq, sockmig_settled_seq;	/* under sockmig_lock */
 
 static void sockmig_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sockmig_reaper, sockmig_reap);
@@ -407,11 +409,26 @@ int sockmig_freeze(struct sockmig_entry *e)
 	sn->frozen++;
 	hlist_add_head_rcu(&e->hnode, &sn->table[sockmig_hash(&e->tuple)]);
 	e->flags |= CRAK_SOCK_F_FROZEN;
-	/* A packet past the hooks before now is in the socket (or its
-	 * backlog) once this returns.
-	 */
-	synchronize_net();
+	e->frozen_seq = ++sockmig_frozen_seq;
 	return 0;
+}
+
+/*
+ * Once this returns, a packet that was past the hooks when @e froze is in
+ * its socket (or the socket's backlog): what a dump reads is all there is.
+ * One grace period settles every socket frozen before it began, so that a
+ * checkpoint that freezes all of a process's sockets, then dumps each,
+ * waits once (a restored socket, never dumped, never waits).
+ */
+void sockmig_settle(struct sockmig_entry *e)
+{
+	u64 last = sockmig_frozen_seq;
+
+	lockdep_assert_held(&sockmig_lock);
+	if (e->frozen_seq <= sockmig_settled_seq)
+		return;
+	synchronize_net();
+	sockmig_settled_seq = last;
 }
 
 static void sockmig_unhook(struct sockmig_entry *e)

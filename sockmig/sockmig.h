@@ -53,6 +53,7 @@ struct sockmig_entry {
 	u16 urg_held;			/* a dumped connection's urgent data, kept
 					 * from its owner (tp->urg_data) until a thaw
 					 */
+	u64 frozen_seq;			/* its freeze's number (sockmig_settle) */
 };
 
 /* The states a connection moves in (a listening socket moves too). */
@@ -87,6 +88,7 @@ struct sockmig_entry *sockmig_find_dumped(struct net *net, const struct sockmig_
 struct sockmig_entry *sockmig_track(struct sock *sk, u32 flags);
 void sockmig_set_dumped(struct sockmig_entry *e);
 int sockmig_freeze(struct sockmig_entry *e);
+void sockmig_settle(struct sockmig_entry *e);
 int sockmig_thaw(struct sockmig_entry *e);
 void sockmig_drop(struct sockmig_entry *e);
 void sockmig_end(struct sockmig_entry *e);

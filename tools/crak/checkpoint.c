@@ -467,7 +467,7 @@ static int checkpoint_pid(struct checkpoint *c)
 	struct rfiles files = {};
 	char path[64];
 	unsigned int i;
-	int ret = -1;
+	int ret = -1, err;
 
 	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
 	c->memfd = open(path, O_RDONLY | O_CLOEXEC);
@@ -499,12 +499,13 @@ static int checkpoint_pid(struct checkpoint *c)
 	for (i = 0; i < files.nr; i++) {
 		if (files.v[i].sock < 0)
 			continue;
-		if (inet_dump(inet, c->pid, &files.v[i], files.v[i].sock)) {
-			files.v[i].sock = -1;
-			goto resume;
-		}
+		err = inet_freeze(inet, c->pid, &files.v[i], files.v[i].sock);
 		files.v[i].sock = -1;
+		if (err)
+			goto resume;
 	}
+	if (inet_dump(inet, c->pid))
+		goto resume;
 	c->nr_files = files.nr;
 	c->proc.nr_files = htole32(c->nr_files);
 	if (img_write_section2(&c->im, CRAK_IMG_PROC, &c->proc, sizeof(c->proc), &c->creds,

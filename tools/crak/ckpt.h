@@ -62,7 +62,8 @@ const char *file_type_name(uint32_t type);
 /* ckpt_inet.c */
 struct inet_set;
 struct inet_set *inet_set_new(void);
-int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
+int inet_freeze(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
+int inet_dump(struct inet_set *s, pid_t pid);
 void inet_undo(struct inet_set *s);
 void inet_set_free(struct inet_set *s);
 int inet_make(const struct rfile *rf, uint32_t *id);

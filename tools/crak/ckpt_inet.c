@@ -2,10 +2,12 @@
 /*
  * A process's TCP sockets in its image, through crak_sockmig (crak sock).
  *
- * Taking one is `crak sock dump` of crak's own duplicate of it: its flow is
- * frozen on the crakvif device holding its address, if any, so that what
- * the peer sends meanwhile waits there, and its image, kept in a memfd,
- * becomes the data of its FILE section.  If the checkpoint fails, or the
+ * Taking them is `crak sock freeze` of crak's own duplicate of each, then
+ * `crak sock dump` of each (one wait of the kernel's for what is on its way
+ * to all of them, not one each): a socket's flow is frozen on the crakvif
+ * device holding its address, if any, so that what the peer sends
+ * meanwhile waits there, and its image, kept in a memfd, becomes the data
+ * of its FILE section.  If the checkpoint fails, or the
  * process runs on, each is thawed again (which cancels its dump) and its
  * held inbound delivered.  If the process is killed, a dumped socket ends
  * with it without a word to the peer, and its flow stays held for the
@@ -31,6 +33,8 @@
 struct inet_sock {
 	struct sock_target t;
 	struct sock_hold h;
+	struct rfile *rf;		/* its descriptor's record */
+	bool frozen;			/* by crak_sockmig (its flow: h) */
 	bool dumped;
 };
 
@@ -64,15 +68,19 @@ static int read_memfd(int fd, struct rfile *rf)
 	return 0;
 }
 
-/* Dumps the socket DUP (ours) of descriptor RF: its image becomes RF's data. */
-int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup)
+static void inet_what(char *what, size_t size, pid_t pid, const struct rfile *rf)
+{
+	snprintf(what, size, "checkpoint %d: descriptor %u", pid, le32toh(rf->f.fd));
+}
+
+/* Freezes the socket DUP (ours) of descriptor RF, for inet_dump(). */
+int inet_freeze(struct inet_set *s, pid_t pid, struct rfile *rf, int dup)
 {
 	struct inet_sock *is;
 	struct nlmsghdr *nlh;
 	char what[64];
-	int memfd, err = -1;
 
-	snprintf(what, sizeof(what), "checkpoint %d: descriptor %u", pid, le32toh(rf->f.fd));
+	inet_what(what, sizeof(what), pid, rf);
 	if (!s->open) {
 		if (nl_open(&s->nl, &sock_family)) {
 			close(dup);
@@ -83,6 +91,7 @@ int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup)
 	s->v = xrealloc(s->v, (s->nr + 1) * sizeof(*s->v));
 	is = &s->v[s->nr];
 	memset(is, 0, sizeof(*is));
+	is->rf = rf;
 	if (sock_target_of_fd(&is->t, dup, what)) {
 		close(dup);
 		return -1;
@@ -90,23 +99,51 @@ int inet_dump(struct inet_set *s, pid_t pid, struct rfile *rf, int dup)
 	s->nr++;
 	if (sock_hold_find(&is->h, &is->t, what) || sock_hold_freeze(&is->h, what))
 		return -1;
-
-	memfd = memfd_create("crak-sock", MFD_CLOEXEC);
-	if (memfd < 0) {
-		pr_err("%s: %s", what, strerror(errno));
-		return -1;
-	}
-	nlh = nl_request(&s->nl, CRAK_SOCK_CMD_DUMP, NLM_F_ACK);
+	nlh = nl_request(&s->nl, CRAK_SOCK_CMD_FREEZE, NLM_F_ACK);
 	sock_target_put(nlh, &is->t);
-	mnl_attr_put_u32(nlh, CRAK_SOCK_A_IMAGE_FD, memfd);
-	if (!nl_exec(&s->nl, what, NULL, NULL)) {
-		is->dumped = true;
-		err = read_memfd(memfd, rf);
+	if (nl_exec(&s->nl, what, NULL, NULL))
+		return -1;
+	is->frozen = true;
+	return 0;
+}
+
+/*
+ * Dumps every socket inet_freeze() froze: each image becomes its
+ * descriptor's data.  All are frozen before the first is dumped, so that
+ * the kernel waits once, not for each, for what was on its way to them
+ * (sockmig_settle()).
+ */
+int inet_dump(struct inet_set *s, pid_t pid)
+{
+	struct nlmsghdr *nlh;
+	unsigned int i;
+	char what[64];
+	int memfd, err;
+
+	for (i = 0; i < s->nr; i++) {
+		struct inet_sock *is = &s->v[i];
+
+		inet_what(what, sizeof(what), pid, is->rf);
+		memfd = memfd_create("crak-sock", MFD_CLOEXEC);
+		if (memfd < 0) {
+			pr_err("%s: %s", what, strerror(errno));
+			return -1;
+		}
+		nlh = nl_request(&s->nl, CRAK_SOCK_CMD_DUMP, NLM_F_ACK);
+		sock_target_put(nlh, &is->t);
+		mnl_attr_put_u32(nlh, CRAK_SOCK_A_IMAGE_FD, memfd);
+		err = nl_exec(&s->nl, what, NULL, NULL);
+		if (!err) {
+			is->dumped = true;
+			err = read_memfd(memfd, is->rf);
+			if (err)
+				pr_err("%s: reading its image: %s", what, strerror(errno));
+		}
+		close(memfd);
 		if (err)
-			pr_err("%s: reading its image: %s", what, strerror(errno));
+			return -1;
 	}
-	close(memfd);
-	return err;
+	return 0;
 }
 
 /* Every socket dumped or frozen carries on (THAW), its held inbound delivered. */
@@ -118,7 +155,7 @@ void inet_undo(struct inet_set *s)
 	for (i = 0; i < s->nr; i++) {
 		struct inet_sock *is = &s->v[i];
 
-		if (is->dumped) {
+		if (is->dumped || is->frozen) {
 			nlh = nl_request(&s->nl, CRAK_SOCK_CMD_THAW, NLM_F_ACK);
 			sock_target_put(nlh, &is->t);
 			if (!nl_exec(&s->nl, "checkpoint: thawing a socket", NULL, NULL))
@@ -127,6 +164,7 @@ void inet_undo(struct inet_set *s)
 			sock_hold_undo(&is->h, "checkpoint");
 		}
 		is->dumped = false;
+		is->frozen = false;
 	}
 }
 

@@ -24,7 +24,9 @@
  * its 4-tuple leaving the host (data, ACK, window update, keepalive,
  * retransmission, FIN, RST) is dropped at LOCAL_OUT, and every one arriving
  * is dropped at LOCAL_IN, so the stack never answers it (the peer
- * retransmits).  When the address lives on a crakvif, the crak tool freezes
+ * retransmits).  (A segment already past LOCAL_IN when FREEZE came may still
+ * reach the socket; DUMP first waits for every such one, one wait for all
+ * the sockets frozen before it.)  When the address lives on a crakvif, the crak tool freezes
  * the flow there too, so that inbound segments are held rather than dropped.
  * The owner sees a stalled connection, not a broken one: it may still write
  * (into its send buffer) and read what had arrived.  THAW removes the drop;
