@@ -179,7 +179,11 @@ int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
 
 /* -- HELD and END ------------------------------------------------------------- */
 
-static int write_held(struct pod_ckpt *c, const struct vif_frames *fl)
+/*
+ * @fl in HELD sections; @unicast: only frames to one destination (the
+ * others, flooded, reached the destination's crakvif too once it was up).
+ */
+static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unicast)
 {
 	struct crak_img_held *held;
 	size_t i = 0, len;
@@ -209,6 +213,8 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl)
 				.len = htole32(rec->len),
 			};
 
+			if (unicast && (rec->data[0] & 1))
+				continue;
 			if (len + need > CRAK_IMAGE_SECTION_MAX)
 				break;
 			memcpy(buf + len, &f, sizeof(f));
@@ -217,7 +223,8 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl)
 			len += need;
 			held->nr_frames = htole32(le32toh(held->nr_frames) + 1);
 		}
-		err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
+		if (held->nr_frames)
+			err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
 	}
 	free(buf);
 	return err;
@@ -397,7 +404,7 @@ static int complete(void *arg)
 	}
 	err = vif_frames_take(&c->vc, &fl, NULL);
 	if (!err)
-		err = write_held(c, &fl);
+		err = write_held(c, &fl, false);
 	done.frames = fl.n;
 	done.bytes = fl.bytes;
 	done.last_seq = fl.last_seq;
@@ -566,14 +573,38 @@ static void take_rest(struct pod_ckpt *c, struct pod_ckpt_done *done)
 	struct vif_frames since = { .n = done->frames, .last_seq = done->last_seq };
 	struct vif_frames rest = {};
 	struct vif_cmd vc;
+	size_t i;
 
 	if (vif_from_here(c, &vc))
 		return;
-	if (!vif_frames_take(&vc, &rest, &since) && !write_held(c, &rest)) {
-		done->frames += rest.n;
-		done->bytes += rest.bytes;
+	if (!vif_frames_take(&vc, &rest, &since) && !write_held(c, &rest, true)) {
+		for (i = 0; i < rest.n; i++) {
+			if (rest.v[i].data[0] & 1)
+				continue;
+			done->frames++;
+			done->bytes += rest.v[i].len;
+		}
 	}
 	vif_frames_free(&rest);
+	nl_close(&vc.nl);
+}
+
+/*
+ * After a failed migration, with the pod running here: crakd may have
+ * announced the pod's addresses before it failed in its turn.  It answers
+ * once its pod is gone (failing too, if it had not yet, when the stream
+ * ends): then, or after 10 s, they are announced from here again.
+ */
+static void reclaim_addresses(struct pod_ckpt *c, struct pod_dest *dest)
+{
+	struct pollfd p = { .fd = dest->fd, .events = POLLIN };
+	struct vif_cmd vc;
+
+	shutdown(dest->fd, SHUT_WR);
+	poll(&p, 1, 10000);
+	if (vif_from_here(c, &vc))
+		return;
+	vif_simple(&vc, CRAK_VIF_CMD_ANNOUNCE);
 	nl_close(&vc.nl);
 }
 
@@ -732,8 +763,11 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 		lost = dest_running(dest);
 		dest->t_running = now_seconds();
 	}
-	if (!ok && poll(&cmd, 1, 0) == 0)
+	if (!ok && poll(&cmd, 1, 0) == 0) {
 		thaw_from_here(&c);
+		if (dest)
+			reclaim_addresses(&c, dest);
+	}
 	if (!ok && c.renamed)
 		unlink(c.out);
 	if (ok) {

@@ -265,10 +265,15 @@ static int make_netns(struct run *r)
 	return 0;
 }
 
-/* A request of @cmd about the pod's eth0; with @frames, an import of them. */
-static int pod_vif(struct run *r, uint8_t cmd, const struct vif_frames *frames)
+/*
+ * A request of @cmd about the pod's eth0; with @frames, an import of them;
+ * with @limits (packets, bytes), CRAK_VIF_CMD_SET of those.
+ */
+static int pod_vif_req(struct run *r, uint8_t cmd, const struct vif_frames *frames,
+		       const uint32_t *limits)
 {
 	struct vif_cmd vc = { .dev = POD_IFNAME };
+	struct nlmsghdr *nlh;
 	int oldfd, err;
 
 	snprintf(vc.what, sizeof(vc.what), "the pod's %s", POD_IFNAME);
@@ -283,11 +288,30 @@ static int pod_vif(struct run *r, uint8_t cmd, const struct vif_frames *frames)
 	if (frames) {
 		err = vif_frames_give(&vc, frames);
 	} else {
-		vif_cmd_request(&vc, cmd, NLM_F_ACK);
+		nlh = vif_cmd_request(&vc, cmd, NLM_F_ACK);
+		if (limits) {
+			mnl_attr_put_u32(nlh, CRAK_VIF_A_LIMIT_PACKETS, limits[0]);
+			mnl_attr_put_u32(nlh, CRAK_VIF_A_LIMIT_BYTES, limits[1]);
+		}
 		err = nl_exec(&vc.nl, vc.what, NULL, NULL);
 	}
 	nl_close(&vc.nl);
 	return err;
+}
+
+static int pod_vif(struct run *r, uint8_t cmd, const struct vif_frames *frames)
+{
+	return pod_vif_req(r, cmd, frames, NULL);
+}
+
+/* The crakvif's limits on what it holds: @times the defaults. */
+static int pod_vif_limits(struct run *r, uint32_t times)
+{
+	const uint32_t limits[2] = {
+		times * CRAK_VIF_DEFAULT_LIMIT_PACKETS, times * CRAK_VIF_DEFAULT_LIMIT_BYTES
+	};
+
+	return pod_vif_req(r, CRAK_VIF_CMD_SET, NULL, limits);
 }
 
 /* The crakvif, made on the lower device here, then the pod's eth0. */
@@ -770,9 +794,10 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	/*
 	 * On a migration the addresses are announced before we say we have the
 	 * process: from then on what comes for the pod is held here, and the
-	 * sender sends what it held until then.
+	 * sender sends what it held until then, which goes ahead of it: room
+	 * for both, until the thaw.
 	 */
-	if (fd >= 0 && pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
+	if (fd >= 0 && (pod_vif_limits(&r, 2) || pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL)))
 		pr_err("restart %s: its addresses are not announced yet", r.pod.name);
 	if ((fd >= 0 && mig_say(fd, "ready")) || pod_image_read_held(im, &frames))
 		goto fail;
@@ -785,6 +810,8 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	r.commit[1] = -1;
 	if (!frames.n && pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
 		pr_err("restart %s: its addresses are not announced", r.pod.name);
+	if (fd >= 0 && pod_vif_limits(&r, 1))
+		pr_err("restart %s: its crakvif keeps twice the usual limits", r.pod.name);
 	close(r.nsfd);
 	r.nsfd = -1;
 	if (fd >= 0)
