@@ -18,8 +18,9 @@ every node, and nothing leaks or warns after the last test).
 The kernels are built one after the other; then their labs run side by
 side, the first kernel's results told as they come and the others' after
 them (LAB_SERIAL=1: one lab at a time).  The debug kernel, several times
-slower than the others, gets LAB_DEBUG_LABS labs (default 2) that share its
-tests out; its results are told as one lab's.
+slower than the others, runs on after them: once the other kernels' labs
+are done, a second lab of it (LAB_DEBUG_LABS=1: none) boots and takes its
+share of the tests left; its results are told as one lab's.
 
 Output is KTAP, one line per test (kernel/area/name), diagnostics after a
 failure, and a last line "N passed, N failed[, N skipped]".
@@ -44,6 +45,7 @@ DEBUG_TIMEOUT_FACTOR = 2
 LOG_LINES = 60
 # Labs the debug kernel's tests are shared out to: one alone would run on
 # for half an hour after the stock kernels' labs are done, one core idle.
+# The second boots then (booting beside them all, it starved).
 DEBUG_LABS = 2
 
 
@@ -276,28 +278,28 @@ def check(kernel_names, pattern=None, keep_going=True):
     # it, their results told after its own, in matrix order.  The labs spend
     # most of their time waiting on their guests: side by side they share
     # the cores better than one after the other.
+    # Each kernel's tests in a queue its labs take them from, one at a time.
+    ready = [(alias, kernel, TestQueue(ktests), logdir) for alias, kernel, ktests, logdir in ready]
     sides = []
     if os.environ.get("LAB_SERIAL") != "1":
         # (The debug kernel's labs tell their results at the end, even alone.)
         live = ready[:1] if ready and not ready[0][1].debug else []
         for item in ready[len(live):]:
-            parts = _share_out(item, logroot) if item[1].debug else [item]
-            group = []
-            for part in parts:
-                deferred = _Deferred(report)
-                thread = threading.Thread(target=_run_guarded, name="crak-check-" + part[0],
-                                          args=(part, deferred, timings), daemon=True)
-                group.append((thread, deferred))
-            sides.append((item, group))
+            sides.append((item, [_start_lab(item, 1, report, timings)]))
         ready = live
-        for _, group in sides:
-            for thread, _ in group:
-                thread.start()
     try:
         for item in ready:
             _run_guarded(item, report, timings)
         if sides and ready:
             report.diag("waiting for the labs that ran beside")
+        # Once every kernel's lab but the debug kernel's is done, it gets
+        # another, if enough of its tests are left for two.
+        for item, group in sides:
+            if not item[1].debug:
+                group[0][0].join()
+        for item, group in sides:
+            if item[1].debug and _debug_labs() > 1 and len(item[2]) >= 2:
+                group.append(_start_lab(item, 2, report, timings))
         for item, group in sides:
             for thread, _ in group:
                 thread.join()
@@ -331,45 +333,52 @@ class _Deferred:
             getattr(self.report, method)(*args, **kwargs)
 
 
-def _share_out(item, logroot):
-    """A kernel's tests dealt out to DEBUG_LABS labs (LAB_DEBUG_LABS), the
-    longest first (by the last run's timings, else by their timeouts), each
-    to the lab with the least so far; each lab runs its own in matrix order."""
-    alias, kernel, ktests, logdir = item
+class TestQueue:
+    """A kernel's tests, taken one at a time by its labs (one, or two)."""
+
+    def __init__(self, tests):
+        self.all = list(tests)
+        self.left = list(tests)
+        self.lock = threading.Lock()
+
+    def take(self):
+        with self.lock:
+            return self.left.pop(0) if self.left else None
+
+    def take_all(self):
+        with self.lock:
+            left, self.left = self.left, []
+            return left
+
+    def __len__(self):
+        with self.lock:
+            return len(self.left)
+
+
+def _debug_labs():
     try:
-        n = int(os.environ.get("LAB_DEBUG_LABS", DEBUG_LABS))
+        return int(os.environ.get("LAB_DEBUG_LABS", DEBUG_LABS))
     except ValueError:
-        n = DEBUG_LABS
-    n = max(1, min(n, len(ktests)))
-    if n == 1:
-        return [item]
-    last = {}
-    try:
-        with open(os.path.join(logroot, "timings.txt")) as f:
-            for line in f:
-                secs, _, name = line.split()
-                last[name] = float(secs)
-    except (OSError, ValueError):
-        pass
+        return DEBUG_LABS
 
-    def weight(t):
-        return last.get("%s/%s" % (alias, t.name), t.timeout)
 
-    loads = [0.0] * n
-    shares = [[] for _ in range(n)]
-    for t in sorted(ktests, key=weight, reverse=True):
-        i = loads.index(min(loads))
-        loads[i] += weight(t)
-        shares[i].append(t)
-    # Each lab keeps its nodes' consoles in a directory of its own.
-    return [(alias, kernel, sorted(share, key=ktests.index), os.path.join(logdir, "lab%d" % i))
-            for i, share in enumerate(shares, 1)]
+def _start_lab(item, n, report, timings):
+    """A thread running lab N of a kernel (its results deferred)."""
+    alias, kernel, queue, logdir = item
+    # A second lab keeps its nodes' consoles in a directory of its own.
+    part = (alias, kernel, queue, logdir if n == 1 else os.path.join(logdir, "lab%d" % n))
+    deferred = _Deferred(report)
+    thread = threading.Thread(target=_run_guarded, name="crak-check-%s-%d" % (alias, n),
+                              args=(part, deferred, timings), daemon=True)
+    thread.start()
+    return thread, deferred
 
 
 def _replay_merged(item, deferreds, report):
     """The results of a kernel's labs told as one lab's: one boot and one
     shutdown (failed if any lab's failed), the tests in matrix order."""
-    alias, _, ktests, _ = item
+    alias, _, queue, _ = item
+    ktests = queue.all
     if len(deferreds) == 1:
         deferreds[0].replay()
         return
@@ -406,15 +415,15 @@ def _result_fields(args, kwargs):
 
 
 def _run_guarded(item, report, timings):
-    alias, kernel, ktests, logdir = item
+    alias, kernel, queue, logdir = item
     try:
-        _run_kernel(kernel, ktests, logdir, report, timings)
+        _run_kernel(kernel, queue, logdir, report, timings)
     except Exception:
         # A bug of the lab itself: what did not run fails, and the run
         # still ends with its summary line.
         import traceback
         diag = traceback.format_exc().splitlines()
-        names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in ktests]
+        names = (["%s/boot" % alias] + ["%s/%s" % (alias, t.name) for t in queue.take_all()]
                  + ["%s/shutdown" % alias])
         for name in names:
             if name not in report.names:
@@ -445,8 +454,9 @@ def _shutdown(lab, report):
 _ACTIVE = set()
 
 
-def _run_kernel(kernel, tests, logdir, report, timings):
+def _run_kernel(kernel, queue, logdir, report, timings):
     t0 = time.monotonic()
+    ran = 0
     os.makedirs(logdir, exist_ok=True)
     lab = Lab(kernel, logdir=logdir)
     _ACTIVE.add(lab)
@@ -456,7 +466,7 @@ def _run_kernel(kernel, tests, logdir, report, timings):
         except LabError as e:
             report.result("%s/boot" % kernel.name, "fail", "lab did not boot",
                           str(e).splitlines())
-            for t in tests:
+            for t in queue.take_all():
                 report.result("%s/%s" % (kernel.name, t.name), "fail", "not run")
             report.result("%s/shutdown" % kernel.name, "fail", "not run")
             return
@@ -470,25 +480,28 @@ def _run_kernel(kernel, tests, logdir, report, timings):
             report.result("%s/boot" % kernel.name, "fail", "kernel splat", diag)
         else:
             report.result("%s/boot" % kernel.name, "pass", None, diag)
-        for test in tests:
+        while True:
+            test = queue.take()
+            if test is None:
+                break
             name = "%s/%s" % (kernel.name, test.name)
             status, detail, diag, elapsed, broken = run_test(lab, test, logdir)
+            ran += 1
             timings.append((name, elapsed))
             report.result(name, status, detail, diag)
-            if broken and test is not tests[-1]:
+            if broken and len(queue):
                 report.diag("rebooting the %s lab after that failure" % kernel.name)
                 lab.down()
                 try:
                     lab.up()
                 except LabError as e:
-                    rest = tests[tests.index(test) + 1:]
-                    for t in rest:
+                    for t in queue.take_all():
                         report.result("%s/%s" % (kernel.name, t.name), "fail",
                                       "lab did not reboot", str(e).splitlines()[-20:])
                     report.result("%s/shutdown" % kernel.name, "fail", "not run")
                     return
         _shutdown(lab, report)
-        report.diag("%s: %d tests in %.0f s" % (kernel.name, len(tests), time.monotonic() - t0))
+        report.diag("%s: %d tests in %.0f s" % (kernel.name, ran, time.monotonic() - t0))
     finally:
         lab.down()
         _ACTIVE.discard(lab)

@@ -59,7 +59,8 @@ class Kernel:
 
     @property
     def boot_timeout(self):
-        # Two debug labs boot beside the stock kernels' (12 guests, 2 cores).
+        # Seen: 227 s for the debug kernel's lab booting beside the stock
+        # kernels' (9 guests on 2 cores).
         return 480 if self.debug else 120
 
     def modules_file(self, name):
