@@ -72,8 +72,11 @@ wait_bound a tcp 7100
 dir=$LAB_DIR/shared/vif-flow
 mkdir -p "$dir"
 wire=$(capture_start peer eth0 "tcp and host $POD_IP4" "$dir/wire.pcap")
+# (The frozen one talks on until told: a busy guest may take seconds to
+# freeze it, and it must still be talking then.)
+rm -f "$dir/slow.go"
 slow=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
-	--count 60 --interval 0.1")
+	--count 60 --interval 0.1 --until $dir/slow.go")
 busy=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45002 \
 	--count 100 --interval 0.1")
 # Mid-conversation: once both talk (python starts slowly on a busy guest).
@@ -83,6 +86,7 @@ sleep 1
 in_pod a crak vif freeze pod0 flow tcp $POD_IP4:7100 $p4:45001 || fail "cannot freeze a TCP flow"
 sleep 3
 in_pod a crak vif thaw pod0 flow tcp $POD_IP4:7100 $p4:45001 > /dev/null || fail "cannot thaw"
+touch "$dir/slow.go"
 out=$(wait_job "$busy") || fail "the other connection suffered: $out"
 echo "  other connection: $out"
 out=$(wait_job "$slow") || fail "the frozen connection broke: $out"

@@ -8,13 +8,14 @@
       the same, on a listening socket it inherited
   tcp_echo.py idle ADDR:PORT
       listen, and never accept
-  tcp_echo.py client ADDR:PORT --sport P --count N --interval S
+  tcp_echo.py client ADDR:PORT --sport P --count N --interval S [--until F]
       send N numbered lines from source port P, one every S seconds, each
       echoed before the next; exit 0 if every byte came back, in order, with
       no reset; print the longest wait for an echo
 """
 
 import argparse
+import os
 import socket
 import sys
 import threading
@@ -52,7 +53,7 @@ def server(s):
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 
 
-def client(addr, sport, count, interval):
+def client(addr, sport, count, interval, until=None):
     family, host, port = endpoint(addr)
     s = socket.socket(family, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,7 +62,8 @@ def client(addr, sport, count, interval):
     s.settimeout(120)
     s.connect((host, port))
     longest = 0.0
-    for i in range(count):
+    i = 0
+    while i < count or (until and not os.path.exists(until)):
         line = b"crak %08d\n" % i
         t0 = time.monotonic()
         s.sendall(line)
@@ -76,9 +78,10 @@ def client(addr, sport, count, interval):
             print("line %d came back as %r" % (i, got))
             return 1
         longest = max(longest, time.monotonic() - t0)
+        i += 1
         time.sleep(interval)
     s.close()
-    print("%d lines echoed, longest wait %.2f s" % (count, longest))
+    print("%d lines echoed, longest wait %.2f s" % (i, longest))
     return 0
 
 
@@ -89,6 +92,7 @@ def main():
     p.add_argument("--sport", type=int, default=0)
     p.add_argument("--count", type=int, default=10)
     p.add_argument("--interval", type=float, default=0.05)
+    p.add_argument("--until", help="client: after COUNT lines, on until this file exists")
     a = p.parse_args()
     try:
         if a.mode == "server":
@@ -99,7 +103,7 @@ def main():
             s = listener(a.addr)   # kept open: listening, never accepting
             while s:
                 time.sleep(3600)
-        return client(a.addr, a.sport, a.count, a.interval)
+        return client(a.addr, a.sport, a.count, a.interval, a.until)
     except OSError as e:
         print("error: %s" % e)
         return 1
