@@ -435,7 +435,9 @@ def _shutdown(lab, report):
     """Unload every crak module on every node and look for what that, or
     the last test, left behind (leaks, warnings)."""
     marks = lab.console_marks()
-    late = lab.reset("shutdown")
+    # kmemleak's scans of a debug guest's memory, three guests at once
+    # (six, with two labs ending together), take minutes under TCG.
+    late = lab.reset("shutdown", timeout=120 * (3 if lab.kernel.debug else 1))
     splats = lab.splats_since(marks)
     diag = []
     for node in late:
