@@ -31,6 +31,9 @@ import threading
 import time
 import zlib
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sockmig"))
+from conv import recv_exact  # noqa: E402
+
 SHIFT = bytes((i + 1) % 256 for i in range(256))
 
 
@@ -88,16 +91,6 @@ def payload(rnd, conn, size):
         seed = zlib.crc32(seed).to_bytes(4, "big")
         out += seed
     return bytes(out[:size])
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("connection closed after %d of %d bytes" % (len(buf), n))
-        buf += chunk
-    return bytes(buf)
 
 
 class Datagrams:

@@ -181,6 +181,26 @@ void netns_leave(int oldfd)
 	close(oldfd);
 }
 
+/*
+ * A netlink socket to the crakvif of the pod whose namespace is bound at
+ * @netns_path (its eth0), opened from crak's own namespaces.
+ */
+int pod_vif_open(const char *netns_path, struct vif_cmd *vc)
+{
+	int oldfd, err;
+
+	memset(vc, 0, sizeof(*vc));
+	vc->dev = POD_IFNAME;
+	snprintf(vc->what, sizeof(vc->what), "the pod's %s", POD_IFNAME);
+	if (netns_enter(netns_path, &oldfd)) {
+		pr_err("%s: %s", netns_path, strerror(errno));
+		return -1;
+	}
+	err = nl_open(&vc->nl, &vif_family);
+	netns_leave(oldfd);
+	return err;
+}
+
 /* Kills the pod's init, which takes its PID namespace along, and waits for it. */
 static int pod_kill(const struct pod *p, const char *what)
 {

@@ -43,6 +43,8 @@ int pod_record_read(const char *name, struct pod *p);
 bool pod_alive(const struct pod *p);
 int netns_enter(const char *path, int *oldfd);
 void netns_leave(int oldfd);
+struct vif_cmd;
+int pod_vif_open(const char *netns_path, struct vif_cmd *vc);
 int pod_teardown(const struct pod *p, const char *what);
 /* Its "addresses" and "gateways" arrays. */
 struct json;

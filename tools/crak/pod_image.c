@@ -180,10 +180,12 @@ int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
 /* -- HELD and END ------------------------------------------------------------- */
 
 /*
- * @fl in HELD sections; @unicast: only frames to one destination (the
- * others, flooded, reached the destination's crakvif too once it was up).
+ * @fl in HELD sections, counted in @done; @unicast: only frames to one
+ * destination (the others, flooded, reached the destination's crakvif too
+ * once it was up).  On an error, @done may count frames not written.
  */
-static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unicast)
+static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unicast,
+		      struct pod_ckpt_done *done)
 {
 	struct crak_img_held *held;
 	size_t i = 0, len;
@@ -222,6 +224,8 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unic
 			memset(buf + len + sizeof(f) + rec->len, 0, need - sizeof(f) - rec->len);
 			len += need;
 			held->nr_frames = htole32(le32toh(held->nr_frames) + 1);
+			done->frames++;
+			done->bytes += rec->len;
 		}
 		if (held->nr_frames)
 			err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
@@ -404,9 +408,7 @@ static int complete(void *arg)
 	}
 	err = vif_frames_take(&c->vc, &fl, NULL);
 	if (!err)
-		err = write_held(c, &fl, false);
-	done.frames = fl.n;
-	done.bytes = fl.bytes;
+		err = write_held(c, &fl, false, &done);
 	done.last_seq = fl.last_seq;
 	done.seq = c->im.seq;
 	done.offset = c->im.offset;
@@ -530,17 +532,9 @@ static int finish_output(struct pod_ckpt *c)
 static int vif_from_here(struct pod_ckpt *c, struct vif_cmd *vc)
 {
 	char path[128];
-	int oldfd, err;
 
-	memset(vc, 0, sizeof(*vc));
-	vc->dev = POD_IFNAME;
-	snprintf(vc->what, sizeof(vc->what), "the pod's %s", POD_IFNAME);
 	pod_path(path, sizeof(path), POD_NETNS_DIR, c->pod.name);
-	if (netns_enter(path, &oldfd))
-		return -1;
-	err = nl_open(&vc->nl, &vif_family);
-	netns_leave(oldfd);
-	return err;
+	return pod_vif_open(path, vc);
 }
 
 /*
@@ -573,18 +567,11 @@ static void take_rest(struct pod_ckpt *c, struct pod_ckpt_done *done)
 	struct vif_frames since = { .n = done->frames, .last_seq = done->last_seq };
 	struct vif_frames rest = {};
 	struct vif_cmd vc;
-	size_t i;
 
 	if (vif_from_here(c, &vc))
 		return;
-	if (!vif_frames_take(&vc, &rest, &since) && !write_held(c, &rest, true)) {
-		for (i = 0; i < rest.n; i++) {
-			if (rest.v[i].data[0] & 1)
-				continue;
-			done->frames++;
-			done->bytes += rest.v[i].len;
-		}
-	}
+	if (!vif_frames_take(&vc, &rest, &since))
+		write_held(c, &rest, true, done);
 	vif_frames_free(&rest);
 	nl_close(&vc.nl);
 }

@@ -272,18 +272,11 @@ static int make_netns(struct run *r)
 static int pod_vif_req(struct run *r, uint8_t cmd, const struct vif_frames *frames,
 		       const uint32_t *limits)
 {
-	struct vif_cmd vc = { .dev = POD_IFNAME };
+	struct vif_cmd vc;
 	struct nlmsghdr *nlh;
-	int oldfd, err;
+	int err;
 
-	snprintf(vc.what, sizeof(vc.what), "the pod's %s", POD_IFNAME);
-	if (netns_enter(r->netns_path, &oldfd)) {
-		pr_err("run %s: %s: %s", r->pod.name, r->netns_path, strerror(errno));
-		return -1;
-	}
-	err = nl_open(&vc.nl, &vif_family);
-	netns_leave(oldfd);
-	if (err)
+	if (pod_vif_open(r->netns_path, &vc))
 		return -1;
 	if (frames) {
 		err = vif_frames_give(&vc, frames);
