@@ -8,12 +8,18 @@
  *   memhog memcpy MIB		prints the seconds a memcpy of MIB MiB takes
  *				(the best of three), between two buffers already
  *				touched
+ *   memhog serve MIB ADDR PORT	touches MIB MiB, then serves one connection
+ *				on ADDR:PORT as conv.py's server does (each
+ *				byte answered + 1 mod 256) until it ends
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +46,39 @@ static char *touched(size_t size)
 	return p;
 }
 
+/* Serves one connection on ADDR:PORT (IPv4): 0 when it ends well. */
+static int serve(const char *addr, const char *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
+	unsigned char buf[65536];
+	int ls, c, one = 1;
+	ssize_t n, i, w;
+
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1)
+		return 2;
+	ls = socket(AF_INET, SOCK_STREAM, 0);
+	if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(ls, (struct sockaddr *)&sin, sizeof(sin)) || listen(ls, 1)) {
+		perror("listen");
+		return 1;
+	}
+	c = accept(ls, NULL, NULL);
+	if (c < 0) {
+		perror("accept");
+		return 1;
+	}
+	while ((n = read(c, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++)
+			buf[i]++;
+		for (i = 0; i < n; i += w) {
+			w = write(c, buf + i, n - i);
+			if (w <= 0)
+				return 1;
+		}
+	}
+	return n < 0;
+}
+
 int main(int argc, char **argv)
 {
 	size_t size;
@@ -58,6 +97,10 @@ int main(int argc, char **argv)
 			return 1;
 		for (;;)
 			pause();
+	}
+	if (!strcmp(argv[1], "serve") && argc == 5) {
+		touched(size);
+		return serve(argv[3], argv[4]);
 	}
 	if (!strcmp(argv[1], "memcpy")) {
 		a = touched(size);
