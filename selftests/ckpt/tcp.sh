@@ -3,7 +3,8 @@
 # lab: timeout=300
 #
 # A restarted server keeps its connection: a server in a pod on node a
-# converses with a client on the peer; it is checkpointed (its connection
+# converses with a client on the peer; a checkpoint with --leave-running
+# lets it talk on; then it is checkpointed (its connection
 # through crak_sockmig, its flow held on the pod's crakvif), killed, and
 # restarted in the pod, and the conversation completes byte-exact, with no
 # SYN and no RST on the wire.
@@ -17,6 +18,12 @@ rm -rf "$dir"
 mkdir -p "$dir"
 pod_conversation 7501 20 "$dir"
 wire=$(capture_start peer eth0 "tcp port 7501 and $WIRE_FILTER" "$dir/wire.pcap")
+
+out=$(in_pod a crak checkpoint "$pid" -o "$dir/snap.img" --leave-running 2>&1) ||
+	fail "checkpoint --leave-running failed: $out"
+echo "  $out"
+wait_rounds "$dir/progress" $(($(rounds "$dir/progress") + 3))
+pass "a server checkpointed with --leave-running talks on over its connection"
 
 out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"
 echo "  $out"

@@ -515,11 +515,12 @@ static int checkpoint_pid(struct checkpoint *c)
 	if (dump_part(c, CRAK_CKPT_PART_TASK) || dump_part(c, CRAK_CKPT_PART_MEMORY) ||
 	    finish_output(c) || (c->complete && c->complete(c->arg)))
 		goto resume;
+	/* Its sockets carry on before it does (in repair mode, a read fails). */
+	if (c->leave_running)
+		inet_undo(inet);
 	if (release(c, !c->leave_running))
 		goto resume;
 	c->t_released = now_seconds();
-	if (c->leave_running)
-		inet_undo(inet);
 	ret = 0;
 	goto out;
 resume:
