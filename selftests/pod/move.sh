@@ -7,8 +7,10 @@
 # its crakvif held for it into a file both nodes share, and takes the pod
 # down; crak restart FILE on node b makes the pod again and its process
 # with its PID, delivers what was held and announces the addresses there.
-# The pod's server converses with a client on the peer all along: every
-# round byte-exact, no SYN and no RST on the wire.  A checkpoint refused (no
+# Before, a checkpoint with --leave-running writes the pod's image and lets
+# it run on, the conversation going on (a pause), and that image restarts
+# the pod later.  The pod's server converses with a client on the peer all
+# along: every round byte-exact, no SYN and no RST on the wire.  A checkpoint refused (no
 # such pod, a pod of two processes) says why in one line and leaves the pod
 # running; a restart where the pod exists, or of a truncated image, is
 # refused the same way and leaves nothing.
@@ -60,6 +62,14 @@ wait_rounds "$dir/progress" 5
 wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
 mac=$(on a ip netns exec "$NAME" cat /sys/class/net/eth0/address)
 
+out=$(on a crak checkpoint "$NAME" -o "$dir/snap.img" --leave-running 2>&1) ||
+	fail "crak checkpoint --leave-running failed: $out"
+echo "  $out"
+grep -q "pod left running" <<< "$out" || fail "the checkpoint did not say the pod runs on: $out"
+[ "$(state a)" = "running 2" ] || fail "after --leave-running the pod is '$(state a)', not 'running 2'"
+wait_rounds "$dir/progress" $(($(rounds "$dir/progress") + 3))
+pass "crak checkpoint --leave-running writes the pod's image; the pod runs on, its client too"
+
 out=$(on a crak checkpoint "$NAME" -o "$dir/$NAME.img" 2>&1) || fail "crak checkpoint $NAME failed: $out"
 echo "  $out"
 grep -q "pod ended" <<< "$out" || fail "the checkpoint did not say the pod ended: $out"
@@ -90,4 +100,10 @@ refused a "it is truncated" crak restart "$dir/cut.img"
 on a "! test -e /run/netns/$NAME && ! test -e /run/crak/pods/$NAME && ! pgrep -x crak-pod-init" ||
 	fail "a refused restart left a pod behind: $(on a crak ps)"
 pass "a restart where the pod exists, or of a truncated image, is refused in one line and leaves nothing"
+
+# The image taken with --leave-running makes the pod again too.
+out=$(on a crak restart "$dir/snap.img" --detach 2>&1) || fail "crak restart of the --leave-running image failed: $out"
+[ "$(state a)" = "running 2" ] || fail "the pod restarted from the --leave-running image is '$(state a)'"
+on a crak stop "$NAME" > /dev/null || fail "crak stop $NAME on a failed"
+pass "the --leave-running image restarts the pod"
 rm -rf "$dir"

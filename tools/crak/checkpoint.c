@@ -541,11 +541,12 @@ out:
 	return ret;
 }
 
-int checkpoint_to(pid_t pid, int fd, const char *name, int (*complete)(void *arg), void *arg)
+int checkpoint_to(pid_t pid, int fd, const char *name, bool leave_running,
+		  int (*complete)(void *arg), void *arg)
 {
 	struct checkpoint c = {
 		.pid = pid, .memfd = -1, .pidfd = -1, .imgfd = fd, .sessfd = -1,
-		.complete = complete, .arg = arg,
+		.leave_running = leave_running, .complete = complete, .arg = arg,
 	};
 
 	c.im.name = name;
@@ -575,11 +576,8 @@ int cmd_checkpoint(struct args *args)
 		die_usage("missing PID or pod NAME");
 	if (!c.out)
 		die_usage("missing -o FILE (or -o - for standard output)");
-	if (strspn(pid_word, "0123456789") != strlen(pid_word)) {
-		if (c.leave_running)
-			die("checkpoint: --leave-running of a pod: not yet");
-		return pod_checkpoint(pid_word, c.out, NULL);
-	}
+	if (strspn(pid_word, "0123456789") != strlen(pid_word))
+		return pod_checkpoint(pid_word, c.out, NULL, c.leave_running);
 	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
 
 	if (open_output(&c))

@@ -25,11 +25,13 @@ int cmd_checkpoint(struct args *args);
 int cmd_restart(struct args *args);
 
 /*
- * Checkpoints process PID into FD (NAME for messages), and kills it once
- * COMPLETE (if not NULL) returns 0 after the image is whole; 0, or -1 after
- * saying why with the process running on.
+ * Checkpoints process PID into FD (NAME for messages), and kills it (or,
+ * with LEAVE_RUNNING, lets it run on) once COMPLETE (if not NULL) returns 0
+ * after the image is whole; 0, or -1 after saying why with the process
+ * running on.
  */
-int checkpoint_to(pid_t pid, int fd, const char *name, int (*complete)(void *arg), void *arg);
+int checkpoint_to(pid_t pid, int fd, const char *name, bool leave_running,
+		  int (*complete)(void *arg), void *arg);
 
 /*
  * Descriptors.  files_collect() takes every descriptor of PID (whose pidfd

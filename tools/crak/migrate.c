@@ -132,7 +132,7 @@ static int cmd_migrate(struct args *args)
 		return EXIT_FAILURE;
 	}
 	t0 = now_seconds() - t0;
-	ret = pod_checkpoint(name, peer, &dest);
+	ret = pod_checkpoint(name, peer, &dest, false);
 	if (!ret)
 		report(name, &dest, t0, bytes_sent(dest.fd));
 	close(dest.fd);

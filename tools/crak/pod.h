@@ -66,8 +66,8 @@ struct pod_dest {
 	unsigned int frames;		/* and the held frames it delivered */
 };
 
-/* @dest NULL: into @out, a file or "-". */
-int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest);
+/* @dest NULL: into @out, a file or "-"; @leave_running: not with @dest. */
+int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, bool leave_running);
 int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6]);
 int pod_image_read_held(struct img *im, struct vif_frames *frames);
 /* @fd >= 0: crakd's connection, told "ready" and "running INIT FRAMES". */

@@ -17,6 +17,10 @@
  * delivered), lets the process run on and leaves no image; the grandchild
  * ignores the terminal's signals and SIGPIPE so that it always gets there
  * (and crak thaws the crakvif itself if the grandchild died anyway).
+ * With --leave-running (not on crak migrate's stream) the grandchild
+ * copies what the crakvif held into the image instead, lets the process run
+ * on, then thaws the crakvif, which delivers it: the image is the pod as it
+ * was before those frames came, and the pod runs on as if paused.
  * On a stream, crak adds the frames held since, once the process is gone:
  * crakd announced the pod's addresses before it said it has the process,
  * so from about then on they reach crakd's node, held there.  Frames that
@@ -57,6 +61,7 @@ struct pod_ckpt {
 	pid_t cmd;			/* the command, in crak's PID namespace */
 	pid_t cmd_in_pod;		/* and in the pod's */
 	int sync[2];			/* the grandchild's end and crak's */
+	bool leave_running;		/* the pod runs on */
 	struct vif_cmd vc;		/* the grandchild's, in the pod */
 };
 
@@ -440,8 +445,12 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, complete, c))
+	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, c->leave_running, complete, c)) {
+		/* Left running: what was held (and is in the image) goes to it. */
+		if (c->leave_running && vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
+			_exit(1);
 		_exit(0);
+	}
 	/* A destination that had the process may have taken the addresses. */
 	if (vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
 		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);
@@ -601,9 +610,9 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 	struct json j;
 
 	if (!crak_opts.json) {
-		fprintf(out, "checkpoint pod %s: its process %d (%d in the pod), %u frame%s held, in %.3f s; pod ended\n",
+		fprintf(out, "checkpoint pod %s: its process %d (%d in the pod), %u frame%s held, in %.3f s; pod %s\n",
 			c->pod.name, c->cmd, c->cmd_in_pod, done->frames, plural(done->frames),
-			secs);
+			secs, c->leave_running ? "left running" : "ended");
 		return;
 	}
 	json_init(&j, out, crak_opts.pretty);
@@ -614,6 +623,7 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 	json_uint(&j, "held_frames", done->frames);
 	json_uint(&j, "held_bytes", done->bytes);
 	json_double(&j, "seconds", secs);
+	json_bool(&j, "left_running", c->leave_running);
 	json_close_object(&j);
 }
 
@@ -657,9 +667,11 @@ static int dest_running(struct pod_dest *dest)
 	return -1;
 }
 
-int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
+int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, bool leave_running)
 {
-	struct pod_ckpt c = { .out = out, .fd = -1, .sync = { -1, -1 } };
+	struct pod_ckpt c = {
+		.out = out, .fd = -1, .sync = { -1, -1 }, .leave_running = leave_running && !dest,
+	};
 	bool stream = dest || !strcmp(out, "-"), lost = false;
 	struct pod_ckpt_done done;
 	struct pollfd cmd = { .fd = -1, .events = POLLIN };
@@ -739,7 +751,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	 * says it (it may take a moment to go).
 	 */
 	ok = said_go && ((err > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) ||
-			 poll(&cmd, 1, 5000) == 1);
+			 (!c.leave_running && poll(&cmd, 1, 5000) == 1));
 	if (ok && stream)
 		take_rest(&c, &done);
 	if (ok && stream && write_end(&c)) {
@@ -758,7 +770,8 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest)
 	if (!ok && c.renamed)
 		unlink(c.out);
 	if (ok) {
-		pod_teardown(&c.pod, "checkpoint");
+		if (!c.leave_running)
+			pod_teardown(&c.pod, "checkpoint");
 		if (!dest)
 			report(&c, &done, now_seconds() - t0);
 	}
