@@ -27,7 +27,7 @@ source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
 
 sizes=${BENCH_SIZES:-16 128 512 1024}
 reps=${BENCH_REPS:-1}
-rounds=${BENCH_ROUNDS:-100000}
+rounds=${BENCH_ROUNDS:-100}
 out=${BENCH_OUT:-$CRAK_BUILD/bench}
 dir=$LAB_DIR/shared/bench-migrate
 mkdir -p "$out" "$dir"
@@ -75,7 +75,7 @@ move() {
 	if [ "$how" = crak ]; then
 		res=$(on a "crak -j migrate pod --to $(ip4 b):7201 --key $dir/key") ||
 			echo "  crak migrate failed: $res" >&2
-		down=$(echo "$res" | /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["downtime"])' 2> /dev/null || echo nan)
+		down=$(echo "$res" | /usr/bin/python3 -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["downtime"])' 2> /dev/null || echo nan)
 	else
 		read -r pid _ <<< "$(server_sock a 7601)"
 		on a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
