@@ -752,10 +752,11 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	 */
 	ok = said_go && ((err > 0 && WIFEXITED(status) && !WEXITSTATUS(status)) ||
 			 (!c.leave_running && poll(&cmd, 1, 5000) == 1));
-	if (ok && stream)
+	if (ok && stream && !c.leave_running)
 		take_rest(&c, &done);
 	if (ok && stream && write_end(&c)) {
-		pr_err("checkpoint %s: the process is gone, but its image did not end", name);
+		pr_err("checkpoint %s: %s, but its image did not end", name,
+		       c.leave_running ? "the pod runs on" : "the process is gone");
 		lost = true;
 	}
 	if (ok && dest && !lost) {
