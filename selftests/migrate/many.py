@@ -31,7 +31,9 @@ import threading
 import time
 import zlib
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sockmig"))
+# conv.py: beside this file in the pod (copied there), in ../sockmig here.
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "sockmig")]
 from conv import recv_exact  # noqa: E402
 
 SHIFT = bytes((i + 1) % 256 for i in range(256))
