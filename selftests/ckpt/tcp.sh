@@ -23,7 +23,9 @@ out=$(in_pod a crak checkpoint "$pid" -o "$dir/snap.img" --leave-running 2>&1) |
 	fail "checkpoint --leave-running failed: $out"
 echo "  $out"
 wait_rounds "$dir/progress" $(($(rounds "$dir/progress") + 3))
-pass "a server checkpointed with --leave-running talks on over its connection"
+on a "crak image show $dir/snap.img" | grep -q "inet socket" ||
+	fail "the --leave-running image has no inet socket: $(on a "crak image show $dir/snap.img" 2>&1 | tail -5)"
+pass "a server checkpointed with --leave-running talks on over its connection; its image has it"
 
 out=$(in_pod a crak checkpoint "$pid" -o "$dir/img" 2>&1) || fail "checkpoint failed: $out"
 echo "  $out"

@@ -40,6 +40,7 @@ struct checkpoint {
 	bool leave_running;
 	int memfd, pidfd, imgfd, sessfd;
 	char *tmp;			/* the file being written, until renamed */
+	bool renamed;			/* it has its name: unlink it on failure */
 	struct nl nl;
 	struct img im;
 	struct crak_img_proc proc;
@@ -48,8 +49,9 @@ struct checkpoint {
 	uint64_t pages;
 	bool progress;
 	double t_start, t_frozen, t_released;
-	/* A pod's checkpoint: called once the image is whole, before the kill. */
+	/* A pod's checkpoint: its hooks (struct ckpt_hooks). */
 	int (*complete)(void *arg);
+	int (*running)(void *arg);
 	void *arg;
 };
 
@@ -420,6 +422,7 @@ static int finish_output(struct checkpoint *c)
 	}
 	free(c->tmp);
 	c->tmp = NULL;
+	c->renamed = true;
 	return sync_dir(c->out);
 }
 
@@ -516,8 +519,9 @@ static int checkpoint_pid(struct checkpoint *c)
 	    finish_output(c) || (c->complete && c->complete(c->arg)))
 		goto resume;
 	/* Its sockets carry on before it does (in repair mode, a read fails). */
-	if (c->leave_running)
-		inet_undo(inet);
+	if (c->leave_running &&
+	    (inet_undo(inet) || (c->running && c->running(c->arg))))
+		goto resume;
 	if (release(c, !c->leave_running))
 		goto resume;
 	c->t_released = now_seconds();
@@ -525,9 +529,14 @@ static int checkpoint_pid(struct checkpoint *c)
 	goto out;
 resume:
 	inet_undo(inet);
-	/* (A pod's checkpoint says nothing more: the pod runs on, as always.) */
-	if (c->sessfd >= 0 && !release(c, false) && !c->complete)
-		pr_err("checkpoint %d: the process runs on", c->pid);
+	if (c->sessfd >= 0 && !release(c, false)) {
+		/* It runs on: no image of it is left. */
+		if (c->renamed)
+			unlink(c->out);
+		/* (A pod's checkpoint says nothing more: the pod runs on, as always.) */
+		if (!c->complete)
+			pr_err("checkpoint %d: the process runs on", c->pid);
+	}
 out:
 	inet_set_free(inet);
 	files_free(&files);
@@ -541,12 +550,12 @@ out:
 	return ret;
 }
 
-int checkpoint_to(pid_t pid, int fd, const char *name, bool leave_running,
-		  int (*complete)(void *arg), void *arg)
+int checkpoint_to(pid_t pid, int fd, const char *name, const struct ckpt_hooks *hooks)
 {
 	struct checkpoint c = {
 		.pid = pid, .memfd = -1, .pidfd = -1, .imgfd = fd, .sessfd = -1,
-		.leave_running = leave_running, .complete = complete, .arg = arg,
+		.leave_running = hooks->leave_running, .complete = hooks->complete,
+		.running = hooks->running, .arg = hooks->arg,
 	};
 
 	c.im.name = name;

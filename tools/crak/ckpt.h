@@ -25,13 +25,23 @@ int cmd_checkpoint(struct args *args);
 int cmd_restart(struct args *args);
 
 /*
- * Checkpoints process PID into FD (NAME for messages), and kills it (or,
- * with LEAVE_RUNNING, lets it run on) once COMPLETE (if not NULL) returns 0
- * after the image is whole; 0, or -1 after saying why with the process
- * running on.
+ * A pod's checkpoint of its process: kills it, or lets it run on; what the
+ * pod does meanwhile (each hook returns 0, or -1 to call it all off):
+ * @complete once the image is whole, before the kill or the rest; left
+ * running, @running once its sockets carry on, before it does.
  */
-int checkpoint_to(pid_t pid, int fd, const char *name, bool leave_running,
-		  int (*complete)(void *arg), void *arg);
+struct ckpt_hooks {
+	bool leave_running;
+	int (*complete)(void *arg);
+	int (*running)(void *arg);
+	void *arg;
+};
+
+/*
+ * Checkpoints process PID into FD (NAME for messages) as @hooks say; 0, or
+ * -1 after saying why with the process running on.
+ */
+int checkpoint_to(pid_t pid, int fd, const char *name, const struct ckpt_hooks *hooks);
 
 /*
  * Descriptors.  files_collect() takes every descriptor of PID (whose pidfd
@@ -66,7 +76,7 @@ struct inet_set;
 struct inet_set *inet_set_new(void);
 int inet_freeze(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
 int inet_dump(struct inet_set *s, pid_t pid);
-void inet_undo(struct inet_set *s);
+int inet_undo(struct inet_set *s);
 void inet_set_free(struct inet_set *s);
 int inet_make(const struct rfile *rf, uint32_t *id);
 int inet_thaw(uint32_t id);

@@ -146,11 +146,16 @@ int inet_dump(struct inet_set *s, pid_t pid)
 	return 0;
 }
 
-/* Every socket dumped or frozen carries on (THAW), its held inbound delivered. */
-void inet_undo(struct inet_set *s)
+/*
+ * Every socket dumped or frozen carries on (THAW), its held inbound
+ * delivered; 0, or -1 if one did not (said why; it stays frozen, and
+ * another call tries it again).
+ */
+int inet_undo(struct inet_set *s)
 {
 	struct nlmsghdr *nlh;
 	unsigned int i;
+	int err = 0;
 
 	for (i = 0; i < s->nr; i++) {
 		struct inet_sock *is = &s->v[i];
@@ -158,14 +163,18 @@ void inet_undo(struct inet_set *s)
 		if (is->dumped || is->frozen) {
 			nlh = nl_request(&s->nl, CRAK_SOCK_CMD_THAW, NLM_F_ACK);
 			sock_target_put(nlh, &is->t);
-			if (!nl_exec(&s->nl, "checkpoint: thawing a socket", NULL, NULL))
-				sock_hold_release(&is->h, "checkpoint");
+			if (nl_exec(&s->nl, "checkpoint: thawing a socket", NULL, NULL)) {
+				err = -1;
+				continue;
+			}
+			sock_hold_release(&is->h, "checkpoint");
 		} else {
 			sock_hold_undo(&is->h, "checkpoint");
 		}
 		is->dumped = false;
 		is->frozen = false;
 	}
+	return err;
 }
 
 void inet_set_free(struct inet_set *s)

@@ -185,15 +185,16 @@ int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
 /* -- HELD and END ------------------------------------------------------------- */
 
 /*
- * @fl in HELD sections, counted in @done; @unicast: only frames to one
- * destination (the others, flooded, reached the destination's crakvif too
- * once it was up).  On an error, @done may count frames not written.
+ * @fl in HELD sections, what they carry counted in @done; @unicast: only
+ * frames to one destination (the others, flooded, reached the destination's
+ * crakvif too once it was up).
  */
 static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unicast,
 		      struct pod_ckpt_done *done)
 {
 	struct crak_img_held *held;
 	size_t i = 0, len;
+	uint64_t bytes;
 	char *buf;
 	int err = 0;
 
@@ -211,6 +212,7 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unic
 		held = (void *)buf;
 		memset(held, 0, sizeof(*held));
 		len = sizeof(*held);
+		bytes = 0;
 		/* As many frames as fit; a frame is far smaller than a section. */
 		for (; i < fl->n; i++) {
 			const struct pcap_record *rec = &fl->v[i];
@@ -229,11 +231,15 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unic
 			memset(buf + len + sizeof(f) + rec->len, 0, need - sizeof(f) - rec->len);
 			len += need;
 			held->nr_frames = htole32(le32toh(held->nr_frames) + 1);
-			done->frames++;
-			done->bytes += rec->len;
+			bytes += rec->len;
 		}
-		if (held->nr_frames)
-			err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
+		if (!held->nr_frames)
+			continue;
+		err = img_write_section(&c->im, CRAK_IMG_HELD, buf, len);
+		if (!err) {
+			done->frames += le32toh(held->nr_frames);
+			done->bytes += bytes;
+		}
 	}
 	free(buf);
 	return err;
@@ -432,10 +438,33 @@ static int vif_simple(struct vif_cmd *vc, uint8_t cmd)
 	return nl_exec(&vc->nl, vc->what, NULL, NULL);
 }
 
+/* Thaws the crakvif, if frozen; 0, or -1 after saying why. */
+static int vif_thaw(struct vif_cmd *vc)
+{
+	vif_cmd_request(vc, CRAK_VIF_CMD_THAW, NLM_F_ACK);
+	return nl_exec_allow(&vc->nl, vc->what, NULL, NULL, EALREADY);
+}
+
+/*
+ * Left running, once its sockets carry on and before it does (what it
+ * sends would be dropped): the crakvif thawed, what it held (and the image
+ * has) delivered.
+ */
+static int running(void *arg)
+{
+	struct pod_ckpt *c = arg;
+
+	return vif_thaw(&c->vc);
+}
+
 /* In the pod's namespaces: freeze, checkpoint, kill; or thaw and say why. */
 static void __noreturn worker(struct pod_ckpt *c)
 {
 	static const int ignored[] = { SIGPIPE, SIGINT, SIGQUIT, SIGHUP, SIGTERM };
+	const struct ckpt_hooks hooks = {
+		.leave_running = c->leave_running, .complete = complete, .running = running,
+		.arg = c,
+	};
 	unsigned int i;
 
 	/* Only its own failures end it: each thaws what it froze. */
@@ -445,14 +474,10 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, c->leave_running, complete, c)) {
-		/* Left running: what was held (and is in the image) goes to it. */
-		if (c->leave_running && vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
-			_exit(1);
+	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, &hooks))
 		_exit(0);
-	}
 	/* A destination that had the process may have taken the addresses. */
-	if (vif_simple(&c->vc, CRAK_VIF_CMD_THAW))
+	if (vif_thaw(&c->vc))
 		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);
 	else
 		vif_simple(&c->vc, CRAK_VIF_CMD_ANNOUNCE);
@@ -558,8 +583,7 @@ static void thaw_from_here(struct pod_ckpt *c)
 	if (vif_from_here(c, &vc))
 		return;
 	/* Not frozen (the grandchild thawed it, or froze nothing): no harm. */
-	vif_cmd_request(&vc, CRAK_VIF_CMD_THAW, NLM_F_ACK);
-	if (!nl_exec_allow(&vc.nl, vc.what, NULL, NULL, EALREADY))
+	if (!vif_thaw(&vc))
 		vif_simple(&vc, CRAK_VIF_CMD_ANNOUNCE);
 	nl_close(&vc.nl);
 }
@@ -573,7 +597,7 @@ static void thaw_from_here(struct pod_ckpt *c)
  */
 static void take_rest(struct pod_ckpt *c, struct pod_ckpt_done *done)
 {
-	struct vif_frames since = { .n = done->frames, .last_seq = done->last_seq };
+	struct vif_frames since = { .last_seq = done->last_seq };
 	struct vif_frames rest = {};
 	struct vif_cmd vc;
 
@@ -773,7 +797,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	if (ok) {
 		if (!c.leave_running)
 			pod_teardown(&c.pod, "checkpoint");
-		if (!dest)
+		if (!dest && !lost)
 			report(&c, &done, now_seconds() - t0);
 	}
 	sigprocmask(SIG_SETMASK, &old_mask, NULL);

@@ -46,7 +46,8 @@ static int export_frame(struct export_ctx *ctx, const struct nlattr *nest)
 	    !tb[CRAK_VIF_FRAME_A_SEQ] || !tb[CRAK_VIF_FRAME_A_TIME] || !tb[CRAK_VIF_FRAME_A_DATA])
 		return nl_malformed(ctx->what);
 	seq = mnl_attr_get_u64(tb[CRAK_VIF_FRAME_A_SEQ]);
-	if (ctx->since && ctx->since->n && seq <= ctx->since->last_seq)
+	/* (A device numbers its frames from 1: last_seq 0 skips none.) */
+	if (ctx->since && seq <= ctx->since->last_seq)
 		return MNL_CB_OK;
 	if (ctx->list) {
 		struct pcap_record rec = {
