@@ -18,9 +18,10 @@
  * ignores the terminal's signals and SIGPIPE so that it always gets there
  * (and crak thaws the crakvif itself if the grandchild died anyway).
  * With --leave-running (not on crak migrate's stream) the grandchild
- * copies what the crakvif held into the image instead, lets the process run
- * on, then thaws the crakvif, which delivers it: the image is the pod as it
- * was before those frames came, and the pod runs on as if paused.
+ * copies what the crakvif held into the image instead, thaws the crakvif
+ * (which delivers it) once the process's sockets carry on, then lets the
+ * process run on: the image is the pod as it was before those frames came,
+ * and the pod runs on as if paused.
  * On a stream, crak adds the frames held since, once the process is gone:
  * crakd announced the pod's addresses before it said it has the process,
  * so from about then on they reach crakd's node, held there.  Frames that
