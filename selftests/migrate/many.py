@@ -50,6 +50,9 @@ def server(a):
     ls.bind((a.addr, a.port))
     ls.listen(256)
     us = socket.socket(fam, socket.SOCK_DGRAM)
+    # A thaw delivers what was held in one burst: room for the datagrams
+    # of a long move (a loaded TCG lab takes 10 s and more; 50 a second).
+    us.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
     us.bind((a.addr, a.port))
     poll = select.poll()
     poll.register(ls, select.POLLIN)
