@@ -9,6 +9,7 @@ kernel=6.12
 make -s all KVER="$kernel" > /dev/null || exit 1
 rc=0
 for b in tools/bench/*.sh; do
+	[ "$b" = tools/bench/lib.sh ] && continue	# what they share
 	echo "== $b"
 	# A benchmark may want another lab: "# bench-lab: --nodes a --memory 4096".
 	read -r -a opts < <(sed -n 's/^# bench-lab: //p' "$b" | head -1)

@@ -129,30 +129,8 @@ done
 	echo "  a memcpy.  Goals at 16 MiB: checkpoint and restart x >= 5."
 } | tee "$out/ckpt-$LAB_KERNEL.txt"
 
-/usr/bin/python3 - "$table" "$out/ckpt-$LAB_KERNEL.png" "$LAB_KREL" <<'PY'
-import sys
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-rows = [l.split() for l in open(sys.argv[1])]
-head, rows = rows[0], [[float(x) for x in r] for r in rows[1:]]
-col = {n: [r[i] for r in rows] for i, n in enumerate(head)}
-fig, ax = plt.subplots(1, 3, figsize=(15, 4.5))
-for a, (title, pairs) in zip(ax, [
-        ("checkpoint", [("ck_crak", "crak"), ("ck_criu", "CRIU"), ("raw_w", "raw write")]),
-        ("restart", [("rs_crak", "crak"), ("rs_criu", "CRIU"), ("raw_r", "raw read")]),
-        ("stopped (left running)", [("st_crak", "crak"), ("st_criu", "CRIU")])]):
-    for key, label in pairs:
-        a.plot(col["mib"], col[key], marker="o", label=label)
-    a.set_xscale("log", base=2)
-    a.set_yscale("log")
-    a.set_xlabel("touched memory (MiB)")
-    a.set_ylabel("seconds")
-    a.set_title(title)
-    a.grid(True, which="both", alpha=0.3)
-    a.legend()
-fig.suptitle("crak vs CRIU, %s (TCG guest)" % sys.argv[3])
-fig.tight_layout()
-fig.savefig(sys.argv[2], dpi=100)
-print("  plot: %s" % sys.argv[2])
-PY
+/usr/bin/python3 "$(dirname "$0")/plot.py" "$table" "$out/ckpt-$LAB_KERNEL.png" \
+	"crak vs CRIU, $LAB_KREL (TCG guest)" \
+	"checkpoint=ck_crak:crak,ck_criu:CRIU,raw_w:raw write" \
+	"restart=rs_crak:crak,rs_criu:CRIU,raw_r:raw read" \
+	"stopped (left running)=st_crak:crak,st_criu:CRIU"

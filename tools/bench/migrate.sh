@@ -24,6 +24,7 @@
 source "$(dirname "$0")/../../selftests/lib.sh"
 source "$(dirname "$0")/../../selftests/vif/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 sizes=${BENCH_SIZES:-16 128 512 1024}
 reps=${BENCH_REPS:-1}
@@ -47,12 +48,7 @@ chmod 600 "$dir/key"
 crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
 until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || { echo "crakd did not start" >&2; exit 1; }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 timeouts() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
-criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
 
 # move MIB crak|criu: "stall move_seconds timeouts reported_downtime".
 move() {
@@ -78,13 +74,7 @@ move() {
 		down=$(echo "$res" | /usr/bin/python3 -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["downtime"])' 2> /dev/null || echo nan)
 	else
 		read -r pid _ <<< "$(server_sock a 7601)"
-		on a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
-			-D $dir/criu -o dump.log && ip netns del pod" ||
-			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
-		pod_create b
-		on b "nsenter --net=/run/netns/pod criu restore --tcp-established -j -d \
-			-D $dir/criu -o restore.log && ip netns exec pod crak vif announce pod0 > /dev/null" ||
-			{ echo "  criu restore failed:" >&2; criu_log b restore >&2; }
+		criu_move "$pid"
 	fi
 	t1=$(now)
 	wait_rounds "$dir/progress" $(($(rounds "$dir/progress") + 20))
@@ -139,30 +129,8 @@ wait_job "$crakd" > /dev/null
 		"(goal <= 1.5 with --live, which crak does not have yet)."
 } | tee "$out/migrate-$LAB_KERNEL.txt"
 
-/usr/bin/python3 - "$table" "$out/migrate-$LAB_KERNEL.png" "$LAB_KREL" <<'PY'
-import sys
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-rows = [l.split() for l in open(sys.argv[1])]
-head, rows = rows[0], [[float(x) for x in r] for r in rows[1:]]
-col = {n: [r[i] for r in rows] for i, n in enumerate(head)}
-fig, ax = plt.subplots(1, 2, figsize=(11, 4.5))
-for a, (title, pairs) in zip(ax, [
-        ("downtime the peer saw", [("stall_crak", "crak migrate"), ("stall_criu", "CRIU")]),
-        ("move, wall time", [("move_crak", "crak migrate"), ("move_criu", "CRIU")])]):
-    for key, label in pairs:
-        a.plot(col["mib"], col[key], marker="o", label=label)
-    a.set_xscale("log", base=2)
-    a.set_yscale("log")
-    a.set_xlabel("touched memory (MiB)")
-    a.set_ylabel("seconds")
-    a.set_title(title)
-    a.grid(True, which="both", alpha=0.3)
-    a.legend()
-fig.suptitle("moving an application a -> b, crak vs CRIU, %s (TCG guests)" % sys.argv[3])
-fig.tight_layout()
-fig.savefig(sys.argv[2], dpi=100)
-print("  plot: %s" % sys.argv[2])
-PY
+/usr/bin/python3 "$(dirname "$0")/plot.py" "$table" "$out/migrate-$LAB_KERNEL.png" \
+	"moving an application a -> b, crak vs CRIU, $LAB_KREL (TCG guests)" \
+	"downtime the peer saw=stall_crak:crak migrate,stall_criu:CRIU" \
+	"move, wall time=move_crak:crak migrate,move_criu:CRIU"
 rm -rf "$dir"

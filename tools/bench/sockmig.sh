@@ -32,6 +32,7 @@
 source "$(dirname "$0")/../../selftests/lib.sh"
 source "$(dirname "$0")/../../selftests/vif/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 reps=${BENCH_REPS:-3}
 # CRIU locks each connection with its own iptables rules: about 0.4 s per
@@ -48,10 +49,6 @@ for n in a b; do
 	on "$n" "modprobe crak_vif && modprobe crak_sockmig && modprobe crak_ckpt" || exit 1
 done
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 timeout_count() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
 # in_net NODE CMD: CMD in NODE's pod network namespace only (CRIU wants the
 # task's mount namespace to be its own).
@@ -69,7 +66,6 @@ timed2() {
 		echo \$(( (t1 - t0) / 1000000 )) \$(( (t2 - t1) / 1000000 )) |
 			awk '{ printf \"%.3f %.3f\", \$1 / 1000, \$2 / 1000 }'"
 }
-criu_log() { on "$1" "tail -3 $dir/criu/$2.log" 2>&1 | sed 's/^/    /'; }
 
 # move_round crak|criu|migrate: "stall move_seconds timeouts" for one move a -> b.
 move_round() {
@@ -113,13 +109,7 @@ move_round() {
 			done
 			ip netns exec pod crak vif thaw pod0 > /dev/null" || echo "  crak: the thaw failed" >&2
 	else
-		on a "nsenter --net=/run/netns/pod criu dump -t $pid --tcp-established -j \
-			-D $dir/criu -o dump.log && ip netns del pod" ||
-			{ echo "  criu dump failed:" >&2; criu_log a dump >&2; }
-		pod_create b
-		on b "nsenter --net=/run/netns/pod criu restore --tcp-established -j -d \
-			-D $dir/criu -o restore.log && ip netns exec pod crak vif announce pod0 > /dev/null" ||
-			{ echo "  criu restore failed:" >&2; criu_log b restore >&2; }
+		criu_move "$pid"
 	fi
 	t1=$(now)
 	conv_go "$dir/progress"
