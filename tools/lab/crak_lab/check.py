@@ -17,10 +17,15 @@ every node, and nothing leaks or warns after the last test).
 
 The kernels are built one after the other; then their labs run side by
 side, the first kernel's results told as they come and the others' after
-them (LAB_SERIAL=1: one lab at a time).  The debug kernel, several times
+them (LAB_SERIAL=1: one lab at a time).  A debug kernel not built yet is
+built beside the other kernels' labs, and its lab starts after.  The debug kernel, several times
 slower than the others, runs on after them: once the other kernels' labs
 are done, a second lab of it (LAB_DEBUG_LABS=1: none) boots and takes its
 share of the tests left; its results are told as one lab's.
+
+With LAB_DEADLINE (seconds since the epoch) no test starts after that
+time (the tests left are told as skipped) and none runs on more than nine
+minutes past it.
 
 Output is KTAP, one line per test (kernel/area/name), diagnostics after a
 failure, and a last line "N passed, N failed[, N skipped]".
@@ -42,6 +47,8 @@ from .lab import Lab, LabError
 AREAS = ("lab", "vif", "sockmig", "ckpt", "pod", "migrate")
 DEFAULT_TIMEOUT = 180
 DEBUG_TIMEOUT_FACTOR = 2
+# How long a test started before LAB_DEADLINE may run past it.
+DEADLINE_GRACE = 540
 LOG_LINES = 60
 # Labs the debug kernel's tests are shared out to: one alone would run on
 # for half an hour after the stock kernels' labs are done, one core idle.
@@ -170,6 +177,10 @@ def run_test(lab, test, logdir):
     marks = lab.console_marks()
     # The debug kernel runs everything several times slower.
     timeout = test.timeout * (DEBUG_TIMEOUT_FACTOR if lab.kernel.debug else 1)
+    # Nor does one run on for long past LAB_DEADLINE.
+    deadline = os.environ.get("LAB_DEADLINE", "")
+    if deadline.isdigit():
+        timeout = min(timeout, max(60, int(deadline) + DEADLINE_GRACE - time.time()))
     env = lab.env()
     env["LAB_TEST"] = test.name
     start = time.monotonic()
@@ -259,18 +270,23 @@ def check(kernel_names, pattern=None, keep_going=True):
     timings = []
     # Every kernel's build first, one at a time (make is not run twice at
     # once); then the debug kernel's lab, ten times slower than the others,
-    # runs beside theirs, and tells its results once they are done.
+    # runs beside theirs, and tells its results once they are done.  On a
+    # machine that has no debug kernel yet, its build (a quarter of an hour
+    # and more, both cores) runs beside the other kernels' labs instead of
+    # before them, and its first lab starts once it is built.
+    serial = os.environ.get("LAB_SERIAL") == "1"
     ready = []
+    later = None
     for name, ktests in plan:
         alias = dict(kernels)[name]
         logdir = os.path.join(logroot, alias)
         os.makedirs(logdir, exist_ok=True)
+        if alias == "debug" and not serial and len(plan) > 1 and _unbuilt(name):
+            later = (name, alias, ktests, logdir)
+            continue
         kernel, err = prepare(name, logdir, report)
         if err:
-            report.result("%s/boot" % alias, "fail", "not prepared", err.splitlines())
-            for t in ktests:
-                report.result("%s/%s" % (alias, t.name), "fail", "not run")
-            report.result("%s/shutdown" % alias, "fail", "not run")
+            _not_prepared(report, alias, ktests, err)
             continue
         ready.append((alias, kernel, ktests, logdir))
     # The first kernel's lab reports as it goes; the others (the debug
@@ -281,11 +297,16 @@ def check(kernel_names, pattern=None, keep_going=True):
     # Each kernel's tests in a queue its labs take them from, one at a time.
     ready = [(alias, kernel, TestQueue(ktests), logdir) for alias, kernel, ktests, logdir in ready]
     sides = []
-    if os.environ.get("LAB_SERIAL") != "1":
+    if not serial:
         # (The debug kernel's labs tell their results at the end, even alone.)
         live = ready[:1] if ready and not ready[0][1].debug else []
         for item in ready[len(live):]:
-            sides.append((item, [_start_lab(item, 1, report, timings)]))
+            sides.append(_Side(item, _start_lab(item, 1, report, timings)))
+        if later:
+            report.diag("building the debug kernel beside the other labs (15-30 min); "
+                        "log: %s" % os.path.relpath(os.path.join(later[3], "debug-kernel.log"),
+                                                    SRC))
+            sides.append(_build_beside(later, report, timings))
         ready = live
     try:
         for item in ready:
@@ -294,17 +315,24 @@ def check(kernel_names, pattern=None, keep_going=True):
             report.diag("waiting for the labs that ran beside")
         # Once every kernel's lab but the debug kernel's is done, it gets
         # another, if enough of its tests are left for two.
-        for item, group in sides:
-            if not item[1].debug:
-                group[0][0].join()
-        for item, group in sides:
-            if item[1].debug and _debug_labs() > 1 and len(item[2]) >= 2:
-                group.append(_start_lab(item, 2, report, timings))
-        for item, group in sides:
-            for thread, _ in group:
+        for side in sides:
+            if not side.debug:
+                side.labs[0][0].join()
+        for side in sides:
+            if not side.wait_built():
+                continue
+            if side.debug and side.item[1] and _debug_labs() > 1 and len(side.item[2]) >= 2:
+                side.labs.append(_start_lab(side.item, 2, report, timings))
+        for side in sides:
+            if side.abandoned:
+                debugkernel.kill()
+                _skip_rest(_K(side.alias), side.tests, report, boot=True)
+                continue
+            for thread, _ in side.labs:
                 thread.join()
-            _replay_merged(item, [deferred for _, deferred in group], report)
+            _replay_merged(side.item, [deferred for _, deferred in side.labs], report)
     except KeyboardInterrupt:
+        debugkernel.kill()
         for lab in list(_ACTIVE):
             lab.down()
         raise
@@ -372,6 +400,80 @@ def _start_lab(item, n, report, timings):
                               args=(part, deferred, timings), daemon=True)
     thread.start()
     return thread, deferred
+
+
+def _unbuilt(name):
+    try:
+        return resolve(name, must_exist=False).release is None
+    except KernelError:
+        return False
+
+
+def _not_prepared(report, alias, ktests, err):
+    report.result("%s/boot" % alias, "fail", "not prepared", err.splitlines())
+    for t in ktests:
+        report.result("%s/%s" % (alias, t.name), "fail", "not run")
+    report.result("%s/shutdown" % alias, "fail", "not run")
+
+
+class _Side:
+    """A kernel whose labs run beside the first kernel's: its item (alias,
+    kernel, queue, logdir; set once the kernel is built) and its labs, each
+    a thread and the results it deferred.  A kernel still building when
+    LAB_DEADLINE passes is abandoned: its tests are told as skipped."""
+
+    def __init__(self, item=None, lab=None, debug=False, alias=None, tests=()):
+        self.item = item
+        self.labs = [lab] if lab else []
+        self.debug = item[1].debug if item else debug
+        self.alias = alias
+        self.tests = list(tests)
+        self.lock = threading.Lock()
+        self.abandoned = False
+        self.built = threading.Event()
+        if item:
+            self.built.set()
+
+    def wait_built(self):
+        """Whether the kernel was built (False: failed, or abandoned)."""
+        deadline = os.environ.get("LAB_DEADLINE", "")
+        while not self.built.wait(10):
+            if deadline.isdigit() and time.time() >= int(deadline):
+                with self.lock:
+                    if not self.built.is_set():
+                        self.abandoned = True
+                        return False
+        return self.item[1] is not None
+
+
+def _build_beside(later, report, timings):
+    """The debug kernel built in a thread of its own, then its first lab."""
+    name, alias, ktests, logdir = later
+    side = _Side(debug=True, alias=alias, tests=ktests)
+    deferred = _Deferred(report)
+
+    def run():
+        try:
+            kernel, err = prepare(name, logdir, deferred)
+        except Exception:
+            import traceback
+            kernel, err = None, traceback.format_exc()
+        queue = TestQueue(ktests)
+        with side.lock:
+            if side.abandoned:
+                return
+            side.item = (alias, None if err else kernel, queue, logdir)
+            side.built.set()
+        if err:
+            queue.take_all()
+            _not_prepared(deferred, alias, ktests, err)
+            return
+        _run_guarded(side.item, deferred, timings)
+
+    thread = threading.Thread(target=run, name="crak-check-%s-1" % alias, daemon=True)
+    side.labs.append((thread, deferred))
+    thread.start()
+    return side
 
 
 def _replay_merged(item, deferreds, report):
@@ -456,9 +558,30 @@ def _shutdown(lab, report):
 _ACTIVE = set()
 
 
+def _past_deadline():
+    """LAB_DEADLINE (seconds since the epoch): no test starts after it (CI
+    sets it to end before its own limit kills the run, results and all)."""
+    deadline = os.environ.get("LAB_DEADLINE", "")
+    return deadline.isdigit() and time.time() >= int(deadline)
+
+
+def _skip_rest(kernel, tests, report, shutdown=False, boot=False):
+    why = "not started: LAB_DEADLINE passed"
+    if boot:
+        report.result("%s/boot" % kernel.name, "skip", why)
+        shutdown = True
+    for t in tests:
+        report.result("%s/%s" % (kernel.name, t.name), "skip", why)
+    if shutdown:
+        report.result("%s/shutdown" % kernel.name, "skip", why)
+
+
 def _run_kernel(kernel, queue, logdir, report, timings):
     t0 = time.monotonic()
     ran = 0
+    if _past_deadline():
+        _skip_rest(kernel, queue.take_all(), report, boot=True)
+        return
     os.makedirs(logdir, exist_ok=True)
     lab = Lab(kernel, logdir=logdir)
     _ACTIVE.add(lab)
@@ -486,12 +609,15 @@ def _run_kernel(kernel, queue, logdir, report, timings):
             test = queue.take()
             if test is None:
                 break
+            if _past_deadline():
+                _skip_rest(kernel, [test] + queue.take_all(), report)
+                break
             name = "%s/%s" % (kernel.name, test.name)
             status, detail, diag, elapsed, broken = run_test(lab, test, logdir)
             ran += 1
             timings.append((name, elapsed))
             report.result(name, status, detail, diag)
-            if broken and len(queue):
+            if broken and len(queue) and not _past_deadline():
                 report.diag("rebooting the %s lab after that failure" % kernel.name)
                 lab.down()
                 try:
