@@ -318,12 +318,15 @@ def check(kernel_names, pattern=None, keep_going=True):
         for side in sides:
             if not side.debug:
                 side.labs[0][0].join()
+                _replay_merged(side.item, [side.labs[0][1]], report)
         for side in sides:
-            if not side.wait_built():
+            if not side.debug or not side.wait_built():
                 continue
-            if side.debug and side.item[1] and _debug_labs() > 1 and len(side.item[2]) >= 2:
+            if _debug_labs() > 1 and len(side.item[2]) >= 2:
                 side.labs.append(_start_lab(side.item, 2, report, timings))
         for side in sides:
+            if not side.debug:
+                continue
             if side.abandoned:
                 debugkernel.kill()
                 _skip_rest(_K(side.alias), side.tests, report, boot=True)
