@@ -178,9 +178,9 @@ def run_test(lab, test, logdir):
     # The debug kernel runs everything several times slower.
     timeout = test.timeout * (DEBUG_TIMEOUT_FACTOR if lab.kernel.debug else 1)
     # Nor does one run on for long past LAB_DEADLINE.
-    deadline = os.environ.get("LAB_DEADLINE", "")
-    if deadline.isdigit():
-        timeout = min(timeout, max(60, int(deadline) + DEADLINE_GRACE - time.time()))
+    deadline = _deadline()
+    if deadline is not None:
+        timeout = min(timeout, max(60, deadline + DEADLINE_GRACE - time.time()))
     env = lab.env()
     env["LAB_TEST"] = test.name
     start = time.monotonic()
@@ -437,9 +437,8 @@ class _Side:
 
     def wait_built(self):
         """Whether the kernel was built (False: failed, or abandoned)."""
-        deadline = os.environ.get("LAB_DEADLINE", "")
         while not self.built.wait(10):
-            if deadline.isdigit() and time.time() >= int(deadline):
+            if _past_deadline():
                 with self.lock:
                     if not self.built.is_set():
                         self.abandoned = True
@@ -561,21 +560,27 @@ def _shutdown(lab, report):
 _ACTIVE = set()
 
 
-def _past_deadline():
-    """LAB_DEADLINE (seconds since the epoch): no test starts after it (CI
-    sets it to end before its own limit kills the run, results and all)."""
+def _deadline():
+    """LAB_DEADLINE (seconds since the epoch), or None: no test starts after
+    it (CI sets it to end before its own limit kills the run, results and
+    all)."""
     deadline = os.environ.get("LAB_DEADLINE", "")
-    return deadline.isdigit() and time.time() >= int(deadline)
+    return int(deadline) if deadline.isdigit() else None
 
 
-def _skip_rest(kernel, tests, report, shutdown=False, boot=False):
+def _past_deadline():
+    deadline = _deadline()
+    return deadline is not None and time.time() >= deadline
+
+
+def _skip_rest(kernel, tests, report, boot=False):
+    """TESTS told as skipped; with BOOT, the lab's boot and shutdown too."""
     why = "not started: LAB_DEADLINE passed"
     if boot:
         report.result("%s/boot" % kernel.name, "skip", why)
-        shutdown = True
     for t in tests:
         report.result("%s/%s" % (kernel.name, t.name), "skip", why)
-    if shutdown:
+    if boot:
         report.result("%s/shutdown" % kernel.name, "skip", why)
 
 
