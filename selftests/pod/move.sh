@@ -11,7 +11,7 @@
 # it run on, the conversation going on (a pause), and that image restarts
 # the pod later.  The pod's server converses with a client on the peer all
 # along: every round byte-exact, no SYN and no RST on the wire.  A checkpoint refused (no
-# such pod, a pod of two processes) says why in one line and leaves the pod
+# such pod, a pod with an orphan whose session leader is gone) says why in one line and leaves the pod
 # running; a restart where the pod exists, or of a truncated image, is
 # refused the same way and leaves nothing.
 source "$(dirname "$0")/../lib.sh"
@@ -44,14 +44,16 @@ for p in json.load(sys.stdin):
 
 refused a "no pod 'nope'" crak checkpoint nope -o "$dir/nope.img"
 
-# A pod of two processes is refused, and runs on unfrozen.
-on a "crak run --detach --name two --addr 198.51.100.10/24 --link eth0 -- sh -c 'sleep 100 & wait'" ||
-	fail "crak run of a pod of two processes failed"
-refused a "runs more than one process" crak checkpoint two -o "$dir/two.img"
-on a "! test -e $dir/two.img && ! test -e $dir/two.img.partial" || fail "a refused checkpoint left a file"
-on a crak ps | grep -q "^two: running" || fail "the refused pod is not running: $(on a crak ps)"
-on a crak stop two > /dev/null || fail "crak stop two failed"
-pass "a checkpoint of no pod, or of a pod of two processes, is refused in one line; the pod runs on"
+# A pod with an orphan in a session whose leader is gone (which a restart
+# could not make again) is refused, and runs on unfrozen.
+on a "crak run --detach --name orphan --addr 198.51.100.10/24 --link eth0 -- sh -c 'setsid sh -c \"sleep 1234 & exit\"; sleep 1234'" ||
+	fail "crak run of a pod with an orphan failed"
+until_on a 10 "[ \$(pgrep -cf '^sleep 1234') = 2 ] && echo up" > /dev/null || fail "the orphan's pod did not start"
+refused a "whose leader it does not descend from" crak checkpoint orphan -o "$dir/orphan.img"
+on a "! test -e $dir/orphan.img && ! test -e $dir/orphan.img.partial" || fail "a refused checkpoint left a file"
+on a crak ps | grep -q "^orphan: running" || fail "the refused pod is not running: $(on a crak ps)"
+on a crak stop orphan > /dev/null || fail "crak stop orphan failed"
+pass "a checkpoint of no pod, or of a pod with an orphan of a gone session leader, is refused in one line; the pod runs on"
 
 pod_conv a
 on a "crak run --detach --name $NAME --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $POD_CONV server $POD_IP4 $PORT" ||

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "ckpt.h"
 #include "json.h"
 #include "pod.h"
@@ -34,26 +35,6 @@
 /* Bytes of memory written per DUMP step when a progress line is shown. */
 #define PROGRESS_STEP	(64ULL << 20)
 
-struct checkpoint {
-	pid_t pid;
-	const char *out;		/* the image's path, or "-" */
-	bool leave_running;
-	int memfd, pidfd, imgfd, sessfd;
-	char *tmp;			/* the file being written, until renamed */
-	bool renamed;			/* it has its name: unlink it on failure */
-	struct nl nl;
-	struct img im;
-	struct crak_img_proc proc;
-	struct crak_img_creds creds;	/* written after proc, in PROC */
-	uint32_t nr_threads, nr_files;
-	uint64_t pages;
-	bool progress;
-	double t_start, t_frozen, t_released;
-	/* A pod's checkpoint: its hooks (struct ckpt_hooks). */
-	int (*complete)(void *arg);
-	int (*running)(void *arg);
-	void *arg;
-};
 
 /* -- what /proc says ------------------------------------------------------ */
 
@@ -325,7 +306,7 @@ static int freeze(struct checkpoint *c)
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, c->pid);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, c->memfd);
 	snprintf(what, sizeof(what), "checkpoint %d", c->pid);
-	return nl_exec(&c->nl, what, freeze_cb, c);
+	return nl_exec_allow(&c->nl, what, freeze_cb, c, c->quiet_gone ? ESRCH : 0);
 }
 
 struct dump_reply {
@@ -463,103 +444,154 @@ static void report(struct checkpoint *c)
 	json_close_object(&j);
 }
 
-/* Checkpoints c->pid into c->imgfd; 0, or -1 with the process running on. */
-static int checkpoint_pid(struct checkpoint *c)
-{
-	struct inet_set *inet = inet_set_new();
-	struct rfiles files = {};
-	char path[64];
-	unsigned int i;
-	int ret = -1, err;
+/*
+ * The steps of a checkpoint, which a pod's tree (ckpt_tree.c) takes for
+ * each of its processes in turn: each returns 0, or -1 after saying why.
+ */
 
+/* Stops the process: from here on, ckpt_proc_end() lets it go again. */
+int ckpt_proc_freeze(struct checkpoint *c)
+{
+	char path[64];
+	int err;
+
+	c->inet = inet_set_new();
 	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
 	c->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->memfd < 0) {
+		if (errno == ENOENT && c->quiet_gone)
+			return 1;
 		if (errno == ENOENT)
 			pr_err("checkpoint: no process %d", c->pid);
 		else
 			pr_err("checkpoint %d: cannot look inside it (%s): it takes what ptrace would",
 			       c->pid, strerror(errno));
-		goto out;
+		return -1;
 	}
 	c->pidfd = syscall(SYS_pidfd_open, c->pid, 0);
+	if (c->pidfd < 0 && errno == ESRCH && c->quiet_gone)
+		return 1;
 	if (c->pidfd < 0) {
 		pr_err("checkpoint %d: %s", c->pid, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (nl_open(&c->nl, &ckpt_family))
-		goto out;
-	c->im.fd = c->imgfd;
-
+		return -1;
 	c->t_start = now_seconds();
-	if (freeze(c))
-		goto out;
+	err = freeze(c);
+	if (err)
+		return err;
 	c->t_frozen = now_seconds();
-	if (gather_proc(c) || write_head(c))
-		goto resume;
-	if (files_collect(c->pid, c->pidfd, &files))
-		goto resume;
-	for (i = 0; i < files.nr; i++) {
-		if (files.v[i].sock < 0)
+	return 0;
+}
+
+/*
+ * What crak writes of it, taken: /proc's, its descriptors, its TCP and UDP
+ * sockets (frozen and dumped).  ALONE: a pipe to another process is an
+ * error (a standard descriptor leading out, if 0 to 2); in a tree, the
+ * tree sorts those out.
+ */
+int ckpt_proc_collect(struct checkpoint *c, bool alone)
+{
+	unsigned int i;
+	int err;
+
+	if (gather_proc(c) || files_collect(c->pid, c->pidfd, &c->files, alone))
+		return -1;
+	for (i = 0; i < c->files.nr; i++) {
+		if (c->files.v[i].sock < 0)
 			continue;
-		err = inet_freeze(inet, c->pid, &files.v[i], files.v[i].sock);
-		files.v[i].sock = -1;
+		err = inet_freeze(c->inet, c->pid, &c->files.v[i], c->files.v[i].sock);
+		c->files.v[i].sock = -1;
 		if (err)
-			goto resume;
+			return -1;
 	}
-	if (inet_dump(inet, c->pid))
-		goto resume;
-	c->nr_files = files.nr;
+	return inet_dump(c->inet, c->pid);
+}
+
+/* Its image, HEAD to END, to c->imgfd, numbered from c->im.seq. */
+int ckpt_proc_write(struct checkpoint *c)
+{
+	c->im.fd = c->imgfd;
+	c->nr_files = c->files.nr;
 	c->proc.nr_files = htole32(c->nr_files);
-	if (img_write_section2(&c->im, CRAK_IMG_PROC, &c->proc, sizeof(c->proc), &c->creds,
+	if (write_head(c) ||
+	    img_write_section2(&c->im, CRAK_IMG_PROC, &c->proc, sizeof(c->proc), &c->creds,
 			       sizeof(c->creds)) ||
-	    write_rlimits(c) || files_write(&c->im, &files))
-		goto resume;
-	if (dump_part(c, CRAK_CKPT_PART_TASK) || dump_part(c, CRAK_CKPT_PART_MEMORY) ||
-	    finish_output(c) || (c->complete && c->complete(c->arg)))
-		goto resume;
-	/* Its sockets carry on before it does (in repair mode, a read fails). */
-	if (c->leave_running &&
-	    (inet_undo(inet) || (c->running && c->running(c->arg))))
-		goto resume;
-	if (release(c, !c->leave_running))
-		goto resume;
+	    write_rlimits(c) || files_write(&c->im, &c->files))
+		return -1;
+	return dump_part(c, CRAK_CKPT_PART_TASK) || dump_part(c, CRAK_CKPT_PART_MEMORY);
+}
+
+/* Its sockets carry on (in repair mode, a read fails): before it runs on. */
+int ckpt_proc_sockets_on(struct checkpoint *c)
+{
+	return inet_undo(c->inet);
+}
+
+/* Lets it go: killed (KILL), or running on (its sockets on already). */
+int ckpt_proc_end(struct checkpoint *c, bool kill)
+{
+	if (c->sessfd < 0)
+		return 0;
+	if (release(c, kill))
+		return -1;
 	c->t_released = now_seconds();
-	ret = 0;
-	goto out;
-resume:
-	inet_undo(inet);
-	if (c->sessfd >= 0 && !release(c, false)) {
-		/* It runs on: no image of it is left. */
-		if (c->renamed)
-			unlink(c->out);
-		/* (A pod's checkpoint says nothing more: the pod runs on, as always.) */
-		if (!c->complete)
-			pr_err("checkpoint %d: the process runs on", c->pid);
-	}
-out:
-	inet_set_free(inet);
-	files_free(&files);
+	close(c->sessfd);
+	c->sessfd = -1;
+	return 0;
+}
+
+void ckpt_proc_free(struct checkpoint *c)
+{
+	inet_set_free(c->inet);
+	c->inet = NULL;
+	files_free(&c->files);
 	if (c->sessfd >= 0)
 		close(c->sessfd);
+	c->sessfd = -1;
 	nl_close(&c->nl);
 	if (c->pidfd >= 0)
 		close(c->pidfd);
+	c->pidfd = -1;
 	if (c->memfd >= 0)
 		close(c->memfd);
-	return ret;
+	c->memfd = -1;
 }
 
-int checkpoint_to(pid_t pid, int fd, const char *name, const struct ckpt_hooks *hooks)
+/* After a failure: it runs on as if nothing happened; 0 if it does. */
+int ckpt_proc_resume(struct checkpoint *c)
 {
-	struct checkpoint c = {
-		.pid = pid, .memfd = -1, .pidfd = -1, .imgfd = fd, .sessfd = -1,
-		.leave_running = hooks->leave_running, .complete = hooks->complete,
-		.running = hooks->running, .arg = hooks->arg,
-	};
+	inet_undo(c->inet);
+	return c->sessfd >= 0 ? ckpt_proc_end(c, false) : -1;
+}
 
-	c.im.name = name;
-	return checkpoint_pid(&c);
+/* Checkpoints c->pid into c->imgfd; 0, or -1 with the process running on. */
+static int checkpoint_pid(struct checkpoint *c)
+{
+	int ret = -1;
+
+	if (ckpt_proc_freeze(c) < 0)
+		goto out;
+	if (ckpt_proc_collect(c, true) || ckpt_proc_write(c) || finish_output(c))
+		goto resume;
+	/* Its sockets carry on before it does (in repair mode, a read fails). */
+	if (c->leave_running && ckpt_proc_sockets_on(c))
+		goto resume;
+	if (ckpt_proc_end(c, !c->leave_running))
+		goto resume;
+	ret = 0;
+	goto out;
+resume:
+	if (!ckpt_proc_resume(c)) {
+		/* It runs on: no image of it is left. */
+		if (c->renamed)
+			unlink(c->out);
+		pr_err("checkpoint %d: the process runs on", c->pid);
+	}
+out:
+	ckpt_proc_free(c);
+	return ret;
 }
 
 int cmd_checkpoint(struct args *args)

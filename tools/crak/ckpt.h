@@ -25,10 +25,11 @@ int cmd_checkpoint(struct args *args);
 int cmd_restart(struct args *args);
 
 /*
- * A pod's checkpoint of its process: kills it, or lets it run on; what the
- * pod does meanwhile (each hook returns 0, or -1 to call it all off):
- * @complete once the image is whole, before the kill or the rest; left
- * running, @running once its sockets carry on, before it does.
+ * A pod's checkpoint of its processes (tree_checkpoint()): kills them, or
+ * lets them run on; what the pod does meanwhile (each hook returns 0, or
+ * -1 to call it all off): @complete once the image is whole, before the
+ * kill or the rest; left running, @running once their sockets carry on,
+ * before they do.
  */
 struct ckpt_hooks {
 	bool leave_running;
@@ -36,12 +37,6 @@ struct ckpt_hooks {
 	int (*running)(void *arg);
 	void *arg;
 };
-
-/*
- * Checkpoints process PID into FD (NAME for messages) as @hooks say; 0, or
- * -1 after saying why with the process running on.
- */
-int checkpoint_to(pid_t pid, int fd, const char *name, const struct ckpt_hooks *hooks);
 
 /*
  * Descriptors.  files_collect() takes every descriptor of PID (whose pidfd
@@ -54,6 +49,7 @@ struct rfile {
 	char *path;
 	void *data;
 	int sock;			/* checkpoint: our duplicate of a TCP socket */
+	uint64_t ino;			/* checkpoint: its inode */
 };
 
 struct rfiles {
@@ -62,13 +58,22 @@ struct rfiles {
 	int max_fd;			/* the highest descriptor, -1 for none */
 	uint32_t *sock_ids;		/* restart: crak_sockmig's handles of the */
 	unsigned int nr_sock_ids;	/* TCP sockets made, to thaw once whole */
+	const int *shared;		/* restart in a tree: its shared files' */
+	unsigned int nr_shared;		/* descriptors (CRAK_FILE_SHARED) */
 };
 
-int files_collect(pid_t pid, int pidfd, struct rfiles *files);
+/*
+ * ALONE: the process is not of a tree; a pipe to another process is then
+ * an error, or (0 to 2) a standard descriptor leading out.
+ */
+int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone);
 int files_write(struct img *im, const struct rfiles *files);
 void files_free(struct rfiles *files);
-int files_read(struct img *im, uint32_t nr, struct rfiles *files);
+/* ORDERED: a process's, by increasing number (a tree's shared: any). */
+int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered);
 int files_restore(struct rfiles *files, const int *stdio, int base);
+int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who, int *made,
+		      const int *stdio, int base);
 const char *file_type_name(uint32_t type);
 
 /* ckpt_inet.c */
@@ -83,7 +88,7 @@ int inet_thaw(uint32_t id);
 
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
-int unix_check_peers(pid_t pid, struct rfiles *files);
+int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 
 #endif /* CRAK_CKPT_H */

@@ -62,6 +62,7 @@ static const char *const file_type_names[] = {
 	[CRAK_FILE_TIMERFD] = "timerfd",
 	[CRAK_FILE_INET] = "inet socket",
 	[CRAK_FILE_STDIO] = "standard descriptor",
+	[CRAK_FILE_SHARED] = "shared",
 };
 
 const char *file_type_name(uint32_t type)
@@ -288,6 +289,7 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 	rf->f.mode = htole32(st.st_mode);
 	rf->f.size = htole64(st.st_size);
 	rf->f.id = htole64(st.st_ino);
+	rf->ino = st.st_ino;
 
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		size_t len = strlen(link);
@@ -409,9 +411,10 @@ static void share_ids(pid_t pid, struct rfiles *files)
 /*
  * Pipes: the ends of one pipe name the same peer (its inode).  A pipe whose
  * other end is in another process cannot be made again, but as a standard
- * descriptor it is the restarter's own, as a shell would connect it.
+ * descriptor it is the restarter's own, as a shell would connect it.  (Not
+ * ALONE, in a tree, the other process may be of the tree: the tree sees.)
  */
-static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes)
+static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes, bool alone)
 {
 	unsigned int i, j;
 	bool other;
@@ -423,7 +426,7 @@ static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes)
 		if (le32toh(rf->f.type) != CRAK_FILE_PIPE)
 			continue;
 		rf->f.peer = htole64(inodes[i]);
-		if (rf->path || mode == O_RDWR)
+		if (rf->path || mode == O_RDWR || !alone)
 			continue;
 		for (other = false, j = 0; j < files->nr && !other; j++)
 			other = le32toh(files->v[j].f.type) == CRAK_FILE_PIPE &&
@@ -444,7 +447,7 @@ static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes)
 	return 0;
 }
 
-int files_collect(pid_t pid, int pidfd, struct rfiles *files)
+int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone)
 {
 	char dir[64], path[96], link[PATH_MAX];
 	int *fds = NULL, nr = 0, i;
@@ -495,7 +498,7 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files)
 			rf->f.path_len = htole32(strlen(rf->path) + 1);
 		files->max_fd = fds[i];
 	}
-	if (pipe_peers(pid, files, inodes) || unix_check_peers(pid, files))
+	if (pipe_peers(pid, files, inodes, alone) || unix_check_peers(pid, files, alone))
 		goto fail;
 	share_ids(pid, files);
 	free(inodes);
@@ -532,7 +535,7 @@ int files_write(struct img *im, const struct rfiles *files)
 
 /* -- reading back --------------------------------------------------------- */
 
-int files_read(struct img *im, uint32_t nr, struct rfiles *files)
+int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 {
 	uint32_t i, type;
 	uint64_t len, plen, dlen;
@@ -551,7 +554,8 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files)
 		plen = le32toh(rf->f.path_len);
 		dlen = le64toh(rf->f.data_len);
 		if (sizeof(rf->f) + plen + dlen > len || (plen && buf[sizeof(rf->f) + plen - 1]) ||
-		    le32toh(rf->f.fd) > INT_MAX || (int)le32toh(rf->f.fd) <= files->max_fd) {
+		    le32toh(rf->f.fd) > INT_MAX ||
+		    (ordered && (int)le32toh(rf->f.fd) <= files->max_fd)) {
 			pr_err("%s: descriptor section %u is malformed", im->name, i);
 			free(buf);
 			return -1;
@@ -562,7 +566,8 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files)
 			rf->data = xmalloc(dlen);
 			memcpy(rf->data, buf + sizeof(rf->f) + plen, dlen);
 		}
-		files->max_fd = le32toh(rf->f.fd);
+		if ((int)le32toh(rf->f.fd) > files->max_fd)
+			files->max_fd = le32toh(rf->f.fd);
 		free(buf);
 	}
 	return 0;
@@ -824,11 +829,50 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	case CRAK_FILE_EPOLL:
 		fd = epoll_create1(0);
 		break;
+	case CRAK_FILE_SHARED:
+		j = le64toh(rf->f.value[0]);
+		if (j >= files->nr_shared || files->shared[j] < 0) {
+			errno = EBADF;
+			return -1;
+		}
+		return fcntl(files->shared[j], F_DUPFD_CLOEXEC, base);
 	default:
 		errno = EOPNOTSUPP;
 		return -1;
 	}
 	return park(fd, base);
+}
+
+/*
+ * A tree's shared files that WHO makes (OWNER[i] == WHO), parked from BASE
+ * up in MADE[i], which has room for 2 * SHARED->nr (the second half for
+ * the other ends of pipes, closed once all are made).  0, or -1 after
+ * saying why.
+ */
+int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who, int *made,
+		      const int *stdio, int base)
+{
+	unsigned int i;
+
+	for (i = 0; i < shared->nr; i++) {
+		if (owner[i] != who)
+			continue;
+		made[i] = make_one(shared, i, made, made + shared->nr, stdio, base);
+		if (made[i] < 0) {
+			pr_err("restart: a shared %s%s%s: %s",
+			       file_type_name(le32toh(shared->v[i].f.type)),
+			       shared->v[i].path ? " " : "", shared->v[i].path ?: "",
+			       strerror(errno));
+			return -1;
+		}
+	}
+	for (i = 0; i < shared->nr; i++) {
+		if (owner[i] == who && made[shared->nr + i] >= 0) {
+			close(made[shared->nr + i]);
+			made[shared->nr + i] = -1;
+		}
+	}
+	return 0;
 }
 
 /* An epoll's interest list, once every descriptor is in place. */

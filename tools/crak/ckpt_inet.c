@@ -181,6 +181,8 @@ void inet_set_free(struct inet_set *s)
 {
 	unsigned int i;
 
+	if (!s)
+		return;
 	for (i = 0; i < s->nr; i++) {
 		sock_hold_close(&s->v[i].h);
 		sock_target_close(&s->v[i].t);

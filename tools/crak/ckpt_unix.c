@@ -222,7 +222,7 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
  * Checks that each connected unix socket's peer is one of the process's; a
  * standard descriptor connected elsewhere becomes the restarter's.
  */
-int unix_check_peers(pid_t pid, struct rfiles *files)
+int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 {
 	unsigned int i, j;
 
@@ -235,7 +235,8 @@ int unix_check_peers(pid_t pid, struct rfiles *files)
 		for (j = 0; j < files->nr && !found; j++)
 			found = le32toh(files->v[j].f.type) == CRAK_FILE_UNIX &&
 				files->v[j].f.value[2] == rf->f.peer;
-		if (found)
+		/* (In a tree, the peer may be another process's: the tree sees.) */
+		if (found || !alone)
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
 			pr_err("checkpoint %d: descriptor %u is a unix socket connected to another "

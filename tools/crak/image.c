@@ -34,6 +34,7 @@ static const char *const section_names[] = {
 	[CRAK_IMG_VMA] = "VMA",
 	[CRAK_IMG_PAGES] = "PAGES",
 	[CRAK_IMG_END] = "END",
+	[CRAK_IMG_TREE] = "TREE",
 };
 
 const char *img_section_name(uint32_t type)

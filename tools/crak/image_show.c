@@ -3,6 +3,7 @@
  * crak image show FILE|- [-j]: what a process image holds, every section
  * read and checked (lengths, order, checksums) to the end.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -18,6 +19,7 @@
 #include "json.h"
 #include "objects.h"
 #include "pod.h"
+#include "tree.h"
 #include "vif.h"
 
 struct show {
@@ -35,6 +37,7 @@ struct show {
 	struct json j;
 	bool json;
 	bool in_array;
+	const struct tree_restart *tree;	/* a pod's, for its shared files */
 };
 
 /* Whether a section of TYPE may come now, in the order of crak_image.h. */
@@ -208,9 +211,20 @@ static void show_proc(struct show *s, const struct crak_img_proc *p)
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path)
 {
 	uint32_t type = le32toh(f->type);
+	const struct rfile *sh = NULL;
 	char *shown = NULL;
 
 	s->file_bytes += le64toh(f->data_len);
+	/* One of a tree's shared files: shown as what it is. */
+	if (type == CRAK_FILE_SHARED && s->tree &&
+	    le64toh(f->value[0]) < s->tree->shared.nr) {
+		sh = &s->tree->shared.v[le64toh(f->value[0])];
+		if (asprintf(&shown, "#%u %s%s%s", (unsigned int)le64toh(f->value[0]),
+			     file_type_name(le32toh(sh->f.type)), sh->path ? " " : "",
+			     sh->path ?: "") < 0)
+			shown = NULL;
+		path = shown;
+	}
 	/* An abstract unix name is shown as ss(8) shows it: @name. */
 	if (type == CRAK_FILE_UNIX && path && (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT)) {
 		shown = xmalloc(strlen(path) + 2);
@@ -224,8 +238,8 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		       path ? " " : "");
 		if (le64toh(f->data_len))
 			printf("(%" PRIu64 " bytes of data) ", (uint64_t)le64toh(f->data_len));
-		if (type == CRAK_FILE_REG)
-			printf("at %" PRIu64, (uint64_t)le64toh(f->pos));
+		if (type == CRAK_FILE_REG || (sh && le32toh(sh->f.type) == CRAK_FILE_REG))
+			printf("at %" PRIu64, (uint64_t)le64toh(sh ? sh->f.pos : f->pos));
 		printf("\n");
 		free(shown);
 		return;
@@ -494,16 +508,122 @@ static void json_pod(struct json *j, const struct pod *p, const unsigned char *m
 	json_close_object(j);
 }
 
+static void show_tree(struct show *s, const struct tree_restart *tr)
+{
+	uint32_t i;
+
+	if (s->json) {
+		json_open_array(&s->j, "tree");
+		for (i = 0; i < tr->nr; i++) {
+			const struct crak_img_tree_proc *p = &tr->procs[i];
+
+			json_open_object(&s->j, NULL);
+			json_uint(&s->j, "pid", le32toh(p->pid));
+			json_uint(&s->j, "ppid", le32toh(p->ppid));
+			json_uint(&s->j, "pgid", le32toh(p->pgid));
+			json_uint(&s->j, "sid", le32toh(p->sid));
+			json_bool(&s->j, "zombie", le32toh(p->flags) & CRAK_TREE_ZOMBIE);
+			json_bool(&s->j, "command", le32toh(p->flags) & CRAK_TREE_COMMAND);
+			if (le32toh(p->flags) & CRAK_TREE_ZOMBIE)
+				json_uint(&s->j, "exit_status", le32toh(p->exit_status));
+			json_close_object(&s->j);
+		}
+		json_close_array(&s->j);
+		json_open_array(&s->j, "shared");
+		for (i = 0; i < tr->shared.nr; i++) {
+			const struct rfile *rf = &tr->shared.v[i];
+
+			json_open_object(&s->j, NULL);
+			json_string(&s->j, "type", file_type_name(le32toh(rf->f.type)));
+			if (rf->path)
+				json_string(&s->j, "path", rf->path);
+			json_uint(&s->j, "owner", le32toh(tr->owner[i]));
+			json_uint(&s->j, "data_bytes", le64toh(rf->f.data_len));
+			json_close_object(&s->j);
+		}
+		json_close_array(&s->j);
+		return;
+	}
+	printf("process tree: %u process%s, %u shared file%s (session and group 0: the init's)\n",
+	       tr->nr, tr->nr == 1 ? "" : "es", tr->shared.nr, plural(tr->shared.nr));
+	for (i = 0; i < tr->nr; i++) {
+		const struct crak_img_tree_proc *p = &tr->procs[i];
+		uint32_t st = le32toh(p->exit_status);
+
+		printf("  %u: parent %u, group %u, session %u", le32toh(p->pid), le32toh(p->ppid),
+		       le32toh(p->pgid), le32toh(p->sid));
+		if (le32toh(p->flags) & CRAK_TREE_COMMAND)
+			printf(", the pod's command");
+		if (le32toh(p->flags) & CRAK_TREE_ZOMBIE)
+			printf(", a zombie (%s %u)", WIFEXITED(st) ? "exit" : "signal",
+			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		putchar('\n');
+	}
+	for (i = 0; i < tr->shared.nr; i++) {
+		const struct rfile *rf = &tr->shared.v[i];
+
+		printf("  shared #%u: %s%s%s, made by %u", i, file_type_name(le32toh(rf->f.type)),
+		       rf->path ? " " : "", rf->path ?: "", le32toh(tr->owner[i]));
+		if (le64toh(rf->f.data_len))
+			printf(" (%" PRIu64 " bytes of data)", (uint64_t)le64toh(rf->f.data_len));
+		putchar('\n');
+	}
+}
+
+/* Each process image of a tree, walked in turn: 0, or -1. */
+static int walk_tree(struct show *s, const struct tree_restart *tr)
+{
+	uint64_t bytes = 0, sections = 0, pages = 0;
+	uint32_t i;
+	int ret = 0;
+
+	if (s->json)
+		json_open_array(&s->j, "processes");
+	for (i = 0; i < tr->nr && !ret; i++) {
+		if (le32toh(tr->procs[i].flags) & CRAK_TREE_ZOMBIE)
+			continue;
+		free(s->vmas);
+		free(s->tids);
+		s->vmas = NULL;
+		s->tids = NULL;
+		s->nr_threads = s->nr_files = s->nr_vmas = 0;
+		s->want_threads = s->want_files = s->want_vmas = 0;
+		s->want_timers = s->timers_sec = 0;
+		s->last_page = 0;
+		s->pages = 0;
+		s->im.seq = 0;
+		s->im.offset = 0;
+		if (s->json)
+			json_open_object(&s->j, NULL);
+		ret = walk(s);
+		if (s->json) {
+			json_section_array(s, NULL);
+			json_close_object(&s->j);
+		}
+		bytes += s->im.offset;
+		sections += s->im.seq;
+		pages += s->pages;
+	}
+	if (s->json)
+		json_close_array(&s->j);
+	s->im.seq = sections;
+	s->im.offset = bytes;
+	s->pages = pages;
+	return ret;
+}
+
 static int image_show(struct args *args)
 {
 	struct show s = { .im.fd = -1 };
 	struct vif_frames held = {};
 	unsigned char mac[6];
 	struct img outer;
+	struct tree_restart tree = {};
 	struct pod pod;
 	uint32_t type;
 	const char *word, *file = NULL;
-	int ret;
+	unsigned int minor = 0;
+	int ret, trees = 0;
 
 	while ((word = arg_next(args))) {
 		if ((*word != '-' || !strcmp(word, "-")) && !file)
@@ -525,20 +645,29 @@ static int image_show(struct args *args)
 	s.json = crak_opts.json;
 	/* A pod's image: the pod's own sections around the process image. */
 	if (img_peek_type(&s.im, &type) || (type == CRAK_IMG_POD &&
-					    pod_image_read_head(&s.im, &pod, mac)))
+					    pod_image_read_head(&s.im, &pod, mac, &minor)))
 		return EXIT_FAILURE;
 	if (type == CRAK_IMG_POD) {
+		if (!s.json)
+			show_pod(&pod, mac);
+		trees = tree_read(&s.im, minor, &tree);
+		if (trees < 0)
+			return EXIT_FAILURE;
 		outer = s.im;
 		s.im.seq = 0;
 		s.im.offset = 0;
-		if (!s.json)
-			show_pod(&pod, mac);
+		s.tree = &tree;
 	}
 	if (s.json) {
 		json_init(&s.j, stdout, crak_opts.pretty);
 		json_open_object(&s.j, NULL);
 	}
-	ret = walk(&s);
+	if (trees > 0) {
+		show_tree(&s, &tree);
+		ret = walk_tree(&s, &tree);
+	} else {
+		ret = walk(&s);
+	}
 	if (!ret && type == CRAK_IMG_POD) {
 		ret = pod_image_read_held(&outer, &held);
 		if (!ret && !s.json)
@@ -562,6 +691,7 @@ static int image_show(struct args *args)
 	if (s.im.fd != STDIN_FILENO)
 		close(s.im.fd);
 	vif_frames_free(&held);
+	tree_free_restart(&tree);
 	free(s.vmas);
 	free(s.tids);
 	return ret ? EXIT_FAILURE : 0;

@@ -144,11 +144,11 @@ const struct object migrate_object = {
 	.summary = "a pod to another node, where crakd runs",
 	.synopsis = "NAME --to ADDR:PORT --key FILE",
 	.help =
-	"Moves pod NAME (of 'crak run', one process) to the node where crakd\n"
-	"listens at ADDR:PORT, over TCP: no shared filesystem needed.  Both ends\n"
-	"prove they hold the same key first.  The pod's crakvif is frozen, its\n"
-	"process checkpointed into the connection, and killed only once crakd\n"
-	"has restarted it there (frozen); crakd then delivers what was held and\n"
+	"Moves pod NAME (of 'crak run') to the node where crakd listens at\n"
+	"ADDR:PORT, over TCP: no shared filesystem needed.  Both ends prove they\n"
+	"hold the same key first.  The pod's crakvif is frozen, its processes\n"
+	"checkpointed into the connection, and killed only once crakd has\n"
+	"restarted them there (frozen); crakd then delivers what was held and\n"
 	"announces the pod's addresses, and the pod here is taken down.  If\n"
 	"anything fails before crakd has the process, the pod runs on here as if\n"
 	"nothing happened.  Prints the downtime, its phases and the bytes sent.\n"

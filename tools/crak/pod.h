@@ -22,6 +22,7 @@
 #define POD_NAME_MAX	32
 #define POD_MAX_ADDRS	8
 #define POD_IFNAME	"eth0"
+#define POD_COMMAND_PID	2	/* in the pod: its init's first child, ever */
 
 struct pod {
 	char name[POD_NAME_MAX + 1];
@@ -68,7 +69,8 @@ struct pod_dest {
 
 /* @dest NULL: into @out, a file or "-"; @leave_running: not with @dest. */
 int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, bool leave_running);
-int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6]);
+/* POD: the pod, its crakvif's MAC and the pod image's minor version. */
+int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6], unsigned int *minor);
 int pod_image_read_held(struct img *im, struct vif_frames *frames);
 /* @fd >= 0: crakd's connection, told "ready" and "running INIT FRAMES". */
 int pod_restart(struct img *im, bool detach, const char *pidfile, int fd);

@@ -3,24 +3,25 @@
  * A pod's image: crak checkpoint NAME, and the reading of the pod's own
  * sections for crak restart (pod_run.c makes the pod again).
  *
- * A checkpoint takes a pod of one process, its command (PID 2 under the
- * pod's init), with no child and nothing orphaned to the init.  crak writes
- * POD, then a child of crak enters the pod's namespaces (network, mount,
- * UTS, and PID for a grandchild of its own, which does the work there, so
- * that the image has the PIDs the process sees).  The grandchild freezes
- * the pod's crakvif, checkpoints the process, writes what the crakvif held
+ * A checkpoint takes every process of the pod (ckpt_tree.c), the init
+ * aside, which a restart provides anew.  crak writes POD, then a child of
+ * crak enters the pod's namespaces (network, mount, UTS, and PID for a
+ * grandchild of its own, which does the work there, so that the image has
+ * the PIDs the processes see).  The grandchild freezes the pod's crakvif,
+ * stops and checkpoints the processes, writes what the crakvif held
  * meanwhile (HELD), and waits for crak to end the image (END) before the
- * process is killed: in a file, END comes before the file takes its name;
- * on a stream, once the process is gone, so that a receiver never sees a
- * whole image of a process that runs on.  crak then takes the pod down.
+ * processes are killed: in a file, END comes before the file takes its
+ * name; on a stream, once the command is gone, so that a receiver never
+ * sees a whole image of a pod that runs on.  crak then takes the pod down.
  * Anything failing before the kill thaws the crakvif (what it held is
- * delivered), lets the process run on and leaves no image; the grandchild
- * ignores the terminal's signals and SIGPIPE so that it always gets there
- * (and crak thaws the crakvif itself if the grandchild died anyway).
+ * delivered), lets the processes run on and leaves no image; the
+ * grandchild ignores the terminal's signals and SIGPIPE so that it always
+ * gets there (and crak thaws the crakvif itself if the grandchild died
+ * anyway).
  * With --leave-running (not on crak migrate's stream) the grandchild
  * copies what the crakvif held into the image instead, thaws the crakvif
- * (which delivers it) once the process's sockets carry on, then lets the
- * process run on: the image is the pod as it was before those frames came,
+ * (which delivers it) once the processes' sockets carry on, then lets the
+ * processes run on: the image is the pod as it was before those frames came,
  * and the pod runs on as if paused.
  * On a stream, crak adds the frames held since, once the process is gone:
  * crakd announced the pod's addresses before it said it has the process,
@@ -50,6 +51,7 @@
 #include "mig.h"
 #include "pcap.h"
 #include "pod.h"
+#include "tree.h"
 #include "vif.h"
 
 struct pod_ckpt {
@@ -64,10 +66,12 @@ struct pod_ckpt {
 	int sync[2];			/* the grandchild's end and crak's */
 	bool leave_running;		/* the pod runs on */
 	struct vif_cmd vc;		/* the grandchild's, in the pod */
+	unsigned int nr_procs;		/* the grandchild's, taken */
 };
 
 /* What the grandchild tells crak once the image is whole but for END. */
 struct pod_ckpt_done {
+	uint32_t procs;
 	uint32_t frames;
 	uint32_t seq;			/* the pod's sections so far */
 	uint64_t bytes;			/* held */
@@ -92,6 +96,7 @@ static int write_pod(struct pod_ckpt *c)
 	struct crak_img_pod h = {
 		.magic = htole32(CRAK_POD_MAGIC),
 		.version = htole16(CRAK_POD_VERSION),
+		.minor = htole16(CRAK_POD_MINOR),
 		.n_addrs = p->n_addrs,
 		.n_gws = p->n_gws,
 	};
@@ -128,7 +133,7 @@ static int get_addr(const struct crak_img_pod_addr *in, struct ipnet *a, bool gw
 	return 0;
 }
 
-int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
+int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6], unsigned int *minor)
 {
 	uint32_t type = CRAK_IMG_POD;
 	const struct crak_img_pod_addr *a;
@@ -178,6 +183,7 @@ int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6])
 		memcpy(mac, h->mac, 6);
 		p->n_addrs = h->n_addrs;
 		p->n_gws = h->n_gws;
+		*minor = le16toh(h->minor);
 	}
 	free(h);
 	return ret;
@@ -328,61 +334,14 @@ int pod_image_read_held(struct img *im, struct vif_frames *fl)
 
 /* -- the checkpoint ----------------------------------------------------------- */
 
-/* The PIDs in /proc/PID/task/TID/children of every thread of PID, counted. */
-static int count_children(pid_t pid, pid_t *first)
+/* A process's PID in the innermost PID namespace it is in; 0 if unknown. */
+static pid_t pid_in_pod(pid_t pid)
 {
-	char path[300], buf[64];
-	struct dirent *d;
-	int n = 0, fd;
-	ssize_t len;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	dir = opendir(path);
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/children", pid, d->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		/* One PID is enough to know; more are counted by their spaces. */
-		len = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (len <= 0)
-			continue;
-		buf[len] = 0;
-		if (!n)
-			*first = atoi(buf);
-		for (char *s = buf; *s; s++)
-			n += *s == ' ';
-	}
-	closedir(dir);
-	return n;
-}
-
-/* The pod's command: the init's one child, which has none. */
-static int find_command(struct pod_ckpt *c)
-{
-	pid_t child = 0, grandchild;
 	char path[64], line[256];
+	pid_t in_pod = 0;
 	FILE *f;
-	int n;
 
-	n = count_children(c->pod.pid, &child);
-	if (n == 0) {
-		pr_err("checkpoint: pod '%s' has no process to checkpoint", c->pod.name);
-		return -1;
-	}
-	if (n < 0 || n > 1 || count_children(child, &grandchild) != 0) {
-		pr_err("checkpoint: pod '%s' runs more than one process: a checkpoint takes a pod of one (process trees: not yet)",
-		       c->pod.name);
-		return -1;
-	}
-	c->cmd = child;
-	snprintf(path, sizeof(path), "/proc/%d/status", child);
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	f = fopen(path, "re");
 	while (f && fgets(line, sizeof(line), f)) {
 		char *last;
@@ -390,34 +349,48 @@ static int find_command(struct pod_ckpt *c)
 		if (strncmp(line, "NSpid:", 6))
 			continue;
 		last = strrchr(line, '\t');
-		c->cmd_in_pod = last ? atoi(last + 1) : 0;
+		in_pod = last ? atoi(last + 1) : 0;
 	}
 	if (f)
 		fclose(f);
-	if (c->cmd_in_pod <= 0) {
-		pr_err("checkpoint: pod '%s': its process %d: %s", c->pod.name, child,
-		       f ? "no PID in the pod" : strerror(errno));
+	return in_pod;
+}
+
+/* The pod's command: the init's child of PID POD_COMMAND_PID in the pod. */
+static int find_command(struct pod_ckpt *c)
+{
+	char path[64], *buf = NULL, *p, *end;
+	size_t cap = 0;
+	long v;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", c->pod.pid, c->pod.pid);
+	f = fopen(path, "re");
+	if (f && getline(&buf, &cap, f) > 0) {
+		for (p = buf; (v = strtol(p, &end, 10)), end != p && !c->cmd; p = end)
+			if (pid_in_pod(v) == POD_COMMAND_PID)
+				c->cmd = v;
+	}
+	free(buf);
+	if (f)
+		fclose(f);
+	if (!c->cmd) {
+		pr_err("checkpoint: pod '%s' has no process to checkpoint", c->pod.name);
 		return -1;
 	}
+	c->cmd_in_pod = POD_COMMAND_PID;
 	return 0;
 }
 
-/* Called by checkpoint_to() once the process's image is whole. */
+/* Called by tree_checkpoint() once the processes' images are whole. */
 static int complete(void *arg)
 {
 	struct pod_ckpt *c = arg;
 	struct vif_frames fl = {};
-	struct pod_ckpt_done done = {};
-	pid_t any;
+	struct pod_ckpt_done done = { .procs = c->nr_procs };
 	char go = 0;
 	int err;
 
-	/* It is stopped now: one process still (this is the pod's /proc)? */
-	if (count_children(1, &any) != 1 || count_children(c->cmd_in_pod, &any) != 0) {
-		pr_err("checkpoint: pod '%s' runs more than one process now (it forked): a checkpoint takes a pod of one",
-		       c->pod.name);
-		return -1;
-	}
 	err = vif_frames_take(&c->vc, &fl, NULL);
 	if (!err)
 		err = write_held(c, &fl, false, &done);
@@ -475,7 +448,7 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	if (!checkpoint_to(c->cmd_in_pod, c->fd, c->im.name, &hooks))
+	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs))
 		_exit(0);
 	/* A destination that had the process may have taken the addresses. */
 	if (vif_thaw(&c->vc))
@@ -635,9 +608,10 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 	struct json j;
 
 	if (!crak_opts.json) {
-		fprintf(out, "checkpoint pod %s: its process %d (%d in the pod), %u frame%s held, in %.3f s; pod %s\n",
-			c->pod.name, c->cmd, c->cmd_in_pod, done->frames, plural(done->frames),
-			secs, c->leave_running ? "left running" : "ended");
+		fprintf(out, "checkpoint pod %s: %u process%s (its command %d, %d in the pod), %u frame%s held, in %.3f s; pod %s\n",
+			c->pod.name, done->procs, done->procs == 1 ? "" : "es", c->cmd,
+			c->cmd_in_pod, done->frames, plural(done->frames), secs,
+			c->leave_running ? "left running" : "ended");
 		return;
 	}
 	json_init(&j, out, crak_opts.pretty);
@@ -645,6 +619,7 @@ static void report(const struct pod_ckpt *c, const struct pod_ckpt_done *done, d
 	json_string(&j, "pod", c->pod.name);
 	json_uint(&j, "pid", c->cmd);
 	json_uint(&j, "pid_in_pod", c->cmd_in_pod);
+	json_uint(&j, "processes", done->procs);
 	json_uint(&j, "held_frames", done->frames);
 	json_uint(&j, "held_bytes", done->bytes);
 	json_double(&j, "seconds", secs);
@@ -709,6 +684,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	ssize_t n;
 
 	pod_check_name(name);
+	raise_nofile();
 	err = pod_record_read(name, &c.pod);
 	if (err == -ENOENT)
 		die("checkpoint: no pod '%s'", name);

@@ -45,6 +45,7 @@
 #include "pcap.h"
 #include "pod.h"
 #include "restart.h"
+#include "tree.h"
 #include "vif.h"
 
 struct run {
@@ -58,6 +59,7 @@ struct run {
 	int status[2];			/* the init's errors, a pipe */
 	int commit[2];			/* a restart: crak's word that the pod is whole */
 	struct img *image;		/* a restart: the pod's image, at its process */
+	struct tree_restart tree;	/* a restart: its processes (tree.nr 0: one) */
 	const unsigned char *mac;	/* a restart: the crakvif's */
 	/* What was made, for undo(). */
 	bool netns_file, netns_bound, record;
@@ -463,10 +465,37 @@ static void init_wait_commit(struct run *r)
  * The image's process, restarted with its PID (the one it had in the pod it
  * left) as a child of this init; what goes wrong is said by the restart.
  */
+static pid_t init_restart_tree(struct run *r)
+{
+	struct restart **rs;
+
+	if (tree_restart_all(&r->tree, r->image, &rs))
+		init_fail(r, "\n%s", last_error());
+	if (r->image->fd > STDERR_FILENO)
+		close(r->image->fd);
+	/* Every process is whole: an init ending from now on is not a failed restart. */
+	if (write(r->status[1], "R", 1) != 1)
+		_exit(126);
+	close(r->status[1]);
+	r->status[1] = -1;
+	init_wait_commit(r);
+	last_error_clear();
+	if (tree_go(&r->tree, rs)) {
+		mig_say(r->commit[0], "F%s", last_error());
+		_exit(126);
+	}
+	mig_say(r->commit[0], "G");
+	close(r->commit[0]);
+	return tree_command(&r->tree);
+}
+
 static pid_t init_restart(struct run *r)
 {
 	struct restart rs = { .im = *r->image, .sessfd = -1 };
 	pid_t pid;
+
+	if (r->tree.nr)
+		return init_restart_tree(r);
 
 	/* The process image's sections are numbered on their own. */
 	rs.im.seq = 0;
@@ -749,11 +778,13 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	struct run r = { .nsfd = -1, .detach = detach, .image = im, .commit = { -1, -1 } };
 	struct vif_frames frames = {};
 	unsigned char mac[6];
+	unsigned int minor;
 	char path[128];
 	struct stat st;
 	int ret = EXIT_FAILURE;
 
-	if (pod_image_read_head(im, &r.pod, mac))
+	raise_nofile();
+	if (pod_image_read_head(im, &r.pod, mac, &minor) || tree_read(im, minor, &r.tree) < 0)
 		return EXIT_FAILURE;
 	r.mac = mac;
 	pod_path(path, sizeof(path), POD_RUN_DIR, r.pod.name);
@@ -811,6 +842,7 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 		mig_say(fd, "running %d %zu", r.init, frames.n);
 	restart_report(&r, frames.n);
 	vif_frames_free(&frames);
+	tree_free_restart(&r.tree);
 	if (detach)
 		return 0;
 	fflush(stdout);
@@ -819,6 +851,7 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	return ret;
 fail:
 	vif_frames_free(&frames);
+	tree_free_restart(&r.tree);
 	undo(&r);
 	if (r.commit[1] >= 0)
 		close(r.commit[1]);

@@ -108,7 +108,7 @@ static int read_user_sections(struct restart *r)
 	r->nr_rlimits = len / sizeof(r->rlimits[0]);
 	free(p);
 
-	if (files_read(&r->im, le32toh(r->proc.nr_files), &r->files))
+	if (files_read(&r->im, le32toh(r->proc.nr_files), &r->files, true))
 		return -1;
 
 	type = CRAK_IMG_SIGACTIONS;
@@ -331,11 +331,8 @@ static int wait_like_a_shell(pid_t pid)
 	return 128 + WTERMSIG(status);
 }
 
-pid_t restart_begin(struct restart *r)
+int restart_prepare(struct restart *r)
 {
-	sigset_t all, old;
-	pid_t pid;
-
 	if (read_user_sections(r))
 		return -1;
 	if (nl_open(&r->nl, &ckpt_family) || begin_session(r))
@@ -344,6 +341,16 @@ pid_t restart_begin(struct restart *r)
 		pr_err("restart: %s", strerror(errno));
 		return -1;
 	}
+	return 0;
+}
+
+pid_t restart_begin(struct restart *r)
+{
+	sigset_t all, old;
+	pid_t pid;
+
+	if (restart_prepare(r))
+		return -1;
 	/* The new process starts with every signal blocked. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);

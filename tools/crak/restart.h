@@ -10,6 +10,8 @@
 
 #include "ckpt.h"
 
+struct tree_restart;
+
 struct rthread {
 	void *blob;			/* its THREAD section's payload */
 	uint64_t len;
@@ -38,6 +40,7 @@ struct restart {
 	struct crak_img_cpu_itimers cpu_itimers;	/* zero in an image without them */
 	struct crak_img_posix_timer *timers;	/* by ID */
 	uint32_t nr_timers;
+	struct tree_restart *tree;	/* a process of a pod's tree */
 };
 
 void restart_child(struct restart *r) __noreturn;
@@ -50,6 +53,12 @@ void restart_child(struct restart *r) __noreturn;
  * the process exists, a failure leaves it gone.
  */
 pid_t restart_begin(struct restart *r);
+/*
+ * restart_begin() but the new process: the image read up to the threads,
+ * the session begun, r->ids made; for a process of a tree, which makes
+ * itself (restart_child()).
+ */
+int restart_prepare(struct restart *r);
 int restart_finish(struct restart *r, pid_t pid);
 /* restart_finish() in two: until it is whole (and held), then let it run. */
 int restart_whole(struct restart *r, pid_t pid);

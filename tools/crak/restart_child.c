@@ -43,6 +43,7 @@
 #include <linux/sched.h>
 
 #include "restart.h"
+#include "tree.h"
 
 /* Not in every libc's headers: the kernel's (linux/signal.h). */
 #ifndef SS_AUTODISARM
@@ -580,6 +581,9 @@ void restart_child(struct restart *r)
 	if (nlfd < base)
 		fail("its netlink socket landed among its descriptors");
 
+	/* Of a tree: the shared files it makes for itself and its children first. */
+	if (r->tree && tree_make_shared(r, stdio))
+		_exit(EXIT_FAILURE);
 	if (files_restore(&r->files, stdio, base))
 		_exit(EXIT_FAILURE);
 	/* The restarting crak thaws the TCP sockets once the process is whole. */
@@ -588,6 +592,9 @@ void restart_child(struct restart *r)
 	    (ssize_t)(r->files.nr_sock_ids * sizeof(uint32_t)))
 		fail("telling its sockets: %s", strerror(errno));
 	close(r->ids[1]);
+	/* Its children inherit what they share with it, and nothing it made next. */
+	if (r->tree)
+		tree_fork_children(r);
 	for (i = 0; i < 3; i++)
 		if (stdio[i] >= 0)
 			close(stdio[i]);

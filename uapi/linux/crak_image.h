@@ -90,6 +90,7 @@ enum {
 	CRAK_IMG_TIMERS,
 	CRAK_IMG_POD,
 	CRAK_IMG_HELD,
+	CRAK_IMG_TREE,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -180,6 +181,10 @@ enum {
 	CRAK_FILE_INET,		/* TCP or UDP socket: a crak_sock image follows */
 	CRAK_FILE_STDIO,	/* 0, 1 or 2 leading out of the process: the
 				 * restarter's own descriptor of that number
+				 */
+	CRAK_FILE_SHARED,	/* an open file held by more processes of a
+				 * pod's tree: value[0] indexes the tree's
+				 * shared files, no path or data follows
 				 */
 };
 
@@ -385,21 +390,31 @@ struct crak_img_end {
  * -- A pod's image ------------------------------------------------------------
  *
  * `crak checkpoint NAME` of a pod (`crak run`) writes a stream of the same
- * sections, numbered on their own, around the process image of the pod's
- * command:
+ * sections, numbered on their own, around the process images of the pod's
+ * processes (every one but the pod's init, which crak provides):
  *
  *	POD		struct crak_img_pod + crak_img_pod_addr[n_addrs + n_gws]
- *	(the process image, HEAD to END, its sections numbered from 0)
+ *	TREE		struct crak_img_tree + crak_img_tree_proc[nr_procs] +
+ *			__le32 owner[nr_shared] (pod minor 1)
+ *	FILE ...	nr_shared of them: the open files that more than one
+ *			process holds (or pipes whose ends they do), each
+ *			made once, by its owner, and inherited
+ *	(for each process of TREE that is not a zombie, in TREE's order: its
+ *	 process image, HEAD to END, its sections numbered from 0)
  *	HELD ...	struct crak_img_held + frames: what the pod's crakvif
  *			held from its freeze to the end of the checkpoint
  *	END		struct crak_img_end (pages 0)
  *
+ * (Pod minor 0 has no TREE: one process image, the pod's command.)
+ *
  * `crak restart` of it makes the pod again (same name, MAC, addresses and
- * routes, on a lower device of the same name), restarts the process as PID
- * 2 of the pod, delivers the held frames and announces the addresses.
+ * routes, on a lower device of the same name), restarts the processes with
+ * their PIDs, parents, sessions, process groups and shared files, delivers
+ * the held frames and announces the addresses.
  */
 #define CRAK_POD_MAGIC		0x444f5043	/* "CPOD" */
 #define CRAK_POD_VERSION	1
+#define CRAK_POD_MINOR		1	/* 1: TREE */
 
 #define CRAK_POD_NAME_MAX	32
 #define CRAK_POD_ADDRS_MAX	8
@@ -422,6 +437,44 @@ struct crak_img_pod {
 	__u8	n_gws;		/* one per family at most */
 	/* then the addresses, then the gateways */
 };
+
+/*
+ * TREE: the pod's processes, parents before their children (the order in
+ * which a restart makes them and reads their images), PIDs as the pod sees
+ * them; the pod's init is PID 1 and not listed.  A process is a child of
+ * its parent's, in the session and process group of its parent unless it
+ * leads a session (sid == pid) or its group is led by itself or by a
+ * process listed before it.  A zombie has no process image: it is made
+ * and ends again with its exit status, for its parent to reap.
+ */
+#define CRAK_TREE_PROCS_MAX	256
+#define CRAK_TREE_SHARED_MAX	4096
+#define CRAK_TREE_FD_MAX	1048576
+
+struct crak_img_tree {
+	__le32	nr_procs;	/* 1 to CRAK_TREE_PROCS_MAX */
+	__le32	nr_shared;	/* FILE sections after TREE */
+	__le32	max_fd;		/* the highest descriptor of any process */
+	__le32	pad;
+	/* then crak_img_tree_proc[nr_procs], then __le32 owner[nr_shared]:
+	 * the PID of the process that makes each shared file (1: the init),
+	 * an ancestor of every process holding it
+	 */
+};
+
+struct crak_img_tree_proc {
+	__le32	pid;
+	__le32	ppid;		/* 1: the pod's init */
+	__le32	pgid;
+	__le32	sid;
+	__le32	flags;		/* CRAK_TREE_* */
+	__le32	exit_status;	/* a zombie's, as wait(2) reports it */
+};
+
+#define CRAK_TREE_ZOMBIE	_BITUL(0)
+#define CRAK_TREE_COMMAND	_BITUL(1)	/* the pod's command (PID 2): the pod
+						 * ends when it does
+						 */
 
 struct crak_img_held {
 	__le32	nr_frames;	/* that follow, in the order they came */

@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A pod's processes, all of them, to an image (TREE, the shared files, and
+ * a process image per process), from inside the pod's PID namespace.
+ *
+ * Every process is stopped first (a FREEZE each, the list read again until
+ * nothing new turns up: a stopped process neither forks nor reaps), then
+ * each is taken as alone (checkpoint.c), then what they share is sorted
+ * out: an open file that more processes hold (found with kcmp(2)), and
+ * both ends of a pipe between them, go once into the tree's shared files,
+ * each to be made by the nearest process above all its holders and
+ * inherited; each holder's descriptor names it (CRAK_FILE_SHARED).  A
+ * pipe whose other end is nowhere in the pod leads out of it: a standard
+ * descriptor (0 to 2) is then the restarter's own, any other an error.
+ *
+ * The order of the tree is the order in which a restart makes the
+ * processes and reads their images: parents before children, and among
+ * siblings process group leaders first, so that a process joining a group
+ * finds it made.  What a restart could not make again is refused here
+ * with the reason: a session or process group whose leader is gone, a
+ * shared socket or epoll.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/kcmp.h>
+
+#include "checkpoint.h"
+#include "pod.h"
+#include "tree.h"
+
+#define SCAN_ROUNDS	50
+
+struct tproc {
+	struct checkpoint c;		/* c.pid: the PID in the pod */
+	pid_t ppid, pgid, sid;
+	int parent;			/* index, -1: the init */
+	unsigned int depth;
+	bool zombie;
+	uint32_t exit_status;
+	bool frozen;
+	unsigned int rank;		/* place in the tree's order */
+};
+
+struct tree {
+	struct tproc *v;
+	unsigned int nr;
+	unsigned int *order;		/* indices, in the tree's order */
+	pid_t init_pgid, init_sid;
+	struct rfiles shared;
+	uint32_t *owner;
+};
+
+/* -- finding and stopping them -------------------------------------------- */
+
+/* Fields 4 (ppid), 5 (pgrp), 6 (session) and 52 (exit code) of stat. */
+static int read_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid,
+		     uint32_t *exit_status)
+{
+	char path[64], buf[1024], *p;
+	unsigned int i;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 1, " %c %d %d %d", state, ppid, pgid, sid) != 4)
+		return -1;
+	*exit_status = 0;
+	/* Field 3 is the state, right after ')': 49 more to the exit code. */
+	for (i = 0, p += 2; *p && i < 49; p++)
+		i += *p == ' ';
+	if (i == 49)
+		*exit_status = strtoul(p, NULL, 10);
+	return 0;
+}
+
+static struct tproc *tree_find(struct tree *t, pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (t->v[i].c.pid == pid)
+			return &t->v[i];
+	return NULL;
+}
+
+/*
+ * Adds PID if new and stops it (a zombie is noted, not stopped): 1 if it
+ * was new (taken, or gone meanwhile: look again), 0 if not, -1.
+ */
+static int tree_take(struct tree *t, pid_t pid)
+{
+	struct tproc *tp;
+	uint32_t status;
+	pid_t ppid, pgid, sid;
+	char state;
+	int err;
+
+	if (tree_find(t, pid))
+		return 0;
+	if (read_stat(pid, &state, &ppid, &pgid, &sid, &status))
+		return 0;	/* gone meanwhile */
+	/* An orphan zombie is the init's to reap, at once. */
+	if (state == 'Z' && ppid == 1)
+		return 0;
+	if (ppid == 0) {
+		pr_err("checkpoint: process %d entered the pod from outside: it cannot be taken",
+		       pid);
+		return -1;
+	}
+	if (t->nr == CRAK_TREE_PROCS_MAX) {
+		pr_err("checkpoint: the pod runs more than %u processes", CRAK_TREE_PROCS_MAX);
+		return -1;
+	}
+	t->v = xrealloc(t->v, (t->nr + 1) * sizeof(*t->v));
+	tp = &t->v[t->nr++];
+	memset(tp, 0, sizeof(*tp));
+	tp->c.pid = pid;
+	tp->c.memfd = tp->c.pidfd = tp->c.imgfd = tp->c.sessfd = -1;
+	tp->c.quiet_gone = true;
+	if (state != 'Z') {
+		err = ckpt_proc_freeze(&tp->c);
+		if (err < 0)
+			return -1;
+		tp->frozen = !err;
+	}
+	if (tp->frozen)
+		return 1;
+	/* Ended meanwhile: a zombie now, or gone (then nothing to take). */
+	ckpt_proc_free(&tp->c);
+	if (!read_stat(pid, &state, &ppid, &pgid, &sid, &status) && state == 'Z' && ppid != 1) {
+		tp->zombie = true;
+		return 1;
+	}
+	t->nr--;
+	return 1;
+}
+
+/* Every process of the pod but its init and this one, stopped. */
+static int tree_stop_all(struct tree *t)
+{
+	unsigned int round;
+	struct dirent *de;
+	int added, n;
+	pid_t self = getpid();
+	DIR *d;
+
+	for (round = 0; round < SCAN_ROUNDS; round++) {
+		d = opendir("/proc");
+		if (!d) {
+			pr_err("checkpoint: /proc: %s", strerror(errno));
+			return -1;
+		}
+		added = 0;
+		while ((de = readdir(d))) {
+			pid_t pid;
+
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			pid = atoi(de->d_name);
+			if (pid == 1 || pid == self)
+				continue;
+			n = tree_take(t, pid);
+			if (n < 0) {
+				closedir(d);
+				return -1;
+			}
+			added += n;
+		}
+		closedir(d);
+		if (!added)
+			break;
+	}
+	if (round == SCAN_ROUNDS) {
+		pr_err("checkpoint: the pod's processes kept forking while being stopped");
+		return -1;
+	}
+	if (!t->nr) {
+		pr_err("checkpoint: the pod has no process to checkpoint");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A zombie seen before its parent stopped may have been reaped since (and
+ * its PID taken again): forgotten; the number forgotten.
+ */
+static unsigned int tree_drop_reaped(struct tree *t)
+{
+	unsigned int i, n = 0;
+	uint32_t status;
+	pid_t ppid, pgid, sid;
+	char state;
+
+	for (i = 0; i < t->nr; i++) {
+		if (t->v[i].zombie && (read_stat(t->v[i].c.pid, &state, &ppid, &pgid, &sid,
+						 &status) || state != 'Z')) {
+			t->v[i--] = t->v[--t->nr];
+			n++;
+		}
+	}
+	return n;
+}
+
+/* -- the tree and its order ---------------------------------------------------- */
+
+/* Their parents, sessions and groups, now that they are still. */
+static int tree_link(struct tree *t)
+{
+	uint32_t status;
+	pid_t ppid;
+	char state;
+	unsigned int i;
+
+	if (read_stat(1, &state, &ppid, &t->init_pgid, &t->init_sid, &status)) {
+		pr_err("checkpoint: the pod's init: %s", strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < t->nr; i++) {
+		struct tproc *tp = &t->v[i], *parent;
+
+		if (read_stat(tp->c.pid, &state, &tp->ppid, &tp->pgid, &tp->sid,
+			      &tp->exit_status) || (state == 'Z') != tp->zombie) {
+			pr_err("checkpoint: process %d ended while stopped", tp->c.pid);
+			return -1;
+		}
+		tp->parent = -1;
+		if (tp->ppid == 1)
+			continue;
+		parent = tree_find(t, tp->ppid);
+		if (!parent || parent->zombie) {
+			pr_err("checkpoint: process %d's parent %d is not in the pod", tp->c.pid,
+			       tp->ppid);
+			return -1;
+		}
+		tp->parent = parent - t->v;
+	}
+	return 0;
+}
+
+static struct tree *sort_tree;
+
+/* Siblings: group leaders first, then by PID. */
+static int sibling_cmp(const void *a, const void *b)
+{
+	const struct tproc *x = &sort_tree->v[*(const unsigned int *)a];
+	const struct tproc *y = &sort_tree->v[*(const unsigned int *)b];
+	bool lx = x->pgid == x->c.pid, ly = y->pgid == y->c.pid;
+
+	if (lx != ly)
+		return lx ? -1 : 1;
+	return x->c.pid - y->c.pid;
+}
+
+static void tree_visit(struct tree *t, int parent, unsigned int depth, unsigned int *n)
+{
+	unsigned int i, nr = 0, *kids = xmalloc(t->nr * sizeof(*kids));
+
+	for (i = 0; i < t->nr; i++)
+		if (t->v[i].parent == parent)
+			kids[nr++] = i;
+	sort_tree = t;
+	qsort(kids, nr, sizeof(*kids), sibling_cmp);
+	for (i = 0; i < nr; i++) {
+		t->v[kids[i]].depth = depth;
+		t->v[kids[i]].rank = *n;
+		t->order[(*n)++] = kids[i];
+		tree_visit(t, kids[i], depth + 1, n);
+	}
+	free(kids);
+}
+
+/* A session or group as the tree writes it: 0 for the init's own. */
+static pid_t tree_sid(const struct tree *t, pid_t sid)
+{
+	return sid == t->init_sid ? 0 : sid;
+}
+
+static pid_t tree_pgid(const struct tree *t, pid_t pgid)
+{
+	return pgid == t->init_pgid ? 0 : pgid;
+}
+
+/*
+ * Whether a restart, making them in this order, can give each its session
+ * and group: a process inherits its parent's, or leads its own (setsid,
+ * setpgid to itself), or joins a group that a process before it leads.
+ * A zombie is made, and given these, right after its parent.
+ */
+static int tree_check_groups(struct tree *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct tproc *tp = &t->v[i], *parent = NULL, *leader;
+		pid_t sid = tree_sid(t, tp->sid), pgid = tree_pgid(t, tp->pgid);
+		pid_t psid = 0, ppgid = 0;
+		unsigned int when = tp->rank;
+
+		if (tp->parent >= 0) {
+			parent = &t->v[tp->parent];
+			psid = tree_sid(t, parent->sid);
+			ppgid = tree_pgid(t, parent->pgid);
+			if (tp->zombie)
+				when = parent->rank;
+		}
+		if (sid != psid && sid != tp->c.pid) {
+			pr_err("checkpoint: process %d is in session %d, whose leader it does not descend from: it cannot be made again",
+			       tp->c.pid, tp->sid);
+			return -1;
+		}
+		if (pgid == ppgid && sid == psid)
+			continue;
+		if (pgid == tp->c.pid)
+			continue;
+		leader = pgid ? tree_find(t, pgid) : NULL;
+		if (!leader || leader->pgid != pgid || tree_sid(t, leader->sid) != sid ||
+		    (leader->zombie ? t->v[leader->parent].rank : leader->rank) >= when) {
+			pr_err("checkpoint: process %d is in process group %d, whose leader %s: it cannot be made again",
+			       tp->c.pid, tp->pgid,
+			       !leader || leader->pgid != pgid ? "is gone" : "comes after it");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* -- what they share ---------------------------------------------------------- */
+
+struct tfile {
+	unsigned int proc;		/* index in the tree */
+	unsigned int file;		/* index in its files */
+	unsigned int group;		/* union-find */
+};
+
+static unsigned int uf_find(struct tfile *f, unsigned int i)
+{
+	while (f[i].group != i) {
+		f[i].group = f[f[i].group].group;
+		i = f[i].group;
+	}
+	return i;
+}
+
+static void uf_join(struct tfile *f, unsigned int a, unsigned int b)
+{
+	a = uf_find(f, a);
+	b = uf_find(f, b);
+	if (a != b)
+		f[a > b ? a : b].group = a > b ? b : a;
+}
+
+static struct rfile *tfile_rf(struct tree *t, const struct tfile *f)
+{
+	return &t->v[f->proc].c.files.v[f->file];
+}
+
+/* Whether A and B are one open file: 1, 0, or -1 (kcmp failed: errno). */
+static int same_open_file(struct tree *t, const struct tfile *a, const struct tfile *b)
+{
+	const struct rfile *x = tfile_rf(t, a), *y = tfile_rf(t, b);
+	long r;
+
+	if (x->f.mode != y->f.mode || x->ino != y->ino)
+		return 0;
+	r = syscall(SYS_kcmp, t->v[a->proc].c.pid, t->v[b->proc].c.pid, KCMP_FILE,
+		    le32toh(x->f.fd), le32toh(y->f.fd));
+	return r < 0 ? -1 : r == 0;
+}
+
+static bool is_pipe(const struct rfile *rf)
+{
+	return le32toh(rf->f.type) == CRAK_FILE_PIPE && !rf->path &&
+	       (le32toh(rf->f.flags) & O_ACCMODE) != O_RDWR;
+}
+
+/*
+ * A pipe end whose other end no process of the pod holds leads out: as 0
+ * to 2, the restarter's own (CRAK_FILE_STDIO), else an error.
+ */
+static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		struct rfile *rf = tfile_rf(t, &f[i]);
+		bool other = false;
+
+		if (!is_pipe(rf))
+			continue;
+		for (j = 0; j < nr && !other; j++) {
+			const struct rfile *o = tfile_rf(t, &f[j]);
+
+			other = is_pipe(o) && o->f.peer == rf->f.peer &&
+				(le32toh(o->f.flags) & O_ACCMODE) != (le32toh(rf->f.flags) & O_ACCMODE);
+		}
+		if (other)
+			continue;
+		if (le32toh(rf->f.fd) > 2) {
+			pr_err("checkpoint %d: descriptor %u is a pipe to outside the pod",
+			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd));
+			return -1;
+		}
+		rf->f.type = htole32(CRAK_FILE_STDIO);
+		free(rf->data);
+		rf->data = NULL;
+		rf->f.data_len = 0;
+	}
+	return 0;
+}
+
+/*
+ * A connected unix socket whose peer its process does not hold: held by
+ * another process of the pod, not taken yet; else it leads out, which as
+ * 0 to 2 is the restarter's own (CRAK_FILE_STDIO), else an error.
+ */
+static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		struct rfile *rf = tfile_rf(t, &f[i]);
+		int holder = -1;
+
+		if (le32toh(rf->f.type) != CRAK_FILE_UNIX || !rf->f.peer)
+			continue;
+		for (j = 0; j < nr && holder != (int)f[i].proc; j++) {
+			const struct rfile *o = tfile_rf(t, &f[j]);
+
+			if (le32toh(o->f.type) == CRAK_FILE_UNIX && o->f.value[2] == rf->f.peer)
+				holder = f[j].proc;
+		}
+		if (holder == (int)f[i].proc)
+			continue;
+		if (holder >= 0 || le32toh(rf->f.fd) > 2) {
+			pr_err("checkpoint %d: descriptor %u is a unix socket connected to %s: not taken yet",
+			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd),
+			       holder >= 0 ? "another process of the pod" : "outside the pod");
+			return -1;
+		}
+		rf->f.type = htole32(CRAK_FILE_STDIO);
+		free(rf->data);
+		rf->data = NULL;
+		rf->f.data_len = 0;
+		free(rf->path);
+		rf->path = NULL;
+		rf->f.path_len = 0;
+	}
+	return 0;
+}
+
+/* The nearest process above (or at) both A and B: -1 for the init. */
+static int tree_meet(const struct tree *t, int a, int b)
+{
+	while (a != b) {
+		if (a < 0 || b < 0)
+			return -1;
+		if (t->v[a].depth >= t->v[b].depth)
+			a = t->v[a].parent;
+		else
+			b = t->v[b].parent;
+	}
+	return a;
+}
+
+static bool shareable(uint32_t type)
+{
+	switch (type) {
+	case CRAK_FILE_REG:
+	case CRAK_FILE_UNLINKED:
+	case CRAK_FILE_DEV:
+	case CRAK_FILE_TTY:
+	case CRAK_FILE_PIPE:
+	case CRAK_FILE_EVENTFD:
+	case CRAK_FILE_SIGNALFD:
+	case CRAK_FILE_TIMERFD:
+	case CRAK_FILE_STDIO:
+		return true;
+	}
+	return false;
+}
+
+/* One open file of group G into the shared ones; its holders name it. */
+static void tree_share(struct tree *t, struct tfile *f, unsigned int nr, unsigned int first,
+		       uint32_t owner)
+{
+	struct rfiles *sh = &t->shared;
+	struct rfile *src = tfile_rf(t, &f[first]), *dst;
+	unsigned int i, idx = sh->nr;
+
+	sh->v = xrealloc(sh->v, (idx + 1) * sizeof(*sh->v));
+	t->owner = xrealloc(t->owner, (idx + 1) * sizeof(*t->owner));
+	dst = &sh->v[sh->nr++];
+	*dst = *src;
+	dst->sock = -1;
+	dst->f.id = htole64((uint64_t)(idx + 1) << 1);
+	t->owner[idx] = htole32(owner);
+	src->path = NULL;
+	src->data = NULL;
+	for (i = first; i < nr; i++) {
+		struct rfile *rf = tfile_rf(t, &f[i]);
+
+		if (i != first && (uf_find(f, i) != uf_find(f, first) ||
+				   same_open_file(t, &f[first], &f[i]) != 1))
+			continue;
+		if (le32toh(rf->f.type) == CRAK_FILE_SHARED)
+			continue;
+		free(rf->path);
+		free(rf->data);
+		rf->path = NULL;
+		rf->data = NULL;
+		rf->f.type = htole32(CRAK_FILE_SHARED);
+		rf->f.path_len = 0;
+		rf->f.data_len = 0;
+		rf->f.value[0] = htole64(idx);
+	}
+}
+
+static int tree_find_shared(struct tree *t)
+{
+	struct tfile *f = NULL;
+	unsigned int i, j, nr = 0;
+	int ret = -1;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct rfiles *fs = &t->v[i].c.files;
+
+		if (t->v[i].zombie)
+			continue;
+		f = xrealloc(f, (nr + fs->nr + 1) * sizeof(*f));
+		for (j = 0; j < fs->nr; j++, nr++) {
+			f[nr].proc = i;
+			f[nr].file = j;
+			f[nr].group = nr;
+		}
+	}
+	if (tree_outside_pipes(t, f, nr) || tree_outside_unix(t, f, nr))
+		goto out;
+	/* The same open file in two processes; the two ends of a pipe. */
+	for (i = 0; i < nr; i++) {
+		for (j = 0; j < i; j++) {
+			const struct rfile *a = tfile_rf(t, &f[i]), *b = tfile_rf(t, &f[j]);
+			int same = f[i].proc != f[j].proc ? same_open_file(t, &f[i], &f[j]) : 0;
+
+			if (same < 0) {
+				pr_err("checkpoint: comparing the pod's descriptors (kcmp): %s",
+				       strerror(errno));
+				goto out;
+			}
+			if (same || (is_pipe(a) && is_pipe(b) && a->f.peer == b->f.peer))
+				uf_join(f, i, j);
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		unsigned int g = uf_find(f, i);
+		int owner = f[i].proc;
+		bool many = false;
+
+		if (g != i)
+			continue;
+		for (j = i + 1; j < nr; j++) {
+			if (uf_find(f, j) != g)
+				continue;
+			owner = tree_meet(t, owner, f[j].proc);
+			many |= f[j].proc != f[i].proc;
+		}
+		if (!many)
+			continue;
+		for (j = i; j < nr; j++) {
+			const struct rfile *rf = tfile_rf(t, &f[j]);
+
+			if (uf_find(f, j) != g || shareable(le32toh(rf->f.type)))
+				continue;
+			pr_err("checkpoint %d: descriptor %u (%s) is shared with another process of the pod: not taken yet",
+			       t->v[f[j].proc].c.pid, le32toh(rf->f.fd),
+			       file_type_name(le32toh(rf->f.type)));
+			goto out;
+		}
+		/* Each open file of the group once. */
+		for (j = i; j < nr; j++)
+			if (uf_find(f, j) == g &&
+			    le32toh(tfile_rf(t, &f[j])->f.type) != CRAK_FILE_SHARED)
+				tree_share(t, f, nr, j,
+					   owner < 0 ? 1 : (uint32_t)t->v[owner].c.pid);
+	}
+	ret = 0;
+out:
+	free(f);
+	return ret;
+}
+
+/* -- the image ------------------------------------------------------------------ */
+
+static int tree_write(struct tree *t, struct img *im)
+{
+	size_t len = sizeof(struct crak_img_tree) + t->nr * sizeof(struct crak_img_tree_proc) +
+		     t->shared.nr * sizeof(uint32_t);
+	struct crak_img_tree *h = xmalloc(len + 8);
+	struct crak_img_tree_proc *p = (void *)(h + 1);
+	int max_fd = -1, err;
+	unsigned int i;
+
+	memset(h, 0, len + 8);
+	for (i = 0; i < t->nr; i++) {
+		const struct tproc *tp = &t->v[t->order[i]];
+
+		p[i].pid = htole32(tp->c.pid);
+		p[i].ppid = htole32(tp->ppid);
+		p[i].pgid = htole32(tree_pgid(t, tp->pgid));
+		p[i].sid = htole32(tree_sid(t, tp->sid));
+		if (tp->zombie)
+			p[i].flags |= htole32(CRAK_TREE_ZOMBIE);
+		if (tp->c.pid == POD_COMMAND_PID)
+			p[i].flags |= htole32(CRAK_TREE_COMMAND);
+		p[i].exit_status = htole32(tp->exit_status);
+		if (!tp->zombie && tp->c.files.max_fd > max_fd)
+			max_fd = tp->c.files.max_fd;
+	}
+	for (i = 0; i < t->shared.nr; i++)
+		if ((int)le32toh(t->shared.v[i].f.fd) > max_fd)
+			max_fd = le32toh(t->shared.v[i].f.fd);
+	if (t->shared.nr > CRAK_TREE_SHARED_MAX || max_fd > (int)CRAK_TREE_FD_MAX) {
+		pr_err("checkpoint: the pod's processes share more than %u files, or use descriptors above %u",
+		       CRAK_TREE_SHARED_MAX, CRAK_TREE_FD_MAX);
+		free(h);
+		return -1;
+	}
+	if (!tree_find(t, POD_COMMAND_PID)) {
+		pr_err("checkpoint: the pod's command (PID %d in the pod) has ended", POD_COMMAND_PID);
+		free(h);
+		return -1;
+	}
+	memcpy(p + t->nr, t->owner, t->shared.nr * sizeof(uint32_t));
+	h->nr_procs = htole32(t->nr);
+	h->nr_shared = htole32(t->shared.nr);
+	h->max_fd = htole32(max_fd < 0 ? 0 : max_fd);
+	err = img_write_section(im, CRAK_IMG_TREE, h, (len + 7) & ~7UL);
+	free(h);
+	return err ?: files_write(im, &t->shared);
+}
+
+static void tree_free(struct tree *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		ckpt_proc_free(&t->v[i].c);
+	free(t->v);
+	free(t->order);
+	free(t->owner);
+	files_free(&t->shared);
+}
+
+/*
+ * Lets every stopped one go, children first (the command, whose end ends
+ * the pod, last): killed, or running on; after a failure, as if nothing
+ * happened.
+ */
+static int tree_end(struct tree *t, bool kill, bool failed)
+{
+	unsigned int i;
+	int err = 0;
+
+	for (i = t->nr; i-- > 0;) {
+		struct tproc *tp = &t->v[t->order ? t->order[i] : i];
+
+		if (!tp->frozen)
+			continue;
+		if (failed ? ckpt_proc_resume(&tp->c) : ckpt_proc_end(&tp->c, kill))
+			err = -1;
+		else
+			tp->frozen = false;
+	}
+	return err;
+}
+
+int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs)
+{
+	struct tree t = {};
+	unsigned int i, n = 0;
+	int ret = -1;
+
+	do {
+		if (tree_stop_all(&t))
+			goto fail;
+	} while (tree_drop_reaped(&t));
+	t.order = xmalloc(t.nr * sizeof(*t.order));
+	for (i = 0; i < t.nr; i++)
+		t.order[i] = i;
+	if (tree_link(&t))
+		goto fail;
+	tree_visit(&t, -1, 0, &n);
+	if (n != t.nr) {
+		pr_err("checkpoint: the pod's processes do not form a tree");
+		goto fail;
+	}
+	if (tree_check_groups(&t))
+		goto fail;
+	for (i = 0; i < t.nr; i++) {
+		struct tproc *tp = &t.v[t.order[i]];
+
+		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
+			goto fail;
+	}
+	if (tree_find_shared(&t) || tree_write(&t, im))
+		goto fail;
+	for (i = 0; i < t.nr; i++) {
+		struct tproc *tp = &t.v[t.order[i]];
+
+		if (tp->zombie)
+			continue;
+		tp->c.imgfd = im->fd;
+		tp->c.im.name = im->name;
+		if (ckpt_proc_write(&tp->c))
+			goto fail;
+	}
+	*nr_procs = t.nr;
+	if (hooks->complete && hooks->complete(hooks->arg))
+		goto fail;
+	if (hooks->leave_running) {
+		for (i = 0; i < t.nr; i++)
+			if (t.v[i].frozen && ckpt_proc_sockets_on(&t.v[i].c))
+				goto fail;
+		if (hooks->running && hooks->running(hooks->arg))
+			goto fail;
+	}
+	if (tree_end(&t, !hooks->leave_running, false)) {
+		/* Some are let go already: the others run on, unharmed. */
+		tree_end(&t, false, true);
+		goto out;
+	}
+	ret = 0;
+	goto out;
+fail:
+	tree_end(&t, false, true);
+out:
+	tree_free(&t);
+	return ret;
+}
