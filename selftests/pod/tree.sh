@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=420 kernels=6.12,6.1
+# lab: timeout=600
 #
 # A pod of many processes moves whole: crak checkpoint NAME takes every
 # process of the pod (tree.py: a producer and a consumer joined by a pipe

@@ -496,7 +496,7 @@ int ckpt_proc_collect(struct checkpoint *c, bool alone)
 	unsigned int i;
 	int err;
 
-	if (gather_proc(c) || files_collect(c->pid, c->pidfd, &c->files, alone))
+	if (gather_proc(c) || files_collect(c->pid, c->pidfd, &c->files, alone, c->pod_pts))
 		return -1;
 	for (i = 0; i < c->files.nr; i++) {
 		if (c->files.v[i].sock < 0)

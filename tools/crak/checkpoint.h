@@ -24,6 +24,7 @@ struct checkpoint {
 	struct inet_set *inet;
 	uint64_t pages;
 	bool progress;
+	dev_t pod_pts;			/* of a pod's tree: its devpts (0: none) */
 	bool quiet_gone;		/* ckpt_proc_freeze(): 1, silently, if it is
 					 * gone or exiting (a tree's may be)
 					 */

@@ -64,9 +64,11 @@ struct rfiles {
 
 /*
  * ALONE: the process is not of a tree; a pipe to another process is then
- * an error, or (0 to 2) a standard descriptor leading out.
+ * an error, or (0 to 2) a standard descriptor leading out.  POD_PTS: the
+ * device of the pod's own devpts (0: none), whose terminals are the pod's
+ * (CRAK_FILE_PTY_*), not the restarter's.
  */
-int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone);
+int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t pod_pts);
 int files_write(struct img *im, const struct rfiles *files);
 void files_free(struct rfiles *files);
 /* ORDERED: a process's, by increasing number (a tree's shared: any). */
@@ -85,6 +87,14 @@ int inet_undo(struct inet_set *s);
 void inet_set_free(struct inet_set *s);
 int inet_make(const struct rfile *rf, uint32_t *id);
 int inet_thaw(uint32_t id);
+
+/* ckpt_pty.c */
+struct stat;
+bool pty_is_master(const struct stat *st);
+int pty_slave_index(dev_t dev);
+int pty_take(struct rfile *rf, int dup, const struct stat *st, const char **why);
+int pty_make_master(const struct rfile *rf);
+int pty_open_slave(unsigned int index, int flags);
 
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);

@@ -30,6 +30,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -63,6 +64,8 @@ static const char *const file_type_names[] = {
 	[CRAK_FILE_INET] = "inet socket",
 	[CRAK_FILE_STDIO] = "standard descriptor",
 	[CRAK_FILE_SHARED] = "shared",
+	[CRAK_FILE_PTY_MASTER] = "pty master",
+	[CRAK_FILE_PTY_SLAVE] = "pty slave",
 };
 
 const char *file_type_name(uint32_t type)
@@ -268,7 +271,7 @@ static int take_timerfd(struct rfile *rf, const char *text)
 
 /* Descriptor FD of the process, which links to LINK: its type and data. */
 static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile *rf,
-		    const char **why)
+		    dev_t pod_pts, const char **why)
 {
 	struct fdinfo fi = {};
 	char path[64];
@@ -311,7 +314,16 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 		}
 	} else if (S_ISCHR(st.st_mode)) {
 		dup = getfd(pidfd, fd);
-		if (dup >= 0 && isatty(dup)) {
+		if (dup >= 0 && pod_pts && st.st_rdev == makedev(5, 0)) {
+			/* /dev/tty, its session's terminal: opened again once it has it. */
+			rf->f.type = htole32(CRAK_FILE_DEV);
+			rf->path = xstrdup("/dev/tty");
+		} else if (dup >= 0 && pod_pts && st.st_dev == pod_pts && isatty(dup)) {
+			/* A terminal of the pod's own devpts. */
+			err = pty_take(rf, dup, &st, why) ? -EOPNOTSUPP : 0;
+			if (link[0] == '/')
+				rf->path = xstrdup(link);
+		} else if (dup >= 0 && isatty(dup)) {
 			rf->f.type = htole32(fd <= 2 ? CRAK_FILE_STDIO : CRAK_FILE_TTY);
 		} else if (link[0] == '/') {
 			rf->f.type = htole32(CRAK_FILE_DEV);
@@ -447,7 +459,7 @@ static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes, bool
 	return 0;
 }
 
-int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone)
+int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t pod_pts)
 {
 	char dir[64], path[96], link[PATH_MAX];
 	int *fds = NULL, nr = 0, i;
@@ -488,7 +500,7 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone)
 		}
 		link[n] = 0;
 		files->nr++;
-		if (take_one(pid, pidfd, fds[i], link, rf, &why)) {
+		if (take_one(pid, pidfd, fds[i], link, rf, pod_pts, &why)) {
 			pr_err("checkpoint %d: descriptor %d (%s) cannot be taken: %s", pid, fds[i],
 			       link, why ?: "unknown reason");
 			goto fail;
@@ -829,6 +841,12 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	case CRAK_FILE_EPOLL:
 		fd = epoll_create1(0);
 		break;
+	case CRAK_FILE_PTY_MASTER:
+		fd = pty_make_master(rf);
+		break;
+	case CRAK_FILE_PTY_SLAVE:
+		fd = pty_open_slave(le64toh(rf->f.value[0]), flags & REOPEN_FLAGS);
+		break;
 	case CRAK_FILE_SHARED:
 		j = le64toh(rf->f.value[0]);
 		if (j >= files->nr_shared || files->shared[j] < 0) {
@@ -852,13 +870,17 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who, int *made,
 		      const int *stdio, int base)
 {
-	unsigned int i;
+	unsigned int pass, i;
 
-	for (i = 0; i < shared->nr; i++) {
-		if (owner[i] != who)
-			continue;
-		made[i] = make_one(shared, i, made, made + shared->nr, stdio, base);
-		if (made[i] < 0) {
+	/* Terminals' masters first: their slaves open after them. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < shared->nr; i++) {
+			if (owner[i] != who ||
+			    (le32toh(shared->v[i].f.type) == CRAK_FILE_PTY_MASTER) != !pass)
+				continue;
+			made[i] = make_one(shared, i, made, made + shared->nr, stdio, base);
+			if (made[i] >= 0)
+				continue;
 			pr_err("restart: a shared %s%s%s: %s",
 			       file_type_name(le32toh(shared->v[i].f.type)),
 			       shared->v[i].path ? " " : "", shared->v[i].path ?: "",
@@ -899,14 +921,19 @@ static int fill_epoll(const struct rfile *rf)
 int files_restore(struct rfiles *files, const int *stdio, int base)
 {
 	int *made, fd, target;
-	unsigned int i;
+	unsigned int pass, i;
 
 	made = xmalloc(2 * (files->nr ?: 1) * sizeof(*made));
 	for (i = 0; i < 2 * files->nr; i++)
 		made[i] = -1;
-	for (i = 0; i < files->nr; i++) {
-		made[i] = make_one(files, i, made, made + files->nr, stdio, base);
-		if (made[i] < 0) {
+	/* Terminals' masters first: their slaves open after them. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < files->nr; i++) {
+			if ((le32toh(files->v[i].f.type) == CRAK_FILE_PTY_MASTER) != !pass)
+				continue;
+			made[i] = make_one(files, i, made, made + files->nr, stdio, base);
+			if (made[i] >= 0)
+				continue;
 			pr_err("restart: descriptor %u (%s%s%s): %s", le32toh(files->v[i].f.fd),
 			       file_type_name(le32toh(files->v[i].f.type)),
 			       files->v[i].path ? " " : "", files->v[i].path ?: "", strerror(errno));

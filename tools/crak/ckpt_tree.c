@@ -25,10 +25,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
 
@@ -47,6 +50,8 @@ struct tproc {
 	uint32_t exit_status;
 	bool frozen;
 	unsigned int rank;		/* place in the tree's order */
+	uint32_t ctty;			/* a session leader's: 1 + pty index */
+	pid_t fg_pgid;			/* ... its foreground group */
 };
 
 struct tree {
@@ -54,15 +59,23 @@ struct tree {
 	unsigned int nr;
 	unsigned int *order;		/* indices, in the tree's order */
 	pid_t init_pgid, init_sid;
+	dev_t pod_pts;			/* the pod's devpts, 0 if it has none */
 	struct rfiles shared;
 	uint32_t *owner;
 };
 
 /* -- finding and stopping them -------------------------------------------- */
 
-/* Fields 4 (ppid), 5 (pgrp), 6 (session) and 52 (exit code) of stat. */
-static int read_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid,
-		     uint32_t *exit_status)
+/* What read_stat() reads of stat but for the state and the IDs. */
+struct stat_more {
+	uint32_t exit_status;		/* field 52 */
+	unsigned int tty_nr;		/* 7: the controlling terminal */
+	pid_t tpgid;			/* 8: its foreground group */
+};
+
+/* Fields 3 (state), 4 (ppid), 5 (pgrp), 6 (session), and MORE's. */
+static int read_stat_more(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid,
+			  struct stat_more *more)
 {
 	char path[64], buf[1024], *p;
 	unsigned int i;
@@ -79,14 +92,26 @@ static int read_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *si
 		return -1;
 	buf[n] = 0;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 1, " %c %d %d %d", state, ppid, pgid, sid) != 4)
+	memset(more, 0, sizeof(*more));
+	if (!p || sscanf(p + 1, " %c %d %d %d %u %d", state, ppid, pgid, sid, &more->tty_nr,
+			 &more->tpgid) != 6)
 		return -1;
-	*exit_status = 0;
 	/* Field 3 is the state, right after ')': 49 more to the exit code. */
 	for (i = 0, p += 2; *p && i < 49; p++)
 		i += *p == ' ';
 	if (i == 49)
-		*exit_status = strtoul(p, NULL, 10);
+		more->exit_status = strtoul(p, NULL, 10);
+	return 0;
+}
+
+static int read_stat(pid_t pid, char *state, pid_t *ppid, pid_t *pgid, pid_t *sid,
+		     uint32_t *exit_status)
+{
+	struct stat_more more;
+
+	if (read_stat_more(pid, state, ppid, pgid, sid, &more))
+		return -1;
+	*exit_status = more.exit_status;
 	return 0;
 }
 
@@ -235,11 +260,27 @@ static int tree_link(struct tree *t)
 	}
 	for (i = 0; i < t->nr; i++) {
 		struct tproc *tp = &t->v[i], *parent;
+		struct stat_more more;
 
-		if (read_stat(tp->c.pid, &state, &tp->ppid, &tp->pgid, &tp->sid,
-			      &tp->exit_status) || (state == 'Z') != tp->zombie) {
+		if (read_stat_more(tp->c.pid, &state, &tp->ppid, &tp->pgid, &tp->sid, &more) ||
+		    (state == 'Z') != tp->zombie) {
 			pr_err("checkpoint: process %d ended while stopped", tp->c.pid);
 			return -1;
+		}
+		tp->exit_status = more.exit_status;
+		/* A session of the pod's own with a terminal: one of the pod's. */
+		if (tp->sid == tp->c.pid && tp->sid != t->init_sid && more.tty_nr && !tp->zombie) {
+			dev_t dev = makedev((more.tty_nr >> 8) & 0xfff,
+					    (more.tty_nr & 0xff) | ((more.tty_nr >> 12) & 0xfff00));
+			int idx = t->pod_pts ? pty_slave_index(dev) : -1;
+
+			if (idx < 0) {
+				pr_err("checkpoint: process %d's controlling terminal is not one of the pod's: not taken",
+				       tp->c.pid);
+				return -1;
+			}
+			tp->ctty = idx + 1;
+			tp->fg_pgid = more.tpgid > 0 ? more.tpgid : 0;
 		}
 		tp->parent = -1;
 		if (tp->ppid == 1)
@@ -492,6 +533,8 @@ static bool shareable(uint32_t type)
 	case CRAK_FILE_SIGNALFD:
 	case CRAK_FILE_TIMERFD:
 	case CRAK_FILE_STDIO:
+	case CRAK_FILE_PTY_MASTER:
+	case CRAK_FILE_PTY_SLAVE:
 		return true;
 	}
 	return false;
@@ -606,6 +649,100 @@ out:
 	return ret;
 }
 
+/* -- terminals ------------------------------------------------------------------ */
+
+#define NO_MASTER	LONG_MAX
+
+/*
+ * When a restart makes an open file of process TP (F: its entry), as a
+ * number that grows with time: the shared ones, by their owner, before a
+ * process's own; terminals' masters before the rest.
+ */
+static long made_when(const struct tree *t, const struct tproc *tp, const struct rfile *f,
+		      uint32_t *type)
+{
+	long rank = tp->rank, phase = 2;
+
+	*type = le32toh(f->f.type);
+	if (*type == CRAK_FILE_SHARED) {
+		uint64_t idx = le64toh(f->f.value[0]);
+		const struct tproc *owner = tree_find((struct tree *)t, le32toh(t->owner[idx]));
+
+		rank = owner ? (long)owner->rank : -1;
+		phase = 0;
+		f = &t->shared.v[idx];
+		*type = le32toh(f->f.type);
+	}
+	return rank * 4 + phase + (*type != CRAK_FILE_PTY_MASTER);
+}
+
+/*
+ * Every terminal's slave has its master made before it (by a process
+ * before it, or by itself, masters first), and every controlling terminal
+ * before its session leader's own files (which /dev/tty may be among).
+ */
+static int tree_check_ptys(struct tree *t)
+{
+	long *master = NULL, when;
+	unsigned int i, j, nr = 0, idx;
+	uint32_t type;
+	int ret = -1;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct tproc *tp = &t->v[i];
+
+		for (j = 0; !tp->zombie && j < tp->c.files.nr; j++) {
+			const struct rfile *f = &tp->c.files.v[j];
+
+			when = made_when(t, tp, f, &type);
+			if (type != CRAK_FILE_PTY_MASTER)
+				continue;
+			if (le32toh(f->f.type) == CRAK_FILE_SHARED)
+				f = &t->shared.v[le64toh(f->f.value[0])];
+			idx = le64toh(f->f.value[0]);
+			if (idx >= nr) {
+				master = xrealloc(master, (idx + 1) * sizeof(*master));
+				while (nr <= idx)
+					master[nr++] = NO_MASTER;
+			}
+			if (master[idx] == NO_MASTER || when < master[idx])
+				master[idx] = when;
+		}
+	}
+	for (i = 0; i < t->nr; i++) {
+		const struct tproc *tp = &t->v[i];
+
+		for (j = 0; !tp->zombie && j < tp->c.files.nr; j++) {
+			const struct rfile *f = &tp->c.files.v[j];
+
+			when = made_when(t, tp, f, &type);
+			if (type != CRAK_FILE_PTY_SLAVE)
+				continue;
+			if (le32toh(f->f.type) == CRAK_FILE_SHARED)
+				f = &t->shared.v[le64toh(f->f.value[0])];
+			idx = le64toh(f->f.value[0]);
+			if (idx < nr && master[idx] != NO_MASTER && master[idx] < when)
+				continue;
+			pr_err("checkpoint %d: descriptor %u is a terminal (/dev/pts/%u) whose master %s: not taken",
+			       tp->c.pid, le32toh(tp->c.files.v[j].f.fd), idx,
+			       idx < nr && master[idx] != NO_MASTER ? "a restart would make after it" :
+								     "no process of the pod holds");
+			goto out;
+		}
+		idx = tp->ctty - 1;
+		if (tp->ctty && (idx >= nr || master[idx] == NO_MASTER ||
+				 master[idx] >= (long)tp->rank * 4 + 2)) {
+			pr_err("checkpoint %d: its controlling terminal (/dev/pts/%u) has no master a restart would make before it: not taken",
+			       tp->c.pid, idx);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	free(master);
+	return ret;
+}
+
 /* -- the image ------------------------------------------------------------------ */
 
 static int tree_write(struct tree *t, struct img *im)
@@ -630,6 +767,8 @@ static int tree_write(struct tree *t, struct img *im)
 		if (tp->c.pid == POD_COMMAND_PID)
 			p[i].flags |= htole32(CRAK_TREE_COMMAND);
 		p[i].exit_status = htole32(tp->exit_status);
+		p[i].ctty = htole32(tp->ctty);
+		p[i].fg_pgid = htole32(tp->fg_pgid);
 		if (!tp->zombie && tp->c.files.max_fd > max_fd)
 			max_fd = tp->c.files.max_fd;
 	}
@@ -691,12 +830,17 @@ static int tree_end(struct tree *t, bool kill, bool failed)
 	return err;
 }
 
-int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs)
+int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs,
+		    dev_t host_pts)
 {
 	struct tree t = {};
 	unsigned int i, n = 0;
+	struct stat st;
 	int ret = -1;
 
+	/* A devpts of the pod's own (crak run mounts one): its terminals are the pod's. */
+	if (!stat("/dev/pts", &st) && st.st_dev != host_pts)
+		t.pod_pts = st.st_dev;
 	do {
 		if (tree_stop_all(&t))
 			goto fail;
@@ -716,10 +860,11 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];
 
+		tp->c.pod_pts = t.pod_pts;
 		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
 			goto fail;
 	}
-	if (tree_find_shared(&t) || tree_write(&t, im))
+	if (tree_find_shared(&t) || tree_check_ptys(&t) || tree_write(&t, im))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];

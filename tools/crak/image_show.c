@@ -526,6 +526,10 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 			json_bool(&s->j, "command", le32toh(p->flags) & CRAK_TREE_COMMAND);
 			if (le32toh(p->flags) & CRAK_TREE_ZOMBIE)
 				json_uint(&s->j, "exit_status", le32toh(p->exit_status));
+			if (p->ctty) {
+				json_uint(&s->j, "ctty", le32toh(p->ctty) - 1);
+				json_uint(&s->j, "foreground", le32toh(p->fg_pgid));
+			}
 			json_close_object(&s->j);
 		}
 		json_close_array(&s->j);
@@ -554,6 +558,9 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		       le32toh(p->pgid), le32toh(p->sid));
 		if (le32toh(p->flags) & CRAK_TREE_COMMAND)
 			printf(", the pod's command");
+		if (p->ctty)
+			printf(", terminal /dev/pts/%u (foreground group %u)", le32toh(p->ctty) - 1,
+			       le32toh(p->fg_pgid));
 		if (le32toh(p->flags) & CRAK_TREE_ZOMBIE)
 			printf(", a zombie (%s %u)", WIFEXITED(st) ? "exit" : "signal",
 			       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));

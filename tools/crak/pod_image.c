@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -67,6 +68,7 @@ struct pod_ckpt {
 	bool leave_running;		/* the pod runs on */
 	struct vif_cmd vc;		/* the grandchild's, in the pod */
 	unsigned int nr_procs;		/* the grandchild's, taken */
+	dev_t host_pts;			/* crak's /dev/pts */
 };
 
 /* What the grandchild tells crak once the image is whole but for END. */
@@ -448,7 +450,7 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs))
+	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts))
 		_exit(0);
 	/* A destination that had the process may have taken the addresses. */
 	if (vif_thaw(&c->vc))
@@ -680,11 +682,14 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
 	sigset_t critical, old_mask;
 	double t0 = now_seconds();
+	struct stat st;
 	pid_t child;
 	ssize_t n;
 
 	pod_check_name(name);
 	raise_nofile();
+	if (!stat("/dev/pts", &st))
+		c.host_pts = st.st_dev;
 	err = pod_record_read(name, &c.pod);
 	if (err == -ENOENT)
 		die("checkpoint: no pod '%s'", name);

@@ -9,14 +9,15 @@
  * crakvif on LOWER, moves it into the pod as eth0 and configures it.  The
  * pod's init (crak-pod-init) is a clone of crak in new PID, mount and UTS
  * namespaces: it joins the pod's network namespace, names the host, mounts a
- * private /tmp and the /proc of its PID namespace, runs CMD as PID 2, reaps
+ * private /tmp, the /proc of its PID namespace and a devpts of its own
+ * (bound at /dev/ptmx too), runs CMD as PID 2, reaps
  * whatever is orphaned to it, and exits as CMD exits.  Whatever went wrong on
  * the way, what was made is undone in reverse order.
  *
  * crak restart of a pod's image (pod_restart) makes the pod the same way
  * from what the image says, with the crakvif's MAC and frozen before it
  * comes up (silent until the process is back); the init restarts the
- * image's process with its PID instead of running a command; then crak
+ * image's processes with their PIDs instead of running a command; then crak
  * gives the crakvif what was held for the pod and thaws it, which announces
  * the pod's addresses here.
  */
@@ -548,6 +549,11 @@ static void __noreturn pod_init(struct run *r)
 		init_fail(r, "a private /tmp: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		init_fail(r, "/proc: %s", strerror(errno));
+	/* Terminals of its own, numbered from 0, which a restart can number again. */
+	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		  "newinstance,ptmxmode=0666,mode=0620,gid=5") ||
+	    mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL))
+		init_fail(r, "a devpts of its own: %s", strerror(errno));
 	/* A command started in the host's /tmp, which the pod's hides, starts in /. */
 	if (!r->image)
 		leave_hidden_cwd();
@@ -868,8 +874,8 @@ const struct object pod_run_object = {
 	"/run/netns/NAME (ip netns exec NAME works), whose one device, eth0, is a\n"
 	"crakvif on LOWER with the pod's addresses; a PID namespace where CMD is\n"
 	"PID 2, under an init of crak's that reaps orphans and ends the pod when\n"
-	"CMD ends; the hostname NAME; a private /tmp and the pod's own /proc, the\n"
-	"host's files otherwise.  crak waits for CMD, tears the pod down and exits\n"
+	"CMD ends; the hostname NAME; a private /tmp, the pod's own /proc and\n"
+	"devpts (its terminals /dev/pts/0, 1, ...), the host's files otherwise.  crak waits for CMD, tears the pod down and exits\n"
 	"as CMD exited.  'crak ps' lists pods, 'crak stop NAME' ends one.\n"
 	"\n"
 	"  --name NAME     letters, digits, '.', '_', '-' (up to 32)\n"

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -281,14 +282,20 @@ static void __noreturn tree_child(struct tree_restart *tr, uint32_t idx)
 	restart_child(&r);
 }
 
+static void take_terminal(struct tree_restart *tr, uint32_t self);
+
 int tree_make_shared(struct restart *r, const int *stdio)
 {
 	struct tree_restart *tr = r->tree;
 
 	r->files.shared = tr->made;
 	r->files.nr_shared = tr->shared.nr;
-	return files_make_shared(&tr->shared, tr->owner, htole32(getpid()), tr->made, stdio,
-				 tr->base);
+	if (files_make_shared(&tr->shared, tr->owner, htole32(getpid()), tr->made, stdio,
+			      tr->base))
+		return -1;
+	/* Its session's terminal before its own files: /dev/tty opens it. */
+	take_terminal(tr, getpid());
+	return 0;
 }
 
 /* Whether child PID ended with wait status STATUS (and is left unreaped). */
@@ -305,6 +312,49 @@ static bool ended_as(pid_t pid, uint32_t status)
 		return si.si_code == CLD_EXITED && si.si_status == (int)WEXITSTATUS(status);
 	return (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) &&
 	       si.si_status == (int)WTERMSIG(status);
+}
+
+/*
+ * Its session's terminal: a session leader's controlling one again; the
+ * leader of the terminal's foreground group puts it there.  (Every signal
+ * is blocked: no SIGTTOU.)
+ */
+static void take_terminal(struct tree_restart *tr, uint32_t self)
+{
+	const struct crak_img_tree_proc *me = NULL, *leader = NULL;
+	pid_t fg;
+	uint32_t i;
+	int fd;
+
+	for (i = 0; i < tr->nr; i++) {
+		if (le32toh(tr->procs[i].pid) == self)
+			me = &tr->procs[i];
+		if (me && le32toh(tr->procs[i].pid) == le32toh(me->sid))
+			leader = &tr->procs[i];
+	}
+	for (i = 0; me && !leader && i < tr->nr; i++)
+		if (le32toh(tr->procs[i].pid) == le32toh(me->sid))
+			leader = &tr->procs[i];
+	if (!me || !leader || !leader->ctty)
+		return;
+	if (leader == me) {
+		fd = pty_open_slave(le32toh(me->ctty) - 1, O_RDWR);
+		if (fd < 0 || ioctl(fd, TIOCSCTTY, 0)) {
+			pr_err("restart %u: its controlling terminal /dev/pts/%u: %s", self,
+			       le32toh(me->ctty) - 1, strerror(errno));
+			_exit(EXIT_FAILURE);
+		}
+		close(fd);
+	}
+	fg = le32toh(leader->fg_pgid);
+	if (fg != (pid_t)self || le32toh(me->pgid) != self || fg == (pid_t)le32toh(leader->pid))
+		return;
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || ioctl(fd, TIOCSPGRP, &fg)) {
+		pr_err("restart %u: the foreground of its terminal: %s", self, strerror(errno));
+		_exit(EXIT_FAILURE);
+	}
+	close(fd);
 }
 
 /* Its children, in their order; its zombie children ended again. */

@@ -13,9 +13,11 @@
  * TREE, the shared files and each process's image to IM (after POD), calls
  * the hooks (struct ckpt_hooks), and kills the processes or lets them
  * run on.  0 (*NR_PROCS taken), or -1 after saying why, every process
- * running on as if nothing happened.
+ * running on as if nothing happened.  HOST_PTS: the device of crak's own
+ * /dev/pts (a pod whose /dev/pts is another has terminals of its own).
  */
-int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs);
+int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs,
+		    dev_t host_pts);
 
 struct restart;
 

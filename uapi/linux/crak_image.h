@@ -186,6 +186,11 @@ enum {
 				 * pod's tree: value[0] indexes the tree's
 				 * shared files, no path or data follows
 				 */
+	CRAK_FILE_PTY_MASTER,	/* a pseudo-terminal of the pod's own devpts,
+				 * master side: struct crak_img_pty and its
+				 * queued bytes follow
+				 */
+	CRAK_FILE_PTY_SLAVE,	/* its slave side: value[0] the index */
 };
 
 struct crak_img_file {
@@ -212,6 +217,36 @@ struct crak_img_file {
 	/* then the path (a file's, a FIFO's, a unix socket's address),
 	 * data_len bytes of data, padding to 8
 	 */
+};
+
+/*
+ * CRAK_FILE_PTY_MASTER's data: the terminal's settings (as tcgetattr(3)
+ * and TIOCGWINSZ report them on the master, which are the slave's) and
+ * what waits in it: to_master bytes the slave side wrote that the master
+ * has not read, then to_slave bytes written to the master that the slave
+ * has not read (a line being typed too).
+ */
+#define CRAK_PTY_PACKET		_BITUL(0)	/* TIOCPKT mode */
+#define CRAK_PTY_LOCKED		_BITUL(1)	/* TIOCSPTLCK: not unlocked */
+
+struct crak_img_pty {
+	__le32	index;		/* N of /dev/pts/N */
+	__le32	flags;		/* CRAK_PTY_* */
+	__le32	iflag;
+	__le32	oflag;
+	__le32	cflag;
+	__le32	lflag;
+	__le32	ispeed;		/* B* constants */
+	__le32	ospeed;
+	__u8	line;
+	__u8	cc[32];		/* NCCS of glibc's termios */
+	__u8	pad[7];
+	__le16	rows;
+	__le16	cols;
+	__le16	xpixel;
+	__le16	ypixel;
+	__le64	to_master;
+	__le64	to_slave;
 };
 
 /* CRAK_FILE_UNIX: value[1] */
@@ -469,6 +504,10 @@ struct crak_img_tree_proc {
 	__le32	sid;
 	__le32	flags;		/* CRAK_TREE_* */
 	__le32	exit_status;	/* a zombie's, as wait(2) reports it */
+	__le32	ctty;		/* a session leader's controlling terminal:
+				 * 1 + the index of a pty of the pod, or 0
+				 */
+	__le32	fg_pgid;	/* ... and that terminal's foreground group */
 };
 
 #define CRAK_TREE_ZOMBIE	_BITUL(0)
