@@ -9,9 +9,9 @@
 # and their terminal) to node b over crakd while the user types: the
 # command goes on there and answers as the same shell (same PID, the
 # variable it set before) on the same terminal (/dev/pts/0, its controlling
-# one, its window size), and the line typed ahead, waiting in the terminal
-# when the pod moved, is read and run there too; the peer sees no SYN and
-# no RST.
+# one, its window size), and the line typed ahead and the one being typed,
+# waiting in the terminal when the pod moved, are read there as typed (the
+# latter finished after the move); the peer sees no SYN and no RST.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 
@@ -54,7 +54,6 @@ until_on b 30 ss -Hltn "'sport = :${CRAKD##*:}'" > /dev/null || fail "crakd does
 wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
 touch "$dir/moving"
 wait_file "$dir/sent2" 30 || fail "the user did not type: $(cat "$dir/error" 2> /dev/null)"
-sleep 0.5	# for the server to pass the lines on: the second waits in the terminal
 out=$(on a crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate failed: $out; crakd: $(tail -5 "$dir/crakd.log")"
 echo "  $out"
 two=$(answer 2)
@@ -63,7 +62,9 @@ boot_b=${two##* boot=}
 	fail "after the move the shell answered '$two', not as before ('$one') from another node"
 pass "the command running in the foreground during the move answers from node b, the same shell on the same terminal: ${two% boot=*}"
 wait_file -s "$dir/third" 30 || fail "the line typed ahead was not run: $(cat "$dir/error" 2> /dev/null)"
-pass "the line typed ahead, waiting in the terminal when the pod moved, is run there"
+wait_file -s "$dir/partial" 30 ||
+	fail "the line being typed when the pod moved was not kept: $(cat "$dir/error" 2> /dev/null)"
+pass "the line typed ahead and the one being typed, waiting in the terminal when the pod moved, are read there as typed"
 
 wait_job "$client" > /dev/null || fail "the user's session broke: $(cat "$dir/error" 2> /dev/null)"
 capture_stop "$wire" "$dir/wire.pcap"

@@ -5,11 +5,12 @@
 Types into the pod's shell, over one TCP connection, a line setting X and
 asking for its PID, terminal, window size, X and the node's boot ID, and
 writes the answer to DIR/answer1.  Once DIR/moving appears (the pod is
-about to move), types the question again after "sleep 4;" (the shell is in
-that sleep while it moves) and one line more (typed ahead while the shell
-sleeps: it waits in the terminal), says so in DIR/sent2, writes the
-answer to DIR/answer2 and the last line's to DIR/third, then
-types exit and waits for the end.  An answer is "pid=P tty=T size=R C x=X
+about to move), types the question again after "sleep 10;" (the shell is
+in that sleep while it moves), one line more and the start of another
+(typed ahead while the shell sleeps: they wait in the terminal, which
+echoes them), says so in DIR/sent2, writes the answer to DIR/answer2 and
+the next line's to DIR/third, ends the line begun (DIR/partial once it
+ran), then types exit and waits for the end.  An answer is "pid=P tty=T size=R C x=X
 boot=B"; what breaks is written to DIR/error.
 """
 import os
@@ -22,6 +23,7 @@ ASK = ('echo "pid=$$ tty=$(tty) size=$(stty size) x=$X'
        ' boot=$(cat /proc/sys/kernel/random/boot_id) end=$((6*7))"\n')
 ANSWER = re.compile(rb"(pid=\d+ tty=\S+ size=\d+ \d+ x=\S* boot=\S+) end=42")
 THIRD = re.compile(rb"third=3")
+PARTIAL = re.compile(rb"\r\npartial\r\n")
 
 addr, port, dir = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 seen = b""
@@ -53,12 +55,17 @@ try:
     expect(ANSWER, "answer1")
     while not os.path.exists(f"{dir}/moving"):
         time.sleep(0.05)
-    s.sendall(("sleep 4; " + ASK).encode())
+    s.sendall(("sleep 10; " + ASK).encode())
     time.sleep(0.2)
     s.sendall(b'echo "third=$((1+2))"\n')
+    s.sendall(b"echo par")
+    # Both wait in the terminal, behind the sleep: the terminal echoes them.
+    expect(re.compile(rb"echo par"), "typed")
     put("sent2", b"")
     expect(ANSWER, "answer2")
     expect(THIRD, "third")
+    s.sendall(b"tial\n")
+    expect(PARTIAL, "partial")
     s.sendall(b"exit\n")
     while s.recv(4096):
         pass

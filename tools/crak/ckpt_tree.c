@@ -624,7 +624,10 @@ static int tree_find_shared(struct tree *t)
 			owner = tree_meet(t, owner, f[j].proc);
 			many |= f[j].proc != f[i].proc;
 		}
-		if (!many)
+		/* Terminals' masters, shared or not, the init makes, before any slave. */
+		if (le32toh(tfile_rf(t, &f[i])->f.type) == CRAK_FILE_PTY_MASTER)
+			owner = -1;
+		else if (!many)
 			continue;
 		for (j = i; j < nr; j++) {
 			const struct rfile *rf = tfile_rf(t, &f[j]);

@@ -549,10 +549,14 @@ static void __noreturn pod_init(struct run *r)
 		init_fail(r, "a private /tmp: %s", strerror(errno));
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		init_fail(r, "/proc: %s", strerror(errno));
-	/* Terminals of its own, numbered from 0, which a restart can number again. */
-	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-		  "newinstance,ptmxmode=0666,mode=0620,gid=5") ||
-	    mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL))
+	/*
+	 * Terminals of its own, numbered from 0, which a restart can number
+	 * again.  (In the foreground, CMD keeps the names of crak's.)
+	 */
+	if ((r->detach || r->image) &&
+	    (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		   "newinstance,ptmxmode=0666,mode=0620,gid=5") ||
+	     mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL)))
 		init_fail(r, "a devpts of its own: %s", strerror(errno));
 	/* A command started in the host's /tmp, which the pod's hides, starts in /. */
 	if (!r->image)
@@ -875,7 +879,8 @@ const struct object pod_run_object = {
 	"crakvif on LOWER with the pod's addresses; a PID namespace where CMD is\n"
 	"PID 2, under an init of crak's that reaps orphans and ends the pod when\n"
 	"CMD ends; the hostname NAME; a private /tmp, the pod's own /proc and\n"
-	"devpts (its terminals /dev/pts/0, 1, ...), the host's files otherwise.  crak waits for CMD, tears the pod down and exits\n"
+	"(detached) devpts, its terminals /dev/pts/0, 1, ..., which move with it;\n"
+	"the host's files otherwise.  crak waits for CMD, tears the pod down and exits\n"
 	"as CMD exited.  'crak ps' lists pods, 'crak stop NAME' ends one.\n"
 	"\n"
 	"  --name NAME     letters, digits, '.', '_', '-' (up to 32)\n"

@@ -91,7 +91,9 @@ static int tree_check(const struct tree_restart *tr)
 
 int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 {
-	uint32_t type = CRAK_IMG_TREE, nr_shared;
+	/* Before minor 2 a process's entry ends at exit_status. */
+	size_t each = minor < 2 ? offsetof(struct crak_img_tree_proc, ctty) : sizeof(*tr->procs);
+	uint32_t type = CRAK_IMG_TREE, nr_shared, i;
 	uint64_t len, need;
 	char *buf;
 
@@ -104,8 +106,7 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 	memcpy(&tr->hdr, buf, sizeof(tr->hdr));
 	tr->nr = le32toh(tr->hdr.nr_procs);
 	nr_shared = le32toh(tr->hdr.nr_shared);
-	need = sizeof(tr->hdr) + (uint64_t)tr->nr * sizeof(*tr->procs) +
-	       (uint64_t)nr_shared * sizeof(uint32_t);
+	need = sizeof(tr->hdr) + (uint64_t)tr->nr * each + (uint64_t)nr_shared * sizeof(uint32_t);
 	if (!tr->nr || tr->nr > CRAK_TREE_PROCS_MAX || nr_shared > CRAK_TREE_SHARED_MAX ||
 	    len < need || le32toh(tr->hdr.max_fd) > CRAK_TREE_FD_MAX) {
 		pr_err("%s: the pod image's process tree is malformed", im->name);
@@ -113,10 +114,11 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 		return -1;
 	}
 	tr->procs = xmalloc(tr->nr * sizeof(*tr->procs));
-	memcpy(tr->procs, buf + sizeof(tr->hdr), tr->nr * sizeof(*tr->procs));
+	memset(tr->procs, 0, tr->nr * sizeof(*tr->procs));
+	for (i = 0; i < tr->nr; i++)
+		memcpy(&tr->procs[i], buf + sizeof(tr->hdr) + i * each, each);
 	tr->owner = xmalloc((nr_shared ?: 1) * sizeof(*tr->owner));
-	memcpy(tr->owner, buf + sizeof(tr->hdr) + tr->nr * sizeof(*tr->procs),
-	       nr_shared * sizeof(*tr->owner));
+	memcpy(tr->owner, buf + sizeof(tr->hdr) + tr->nr * each, nr_shared * sizeof(*tr->owner));
 	free(buf);
 	tr->name = im->name;
 	if (tree_check(tr)) {
@@ -346,8 +348,15 @@ static void take_terminal(struct tree_restart *tr, uint32_t self)
 		}
 		close(fd);
 	}
+	/* The foreground group's first process (in TREE's order) puts it there. */
 	fg = le32toh(leader->fg_pgid);
-	if (fg != (pid_t)self || le32toh(me->pgid) != self || fg == (pid_t)le32toh(leader->pid))
+	if (!fg || (pid_t)le32toh(me->pgid) != fg || fg == (pid_t)le32toh(leader->pid))
+		return;
+	for (i = 0; i < tr->nr; i++)
+		if ((pid_t)le32toh(tr->procs[i].pgid) == fg &&
+		    !(le32toh(tr->procs[i].flags) & CRAK_TREE_ZOMBIE))
+			break;
+	if (i == tr->nr || le32toh(tr->procs[i].pid) != self)
 		return;
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0 || ioctl(fd, TIOCSPGRP, &fg)) {

@@ -221,10 +221,13 @@ struct crak_img_file {
 
 /*
  * CRAK_FILE_PTY_MASTER's data: the terminal's settings (as tcgetattr(3)
- * and TIOCGWINSZ report them on the master, which are the slave's) and
- * what waits in it: to_master bytes the slave side wrote that the master
- * has not read, then to_slave bytes written to the master that the slave
- * has not read (a line being typed too).
+ * and TIOCGWINSZ report them on the master, which are the slave's; the
+ * line speed is in cflag), the slave's owner and mode, and what waits in
+ * it: to_master bytes the slave side wrote that the master has not read,
+ * then to_slave bytes of input the slave has not read, as the keystrokes
+ * that make it again (canonical: each line with its terminator, special
+ * characters inside escaped with ^V, an end-of-file mark as the EOF
+ * character, the line being typed last).
  */
 #define CRAK_PTY_PACKET		_BITUL(0)	/* TIOCPKT mode */
 #define CRAK_PTY_LOCKED		_BITUL(1)	/* TIOCSPTLCK: not unlocked */
@@ -236,11 +239,12 @@ struct crak_img_pty {
 	__le32	oflag;
 	__le32	cflag;
 	__le32	lflag;
-	__le32	ispeed;		/* B* constants */
-	__le32	ospeed;
+	__le32	uid;		/* of /dev/pts/N */
+	__le32	gid;
+	__le32	mode;
 	__u8	line;
 	__u8	cc[32];		/* NCCS of glibc's termios */
-	__u8	pad[7];
+	__u8	pad[3];
 	__le16	rows;
 	__le16	cols;
 	__le16	xpixel;
@@ -430,7 +434,8 @@ struct crak_img_end {
  *
  *	POD		struct crak_img_pod + crak_img_pod_addr[n_addrs + n_gws]
  *	TREE		struct crak_img_tree + crak_img_tree_proc[nr_procs] +
- *			__le32 owner[nr_shared] (pod minor 1)
+ *			__le32 owner[nr_shared] (pod minor 1; before minor 2,
+ *			a crak_img_tree_proc ends at exit_status)
  *	FILE ...	nr_shared of them: the open files that more than one
  *			process holds (or pipes whose ends they do), each
  *			made once, by its owner, and inherited
@@ -449,7 +454,7 @@ struct crak_img_end {
  */
 #define CRAK_POD_MAGIC		0x444f5043	/* "CPOD" */
 #define CRAK_POD_VERSION	1
-#define CRAK_POD_MINOR		1	/* 1: TREE */
+#define CRAK_POD_MINOR		2	/* 1: TREE; 2: its ctty, fg_pgid */
 
 #define CRAK_POD_NAME_MAX	32
 #define CRAK_POD_ADDRS_MAX	8
