@@ -680,6 +680,23 @@ static long made_when(const struct tree *t, const struct tproc *tp, const struct
 }
 
 /*
+ * A terminal locked again after its slave was opened comes back unlocked:
+ * its slaves are opened again after its master is made.
+ */
+static void unlock_master(struct tree *t, unsigned int idx)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->shared.nr; i++) {
+		struct crak_img_pty *p = t->shared.v[i].data;
+
+		if (le32toh(t->shared.v[i].f.type) == CRAK_FILE_PTY_MASTER && p &&
+		    le32toh(p->index) == idx)
+			p->flags &= ~htole32(CRAK_PTY_LOCKED);
+	}
+}
+
+/*
  * Every terminal's slave has its master made before it (by a process
  * before it, or by itself, masters first), and every controlling terminal
  * before its session leader's own files (which /dev/tty may be among).
@@ -724,8 +741,10 @@ static int tree_check_ptys(struct tree *t)
 			if (le32toh(f->f.type) == CRAK_FILE_SHARED)
 				f = &t->shared.v[le64toh(f->f.value[0])];
 			idx = le64toh(f->f.value[0]);
-			if (idx < nr && master[idx] != NO_MASTER && master[idx] < when)
+			if (idx < nr && master[idx] != NO_MASTER && master[idx] < when) {
+				unlock_master(t, idx);
 				continue;
+			}
 			pr_err("checkpoint %d: descriptor %u is a terminal (/dev/pts/%u) whose master %s: not taken",
 			       tp->c.pid, le32toh(tp->c.files.v[j].f.fd), idx,
 			       idx < nr && master[idx] != NO_MASTER ? "a restart would make after it" :
