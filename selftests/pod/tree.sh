@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# lab: timeout=600
+# lab: timeout=420 kernels=6.12,6.1
 #
 # A pod of many processes moves whole: crak checkpoint NAME takes every
 # process of the pod (tree.py: a producer and a consumer joined by a pipe
@@ -32,7 +32,7 @@ verdict() {
 	top=$(on "$1" "pgrep -P \$(sed -n 's/^pid=//p' /run/crak/pods/$NAME)")
 	[ -n "$top" ] || fail "the pod's command is not its init's child on $1"
 	on "$1" "kill -USR1 $top" || fail "cannot signal the pod's command on $1"
-	v=$(until_on "$1" 20 "grep '^$2 ' $RUN/verdict 2> /dev/null") ||
+	v=$(until_on "$1" 60 "grep '^$2 ' $RUN/verdict 2> /dev/null") ||
 		fail "the tree gave no verdict on $1: $(on "$1" "cat $RUN/verdict")"
 	[ "$v" = "$2 ok" ] || fail "the tree on $1 is not as it was: $v"
 }
