@@ -77,6 +77,8 @@ int files_restore(struct rfiles *files, const int *stdio, int base);
 int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who, int *made,
 		      const int *stdio, int base);
 const char *file_type_name(uint32_t type);
+/* RF leads out of the process: the restarter's own 0, 1 or 2 (its data go). */
+void file_to_stdio(struct rfile *rf);
 
 /* ckpt_inet.c */
 struct inet_set;

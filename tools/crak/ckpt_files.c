@@ -75,6 +75,17 @@ const char *file_type_name(uint32_t type)
 	return "unknown";
 }
 
+void file_to_stdio(struct rfile *rf)
+{
+	rf->f.type = htole32(CRAK_FILE_STDIO);
+	free(rf->data);
+	rf->data = NULL;
+	rf->f.data_len = 0;
+	free(rf->path);
+	rf->path = NULL;
+	rf->f.path_len = 0;
+}
+
 static void files_alloc(struct rfiles *files, unsigned int nr)
 {
 	unsigned int i;
@@ -451,10 +462,7 @@ static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes, bool
 			       le32toh(rf->f.fd));
 			return -1;
 		}
-		rf->f.type = htole32(CRAK_FILE_STDIO);
-		free(rf->data);
-		rf->data = NULL;
-		rf->f.data_len = 0;
+		file_to_stdio(rf);
 	}
 	return 0;
 }

@@ -459,10 +459,7 @@ static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
 			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd));
 			return -1;
 		}
-		rf->f.type = htole32(CRAK_FILE_STDIO);
-		free(rf->data);
-		rf->data = NULL;
-		rf->f.data_len = 0;
+		file_to_stdio(rf);
 	}
 	return 0;
 }
@@ -496,13 +493,7 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 			       holder >= 0 ? "another process of the pod" : "outside the pod");
 			return -1;
 		}
-		rf->f.type = htole32(CRAK_FILE_STDIO);
-		free(rf->data);
-		rf->data = NULL;
-		rf->f.data_len = 0;
-		free(rf->path);
-		rf->path = NULL;
-		rf->f.path_len = 0;
+		file_to_stdio(rf);
 	}
 	return 0;
 }

@@ -243,12 +243,7 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 			       "process", pid, le32toh(rf->f.fd));
 			return -1;
 		}
-		rf->f.type = htole32(CRAK_FILE_STDIO);
-		free(rf->data);
-		rf->data = NULL;
-		rf->f.data_len = 0;
-		free(rf->path);
-		rf->path = NULL;
+		file_to_stdio(rf);
 	}
 	return 0;
 }

@@ -466,21 +466,30 @@ static void init_wait_commit(struct run *r)
  * The image's process, restarted with its PID (the one it had in the pod it
  * left) as a child of this init; what goes wrong is said by the restart.
  */
-static pid_t init_restart_tree(struct run *r)
+/*
+ * The pod's processes are whole: the rest of the image is crak's to read
+ * (the init keeps nothing of it), an init ending from now on is not a
+ * failed restart, and they run once crak says so.
+ */
+static void init_whole(struct run *r)
 {
-	struct restart **rs;
-
-	if (tree_restart_all(&r->tree, r->image, &rs))
-		init_fail(r, "\n%s", last_error());
 	if (r->image->fd > STDERR_FILENO)
 		close(r->image->fd);
-	/* Every process is whole: an init ending from now on is not a failed restart. */
 	if (write(r->status[1], "R", 1) != 1)
 		_exit(126);
 	close(r->status[1]);
 	r->status[1] = -1;
 	init_wait_commit(r);
 	last_error_clear();
+}
+
+static pid_t init_restart_tree(struct run *r)
+{
+	struct restart **rs;
+
+	if (tree_restart_all(&r->tree, r->image, &rs))
+		init_fail(r, "\n%s", last_error());
+	init_whole(r);
 	if (tree_go(&r->tree, rs)) {
 		mig_say(r->commit[0], "F%s", last_error());
 		_exit(126);
@@ -504,16 +513,7 @@ static pid_t init_restart(struct run *r)
 	pid = restart_begin(&rs);
 	if (pid < 0 || restart_whole(&rs, pid))
 		init_fail(r, "\n%s", last_error());
-	/* The rest of the image is crak's to read; the init keeps nothing of it. */
-	if (r->image->fd > STDERR_FILENO)
-		close(r->image->fd);
-	/* The process is whole: an init ending from now on is not a failed restart. */
-	if (write(r->status[1], "R", 1) != 1)
-		_exit(126);
-	close(r->status[1]);
-	r->status[1] = -1;
-	init_wait_commit(r);
-	last_error_clear();
+	init_whole(r);
 	if (restart_go(&rs, pid)) {
 		mig_say(r->commit[0], "F%s", last_error());
 		_exit(126);

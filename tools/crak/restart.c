@@ -267,7 +267,7 @@ static int go(struct restart *r, pid_t pid)
 
 /* -- the new process ------------------------------------------------------ */
 
-static pid_t clone_with_pid(pid_t pid)
+pid_t clone_with_pid(pid_t pid)
 {
 	struct clone_args ca = {
 		.exit_signal = SIGCHLD,

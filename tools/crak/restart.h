@@ -45,6 +45,11 @@ struct restart {
 
 void restart_child(struct restart *r) __noreturn;
 
+/* A child of this process with PID (in its PID namespace): clone3 set_tid. */
+pid_t clone_with_pid(pid_t pid);
+/* Every descriptor from FROM up but the N of KEEP (sorted here) goes. */
+void close_except(int from, int *keep, unsigned int n);
+
 /*
  * The two halves of a restart from r->im: restart_begin() reads the image
  * up to its threads and makes the process with its PID (in this PID

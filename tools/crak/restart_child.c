@@ -519,11 +519,10 @@ static int park_fd(int fd, int base)
 	return high;
 }
 
-/* Every descriptor from BASE up but KEEP's goes. */
-static void close_others(int base, int *keep, unsigned int n)
+void close_except(int from, int *keep, unsigned int n)
 {
 	unsigned int i, j;
-	int tmp, from = base;
+	int tmp;
 
 	for (i = 0; i < n; i++)
 		for (j = i + 1; j < n; j++)
@@ -609,7 +608,7 @@ void restart_child(struct restart *r)
 	keep[1] = sessfd;
 	keep[2] = nlfd;
 	keep[3] = errfd;
-	close_others(base, keep, 4);
+	close_except(base, keep, 4);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, sessfd);

@@ -152,27 +152,11 @@ pid_t tree_command(const struct tree_restart *tr)
 
 /* -- in each new process ------------------------------------------------------ */
 
-static pid_t clone_pid(pid_t pid)
-{
-	struct clone_args ca = {
-		.exit_signal = SIGCHLD,
-		.set_tid = (uintptr_t)&pid,
-		.set_tid_size = 1,
-	};
-
-	return syscall(SYS_clone3, &ca, sizeof(ca));
-}
-
-static int int_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
 /* Every descriptor but the tree's goes: what the parent's restarter had. */
 static void keep_tree_only(struct tree_restart *tr)
 {
 	unsigned int i, n = 0, nr_shared = tr->shared.nr;
-	int *keep = xmalloc((5 + tr->nr + 2 * nr_shared) * sizeof(*keep)), from = 0;
+	int *keep = xmalloc((5 + tr->nr + 2 * nr_shared) * sizeof(*keep));
 
 	for (i = 0; i < 3; i++)
 		keep[n++] = tr->stdio[i];
@@ -183,14 +167,7 @@ static void keep_tree_only(struct tree_restart *tr)
 	for (i = 0; i < 2 * nr_shared; i++)
 		if (tr->made[i] >= 0)
 			keep[n++] = tr->made[i];
-	qsort(keep, n, sizeof(*keep), int_cmp);
-	for (i = 0; i < n; i++) {
-		if (keep[i] > from)
-			close_range(from, keep[i] - 1, 0);
-		if (keep[i] >= from)
-			from = keep[i] + 1;
-	}
-	close_range(from, ~0U, 0);
+	close_except(0, keep, n);
 	free(keep);
 }
 
@@ -380,7 +357,7 @@ void tree_fork_children(struct restart *r)
 
 		if (le32toh(p->ppid) != self)
 			continue;
-		pid = clone_pid(le32toh(p->pid));
+		pid = clone_with_pid(le32toh(p->pid));
 		if (pid == 0)
 			tree_child(tr, i);
 		if (pid < 0) {
@@ -519,7 +496,7 @@ int tree_restart_all(struct tree_restart *tr, struct img *im, struct restart ***
 	for (i = 0; i < tr->nr; i++) {
 		if (le32toh(tr->procs[i].ppid) != 1)
 			continue;
-		pid = clone_pid(le32toh(tr->procs[i].pid));
+		pid = clone_with_pid(le32toh(tr->procs[i].pid));
 		if (pid == 0) {
 			uint32_t j;
 
