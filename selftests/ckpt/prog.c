@@ -1915,6 +1915,9 @@ static void unix_setup(struct unix_state *u)
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, u->seqpacket))
 		die("socketpair");
+	/* One end non-blocking, as libxcb makes its socket: it must stay so. */
+	if (fcntl(u->stream[0], F_SETFL, O_NONBLOCK))
+		die("fcntl");
 	if (write(u->stream[0], "to the second", 13) != 13 ||
 	    write(u->stream[1], "to the first", 12) != 12)
 		die("unix stream write");
@@ -1981,6 +1984,10 @@ static void unix_check(struct unix_state *u)
 	char msg[16];
 	unsigned int n;
 
+	check_hex(O_NONBLOCK, fcntl(u->stream[0], F_GETFL) & O_NONBLOCK,
+		  "first end of the stream pair: F_GETFL");
+	check_hex(0, fcntl(u->stream[1], F_GETFL) & O_NONBLOCK,
+		  "second end of the stream pair: F_GETFL");
 	unix_check_read(u->stream[1], "to the second", 13, "second end of the stream pair");
 	unix_check_read(u->stream[0], "to the first", 12, "first end of the stream pair");
 	for (n = 0; n < 4; n++) {
@@ -2092,7 +2099,7 @@ static int mode_files(void)
 
 	efd = eventfd(7, EFD_NONBLOCK);
 	epfd = epoll_create1(0);
-	if (efd < 0 || epfd < 0)
+	if (efd < 0 || epfd < 0 || fcntl(epfd, F_SETFL, O_NONBLOCK))
 		die("eventfd, epoll");
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x1234 };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, efd, &ev))
@@ -2153,6 +2160,7 @@ static int mode_files(void)
 	check_str("anon_inode:[timerfd]", path, "fd %d: what it is", tfd);
 	check_hex(O_RDWR | O_NONBLOCK, fcntl(efd, F_GETFL) & (O_ACCMODE | O_NONBLOCK),
 		  "eventfd F_GETFL");
+	check_hex(O_NONBLOCK, fcntl(epfd, F_GETFL) & O_NONBLOCK, "epoll F_GETFL");
 
 	/* Offsets, and the dup shares its own. */
 	check_eq(2, offset_of(reg), "offset of DIR/reg");

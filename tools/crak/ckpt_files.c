@@ -767,6 +767,22 @@ fail:
 	return -1;
 }
 
+/*
+ * FD made blocking, as sockets and epolls are, then as the image's FLAGS
+ * say: libraries such as libxcb read a socket they made non-blocking until
+ * it says EAGAIN.  FD, or -1 (FD closed).
+ */
+static int nonblock_as(int fd, uint32_t flags)
+{
+	if (fd < 0 || !(flags & O_NONBLOCK))
+		return fd;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		    const int *stdio, int base)
 {
@@ -815,9 +831,9 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	case CRAK_FILE_PIPE:
 		return make_pipe(files, i, keep, base);
 	case CRAK_FILE_UNIX:
-		return unix_make(files, i, keep, base);
+		return nonblock_as(unix_make(files, i, keep, base), flags);
 	case CRAK_FILE_INET:
-		fd = inet_make(rf, &id);
+		fd = nonblock_as(inet_make(rf, &id), flags);
 		if (fd >= 0) {
 			files->sock_ids = xrealloc(files->sock_ids, (files->nr_sock_ids + 1) *
 						   sizeof(*files->sock_ids));
@@ -847,7 +863,7 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		fd = make_timerfd(rf);
 		break;
 	case CRAK_FILE_EPOLL:
-		fd = epoll_create1(0);
+		fd = nonblock_as(epoll_create1(0), flags);
 		break;
 	case CRAK_FILE_PTY_MASTER:
 		fd = pty_make_master(rf);
