@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300 kernels=6.12,6.1
+#
+# What CRAK could not do in 2001: an X client moves while the pointer moves
+# over it.  Xvfb runs on the peer; a pod on node a holds two clients of it,
+# over TCP: xeyes (its eyes follow the pointer) and xclock (it redraws each
+# second).  While the peer's pointer goes back and forth over the eyes,
+# crak migrate moves the pod to crakd on node b.  Afterwards both windows
+# are still there, the same windows of the same connections, and both
+# clients still draw: the eyes follow the pointer, the clock ticks; the
+# peer saw no SYN and no RST.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vif/lib.sh"
+
+CRAKD=$LAB_B_IP4:7600
+DISPLAY_NR=1
+XPORT=$((6000 + DISPLAY_NR))
+dir=$LAB_DIR/shared/migrate-x11
+rm -rf "$dir"
+mkdir -p "$dir"
+head -c 32 /dev/urandom | base64 > "$dir/key"
+chmod 600 "$dir/key"
+
+# x CMD...: CMD on the peer, a client of its X server.
+x() { on peer "DISPLAY=:$DISPLAY_NR $*"; }
+
+# window NAME: the id of NAME's top window, from the server's own list.
+window() {
+	x xwininfo -root -tree | awk -v n="\"$1\":" '$2 == n { print $1; exit }'
+}
+
+# shot WIN: a checksum of what window WIN shows.
+shot() {
+	x "xwd -silent -id $1 | md5sum" | cut -d' ' -f1
+}
+
+# follows WIN: the eyes in WIN move when the pointer does.  xeyes follows
+# the server's raw motion events, which relative motion makes.
+follows() {
+	local before after
+	x xdotool mousemove 60 60
+	sleep 0.5
+	before=$(shot "$1")
+	x xdotool mousemove_relative 200 150
+	sleep 0.5
+	after=$(shot "$1")
+	[ -n "$before" ] && [ "$before" != "$after" ]
+}
+
+# ticks WIN: the clock in WIN changes within two seconds.
+ticks() {
+	local before after
+	before=$(shot "$1")
+	sleep 1.3
+	after=$(shot "$1")
+	[ -n "$before" ] && [ "$before" != "$after" ]
+}
+
+# clients: the server's TCP connections to its clients, sorted.
+clients() {
+	on peer "ss -Htn state established '( sport = :$XPORT )'" | awk '{ print $3, $4 }' | sort
+}
+
+xvfb=$(on_bg peer "exec Xvfb :$DISPLAY_NR -listen tcp -nolisten unix -ac -screen 0 400x200x24 \
+	2> $dir/xvfb.log")
+until_on peer 30 ss -Hltn "'sport = :$XPORT'" > /dev/null ||
+	fail "Xvfb does not listen: $(tail -3 "$dir/xvfb.log")"
+crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
+until_on b 30 ss -Hltn "'sport = :7600'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+
+display=$LAB_PEER_IP4:$DISPLAY_NR
+on a "crak run --detach --name x --addr $POD_IP4/24 --link eth0 -- sh -c \
+	'xclock -display $display -update 1 -geometry 100x100+250+0 & \
+	 exec xeyes -display $display -geometry 160x120+0+0' 2> $dir/clients.log" ||
+	fail "crak run of the X clients' pod failed"
+for _ in $(seq 60); do
+	eyes=$(window xeyes) clock=$(window xclock)
+	[ -n "$eyes" ] && [ -n "$clock" ] && break
+	sleep 0.5
+done
+[ -n "$eyes" ] && [ -n "$clock" ] || fail "the clients' windows did not appear: $(x xwininfo -root -tree)"
+conns=$(clients)
+[ "$(wc -l <<< "$conns")" = 2 ] || fail "the X server does not have two clients: $conns"
+follows "$eyes" || fail "xeyes does not follow the pointer before the move (the check itself)"
+ticks "$clock" || fail "xclock does not tick before the move (the check itself)"
+pass "xeyes and xclock in a pod on node a draw on the peer's X server over TCP"
+
+wire=$(capture_start peer eth0 "tcp port $XPORT and $WIRE_FILTER" "$dir/wire.pcap")
+mover=$(on_bg peer "export DISPLAY=:$DISPLAY_NR
+	for i in \$(seq 100); do
+		xdotool mousemove_relative -- 30 15; sleep 0.05; xdotool mousemove_relative -- -30 -15
+	done")
+out=$(on a crak migrate x --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate failed: $out"
+echo "  $out"
+wait_job "$mover" > /dev/null || fail "the pointer's mover failed"
+on b crak ps | grep -q "^x: running " || fail "pod x does not run on node b: $(on b crak ps)"
+on a "! test -e /run/netns/x" || fail "pod x is still on node a"
+[ "$(window xeyes)" = "$eyes" ] && [ "$(window xclock)" = "$clock" ] ||
+	fail "the windows are not the same ones after the move: $(x xwininfo -root -tree)"
+[ "$(clients)" = "$conns" ] || fail "the X server's clients changed: $(clients), were $conns"
+follows "$eyes" || fail "xeyes no longer follows the pointer after the move"
+ticks "$clock" || fail "xclock no longer ticks after the move"
+capture_stop "$wire" "$dir/wire.pcap"
+out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
+pass "moved to node b under a moving pointer: the same windows and connections, still drawing, no SYN, no RST"
+
+on b crak stop x > /dev/null || fail "crak stop x on b failed"
+for _ in $(seq 40); do
+	[ -z "$(window xeyes)" ] && break
+	sleep 0.25
+done
+[ -z "$(window xeyes)$(window xclock)" ] || fail "the windows outlived their pod"
+kill_job "$crakd" TERM
+wait_job "$crakd" > /dev/null || fail "crakd did not end cleanly on SIGTERM"
+kill_job "$xvfb" TERM
+wait_job "$xvfb" > /dev/null 2>&1
+rm -rf "$dir"
