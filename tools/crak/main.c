@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/personality.h>
 
 #include "cmd.h"
 #include "objects.h"
@@ -76,15 +77,39 @@ static void close_stdout(void)
 	}
 }
 
+/*
+ * A restart moves crak's [vdso] to where the image has it before the
+ * image's memory replaces crak's own, so nothing else of crak may be there.
+ * Under the default layout the kernel maps top-down from below the stack:
+ * crak's libraries would sit where a static program (busybox) has its
+ * [vdso], and with address randomization off (as in the lab) they always
+ * do.  So crak restarts processes from the legacy layout, which maps
+ * bottom-up from far below (it runs itself again so, once), and the
+ * processes it restarts keep that layout for what they map afterwards.
+ */
+static void legacy_layout(char **argv)
+{
+	int pers = personality(0xffffffff);
+
+	if (pers < 0 || pers & ADDR_COMPAT_LAYOUT ||
+	    personality(pers | ADDR_COMPAT_LAYOUT) < 0)
+		return;
+	execv("/proc/self/exe", argv);
+	personality(pers);	/* run on as we are */
+}
+
 int main(int argc, char **argv)
 {
+	char **all = argv;
 	const struct object *obj;
 	const char *word;
 
 	atexit(close_stdout);
 	/* crakd is crak under another name. */
-	if (!strcmp(basename(argv[0]), "crakd"))
+	if (!strcmp(basename(argv[0]), "crakd")) {
+		legacy_layout(all);
 		return crakd_main(argc, argv);
+	}
 	for (argc--, argv++; argc > 0 && **argv == '-'; argc--, argv++) {
 		word = *argv;
 		if (!strcmp(word, "-h") || !strcmp(word, "--help")) {
@@ -107,5 +132,7 @@ int main(int argc, char **argv)
 	obj = find_object(*argv);
 	if (!obj)
 		die_usage("unknown object '%s'", *argv);
+	if (obj == &restart_object)
+		legacy_layout(all);
 	return run_object(obj, argc - 1, argv + 1);
 }
