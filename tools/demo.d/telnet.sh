@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# A telnet session moves while its user types: a telnet-like server in a
-# pod on node a gives its client, on node peer, an interactive shell on one
-# of the pod's terminals (selftests/pod/tty_server.py); the user sets a
+# A telnet session moves while its user types: busybox's telnetd in a pod
+# on node a gives its client, on node peer, an interactive shell on one of
+# the pod's terminals; the user sets a
 # variable, then starts a command (sleep 10) and types a line and a half
 # ahead (selftests/pod/tty_client.py).  While the command runs, crak
 # migrate moves the pod, server, connection, shell, command and terminal,
@@ -25,12 +25,11 @@ chmod 600 "$dir/key"
 
 crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
 until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || exit 1
-on a "mkdir -p /run/crak-demo && cp selftests/pod/tty_server.py /run/crak-demo/" || exit 1
 on a "crak run --detach --name telnet --addr $ip/24 --link eth0 -- \
-	/usr/bin/python3 /run/crak-demo/tty_server.py $ip $port" || exit 1
+	busybox telnetd -F -K -b $ip -p $port -l /bin/sh" || exit 1
 until_on a 30 ss -N telnet -Hltn "'sport = :$port'" > /dev/null || exit 1
-say "server: a telnet-like server in pod telnet on node a, $ip:$port"
-client=$(on_bg peer "/usr/bin/python3 selftests/pod/tty_client.py $ip $port $dir")
+say "server: busybox telnetd in pod telnet on node a, $ip:$port"
+client=$(on_bg peer "/usr/bin/python3 selftests/pod/tty_client.py --telnet $ip $port $dir")
 wait_file -s "$dir/answer1" 60 || exit 1
 say "user on node peer, in sh -i on the pod's terminal: X=kept; echo ... -> $(cut -d" " -f1-5 "$dir/answer1")"
 wire=$(capture_start peer eth0 "tcp port $port and tcp[tcpflags] & (tcp-syn|tcp-rst) != 0" \
