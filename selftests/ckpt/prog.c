@@ -1915,8 +1915,11 @@ static void unix_setup(struct unix_state *u)
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, u->seqpacket))
 		die("socketpair");
-	/* One end non-blocking, as libxcb makes its socket: it must stay so. */
-	if (fcntl(u->stream[0], F_SETFL, O_NONBLOCK))
+	/*
+	 * An end of each of two pairs non-blocking, as libxcb makes its
+	 * socket: the end a restart makes first, and the one it makes second.
+	 */
+	if (fcntl(u->stream[0], F_SETFL, O_NONBLOCK) || fcntl(u->dgram[1], F_SETFL, O_NONBLOCK))
 		die("fcntl");
 	if (write(u->stream[0], "to the second", 13) != 13 ||
 	    write(u->stream[1], "to the first", 12) != 12)
@@ -1988,6 +1991,10 @@ static void unix_check(struct unix_state *u)
 		  "first end of the stream pair: F_GETFL");
 	check_hex(0, fcntl(u->stream[1], F_GETFL) & O_NONBLOCK,
 		  "second end of the stream pair: F_GETFL");
+	check_hex(0, fcntl(u->dgram[0], F_GETFL) & O_NONBLOCK,
+		  "first end of the datagram pair: F_GETFL");
+	check_hex(O_NONBLOCK, fcntl(u->dgram[1], F_GETFL) & O_NONBLOCK,
+		  "second end of the datagram pair: F_GETFL");
 	unix_check_read(u->stream[1], "to the second", 13, "second end of the stream pair");
 	unix_check_read(u->stream[0], "to the first", 12, "first end of the stream pair");
 	for (n = 0; n < 4; n++) {

@@ -87,14 +87,22 @@ static void close_stdout(void)
  * bottom-up from far below (it runs itself again so, once), and the
  * processes it restarts keep that layout for what they map afterwards.
  */
+#define LEGACY_ENV	"CRAK_LEGACY_LAYOUT"
+
 static void legacy_layout(char **argv)
 {
 	int pers = personality(0xffffffff);
 
+	/* Once: an exec that raised privileges (set-ID, capabilities) drops it. */
+	if (getenv(LEGACY_ENV)) {
+		unsetenv(LEGACY_ENV);
+		return;
+	}
 	if (pers < 0 || pers & ADDR_COMPAT_LAYOUT ||
-	    personality(pers | ADDR_COMPAT_LAYOUT) < 0)
+	    personality(pers | ADDR_COMPAT_LAYOUT) < 0 || setenv(LEGACY_ENV, "1", 1))
 		return;
 	execv("/proc/self/exe", argv);
+	unsetenv(LEGACY_ENV);
 	personality(pers);	/* run on as we are */
 }
 

@@ -45,11 +45,13 @@ done
 [ -n "$win" ] || exit 1
 follows "$win" || exit 1
 say "xeyes in pod xeyes on node a, window $win on node peer's Xvfb: its eyes follow the pointer"
+x xdotool mousemove 80 60
 mover=$(on_bg peer "export DISPLAY=:1; n=0
 	until [ -e $dir/moved ]; do
 		xdotool mousemove_relative -- 30 15 mousemove_relative -- -30 -15
 		n=\$((n + 1)); echo \$n > $dir/moves.new && mv $dir/moves.new $dir/moves
 	done")
+trap 'touch "$dir/moved" 2> /dev/null' EXIT
 wait_file -s "$dir/moves" 30 || exit 1
 say "peer: the pointer goes back and forth over the eyes"
 out=$(on a crak migrate xeyes --to "$(ip4 b):7202" --key "$dir/key" 2>&1) || { echo "$out"; exit 1; }
