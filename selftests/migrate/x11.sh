@@ -12,41 +12,14 @@
 # peer saw no SYN and no RST.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
+source "$(dirname "$0")/x11_lib.sh"
 
 CRAKD=$LAB_B_IP4:7600
-DISPLAY_NR=1
-XPORT=$((6000 + DISPLAY_NR))
 dir=$LAB_DIR/shared/migrate-x11
 rm -rf "$dir"
 mkdir -p "$dir"
 head -c 32 /dev/urandom | base64 > "$dir/key"
 chmod 600 "$dir/key"
-
-# x CMD...: CMD on the peer, a client of its X server.
-x() { on peer "DISPLAY=:$DISPLAY_NR $*"; }
-
-# window NAME: the id of NAME's top window, from the server's own list.
-window() {
-	x xwininfo -root -tree | awk -v n="\"$1\":" '$2 == n { print $1; exit }'
-}
-
-# shot WIN: a checksum of what window WIN shows.
-shot() {
-	x "xwd -silent -id $1 | md5sum" | cut -d' ' -f1
-}
-
-# follows WIN: the eyes in WIN move when the pointer does.  xeyes follows
-# the server's raw motion events, which relative motion makes.
-follows() {
-	local before after
-	x xdotool mousemove 60 60
-	sleep 0.5
-	before=$(shot "$1")
-	x xdotool mousemove_relative 200 150
-	sleep 0.5
-	after=$(shot "$1")
-	[ -n "$before" ] && [ "$before" != "$after" ]
-}
 
 # ticks WIN: the clock in WIN changes within two seconds.
 ticks() {
@@ -62,10 +35,7 @@ clients() {
 	on peer "ss -Htn state established '( sport = :$XPORT )'" | awk '{ print $3, $4 }' | sort
 }
 
-xvfb=$(on_bg peer "exec Xvfb :$DISPLAY_NR -listen tcp -nolisten unix -ac -screen 0 400x200x24 \
-	2> $dir/xvfb.log")
-until_on peer 30 ss -Hltn "'sport = :$XPORT'" > /dev/null ||
-	fail "Xvfb does not listen: $(tail -3 "$dir/xvfb.log")"
+xvfb=$(xvfb_start "$dir") || fail "Xvfb does not listen: $(tail -3 "$dir/xvfb.log")"
 crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
 until_on b 30 ss -Hltn "'sport = :7600'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
 
@@ -87,22 +57,13 @@ ticks "$clock" || fail "xclock does not tick before the move (the check itself)"
 pass "xeyes and xclock in a pod on node a draw on the peer's X server over TCP"
 
 wire=$(capture_start peer eth0 "tcp port $XPORT and $WIRE_FILTER" "$dir/wire.pcap")
-# The pointer goes back and forth over the eyes until the move is done
-# (or the test ends), counting.
-x xdotool mousemove 80 60
-mover=$(on_bg peer "export DISPLAY=:$DISPLAY_NR; n=0
-	until [ -e $dir/moved ]; do
-		xdotool mousemove_relative -- 30 15 mousemove_relative -- -30 -15
-		n=\$((n + 1)); echo \$n > $dir/moves.new && mv $dir/moves.new $dir/moves
-	done")
-trap 'touch "$dir/moved" 2> /dev/null' EXIT
-wait_file -s "$dir/moves" 30 || fail "the pointer does not move"
+# The pointer goes back and forth over the eyes until the move is done.
+pointer_start "$dir" || fail "the pointer does not move"
 before=$(cat "$dir/moves")
 out=$(on a crak migrate x --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate failed: $out"
 echo "  $out"
 after=$(cat "$dir/moves")
-touch "$dir/moved"
-wait_job "$mover" > /dev/null || fail "the pointer's mover failed"
+pointer_stop "$dir" || fail "the pointer's mover failed"
 echo "  the pointer went back and forth $((after - before)) times during the move"
 # What the X server sent meanwhile (the pointer's motion) waited for the
 # clients on the frozen crakvif.

@@ -6,14 +6,9 @@
 # line every 100 ms and waits for the echo, like someone typing into a
 # telnet session.  For 3 seconds the pod is frozen: its inbound packets are
 # held, not dropped, and nothing answers.  Then it thaws.
-source "$(dirname "$0")/../../selftests/lib.sh"
-source "$(dirname "$0")/../../selftests/vif/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
-t0=$(date +%s.%N)
-say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
-
-dir=$LAB_DIR/shared/demo
-mkdir -p "$dir"
+demo_dir demo
 pod_create a
 on_bg a "ip netns exec pod $PY $VIF_DIR/tcp_echo.py server $POD_IP4:7100" > /dev/null
 wait_bound a tcp 7100

@@ -12,17 +12,11 @@
 # connection to crakd, which makes the pod again and restarts the process as
 # it reads; the process here is killed once crakd has it, and crakd then
 # delivers what was held and announces the address there.
-source "$(dirname "$0")/../../selftests/lib.sh"
-source "$(dirname "$0")/../../selftests/vif/lib.sh"
+source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/../../selftests/sockmig/lib.sh"
 
-t0=$(date +%s.%N)
-say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
-
 declare -A crakd_job
-dir=$LAB_DIR/shared/demo-migrate
-rm -rf "$dir"
-mkdir -p "$dir"
+demo_dir demo-migrate
 rounds=240
 port=7100
 
@@ -34,8 +28,6 @@ move() {
 	say "$1: $out"
 }
 
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
 for node in a b; do
 	crakd_job[$node]=$(on_bg $node "exec crakd --listen $(ip4 $node):7200 --key $dir/key 2> $dir/crakd-$node.log")
 	until_on $node 30 ss -Hltn "'sport = :7200'" > /dev/null || exit 1

@@ -9,19 +9,11 @@
 # migrate moves the pod, server, connection, shell, command and terminal,
 # to node b: the command ends there, the same shell answers on the same
 # terminal, and what was typed ahead runs.
-source "$(dirname "$0")/../../selftests/lib.sh"
-source "$(dirname "$0")/../../selftests/vif/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
-t0=$(date +%s.%N)
-say() { printf '[%5.1fs] %s\n' "$(echo "$(date +%s.%N) - $t0" | bc)" "$*"; }
-
-dir=$LAB_DIR/shared/demo-telnet
-rm -rf "$dir"
-mkdir -p "$dir"
+demo_dir demo-telnet
 ip=192.0.2.170
 port=7300
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
 
 crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
 until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || exit 1
