@@ -106,7 +106,9 @@ RST_FILTER="tcp[tcpflags] & (tcp-rst|tcp-fin) != 0"
 wire_check() {
 	/usr/bin/python3 - "$@" <<'PY'
 import sys
-from scapy.all import IP, IPv6, TCP, rdpcap
+from scapy.layers.inet import IP, TCP
+from scapy.layers.inet6 import IPv6
+from scapy.utils import rdpcap
 
 syn = len(sys.argv) < 3 or sys.argv[2] != "rst"
 fin_end = {}

@@ -39,27 +39,29 @@ for mode in $modes; do
 	checkpoint a "$prog_pid" "$prog_dir/img" --leave-running
 	prog_verdict a "$prog_job" "$mode, left running"
 
+	# One checkpoint, restarted here and then on the other node (an image
+	# stays whole after a restart).
+	prog_start a "$mode" "$mode-moved"
+	in_swap
+	checkpoint a "$prog_pid" "$prog_dir/img"
+	rc=0
+	wait_job "$prog_job" > /dev/null 2>&1 || rc=$?
+	[ $rc = 137 ] || fail "$mode: the checkpointed process was not killed (status $rc)"
+	# The image says what became of a deleted file's mappings (the
+	# image is a file of the shared directory: read here, on the host).
+	if [ $mode = memory ]; then
+		[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
+			fail "memory: crak image show does not name the deleted file's two mappings"
+	fi
+	if [ $mode = timers ]; then
+		out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
+		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime) (signal|none|thread)")" = 6 ] ||
+			fail "timers: crak image show does not list the six POSIX timers: $out"
+	fi
 	for w in $where; do
 		[ $w = there ] && { [ $mode = memory ] || [ $mode = files ]; } && continue
 		node=a
 		[ $w = there ] && node=b
-		prog_start a "$mode" "$mode-$w"
-		in_swap
-		checkpoint a "$prog_pid" "$prog_dir/img"
-		rc=0
-		wait_job "$prog_job" > /dev/null 2>&1 || rc=$?
-		[ $rc = 137 ] || fail "$mode: the checkpointed process was not killed (status $rc)"
-		# The image says what became of a deleted file's mappings (the
-		# image is a file of the shared directory: read here, on the host).
-		if [ $mode = memory ]; then
-			[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
-				fail "memory: crak image show does not name the deleted file's two mappings"
-		fi
-		if [ $mode = timers ]; then
-			out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
-			[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime) (signal|none|thread)")" = 6 ] ||
-				fail "timers: crak image show does not list the six POSIX timers: $out"
-		fi
 		job=$(restart_bg "$node" "$prog_dir/img") || exit 1
 		prog_verdict "$node" "$job" "$mode, restarted on $node"
 	done

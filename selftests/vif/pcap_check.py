@@ -13,7 +13,12 @@
 
 import sys
 
-from scapy.all import IP, TCP, UDP, IPv6, Raw, rdpcap
+# The layers alone: scapy.all costs three times the CPU to import, and a
+# test runs this many times, on a host whose cores the guests need.
+from scapy.layers.inet import IP, TCP, UDP
+from scapy.layers.inet6 import IPv6
+from scapy.packet import Raw
+from scapy.utils import rdpcap
 
 
 def payload_seqs(frames, proto):

@@ -56,7 +56,8 @@ counters() { in_pod a $PY "$dir/counters.py"; }
 # were the pod and the peer talking; "ambiguous" if one came during a reading.
 captured() {
 	/usr/bin/python3 -c "
-from scapy.all import Ether, rdpcap
+from scapy.layers.l2 import Ether
+from scapy.utils import rdpcap
 t0, t1, t2, t3 = $2, $3, $4, $5
 n = [0, 0, 0, 0, 0]
 pair = {'$POD_MAC', '$(mac peer)'}
