@@ -15,7 +15,7 @@ source "$(dirname "$0")/lib.sh"
 dir=$LAB_DIR/shared/sockmig-freeze
 mkdir -p "$dir"
 pod_create a
-server=$(conv_server a 7300)
+server=$(conv_server a 7300) || exit 1
 client=$(conv_client 20 7300 "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 5
 read -r pid fd <<< "$(server_sock a 7300)"

@@ -20,7 +20,7 @@ dir=$LAB_DIR/shared/sockmig-image
 rm -rf "$dir"
 mkdir -p "$dir"
 pod_create a
-server=$(conv_server a 7302)
+server=$(conv_server a 7302) || exit 1
 client=$(conv_client 20 7302 "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 3
 read -r pid fd <<< "$(server_sock a 7302)"

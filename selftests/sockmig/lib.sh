@@ -25,7 +25,8 @@ udp_send() {
 		ping -c 1 -W 5 $1 > /dev/null 2>&1; $UDP send $*"
 }
 
-# conv_server NODE PORT: a conversation server in NODE's pod; prints a handle.
+# conv_server NODE PORT: a conversation server in NODE's pod; prints a handle
+# (status 1 when it does not listen: call it as "h=$(conv_server ...) || exit 1").
 conv_server() {
 	local h
 	h=$(on_bg "$1" "ip netns exec pod $CONV server $POD_IP4 $2")
@@ -37,11 +38,14 @@ conv_server() {
 # background; PROGRESS is the file it counts its rounds in.  It does at
 # least ROUNDS rounds and goes on until conv_go PROGRESS (then 5 more): on a
 # slow kernel the conversation cannot end before the test has moved it.
+# A round waits for its answer as long as the test may run (a move or a
+# fuzzing campaign on the debug kernel of a slow machine takes minutes).
 conv_client() {
-	local rounds=$1 port=$2 progress=$3
+	local rounds=$1 port=$2 progress=$3 wait=280
 	shift 3
+	[ "$LAB_KERNEL" = debug ] && wait=580
 	rm -f "$progress" "$progress.go"
-	on_bg peer "$CONV client $POD_IP4 $port --rounds $rounds --progress $progress --until $progress.go $*"
+	on_bg peer "$CONV client $POD_IP4 $port --rounds $rounds --progress $progress --until $progress.go --timeout $wait $*"
 }
 
 # conv_go PROGRESS: the client of PROGRESS may end.

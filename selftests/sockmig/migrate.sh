@@ -19,7 +19,7 @@ dir=$LAB_DIR/shared/sockmig-migrate
 mkdir -p "$dir"
 on peer nstat -n > /dev/null
 pod_create a
-server=$(conv_server a 7301)
+server=$(conv_server a 7301) || exit 1
 client=$(conv_client 20 7301 "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 5
 read -r pid fd <<< "$(server_sock a 7301)"

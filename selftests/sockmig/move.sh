@@ -15,7 +15,7 @@ dir=$LAB_DIR/shared/sockmig-move
 rm -rf "$dir"
 mkdir -p "$dir"
 pod_create a
-server=$(conv_server a 7303)
+server=$(conv_server a 7303) || exit 1
 # The heir is ready before the conversation starts.  (pgrep's own shell
 # matches its pattern too: the heir is the python process.)
 heir=$(on_bg a "ip netns exec pod $CONV adopt > $dir/heir.out 2>&1; echo \$? >> $dir/heir.out")

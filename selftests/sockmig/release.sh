@@ -36,7 +36,7 @@ wire_clean() {
 }
 
 # The owner exits after the dump.
-server=$(conv_server a 7302)
+server=$(conv_server a 7302) || exit 1
 client=$(conv_client 20 7302 "$dir/progress1" --interval 0.05)
 wait_rounds "$dir/progress1" 5
 wire=$(wire 7302)
@@ -56,7 +56,7 @@ wire_clean "$wire" 7302
 pass "restored on the same node, the conversation carries on byte-exact, no SYN or RST"
 
 # The owner still holds the original when the copy is restored.
-server=$(conv_server a 7303)
+server=$(conv_server a 7303) || exit 1
 client=$(conv_client 20 7303 "$dir/progress2" --interval 0.05)
 wait_rounds "$dir/progress2" 5
 wire=$(wire 7303)

@@ -116,12 +116,13 @@ send_frames() {
 }
 
 # wait_bound NODE PROTO PORT: until something in NODE's pod listens there
-# (90 s at most: a python program's start on the debug kernel, with three
-# labs on two cores, once took more than 30).
+# (90 s at most, 240 on the debug kernel: a python program's start there,
+# on a slow machine, once took more than 90).
 wait_bound() {
-	local flag
+	local flag secs=90
 	[ "$2" = udp ] && flag=-Hlun || flag=-Hltn
-	until_on "$1" 90 ss -N pod $flag "'sport = :$3'" > /dev/null ||
+	[ "$LAB_KERNEL" = debug ] && secs=240
+	until_on "$1" $secs ss -N pod $flag "'sport = :$3'" > /dev/null ||
 		fail "nothing listens on $2 port $3 in the pod of $1"
 }
 
