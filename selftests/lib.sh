@@ -9,7 +9,8 @@
 #   on_bg NODE CMD...      start CMD in the background; prints a handle for
 #                          wait_job HANDLE / kill_job HANDLE [SIGNAL]
 #   until_on NODE S CMD... run CMD on NODE until it prints something (which
-#                          is printed), S seconds at most (then status 1)
+#                          is printed), S seconds at most (then status 1;
+#                          3 S on the debug kernel, as for wait_file)
 #   wait_file [-s] FILE S  until FILE (in the shared directory) exists, or
 #                          with -s is not empty, S seconds at most
 #   barrier NAME COUNT     wait until COUNT parties reached NAME
@@ -43,11 +44,17 @@ wait_job() { lab_wait "$@"; }
 kill_job() { lab_kill "$@"; }
 barrier() { lab barrier "$@"; }
 
+# The waits below are bounds, never delays: on the debug kernel, several
+# times slower (and slower still on a busy machine), each bound is 3 times
+# as long.
+WAIT_SCALE=1
+[ "${LAB_KERNEL:-}" = debug ] && WAIT_SCALE=3
+
 # A node's files reach the host through 9p at once: polling them is cheap.
 wait_file() {
 	local test=-e
 	[ "$1" = -s ] && test=-s && shift
-	for _ in $(seq $(($2 * 20))); do
+	for _ in $(seq $(($2 * 20 * WAIT_SCALE))); do
 		[ $test "$1" ] && return 0
 		sleep 0.05
 	done
@@ -59,7 +66,7 @@ wait_file() {
 # itself, taken from what the wait waits for: after five quick tries, the
 # wait polls five times a second.
 until_on() {
-	local node=$1 secs=$2
+	local node=$1 secs=$(($2 * WAIT_SCALE))
 	shift 2
 	on "$node" "end=\$((SECONDS + $secs)) tries=0
 		until out=\$($*) && [ -n \"\$out\" ]; do

@@ -43,6 +43,10 @@ import time
 
 SIOCATMARK = 0x8905
 
+# How long one command may wait for the other end: a bound, never a delay
+# (a step on the debug kernel of a busy machine can take a minute).
+WAIT = 120
+
 SEED = {"client": 1, "server": 2}
 
 
@@ -92,7 +96,7 @@ class End:
                 except BlockingIOError:
                     idle += 1
                     time.sleep(0.3)
-            self.s.settimeout(30)
+            self.s.settimeout(WAIT)
         elif words[0] == "sendshut":
             # Data and FIN at once: no retransmission timeout between them
             # may leave the FIN queued behind a collapsed window.
@@ -129,7 +133,7 @@ class End:
             try:
                 data = self.s.recv(1, socket.MSG_OOB)
             finally:
-                self.s.settimeout(30)
+                self.s.settimeout(WAIT)
             if data != bytes([int(words[1])]):
                 return "error: out of band: %r, not %s" % (data, words[1])
         elif words[0] == "atmark":
@@ -145,7 +149,7 @@ class End:
         return "ok"
 
     def loop(self):
-        self.s.settimeout(30)
+        self.s.settimeout(WAIT)
         while True:
             n = self.state["next"]
             path = os.path.join(self.ctl, "cmd.%d" % n)

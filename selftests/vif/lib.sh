@@ -116,13 +116,12 @@ send_frames() {
 }
 
 # wait_bound NODE PROTO PORT: until something in NODE's pod listens there
-# (90 s at most, 240 on the debug kernel: a python program's start there,
+# (90 s at most, 270 on the debug kernel: a python program's start there,
 # on a slow machine, once took more than 90).
 wait_bound() {
-	local flag secs=90
+	local flag
 	[ "$2" = udp ] && flag=-Hlun || flag=-Hltn
-	[ "$LAB_KERNEL" = debug ] && secs=240
-	until_on "$1" $secs ss -N pod $flag "'sport = :$3'" > /dev/null ||
+	until_on "$1" 90 ss -N pod $flag "'sport = :$3'" > /dev/null ||
 		fail "nothing listens on $2 port $3 in the pod of $1"
 }
 
