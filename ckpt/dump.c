@@ -241,6 +241,52 @@ static bool ckpt_timer_clock_ok(clockid_t clock)
 }
 
 /*
+ * A timer on T's process-wide CPU clock (CLOCK_PROCESS_CPUTIME_ID, or
+ * clock_getcpuclockid() of itself), which a restart arms again on the same
+ * clock of the new process.  Not one on a thread's clock (a restart makes
+ * timers in one thread) or another process's, nor a SIGEV_NONE one: arming
+ * that does not start the group's cputimer, which the time left is read
+ * from.
+ */
+static bool ckpt_timer_cpu_ok(struct task_struct *t, struct k_itimer *timr)
+{
+	clockid_t clock = timr->it_clock;
+
+	return clock < 0 && !CPUCLOCK_PERTHREAD(clock) && CPUCLOCK_WHICH(clock) < CPUCLOCK_MAX &&
+	       timr->it.cpu.pid == task_tgid(t) &&
+	       READ_ONCE(timr->it_sigev_notify) != SIGEV_NONE;
+}
+
+/*
+ * What is left of a timer on the process's CPU clock, in the clock's own
+ * time (user + system, user, or scheduler time): its expiry against the
+ * group's cputimer, the sample the kernel's own expiry checks use while the
+ * timer is armed.  0 if disarmed, 1 ns if due, queued or firing.
+ */
+static u64 ckpt_cpu_timer_left(struct task_struct *t, struct k_itimer *timr, bool queued)
+{
+	struct task_cputime_atomic *clock = &t->signal->cputimer.cputime_atomic;
+	u64 expires = cpu_timer_getexpires(&timr->it.cpu), now;
+
+	if (queued || timr->it.cpu.firing)
+		return 1;
+	if (!expires)
+		return 0;
+	switch (CPUCLOCK_WHICH(timr->it_clock)) {
+	case CPUCLOCK_PROF:
+		now = atomic64_read(&clock->utime) + atomic64_read(&clock->stime);
+		break;
+	case CPUCLOCK_VIRT:
+		now = atomic64_read(&clock->utime);
+		break;
+	default:
+		now = atomic64_read(&clock->sum_exec_runtime);
+		break;
+	}
+	return expires > now ? expires - now : 1;
+}
+
+/*
  * What is left of a timer, as timer_gettime(2) would tell it: 0 when it is
  * disarmed (or a one-shot that fired), 1 ns when it is due.  A timer whose
  * signal is queued (its own, preallocated: the pending signals leave it
@@ -275,7 +321,8 @@ static u64 ckpt_timer_left(struct k_itimer *timr, bool queued)
  * The process's POSIX timers into OUT, MAX at most (the group is stopped:
  * none comes or goes but by its exit, which takes them under the siglock).
  * Returns their count, -ENOSPC if MAX are not enough, -EOPNOTSUPP for a
- * timer on a clock a restart could not arm again, -ESRCH for one aimed at
+ * timer on a clock a restart could not arm again (an alarm clock, a thread's
+ * or another process's CPU clock), -ESRCH for one aimed at
  * a thread that is gone.
  */
 static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_timer *out,
@@ -285,13 +332,14 @@ static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_time
 	struct sighand_struct *sh;
 	struct k_itimer *timr;
 	int n = 0, err = 0;
-	bool queued;
+	bool queued, cpu;
 
 	sh = ckpt_lock_sighand(t);
 	if (!sh)
 		return 0;
 	crak_for_each_posix_timer(timr, t->signal) {
-		if (!ckpt_timer_clock_ok(timr->it_clock)) {
+		cpu = ckpt_timer_cpu_ok(t, timr);
+		if (!cpu && !ckpt_timer_clock_ok(timr->it_clock)) {
 			err = -EOPNOTSUPP;
 			break;
 		}
@@ -317,7 +365,8 @@ static int ckpt_collect_timers(struct task_struct *t, struct crak_img_posix_time
 		queued = !list_empty(&timr->sigq->list);
 		if (queued)
 			pt->flags = cpu_to_le32(CRAK_PTIMER_QUEUED);
-		pt->value = cpu_to_le64(ckpt_timer_left(timr, queued));
+		pt->value = cpu_to_le64(cpu ? ckpt_cpu_timer_left(t, timr, queued) :
+					      ckpt_timer_left(timr, queued));
 		if (pt->value)
 			pt->interval = cpu_to_le64(ktime_to_ns(READ_ONCE(timr->it_interval)));
 	}
@@ -365,7 +414,8 @@ static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	if (IS_ERR(timers)) {
 		err = PTR_ERR(timers);
 		if (err == -EOPNOTSUPP)
-			NL_SET_ERR_MSG(extack, "a POSIX timer on a CPU or alarm clock: not yet");
+			NL_SET_ERR_MSG(extack,
+				       "a POSIX timer on an alarm or thread's CPU clock: not yet");
 		else if (err == -ESRCH)
 			NL_SET_ERR_MSG(extack, "a POSIX timer aims at a thread that has exited");
 		else if (err == -E2BIG)

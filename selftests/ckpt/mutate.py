@@ -131,8 +131,11 @@ def named(data, secs):
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len
     out.append(("thread-regs", build(s), "malformed"))
 
-    # POSIX timers the restart could not make: on a CPU-time clock, aimed
-    # at a thread the process does not have; fewer than SIGNAL counts.
+    # POSIX timers the restart could not make: on the user's name of a
+    # CPU-time clock (the kernel keeps another), on a thread's CPU-time clock
+    # (the kernel's -2), on another process's, a SIGEV_NONE one on the
+    # process's (-6), aimed at a thread the process does not have; fewer
+    # than SIGNAL counts.
     def with_timers(count, timers):
         s = copy(secs)
         sig = first(s, SIGNAL)
@@ -143,6 +146,10 @@ def named(data, secs):
     ok = (3, 1, 0, 34, 0, 0, 0, 10**9, 0)
     out.append(("timer-cpu-clock", with_timers(2, [ok, (5, 2, 0, 34, 0, 0, 0, 10**9, 0)]),
                 "POSIX timer 5 is malformed"))
+    for name, clock, notify in (("timer-thread-clock", -2, 0), ("timer-other-process", (~4194000 << 3) | 2, 0),
+                                ("timer-cpu-none", -6, 1)):
+        out.append((name, with_timers(2, [ok, (5, clock & 0xffffffff, notify, 34, 0, 0, 0, 10**9, 0)]),
+                    "POSIX timer 5 is malformed"))
     out.append(("timer-no-thread", with_timers(1, [(7, 1, 4, 34, 0, 1, 0, 0, 0)]),
                 "POSIX timer 7 is malformed"))
     out.append(("timers-short", with_timers(2, [ok]), "POSIX timers are malformed"))

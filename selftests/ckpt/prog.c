@@ -1431,9 +1431,13 @@ struct ksigevent {
  * once, disarmed, aimed at another thread, and two that fired with their
  * signal blocked: pending, the timer waits for it to be taken (one's next
  * expiry far, the other's every 100 ms: after a restart it must not queue
- * its signal a second time).  Deleted timers leave holes among the IDs.
+ * its signal a second time); two on the process's CPU time (CPU time left,
+ * counted again from the restart), one by the clock's ID, one by the clock
+ * clock_getcpuclockid() gives for the process itself (CLOCK_SELF_PROF:
+ * user + system time).  Deleted timers leave holes among the IDs.
  * Milliseconds; value 0: disarmed, -1: fired.
  */
+#define CLOCK_SELF_PROF	(-1000)
 static const struct {
 	int clock, notify, sig_off, value, interval, sival;
 } ptimers[] = {
@@ -1443,6 +1447,8 @@ static const struct {
 	{ CLOCK_MONOTONIC, SIGEV_SIGNAL, 3, -1, 600000, 4444 },
 	{ CLOCK_MONOTONIC, SIGEV_SIGNAL, 4, -1, 100, 5555 },
 	{ CLOCK_BOOTTIME, SIGEV_THREAD_ID, 5, 700000, 0, 6666 },	/* the other thread */
+	{ CLOCK_PROCESS_CPUTIME_ID, SIGEV_SIGNAL, 6, 800000, 40000, 7777 },
+	{ CLOCK_SELF_PROF, SIGEV_SIGNAL, 7, 900000, 0, 8888 },
 };
 
 static int ptimer_ids[ARRAY_SIZE(ptimers)];
@@ -1452,6 +1458,9 @@ static int ptimer_create(int clock, struct ksigevent *sev)
 {
 	int id;
 
+	/* The kernel's encoding of a process's CPU clock: (~pid << 3) | which. */
+	if (clock == CLOCK_SELF_PROF)
+		clock = (int)((unsigned int)~getpid() << 3);
 	if (syscall(SYS_timer_create, clock, sev, &id))
 		die("timer_create");
 	return id;
@@ -1489,7 +1498,7 @@ static void ptimers_start(char *proc_before, size_t size)
 	int hole;
 
 	sigemptyset(&set);
-	for (i = 1; i <= 5; i++)
+	for (i = 1; i <= 7; i++)
 		sigaddset(&set, SIGRTMIN + i);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (pthread_create(&thread, NULL, ptimer_thread, NULL))

@@ -55,8 +55,9 @@ for mode in $modes; do
 	fi
 	if [ $mode = timers ]; then
 		out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
-		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime) (signal|none|thread)")" = 6 ] ||
-			fail "timers: crak image show does not list the six POSIX timers: $out"
+		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime|process-cpu|process-cpu-prof) (signal|none|thread)")" = 8 ] &&
+			echo "$out" | grep -q " process-cpu signal .*, every 40.000 s" ||
+			fail "timers: crak image show does not list the eight POSIX timers: $out"
 	fi
 	for w in $where; do
 		[ $w = there ] && { [ $mode = memory ] || [ $mode = files ]; } && continue

@@ -257,9 +257,17 @@ static bool timer_ok(const struct crak_img_posix_timer *t, const uint32_t *tids,
 	if (le32toh(t->id) > INT32_MAX || le64toh(t->value) > INT64_MAX ||
 	    le64toh(t->interval) > INT64_MAX || (le32toh(t->flags) & ~CRAK_PTIMER_QUEUED))
 		return false;
-	if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC && clock != CLOCK_BOOTTIME &&
-	    clock != CLOCK_TAI)
+	if (img_cpu_clock(clock)) {
+		/* The process's own: its PID, or 0 for "this process". */
+		for (i = 0; i < nr_tids; i++)
+			if (tids[i] == img_cpu_clock_pid(clock))
+				break;
+		if (notify == SIGEV_NONE || (img_cpu_clock_pid(clock) && i == nr_tids))
+			return false;
+	} else if (clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC &&
+		   clock != CLOCK_BOOTTIME && clock != CLOCK_TAI) {
 		return false;
+	}
 	if (notify == SIGEV_NONE)
 		return true;
 	if ((notify != SIGEV_SIGNAL && notify != SIGEV_THREAD && notify != SIGEV_THREAD_ID) ||

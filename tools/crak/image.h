@@ -46,6 +46,21 @@ int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, si
 const char *img_section_name(uint32_t type);
 
 /*
+ * A POSIX timer's clock on the process's own CPU time, as the kernel keeps
+ * it (linux/crak_image.h): negative, (~PID << 3) | WHICH, WHICH 0, 1 or 2
+ * (bit 2, a thread's clock, clear).
+ */
+static inline bool img_cpu_clock(uint32_t clock)
+{
+	return (int32_t)clock < 0 && (clock & 7) <= 2;
+}
+
+static inline uint32_t img_cpu_clock_pid(uint32_t clock)
+{
+	return (uint32_t)~((int32_t)clock >> 3);
+}
+
+/*
  * Sorts N POSIX timers of an image by ID and checks that a restart can make
  * each (a clock and notification it knows, a thread among the image's
  * NR_TIDS TIDS); returns the first it cannot or a repeated one, NULL if none.

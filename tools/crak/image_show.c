@@ -265,6 +265,12 @@ static const char *clock_name(uint32_t clock)
 	case CLOCK_BOOTTIME: return "boottime";
 	case CLOCK_TAI: return "tai";
 	}
+	if (img_cpu_clock(clock)) {
+		static const char * const which[] = { "process-cpu-prof", "process-cpu-virt",
+						      "process-cpu" };
+
+		return which[clock & 3];
+	}
 	return "unknown";
 }
 

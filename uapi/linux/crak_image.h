@@ -342,7 +342,13 @@ struct crak_img_cpu_itimers {
 
 /*
  * One timer_create(2) timer.  Its clock is one whose timers are hrtimers
- * (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI); notify is
+ * (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI) or the
+ * process's own CPU time, as the kernel keeps it and /proc/PID/timers shows
+ * it: the 32-bit value (~PID << 3) | WHICH, PID 0 (CLOCK_PROCESS_CPUTIME_ID)
+ * or the process's (clock_getcpuclockid(3)), WHICH 0 for user + system time,
+ * 1 for user time, 2 for the scheduler's (CLOCK_PROCESS_CPUTIME_ID is
+ * -6); a value left on such a clock is CPU time, counted again from the
+ * restart, and its notify is not SIGEV_NONE.  notify is
  * sigev_notify (SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD as the kernel takes
  * it, or SIGEV_THREAD_ID to thread tid).  An armed timer's value is what
  * was left of it, as timer_gettime(2) told it: a restart arms it again
