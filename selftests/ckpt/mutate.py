@@ -126,6 +126,16 @@ def named(data, secs):
     struct.pack_into("<Q", s[-1][2], 8, 12345)
     out.append(("end-mismatch", build(s), "END does not match"))
 
+    # A descriptor that says it has a signal owner (CRAK_FILE_OWNED), with
+    # none after its data, then with one of an unknown kind.
+    s = copy(secs)
+    f = first(s, FILE)
+    flags = struct.unpack_from("<I", s[f][2], 12)[0] | (1 << 31)
+    struct.pack_into("<I", s[f][2], 12, flags)
+    out.append(("file-owner-missing", build(s), "its signal owner is malformed"))
+    s[f][2] += struct.pack("<IIII", 7, 1, 0, 0)
+    out.append(("file-owner-kind", build(s), "its signal owner is malformed"))
+
     s = copy(secs)
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len

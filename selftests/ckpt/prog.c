@@ -2026,12 +2026,63 @@ static void unix_check(struct unix_state *u)
 	unlink(u->path.sun_path);
 }
 
+/*
+ * A socket pair whose one end signals the main thread (F_SETOWN_EX to a
+ * thread) with a signal of its own (F_SETSIG) when data comes (O_ASYNC);
+ * the signal is blocked and taken with sigtimedwait.
+ */
+struct async_state {
+	int sv[2];
+	int sig;
+};
+
+static void async_setup(struct async_state *a)
+{
+	struct f_owner_ex ow = { F_OWNER_TID, gettid_raw() };
+	sigset_t m;
+
+	a->sig = SIGRTMIN + 2;
+	sigemptyset(&m);
+	sigaddset(&m, a->sig);
+	sigprocmask(SIG_BLOCK, &m, NULL);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, a->sv) || fcntl(a->sv[0], F_SETSIG, a->sig) ||
+	    fcntl(a->sv[0], F_SETOWN_EX, &ow) || fcntl(a->sv[0], F_SETFL, O_ASYNC | O_NONBLOCK))
+		die("the O_ASYNC socket");
+}
+
+static void async_check(struct async_state *a)
+{
+	struct timespec ts = { 10, 0 };
+	struct f_owner_ex ow = {};
+	siginfo_t si;
+	sigset_t m;
+	int sig;
+
+	check_hex(O_ASYNC | O_NONBLOCK, fcntl(a->sv[0], F_GETFL) & (O_ASYNC | O_NONBLOCK),
+		  "the O_ASYNC socket's F_GETFL");
+	check_eq(a->sig, fcntl(a->sv[0], F_GETSIG), "the O_ASYNC socket's F_GETSIG");
+	if (fcntl(a->sv[0], F_GETOWN_EX, &ow))
+		failf("F_GETOWN_EX of the O_ASYNC socket: %s", strerror(errno));
+	check_eq(F_OWNER_TID, ow.type, "the O_ASYNC socket's owner type");
+	check_eq(gettid_raw(), ow.pid, "the O_ASYNC socket's owner");
+	sigemptyset(&m);
+	sigaddset(&m, a->sig);
+	check_eq(1, write(a->sv[1], "s", 1), "write to the O_ASYNC socket's peer");
+	sig = sigtimedwait(&m, &si, &ts);
+	check_eq(a->sig, sig, "the O_ASYNC socket's signal");
+	if (sig == a->sig) {
+		check_eq(a->sv[0], si.si_fd, "si_fd of the O_ASYNC socket's signal");
+		check_eq(POLL_IN, si.si_code, "si_code of the O_ASYNC socket's signal");
+	}
+}
+
 static int mode_files(void)
 {
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
 	int reg, dup_fd, ro, unl, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
 	int efd, epfd, sfd, tfd;
+	struct async_state as;
 	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
 	struct fd_state fds[16];
@@ -2158,11 +2209,13 @@ static int mode_files(void)
 	fd_add(fds, &nr, fifo_w, "FIFO write end");
 	/* the rest are compared by what they do, below */
 	unix_setup(&u);
+	async_setup(&as);
 
 	ready();
 	wait_usr1();
 
 	unix_check(&u);
+	async_check(&as);
 
 	for (i = 0; i < nr; i++)
 		fd_compare(&fds[i]);

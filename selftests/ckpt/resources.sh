@@ -53,6 +53,10 @@ for mode in $modes; do
 		[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
 			fail "memory: crak image show does not name the deleted file's two mappings"
 	fi
+	if [ $mode = files ]; then
+		build/bin/crak image show "$prog_dir/img" | grep -q " unix .*signals thread [0-9]* with 36$" ||
+			fail "files: crak image show does not give the O_ASYNC socket's owner and signal"
+	fi
 	if [ $mode = timers ]; then
 		out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
 		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime|process-cpu|process-cpu-prof) (signal|none|thread)")" = 8 ] &&

@@ -50,6 +50,7 @@ struct rfile {
 	void *data;
 	int sock;			/* checkpoint: our duplicate of a TCP socket */
 	uint64_t ino;			/* checkpoint: its inode */
+	struct crak_img_fown fown;	/* with CRAK_FILE_OWNED */
 };
 
 struct rfiles {
@@ -70,6 +71,18 @@ struct rfiles {
  */
 int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t pod_pts);
 int files_write(struct img *im, const struct rfiles *files);
+/* Where a FILE section's struct crak_img_fown lies (CRAK_FILE_OWNED). */
+static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)
+{
+	return (sizeof(struct crak_img_file) + path_len + data_len + 7) & ~7ULL;
+}
+
+/*
+ * The struct crak_img_fown of a FILE section (LEN bytes from SECTION, at
+ * least a struct crak_img_file) into *FOWN, NULL if it has none; -1 if it
+ * says it has one that is not there or not sound.
+ */
+int files_fown(const void *section, uint64_t len, const struct crak_img_fown **fown);
 void files_free(struct rfiles *files);
 /* ORDERED: a process's, by increasing number (a tree's shared: any). */
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered);

@@ -404,6 +404,46 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 	return err ? -1 : 0;
 }
 
+/*
+ * The open file's signal owner and signal (F_SETOWN_EX, F_SETSIG), read on
+ * a duplicate: they are the open file's, not the descriptor's.  The owner's
+ * PID is as crak's PID namespace sees it, the process's own when crak runs
+ * in it (a pod's checkpoint does).  ALONE: the owner must be the process,
+ * one of its threads or its process group, which a restart makes again.
+ */
+static int take_owner(pid_t pid, int pidfd, int fd, struct rfile *rf, bool alone,
+		      const char **why)
+{
+	struct f_owner_ex ow;
+	char path[64];
+	int dup, sig;
+
+	dup = getfd(pidfd, fd);
+	if (dup < 0 || fcntl(dup, F_GETOWN_EX, &ow) || (sig = fcntl(dup, F_GETSIG)) < 0) {
+		*why = strerror(errno);
+		if (dup >= 0)
+			close(dup);
+		return -1;
+	}
+	close(dup);
+	if (!ow.pid && !sig)
+		return 0;
+	if (alone && ow.pid) {
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", pid, ow.pid);
+		if ((ow.type == F_OWNER_PID && ow.pid != pid) ||
+		    (ow.type == F_OWNER_TID && access(path, F_OK)) ||
+		    (ow.type == F_OWNER_PGRP && ow.pid != getpgid(pid))) {
+			*why = "its signal owner (F_SETOWN) is another process";
+			return -1;
+		}
+	}
+	rf->f.fd_flags |= htole32(CRAK_FILE_OWNED);
+	rf->fown.type = htole32(ow.type);
+	rf->fown.pid = htole32(ow.pid);
+	rf->fown.signo = htole32(sig);
+	return 0;
+}
+
 static int fd_compare(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;
@@ -508,7 +548,8 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t 
 		}
 		link[n] = 0;
 		files->nr++;
-		if (take_one(pid, pidfd, fds[i], link, rf, pod_pts, &why)) {
+		if (take_one(pid, pidfd, fds[i], link, rf, pod_pts, &why) ||
+		    take_owner(pid, pidfd, fds[i], rf, alone, &why)) {
 			pr_err("checkpoint %d: descriptor %d (%s) cannot be taken: %s", pid, fds[i],
 			       link, why ?: "unknown reason");
 			goto fail;
@@ -538,25 +579,60 @@ int files_write(struct img *im, const struct rfiles *files)
 		const struct rfile *rf = &files->v[i];
 		uint32_t plen = le32toh(rf->f.path_len);
 		uint64_t dlen = le64toh(rf->f.data_len);
-		size_t hlen = sizeof(rf->f) + plen;
-		char *buf = xmalloc(hlen);
+		size_t hlen = sizeof(rf->f) + plen, tlen = dlen;
+		char *buf = xmalloc(hlen), *tail = rf->data;
+		int err;
 
 		memcpy(buf, &rf->f, sizeof(rf->f));
 		if (plen)
 			memcpy(buf + sizeof(rf->f), rf->path, plen);
-		if (img_write_section2(im, CRAK_IMG_FILE, buf, hlen, rf->data, dlen)) {
-			free(buf);
-			return -1;
+		/* The owner after the data, 8-aligned from the section's start. */
+		if (le32toh(rf->f.fd_flags) & CRAK_FILE_OWNED) {
+			tlen = files_fown_offset(plen, dlen) - hlen;
+			tail = xmalloc(tlen + sizeof(rf->fown));
+			memset(tail, 0, tlen);
+			if (dlen)
+				memcpy(tail, rf->data, dlen);
+			memcpy(tail + tlen, &rf->fown, sizeof(rf->fown));
+			tlen += sizeof(rf->fown);
 		}
+		err = img_write_section2(im, CRAK_IMG_FILE, buf, hlen, tail, tlen);
+		if (tail != rf->data)
+			free(tail);
 		free(buf);
+		if (err)
+			return -1;
 	}
 	return 0;
 }
 
 /* -- reading back --------------------------------------------------------- */
 
+int files_fown(const void *section, uint64_t len, const struct crak_img_fown **fown)
+{
+	const struct crak_img_file *f = section;
+	uint64_t dlen = le64toh(f->data_len), at;
+	const struct crak_img_fown *o;
+	uint32_t type;
+
+	*fown = NULL;
+	if (!(le32toh(f->fd_flags) & CRAK_FILE_OWNED))
+		return 0;
+	at = files_fown_offset(le32toh(f->path_len), dlen);
+	if (dlen > len || at + sizeof(*o) > len)
+		return -1;
+	o = (const void *)((const char *)section + at);
+	type = le32toh(o->type);
+	if (le32toh(o->signo) > 64 || le32toh(o->pid) > INT_MAX ||
+	    (type != F_OWNER_TID && type != F_OWNER_PID && type != F_OWNER_PGRP))
+		return -1;
+	*fown = o;
+	return 0;
+}
+
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 {
+	const struct crak_img_fown *fown;
 	uint32_t i, type;
 	uint64_t len, plen, dlen;
 	char *buf;
@@ -573,13 +649,22 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		memcpy(&rf->f, buf, sizeof(rf->f));
 		plen = le32toh(rf->f.path_len);
 		dlen = le64toh(rf->f.data_len);
-		if (sizeof(rf->f) + plen + dlen > len || (plen && buf[sizeof(rf->f) + plen - 1]) ||
+		if (dlen > len || sizeof(rf->f) + plen + dlen > len ||
+		    (plen && buf[sizeof(rf->f) + plen - 1]) ||
 		    le32toh(rf->f.fd) > INT_MAX ||
 		    (ordered && (int)le32toh(rf->f.fd) <= files->max_fd)) {
 			pr_err("%s: descriptor section %u is malformed", im->name, i);
 			free(buf);
 			return -1;
 		}
+		if (files_fown(buf, len, &fown)) {
+			pr_err("%s: descriptor section %u: its signal owner is malformed",
+			       im->name, i);
+			free(buf);
+			return -1;
+		}
+		if (fown)
+			memcpy(&rf->fown, fown, sizeof(*fown));
 		if (plen)
 			rf->path = xstrdup(buf + sizeof(rf->f));
 		if (dlen) {

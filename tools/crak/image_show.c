@@ -208,7 +208,18 @@ static void show_proc(struct show *s, const struct crak_img_proc *p)
 	json_close_object(&s->j);
 }
 
-static void show_file(struct show *s, const struct crak_img_file *f, const char *path)
+static const char *owner_type_name(uint32_t type)
+{
+	switch (type) {
+	case F_OWNER_TID: return "thread";
+	case F_OWNER_PID: return "process";
+	case F_OWNER_PGRP: return "group";
+	}
+	return "unknown";
+}
+
+static void show_file(struct show *s, const struct crak_img_file *f, const char *path,
+		      const struct crak_img_fown *fown)
 {
 	uint32_t type = le32toh(f->type);
 	const struct rfile *sh = NULL;
@@ -240,6 +251,10 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 			printf("(%" PRIu64 " bytes of data) ", (uint64_t)le64toh(f->data_len));
 		if (type == CRAK_FILE_REG || (sh && le32toh(sh->f.type) == CRAK_FILE_REG))
 			printf("at %" PRIu64, (uint64_t)le64toh(sh ? sh->f.pos : f->pos));
+		if (fown)
+			printf("%ssignals %s %u with %u", path ? ", " : "",
+			       owner_type_name(le32toh(fown->type)), le32toh(fown->pid),
+			       le32toh(fown->signo) ?: SIGIO);
 		printf("\n");
 		free(shown);
 		return;
@@ -253,6 +268,11 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		json_string(&s->j, "path", path);
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
+	if (fown) {
+		json_string(&s->j, "owner_type", owner_type_name(le32toh(fown->type)));
+		json_uint(&s->j, "owner", le32toh(fown->pid));
+		json_uint(&s->j, "signal", le32toh(fown->signo) ?: SIGIO);
+	}
 	json_close_object(&s->j);
 	free(shown);
 }
@@ -421,11 +441,16 @@ static int walk(struct show *s)
 				err = bad(s, "a descriptor's section is malformed");
 			} else {
 				const struct crak_img_file *f = p;
+				const struct crak_img_fown *fown;
 				uint32_t plen = le32toh(f->path_len);
 
+				if (files_fown(p, len, &fown)) {
+					err = bad(s, "a descriptor's signal owner is malformed");
+					break;
+				}
 				s->nr_files++;
 				show_file(s, f, plen && sizeof(*f) + plen <= len ?
-					  (const char *)p + sizeof(*f) : NULL);
+					  (const char *)p + sizeof(*f) : NULL, fown);
 			}
 			break;
 		case CRAK_IMG_THREAD:

@@ -401,6 +401,37 @@ static void set_timers(struct restart *r)
 	}
 }
 
+/*
+ * The open files' signal owners and signals, and their O_ASYNC (cleared
+ * first: an open() with O_ASYNC leaves the file without the queue the
+ * signals need), once the threads exist: an owner may be one.
+ */
+static void set_owners(struct restart *r)
+{
+	const struct rfile *rf;
+	struct f_owner_ex ow;
+	unsigned int i;
+	int fd, fl;
+
+	for (i = 0; i < r->files.nr; i++) {
+		rf = &r->files.v[i];
+		fd = le32toh(rf->f.fd);
+		if (le32toh(rf->f.fd_flags) & CRAK_FILE_OWNED) {
+			ow.type = le32toh(rf->fown.type);
+			ow.pid = le32toh(rf->fown.pid);
+			if (fcntl(fd, F_SETSIG, le32toh(rf->fown.signo)) ||
+			    (ow.pid && fcntl(fd, F_SETOWN_EX, &ow)))
+				fail("descriptor %d: its signal owner %d: %s", fd, ow.pid,
+				     strerror(errno));
+		}
+		if (!(le32toh(rf->f.flags) & O_ASYNC))
+			continue;
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_ASYNC) || fcntl(fd, F_SETFL, fl | O_ASYNC))
+			fail("descriptor %d: O_ASYNC: %s", fd, strerror(errno));
+	}
+}
+
 static void set_process(struct restart *r)
 {
 	const struct crak_img_proc *p = &r->proc;
@@ -603,6 +634,7 @@ void restart_child(struct restart *r)
 	start_threads(r, &nl);
 	wait_threads(r, &nl);
 	set_timers(r);
+	set_owners(r);
 
 	keep[0] = imgfd;
 	keep[1] = sessfd;

@@ -56,9 +56,9 @@
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
- * 4: POSIX timers (TIMERS)
+ * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED
  */
-#define CRAK_IMAGE_MINOR	4
+#define CRAK_IMAGE_MINOR	5
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -197,7 +197,7 @@ struct crak_img_file {
 	__le32	fd;
 	__le32	type;		/* CRAK_FILE_* */
 	__le32	flags;		/* open flags as F_GETFL reports them */
-	__le32	fd_flags;	/* FD_CLOEXEC */
+	__le32	fd_flags;	/* FD_CLOEXEC, CRAK_FILE_OWNED */
 	__le64	pos;		/* file offset */
 	__le64	id;		/* the open file's identity: equal ids share one
 				 * open file (dup); pipe ends and unix socket
@@ -215,8 +215,24 @@ struct crak_img_file {
 				 * read, a __le64, when there are any)
 				 */
 	/* then the path (a file's, a FIFO's, a unix socket's address),
-	 * data_len bytes of data, padding to 8
+	 * data_len bytes of data, padding to 8, and with CRAK_FILE_OWNED a
+	 * struct crak_img_fown
 	 */
+};
+
+/*
+ * An open file with a signal owner or a signal of its own (F_SETOWN_EX,
+ * F_SETSIG; minor 5): fd_flags has CRAK_FILE_OWNED, and struct
+ * crak_img_fown follows the data.  A restart gives the file its owner and
+ * signal, then O_ASYNC if flags has it, once the process's threads exist.
+ */
+#define CRAK_FILE_OWNED		_BITUL(31)
+
+struct crak_img_fown {
+	__le32	type;		/* F_OWNER_TID, F_OWNER_PID or F_OWNER_PGRP */
+	__le32	pid;		/* in the process's PID namespace, 0 for none */
+	__le32	signo;		/* 0: SIGIO */
+	__le32	pad;
 };
 
 /*
