@@ -76,6 +76,20 @@ echo "$out" | head -1 | grep -q "a POSIX timer on an alarm or thread's CPU clock
 on a "kill $tpid" || fail "the process with the CPU-clock timer died of the refusal"
 pass "a POSIX timer on a thread's CPU-time clock is refused, saying so, the process unharmed"
 
+# A file whose signals go to another process (F_SETOWN), which a restart of
+# this one alone would not make: refused, and the process runs on.
+opid=$(on a "$PY -c 'import fcntl, socket, time
+s = socket.socket()
+fcntl.fcntl(s, fcntl.F_SETOWN, 1)
+open(\"/tmp/owner-ready\", \"w\").close()
+time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
+until_on a 30 "[ -e /tmp/owner-ready ] && echo up" > /dev/null || fail "the owner process did not start"
+out=$(on a crak checkpoint "$opid" -o /tmp/x.img 2>&1) && fail "a file owned by another process was checkpointed"
+echo "$out" | head -1 | grep -q "its signal owner (F_SETOWN) is another process" &&
+	echo "$out" | grep -q "the process runs on" || fail "the other owner's refusal is not clear: $out"
+on a "kill $opid && rm /tmp/owner-ready" || fail "the process whose file another owns died of the refusal"
+pass "a file whose signals go to another process is refused, saying so, the process unharmed"
+
 # A mapped file changed.
 prog_start a memory changed-file
 checkpoint a "$prog_pid" "$prog_dir/img"
