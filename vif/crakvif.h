@@ -74,6 +74,7 @@ struct crakvif {
 	unsigned long hold;		/* CRAKVIF_HOLD_* bits, read locklessly */
 	atomic64_t tx_frozen;
 	bool announcing;		/* ARP and NA may leave a frozen device */
+	bool claimed;			/* announced while frozen: ARP, NS, NA too */
 
 	/* lock: the rules, the queues and their accounting. */
 	spinlock_t lock;

@@ -350,8 +350,11 @@ bool crakvif_hold_rx(struct crakvif *vif, struct sk_buff *skb)
 	return true;
 }
 
-/* An ARP packet or a neighbour advertisement, which an announcement sends. */
-static bool crakvif_is_announcement(const struct sk_buff *skb)
+/*
+ * An ARP packet or a neighbour advertisement, which an announcement sends;
+ * with SOLICIT, a neighbour solicitation too.
+ */
+static bool crakvif_is_neighbour(const struct sk_buff *skb, bool solicit)
 {
 	int off = skb_network_offset(skb);
 	struct ipv6hdr _ip6h;
@@ -372,7 +375,8 @@ static bool crakvif_is_announcement(const struct sk_buff *skb)
 	if (off < 0 || nexthdr != IPPROTO_ICMPV6)
 		return false;
 	type = skb_header_pointer(skb, off, sizeof(_type), &_type);
-	return type && *type == NDISC_NEIGHBOUR_ADVERTISEMENT;
+	return type && (*type == NDISC_NEIGHBOUR_ADVERTISEMENT ||
+			(solicit && *type == NDISC_NEIGHBOUR_SOLICITATION));
 }
 
 /* Transmit path (BH off): must this frame be dropped? */
@@ -381,8 +385,12 @@ bool crakvif_hold_tx(struct crakvif *vif, struct sk_buff *skb)
 	struct crakvif_tuple t;
 	bool hit;
 
-	if (test_bit(CRAKVIF_HOLD_DEVICE, &vif->hold))
-		return !(READ_ONCE(vif->announcing) && crakvif_is_announcement(skb));
+	if (test_bit(CRAKVIF_HOLD_DEVICE, &vif->hold)) {
+		bool claimed = READ_ONCE(vif->claimed);
+
+		return !((claimed || READ_ONCE(vif->announcing)) &&
+			 crakvif_is_neighbour(skb, claimed));
+	}
 	if (!test_bit(CRAKVIF_HOLD_FLOWS, &vif->hold) || !crakvif_parse(skb, false, &t))
 		return false;
 	spin_lock(&vif->lock);
@@ -423,10 +431,12 @@ int crakvif_freeze(struct crakvif *vif, const struct crakvif_flow *flow)
 	if (vif->dead) {
 		err = -ENODEV;
 	} else if (!f) {
-		if (test_and_set_bit(CRAKVIF_HOLD_DEVICE, &vif->hold))
+		if (test_and_set_bit(CRAKVIF_HOLD_DEVICE, &vif->hold)) {
 			err = -EALREADY;
-		else
+		} else {
 			vif->overflowed = false;
+			WRITE_ONCE(vif->claimed, false);
+		}
 	} else if (crakvif_find_flow(vif, f)) {
 		err = -EEXIST;
 	} else if (vif->nflows >= CRAK_VIF_MAX_FLOWS) {
@@ -515,6 +525,7 @@ int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop
 			return -EALREADY;
 		}
 		clear_bit(CRAKVIF_HOLD_DEVICE, &vif->hold);
+		WRITE_ONCE(vif->claimed, false);
 		crakvif_drop_all_flows(vif);
 	}
 

@@ -638,10 +638,16 @@ struct rtnl_link_ops crakvif_link_ops __read_mostly = {
 /*
  * A gratuitous ARP and an unsolicited neighbour advertisement for each of the
  * device's addresses, by the kernel's own IPv4 and IPv6 code, synchronously
- * through our xmit, which lets them out even while frozen.  RTNL held.
+ * through our xmit, which lets them out even while frozen.  A device frozen
+ * whole that announces has claimed its addresses (a move's destination,
+ * before its process runs): until its thaw, its neighbour solicitations go
+ * out too, so that the first packets of its restored connections do not
+ * wait out a lost one.  RTNL held.
  */
 static void __crakvif_announce(struct crakvif *vif)
 {
+	if (test_bit(CRAKVIF_HOLD_DEVICE, &vif->hold))
+		WRITE_ONCE(vif->claimed, true);
 	WRITE_ONCE(vif->announcing, true);
 	__netdev_notify_peers(vif->dev);
 	WRITE_ONCE(vif->announcing, false);

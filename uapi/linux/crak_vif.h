@@ -18,7 +18,12 @@
  *     can never answer it (no ACK, RST or ICMP);
  *   - whatever the stack sends through the device that it matches is dropped
  *     (counted as tx_frozen), so that a process on the move never teaches
- *     the network its old location.  CRAK_VIF_CMD_ANNOUNCE is the exception.
+ *     the network its old location.  CRAK_VIF_CMD_ANNOUNCE is the exception;
+ *     and once a device frozen whole has announced its addresses (a move's
+ *     destination claims them before its process runs), its ARP and
+ *     neighbour solicitations and advertisements leave it too, until its
+ *     thaw: the answers are held with the rest, and the restored
+ *     connections' first packets find their peers at the thaw.
  * A whole-device freeze matches every frame (ARP and neighbour discovery
  * included); a flow matches TCP or UDP over IPv4 or IPv6 (IPv4 fragments by
  * their addresses).  Frames arriving as one GRO aggregate are held as the
