@@ -5,8 +5,8 @@
 # addresses at one MAC on node a; the pod comes back on node b with another
 # MAC, and "crak vif announce" there updates the peer's neighbour cache for
 # both addresses (IPv4 and IPv6) without the peer sending anything.  An
-# announcement leaves even a frozen device (nothing else does), and a device
-# that is down says so.
+# announcement leaves even a frozen device (nothing else does, but, once it
+# announced, its neighbour requests), and a device that is down says so.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -39,8 +39,28 @@ in_pod b "ip neigh replace $(ip4 peer) lladdr $(mac peer) dev pod0 nud permanent
 before=$(vif_field b stats.tx_frozen)
 in_pod b "ping -q -c 3 -i 0.2 -W 1 $(ip4 peer)" > /dev/null && fail "a frozen pod's ping got out"
 [ $(($(vif_field b stats.tx_frozen) - before)) -ge 3 ] || fail "the frozen pod's pings were not dropped"
-in_pod b crak vif thaw pod0 > /dev/null
 pass "a frozen device sends nothing but announcements"
+
+# Having announced (a move's destination claims the addresses before its
+# process runs), it may ask for its neighbours: the ARP request leaves (the
+# peer sees it before the thaw), and the answer is held for the thaw.
+dir=$LAB_DIR/shared/vif-announce
+mkdir -p "$dir"
+in_pod b "ip neigh del $(ip4 peer) dev pod0"
+cap=$(capture_start peer eth0 "arp src host $POD_IP4 and arp dst host $(ip4 peer)" "$dir/ask.pcap")
+job=$(on_bg b "ip netns exec pod ping -q -c 1 -w 60 $(ip4 peer)")
+for _ in $(seq $((300 * WAIT_SCALE))); do
+	[ "$(stat -c %s "$dir/ask.pcap")" -gt 24 ] && break
+	sleep 0.1
+done
+capture_stop "$cap" "$dir/ask.pcap"
+[ "$(stat -c %s "$dir/ask.pcap")" -gt 24 ] || fail "the announced frozen device kept its ARP request"
+kill_job "$job" > /dev/null 2>&1
+wait_job "$job" > /dev/null 2>&1
+in_pod b crak vif thaw pod0 > /dev/null
+in_pod b "ping -q -c 1 -w 10 $(ip4 peer)" > /dev/null || fail "the thawed pod does not reach the peer"
+pass "an announced frozen device asks for its neighbours"
+rm -rf "$dir"
 
 in_pod b ip link set pod0 down
 out=$(in_pod b crak vif announce pod0 2>&1) && fail "announce on a down device succeeded"

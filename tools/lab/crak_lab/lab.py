@@ -62,7 +62,8 @@ class Node:
     def cmdline(self):
         k = self.lab.kernel
         # A busy host can starve a TCG vCPU for many seconds: watchdogs
-        # report lockups and stalls after two minutes, not twenty seconds.
+        # report lockups and stalls after two minutes, not twenty or thirty
+        # seconds (a debug guest's boot once saw a workqueue "lockup" of 85).
         # TCG keeps the code it translated by virtual address as well: with
         # address space randomization each process's libraries land
         # elsewhere and are translated anew, and a process start (python,
@@ -71,6 +72,7 @@ class Node:
         args = [
             "console=ttyS0", "panic=-1", "net.ifnames=0", "norandmaps",
             "watchdog_thresh=60", "rcupdate.rcu_cpu_stall_timeout=120",
+            "workqueue.watchdog_thresh=120",
             "crak.src=" + SRC, "crak.lab=" + self.lab.dir, "crak.node=" + self.name,
             "crak.addr4=" + self.addr4, "crak.addr6=" + self.addr6,
             "crak.modules=" + self.lab.module_stage,
