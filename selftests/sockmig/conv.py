@@ -10,6 +10,8 @@
       --progress F: writes the rounds done so far into F as they complete.
       --until F: after the N rounds, goes on until F exists, then 5 rounds
       more (a test moving the server cannot see it end before the move).
+      --timeout S: how long a round may wait for its answer (default 120;
+      0: as long as it must).
   conv.py server ADDR PORT           accepts one connection and serves it
   conv.py serve-fd FD                serves a connected socket it inherited
   conv.py adopt                      waits for a connected socket to appear
@@ -54,7 +56,7 @@ def recv_exact(s, n):
 def client(a):
     fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
     s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(a.timeout)
+    s.settimeout(a.timeout or None)
     s.connect((a.addr, a.port))
     table = bytes((i + SHIFT) % 256 for i in range(256))
     crc = 0
