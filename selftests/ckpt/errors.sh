@@ -63,31 +63,35 @@ out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 prog_verdict a "$prog_job" "the process others tried to checkpoint"
 pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
 
-# A POSIX timer on a thread's CPU-time clock (a restart makes its timers in
-# one thread): not taken, and the process runs on.
-tpid=$(on a "$PY -c 'import ctypes, time
-t = ctypes.c_void_p()
-assert ctypes.CDLL(None).timer_create(3, None, ctypes.byref(t)) == 0
+# refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
+# sleeps is refused a checkpoint, the first line saying MSG, and runs on.
+refused_alive() {
+	local pid out ready=/tmp/ckpt-refused-ready
+	pid=$(on a "rm -f $ready; $PY -c '$3
+open(\"$ready\", \"w\").close()
+import time
 time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
-until_on a 30 "grep -l ClockID /proc/$tpid/timers" > /dev/null || fail "the timer process did not start"
-out=$(on a crak checkpoint "$tpid" -o /tmp/x.img 2>&1) && fail "a thread's CPU-clock POSIX timer was checkpointed"
-echo "$out" | head -1 | grep -q "a POSIX timer on an alarm or thread's CPU clock: not yet" &&
-	echo "$out" | grep -q "the process runs on" || fail "the CPU-clock timer's refusal is not clear: $out"
-on a "kill $tpid" || fail "the process with the CPU-clock timer died of the refusal"
+	until_on a 30 "[ -e $ready ] && echo up" > /dev/null || fail "$1: the process did not start"
+	out=$(on a crak checkpoint "$pid" -o /tmp/x.img 2>&1) && fail "$1: it was checkpointed"
+	echo "$out" | head -1 | grep -qF "$2" && echo "$out" | grep -q "the process runs on" ||
+		fail "$1: the refusal is not clear: $out"
+	on a "kill $pid && rm $ready" || fail "$1: the process died of the refusal"
+}
+
+# A POSIX timer on a thread's CPU-time clock (a restart makes its timers in
+# one thread).
+refused_alive "a thread's CPU-clock POSIX timer" \
+	"a POSIX timer on an alarm or thread's CPU clock: not yet" 'import ctypes
+t = ctypes.c_void_p()
+assert ctypes.CDLL(None).timer_create(3, None, ctypes.byref(t)) == 0'
 pass "a POSIX timer on a thread's CPU-time clock is refused, saying so, the process unharmed"
 
 # A file whose signals go to another process (F_SETOWN), which a restart of
-# this one alone would not make: refused, and the process runs on.
-opid=$(on a "$PY -c 'import fcntl, socket, time
+# this one alone would not make.
+refused_alive "a file owned by another process" \
+	"its signal owner (F_SETOWN) is another process" 'import fcntl, socket
 s = socket.socket()
-fcntl.fcntl(s, fcntl.F_SETOWN, 1)
-open(\"/tmp/owner-ready\", \"w\").close()
-time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
-until_on a 30 "[ -e /tmp/owner-ready ] && echo up" > /dev/null || fail "the owner process did not start"
-out=$(on a crak checkpoint "$opid" -o /tmp/x.img 2>&1) && fail "a file owned by another process was checkpointed"
-echo "$out" | head -1 | grep -q "its signal owner (F_SETOWN) is another process" &&
-	echo "$out" | grep -q "the process runs on" || fail "the other owner's refusal is not clear: $out"
-on a "kill $opid && rm /tmp/owner-ready" || fail "the process whose file another owns died of the refusal"
+fcntl.fcntl(s, fcntl.F_SETOWN, 1)'
 pass "a file whose signals go to another process is refused, saying so, the process unharmed"
 
 # A mapped file changed.
