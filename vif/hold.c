@@ -24,6 +24,7 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/slab.h>
+#include <linux/tcp.h>
 #include <linux/timekeeping.h>
 #include <net/ip.h>
 #include <net/ipv6.h>
@@ -379,7 +380,58 @@ static bool crakvif_is_neighbour(const struct sk_buff *skb, bool solicit)
 			(solicit && *type == NDISC_NEIGHBOUR_SOLICITATION));
 }
 
-/* Transmit path (BH off): must this frame be dropped? */
+/*
+ * A TCP segment that carries no data and says nothing but what its socket
+ * received and how much more it takes (no SYN, FIN, RST or URG).
+ */
+static bool crakvif_is_bare_ack(const struct sk_buff *skb)
+{
+	int off = skb_network_offset(skb);
+	const struct tcphdr *th;
+	struct tcphdr _th;
+	int len;
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+		struct iphdr _iph;
+
+		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
+		if (!iph || iph->ihl < 5 || iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
+			return false;
+		len = ntohs(iph->tot_len) - iph->ihl * 4;
+		off += iph->ihl * 4;
+	} else if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+		struct ipv6hdr _ip6h;
+		int start = off;
+		__be16 frag_off;
+		u8 nexthdr;
+
+		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
+		if (!ip6h)
+			return false;
+		nexthdr = ip6h->nexthdr;
+		off = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
+		if (off < 0 || nexthdr != IPPROTO_TCP || frag_off)
+			return false;
+		len = ntohs(ip6h->payload_len) + (int)sizeof(*ip6h) - (off - start);
+	} else {
+		return false;
+	}
+	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	if (!th || !th->ack || th->syn || th->fin || th->rst || th->urg)
+		return false;
+	return len == th->doff * 4;
+}
+
+/*
+ * Transmit path (BH off): must this frame be dropped?
+ *
+ * TCP's bare ACKs still leave: a frozen connection tells its peer to wait
+ * (a zero window: crak_sockmig sends one, and silences everything else of
+ * the connection), a thawed or restored one that it may go on, before the
+ * device thaws.
+ */
 bool crakvif_hold_tx(struct crakvif *vif, struct sk_buff *skb)
 {
 	struct crakvif_tuple t;
@@ -388,15 +440,16 @@ bool crakvif_hold_tx(struct crakvif *vif, struct sk_buff *skb)
 	if (test_bit(CRAKVIF_HOLD_DEVICE, &vif->hold)) {
 		bool claimed = READ_ONCE(vif->claimed);
 
-		return !((claimed || READ_ONCE(vif->announcing)) &&
-			 crakvif_is_neighbour(skb, claimed));
+		if ((claimed || READ_ONCE(vif->announcing)) && crakvif_is_neighbour(skb, claimed))
+			return false;
+		return !crakvif_is_bare_ack(skb);
 	}
 	if (!test_bit(CRAKVIF_HOLD_FLOWS, &vif->hold) || !crakvif_parse(skb, false, &t))
 		return false;
 	spin_lock(&vif->lock);
 	hit = crakvif_flow_lookup(vif, &t);
 	spin_unlock(&vif->lock);
-	return hit;
+	return hit && !crakvif_is_bare_ack(skb);
 }
 
 /* -- freeze and thaw ----------------------------------------------------- */

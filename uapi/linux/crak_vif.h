@@ -24,6 +24,11 @@
  *     neighbour solicitations and advertisements leave it too, until its
  *     thaw: the answers are held with the rest, and the restored
  *     connections' first packets find their peers at the thaw.
+ *     TCP's bare ACKs (no data; no SYN, FIN, RST or URG) are the other
+ *     exception: they say only what a socket received and its window, and
+ *     so a frozen connection tells its peer to wait (crak_sock's FREEZE
+ *     sends a zero window and silences the rest), a thawed or restored one
+ *     that it may go on, before the device thaws.
  * A whole-device freeze matches every frame (ARP and neighbour discovery
  * included); a flow matches TCP or UDP over IPv4 or IPv6 (IPv4 fragments by
  * their addresses).  Frames arriving as one GRO aggregate are held as the
