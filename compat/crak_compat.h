@@ -91,6 +91,25 @@ static inline bool crak_tcp_usec_ts(const struct tcp_sock *tp)
 #endif
 }
 
+/*
+ * The socket's ACK of everything it received, with its window, stamped now
+ * (what tcp_mstamp_refresh(), not exported, does first: an idle socket's
+ * clock is as old as its last segment, and the peer's PAWS check would
+ * drop an ACK whose timestamp is behind one it has seen).
+ */
+static inline void crak_tcp_send_ack(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	tp->tcp_clock_cache = tcp_clock_ns();
+	tp->tcp_mstamp = div_u64(tp->tcp_clock_cache, NSEC_PER_USEC);
+#ifdef CRAK_HAVE_TCP_SEND_ACK_FLAGS
+	__tcp_send_ack(sk, tcp_sk(sk)->rcv_nxt, 0);
+#else
+	__tcp_send_ack(sk, tcp_sk(sk)->rcv_nxt);
+#endif
+}
+
 /* TCP_TIMESTAMP's value for a millisecond clock at TS: never behind TS,
  * which the peer's PAWS check would reject.
  */

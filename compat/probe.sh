@@ -26,6 +26,8 @@ have DEV_LLTX include/linux/netdevice.h 'unsigned long[[:space:]]+lltx:1;'
 have NET_GSO_H include/net/gso.h '__skb_gso_segment'
 have GENL_DUMPIT_INFO_INFO include/net/genetlink.h 'struct genl_info[[:space:]]+info;'
 have TCP_CLOCK_TS include/net/tcp.h 'static inline u32 tcp_clock_ts\('
+# 6.12 has __tcp_send_ack() take the ACK's flags; 6.1 does not.
+have TCP_SEND_ACK_FLAGS include/net/tcp.h 'void __tcp_send_ack\(struct sock \*sk, u32 rcv_nxt, u16 flags\);'
 # 6.3 let rseq areas grow past 32 bytes, and remembers each one's length.
 have TASK_RSEQ_LEN include/linux/sched.h 'u32[[:space:]]+rseq_len;'
 # 6.3 made kernel_cap_t one u64.

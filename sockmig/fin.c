@@ -17,11 +17,10 @@
  *     the unsent data queued, as the owner did;
  *   - the peer's FIN: the peer's segment carrying it.
  *
- * The peer's segments are handed to the socket through the stack: a raw
- * socket of its namespace sends them to the local address and the loopback
- * delivers them, as if from the wire.  The peer already has what they
- * cause the socket to answer (the ACK of its FIN), and takes it again as a
- * duplicate.  The hooks let them by even while a superseded original still
+ * The peer's segments are handed to the socket through the stack
+ * (segment.c): the loopback delivers them, as if from the wire.  The peer
+ * already has what they cause the socket to answer (the ACK of its FIN),
+ * and takes it again as a duplicate.  The hooks let them by even while a superseded original still
  * holds the tuple frozen.  A LAST_ACK connection takes the peer's FIN
  * first, a CLOSING one sends its own first, as they did; one whose FIN was
  * never sent ends up LAST_ACK either way.
@@ -30,12 +29,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/delay.h>
-#include <linux/ip.h>
-#include <linux/ipv6.h>
-#include <linux/net.h>
 #include <linux/tcp.h>
-#include <net/ip6_checksum.h>
-#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 
@@ -88,70 +82,9 @@ bool sockmig_geom_valid(const struct crak_sock_rec_tcp *rt, const struct sockmig
 /* Sends the socket a segment from its peer, through the loopback. */
 static int sockmig_inject(struct sock *sk, bool fin, u32 seq, u32 ack, u16 win)
 {
-	bool v4 = sk->sk_family == AF_INET || ipv6_addr_v4mapped(&sk->sk_v6_daddr);
-	u8 buf[sizeof(struct ipv6hdr) + sizeof(struct tcphdr)] = {};
-	struct sockaddr_storage ss = {};
-	struct msghdr msg = { .msg_name = &ss };
-	struct socket *raw;
-	struct tcphdr *th;
-	struct kvec kv;
-	int err;
+	const struct sockmig_seg seg = { .seq = seq, .ack = ack, .win = win, .fin = fin };
 
-	if (v4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-		struct iphdr *iph = (struct iphdr *)buf;
-
-		iph->version = 4;
-		iph->ihl = 5;
-		iph->ttl = 64;
-		iph->protocol = IPPROTO_TCP;
-		iph->tot_len = htons(sizeof(*iph) + sizeof(*th));
-		iph->saddr = sk->sk_daddr;
-		iph->daddr = sk->sk_rcv_saddr;
-		th = (struct tcphdr *)(iph + 1);
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = iph->daddr;
-		msg.msg_namelen = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-		struct ipv6hdr *ip6h = (struct ipv6hdr *)buf;
-
-		ip6h->version = 6;
-		ip6h->payload_len = htons(sizeof(*th));
-		ip6h->nexthdr = IPPROTO_TCP;
-		ip6h->hop_limit = 64;
-		ip6h->saddr = sk->sk_v6_daddr;
-		ip6h->daddr = sk->sk_v6_rcv_saddr;
-		th = (struct tcphdr *)(ip6h + 1);
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = ip6h->daddr;
-		sin6->sin6_scope_id = sk->sk_bound_dev_if;
-		msg.msg_namelen = sizeof(*sin6);
-	}
-	th->source = sk->sk_dport;
-	th->dest = htons(sk->sk_num);
-	th->seq = htonl(seq);
-	th->ack_seq = htonl(ack);
-	th->doff = sizeof(*th) / 4;
-	th->ack = 1;
-	th->fin = fin;
-	th->window = htons(win);
-	if (v4)
-		th->check = csum_tcpudp_magic(sk->sk_daddr, sk->sk_rcv_saddr, sizeof(*th),
-					      IPPROTO_TCP, csum_partial(th, sizeof(*th), 0));
-	else
-		th->check = csum_ipv6_magic(&sk->sk_v6_daddr, &sk->sk_v6_rcv_saddr, sizeof(*th),
-					    IPPROTO_TCP, csum_partial(th, sizeof(*th), 0));
-
-	err = sock_create_kern(sock_net(sk), v4 ? AF_INET : AF_INET6, SOCK_RAW, IPPROTO_RAW,
-			       &raw);
-	if (err)
-		return err;
-	kv.iov_base = buf;
-	kv.iov_len = (u8 *)(th + 1) - buf;
-	err = kernel_sendmsg(raw, &msg, &kv, 1, kv.iov_len);
-	sock_release(raw);
-	return err < 0 ? err : 0;
+	return sockmig_send_seg(sk, &seg);
 }
 
 /* Until the socket is in @state, which the segment just sent brings. */
@@ -200,7 +133,7 @@ int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom
 	int err = 0;
 
 	/* A superseded original may still hold the tuple frozen: let these by. */
-	sockmig_inject_begin(sk);
+	sockmig_inject_begin(sk, false);
 	if (!g->fin_sent) {
 		if (g->fin_in)
 			err = sockmig_peer_fin(sk, TCP_CLOSE_WAIT);

@@ -44,9 +44,10 @@
 struct sockmig_net {
 	struct hlist_head table[1 << SOCKMIG_HASH_BITS];	/* frozen entries, RCU */
 	unsigned int frozen;
-	/* The tuple a restore sends its own peer segments to (fin.c). */
+	/* The tuple the module sends a segment of (segment.c), and whence. */
 	spinlock_t inject_lock;
 	bool injecting;
+	bool inject_out;
 	struct sockmig_tuple inject;
 };
 
@@ -60,6 +61,20 @@ static u64 sockmig_frozen_seq, sockmig_settled_seq;	/* under sockmig_lock */
 
 static void sockmig_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sockmig_reaper, sockmig_reap);
+
+/*
+ * A peer whose window stays shut with no word from us gives up in the end
+ * (Linux: after 4 minutes with data unacknowledged): a connection frozen in
+ * place tells it again to wait this often.  A dumped one says nothing more:
+ * its connection may live on elsewhere by now.
+ */
+static unsigned int pause_refresh_ms = 30000;
+module_param(pause_refresh_ms, uint, 0644);
+MODULE_PARM_DESC(pause_refresh_ms,
+		 "how often a connection frozen in place sends its peer a zero window again (ms)");
+static unsigned int sockmig_paused;		/* under sockmig_lock */
+static void sockmig_refresh(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sockmig_refresher, sockmig_refresh);
 
 static u32 sockmig_hash(const struct sockmig_tuple *t)
 {
@@ -168,29 +183,37 @@ static bool sockmig_frozen_wild(struct sockmig_net *sn, const struct sockmig_tup
 }
 
 /*
- * Whether the packet is a segment a restore sends its new socket through the
- * loopback (fin.c), while the superseded original still holds the tuple.
+ * Whether the packet is a segment the module sends in the name of a frozen
+ * tuple (segment.c): one a restore sends its new socket through the
+ * loopback while the superseded original still holds the tuple, or one a
+ * freeze sends the peer while holding the socket's lock (so that it is the
+ * only one).
  */
 static bool sockmig_injected(struct sockmig_net *sn, const struct nf_hook_state *state,
 			     const struct sockmig_tuple *t)
 {
 	bool ret;
 
-	if (likely(!READ_ONCE(sn->injecting)) || state->hook != NF_INET_LOCAL_IN ||
-	    !state->in || !(state->in->flags & IFF_LOOPBACK))
+	if (likely(!READ_ONCE(sn->injecting)))
 		return false;
-	spin_lock(&sn->inject_lock);
-	ret = sn->injecting && !memcmp(&sn->inject, t, sizeof(*t));
-	spin_unlock(&sn->inject_lock);
+	if (state->hook == NF_INET_LOCAL_IN &&
+	    (!state->in || !(state->in->flags & IFF_LOOPBACK)))
+		return false;
+	/* LOCAL_OUT runs with BHs on, a loopback's LOCAL_IN in softirq. */
+	spin_lock_bh(&sn->inject_lock);
+	ret = sn->injecting && sn->inject_out == (state->hook == NF_INET_LOCAL_OUT) &&
+	      !memcmp(&sn->inject, t, sizeof(*t));
+	spin_unlock_bh(&sn->inject_lock);
 	return ret;
 }
 
-void sockmig_inject_begin(struct sock *sk)
+void sockmig_inject_begin(struct sock *sk, bool out)
 {
 	struct sockmig_net *sn = net_generic(sock_net(sk), sockmig_net_id);
 
 	spin_lock_bh(&sn->inject_lock);
 	sockmig_tuple_of(sk, &sn->inject);
+	sn->inject_out = out;
 	WRITE_ONCE(sn->injecting, true);
 	spin_unlock_bh(&sn->inject_lock);
 }
@@ -332,6 +355,8 @@ static void sockmig_untrack(struct sockmig_entry *e)
 	WARN_ON_ONCE(e->flags & CRAK_SOCK_F_FROZEN);
 	if (e->flags & CRAK_SOCK_F_DUMPED)
 		sockmig_dumped--;
+	if (e->paused)
+		sockmig_paused--;
 	xa_erase(&sockmig_ids, e->id);
 	sock_put(e->sk);
 	kvfree(e->unsent);
@@ -363,6 +388,38 @@ static void sockmig_reap(struct work_struct *work)
 	}
 	if (sockmig_dumped)
 		schedule_delayed_work(&sockmig_reaper, HZ);
+	mutex_unlock(&sockmig_lock);
+}
+
+static unsigned long sockmig_refresh_delay(void)
+{
+	return msecs_to_jiffies(max(READ_ONCE(pause_refresh_ms), 100U));
+}
+
+/* Sends the peer of E a zero window (pause.c), and again while it is frozen. */
+void sockmig_pause(struct sockmig_entry *e)
+{
+	lockdep_assert_held(&sockmig_lock);
+	if (!sockmig_send_pause(e->sk) || e->paused)
+		return;
+	e->paused = true;
+	if (!sockmig_paused++)
+		schedule_delayed_work(&sockmig_refresher, sockmig_refresh_delay());
+}
+
+static void sockmig_refresh(struct work_struct *work)
+{
+	struct sockmig_entry *e;
+	unsigned long id;
+
+	mutex_lock(&sockmig_lock);
+	xa_for_each(&sockmig_ids, id, e) {
+		if (e->paused && (e->flags & CRAK_SOCK_F_FROZEN) &&
+		    !(e->flags & CRAK_SOCK_F_DUMPED))
+			sockmig_send_pause(e->sk);
+	}
+	if (sockmig_paused)
+		schedule_delayed_work(&sockmig_refresher, sockmig_refresh_delay());
 	mutex_unlock(&sockmig_lock);
 }
 
@@ -477,13 +534,19 @@ int sockmig_thaw(struct sockmig_entry *e)
 		if (!sock_flag(sk, SOCK_DEAD))
 			sockmig_udp_put_back(e);
 	} else if (e->flags & CRAK_SOCK_F_RESTORED) {
+		/* Its image may come from a paused connection: no way to know. */
 		err = sockmig_release_unsent(e);
+		sockmig_resume(sk);
 	} else if ((e->flags & CRAK_SOCK_F_REPAIR) && !sock_flag(sk, SOCK_DEAD)) {
 		sockmig_urg_put_back(e);
 		err = sockmig_repair(sk, TCP_REPAIR_OFF);
 		sockmig_kick(sk);
+		if (e->paused)
+			sockmig_resume(sk);
 	} else if (!sock_flag(sk, SOCK_DEAD)) {
 		sockmig_kick(sk);
+		if (e->paused)
+			sockmig_resume(sk);
 	}
 	sockmig_untrack(e);
 	return err;
@@ -544,6 +607,7 @@ static int __net_init sockmig_net_init(struct net *net)
 	sn->frozen = 0;
 	spin_lock_init(&sn->inject_lock);
 	sn->injecting = false;
+	sn->inject_out = false;
 	return 0;
 }
 
@@ -586,6 +650,7 @@ static void __exit sockmig_module_exit(void)
 
 	sockmig_genl_exit();
 	cancel_delayed_work_sync(&sockmig_reaper);
+	cancel_delayed_work_sync(&sockmig_refresher);
 
 	/* A dumped connection lives on elsewhere: end it here silently.  The
 	 * others carry on as if thawed.

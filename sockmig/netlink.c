@@ -471,6 +471,7 @@ static int sockmig_nl_freeze(struct sockmig_entry *e, struct file *image, u64 *b
 		NL_SET_ERR_MSG(extack, "cannot register the freezing hooks");
 		return err;
 	}
+	sockmig_pause(e);
 	if (!image)
 		return 0;
 	err = sockmig_dump(e, image, bytes, extack);

@@ -8,6 +8,9 @@
  *		restore (checked, then rebuilt through TCP repair)
  * fin.c	connections past a FIN: where their FINs are, and how a
  *		restore brings them back to their state
+ * pause.c	the peer of a frozen connection told to wait (zero window)
+ *		and to go on
+ * segment.c	the segments the module sends in a connection's name
  * udp.c	UDP sockets: their queued datagrams out and back in
  * netlink.c	the generic netlink family crak_sock
  */
@@ -54,6 +57,7 @@ struct sockmig_entry {
 					 * from its owner (tp->urg_data) until a thaw
 					 */
 	u64 frozen_seq;			/* its freeze's number (sockmig_settle) */
+	bool paused;			/* its peer was sent a zero window */
 };
 
 /* The states a connection moves in (a listening socket moves too). */
@@ -94,7 +98,7 @@ void sockmig_drop(struct sockmig_entry *e);
 void sockmig_end(struct sockmig_entry *e);
 void sockmig_forget(struct sockmig_entry *e);
 void sockmig_tuple_of(struct sock *sk, struct sockmig_tuple *t);
-void sockmig_inject_begin(struct sock *sk);
+void sockmig_inject_begin(struct sock *sk, bool out);
 void sockmig_inject_end(struct sock *sk);
 u32 sockmig_flags(struct sockmig_entry *e);
 int sockmig_for_each(struct net *net, u32 from,
@@ -116,6 +120,23 @@ bool sockmig_geom_valid(const struct crak_sock_rec_tcp *rt, const struct sockmig
 int sockmig_fin_restore(struct socket *sock, u8 state, const struct sockmig_geom *g,
 			struct netlink_ext_ack *extack);
 int sockmig_fin_unsent(struct sock *sk);
+
+/* A TCP segment of the connection, from its socket (out) or its peer. */
+struct sockmig_seg {
+	u32 seq;
+	u32 ack;
+	u16 win;			/* as on the wire (scaled) */
+	bool fin;
+	bool out;
+	bool ts;			/* with a timestamp option: */
+	u32 tsval;
+	u32 tsecr;
+};
+
+int sockmig_send_seg(struct sock *sk, const struct sockmig_seg *seg);
+void sockmig_pause(struct sockmig_entry *e);
+bool sockmig_send_pause(struct sock *sk);
+void sockmig_resume(struct sock *sk);
 
 /* image.c, for udp.c */
 void sockmig_read_sock(struct sock *sk, struct crak_sock_rec_sock *rs);

@@ -64,6 +64,11 @@ conv_end() {
 	[ $rc = 0 ] && echo "$out" | grep -q "^ok [0-9]* "
 }
 
+# peer_timeouts: the peer's TCP retransmission timeouts so far.
+peer_timeouts() {
+	on peer "nstat -az TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }'
+}
+
 # rounds FILE: how many rounds a client has done.
 rounds() {
 	local n

@@ -10,22 +10,23 @@
 # the connection is restored into a new server process, and the thaw
 # announces the address and delivers what the peer had sent meanwhile.  The
 # conversation completes byte-exact; the peer's capture shows no SYN and no
-# RST.
+# RST, and the zero window that told it to wait.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
 
 dir=$LAB_DIR/shared/sockmig-migrate
 mkdir -p "$dir"
-on peer nstat -n > /dev/null
 pod_create a
 server=$(conv_server a 7301) || exit 1
 client=$(conv_client 20 7301 "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 5
 read -r pid fd <<< "$(server_sock a 7301)"
 [ -n "$fd" ] || fail "no established server socket in the pod"
-wire=$(capture_start peer eth0 "tcp port 7301 and $WIRE_FILTER" "$dir/wire.pcap")
+# SYNs, FINs and resets, and zero windows.
+wire=$(capture_start peer eth0 "tcp port 7301 and ($WIRE_FILTER or tcp[14:2] = 0)" "$dir/wire.pcap")
 
+rto=$(peer_timeouts)
 t0=$(date +%s.%N)
 in_pod a crak vif freeze pod0 || fail "vif freeze on a failed"
 out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn.img") || fail "dump failed: $out"
@@ -47,7 +48,9 @@ t1=$(date +%s.%N)
 out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
-printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' \
-	"$(echo "$t1 - $t0" | bc)" "$(on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }')"
+zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null | wc -l)
+[ "$zero" -ge 1 ] || fail "the peer was not told to wait (no zero window)"
+rto=$(($(peer_timeouts) - rto))
+printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' "$(echo "$t1 - $t0" | bc)" "$rto"
 pass "the connection moved from a to b: every round byte-exact, no SYN, no RST"
 rm -rf "$dir"

@@ -31,6 +31,14 @@
  * The owner sees a stalled connection, not a broken one: it may still write
  * (into its send buffer) and read what had arrived.  THAW removes the drop;
  * nothing was lost or repeated.
+ * One segment is the module's own: at FREEZE a TCP connection's peer is
+ * sent the ACK the socket would send with a full receive buffer (its
+ * sequence numbers and timestamps, a zero window), so that it waits,
+ * probing the window, instead of timing out; while the connection stays
+ * frozen and not dumped, again every pause_refresh_ms (a module parameter,
+ * 30 s), before the peer gives up on a window shut without a word.  THAW
+ * sends the socket's own ACK, with its window; so does the THAW of a
+ * restored connection.
  *
  * Dumping.  DUMP freezes the socket if it is not frozen, puts it in TCP
  * repair mode and writes its image (below) to CRAK_SOCK_A_IMAGE_FD.  The
