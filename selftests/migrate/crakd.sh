@@ -4,7 +4,8 @@
 #
 # crak migrate moves a pod to crakd on another node over TCP, with no
 # shared file: a server's conversation with a client on the peer goes on
-# across the move (every round byte-exact, no SYN, no RST), the pod runs on
+# across the move (every round byte-exact, no SYN, no RST, and no
+# retransmission timeout: the peer is told to wait), the pod runs on
 # node b and nothing of it is left on node a, and crak migrate says the
 # downtime.  Every failure before crakd has the process leaves the pod
 # running on node a, unfrozen, and says why in one line: a sender with
@@ -63,8 +64,11 @@ until_on a 30 ss -N web -Hltn "'sport = :$PORT'" > /dev/null || fail "nothing li
 client=$(conv_client 20 "$PORT" "$dir/progress" --interval 0.05)
 wait_rounds "$dir/progress" 5
 wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
+rto=$(peer_timeouts)
 out=$(on a crak migrate web --to $CRAKD --key "$dir/key" 2>&1) || fail "crak migrate failed: $out"
+rto=$(($(peer_timeouts) - rto))
 echo "  $out"
+echo "  the peer counted $rto retransmission timeouts over the move"
 grep -q "^migrated pod web to $CRAKD: downtime [0-9.]* s" <<< "$out" ||
 	fail "crak migrate did not say the downtime: $out"
 running b web
@@ -72,8 +76,9 @@ on a "! test -e /run/netns/web && ! test -e /run/crak/pods/web" || fail "pod web
 out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
+[ "$rto" = 0 ] || fail "the peer timed out $rto times: it was not told to wait"
 on b crak stop web > /dev/null || fail "crak stop web on b failed"
-pass "crak migrate moves a pod to crakd on node b: its conversation goes on, no SYN, no RST"
+pass "crak migrate moves a pod to crakd on node b: its conversation goes on, no SYN, no RST, no timeout"
 
 kill_job "$crakd" TERM
 wait_job "$crakd" > /dev/null || fail "crakd did not end cleanly on SIGTERM: $(tail -3 "$dir/crakd.log")"

@@ -22,11 +22,6 @@ head -c 32 /dev/urandom | base64 > "$dir/key"
 chmod 600 "$dir/key"
 MANY="$PY $CRAK_SRC/selftests/migrate/many.py"
 
-# timeouts NODE: the node's TCP retransmission timeouts so far.
-timeouts() {
-	on "$1" "nstat -az TcpExtTCPTimeouts" | awk '/TcpExtTCPTimeouts/ { print $2 }'
-}
-
 # migrate FROM TO: crak migrate of pod many from node FROM to crakd on TO.
 migrate() {
 	local out
@@ -57,9 +52,9 @@ wait_rounds "$dir/progress" 5
 	fail "the pod does not have 100 connections"
 wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
 
-rto=$(timeouts peer)
+rto=$(peer_timeouts)
 migrate a b
-echo "  the peer's retransmission timeouts over the move: $(($(timeouts peer) - rto))"
+echo "  the peer's retransmission timeouts over the move: $(($(peer_timeouts) - rto))"
 # Datagrams a full socket buffer dropped in the pod (now on b).
 overflow=$(on b "ip netns exec many nstat -az UdpRcvbufErrors Udp6RcvbufErrors" |
 	awk '/RcvbufErrors/ { n += $2 } END { print n + 0 }')

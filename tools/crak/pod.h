@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "cmd.h"
+#include "nl.h"
 #include "rtnl.h"
 
 #define POD_NETNS_DIR	"/run/netns"
@@ -74,5 +75,20 @@ int pod_image_read_head(struct img *im, struct pod *p, unsigned char mac[6], uns
 int pod_image_read_held(struct img *im, struct vif_frames *frames);
 /* @fd >= 0: crakd's connection, told "ready" and "running INIT FRAMES". */
 int pod_restart(struct img *im, bool detach, const char *pidfile, int fd);
+
+/*
+ * pod_pause.c: in the pod's network namespace, once its crakvif is frozen,
+ * every TCP connection frozen (its peer told to wait) ahead of the
+ * checkpoint; pod_pause_end() thaws those the checkpoint did not dump.
+ */
+struct pod_pause {
+	struct nl nl;			/* to crak_sock, if open */
+	bool open;
+	uint32_t *ids;			/* crak_sock's ids of those it froze */
+	unsigned int nr;
+};
+
+void pod_pause(struct pod_pause *p);
+void pod_pause_end(struct pod_pause *p);
 
 #endif /* CRAK_POD_H */

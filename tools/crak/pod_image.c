@@ -3,16 +3,17 @@
  * A pod's image: crak checkpoint NAME, and the reading of the pod's own
  * sections for crak restart (pod_run.c makes the pod again).
  *
- * A checkpoint takes every process of the pod (ckpt_tree.c), the init
- * aside, which a restart provides anew.  crak writes POD, then a child of
- * crak enters the pod's namespaces (network, mount, UTS, and PID for a
- * grandchild of its own, which does the work there, so that the image has
- * the PIDs the processes see).  The grandchild freezes the pod's crakvif,
- * stops and checkpoints the processes, writes what the crakvif held
- * meanwhile (HELD), and waits for crak to end the image (END) before the
- * processes are killed: in a file, END comes before the file takes its
- * name; on a stream, once the command is gone, so that a receiver never
- * sees a whole image of a pod that runs on.  crak then takes the pod down.
+ * A checkpoint takes every process of the pod (ckpt_tree.c), the init aside,
+ * which a restart provides anew.  crak writes POD, then a child of crak
+ * enters the pod's namespaces (network, mount, UTS, and PID for a grandchild
+ * of its own, which does the work there, so that the image has the PIDs the
+ * processes see).  The grandchild freezes the pod's crakvif and the pod's
+ * connections (pod_pause.c), stops and checkpoints the processes, writes
+ * what the crakvif held meanwhile (HELD), and waits for crak to end the
+ * image (END) before the processes are killed: in a file, END comes before
+ * the file takes its name; on a stream, once the command is gone, so that a
+ * receiver never sees a whole image of a pod that runs on.  crak then takes
+ * the pod down.
  * Anything failing before the kill thaws the crakvif (what it held is
  * delivered), lets the processes run on and leaves no image; the
  * grandchild ignores the terminal's signals and SIGPIPE so that it always
@@ -441,6 +442,7 @@ static void __noreturn worker(struct pod_ckpt *c)
 		.leave_running = c->leave_running, .complete = complete, .running = running,
 		.arg = c,
 	};
+	struct pod_pause pause;
 	unsigned int i;
 
 	/* Only its own failures end it: each thaws what it froze. */
@@ -450,8 +452,12 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts))
+	pod_pause(&pause);
+	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts)) {
+		pod_pause_end(&pause);
 		_exit(0);
+	}
+	pod_pause_end(&pause);
 	/* A destination that had the process may have taken the addresses. */
 	if (vif_thaw(&c->vc))
 		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);
