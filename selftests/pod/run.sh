@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # lab: timeout=300 kernels=6.12,6.1
 #
-# crak run makes a pod a user can rely on: its addresses answer from the
-# segment over IPv4 and IPv6; inside, the hostname is the pod's name, the
+# crak run makes a pod a user can rely on: it announces its addresses (a
+# peer that last saw one elsewhere learns where it is), which answer from
+# the segment over IPv4 and IPv6; inside, the hostname is the pod's name, the
 # command sees itself as PID 2 and /tmp is its own; crak ps shows it
 # running, then frozen once its crakvif is, in text and JSON; crak stop
 # leaves no namespace, record, device or process.  A foreground run exits
@@ -40,6 +41,10 @@ refused() {
 	grep -qF -- "$msg" <<< "$out" || fail "'$*' said '$out', not '$msg'"
 }
 
+# The peer last saw the pod's address elsewhere (a pod that moved or stopped).
+ELSEWHERE=02:00:5e:00:53:99
+on peer "ip neigh replace $IP4 lladdr $ELSEWHERE dev eth0 nud stale" ||
+	fail "cannot set the peer's neighbour entry"
 # A listener in a pod of its own, which notes what it sees first in its /tmp
 # (the lab's directory is under the host's /tmp, which the pod does not see).
 on a "crak run --detach --name $NAME --addr $IP4/24,$IP6/64 --link eth0 -- sh -c '
@@ -49,6 +54,11 @@ on a "crak run --detach --name $NAME --addr $IP4/24,$IP6/64 --link eth0 -- sh -c
 until_on a 30 ss -N $NAME -Hltn "'sport = :$PORT'" > /dev/null ||
 	fail "nothing listens in the pod"
 pass "crak run --detach starts a pod and returns"
+
+# Without a word from the peer, its cache learns where the address is now.
+until_on peer 10 "ip neigh show $IP4 | grep lladdr | grep -v $ELSEWHERE" > /dev/null ||
+	fail "the pod did not announce its address: the peer has $(on peer ip neigh show "$IP4")"
+pass "crak run announces the pod's addresses: the peer's stale neighbour entry follows"
 
 for addr in "$IP4" "[$IP6]"; do
 	reply=$(on peer "echo hello-$PORT | socat -t 3 -T 5 - TCP:$addr:$PORT")

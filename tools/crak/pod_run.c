@@ -729,6 +729,13 @@ static int cmd_run(struct args *args)
 		goto fail;
 	close(r.nsfd);
 	r.nsfd = -1;
+	/*
+	 * Its addresses may have lived elsewhere a moment ago (a pod stopped or
+	 * moved there): its neighbours learn where they are now, not after
+	 * their caches time out.
+	 */
+	if (pod_vif(&r, CRAK_VIF_CMD_ANNOUNCE, NULL))
+		pr_err("run %s: its addresses are not announced", r.pod.name);
 
 	if (r.detach) {
 		if (crak_opts.json) {
