@@ -77,6 +77,9 @@ move_round() {
 			$POD_CONV server $POD_IP4 7601" || echo "  migrate: crak run failed" >&2
 	else
 		pod_create a
+		# The address was elsewhere a moment ago (the pod crak migrate
+		# moved, at another MAC): the peer learns where it is now.
+		on a "ip netns exec pod crak vif announce pod0" > /dev/null
 		server=$(on_bg a "nsenter --net=/run/netns/pod $CONV server $POD_IP4 7601 \
 			< /dev/null > /dev/null 2>&1")
 	fi
