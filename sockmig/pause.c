@@ -58,6 +58,18 @@ static u32 sockmig_acceptable_seq(const struct tcp_sock *tp)
 	return tcp_wnd_end(tp);
 }
 
+/*
+ * A peer over the loopback is on this host: frozen with it (a localhost pair
+ * moves whole), or already gone with its dumped end, when the kernel would
+ * answer the zero window with a reset.
+ */
+static bool sockmig_peer_local(struct sock *sk)
+{
+	const struct dst_entry *dst = __sk_dst_get(sk);
+
+	return dst && dst->dev && (dst->dev->flags & IFF_LOOPBACK);
+}
+
 /* Whether the zero window went out. */
 bool sockmig_send_pause(struct sock *sk)
 {
@@ -69,7 +81,8 @@ bool sockmig_send_pause(struct sock *sk)
 		return false;
 	lock_sock(sk);
 	if (!(BIT(sk->sk_state) & SOCKMIG_PAUSE_STATES) || sock_flag(sk, SOCK_DEAD) ||
-	    tp->repair || crak_tcp_usec_ts(tp) || sockmig_signed(tp)) {
+	    tp->repair || crak_tcp_usec_ts(tp) || sockmig_signed(tp) ||
+	    sockmig_peer_local(sk)) {
 		release_sock(sk);
 		return false;
 	}
