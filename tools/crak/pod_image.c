@@ -68,6 +68,7 @@ struct pod_ckpt {
 	int sync[2];			/* the grandchild's end and crak's */
 	bool leave_running;		/* the pod runs on */
 	struct vif_cmd vc;		/* the grandchild's, in the pod */
+	struct pod_pause pause;		/* the grandchild's: connections frozen early */
 	unsigned int nr_procs;		/* the grandchild's, taken */
 	dev_t host_pts;			/* crak's /dev/pts */
 };
@@ -394,6 +395,12 @@ static int complete(void *arg)
 	char go = 0;
 	int err;
 
+	/*
+	 * Every process's connections are dumped: those frozen early that no
+	 * process had (orphans closing) go on now, before the kill, which
+	 * ends this process too.
+	 */
+	pod_pause_end(&c->pause);
 	err = vif_frames_take(&c->vc, &fl, NULL);
 	if (!err)
 		err = write_held(c, &fl, false, &done);
@@ -442,7 +449,6 @@ static void __noreturn worker(struct pod_ckpt *c)
 		.leave_running = c->leave_running, .complete = complete, .running = running,
 		.arg = c,
 	};
-	struct pod_pause pause;
 	unsigned int i;
 
 	/* Only its own failures end it: each thaws what it froze. */
@@ -452,12 +458,10 @@ static void __noreturn worker(struct pod_ckpt *c)
 	snprintf(c->vc.what, sizeof(c->vc.what), "the pod's %s", POD_IFNAME);
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
-	pod_pause(&pause);
-	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts)) {
-		pod_pause_end(&pause);
+	pod_pause(&c->pause);
+	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts))
 		_exit(0);
-	}
-	pod_pause_end(&pause);
+	pod_pause_end(&c->pause);
 	/* A destination that had the process may have taken the addresses. */
 	if (vif_thaw(&c->vc))
 		pr_err("checkpoint %s: the pod's crakvif stays frozen", c->pod.name);

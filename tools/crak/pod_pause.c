@@ -42,11 +42,14 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
 	struct pause_list *l = data;
-	size_t len = m->idiag_family == AF_INET ? 4 : 16;
 	struct vif_flow *f;
+	size_t len;
 
-	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m))) {
+		errno = EBADMSG;
 		return MNL_CB_ERROR;
+	}
+	len = m->idiag_family == AF_INET ? 4 : 16;
 	l->v = xrealloc(l->v, (l->nr + 1) * sizeof(*l->v));
 	f = &l->v[l->nr++];
 	memset(f, 0, sizeof(*f));
@@ -82,8 +85,10 @@ static int diag_dump(struct mnl_socket *nl, int family, struct pause_list *l)
 		return -1;
 	do {
 		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-		if (len <= 0)
+		if (len <= 0) {
+			errno = len ? errno : EBADMSG;
 			return -1;
+		}
 		ret = mnl_cb_run(buf, len, seq, mnl_socket_get_portid(nl), diag_cb, l);
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -1 : 0;
@@ -110,11 +115,10 @@ void pod_pause(struct pod_pause *p)
 	memset(p, 0, sizeof(*p));
 	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
-	    diag_dump(nl, AF_INET, &l) || diag_dump(nl, AF_INET6, &l)) {
+	    diag_dump(nl, AF_INET, &l) || diag_dump(nl, AF_INET6, &l))
 		/* The checkpoint freezes them all the same, later. */
-		pr_err("checkpoint: cannot list the pod's connections: %s", strerror(errno));
-		goto out;
-	}
+		pr_err("checkpoint: warning: cannot list the pod's connections (%s): their peers "
+		       "are told to wait only as each process is taken", strerror(errno));
 	if (!l.nr || nl_open(&p->nl, &sock_family))
 		goto out;
 	p->open = true;
@@ -122,10 +126,21 @@ void pod_pause(struct pod_pause *p)
 		struct sock_target t = {
 			.kind = SOCK_TARGET_TUPLE, .tuple = l.v[i], .sock_fd = -1, .netns_fd = -1,
 		};
+		char what[64 + VIF_FLOW_STRLEN] = "checkpoint: pausing ";
+		int ret;
 
+		vif_flow_format(&l.v[i], what + strlen(what), sizeof(what) - strlen(what));
+		/* Frozen already by someone else: theirs to thaw. */
+		sock_target_put(nl_request(&p->nl, CRAK_SOCK_CMD_GET, NLM_F_ACK), &t);
+		p->nl.quiet = true;
+		ret = nl_exec(&p->nl, what, NULL, NULL);
+		p->nl.quiet = false;
+		if (!ret)
+			continue;
 		/* A connection gone meanwhile has nothing to pause. */
 		sock_target_put(nl_request(&p->nl, CRAK_SOCK_CMD_FREEZE, NLM_F_ACK), &t);
-		nl_exec_allow(&p->nl, "checkpoint: pausing a connection", freeze_cb, p, ENOENT);
+		if (nl_exec_allow(&p->nl, what, freeze_cb, p, ENOENT) < 0)
+			break;	/* said why; the checkpoint goes on */
 	}
 out:
 	if (nl)
