@@ -155,56 +155,93 @@ static void crakvif_addr4(struct in6_addr *to, __be32 addr)
 	to->s6_addr32[3] = addr;
 }
 
+/* What the IP header of a frame says. */
+struct crakvif_ip {
+	struct in6_addr saddr;		/* IPv4: as ::a.b.c.d */
+	struct in6_addr daddr;
+	u8 family;
+	u8 proto;			/* the transport protocol */
+	bool fragment;			/* a part of a fragmented packet */
+	bool later;			/* a part after the first: no transport header */
+	int thoff;			/* offset of the transport header */
+	int len;			/* bytes from there to the end of the payload */
+};
+
+/*
+ * Reads the IP header of a frame (data at its network header) and the
+ * IPv6 extension headers after it, or false if it is no IP packet or a
+ * malformed one.
+ */
+static bool crakvif_ip(const struct sk_buff *skb, struct crakvif_ip *ip)
+{
+	int off = skb_network_offset(skb);
+
+	if (skb->protocol == htons(ETH_P_IP)) {
+		const struct iphdr *iph;
+		struct iphdr _iph;
+
+		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
+		if (!iph || iph->ihl < 5)
+			return false;
+		ip->family = AF_INET;
+		crakvif_addr4(&ip->saddr, iph->saddr);
+		crakvif_addr4(&ip->daddr, iph->daddr);
+		ip->proto = iph->protocol;
+		ip->fragment = ip_is_fragment(iph);
+		ip->later = iph->frag_off & htons(IP_OFFSET);
+		ip->thoff = off + iph->ihl * 4;
+		ip->len = ntohs(iph->tot_len) - iph->ihl * 4;
+		return true;
+	}
+	if (skb->protocol == htons(ETH_P_IPV6)) {
+		const struct ipv6hdr *ip6h;
+		struct ipv6hdr _ip6h;
+		__be16 frag_off = 0;
+		u8 nexthdr;
+		int thoff;
+
+		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
+		if (!ip6h)
+			return false;
+		nexthdr = ip6h->nexthdr;
+		thoff = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
+		if (thoff < 0)
+			return false;
+		ip->family = AF_INET6;
+		ip->saddr = ip6h->saddr;
+		ip->daddr = ip6h->daddr;
+		ip->proto = nexthdr;
+		/* The fragment header's offset and M flag, as they are. */
+		ip->fragment = frag_off != 0;
+		ip->later = frag_off & htons(~0x7);
+		ip->thoff = thoff;
+		ip->len = ntohs(ip6h->payload_len) + (int)sizeof(*ip6h) - (thoff - off);
+		return true;
+	}
+	return false;
+}
+
 /* The IP tuple of a frame (rx: data at the network header; tx: at the
  * Ethernet header), or false if it is not TCP or UDP over IP.
  */
 static bool crakvif_parse(const struct sk_buff *skb, bool rx, struct crakvif_tuple *t)
 {
-	int off = skb_network_offset(skb);
-	struct in6_addr *src = rx ? &t->raddr : &t->laddr;
-	struct in6_addr *dst = rx ? &t->laddr : &t->raddr;
+	struct crakvif_ip ip;
 	__be16 ports[2], *p;
 
-	if (skb->protocol == htons(ETH_P_IP)) {
-		struct iphdr _iph;
-		const struct iphdr *iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
-
-		if (!iph || iph->ihl < 5)
-			return false;
-		t->family = AF_INET;
-		t->proto = iph->protocol;
-		crakvif_addr4(src, iph->saddr);
-		crakvif_addr4(dst, iph->daddr);
-		t->frag = iph->frag_off & htons(IP_OFFSET);
-		off += iph->ihl * 4;
-	} else if (skb->protocol == htons(ETH_P_IPV6)) {
-		struct ipv6hdr _ip6h;
-		const struct ipv6hdr *ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
-		__be16 frag_off = 0;
-		u8 nexthdr;
-
-		if (!ip6h)
-			return false;
-		t->family = AF_INET6;
-		*src = ip6h->saddr;
-		*dst = ip6h->daddr;
-		nexthdr = ip6h->nexthdr;
-		off = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
-		if (off < 0)
-			return false;
-		t->proto = nexthdr;
-		t->frag = frag_off & htons(~0x7);
-	} else {
+	if (!crakvif_ip(skb, &ip) || (ip.proto != IPPROTO_TCP && ip.proto != IPPROTO_UDP))
 		return false;
-	}
-	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP)
-		return false;
+	t->family = ip.family;
+	t->proto = ip.proto;
+	t->laddr = rx ? ip.daddr : ip.saddr;
+	t->raddr = rx ? ip.saddr : ip.daddr;
+	t->frag = ip.later;
 	if (t->frag) {
 		t->lport = 0;
 		t->rport = 0;
 		return true;
 	}
-	p = skb_header_pointer(skb, off, sizeof(ports), ports);
+	p = skb_header_pointer(skb, ip.thoff, sizeof(ports), ports);
 	if (!p)
 		return false;
 	t->lport = rx ? p[1] : p[0];
@@ -357,25 +394,16 @@ bool crakvif_hold_rx(struct crakvif *vif, struct sk_buff *skb)
  */
 static bool crakvif_is_neighbour(const struct sk_buff *skb, bool solicit)
 {
-	int off = skb_network_offset(skb);
-	struct ipv6hdr _ip6h;
-	const struct ipv6hdr *ip6h;
-	__be16 frag_off;
-	u8 nexthdr, _type;
+	struct crakvif_ip ip;
+	u8 _type;
 	const u8 *type;
 
 	if (skb->protocol == htons(ETH_P_ARP))
 		return true;
-	if (skb->protocol != htons(ETH_P_IPV6))
+	if (skb->protocol != htons(ETH_P_IPV6) || !crakvif_ip(skb, &ip) ||
+	    ip.proto != IPPROTO_ICMPV6 || ip.later)
 		return false;
-	ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
-	if (!ip6h)
-		return false;
-	nexthdr = ip6h->nexthdr;
-	off = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
-	if (off < 0 || nexthdr != IPPROTO_ICMPV6)
-		return false;
-	type = skb_header_pointer(skb, off, sizeof(_type), &_type);
+	type = skb_header_pointer(skb, ip.thoff, sizeof(_type), &_type);
 	return type && (*type == NDISC_NEIGHBOUR_ADVERTISEMENT ||
 			(solicit && *type == NDISC_NEIGHBOUR_SOLICITATION));
 }
@@ -386,42 +414,16 @@ static bool crakvif_is_neighbour(const struct sk_buff *skb, bool solicit)
  */
 static bool crakvif_is_bare_ack(const struct sk_buff *skb)
 {
-	int off = skb_network_offset(skb);
 	const struct tcphdr *th;
+	struct crakvif_ip ip;
 	struct tcphdr _th;
-	int len;
 
-	if (skb->protocol == htons(ETH_P_IP)) {
-		const struct iphdr *iph;
-		struct iphdr _iph;
-
-		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
-		if (!iph || iph->ihl < 5 || iph->protocol != IPPROTO_TCP || ip_is_fragment(iph))
-			return false;
-		len = ntohs(iph->tot_len) - iph->ihl * 4;
-		off += iph->ihl * 4;
-	} else if (skb->protocol == htons(ETH_P_IPV6)) {
-		const struct ipv6hdr *ip6h;
-		struct ipv6hdr _ip6h;
-		int start = off;
-		__be16 frag_off;
-		u8 nexthdr;
-
-		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
-		if (!ip6h)
-			return false;
-		nexthdr = ip6h->nexthdr;
-		off = ipv6_skip_exthdr(skb, off + sizeof(*ip6h), &nexthdr, &frag_off);
-		if (off < 0 || nexthdr != IPPROTO_TCP || frag_off)
-			return false;
-		len = ntohs(ip6h->payload_len) + (int)sizeof(*ip6h) - (off - start);
-	} else {
+	if (!crakvif_ip(skb, &ip) || ip.proto != IPPROTO_TCP || ip.fragment)
 		return false;
-	}
-	th = skb_header_pointer(skb, off, sizeof(_th), &_th);
+	th = skb_header_pointer(skb, ip.thoff, sizeof(_th), &_th);
 	if (!th || !th->ack || th->syn || th->fin || th->rst || th->urg)
 		return false;
-	return len == th->doff * 4;
+	return ip.len == th->doff * 4;
 }
 
 /*
