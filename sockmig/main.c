@@ -396,11 +396,15 @@ static unsigned long sockmig_refresh_delay(void)
 	return msecs_to_jiffies(max(READ_ONCE(pause_refresh_ms), 100U));
 }
 
-/* Sends the peer of E a zero window (pause.c), and again while it is frozen. */
+/*
+ * Sends the peer of E a zero window (pause.c), and again while it is frozen;
+ * once told, the peer waits until the thaw (a DUMP after a FREEZE, or a
+ * FREEZE again, says nothing new).
+ */
 void sockmig_pause(struct sockmig_entry *e)
 {
 	lockdep_assert_held(&sockmig_lock);
-	if (!sockmig_send_pause(e->sk) || e->paused)
+	if (e->paused || !sockmig_send_pause(e->sk))
 		return;
 	e->paused = true;
 	if (!sockmig_paused++)

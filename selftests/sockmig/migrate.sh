@@ -4,13 +4,15 @@
 #
 # A server's connection moves to another node mid-conversation, and its peer
 # sees nothing but a pause.  The peer converses with a server in a pod on
-# node a.  On a: the pod's crakvif is frozen, the connection dumped, the held
-# frames exported, the server killed (its socket closes without a word) and
+# node a.  On a: the connection is frozen first (the peer is told to wait,
+# and from then on counts no retransmission timeout), then the pod's crakvif
+# as a whole; the connection is dumped, the held frames exported, the server killed (its socket closes without a word) and
 # the pod deleted.  On b: the pod reappears frozen, the frames are imported,
 # the connection is restored into a new server process, and the thaw
 # announces the address and delivers what the peer had sent meanwhile.  The
 # conversation completes byte-exact; the peer's capture shows no SYN and no
-# RST, and the zero window that told it to wait.
+# RST, and the zero window that told it to wait; its TCP counters, no
+# retransmission timeout.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -28,6 +30,7 @@ wire=$(capture_start peer eth0 "tcp port 7301 and ($WIRE_FILTER or tcp[14:2] = 0
 
 rto=$(peer_timeouts)
 t0=$(date +%s.%N)
+in_pod a crak sock freeze --pid "$pid" --fd "$fd" > /dev/null || fail "sock freeze on a failed"
 in_pod a crak vif freeze pod0 || fail "vif freeze on a failed"
 out=$(in_pod a crak sock dump --pid "$pid" --fd "$fd" -o "$dir/conn.img") || fail "dump failed: $out"
 echo "$out" | sed 's/^/  /'
@@ -50,7 +53,10 @@ capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null | wc -l)
 [ "$zero" -ge 1 ] || fail "the peer was not told to wait (no zero window)"
+# Told once: the dump after the freeze has nothing new to say.
+[ "$zero" = 1 ] || fail "the peer was told to wait $zero times"
 rto=$(($(peer_timeouts) - rto))
 printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' "$(echo "$t1 - $t0" | bc)" "$rto"
+[ "$rto" = 0 ] || fail "the peer timed out $rto times: it was not told to wait"
 pass "the connection moved from a to b: every round byte-exact, no SYN, no RST"
 rm -rf "$dir"

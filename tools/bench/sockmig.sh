@@ -99,7 +99,9 @@ move_round() {
 		on a "crak migrate pod --to $(ip4 b):7201 --key $dir/key > /dev/null" ||
 			echo "  migrate: crak migrate failed" >&2
 	elif [ "$how" = crak ]; then
-		on a "ip netns exec pod sh -c 'crak vif freeze pod0 &&
+		# The connection first: its peer is told to wait at once.
+		on a "ip netns exec pod sh -c 'crak sock freeze --pid $pid --fd $fd > /dev/null &&
+			crak vif freeze pod0 &&
 			crak sock dump --pid $pid --fd $fd -o $dir/conn.img > /dev/null &&
 			crak vif export pod0 -o $dir/held.pcap drop > /dev/null' &&
 			kill $pid && ip netns del pod" || echo "  crak: the dump failed" >&2
