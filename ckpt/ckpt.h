@@ -24,6 +24,7 @@
 #include <linux/task_work.h>
 #include <linux/wait.h>
 #include <linux/xxhash.h>
+#include <net/netlink.h>
 
 #include <linux/crak_ckpt.h>
 #include <linux/crak_image.h>
@@ -93,6 +94,7 @@ int ckpt_read_header(struct ckpt_stream *s, u32 *type, u64 *len,
 		     struct netlink_ext_ack *extack);
 int ckpt_read_payload(struct ckpt_stream *s, void *buf, size_t len);
 int ckpt_read_pages(struct ckpt_stream *s, struct page **pages, unsigned int nr);
+int ckpt_pread_pages(struct file *file, loff_t pos, struct page **pages, unsigned int nr);
 int ckpt_read_trailer(struct ckpt_stream *s, struct netlink_ext_ack *extack);
 void *ckpt_read_section(struct ckpt_stream *s, u32 type, size_t min, size_t max,
 			u64 *len, struct netlink_ext_ack *extack);
@@ -111,6 +113,9 @@ struct ckpt_freeze {
 	unsigned int vma_next;		/* whose pages come next */
 	unsigned long addr_next;	/* ... from this address */
 	u64 pages;			/* written so far */
+	struct crak_ckpt_range *skip;	/* pages not written (DUMP's SKIP) */
+	unsigned int nr_skip;
+	unsigned int skip_next;		/* the first range not behind us */
 	bool mem_started;
 	bool mem_done;
 };
@@ -124,7 +129,7 @@ int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_
 int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 		   struct netlink_ext_ack *extack);
 int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
-		     bool *more, struct netlink_ext_ack *extack);
+		     const struct nlattr *skip, bool *more, struct netlink_ext_ack *extack);
 void ckpt_freeze_free_memory(struct ckpt_freeze *fz);
 
 /* -- restore.c ------------------------------------------------------------ */
@@ -135,10 +140,16 @@ struct ckpt_restore *ckpt_restore_new(void);
 void ckpt_restore_put(struct ckpt_restore *r);
 int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
 			struct netlink_ext_ack *extack);
+/* Where a restore finds the pages its image's SKIP left out. */
+struct ckpt_fill_src {
+	struct file *file;		/* NULL: nowhere */
+	u64 base;			/* the file's offset of address 0 */
+};
+
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, struct cred *creds, bool no_new_privs, u64 *pages,
-		 struct netlink_ext_ack *extack);
+		 bool hold, const struct ckpt_fill_src *fill, struct cred *creds,
+		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack);
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack);
 int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack);

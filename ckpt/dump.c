@@ -650,6 +650,9 @@ void ckpt_freeze_free_memory(struct ckpt_freeze *fz)
 {
 	ckpt_vma_list_free(fz->vmas);
 	fz->vmas = NULL;
+	kvfree(fz->skip);
+	fz->skip = NULL;
+	fz->nr_skip = 0;
 }
 
 static u32 ckpt_prot(unsigned long vm_flags)
@@ -888,6 +891,114 @@ static int ckpt_write_run(struct ckpt_freeze *fz, struct ckpt_stream *s,
 }
 
 /*
+ * Takes the ranges of pages the caller sent ahead (CRAK_CKPT_A_SKIP):
+ * page-aligned, ascending, none empty or overlapping the next.
+ */
+static int ckpt_take_skip(struct ckpt_freeze *fz, const struct nlattr *attr,
+			  struct netlink_ext_ack *extack)
+{
+	const struct crak_ckpt_range *r = nla_data(attr);
+	unsigned int i, n = nla_len(attr) / sizeof(*r);
+
+	if (nla_len(attr) % sizeof(*r)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not an array of ranges");
+		return -EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!PAGE_ALIGNED(r[i].start) || !PAGE_ALIGNED(r[i].end) ||
+		    r[i].start >= r[i].end || (i && r[i].start < r[i - 1].end)) {
+			NL_SET_ERR_MSG_ATTR(extack, attr,
+					    "ranges must be page-aligned, ascending and apart");
+			return -EINVAL;
+		}
+	}
+	kvfree(fz->skip);
+	fz->skip = kvmalloc_array(max(n, 1U), sizeof(*r), GFP_KERNEL);
+	if (!fz->skip)
+		return -ENOMEM;
+	memcpy(fz->skip, r, n * sizeof(*r));
+	fz->nr_skip = n;
+	fz->skip_next = 0;
+	return 0;
+}
+
+static bool ckpt_vma_private(const struct ckpt_vma *cv)
+{
+	u32 kind = le32_to_cpu(cv->img.kind);
+
+	return cv->has_pages && (kind == CRAK_VMA_ANON || kind == CRAK_VMA_FILE);
+}
+
+/*
+ * The ranges to skip, cut to the private mappings that have pages (the
+ * others are written whole), and written as the SKIP section: what the
+ * restore fills in from elsewhere.
+ */
+static int ckpt_dump_skip(struct ckpt_freeze *fz, struct ckpt_stream *s)
+{
+	unsigned int i, j = 0, n = 0, max = fz->nr_skip + fz->vmas->nr;
+	struct crak_ckpt_range *cut;
+	struct crak_img_range ir;
+	int err;
+
+	cut = kvmalloc_array(max, sizeof(*cut), GFP_KERNEL);
+	if (!cut)
+		return -ENOMEM;
+	for (i = 0; i < fz->vmas->nr; i++) {
+		const struct ckpt_vma *cv = &fz->vmas->vma[i];
+		u64 start = le64_to_cpu(cv->img.start), end = le64_to_cpu(cv->img.end);
+
+		if (!ckpt_vma_private(cv))
+			continue;
+		while (j < fz->nr_skip && fz->skip[j].end <= start)
+			j++;
+		/* Every range that overlaps the mapping; the last may go on to the next. */
+		for (; j < fz->nr_skip && fz->skip[j].start < end; j++) {
+			cut[n].start = max(fz->skip[j].start, start);
+			cut[n].end = min(fz->skip[j].end, end);
+			n++;
+			if (fz->skip[j].end > end)
+				break;
+		}
+	}
+	/* More than a section holds: the rest is written. */
+	n = min_t(unsigned int, n, CRAK_IMAGE_SECTION_MAX / sizeof(ir));
+	kvfree(fz->skip);
+	fz->skip = cut;
+	fz->nr_skip = n;
+	if (!n)
+		return 0;
+	err = ckpt_begin_section(s, CRAK_IMG_SKIP, n * sizeof(ir));
+	for (i = 0; !err && i < n; i++) {
+		ir.start = cpu_to_le64(cut[i].start);
+		ir.end = cpu_to_le64(cut[i].end);
+		err = ckpt_write_payload(s, &ir, sizeof(ir));
+	}
+	return err ?: ckpt_end_section(s);
+}
+
+/*
+ * For a private mapping's pages from ADDR (ascending from one call to the
+ * next): 0 if ADDR is not left out, else the end of the range that leaves
+ * it out; *NEXT, the start of the next range (or ULONG_MAX).
+ */
+static unsigned long ckpt_skip_at(struct ckpt_freeze *fz, unsigned long addr,
+				  unsigned long *next)
+{
+	const struct crak_ckpt_range *r;
+
+	while (fz->skip_next < fz->nr_skip && fz->skip[fz->skip_next].end <= addr)
+		fz->skip_next++;
+	if (fz->skip_next == fz->nr_skip) {
+		*next = ULONG_MAX;
+		return 0;
+	}
+	r = &fz->skip[fz->skip_next];
+	*next = r->start;
+	return r->start <= addr ? r->end : 0;
+}
+
+/*
  * Pins up to MAX pages of CV from ADDR that hold data: *SKIP is set to the
  * pages to step over when none do at ADDR.  Returns the pages pinned.
  */
@@ -947,9 +1058,10 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 {
 	struct page **pages;
 	u64 start_offset = s->offset;
-	unsigned long addr, skip;
+	unsigned long addr, skip, until, next, vend;
 	struct ckpt_vma *cv;
-	unsigned int i, first;
+	unsigned int i, first, max;
+	bool private;
 	long got;
 	int err = 0;
 
@@ -962,8 +1074,10 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 		cv = &fz->vmas->vma[fz->vma_next];
 		if (!cv->has_pages)
 			continue;
+		vend = le64_to_cpu(cv->img.end);
+		private = ckpt_vma_private(cv);
 		addr = max_t(unsigned long, fz->addr_next, le64_to_cpu(cv->img.start));
-		while (addr < le64_to_cpu(cv->img.end)) {
+		while (addr < vend) {
 			if (budget && s->offset - start_offset >= budget) {
 				fz->addr_next = addr;
 				goto out;
@@ -972,7 +1086,19 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 				err = -EINTR;
 				goto out;
 			}
-			got = ckpt_pin_pages(fz, cv, addr, pages, CKPT_BATCH_PAGES, &skip);
+			max = CKPT_BATCH_PAGES;
+			/* What was sent ahead, and has not changed since, is not written. */
+			if (private && fz->nr_skip) {
+				until = ckpt_skip_at(fz, addr, &next);
+				if (until) {
+					addr = min(until, vend);
+					continue;
+				}
+				if (next < vend)
+					max = min_t(unsigned long, max,
+						    (next - addr) >> PAGE_SHIFT);
+			}
+			got = ckpt_pin_pages(fz, cv, addr, pages, max, &skip);
 			if (got < 0) {
 				err = got;
 				goto out;
@@ -1020,11 +1146,39 @@ out:
 	return err;
 }
 
+/* MM, the VMAs and SKIP; on a failure, nothing of them is kept. */
+static int ckpt_dump_memory_head(struct ckpt_freeze *fz, struct ckpt_stream *s,
+				 const struct nlattr *skip, struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+	int err = 0;
+
+	if (skip)
+		err = ckpt_take_skip(fz, skip, extack);
+	if (err)
+		goto fail;
+	fz->vmas = ckpt_collect_vmas(fz->mm, extack);
+	if (IS_ERR(fz->vmas)) {
+		err = PTR_ERR(fz->vmas);
+		fz->vmas = NULL;
+		goto fail;
+	}
+	err = ckpt_dump_mm(fz, s);
+	for (i = 0; !err && i < fz->vmas->nr; i++)
+		err = ckpt_dump_vma(s, &fz->vmas->vma[i]);
+	if (!err && fz->skip)
+		err = ckpt_dump_skip(fz, s);
+	if (!err)
+		return 0;
+fail:
+	ckpt_freeze_free_memory(fz);
+	return err;
+}
+
 int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
-		     bool *more, struct netlink_ext_ack *extack)
+		     const struct nlattr *skip, bool *more, struct netlink_ext_ack *extack)
 {
 	struct crak_img_end end = {};
-	unsigned int i;
 	bool done;
 	int err;
 
@@ -1033,16 +1187,12 @@ int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 		NL_SET_ERR_MSG(extack, "the memory part was written already");
 		return -EALREADY;
 	}
+	if (skip && fz->mem_started) {
+		NL_SET_ERR_MSG_ATTR(extack, skip, "pages to skip go with the part's first step");
+		return -EINVAL;
+	}
 	if (!fz->mem_started) {
-		fz->vmas = ckpt_collect_vmas(fz->mm, extack);
-		if (IS_ERR(fz->vmas)) {
-			err = PTR_ERR(fz->vmas);
-			fz->vmas = NULL;
-			return err;
-		}
-		err = ckpt_dump_mm(fz, s);
-		for (i = 0; !err && i < fz->vmas->nr; i++)
-			err = ckpt_dump_vma(s, &fz->vmas->vma[i]);
+		err = ckpt_dump_memory_head(fz, s, skip, extack);
 		if (err)
 			goto fail;
 		fz->mem_started = true;

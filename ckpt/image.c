@@ -73,16 +73,17 @@ static int ckpt_read_all(struct ckpt_stream *s, void *buf, size_t len)
 }
 
 /*
- * Moves NR whole pages between PAGES and the descriptor.  The iterator is
- * set up afresh from what went through each time: some file systems (9p's
- * netfs on 6.12) work on a copy of it and leave ours where it was.
+ * Moves NR (at most CKPT_CHUNK_PAGES) whole pages between PAGES and FILE at
+ * *POS, which moves on; *MOVED counts the bytes that went through.  The
+ * iterator is set up afresh from what went through each time: some file
+ * systems (9p's netfs on 6.12) work on a copy of it and leave ours where it
+ * was.
  */
-static int ckpt_pages_io(struct ckpt_stream *s, struct page **pages, unsigned int nr,
-			 bool write)
+static int ckpt_file_pages_io(struct file *file, loff_t *pos, struct page **pages,
+			      unsigned int nr, bool write, u64 *moved)
 {
 	struct bio_vec bv[CKPT_CHUNK_PAGES];
 	size_t total = (size_t)nr * PAGE_SIZE, done = 0;
-	loff_t pos = s->file->f_pos;
 	struct iov_iter iter;
 	unsigned int i;
 	ssize_t n;
@@ -94,16 +95,46 @@ static int ckpt_pages_io(struct ckpt_stream *s, struct page **pages, unsigned in
 			return -EINTR;
 		iov_iter_bvec(&iter, write ? ITER_SOURCE : ITER_DEST, bv, nr, total);
 		iov_iter_advance(&iter, done);
-		n = write ? vfs_iter_write(s->file, &iter, &pos, 0) :
-			    vfs_iter_read(s->file, &iter, &pos, 0);
+		n = write ? vfs_iter_write(file, &iter, pos, 0) :
+			    vfs_iter_read(file, &iter, pos, 0);
 		if (n < 0)
 			return n;
 		if (!n)
 			return write ? -EIO : -ENODATA;
 		done += n;
-		s->offset += n;
+		*moved += n;
 	}
-	s->file->f_pos = pos;
+	return 0;
+}
+
+/* Moves NR whole pages between PAGES and the image's descriptor. */
+static int ckpt_pages_io(struct ckpt_stream *s, struct page **pages, unsigned int nr,
+			 bool write)
+{
+	loff_t pos = s->file->f_pos;
+	int err;
+
+	err = ckpt_file_pages_io(s->file, &pos, pages, nr, write, &s->offset);
+	if (!err)
+		s->file->f_pos = pos;
+	return err;
+}
+
+/* Reads NR whole pages from FILE at POS (not an image's: no hash). */
+int ckpt_pread_pages(struct file *file, loff_t pos, struct page **pages, unsigned int nr)
+{
+	u64 moved = 0;
+	unsigned int n;
+	int err;
+
+	while (nr) {
+		n = min(nr, CKPT_CHUNK_PAGES);
+		err = ckpt_file_pages_io(file, &pos, pages, n, false, &moved);
+		if (err)
+			return err;
+		pages += n;
+		nr -= n;
+	}
 	return 0;
 }
 

@@ -47,6 +47,7 @@ static const struct nla_policy ckpt_dump_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_SEQ]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_OFFSET]		= { .type = NLA_U64 },
 	[CRAK_CKPT_A_BUDGET]		= { .type = NLA_U64 },
+	[CRAK_CKPT_A_SKIP]		= { .type = NLA_BINARY },
 };
 
 static const struct nla_policy ckpt_release_policy[CRAK_CKPT_A_MAX + 1] = {
@@ -87,6 +88,8 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_CLOSE_FD]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_HOLD]		= { .type = NLA_FLAG },
 	[CRAK_CKPT_A_CREDS]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_img_creds)),
+	[CRAK_CKPT_A_FILL_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_FILL_BASE]		= { .type = NLA_U64 },
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -275,7 +278,8 @@ static int ckpt_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
 	} else if (nla_get_u32(info->attrs[CRAK_CKPT_A_PART]) == CRAK_CKPT_PART_TASK) {
 		err = ckpt_dump_task(fz, &s, info->extack);
 	} else {
-		err = ckpt_dump_memory(fz, &s, budget, &reply.more, info->extack);
+		err = ckpt_dump_memory(fz, &s, budget, info->attrs[CRAK_CKPT_A_SKIP],
+				       &reply.more, info->extack);
 	}
 	reply.pages = fz->pages;
 	mutex_unlock(&fz->lock);
@@ -373,6 +377,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	int close_fds[CKPT_CLOSE_FDS_MAX];
 	unsigned int nr_close = 0;
 	struct file *sess, *image;
+	struct ckpt_fill_src fill = {};
 	struct cred *creds = NULL;
 	bool no_new_privs = false;
 	struct ckpt_stream s;
@@ -400,11 +405,23 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(image);
 		goto out_sess;
 	}
+	attr = info->attrs[CRAK_CKPT_A_FILL_FD];
+	if (attr) {
+		fill.file = fget(nla_get_u32(attr));
+		if (!fill.file || !(fill.file->f_mode & FMODE_READ) ||
+		    !S_ISREG(file_inode(fill.file)->i_mode)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "no regular file open for reading");
+			err = -EBADF;
+			goto out_fill;
+		}
+		if (info->attrs[CRAK_CKPT_A_FILL_BASE])
+			fill.base = nla_get_u64(info->attrs[CRAK_CKPT_A_FILL_BASE]);
+	}
 	if (cattr) {
 		creds = ckpt_creds_new(cattr, info->extack);
 		if (IS_ERR(creds)) {
 			err = PTR_ERR(creds);
-			goto out_image;
+			goto out_fill;
 		}
 		no_new_privs = le32_to_cpu(((struct crak_img_creds *)nla_data(cattr))->flags) &
 			       CRAK_CREDS_NO_NEW_PRIVS;
@@ -413,11 +430,13 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	/* The restore takes the credentials, whatever becomes of it. */
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
-			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), creds, no_new_privs,
-			   &pages, info->extack);
+			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), &fill, creds,
+			   no_new_privs, &pages, info->extack);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
-out_image:
+out_fill:
+	if (fill.file)
+		fput(fill.file);
 	fput(image);
 out_sess:
 	fput(sess);

@@ -610,9 +610,12 @@ static int ckpt_fill_shmem(struct ckpt_stream *s, struct ckpt_rvma *v, unsigned 
 	return 0;
 }
 
-/* Reads NR pages into the caller's private mapping at ADDR. */
-static int ckpt_fill_private(struct ckpt_stream *s, unsigned long addr, u64 nr,
-			     struct page **pages)
+/*
+ * Reads NR pages into the caller's private mapping at ADDR: from the image
+ * S, or (S NULL) from where FILL keeps the pages its SKIP left out.
+ */
+static int ckpt_fill_private(struct ckpt_stream *s, const struct ckpt_fill_src *fill,
+			     unsigned long addr, u64 nr, struct page **pages)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned int n, i;
@@ -626,7 +629,12 @@ static int ckpt_fill_private(struct ckpt_stream *s, unsigned long addr, u64 nr,
 		mmap_read_unlock(mm);
 		if (got < 0)
 			return got;
-		err = got ? ckpt_read_pages(s, pages, got) : -EFAULT;
+		if (!got)
+			err = -EFAULT;
+		else if (s)
+			err = ckpt_read_pages(s, pages, got);
+		else
+			err = ckpt_pread_pages(fill->file, fill->base + addr, pages, got);
 		for (i = 0; i < got; i++) {
 			if (!err)
 				set_page_dirty_lock(pages[i]);
@@ -640,9 +648,74 @@ static int ckpt_fill_private(struct ckpt_stream *s, unsigned long addr, u64 nr,
 	return 0;
 }
 
-/* Reads every PAGES section into the new mappings, then END. */
+/*
+ * SKIP: the ranges of the new private mappings whose pages the image left
+ * out, read from where FILL keeps them.
+ */
+static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout *l,
+			     const struct ckpt_fill_src *fill, struct page **pages,
+			     struct netlink_ext_ack *extack)
+{
+	struct crak_img_range *rv;
+	unsigned long start, end, last = 0;
+	struct ckpt_rvma *v;
+	unsigned int i, n;
+	u32 kind;
+	int err;
+
+	if (!fill->file) {
+		NL_SET_ERR_MSG(extack,
+			       "the image leaves out pages a live migration sent ahead: only its receiver can restore it");
+		return -EINVAL;
+	}
+	if (!len || len % sizeof(*rv) || len > CRAK_IMAGE_SECTION_MAX) {
+		NL_SET_ERR_MSG(extack, "the image's SKIP section is malformed");
+		return -EINVAL;
+	}
+	rv = kvmalloc(len, GFP_KERNEL);
+	if (!rv)
+		return -ENOMEM;
+	n = len / sizeof(*rv);
+	err = ckpt_read_payload(s, rv, len) ?: ckpt_read_trailer(s, extack);
+	if (err) {
+		if (err == -ENODATA) {
+			NL_SET_ERR_MSG(extack, "the image ends before its END section");
+			err = -EINVAL;
+		}
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		start = le64_to_cpu(rv[i].start);
+		end = le64_to_cpu(rv[i].end);
+		v = ckpt_find_rvma(l, start);
+		kind = v ? le32_to_cpu(v->img.kind) : 0;
+		if (!PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || start >= end || start < last ||
+		    !v || end > le64_to_cpu(v->img.end) ||
+		    (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE) ||
+		    fill->base + end < fill->base || fill->base + end > MAX_LFS_FILESIZE) {
+			NL_SET_ERR_MSG(extack,
+				       "a range of pages to skip lies outside the image's private mappings");
+			err = -EINVAL;
+			goto out;
+		}
+		err = ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
+		if (err == -ENODATA) {
+			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
+			err = -EINVAL;
+		}
+		if (err)
+			goto out;
+		last = end;
+	}
+out:
+	kvfree(rv);
+	return err;
+}
+
+/* Reads SKIP's pages and every PAGES section into the new mappings, then END. */
 static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_layout *l,
-		     u64 *pages_read, struct netlink_ext_ack *extack)
+		     const struct ckpt_fill_src *fill, u64 *pages_read,
+		     struct netlink_ext_ack *extack)
 {
 	struct crak_img_pages hdr;
 	struct crak_img_end end;
@@ -650,6 +723,7 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 	struct ckpt_rvma *v;
 	unsigned long addr, last = 0;
 	u64 len, nr, total = 0;
+	bool skip_seen = false;
 	u32 type, seq;
 	u64 offset;
 	void *bounce;
@@ -669,6 +743,14 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 			goto out;
 		if (type == CRAK_IMG_END)
 			break;
+		/* SKIP comes first, or not at all. */
+		if (type == CRAK_IMG_SKIP && !skip_seen && !total) {
+			skip_seen = true;
+			err = ckpt_fill_skipped(s, len, l, fill, pages, extack);
+			if (err)
+				goto out;
+			continue;
+		}
 		err = -EINVAL;
 		if (type != CRAK_IMG_PAGES || len < sizeof(hdr)) {
 			NL_SET_ERR_MSG(extack, "the image has a section out of place in its pages");
@@ -689,7 +771,7 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 		switch (le32_to_cpu(v->img.kind)) {
 		case CRAK_VMA_ANON:
 		case CRAK_VMA_FILE:
-			err = ckpt_fill_private(s, addr, nr, pages);
+			err = ckpt_fill_private(s, NULL, addr, nr, pages);
 			break;
 		case CRAK_VMA_SHANON:
 			err = ckpt_fill_shmem(s, v, addr, nr, bounce);
@@ -886,8 +968,8 @@ static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
 
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, struct cred *creds, bool no_new_privs, u64 *pages,
-		 struct netlink_ext_ack *extack)
+		 bool hold, const struct ckpt_fill_src *fill, struct cred *creds,
+		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack)
 {
 	struct ckpt_layout *l;
 	struct ckpt_thread_image ti;
@@ -947,7 +1029,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 			NL_SET_ERR_MSG(extack, "the image's mappings could not be made");
 		goto fail_late;
 	}
-	err = ckpt_fill(r, s, l, pages, extack);
+	err = ckpt_fill(r, s, l, fill, pages, extack);
 	if (err)
 		goto fail_late;
 	ckpt_set_mm(&l->mm);

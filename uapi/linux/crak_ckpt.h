@@ -30,6 +30,11 @@
  *   part is written in steps of about that many bytes: the reply carries
  *   CRAK_CKPT_A_MORE until the step that wrote END, and the next DUMP of
  *   the part continues where the last stopped (for a progress display).
+ *   CRAK_CKPT_A_SKIP, with the first DUMP of the memory part, names pages
+ *   of private mappings that are not written: a live migration sent them
+ *   ahead while the process ran, and the caller knows that they have not
+ *   changed since (their soft-dirty bits clear).  The image says which
+ *   (its SKIP section) and restores only with those pages at hand.
  *
  * Restart.  The crak tool makes a process with the image's PID
  * (clone3 with set_tid) and, in it, everything system calls can rebuild:
@@ -62,6 +67,10 @@
  *   CRAK_CKPT_A_READY, and the process runs at RESTORE_GO (or when the
  *   session's last descriptor closes).  The restarting tool finishes what
  *   must be done outside the process first (its TCP connections thawed).
+ *   An image with a SKIP section restores only with CRAK_CKPT_A_FILL_FD, a
+ *   file the caller may read that holds the pages SKIP left out: the page
+ *   at address A at offset CRAK_CKPT_A_FILL_BASE + A (a live migration's
+ *   receiver keeps what was sent ahead there).
  * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
  * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
  * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
@@ -76,6 +85,8 @@
 
 #ifndef _UAPI_LINUX_CRAK_CKPT_H
 #define _UAPI_LINUX_CRAK_CKPT_H
+
+#include <linux/types.h>
 
 #define CRAK_CKPT_FAMILY_NAME		"crak_ckpt"
 #define CRAK_CKPT_FAMILY_VERSION	1
@@ -119,9 +130,22 @@ enum {
 	CRAK_CKPT_A_FD,			/* u32: INSTALL's file, the caller's */
 	CRAK_CKPT_A_NEW_FD,		/* u32: INSTALL's descriptor, the process's */
 	CRAK_CKPT_A_CREDS,		/* binary: struct crak_img_creds, RESTORE's */
+	CRAK_CKPT_A_SKIP,		/* binary: struct crak_ckpt_range[], DUMP's */
+	CRAK_CKPT_A_FILL_FD,		/* u32: RESTORE's file of the skipped pages */
+	CRAK_CKPT_A_FILL_BASE,		/* u64: its offset of address 0 */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
+};
+
+/*
+ * A range of addresses [start, end), page-aligned.  CRAK_CKPT_A_SKIP is an
+ * array of them in ascending order, none overlapping the next (at most as
+ * many as one attribute holds).
+ */
+struct crak_ckpt_range {
+	__u64	start;
+	__u64	end;
 };
 
 enum {

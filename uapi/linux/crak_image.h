@@ -42,6 +42,8 @@
  *				nr_timers (module)
  *	MM			struct crak_img_mm		(module)
  *	VMA ...			struct crak_img_vma + path, by address (module)
+ *	SKIP			struct crak_img_range[], when pages were left
+ *				out (module)
  *	PAGES ...		struct crak_img_pages + page data (module)
  *	END			struct crak_img_end		(module)
  */
@@ -56,9 +58,9 @@
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
- * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED
+ * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP
  */
-#define CRAK_IMAGE_MINOR	5
+#define CRAK_IMAGE_MINOR	6
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -91,6 +93,7 @@ enum {
 	CRAK_IMG_POD,
 	CRAK_IMG_HELD,
 	CRAK_IMG_TREE,
+	CRAK_IMG_SKIP,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -439,6 +442,19 @@ struct crak_img_pages {
 };
 
 /* -- END: what the image held ---------------------------------------------- */
+
+/*
+ * -- SKIP: pages a live migration sent ahead ---------------------------------
+ * Ranges of addresses, ascending, each within one CRAK_VMA_ANON or
+ * CRAK_VMA_FILE mapping, whose pages the image leaves out: the process's
+ * memory there is what its restorer was sent before the checkpoint (while
+ * the process ran) and which had not changed since.  A restore without
+ * those pages at hand fails (crak_ckpt.h: CRAK_CKPT_A_FILL_FD).
+ */
+struct crak_img_range {
+	__le64	start;
+	__le64	end;
+};
 
 struct crak_img_end {
 	__le32	sections;	/* sections before this one */
