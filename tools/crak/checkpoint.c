@@ -31,6 +31,7 @@
 #include "ckpt.h"
 #include "json.h"
 #include "pod.h"
+#include "precopy.h"
 
 /* Bytes of memory written per DUMP step when a progress line is shown. */
 #define PROGRESS_STEP	(64ULL << 20)
@@ -345,6 +346,11 @@ static int dump_part(struct checkpoint *c, uint32_t part)
 		mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, c->im.offset);
 		if (c->progress)
 			mnl_attr_put_u64(nlh, CRAK_CKPT_A_BUDGET, PROGRESS_STEP);
+		/* With the first step: what need not be written. */
+		if (part == CRAK_CKPT_PART_MEMORY && c->nr_skip) {
+			mnl_attr_put(nlh, CRAK_CKPT_A_SKIP, c->nr_skip * sizeof(*c->skip), c->skip);
+			c->nr_skip = 0;
+		}
 		if (nl_exec(&c->nl, what, dump_cb, &r))
 			return -1;
 		if (c->progress)
@@ -520,6 +526,8 @@ int ckpt_proc_write(struct checkpoint *c)
 			       sizeof(c->creds)) ||
 	    write_rlimits(c) || files_write(&c->im, &c->files))
 		return -1;
+	/* Stopped: what crak migrate --live sent ahead and is unchanged since. */
+	c->nr_skip = precopy_skip(c->pid, &c->skip);
 	return dump_part(c, CRAK_CKPT_PART_TASK) || dump_part(c, CRAK_CKPT_PART_MEMORY);
 }
 
@@ -546,6 +554,8 @@ void ckpt_proc_free(struct checkpoint *c)
 {
 	inet_set_free(c->inet);
 	c->inet = NULL;
+	free(c->skip);
+	c->skip = NULL;
 	files_free(&c->files);
 	if (c->sessfd >= 0)
 		close(c->sessfd);

@@ -23,6 +23,8 @@ struct checkpoint {
 	struct rfiles files;
 	struct inet_set *inet;
 	uint64_t pages;
+	struct crak_ckpt_range *skip;	/* pages sent ahead (precopy.c), not written */
+	unsigned int nr_skip;
 	bool progress;
 	dev_t pod_pts;			/* of a pod's tree: its devpts (0: none) */
 	bool quiet_gone;		/* ckpt_proc_freeze(): 1, silently, if it is

@@ -33,6 +33,7 @@
 #include "image.h"
 #include "mig.h"
 #include "pod.h"
+#include "precopy.h"
 
 /* How long a connection may be silent; a sender waits for a restore, not us. */
 #define CRAKD_TIMEOUT	60
@@ -140,7 +141,17 @@ static void __noreturn serve(int fd, const char *peer, const struct mig_key *key
 	if (mig_auth_server(fd, key, peer))
 		_exit(1);
 	alarm(0);
-	if (img_peek_type(&im, &type))
+	/* crak migrate --live: what it sent ahead of the image. */
+	while (!img_peek_type(&im, &type) && type == PRECOPY_RECORD_TYPE) {
+		im.peeked = false;
+		im.offset = 0;
+		if (precopy_take(&im.hdr, fd, peer)) {
+			mig_say(fd, "error a page record failed (crakd's log says why)");
+			drain(fd);
+			_exit(1);
+		}
+	}
+	if (!im.peeked)
 		_exit(1);
 	if (type != CRAK_IMG_POD) {
 		pr_err("%s: sends something else than a pod", peer);

@@ -35,6 +35,7 @@ static const char *const section_names[] = {
 	[CRAK_IMG_PAGES] = "PAGES",
 	[CRAK_IMG_END] = "END",
 	[CRAK_IMG_TREE] = "TREE",
+	[CRAK_IMG_SKIP] = "SKIP",
 };
 
 const char *img_section_name(uint32_t type)

@@ -32,6 +32,8 @@ struct show {
 	uint32_t want_timers;		/* SIGNAL's nr_timers */
 	uint32_t timers_sec;		/* 1 when a TIMERS section follows SIGNAL */
 	uint64_t pages, file_bytes;
+	uint64_t skipped;		/* pages SKIP left out, in every process */
+	bool skip_seen;			/* in this one */
 	struct crak_img_vma *vmas;	/* for the pages' checks */
 	uint64_t last_page;		/* the end of the last run of pages */
 	struct json j;
@@ -66,6 +68,9 @@ static bool in_order(const struct show *s, uint32_t type)
 		return s->want_vmas && s->nr_vmas < s->want_vmas &&
 		       s->im.seq == 6 + s->want_files + s->want_threads + s->timers_sec +
 				    s->nr_vmas;
+	case CRAK_IMG_SKIP:
+		return s->want_vmas && s->nr_vmas == s->want_vmas && !s->last_page &&
+		       !s->skip_seen;
 	case CRAK_IMG_PAGES:
 	case CRAK_IMG_END:
 		return s->want_vmas && s->nr_vmas == s->want_vmas;
@@ -112,6 +117,31 @@ static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t 
 	if (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE && kind != CRAK_VMA_SHANON)
 		return bad(s, "the image has pages for a mapping that has none");
 	s->last_page = end;
+	return 0;
+}
+
+/* SKIP: ranges, ascending, each within one private mapping. */
+static int check_skip(struct show *s, const struct crak_img_range *r, uint64_t len)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), start, end, last = 0;
+	uint32_t i, kind;
+	size_t n;
+
+	if (!len || len % sizeof(*r))
+		return bad(s, "the image's SKIP section is malformed");
+	for (n = 0; n < len / sizeof(*r); n++) {
+		start = le64toh(r[n].start);
+		end = le64toh(r[n].end);
+		for (i = 0; i < s->nr_vmas; i++)
+			if (start >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
+				break;
+		kind = i < s->nr_vmas ? le32toh(s->vmas[i].kind) : 0;
+		if (start % page || end % page || start >= end || start < last ||
+		    (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE))
+			return bad(s, "a range of pages to skip lies outside the image's private mappings");
+		s->skipped += (end - start) / page;
+		last = end;
+	}
 	return 0;
 }
 
@@ -487,6 +517,10 @@ static int walk(struct show *s)
 				show_vma(s, v, plen ? (const char *)p + sizeof(*v) : NULL);
 			}
 			break;
+		case CRAK_IMG_SKIP:
+			s->skip_seen = true;
+			err = check_skip(s, p, len);
+			break;
 		case CRAK_IMG_END:
 			err = check_end(s, p, len, before);
 			free(p);
@@ -628,6 +662,7 @@ static int walk_tree(struct show *s, const struct tree_restart *tr)
 		s->want_threads = s->want_files = s->want_vmas = 0;
 		s->want_timers = s->timers_sec = 0;
 		s->last_page = 0;
+		s->skip_seen = false;
 		s->pages = 0;
 		s->im.seq = 0;
 		s->im.offset = 0;
@@ -720,11 +755,15 @@ static int image_show(struct args *args)
 		json_uint(&s.j, "sections", s.im.seq);
 		json_uint(&s.j, "bytes", s.im.offset);
 		json_uint(&s.j, "pages", s.pages);
+		json_uint(&s.j, "skipped", s.skipped);
 		json_close_object(&s.j);
 	} else if (!ret) {
 		printf("image: %u sections, %.1f MiB: %" PRIu64 " pages of memory, %" PRIu64
 		       " bytes of descriptor data; every checksum matches\n", s.im.seq,
 		       s.im.offset / 1048576.0, s.pages, s.file_bytes);
+		if (s.skipped)
+			printf("%" PRIu64 " pages left out: sent ahead by crak migrate --live (only its crakd restarts this image)\n",
+			       s.skipped);
 	}
 	if (s.im.fd != STDIN_FILENO)
 		close(s.im.fd);

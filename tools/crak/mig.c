@@ -62,7 +62,7 @@ void mig_timeouts(int fd, int seconds)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
-static int send_all(int fd, const void *buf, size_t len)
+int mig_send_all(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -78,8 +78,7 @@ static int send_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* 0 once LEN bytes came; -1 on an error or the end (errno 0). */
-static int recv_all(int fd, void *buf, size_t len)
+int mig_recv_all(int fd, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -134,7 +133,7 @@ int mig_auth_client(int fd, const struct mig_key *key, const char *peer)
 	unsigned char out[MIG_MAGIC_LEN + MIG_NONCE_LEN + MIG_MAC_LEN], want[MIG_MAC_LEN];
 	unsigned char got[MIG_MAC_LEN];
 
-	if (recv_all(fd, hello, sizeof(hello))) {
+	if (mig_recv_all(fd, hello, sizeof(hello))) {
 		say_io(peer, "no greeting from crakd");
 		return -1;
 	}
@@ -149,11 +148,11 @@ int mig_auth_client(int fd, const struct mig_key *key, const char *peer)
 		return -1;
 	}
 	mac(key, "crak client", ns, out + MIG_MAGIC_LEN, out + MIG_MAGIC_LEN + MIG_NONCE_LEN);
-	if (send_all(fd, out, sizeof(out))) {
+	if (mig_send_all(fd, out, sizeof(out))) {
 		say_io(peer, "sending our proof");
 		return -1;
 	}
-	if (recv_all(fd, got, sizeof(got))) {
+	if (mig_recv_all(fd, got, sizeof(got))) {
 		if (!errno)
 			pr_err("%s: crakd refused us: it holds another key", peer);
 		else
@@ -179,7 +178,7 @@ int mig_auth_server(int fd, const struct mig_key *key, const char *peer)
 		pr_err("getrandom: %s", strerror(errno));
 		return -1;
 	}
-	if (send_all(fd, hello, sizeof(hello)) || recv_all(fd, in, sizeof(in))) {
+	if (mig_send_all(fd, hello, sizeof(hello)) || mig_recv_all(fd, in, sizeof(in))) {
 		say_io(peer, "refused: no proof");
 		return -1;
 	}
@@ -190,7 +189,7 @@ int mig_auth_server(int fd, const struct mig_key *key, const char *peer)
 		return -1;
 	}
 	mac(key, "crakd server", nc, hello + MIG_MAGIC_LEN, want);
-	if (send_all(fd, want, sizeof(want))) {
+	if (mig_send_all(fd, want, sizeof(want))) {
 		say_io(peer, "sending our proof");
 		return -1;
 	}
@@ -211,7 +210,7 @@ int mig_say(int fd, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	return send_all(fd, line, n);
+	return mig_send_all(fd, line, n);
 }
 
 int mig_hear(int fd, char *buf, size_t size)
@@ -220,7 +219,7 @@ int mig_hear(int fd, char *buf, size_t size)
 	char c;
 
 	for (;;) {
-		if (recv_all(fd, &c, 1))
+		if (mig_recv_all(fd, &c, 1))
 			return -1;
 		if (c == '\n')
 			break;

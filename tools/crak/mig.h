@@ -7,7 +7,11 @@
  *    MIG_MAGIC, its nonce Nc and HMAC-SHA256(key, "crak client" Ns Nc); crakd
  *    checks it (or closes the connection) and answers with
  *    HMAC-SHA256(key, "crakd server" Nc Ns), which crak checks.
- * 2. crak sends a pod's image (POD, the process image, HELD; see
+ * 2. With --live, crak first sends the pod's memory while the pod runs:
+ *    page records (precopy.h: a header the size of an image section's, of
+ *    a type no section has, then the pages), which crakd keeps; crakd says
+ *    nothing unless it fails ("error WHY").
+ *    crak sends a pod's image (POD, the process image, HELD; see
  *    linux/crak_image.h), and crakd makes the pod again, frozen, and its
  *    process; then says "ready".
  * 3. Only then crak kills the process on its side and sends END; crakd
@@ -47,6 +51,10 @@ int mig_auth_server(int fd, const struct mig_key *key, const char *peer);
 int mig_say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The next line from the other end, NUL-ended, its newline dropped: 0 or -1 (EOF: errno 0). */
 int mig_hear(int fd, char *buf, size_t size);
+
+/* LEN bytes to, or from, the other end: 0, or -1 (at the end: errno 0). */
+int mig_send_all(int fd, const void *buf, size_t len);
+int mig_recv_all(int fd, void *buf, size_t len);
 
 /* SO_RCVTIMEO and SO_SNDTIMEO of @fd. */
 void mig_timeouts(int fd, int seconds);

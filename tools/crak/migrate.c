@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <netinet/in.h>
 #include <linux/tcp.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "mig.h"
 #include "objects.h"
 #include "pod.h"
+#include "precopy.h"
 
 /* How long a connection to crakd may wait for a word: a restore can be slow. */
 #define MIG_TIMEOUT	120
@@ -61,7 +63,23 @@ static uint64_t bytes_sent(int fd)
 	return ti.tcpi_bytes_acked ? ti.tcpi_bytes_acked - 1 : 0;
 }
 
-static void report(const char *pod, const struct pod_dest *d, double t_auth, uint64_t bytes)
+/* Whether crakd has said something already: only an error, before the pod stops. */
+static bool crakd_refused(const struct pod_dest *d)
+{
+	struct pollfd pfd = { .fd = d->fd, .events = POLLIN };
+	char line[512];
+
+	if (poll(&pfd, 1, 0) != 1)
+		return false;
+	if (mig_hear(d->fd, line, sizeof(line)))
+		pr_err("migrate: %s: the connection ended", d->name);
+	else
+		pr_err("migrate: %s: %s", d->name, strncmp(line, "error ", 6) ? line : line + 6);
+	return true;
+}
+
+static void report(const char *pod, const struct pod_dest *d, double t_auth, uint64_t bytes,
+		   const struct precopy_stats *pre, uint64_t pre_bytes)
 {
 	double down = d->t_running - d->t_start;
 	struct json j;
@@ -69,8 +87,12 @@ static void report(const char *pod, const struct pod_dest *d, double t_auth, uin
 	if (!crak_opts.json) {
 		printf("migrated pod %s to %s: downtime %.3f s (image sent %.3f s, restored there %.3f s, running there %.3f s), %.1f MiB sent, %u held frame%s delivered; connecting %.3f s\n",
 		       pod, d->name, down, d->t_sent - d->t_start, d->t_ready - d->t_sent,
-		       d->t_running - d->t_ready, bytes / 1048576.0, d->frames, plural(d->frames),
-		       t_auth);
+		       d->t_running - d->t_ready, bytes / 1048576.0, d->frames,
+		       plural(d->frames), t_auth);
+		if (pre)
+			printf("sent ahead while it ran: %.1f MiB of %u process%s in %.3f s\n",
+			       pre->pages * (double)sysconf(_SC_PAGESIZE) / 1048576.0, pre->procs,
+			       pre->procs == 1 ? "" : "es", pre->seconds);
 		return;
 	}
 	json_init(&j, stdout, crak_opts.pretty);
@@ -85,17 +107,28 @@ static void report(const char *pod, const struct pod_dest *d, double t_auth, uin
 	json_uint(&j, "bytes", bytes);
 	json_uint(&j, "delivered", d->frames);
 	json_uint(&j, "init", d->init);
+	if (pre) {
+		json_open_object(&j, "live");
+		json_uint(&j, "procs", pre->procs);
+		json_uint(&j, "pages", pre->pages);
+		json_uint(&j, "bytes", pre_bytes);
+		json_double(&j, "seconds", pre->seconds);
+		json_close_object(&j);
+	}
 	json_close_object(&j);
 }
 
 static int cmd_migrate(struct args *args)
 {
-	bool seen_to = false, seen_key = false;
+	bool seen_to = false, seen_key = false, live = false, seen_live = false;
 	const char *word, *name = NULL, *to = NULL, *keyfile = NULL;
 	char peer[ENDPOINT_STRLEN];
+	struct precopy_stats pre;
 	struct pod_dest dest = {};
+	uint64_t pre_bytes = 0;
 	struct endpoint ep;
 	struct mig_key key;
+	struct pod pod;
 	double t0;
 	int ret;
 
@@ -104,6 +137,8 @@ static int cmd_migrate(struct args *args)
 			to = arg_value(args, "ADDR:PORT after --to");
 		else if (arg_keyword(word, "--key", &seen_key))
 			keyfile = arg_value(args, "key file after --key");
+		else if (arg_keyword(word, "--live", &seen_live))
+			live = true;
 		else if (*word != '-' && !name)
 			name = word;
 		else
@@ -132,9 +167,28 @@ static int cmd_migrate(struct args *args)
 		return EXIT_FAILURE;
 	}
 	t0 = now_seconds() - t0;
+	if (live) {
+		ret = pod_record_read(name, &pod);
+		if (ret || !pod_alive(&pod)) {
+			pr_err("migrate: no pod '%s' running", name);
+			close(dest.fd);
+			return EXIT_FAILURE;
+		}
+		/* A failure here costs the pod nothing: crakd drops what it got. */
+		if (precopy_send(&pod, dest.fd, &pre) || crakd_refused(&dest)) {
+			close(dest.fd);
+			return EXIT_FAILURE;
+		}
+		pre_bytes = pre.bytes;
+	}
 	ret = pod_checkpoint(name, peer, &dest, false);
-	if (!ret)
-		report(name, &dest, t0, bytes_sent(dest.fd));
+	if (!ret) {
+		uint64_t bytes = bytes_sent(dest.fd);
+
+		/* The image's bytes: what was sent ahead is not in them. */
+		report(name, &dest, t0, bytes > pre_bytes ? bytes - pre_bytes : 0,
+		       live ? &pre : NULL, pre_bytes);
+	}
 	close(dest.fd);
 	return ret;
 }
@@ -142,7 +196,7 @@ static int cmd_migrate(struct args *args)
 const struct object migrate_object = {
 	.name = "migrate",
 	.summary = "a pod to another node, where crakd runs",
-	.synopsis = "NAME --to ADDR:PORT --key FILE",
+	.synopsis = "NAME --to ADDR:PORT --key FILE [--live]",
 	.help =
 	"Moves pod NAME (of 'crak run') to the node where crakd listens at\n"
 	"ADDR:PORT, over TCP: no shared filesystem needed.  Both ends prove they\n"
@@ -156,6 +210,12 @@ const struct object migrate_object = {
 	"  --to ADDR:PORT  crakd's address: ADDR:PORT, or [ADDR6]:PORT\n"
 	"  --key FILE      the key crakd holds: 16 bytes or more, the file\n"
 	"                  readable by its owner only\n"
+	"  --live          first send the pod's memory while it runs (its\n"
+	"                  processes' own pages of their private mappings),\n"
+	"                  then stop it: its image leaves out the pages not\n"
+	"                  written since they were sent (the kernel's soft-dirty\n"
+	"                  bits tell), so the downtime grows with what it\n"
+	"                  writes, not with its size.  One pass\n"
 	"  -j              the summary as JSON\n"
 	"\n"
 	"The key proves who opens the connection, not what comes through it\n"

@@ -338,8 +338,7 @@ int pod_image_read_held(struct img *im, struct vif_frames *fl)
 
 /* -- the checkpoint ----------------------------------------------------------- */
 
-/* A process's PID in the innermost PID namespace it is in; 0 if unknown. */
-static pid_t pid_in_pod(pid_t pid)
+pid_t pid_in_pod(pid_t pid)
 {
 	char path[64], line[256];
 	pid_t in_pod = 0;

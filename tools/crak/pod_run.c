@@ -45,6 +45,7 @@
 #include "objects.h"
 #include "pcap.h"
 #include "pod.h"
+#include "precopy.h"
 #include "restart.h"
 #include "tree.h"
 #include "vif.h"
@@ -475,6 +476,8 @@ static void init_whole(struct run *r)
 {
 	if (r->image->fd > STDERR_FILENO)
 		close(r->image->fd);
+	/* What crak migrate --live sent ahead is in the processes now. */
+	precopy_drop();
 	if (write(r->status[1], "R", 1) != 1)
 		_exit(126);
 	close(r->status[1]);

@@ -42,6 +42,7 @@
 #include <linux/netlink.h>
 #include <linux/sched.h>
 
+#include "precopy.h"
 #include "restart.h"
 #include "tree.h"
 
@@ -573,7 +574,8 @@ void close_except(int from, int *keep, unsigned int n)
 
 void restart_child(struct restart *r)
 {
-	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, keep[4];
+	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd, keep[5];
+	uint64_t fill_base = 0;
 	struct nlmsghdr *nlh;
 	struct nl nl;
 	FILE *err;
@@ -592,6 +594,10 @@ void restart_child(struct restart *r)
 		stderr = err;
 	}
 	imgfd = park_fd(r->im.fd, base);
+	/* What crak migrate --live sent ahead of the image, for the kernel. */
+	fillfd = precopy_fill_for(self_pid, &fill_base);
+	if (fillfd >= 0)
+		fillfd = park_fd(fillfd, base);
 	sessfd = park_fd(r->sessfd, base);
 	r->ids[1] = park_fd(r->ids[1], base);
 	close(r->ids[0]);
@@ -640,7 +646,8 @@ void restart_child(struct restart *r)
 	keep[1] = sessfd;
 	keep[2] = nlfd;
 	keep[3] = errfd;
-	close_except(base, keep, 4);
+	keep[4] = fillfd;
+	close_except(base, keep, fillfd >= 0 ? 5 : 4);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, sessfd);
@@ -653,8 +660,13 @@ void restart_child(struct restart *r)
 	mnl_attr_put(nlh, CRAK_CKPT_A_HOLD, 0, NULL);
 	if (r->have_creds)
 		mnl_attr_put(nlh, CRAK_CKPT_A_CREDS, sizeof(r->creds), &r->creds);
+	if (fillfd >= 0) {
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_FILL_FD, fillfd);
+		mnl_attr_put_u64(nlh, CRAK_CKPT_A_FILL_BASE, fill_base);
+	}
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
-		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
+		if (keep[i] >= 0)
+			mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
 	/*
 	 * On success this returns as the image's process, never here.  A
 	 * failure ends the session, and the restarting crak tells why.

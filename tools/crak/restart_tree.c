@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/sched.h>
 
+#include "precopy.h"
 #include "restart.h"
 #include "tree.h"
 
@@ -156,12 +157,14 @@ pid_t tree_command(const struct tree_restart *tr)
 static void keep_tree_only(struct tree_restart *tr)
 {
 	unsigned int i, n = 0, nr_shared = tr->shared.nr;
-	int *keep = xmalloc((5 + tr->nr + 2 * nr_shared) * sizeof(*keep));
+	int *keep = xmalloc((6 + tr->nr + 2 * nr_shared) * sizeof(*keep));
 
 	for (i = 0; i < 3; i++)
 		keep[n++] = tr->stdio[i];
 	keep[n++] = tr->imgfd;
 	keep[n++] = tr->ctl[1];
+	if (precopy_fd() >= 0)
+		keep[n++] = precopy_fd();
 	for (i = 0; i < tr->nr; i++)
 		keep[n++] = tr->turn[2 * i];
 	for (i = 0; i < 2 * nr_shared; i++)
@@ -405,6 +408,8 @@ static int tree_setup(struct tree_restart *tr, struct img *im)
 			goto fail;
 	}
 	tr->imgfd = park(tr, dup(im->fd));
+	/* Out of the way of the descriptors the processes make. */
+	precopy_park(tr->base);
 	if (tr->imgfd < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, tr->ctl))
 		goto fail;
 	tr->ctl[0] = park(tr, tr->ctl[0]);

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * crak migrate --live: a pod's memory sent ahead while it runs (precopy.c).
+ *
+ * The sender's side: precopy_send() before the pod's checkpoint, then
+ * precopy_skip() for each process the checkpoint stops.  crakd's side:
+ * precopy_take() for each record before the pod's image, then, in each
+ * process being restarted, precopy_fill_for().
+ */
+#ifndef CRAK_PRECOPY_H
+#define CRAK_PRECOPY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/crak_ckpt.h>
+
+struct pod;
+
+/* What the pre-copy sent. */
+struct precopy_stats {
+	unsigned int procs;
+	uint64_t pages;
+	uint64_t bytes;			/* on the wire */
+	double seconds;
+};
+
+/*
+ * Sends crakd, over @fd, the pages of the private mappings of every process
+ * of pod @p (but its init) that are in memory, after clearing their
+ * soft-dirty bits.  0, or -1 after saying why.
+ */
+int precopy_send(const struct pod *p, int fd, struct precopy_stats *st);
+
+/*
+ * For process @pid (in the pod), stopped: the ranges the pre-copy sent that
+ * have not changed since (at most as many as a CRAK_CKPT_A_SKIP holds), in
+ * *@ranges (free it); their number, 0 if none.
+ */
+unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges);
+
+/* The largest record's pages, and the type of its header. */
+#define PRECOPY_RECORD_PAGES	256
+#define PRECOPY_RECORD_TYPE	0x4b435043U	/* "CPCK": no image section's */
+
+/*
+ * crakd: one record, whose header @hdr (the size of an image section's)
+ * was read from @fd; its pages follow there.  0, or -1 after saying why.
+ */
+int precopy_take(const void *hdr, int fd, const char *peer);
+
+/* The file of what was taken, or -1. */
+int precopy_fd(void);
+
+/* Once the processes are whole: what was taken goes. */
+void precopy_drop(void);
+
+/* Moves the file of what was taken to a descriptor at or above @base. */
+void precopy_park(int base);
+
+/*
+ * The file holding what was taken for process @pid (in the pod), and in
+ * *@base its offset of address 0; -1 if nothing was.
+ */
+int precopy_fill_for(pid_t pid, uint64_t *base);
+
+#endif /* CRAK_PRECOPY_H */
