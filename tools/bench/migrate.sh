@@ -63,6 +63,9 @@ move() {
 			$hog serve $mib $POD_IP4 7601" || echo "  crak run failed" >&2
 	else
 		pod_create a
+		# The address was on b a moment ago (crak's pods keep their MAC):
+		# the peer and the bridge learn where it is now.
+		on a "ip netns exec pod crak vif announce pod0" > /dev/null
 		server=$(on_bg a "nsenter --net=/run/netns/pod $hog serve $mib $POD_IP4 7601 \
 			< /dev/null > /dev/null 2>&1")
 	fi
@@ -76,6 +79,13 @@ move() {
 		res=$(on a "crak -j migrate pod --to $(ip4 b):7201 --key $dir/key $live") ||
 			echo "  crak migrate failed: $res" >&2
 		down=$(echo "$res" | /usr/bin/python3 -c 'import json, sys; print("%.3f" % json.load(sys.stdin)["downtime"])' 2> /dev/null || echo nan)
+		# What each phase took, and the image's size after the stop.
+		echo "$res" | /usr/bin/python3 -c 'import json, sys
+j = json.load(sys.stdin)
+print("  %s: image sent %.3f s, restored %.3f s, running %.3f s; image %.1f MiB%s" % (sys.argv[1],
+      j["sent"], j["restored"], j["running"], j["bytes"] / 1048576.0,
+      ", %.1f MiB ahead in %.1f s" % (j["live"]["bytes"] / 1048576.0, j["live"]["seconds"])
+      if "live" in j else ""))' "$how" >&2 2> /dev/null
 	else
 		read -r pid _ <<< "$(server_sock a 7601)"
 		criu_move "$pid"
