@@ -99,21 +99,31 @@ static int check_vma(struct show *s, const struct crak_img_vma *v, uint64_t len)
 	return 0;
 }
 
+/* The mapping [START, END) lies within, or NULL. */
+static const struct crak_img_vma *vma_of(const struct show *s, uint64_t start, uint64_t end)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->nr_vmas; i++)
+		if (start >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
+			return &s->vmas[i];
+	return NULL;
+}
+
 static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t len)
 {
 	uint64_t addr = le64toh(p->addr), nr = le64toh(p->nr_pages);
 	uint64_t page = sysconf(_SC_PAGESIZE), end;
-	uint32_t i, kind;
+	const struct crak_img_vma *v;
+	uint32_t kind;
 
 	if (!nr || len != sizeof(*p) + nr * page || addr % page || addr < s->last_page)
 		return bad(s, "a run of pages of the image is malformed");
 	end = addr + nr * page;
-	for (i = 0; i < s->nr_vmas; i++)
-		if (addr >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
-			break;
-	if (i == s->nr_vmas)
+	v = vma_of(s, addr, end);
+	if (!v)
 		return bad(s, "a run of pages lies outside the image's mappings");
-	kind = le32toh(s->vmas[i].kind);
+	kind = le32toh(v->kind);
 	if (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE && kind != CRAK_VMA_SHANON)
 		return bad(s, "the image has pages for a mapping that has none");
 	s->last_page = end;
@@ -124,7 +134,7 @@ static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t 
 static int check_skip(struct show *s, const struct crak_img_range *r, uint64_t len)
 {
 	uint64_t page = sysconf(_SC_PAGESIZE), start, end, last = 0;
-	uint32_t i, kind;
+	const struct crak_img_vma *v;
 	size_t n;
 
 	if (!len || len % sizeof(*r))
@@ -132,12 +142,9 @@ static int check_skip(struct show *s, const struct crak_img_range *r, uint64_t l
 	for (n = 0; n < len / sizeof(*r); n++) {
 		start = le64toh(r[n].start);
 		end = le64toh(r[n].end);
-		for (i = 0; i < s->nr_vmas; i++)
-			if (start >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
-				break;
-		kind = i < s->nr_vmas ? le32toh(s->vmas[i].kind) : 0;
-		if (start % page || end % page || start >= end || start < last ||
-		    (kind != CRAK_VMA_ANON && kind != CRAK_VMA_FILE))
+		v = vma_of(s, start, end);
+		if (start % page || end % page || start >= end || start < last || !v ||
+		    (le32toh(v->kind) != CRAK_VMA_ANON && le32toh(v->kind) != CRAK_VMA_FILE))
 			return bad(s, "a range of pages to skip lies outside the image's private mappings");
 		s->skipped += (end - start) / page;
 		last = end;
