@@ -978,7 +978,7 @@ static int ckpt_dump_skip(struct ckpt_freeze *fz, struct ckpt_stream *s)
 }
 
 /*
- * For a private mapping's pages from ADDR (ascending from one call to the
+ * For the pages from ADDR (ascending from one call to the
  * next): 0 if ADDR is not left out, else the end of the range that leaves
  * it out; *NEXT, the start of the next range (or ULONG_MAX).
  */
@@ -1061,7 +1061,6 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 	unsigned long addr, skip, until, next, vend;
 	struct ckpt_vma *cv;
 	unsigned int i, first, max;
-	bool private;
 	long got;
 	int err = 0;
 
@@ -1075,7 +1074,6 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 		if (!cv->has_pages)
 			continue;
 		vend = le64_to_cpu(cv->img.end);
-		private = ckpt_vma_private(cv);
 		addr = max_t(unsigned long, fz->addr_next, le64_to_cpu(cv->img.start));
 		while (addr < vend) {
 			if (budget && s->offset - start_offset >= budget) {
@@ -1087,8 +1085,11 @@ static int ckpt_dump_pages(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 bu
 				goto out;
 			}
 			max = CKPT_BATCH_PAGES;
-			/* What was sent ahead, and has not changed since, is not written. */
-			if (private && fz->nr_skip) {
+			/*
+			 * What was sent ahead, and has not changed since, is not
+			 * written (the ranges lie in private mappings only).
+			 */
+			if (fz->nr_skip) {
 				until = ckpt_skip_at(fz, addr, &next);
 				if (until) {
 					addr = min(until, vend);
