@@ -32,6 +32,14 @@ if [ -z "${LAB_DIR:-}" ] || [ ! -d "$LAB_DIR/nodes" ]; then
 fi
 cd "$CRAK_SRC" || exit 1
 
+# LAB_XTRACE=1: each command the test runs, with the time since its start,
+# into its log (build/check/KERNEL/AREA-NAME.log): where a test's time goes.
+if [ "${LAB_XTRACE:-}" = 1 ]; then
+	_lab_t0=${EPOCHREALTIME/./}
+	PS4='+ $(((${EPOCHREALTIME/./} - _lab_t0) / 1000)) ms ${BASH_SOURCE[0]##*/}:$LINENO: '
+	set -x
+fi
+
 # Python for our helpers that run in guests and need only its standard
 # library: without site (-S), a start costs a guest ~0.25 s less.
 PY="/usr/bin/python3 -S"

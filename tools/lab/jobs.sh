@@ -57,8 +57,10 @@ lab_submit() {
 }
 
 lab_wait() {
-	local node=${1%%:*} base rc='' qpid n=0
+	local node=${1%%:*} base rc='' qpid n=0 trace=${-//[!x]/}
 	_lab_jobs "$node" || return 255
+	# (A trace, LAB_XTRACE, shows the wait, not each poll.)
+	{ set +x; } 2> /dev/null
 	base=$_lab_dir/${1#*:}
 	until [ -e "$base.rc" ]; do
 		# Every second: is the node's qemu still there?
@@ -74,6 +76,7 @@ lab_wait() {
 	cat "$base.out" 2> /dev/null
 	cat "$base.err" >&2 2> /dev/null
 	rm -f "$base.cmd" "$base.out" "$base.err" "$base.rc"
+	[ -z "$trace" ] || set -x
 	return "$rc"
 }
 
