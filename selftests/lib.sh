@@ -16,6 +16,10 @@
 #   barrier NAME COUNT     wait until COUNT parties reached NAME
 #   ip4 NODE, ip6 NODE, mac NODE
 #   kmemleak_check NODE    on the debug kernel: fail if kmemleak finds leaks
+#   key_new FILE           a new key for crak migrate and crakd, mode 600
+#   crakd_start NODE ADDR:PORT KEY LOG
+#                          crakd on NODE, listening when this returns (its
+#                          job's handle printed; its log in LOG), or status 1
 #                          (call it after unloading a module)
 #   pass MSG | fail MSG | skip MSG
 #
@@ -142,6 +146,21 @@ for p in rdpcap(sys.argv[1]):
 print("; ".join(bad[:3]))
 sys.exit(1 if bad else 0)
 PY
+}
+
+key_new() { (umask 077 && head -c 32 /dev/urandom | base64 > "$1"); }
+
+crakd_start() {
+	local job said
+	job=$(on_bg "$1" "exec crakd --listen $2 --key $3 2> $4") || return 1
+	# Its first line says it listens, or why it does not.
+	said=$(until_on "$1" 30 "grep -m1 '^crakd: ' $4")
+	if [ "${said#crakd: listening on }" = "$said" ]; then
+		echo "crakd did not start on $1: ${said:-it said nothing}" >&2
+		kill_job "$job"
+		return 1
+	fi
+	echo "$job"
 }
 
 pass() { echo "ok - $*"; }

@@ -21,9 +21,8 @@ CRAKD=192.0.2.2:7600
 dir=$LAB_DIR/shared/migrate-crakd
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-head -c 32 /dev/urandom | base64 > "$dir/other"
-chmod 600 "$dir/key" "$dir/other"
+key_new "$dir/key"
+key_new "$dir/other"
 
 # refused MESSAGE CMD: CMD fails on node a with one error line saying MESSAGE.
 refused() {
@@ -39,8 +38,7 @@ running() {
 	on "$1" crak ps | grep -q "^$2: running " || fail "pod $2 is not running on $1: $(on "$1" crak ps)"
 }
 
-crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7600'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+crakd=$(crakd_start b "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 
 on a "crak run --detach --name s --addr 198.51.100.10/24 --link eth0 -- sleep 1000" ||
 	fail "crak run of pod s failed"

@@ -22,16 +22,14 @@ HOG=/run/crak-selftests/hog
 dir=$LAB_DIR/shared/migrate-live
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
+key_new "$dir/key"
 
 # The pod hides a checkout under /tmp: the program at one path on both nodes.
 for n in a b; do
 	on $n "mkdir -p /run/crak-selftests && cp $CRAK_BUILD/selftests/migrate/hog $HOG" ||
 		fail "cannot copy hog to $n"
 done
-crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7602'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+crakd=$(crakd_start b "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 
 on a "crak run --detach --name live --addr $POD_IP4/24 --link eth0 -- $HOG $MIB $POD_IP4 $PORT" ||
 	fail "crak run of the server's pod failed"

@@ -18,8 +18,7 @@ PORT=7520
 dir=$LAB_DIR/shared/migrate-many
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
+key_new "$dir/key"
 MANY="$PY $CRAK_SRC/selftests/migrate/many.py"
 
 # migrate FROM TO: crak migrate of pod many from node FROM to crakd on TO.
@@ -34,9 +33,8 @@ migrate() {
 
 declare -A crakd
 for node in a b; do
-	crakd[$node]=$(on_bg $node "exec crakd --listen $(ip4 $node):7610 --key $dir/key 2> $dir/crakd-$node.log")
-	until_on $node 30 ss -Hltn "'sport = :7610'" > /dev/null ||
-		fail "crakd does not listen on $node: $(cat "$dir/crakd-$node.log")"
+	crakd[$node]=$(crakd_start $node "$(ip4 $node):7610" "$dir/key" "$dir/crakd-$node.log") ||
+		fail "crakd did not start on $node"
 done
 # The pod hides the host's /tmp, where a checkout may live.
 on a "mkdir -p /run/crak-selftests &&

@@ -18,8 +18,7 @@ CRAKD=$LAB_B_IP4:7600
 dir=$LAB_DIR/shared/migrate-x11
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
+key_new "$dir/key"
 
 # ticks WIN: the clock in WIN changes within a few seconds (it redraws each
 # second; after a move its connection may take a retransmission or two to
@@ -42,8 +41,7 @@ clients() {
 }
 
 xvfb=$(xvfb_start "$dir") || fail "Xvfb does not listen: $(tail -3 "$dir/xvfb.log")"
-crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7600'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+crakd=$(crakd_start b "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 
 display=$LAB_PEER_IP4:$DISPLAY_NR
 on a "crak run --detach --name x --addr $POD_IP4/24 --link eth0 -- sh -c \

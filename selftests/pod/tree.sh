@@ -20,8 +20,7 @@ CRAKD=$(ip4 a):7602
 dir=$LAB_DIR/shared/pod-tree
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
+key_new "$dir/key"
 
 # lines NODE: the log's numbers so far, seen from NODE.
 lines() { on "$1" "grep -c . $RUN/log"; }
@@ -86,8 +85,7 @@ until_on b 30 "[ \$(grep -c . $RUN/log) -ge $((before + 20)) ] && echo on" > /de
 verdict b 1
 pass "on node b each process has its PID, parent, group and session again; the log and pipe are shared; the zombie reaps with exit 7"
 
-crakd=$(on_bg a "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
-until_on a 30 ss -Hltn "'sport = :${CRAKD##*:}'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+crakd=$(crakd_start a "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 out=$(on b crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate of the tree failed: $out"
 echo "  $out"
 before=$(lines a)

@@ -25,8 +25,7 @@ CRAKD=$(ip4 b):7603
 dir=$LAB_DIR/shared/pod-tty
 rm -rf "$dir"
 mkdir -p "$dir"
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
+key_new "$dir/key"
 
 # answer N: the shell's N-th answer, "pid=P tty=T size=R C x=X".
 answer() {
@@ -48,8 +47,7 @@ boot_a=${one##* boot=}
 	fail "the shell in the pod answered '$one'"
 pass "a shell on the pod's pseudo-terminal answers the peer's user: ${one% boot=*}"
 
-crakd=$(on_bg b "exec crakd --listen $CRAKD --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :${CRAKD##*:}'" > /dev/null || fail "crakd does not listen: $(cat "$dir/crakd.log")"
+crakd=$(crakd_start b "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
 touch "$dir/moving"
 wait_file "$dir/sent2" 30 || fail "the user did not type: $(cat "$dir/error" 2> /dev/null)"

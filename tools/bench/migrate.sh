@@ -46,10 +46,8 @@ cc -O2 -o "$dir/memhog" "$(dirname "$0")/memhog.c" || exit 1
 for n in a b; do
 	on "$n" "cp $dir/memhog $hog" || exit 1
 done
-head -c 32 /dev/urandom | base64 > "$dir/key"
-chmod 600 "$dir/key"
-crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || { echo "crakd did not start" >&2; exit 1; }
+key_new "$dir/key"
+crakd=$(crakd_start b "$(ip4 b):7201" "$dir/key" "$dir/crakd.log") || exit 1
 
 timeouts() { on peer nstat -az TcpExtTCPTimeouts | awk '/TCPTimeouts/ { print $2 }'; }
 

@@ -168,10 +168,8 @@ parts=${BENCH_PARTS:-move conns}
 declare -A col=()
 : > "$report"
 [[ " $parts " = *" move "* ]] && {
-	head -c 32 /dev/urandom | base64 > "$dir/key"
-	chmod 600 "$dir/key"
-	crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
-	until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || echo "  crakd did not start" >&2
+	key_new "$dir/key"
+	crakd=$(crakd_start b "$(ip4 b):7201" "$dir/key" "$dir/crakd.log")
 }
 [[ " $parts " = *" move "* ]] && for rep in $(seq "$reps"); do
 	for how in crak migrate criu; do

@@ -15,6 +15,5 @@ demo_dir() {
 	dir=$LAB_DIR/shared/$1
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	head -c 32 /dev/urandom | base64 > "$dir/key"
-	chmod 600 "$dir/key"
+	key_new "$dir/key"
 }

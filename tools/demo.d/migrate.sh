@@ -29,8 +29,7 @@ move() {
 }
 
 for node in a b; do
-	crakd_job[$node]=$(on_bg $node "exec crakd --listen $(ip4 $node):7200 --key $dir/key 2> $dir/crakd-$node.log")
-	until_on $node 30 ss -Hltn "'sport = :7200'" > /dev/null || exit 1
+	crakd_job[$node]=$(crakd_start $node "$(ip4 $node):7200" "$dir/key" "$dir/crakd-$node.log") || exit 1
 done
 say "crakd: listening on nodes a and b (port 7200), a key of their own"
 pod_conv a

@@ -15,8 +15,7 @@ demo_dir demo-telnet
 ip=192.0.2.170
 port=7300
 
-crakd=$(on_bg b "exec crakd --listen $(ip4 b):7201 --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7201'" > /dev/null || exit 1
+crakd=$(crakd_start b "$(ip4 b):7201" "$dir/key" "$dir/crakd.log") || exit 1
 on a "crak run --detach --name telnet --addr $ip/24 --link eth0 -- \
 	busybox telnetd -F -K -b $ip -p $port -l /bin/sh" || exit 1
 until_on a 30 ss -N telnet -Hltn "'sport = :$port'" > /dev/null || exit 1

@@ -13,8 +13,7 @@ demo_dir demo-x11
 ip=192.0.2.171
 
 xvfb=$(xvfb_start "$dir") || exit 1
-crakd=$(on_bg b "exec crakd --listen $(ip4 b):7202 --key $dir/key 2> $dir/crakd.log")
-until_on b 30 ss -Hltn "'sport = :7202'" > /dev/null || exit 1
+crakd=$(crakd_start b "$(ip4 b):7202" "$dir/key" "$dir/crakd.log") || exit 1
 on a "crak run --detach --name xeyes --addr $ip/24 --link eth0 -- \
 	xeyes -display $(ip4 peer):$DISPLAY_NR -geometry 160x120+0+0" || exit 1
 for _ in $(seq 60); do
