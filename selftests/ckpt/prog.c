@@ -314,6 +314,17 @@ static ssize_t read_file(const char *path, char *buf, size_t size)
 	return len;
 }
 
+/* Where the link PATH leads, or why it cannot be read. */
+static void link_of(const char *path, char *buf, size_t size)
+{
+	ssize_t n = readlink(path, buf, size - 1);
+
+	if (n < 0)
+		snprintf(buf, size, "(readlink: %s)", strerror(errno));
+	else
+		buf[n] = 0;
+}
+
 static bool write_all(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
@@ -1720,6 +1731,7 @@ static int mode_process(void)
 	struct rlimit rl, lim_before[RLIM_NLIMITS], lim_now;
 	ssize_t cmdline_len, environ_len, auxv_len;
 	char sub[PATH_MAX], cwd_before[PATH_MAX], cwd_now[PATH_MAX], comm[64];
+	char exe_before[PATH_MAX], exe_now[PATH_MAX];
 	pid_t pid, tid;
 	int pers_before, res;
 	mode_t um;
@@ -1758,6 +1770,7 @@ static int mode_process(void)
 	auxv_len = read_file("/proc/self/auxv", auxv_before, sizeof(auxv_before));
 	if (cmdline_len <= 0 || environ_len < 0 || auxv_len <= 0)
 		die("/proc/self");
+	link_of("/proc/self/exe", exe_before, sizeof(exe_before));
 
 	ready();
 	wait_usr1();
@@ -1792,6 +1805,9 @@ static int mode_process(void)
 	check_proc_file("cmdline", cmdline_before, cmdline_len);
 	check_proc_file("environ", environ_before, environ_len);
 	check_proc_file("auxv", auxv_before, auxv_len);
+	/* A program that runs itself again (execv("/proc/self/exe")) stays itself. */
+	link_of("/proc/self/exe", exe_now, sizeof(exe_now));
+	check_str(exe_before, exe_now, "/proc/self/exe");
 	return finish();
 }
 

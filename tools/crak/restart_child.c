@@ -9,9 +9,10 @@
  * personality, name, signal handlers and pending signals (every signal
  * stays blocked until the kernel gives each thread its own mask back, and
  * its credentials: the image's are RESTORE's CRAK_CKPT_A_CREDS), the
- * [vdso] and [vvar] moved where the image has them, and the threads, each
- * made with its TID (clone3 with set_tid) on a small stack of its own.  A
- * thread runs no libc: it sets what system calls set for a thread (its TID
+ * [vdso] and [vvar] moved where the image has them, /proc/PID/exe made to
+ * name the image's program, and the threads, each made with its TID
+ * (clone3 with set_tid) on a small stack of its own.  A thread runs no
+ * libc: it sets what system calls set for a thread (its TID
  * address, robust futex list, alternate stack, name, pending signals),
  * enrolls with RESTORE_THREAD on crak's netlink socket (crak reads the
  * acknowledgements) and, once enrolled, never comes back to crak's code.
@@ -540,6 +541,106 @@ static void place_vdso(struct restart *r)
 	move_mapping(&cur_vdso, vdso, "[vdso]");
 }
 
+/* -- /proc/PID/exe -------------------------------------------------------- */
+
+/*
+ * The link names the image's program again, not crak, if the restarter may
+ * say so (CAP_SYS_RESOURCE: prctl(PR_SET_MM_EXE_FILE)) and that program is
+ * here.  The kernel changes it only while nothing maps the old one: crak's
+ * own mappings are first replaced by anonymous copies of themselves (crak
+ * runs on in them; RESTORE unmaps them with the rest).
+ */
+static int copy_to_anon(unsigned long start, unsigned long end, const char *perms)
+{
+	int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) |
+		   (perms[2] == 'x' ? PROT_EXEC : 0);
+	size_t len = end - start;
+	void *copy;
+	int err;
+
+	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (copy == MAP_FAILED)
+		return -errno;
+	if (prot & PROT_READ)
+		memcpy(copy, (void *)start, len);
+	if (mprotect(copy, len, prot) ||
+	    mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)start) == MAP_FAILED) {
+		err = -errno;
+		munmap(copy, len);
+		return err;
+	}
+	return 0;
+}
+
+/* Every mapping of crak's own file, made anonymous; its maps read first. */
+static int leave_own_file(void)
+{
+	char self[PATH_MAX], *buf, *line, *next, perms[8];
+	unsigned long start, end;
+	size_t size = 64 * 1024;
+	ssize_t n, len;
+	int fd, at, err = 0;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return -errno;
+	self[n] = 0;
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	buf = malloc(size);
+	if (fd < 0 || !buf) {
+		err = fd < 0 ? -errno : -ENOMEM;
+		goto out;
+	}
+	for (len = 0; (n = read(fd, buf + len, size - 1 - len)) > 0;)
+		len += n;
+	if (n < 0 || len == (ssize_t)size - 1) {
+		err = n < 0 ? -errno : -E2BIG;
+		goto out;
+	}
+	buf[len] = 0;
+	for (line = buf; *line && !err; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = 0;
+		else
+			next = line + strlen(line);
+		at = -1;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &start, &end, perms, &at) != 3 ||
+		    at < 0)
+			continue;
+		if (!strcmp(line + at, self))
+			err = copy_to_anon(start, end, perms);
+	}
+out:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static void take_exe(const struct restart *r)
+{
+	const char *exe = r->proc.exe, *deleted = " (deleted)";
+	size_t len = strlen(exe), dlen = strlen(deleted);
+	int fd, err;
+
+	if (exe[0] != '/' || (len > dlen && !strcmp(exe + len - dlen, deleted)))
+		return;
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		err = leave_own_file();
+		if (!err && prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0))
+			err = -errno;
+		close(fd);
+	}
+	/* Without the right, silently: the restarter is not the one to ask. */
+	if (err && err != -EPERM)
+		fprintf(stderr, "crak: restart %d: warning: /proc/%d/exe names crak, not %s: %s\n",
+			self_pid, self_pid, exe, strerror(-err));
+}
+
 /* -- the descriptors ------------------------------------------------------ */
 
 static int park_fd(int fd, int base)
@@ -637,6 +738,7 @@ void restart_child(struct restart *r)
 	set_process(r);
 	set_signals(r);
 	place_vdso(r);
+	take_exe(r);
 	start_threads(r, &nl);
 	wait_threads(r, &nl);
 	set_timers(r);
