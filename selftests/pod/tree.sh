@@ -25,6 +25,24 @@ key_new "$dir/key"
 # lines NODE: the log's numbers so far, seen from NODE.
 lines() { on "$1" "grep -c . $RUN/log"; }
 
+# programs NODE: what /proc/PID/exe names for the tree's live processes on
+# NODE (a program that runs itself again execs it): python, never crak.
+programs() {
+	local exes
+	exes=$(on "$1" "for p in \$(pgrep -f $RUN/tree.py); do readlink /proc/\$p/exe; done | sort -u")
+	[ "$exes" = "$(readlink -f /usr/bin/python3)" ] ||
+		fail "/proc/PID/exe of the tree's processes on $1: $exes"
+}
+
+# stuck NODE: the log's end and where the tree's processes wait, on NODE.
+stuck() {
+	on "$1" "tail -3 $RUN/log | tr '\n' ' '
+		for p in \$(pgrep -f $RUN/tree.py); do
+			echo; echo -n \"\$p \$(cut -d' ' -f3 /proc/\$p/stat) \$(cat /proc/\$p/wchan)\"
+			echo -n \" \$(tr '\n' ' ' < /proc/\$p/stack 2> /dev/null | cut -c1-200)\"
+		done"
+}
+
 # verdict NODE N: the tree's N-th look at itself, on NODE.
 verdict() {
 	local top v
@@ -81,18 +99,20 @@ before=$(lines b)
 out=$(on b crak restart "$dir/$NAME.img" --detach 2>&1) || fail "crak restart of the tree failed: $out"
 echo "  $out"
 until_on b 30 "[ \$(grep -c . $RUN/log) -ge $((before + 20)) ] && echo on" > /dev/null ||
-	fail "the log did not go on on node b: $(on b "tail -3 $RUN/log")"
+	fail "the log did not go on on node b: $(stuck b)"
 verdict b 1
-pass "on node b each process has its PID, parent, group and session again; the log and pipe are shared; the zombie reaps with exit 7"
+programs b
+pass "on node b each process has its PID, parent, group and session again; the log and pipe are shared; the zombie reaps with exit 7; /proc/PID/exe names python"
 
 crakd=$(crakd_start a "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
 out=$(on b crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate of the tree failed: $out"
 echo "  $out"
 before=$(lines a)
 until_on a 30 "[ \$(grep -c . $RUN/log) -ge $((before + 20)) ] && echo on" > /dev/null ||
-	fail "the log did not go on on node a: $(on a "tail -3 $RUN/log")"
+	fail "the log did not go on on node a: $(stuck a)"
 verdict a 2
 ordered a
+programs a
 pass "crak migrate brings the tree back over crakd, the same; $(lines a) numbers through the pipe, in order, none lost or repeated"
 
 on a crak stop "$NAME" > /dev/null || fail "crak stop $NAME failed"
