@@ -561,7 +561,14 @@ static int copy_to_anon(unsigned long start, unsigned long end, const char *perm
 	copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (copy == MAP_FAILED)
 		return -errno;
-	if (prot & PROT_READ)
+	/* (Execute-only code made readable to be copied.) */
+	if (prot != PROT_NONE && !(prot & PROT_READ) &&
+	    mprotect((void *)start, len, prot | PROT_READ)) {
+		err = -errno;
+		munmap(copy, len);
+		return err;
+	}
+	if (prot != PROT_NONE)
 		memcpy(copy, (void *)start, len);
 	if (mprotect(copy, len, prot) ||
 	    mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)start) == MAP_FAILED) {
@@ -622,21 +629,29 @@ static void take_exe(const struct restart *r)
 {
 	const char *exe = r->proc.exe, *deleted = " (deleted)";
 	size_t len = strlen(exe), dlen = strlen(deleted);
-	int fd, err;
+	struct stat st;
+	int fd, err = 0;
 
 	if (exe[0] != '/' || (len > dlen && !strcmp(exe + len - dlen, deleted)))
 		return;
-	fd = open(exe, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	fd = open(exe, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
 		err = -errno;
-	} else {
-		err = leave_own_file();
+	} else if (!S_ISREG(st.st_mode)) {
+		err = -EACCES;
+	} else if (prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0)) {
+		/* Without the right, silently: the restarter is not the one to ask. */
+		if (errno == EPERM)
+			goto out;
+		/* With it, the kernel refuses while crak's own file is mapped. */
+		err = errno == EBUSY ? leave_own_file() : -errno;
 		if (!err && prctl(PR_SET_MM, PR_SET_MM_EXE_FILE, fd, 0, 0))
 			err = -errno;
-		close(fd);
 	}
-	/* Without the right, silently: the restarter is not the one to ask. */
-	if (err && err != -EPERM)
+out:
+	if (fd >= 0)
+		close(fd);
+	if (err)
 		fprintf(stderr, "crak: restart %d: warning: /proc/%d/exe names crak, not %s: %s\n",
 			self_pid, self_pid, exe, strerror(-err));
 }
@@ -735,10 +750,11 @@ void restart_child(struct restart *r)
 	for (i = 0; i < 3; i++)
 		if (stdio[i] >= 0)
 			close(stdio[i]);
+	/* (Before set_process: the image's exe is a path from outside its root.) */
+	take_exe(r);
 	set_process(r);
 	set_signals(r);
 	place_vdso(r);
-	take_exe(r);
 	start_threads(r, &nl);
 	wait_threads(r, &nl);
 	set_timers(r);
