@@ -80,6 +80,13 @@ class Node:
         ]
         if k.debug:
             args += ["kasan_multi_shot", "kmemleak=on"]
+            # The debug kernel has no HPET or PM timer to calibrate its TSC
+            # against: mostly it cannot, and keeps time by its ticks; but a
+            # guest starved at boot once took the PIT's count for a TSC of
+            # 296 MHz (it is the host's 2.6 GHz) and ran with a clock nine
+            # times too fast (each timeout in it, and TCP's, a ninth).  As
+            # the others: time by ticks, not by TSC (nor its deadlines).
+            args += ["tsc=unstable", "lapic=notscdeadline"]
         if self.lab.append:
             args.append(self.lab.append)
         return " ".join(args)
