@@ -82,7 +82,8 @@ move() {
 j = json.load(sys.stdin)
 print("  %s: image sent %.3f s, restored %.3f s, running %.3f s; image %.1f MiB%s" % (sys.argv[1],
       j["sent"], j["restored"], j["running"], j["bytes"] / 1048576.0,
-      ", %.1f MiB ahead in %.1f s" % (j["live"]["bytes"] / 1048576.0, j["live"]["seconds"])
+      ", %.1f MiB ahead in %.1f s, %d rounds" % (j["live"]["bytes"] / 1048576.0,
+                                               j["live"]["seconds"], j["live"]["rounds"])
       if "live" in j else ""))' "$how" >&2 2> /dev/null
 	else
 		read -r pid _ <<< "$(server_sock a 7601)"

@@ -90,9 +90,10 @@ static void report(const char *pod, const struct pod_dest *d, double t_auth, uin
 		       d->t_running - d->t_ready, bytes / 1048576.0, d->frames,
 		       plural(d->frames), t_auth);
 		if (pre)
-			printf("sent ahead while it ran: %.1f MiB of %u process%s in %.3f s\n",
+			printf("sent ahead while it ran: %.1f MiB of %u process%s in %u round%s (the last %.1f MiB) in %.3f s\n",
 			       pre->pages * (double)sysconf(_SC_PAGESIZE) / 1048576.0, pre->procs,
-			       pre->procs == 1 ? "" : "es", pre->seconds);
+			       pre->procs == 1 ? "" : "es", pre->rounds, plural(pre->rounds),
+			       pre->last * (double)sysconf(_SC_PAGESIZE) / 1048576.0, pre->seconds);
 		return;
 	}
 	json_init(&j, stdout, crak_opts.pretty);
@@ -111,6 +112,8 @@ static void report(const char *pod, const struct pod_dest *d, double t_auth, uin
 		json_open_object(&j, "live");
 		json_uint(&j, "procs", pre->procs);
 		json_uint(&j, "pages", pre->pages);
+		json_uint(&j, "rounds", pre->rounds);
+		json_uint(&j, "last_pages", pre->last);
 		json_uint(&j, "bytes", pre_bytes);
 		json_double(&j, "seconds", pre->seconds);
 		json_close_object(&j);

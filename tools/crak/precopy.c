@@ -27,10 +27,20 @@
  * and offset (CRAK_CKPT_A_FILL_FD, _FILL_BASE), and the kernel fills what
  * the image left out from there (precopy_fill_for).
  *
+ * Rounds: after the first, each process is stopped a moment (crak_ckpt's
+ * FREEZE, as crak checkpoint stops it: a call it sleeps in that a stop
+ * signal would interrupt, epoll_wait say, returns EINTR) while its pagemap
+ * is read and its bits are cleared at once, and what it wrote during the
+ * round before is sent again (with the pages it has had since, or whose
+ * PFN changed); the rest of what it was sent stays sent, if its page is
+ * still its own, the same and not written.  Rounds go on while they shrink
+ * (precopy.h); what is written during the last goes in the image.  Not
+ * seen: a write by another process (process_vm_writev) between the read
+ * and the clear of a round.
+ *
  * On the wire (mig.h), the pre-copy is records before the pod's image, each
  * a struct precopy_hdr (the size of an image section's header, of a type
- * no section has) and its pages.  One pass: the pages a process writes
- * while they are sent go in its image.
+ * no section has) and its pages; a page sent again comes again.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -49,6 +59,7 @@
 #include <linux/crak_image.h>
 #include <linux/kcmp.h>
 
+#include "ckpt.h"
 #include "mig.h"
 #include "pod.h"
 #include "precopy.h"
@@ -63,6 +74,9 @@
 /* A page that may go ahead: in memory, the process's own. */
 #define PM_MASK		(PM_PRESENT | PM_EXCLUSIVE | PM_FILE)
 #define PM_OWN		(PM_PRESENT | PM_EXCLUSIVE)
+
+/* How long a round may wait for a process to stop. */
+#define FREEZE_MS	2000
 
 /* Addresses in the store: below 2^47, the Nth process's at N << 47. */
 #define ADDR_BITS	47
@@ -86,11 +100,10 @@ _Static_assert(sizeof(struct precopy_hdr) == sizeof(struct crak_image_section),
 /* A process whose pages were sent, and which. */
 struct sent {
 	pid_t pid;			/* in the pod */
+	pid_t host_pid;			/* here */
 	unsigned long long start_time;	/* /proc/PID/stat: who it is */
-	struct crak_ckpt_range *r;	/* ascending */
-	unsigned int nr, cap;
-	uint64_t *pfn;			/* of each page sent, in order */
-	size_t nr_pfn, cap_pfn;
+	uint64_t *addr, *pfn;		/* each page sent (ascending), its PFN */
+	size_t nr, cap;
 };
 
 static struct sent *sent;
@@ -148,22 +161,42 @@ static void add_range(struct crak_ckpt_range **r, unsigned int *nr, unsigned int
 
 /* -- the sender ------------------------------------------------------------ */
 
+/* Pages: addresses ascending, and the PFN each had when chosen. */
+struct pages {
+	uint64_t *addr, *pfn;
+	size_t nr, cap;
+};
+
+static void pages_add(struct pages *p, uint64_t addr, uint64_t pfn)
+{
+	if (p->nr == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 1024;
+		p->addr = xrealloc(p->addr, p->cap * sizeof(*p->addr));
+		p->pfn = xrealloc(p->pfn, p->cap * sizeof(*p->pfn));
+	}
+	p->addr[p->nr] = addr;
+	p->pfn[p->nr++] = pfn;
+}
+
 struct sender {
 	int fd;				/* to crakd */
+	struct nl nl;			/* crak_ckpt, to stop a process a moment */
 	pid_t *seen;			/* the processes looked at, here */
 	unsigned int nr_seen;
+	struct stat ns;			/* the pod's PID namespace */
 	struct sent *s;
-	int pagemap, mem;
+	int pagemap, mem, clear_refs;
+	FILE *maps;
+	struct pages todo;		/* this round's, of the process */
+	bool *keep;			/* of what it was sent: still so */
 	uint64_t *pm;			/* PRECOPY_RECORD_PAGES entries */
 	char *buf;			/* as many pages, after a header */
 	struct precopy_stats *st;
 };
 
-/* Sends the run of NR pages at ADDR (pagemap said PM), if it still reads. */
-static int send_run(struct sender *sd, uint64_t addr, unsigned int nr, const uint64_t *pm)
+/* Sends the NR pages at ADDR (consecutive), if they still read. */
+static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
 {
-	struct sent *s = sd->s;
-	unsigned int i;
 	struct precopy_hdr h = {
 		.type = htole32(PRECOPY_RECORD_TYPE),
 		.pid = htole32(sd->s->pid),
@@ -174,7 +207,7 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr, const uin
 
 	/* A mapping gone meanwhile: its pages go in the image, if anywhere. */
 	if (pread(sd->mem, sd->buf + sizeof(h), len, addr) != (ssize_t)len)
-		return 0;
+		return 1;
 	h.check = htole32(XXH32(&h, offsetof(struct precopy_hdr, check), 0));
 	memcpy(sd->buf, &h, sizeof(h));
 	if (mig_send_all(sd->fd, sd->buf, sizeof(h) + len)) {
@@ -182,22 +215,80 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr, const uin
 		       errno ? strerror(errno) : "the connection ended");
 		return -1;
 	}
-	add_range(&s->r, &s->nr, &s->cap, addr, addr + len);
-	if (s->nr_pfn + nr > s->cap_pfn) {
-		s->cap_pfn = 2 * (s->nr_pfn + nr);
-		s->pfn = xrealloc(s->pfn, s->cap_pfn * sizeof(*s->pfn));
-	}
-	for (i = 0; i < nr; i++)
-		s->pfn[s->nr_pfn++] = pm[i] & PM_PFN;
 	sd->st->pages += nr;
 	sd->st->bytes += sizeof(h) + len;
 	return 0;
 }
 
-/* The pages of [START, END) that are the process's alone. */
-static int send_mapping(struct sender *sd, uint64_t start, uint64_t end)
+/*
+ * The process's pages as the round chose them (sd->todo), read now and
+ * sent in runs; they and what was sent before that is still so (sd->keep)
+ * are what it was sent now.  Whatever else was sent is forgotten: its bit
+ * was cleared, and the checkpoint must write it.
+ */
+static int send_todo(struct sender *sd)
 {
-	uint64_t addr, run;
+	struct pages *t = &sd->todo;
+	struct sent *s = sd->s;
+	size_t i, j, k, n = 0, nr = s->nr + t->nr;
+	uint64_t *addr, *pfn;
+	bool *ok;
+	int err;
+
+	ok = xmalloc((t->nr ? t->nr : 1) * sizeof(*ok));
+	for (i = 0; i < t->nr; i = j) {
+		for (j = i + 1; j < t->nr && j - i < PRECOPY_RECORD_PAGES &&
+		     t->addr[j] == t->addr[j - 1] + page_size(); j++)
+			;
+		err = send_run(sd, t->addr[i], j - i);
+		if (err < 0) {
+			free(ok);
+			return -1;
+		}
+		for (k = i; k < j; k++)
+			ok[k] = !err;
+	}
+	addr = xmalloc((nr ? nr : 1) * sizeof(*addr));
+	pfn = xmalloc((nr ? nr : 1) * sizeof(*pfn));
+	for (i = 0, j = 0; i < s->nr || j < t->nr;) {
+		if (j == t->nr || (i < s->nr && s->addr[i] < t->addr[j])) {
+			if (sd->keep[i]) {
+				addr[n] = s->addr[i];
+				pfn[n++] = s->pfn[i];
+			}
+			i++;
+			continue;
+		}
+		if (i < s->nr && s->addr[i] == t->addr[j])
+			i++;
+		/* Not read again: crakd's copy is old, the checkpoint writes it. */
+		if (ok[j]) {
+			addr[n] = t->addr[j];
+			pfn[n++] = t->pfn[j];
+		}
+		j++;
+	}
+	free(ok);
+	free(s->addr);
+	free(s->pfn);
+	s->addr = addr;
+	s->pfn = pfn;
+	s->nr = s->cap = n;
+	t->nr = 0;
+	return 0;
+}
+
+/*
+ * The pages of [START, END) that are the process's alone and that crakd
+ * lacks: in the first round every one; after, those it has not, or whose
+ * PFN changed, or that were written since their bits were cleared.  *AT
+ * walks what was sent, in step; what still holds is kept (sd->keep).
+ */
+static int choose_pages(struct sender *sd, uint64_t start, uint64_t end, size_t *at)
+{
+	const struct sent *s = sd->s;
+	bool same;
+	uint64_t addr, a, pfn;
 	unsigned int i, n;
 	ssize_t got;
 
@@ -209,15 +300,19 @@ static int send_mapping(struct sender *sd, uint64_t start, uint64_t end)
 			    addr / page_size() * sizeof(*sd->pm));
 		if (got != (ssize_t)(n * sizeof(*sd->pm)))
 			return 0;	/* unmapped meanwhile */
-		for (i = 0; i < n; i = run) {
-			for (; i < n; i++)
-				if ((sd->pm[i] & PM_MASK) == PM_OWN && (sd->pm[i] & PM_PFN))
-					break;
-			for (run = i; run < n; run++)
-				if ((sd->pm[run] & PM_MASK) != PM_OWN || !(sd->pm[run] & PM_PFN))
-					break;
-			if (run > i && send_run(sd, addr + i * page_size(), run - i, sd->pm + i))
-				return -1;
+		for (i = 0; i < n; i++) {
+			a = addr + (uint64_t)i * page_size();
+			pfn = sd->pm[i] & PM_PFN;
+			if ((sd->pm[i] & PM_MASK) != PM_OWN || !pfn)
+				continue;
+			while (*at < s->nr && s->addr[*at] < a)
+				(*at)++;
+			same = *at < s->nr && s->addr[*at] == a && s->pfn[*at] == pfn &&
+			       !(sd->pm[i] & PM_SOFT_DIRTY);
+			if (same)
+				sd->keep[*at] = true;
+			else
+				pages_add(&sd->todo, a, pfn);
 		}
 	}
 	return 0;
@@ -231,49 +326,22 @@ static int proc_open(pid_t pid, const char *what, int flags)
 	return open(path, flags | O_CLOEXEC);
 }
 
-/* Whether HOST_PID shares its memory with a process already seen (or may). */
-static bool shares_mm(const struct sender *sd, pid_t host_pid)
+/* From here on, a write to any of its pages marks it: 0, or -1. */
+static int clear_soft_dirty(struct sender *sd)
 {
-	unsigned int i;
-
-	for (i = 0; i < sd->nr_seen; i++)
-		if (syscall(SYS_kcmp, host_pid, sd->seen[i], KCMP_VM, 0, 0) <= 0)
-			return true;
-	return false;
+	return pwrite(sd->clear_refs, "4", 1, 0) == 1 ? 0 : -1;
 }
 
-/* One process (HOST_PID here, PID in the pod). */
-static int send_proc(struct sender *sd, pid_t host_pid, pid_t pid)
+/* The process's private mappings, walked by choose_pages(). */
+static int choose_all(struct sender *sd)
 {
 	char line[4096], perms[8], path[4096];
 	unsigned long long start, end, last = 0;
-	int fd, ret = 0;
-	FILE *maps;
+	size_t at = 0;
+	int ret = 0;
 
-	/* Its bits are another's too: clearing them again would lose writes. */
-	if (nr_sent == MAX_PROCS || shares_mm(sd, host_pid))
-		return 0;
-	sd->seen[sd->nr_seen++] = host_pid;
-	/* From here on, a write to any page marks it. */
-	fd = proc_open(host_pid, "clear_refs", O_WRONLY);
-	if (fd < 0 || write(fd, "4", 1) != 1) {
-		if (fd >= 0)
-			close(fd);
-		return 0;	/* gone, or a kernel thread: nothing sent ahead */
-	}
-	close(fd);
-	sd->s = &sent[nr_sent];
-	memset(sd->s, 0, sizeof(*sd->s));
-	sd->s->pid = pid;
-	sd->s->start_time = start_time(host_pid);
-	sd->pagemap = proc_open(host_pid, "pagemap", O_RDONLY);
-	sd->mem = proc_open(host_pid, "mem", O_RDONLY);
-	maps = fdopen(proc_open(host_pid, "maps", O_RDONLY), "re");
-	if (sd->pagemap < 0 || sd->mem < 0 || !maps || !sd->s->start_time)
-		goto out;
-	nr_sent++;
-	sd->st->procs++;
-	while (!ret && fgets(line, sizeof(line), maps)) {
+	rewind(sd->maps);
+	while (!ret && fgets(line, sizeof(line), sd->maps)) {
 		path[0] = 0;
 		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s %4095s", &start, &end, perms, path) < 3)
 			continue;
@@ -288,16 +356,164 @@ static int send_proc(struct sender *sd, pid_t host_pid, pid_t pid)
 		if (start >= end)
 			continue;
 		last = end;
-		ret = send_mapping(sd, start, end);
+		ret = choose_pages(sd, start, end, &at);
 	}
+	return ret;
+}
+
+static int freeze_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_SESSION_FD])
+		return nl_malformed("crak_ckpt");
+	*(int *)data = mnl_attr_get_u32(tb[CRAK_CKPT_A_SESSION_FD]);
+	return MNL_CB_OK;
+}
+
+static bool in_pod(pid_t host_pid, const struct stat *ns)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", host_pid);
+	return !stat(path, &st) && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev;
+}
+
+/* Whether A and B share their memory (or may: kcmp cannot tell; B gone: no). */
+static bool same_mm(pid_t a, pid_t b)
+{
+	long r = syscall(SYS_kcmp, a, b, KCMP_VM, 0, 0);
+
+	return r == 0 || (r < 0 && errno != ESRCH);
+}
+
+/* Whether another process of the pod shares the memory of HOST_PID (or may). */
+static bool has_sharer(const struct sender *sd, pid_t host_pid)
+{
+	struct dirent *de;
+	bool found = false;
+	pid_t other;
+	DIR *d;
+
+	d = opendir("/proc");
+	if (!d)
+		return true;
+	while (!found && (de = readdir(d))) {
+		other = atoi(de->d_name);
+		if (other > 0 && other != host_pid && in_pod(other, &sd->ns) &&
+		    same_mm(host_pid, other))
+			found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Process S stopped a moment (crak_ckpt's FREEZE, as crak checkpoint
+ * stops it), for reading its bits and clearing them at once: the session's
+ * descriptor, which lets it go when closed, or -1: gone, not stopped within
+ * FREEZE_MS, or sharing its memory with another process, which runs on and
+ * could write between the two (vfork): then not this round.
+ */
+static int stop_a_moment(struct sender *sd, const struct sent *s)
+{
+	struct nlmsghdr *nlh;
+	int sessfd = -1;
+
+	if (start_time(s->host_pid) != s->start_time)
+		return -1;
+	nlh = nl_request(&sd->nl, CRAK_CKPT_CMD_FREEZE, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, s->host_pid);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, sd->mem);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_TIMEOUT_MS, FREEZE_MS);
+	if (nl_exec(&sd->nl, "migrate --live", freeze_cb, &sessfd))
+		return -1;
+	if (has_sharer(sd, s->host_pid)) {
+		close(sessfd);
+		return -1;
+	}
+	return sessfd;
+}
+
+/*
+ * One process's round.  The first (S new): its bits cleared, every page of
+ * its own chosen.  Later ones: stopped, what changed chosen and its bits
+ * cleared, let go.  Then the pages chosen are read and sent.
+ */
+static int send_round(struct sender *sd, struct sent *s, bool again)
+{
+	size_t nkeep = s->nr ? s->nr : 1;
+	int ret = 0, sessfd = -1;
+
+	sd->s = s;
+	sd->keep = xmalloc(nkeep * sizeof(*sd->keep));
+	memset(sd->keep, 0, nkeep * sizeof(*sd->keep));
+	/* Its own, even if its PID were taken again meanwhile. */
+	sd->pagemap = proc_open(s->host_pid, "pagemap", O_RDONLY);
+	sd->mem = proc_open(s->host_pid, "mem", O_RDONLY);
+	sd->clear_refs = proc_open(s->host_pid, "clear_refs", O_WRONLY);
+	sd->maps = fdopen(proc_open(s->host_pid, "maps", O_RDONLY), "re");
+	if (sd->pagemap < 0 || sd->mem < 0 || sd->clear_refs < 0 || !sd->maps)
+		goto out;	/* gone, or a kernel thread: nothing sent ahead */
+	if (again) {
+		sessfd = stop_a_moment(sd, s);
+		if (sessfd < 0)
+			goto out;
+	} else if (clear_soft_dirty(sd)) {
+		goto out;
+	}
+	ret = choose_all(sd);
+	if (again) {
+		if (!ret && clear_soft_dirty(sd))
+			sd->todo.nr = 0;
+		close(sessfd);
+	}
+	if (!ret)
+		ret = send_todo(sd);
 out:
-	if (maps)
-		fclose(maps);
+	free(sd->keep);
+	sd->todo.nr = 0;
+	if (sd->maps)
+		fclose(sd->maps);
+	sd->maps = NULL;
+	if (sd->clear_refs >= 0)
+		close(sd->clear_refs);
 	if (sd->pagemap >= 0)
 		close(sd->pagemap);
 	if (sd->mem >= 0)
 		close(sd->mem);
 	return ret;
+}
+
+/* Whether HOST_PID shares its memory with a process already seen (or may). */
+static bool shares_mm(const struct sender *sd, pid_t host_pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < sd->nr_seen; i++)
+		if (same_mm(host_pid, sd->seen[i]))
+			return true;
+	return false;
+}
+
+/* One process (HOST_PID here, PID in the pod), its first round. */
+static int send_proc(struct sender *sd, pid_t host_pid, pid_t pid)
+{
+	struct sent *s = &sent[nr_sent];
+
+	/* Its bits are another's too: clearing them again would lose writes. */
+	if (nr_sent == MAX_PROCS || shares_mm(sd, host_pid))
+		return 0;
+	sd->seen[sd->nr_seen++] = host_pid;
+	memset(s, 0, sizeof(*s));
+	s->pid = pid;
+	s->host_pid = host_pid;
+	s->start_time = start_time(host_pid);
+	if (!s->start_time)
+		return 0;
+	nr_sent++;
+	return send_round(sd, s, false);
 }
 
 /* Our own page's entry, PM_PFN and all. */
@@ -344,13 +560,29 @@ static int soft_dirty_works(void)
 	return ok ? 0 : -1;
 }
 
-static bool in_pod(pid_t host_pid, const struct stat *ns)
+/*
+ * Rounds after the first, while they shrink: each sends what the pod wrote
+ * during the one before, until that is little or the pod writes as fast as
+ * it goes.
+ */
+static int send_again(struct sender *sd)
 {
-	char path[64];
-	struct stat st;
+	uint64_t last = sd->st->pages, before;
+	unsigned int i;
+	int ret = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", host_pid);
-	return !stat(path, &st) && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev;
+	sd->nl.quiet = true;	/* a process that cannot stop is sent no more */
+	while (!ret && sd->st->rounds < PRECOPY_ROUNDS && last > PRECOPY_FEW) {
+		before = sd->st->pages;
+		for (i = 0; i < nr_sent && !ret; i++)
+			ret = send_round(sd, &sent[i], true);
+		sd->st->rounds++;
+		sd->st->last = sd->st->pages - before;
+		if (sd->st->last * 2 > last)
+			break;
+		last = sd->st->last;
+	}
+	return ret;
 }
 
 int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
@@ -359,20 +591,20 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 	double t0 = now_seconds();
 	char path[64];
 	struct dirent *de;
-	struct stat ns;
+	unsigned int i;
 	int ret = 0;
 	DIR *d;
 
 	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", p->pid);
 	d = opendir("/proc");
-	if (stat(path, &ns) || !d) {
+	if (stat(path, &sd.ns) || !d) {
 		pr_err("migrate --live: pod '%s': %s", p->name, strerror(errno));
 		if (d)
 			closedir(d);
 		return -1;
 	}
-	if (soft_dirty_works()) {
+	if (soft_dirty_works() || nl_open(&sd.nl, &ckpt_family)) {
 		closedir(d);
 		return -1;
 	}
@@ -383,16 +615,25 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 	while (!ret && (de = readdir(d))) {
 		pid_t host_pid = atoi(de->d_name), pid;
 
-		if (host_pid <= 0 || host_pid == p->pid || !in_pod(host_pid, &ns))
+		if (host_pid <= 0 || host_pid == p->pid || !in_pod(host_pid, &sd.ns))
 			continue;
 		pid = pid_in_pod(host_pid);
 		if (pid > 1)
 			ret = send_proc(&sd, host_pid, pid);
 	}
 	closedir(d);
+	st->rounds = 1;
+	st->last = st->pages;
+	if (!ret)
+		ret = send_again(&sd);
+	for (i = 0; i < nr_sent; i++)
+		st->procs += sent[i].nr > 0;
+	nl_close(&sd.nl);
 	free(sd.seen);
 	free(sd.pm);
 	free(sd.buf);
+	free(sd.todo.addr);
+	free(sd.todo.pfn);
 	st->seconds = now_seconds() - t0;
 	return ret;
 }
@@ -416,11 +657,11 @@ static int by_start(const void *a, const void *b)
 
 unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges)
 {
-	unsigned int i, j, n, nr = 0, cap = 0;
+	unsigned int i, nr = 0, cap = 0;
 	struct crak_ckpt_range *out = NULL;
 	const struct sent *s = NULL;
-	uint64_t addr, pm[PRECOPY_RECORD_PAGES];
-	size_t k = 0;
+	uint64_t pm[PRECOPY_RECORD_PAGES];
+	size_t k, j, n;
 	int fd;
 
 	*ranges = NULL;
@@ -432,21 +673,20 @@ unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges)
 	fd = proc_open(pid, "pagemap", O_RDONLY);
 	if (fd < 0)
 		return 0;
-	for (i = 0; i < s->nr; i++) {
-		for (addr = s->r[i].start; addr < s->r[i].end; addr += (uint64_t)n * page_size()) {
-			n = (s->r[i].end - addr) / page_size();
-			if (n > PRECOPY_RECORD_PAGES)
-				n = PRECOPY_RECORD_PAGES;
-			if (pread(fd, pm, n * sizeof(*pm), addr / page_size() * sizeof(*pm)) !=
-			    (ssize_t)(n * sizeof(*pm)))
-				memset(pm, 0, sizeof(pm));
-			/* Unchanged: its own still, the same page, not written. */
-			for (j = 0; j < n; j++, k++)
-				if ((pm[j] & (PM_MASK | PM_SOFT_DIRTY)) == PM_OWN &&
-				    (pm[j] & PM_PFN) == s->pfn[k])
-					add_range(&out, &nr, &cap, addr + j * page_size(),
-						  addr + (j + 1) * page_size());
-		}
+	/* Runs of consecutive pages sent, a pagemap read each. */
+	for (k = 0; k < s->nr; k += n) {
+		for (n = 1; k + n < s->nr && n < PRECOPY_RECORD_PAGES &&
+		     s->addr[k + n] == s->addr[k] + n * page_size(); n++)
+			;
+		if (pread(fd, pm, n * sizeof(*pm), s->addr[k] / page_size() * sizeof(*pm)) !=
+		    (ssize_t)(n * sizeof(*pm)))
+			memset(pm, 0, sizeof(pm));
+		/* Unchanged: its own still, the same page, not written. */
+		for (j = 0; j < n; j++)
+			if ((pm[j] & (PM_MASK | PM_SOFT_DIRTY)) == PM_OWN && s->pfn[k + j] &&
+			    (pm[j] & PM_PFN) == s->pfn[k + j])
+				add_range(&out, &nr, &cap, s->addr[k + j],
+					  s->addr[k + j] + page_size());
 	}
 	close(fd);
 	/* Too many to name: the biggest are left out, the rest written. */

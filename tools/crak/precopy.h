@@ -20,10 +20,19 @@ struct pod;
 /* What the pre-copy sent. */
 struct precopy_stats {
 	unsigned int procs;
-	uint64_t pages;
+	unsigned int rounds;
+	uint64_t pages;			/* in all rounds */
+	uint64_t last;			/* in the last */
 	uint64_t bytes;			/* on the wire */
 	double seconds;
 };
+
+/*
+ * Rounds: at most PRECOPY_ROUNDS; another while the last sent more than
+ * PRECOPY_FEW pages and at most half as many as the one before it.
+ */
+#define PRECOPY_ROUNDS	5
+#define PRECOPY_FEW	256
 
 /*
  * Sends crakd, over @fd, the pages of the private mappings of every process
