@@ -97,13 +97,18 @@ struct precopy_hdr {
 _Static_assert(sizeof(struct precopy_hdr) == sizeof(struct crak_image_section),
 	       "a record's header reads as an image section's");
 
+/* Pages: addresses ascending, and the PFN each had when chosen. */
+struct pages {
+	uint64_t *addr, *pfn;
+	size_t nr, cap;
+};
+
 /* A process whose pages were sent, and which. */
 struct sent {
 	pid_t pid;			/* in the pod */
 	pid_t host_pid;			/* here */
 	unsigned long long start_time;	/* /proc/PID/stat: who it is */
-	uint64_t *addr, *pfn;		/* each page sent (ascending), its PFN */
-	size_t nr, cap;
+	struct pages pg;		/* each page sent */
 };
 
 static struct sent *sent;
@@ -159,13 +164,19 @@ static void add_range(struct crak_ckpt_range **r, unsigned int *nr, unsigned int
 	(*r)[(*nr)++].end = end;
 }
 
-/* -- the sender ------------------------------------------------------------ */
+/* How many of the NR pages at ADDR follow the first without a gap, itself
+ * included (at most a record's).
+ */
+static size_t pages_run(const uint64_t *addr, size_t nr)
+{
+	size_t n;
 
-/* Pages: addresses ascending, and the PFN each had when chosen. */
-struct pages {
-	uint64_t *addr, *pfn;
-	size_t nr, cap;
-};
+	for (n = 1; n < nr && n < PRECOPY_RECORD_PAGES && addr[n] == addr[0] + n * page_size(); n++)
+		;
+	return n;
+}
+
+/* -- the sender ------------------------------------------------------------ */
 
 static void pages_add(struct pages *p, uint64_t addr, uint64_t pfn)
 {
@@ -228,18 +239,14 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
  */
 static int send_todo(struct sender *sd)
 {
-	struct pages *t = &sd->todo;
-	struct sent *s = sd->s;
-	size_t i, j, k, n = 0, nr = s->nr + t->nr;
-	uint64_t *addr, *pfn;
+	struct pages *t = &sd->todo, *was = &sd->s->pg, now = {};
+	size_t i, j, k;
 	bool *ok;
 	int err;
 
 	ok = xmalloc((t->nr ? t->nr : 1) * sizeof(*ok));
 	for (i = 0; i < t->nr; i = j) {
-		for (j = i + 1; j < t->nr && j - i < PRECOPY_RECORD_PAGES &&
-		     t->addr[j] == t->addr[j - 1] + page_size(); j++)
-			;
+		j = i + pages_run(t->addr + i, t->nr - i);
 		err = send_run(sd, t->addr[i], j - i);
 		if (err < 0) {
 			free(ok);
@@ -248,33 +255,24 @@ static int send_todo(struct sender *sd)
 		for (k = i; k < j; k++)
 			ok[k] = !err;
 	}
-	addr = xmalloc((nr ? nr : 1) * sizeof(*addr));
-	pfn = xmalloc((nr ? nr : 1) * sizeof(*pfn));
-	for (i = 0, j = 0; i < s->nr || j < t->nr;) {
-		if (j == t->nr || (i < s->nr && s->addr[i] < t->addr[j])) {
-			if (sd->keep[i]) {
-				addr[n] = s->addr[i];
-				pfn[n++] = s->pfn[i];
-			}
+	for (i = 0, j = 0; i < was->nr || j < t->nr;) {
+		if (j == t->nr || (i < was->nr && was->addr[i] < t->addr[j])) {
+			if (sd->keep[i])
+				pages_add(&now, was->addr[i], was->pfn[i]);
 			i++;
 			continue;
 		}
-		if (i < s->nr && s->addr[i] == t->addr[j])
+		if (i < was->nr && was->addr[i] == t->addr[j])
 			i++;
 		/* Not read again: crakd's copy is old, the checkpoint writes it. */
-		if (ok[j]) {
-			addr[n] = t->addr[j];
-			pfn[n++] = t->pfn[j];
-		}
+		if (ok[j])
+			pages_add(&now, t->addr[j], t->pfn[j]);
 		j++;
 	}
 	free(ok);
-	free(s->addr);
-	free(s->pfn);
-	s->addr = addr;
-	s->pfn = pfn;
-	s->nr = s->cap = n;
-	t->nr = 0;
+	free(was->addr);
+	free(was->pfn);
+	*was = now;
 	return 0;
 }
 
@@ -286,7 +284,7 @@ static int send_todo(struct sender *sd)
  */
 static int choose_pages(struct sender *sd, uint64_t start, uint64_t end, size_t *at)
 {
-	const struct sent *s = sd->s;
+	const struct pages *was = &sd->s->pg;
 	bool same;
 	uint64_t addr, a, pfn;
 	unsigned int i, n;
@@ -305,9 +303,9 @@ static int choose_pages(struct sender *sd, uint64_t start, uint64_t end, size_t 
 			pfn = sd->pm[i] & PM_PFN;
 			if ((sd->pm[i] & PM_MASK) != PM_OWN || !pfn)
 				continue;
-			while (*at < s->nr && s->addr[*at] < a)
+			while (*at < was->nr && was->addr[*at] < a)
 				(*at)++;
-			same = *at < s->nr && s->addr[*at] == a && s->pfn[*at] == pfn &&
+			same = *at < was->nr && was->addr[*at] == a && was->pfn[*at] == pfn &&
 			       !(sd->pm[i] & PM_SOFT_DIRTY);
 			if (same)
 				sd->keep[*at] = true;
@@ -443,7 +441,7 @@ static int stop_a_moment(struct sender *sd, const struct sent *s)
  */
 static int send_round(struct sender *sd, struct sent *s, bool again)
 {
-	size_t nkeep = s->nr ? s->nr : 1;
+	size_t nkeep = s->pg.nr ? s->pg.nr : 1;
 	int ret = 0, sessfd = -1;
 
 	sd->s = s;
@@ -627,7 +625,7 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 	if (!ret)
 		ret = send_again(&sd);
 	for (i = 0; i < nr_sent; i++)
-		st->procs += sent[i].nr > 0;
+		st->procs += sent[i].pg.nr > 0;
 	nl_close(&sd.nl);
 	free(sd.seen);
 	free(sd.pm);
@@ -660,6 +658,7 @@ unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges)
 	unsigned int i, nr = 0, cap = 0;
 	struct crak_ckpt_range *out = NULL;
 	const struct sent *s = NULL;
+	const struct pages *pg;
 	uint64_t pm[PRECOPY_RECORD_PAGES];
 	size_t k, j, n;
 	int fd;
@@ -668,25 +667,24 @@ unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges)
 	for (i = 0; i < nr_sent && !s; i++)
 		if (sent[i].pid == pid)
 			s = &sent[i];
-	if (!s || !s->nr || start_time(pid) != s->start_time)
+	if (!s || !s->pg.nr || start_time(pid) != s->start_time)
 		return 0;
+	pg = &s->pg;
 	fd = proc_open(pid, "pagemap", O_RDONLY);
 	if (fd < 0)
 		return 0;
 	/* Runs of consecutive pages sent, a pagemap read each. */
-	for (k = 0; k < s->nr; k += n) {
-		for (n = 1; k + n < s->nr && n < PRECOPY_RECORD_PAGES &&
-		     s->addr[k + n] == s->addr[k] + n * page_size(); n++)
-			;
-		if (pread(fd, pm, n * sizeof(*pm), s->addr[k] / page_size() * sizeof(*pm)) !=
+	for (k = 0; k < pg->nr; k += n) {
+		n = pages_run(pg->addr + k, pg->nr - k);
+		if (pread(fd, pm, n * sizeof(*pm), pg->addr[k] / page_size() * sizeof(*pm)) !=
 		    (ssize_t)(n * sizeof(*pm)))
 			memset(pm, 0, sizeof(pm));
 		/* Unchanged: its own still, the same page, not written. */
 		for (j = 0; j < n; j++)
-			if ((pm[j] & (PM_MASK | PM_SOFT_DIRTY)) == PM_OWN && s->pfn[k + j] &&
-			    (pm[j] & PM_PFN) == s->pfn[k + j])
-				add_range(&out, &nr, &cap, s->addr[k + j],
-					  s->addr[k + j] + page_size());
+			if ((pm[j] & (PM_MASK | PM_SOFT_DIRTY)) == PM_OWN &&
+			    (pm[j] & PM_PFN) == pg->pfn[k + j])
+				add_range(&out, &nr, &cap, pg->addr[k + j],
+					  pg->addr[k + j] + page_size());
 	}
 	close(fd);
 	/* Too many to name: the biggest are left out, the rest written. */
