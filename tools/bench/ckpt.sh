@@ -11,7 +11,10 @@
 #   stopped      how long the process was stopped, with --leave-running /
 #                criu dump --leave-running (CRIU's "frozen time")
 #   restart      crak restart --detach / criu restore -d, until it runs
-#   raw          dd writing, then reading, as many bytes to the same tmpfs
+#   raw          write(2) of as many bytes already in memory to the same
+#                tmpfs, then read(2) of them into new memory (memhog write,
+#                read: the destination's limit; dd from /dev/zero is slower
+#                under TCG, clearing its buffer for every block)
 #   pipe         crak checkpoint -o - into a reader that discards, next to a
 #                memcpy of as many bytes
 # Ratios are printed and a plot is drawn (build/bench/ckpt-KERNEL.png).
@@ -75,8 +78,8 @@ round() {
 	gone "$pid"
 	on a "rm -rf /tmp/criu"
 	# The limits: dd to and from the same tmpfs; a pipe next to memcpy.
-	raw_w=$(timed "dd if=/dev/zero of=/tmp/raw bs=1M count=$mib status=none")
-	raw_r=$(timed "dd if=/tmp/raw of=/dev/null bs=1M status=none")
+	raw_w=$(on a "$hog write $mib /tmp/raw" 2>&1) || raw_w="fail: $raw_w"
+	raw_r=$(on a "$hog read $mib /tmp/raw" 2>&1) || raw_r="fail: $raw_r"
 	on a "rm -f /tmp/raw"
 	pid=$(hold "$mib")
 	pipe=$(timed "crak checkpoint $pid -o - 2> /dev/null | cat > /dev/null")

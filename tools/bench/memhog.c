@@ -11,8 +11,17 @@
  *   memhog serve MIB ADDR PORT	touches MIB MiB, then serves one connection
  *				on ADDR:PORT as conv.py's server does (each
  *				byte answered + 1 mod 256) until it ends
+ *   memhog write MIB FILE	prints the seconds write(2) of MIB MiB already
+ *				touched into FILE (made anew) takes, fsync
+ *				included: the destination's own limit, with no
+ *				source to produce the bytes (dd from /dev/zero
+ *				clears its buffer for each block, slow under TCG)
+ *   memhog read MIB FILE	the same for read(2) of FILE into MIB MiB
+ *				newly mapped (their pages made as they are
+ *				read into, as a restart makes them)
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +53,39 @@ static char *touched(size_t size)
 	for (i = 0; i < size; i += sizeof(size_t))
 		*(size_t *)(p + i) = i * 0x9e3779b97f4a7c15ULL;
 	return p;
+}
+
+/* write or read (WRITE) SIZE bytes at P to or from PATH: the seconds, or -1. */
+static double file_io(const char *path, char *p, size_t size, int write_it)
+{
+	size_t done = 0;
+	ssize_t n;
+	double t;
+	int fd;
+
+	fd = write_it ? open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : open(path, O_RDONLY);
+	if (fd < 0) {
+		perror(path);
+		return -1;
+	}
+	t = now();
+	while (done < size) {
+		n = write_it ? write(fd, p + done, size - done) : read(fd, p + done, size - done);
+		if (n <= 0) {
+			fprintf(stderr, "%s: %s\n", path, n ? "input/output error" : "too short");
+			close(fd);
+			return -1;
+		}
+		done += n;
+	}
+	if (write_it && fsync(fd)) {
+		perror(path);
+		close(fd);
+		return -1;
+	}
+	t = now() - t;
+	close(fd);
+	return t;
 }
 
 /* Serves one connection on ADDR:PORT (IPv4): 0 when it ends well. */
@@ -101,6 +143,19 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "serve") && argc == 5) {
 		touched(size);
 		return serve(argv[3], argv[4]);
+	}
+	if ((!strcmp(argv[1], "write") || !strcmp(argv[1], "read")) && argc == 4) {
+		a = argv[1][0] == 'w' ? touched(size) :
+			mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (a == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+		t = file_io(argv[3], a, size, argv[1][0] == 'w');
+		if (t < 0)
+			return 1;
+		printf("%.6f\n", t);
+		return 0;
 	}
 	if (!strcmp(argv[1], "memcpy")) {
 		a = touched(size);
