@@ -22,6 +22,7 @@
 # within 1.2x of the raw write / read and never slower than CRIU; stopped
 # <= 0.25x CRIU's.  Nothing here passes or fails on a number.
 source "$(dirname "$0")/../../selftests/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
 sizes=${BENCH_SIZES:-16 128 512 1024}
 reps=${BENCH_REPS:-3}
@@ -30,11 +31,7 @@ mkdir -p "$out"
 hog=$out/memhog
 cc -O2 -o "$hog" "$(dirname "$0")/memhog.c" || exit 1
 on a "modprobe crak_ckpt" || exit 1
-# The guest's memory is the host's only once first touched (qemu's faults,
-# which no perf in the guest sees): touched once before any tool is timed,
-# so that the first to run does not pay for it alone.
-max=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -1)
-on a "$hog write $max /tmp/warm > /dev/null; rm -f /tmp/warm" || exit 1
+warm "$hog" /tmp/warm "$sizes" a || exit 1
 
 # timed CMD: runs CMD on a, timed there (no lab overhead in the number);
 # prints the seconds it took, or "fail:" and the end of what it said.
@@ -82,7 +79,8 @@ round() {
 	st_criu=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
 	gone "$pid"
 	on a "rm -rf /tmp/criu"
-	# The limits: dd to and from the same tmpfs; a pipe next to memcpy.
+	# The limits: write(2) and read(2) to and from the same tmpfs; a pipe
+	# next to memcpy.
 	raw_w=$(on a "$hog write $mib /tmp/raw" 2>&1) || raw_w="fail: $raw_w"
 	raw_r=$(on a "$hog read $mib /tmp/raw" 2>&1) || raw_r="fail: $raw_r"
 	on a "rm -f /tmp/raw"
@@ -96,8 +94,6 @@ round() {
 	echo "$ck_crak $ck_criu $st_crak ${st_criu:-0} $rs_crak $rs_criu $raw_w $raw_r $pipe $cp"
 }
 
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 
 names="ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe memcpy"
 table=$out/ckpt-$LAB_KERNEL.tsv

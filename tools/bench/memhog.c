@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	double best = 1e9, t;
 	char *a, *b;
 	FILE *f;
-	int i;
+	int i, write_it;
 
 	if (argc < 3)
 		return 2;
@@ -145,13 +145,14 @@ int main(int argc, char **argv)
 		return serve(argv[3], argv[4]);
 	}
 	if ((!strcmp(argv[1], "write") || !strcmp(argv[1], "read")) && argc == 4) {
-		a = argv[1][0] == 'w' ? touched(size) :
+		write_it = argv[1][0] == 'w';
+		a = write_it ? touched(size) :
 			mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (a == MAP_FAILED) {
 			perror("mmap");
 			return 1;
 		}
-		t = file_io(argv[3], a, size, argv[1][0] == 'w');
+		t = file_io(argv[3], a, size, write_it);
 		if (t < 0)
 			return 1;
 		printf("%.6f\n", t);

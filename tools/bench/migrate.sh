@@ -46,13 +46,7 @@ cc -O2 -o "$dir/memhog" "$(dirname "$0")/memhog.c" || exit 1
 for n in a b; do
 	on "$n" "cp $dir/memhog $hog" || exit 1
 done
-# The guests' memory touched once first (see ckpt.sh): the host's faults on
-# it would go to whichever way of moving ran first.
-max=$(echo "$sizes" | tr ' ' '\n' | sort -n | tail -1)
-for n in a b; do
-	on "$n" "$hog write $max /run/crak-bench/warm > /dev/null; rm -f /run/crak-bench/warm" ||
-		exit 1
-done
+warm "$hog" /run/crak-bench/warm "$sizes" a b || exit 1
 key_new "$dir/key"
 crakd=$(crakd_start b "$(ip4 b):7201" "$dir/key" "$dir/crakd.log") || exit 1
 
