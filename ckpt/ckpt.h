@@ -161,6 +161,8 @@ struct ckpt_thread_image {
 	const void *xstate;
 	u32 regs_len;
 	u32 xstate_len;
+	bool sleep;		/* CRAK_THREAD_SLEEP: sleep_left is set */
+	u64 sleep_left;		/* ns */
 };
 
 int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,

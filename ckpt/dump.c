@@ -34,6 +34,7 @@
 #include <linux/slab.h>
 #include <linux/futex.h>
 #include <linux/elf.h>
+#include <asm/unistd.h>
 #include <asm/user.h>
 #include <net/netlink.h>
 
@@ -489,6 +490,44 @@ static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
 	return rewound;
 }
 
+/*
+ * A relative sleep the checkpoint interrupted (the only kind that leaves
+ * -ERESTART_RESTARTBLOCK: an absolute one is made again as it is) keeps its
+ * end in the thread's restart block, on the clock it counts on (a relative
+ * CLOCK_REALTIME sleep counts on CLOCK_MONOTONIC).  The time left to it is
+ * what the call made again sleeps (CRAK_THREAD_SLEEP).  Sleeps on a CPU
+ * clock or an alarm clock sleep their whole length again.
+ */
+static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct *regs,
+			    u64 *left)
+{
+	const struct restart_block *rb = &t->restart_block;
+	ktime_t now;
+
+	if ((long)regs->orig_ax != __NR_nanosleep && (long)regs->orig_ax != __NR_clock_nanosleep)
+		return false;
+	if ((long)regs->ax != -ERESTART_RESTARTBLOCK)
+		return false;
+	switch (rb->nanosleep.clockid) {
+	case CLOCK_MONOTONIC:
+		now = ktime_get();
+		break;
+	case CLOCK_REALTIME:
+		now = ktime_get_real();
+		break;
+	case CLOCK_BOOTTIME:
+		now = ktime_get_boottime();
+		break;
+	case CLOCK_TAI:
+		now = ktime_get_clocktai();
+		break;
+	default:
+		return false;
+	}
+	*left = rb->nanosleep.expires > now ? rb->nanosleep.expires - now : 0;
+	return true;
+}
+
 static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 			    struct task_struct *t)
 {
@@ -497,8 +536,10 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	struct crak_img_thread th = {};
 	struct crak_img_siginfo *pending;
 	struct user_regs_struct regs;
+	__le64 sleep_left;
 	unsigned int xlen;
 	void *xstate;
+	u64 left = 0;
 	u32 flags = 0;
 	size_t len;
 	int nr, err;
@@ -515,6 +556,8 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	err = regset_get(t, gpr, sizeof(regs), &regs);
 	if (err < 0)
 		return err;
+	if (ckpt_sleep_left(t, &regs, &left))
+		flags |= CRAK_THREAD_SLEEP;
 	if (ckpt_rewind_syscall(&regs))
 		flags |= CRAK_THREAD_RESTARTED;
 
@@ -567,12 +610,17 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	}
 	__get_task_comm(th.comm, sizeof(th.comm), t);
 
+	sleep_left = cpu_to_le64(left);
 	len = sizeof(th) + sizeof(regs) + xlen + nr * sizeof(*pending);
+	if (flags & CRAK_THREAD_SLEEP)
+		len += sizeof(sleep_left);
 	err = ckpt_begin_section(s, CRAK_IMG_THREAD, ALIGN(len, 8)) ?:
 	      ckpt_write_payload(s, &th, sizeof(th)) ?:
 	      ckpt_write_payload(s, &regs, sizeof(regs)) ?:
 	      ckpt_write_payload(s, xstate, xlen) ?:
-	      ckpt_write_payload(s, pending, nr * sizeof(*pending));
+	      ckpt_write_payload(s, pending, nr * sizeof(*pending)) ?:
+	      ckpt_write_payload(s, &sleep_left,
+				 flags & CRAK_THREAD_SLEEP ? sizeof(sleep_left) : 0);
 	if (!err) {
 		static const u8 zeros[8];
 

@@ -42,6 +42,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <asm/unistd.h>
 #include <asm/user.h>
 #include <net/netlink.h>
 
@@ -83,6 +84,8 @@ struct ckpt_rthread {
 	u32 rseq_len;
 	u32 rseq_sig;
 	struct user_regs_struct regs;
+	bool sleep;
+	u64 sleep_left;
 	u32 xstate_len;
 	u8 xstate[];
 };
@@ -113,6 +116,33 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
 	wake_up_all(&r->done_wq);
 }
 
+/*
+ * A relative sleep made again sleeps only what it had left
+ * (CRAK_THREAD_SLEEP): its timespec argument points at a copy of that time
+ * under the red zone of the thread's stack, where a signal frame could be
+ * written as well.  Where that cannot be written, the call sleeps its whole
+ * length again.
+ */
+static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
+{
+	struct pt_regs *regs = current_pt_regs();
+	struct __kernel_timespec ts;
+	unsigned long at;
+	u32 nsec;
+
+	if (!rt->sleep)
+		return;
+	ts.tv_sec = div_u64_rem(rt->sleep_left, NSEC_PER_SEC, &nsec);
+	ts.tv_nsec = nsec;
+	at = round_down(regs->sp - 128 - sizeof(ts), 16);
+	if (copy_to_user((void __user *)at, &ts, sizeof(ts)))
+		return;
+	if (regs->ax == __NR_nanosleep)
+		regs->di = at;
+	else
+		regs->dx = at;
+}
+
 /* Runs in each thread once released. */
 static void ckpt_restore_resume(struct ckpt_stop *st)
 {
@@ -122,6 +152,7 @@ static void ckpt_restore_resume(struct ckpt_stop *st)
 
 	if (READ_ONCE(r->state) != CKPT_R_DONE)
 		return;
+	ckpt_sleep_rest(rt);
 	mask.sig[0] = rt->blocked;
 	sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
@@ -177,11 +208,15 @@ int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 		      struct netlink_ext_ack *extack)
 {
 	const struct crak_img_thread *th = buf;
+	unsigned long nr;
+	__le64 left;
+	u32 flags;
 	u64 need;
 
 	if (len < sizeof(*th))
 		goto bad;
 	ti->hdr = th;
+	flags = le32_to_cpu(th->flags);
 	ti->regs_len = le32_to_cpu(th->regs_len);
 	ti->xstate_len = le32_to_cpu(th->xstate_len);
 	if (ti->regs_len != sizeof(struct user_regs_struct) || !ti->xstate_len ||
@@ -193,6 +228,16 @@ int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 		goto bad;
 	ti->regs = buf + sizeof(*th);
 	ti->xstate = ti->regs + ti->regs_len;
+	/* A sleep's time left comes with a sleep made again, and only so. */
+	ti->sleep = flags & CRAK_THREAD_SLEEP;
+	if (ti->sleep) {
+		memcpy(&nr, ti->regs + offsetof(struct user_regs_struct, ax), sizeof(nr));
+		if (!(flags & CRAK_THREAD_RESTARTED) || need + sizeof(left) > len ||
+		    (nr != __NR_nanosleep && nr != __NR_clock_nanosleep))
+			goto bad;
+		memcpy(&left, buf + need, sizeof(left));
+		ti->sleep_left = le64_to_cpu(left);
+	}
 	return 0;
 bad:
 	NL_SET_ERR_MSG(extack, "a thread's section is malformed");
@@ -213,6 +258,8 @@ static struct ckpt_rthread *ckpt_rthread_new(const struct ckpt_thread_image *ti)
 	rt->rseq_len = le32_to_cpu(th->rseq_len);
 	rt->rseq_sig = le32_to_cpu(th->rseq_sig);
 	memcpy(&rt->regs, ti->regs, sizeof(rt->regs));
+	rt->sleep = ti->sleep;
+	rt->sleep_left = ti->sleep_left;
 	rt->xstate_len = ti->xstate_len;
 	memcpy(rt->xstate, ti->xstate, ti->xstate_len);
 	return rt;

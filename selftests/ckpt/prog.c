@@ -1105,6 +1105,43 @@ static int mode_sleep(void)
 	return finish();
 }
 
+/*
+ * Two relative sleeps of 6 s, nanosleep(2) itself in this thread and
+ * clock_nanosleep(CLOCK_BOOTTIME) in another, that a checkpoint 3 s into
+ * them interrupts: made again after a restart, each sleeps what it had
+ * left.  DIR/woke is written when both are over; the script times it.
+ * (The checkpoint's stop writes the time left to REM, as any stop does.)
+ */
+static void *sleep_boottime(void *arg)
+{
+	struct timespec ts = { .tv_sec = 6 }, rem;
+	int ret;
+
+	(void)arg;
+	ret = clock_nanosleep(CLOCK_BOOTTIME, 0, &ts, &rem);
+	CHECK(ret == 0, "clock_nanosleep(CLOCK_BOOTTIME, 6 s) returned %s", strerror(ret));
+	CHECK(ts.tv_sec == 6 && !ts.tv_nsec, "clock_nanosleep(CLOCK_BOOTTIME) changed its request");
+	return NULL;
+}
+
+static int mode_sleep_left(void)
+{
+	struct timespec ts = { .tv_sec = 6 }, rem;
+	pthread_t thread;
+	long ret;
+
+	if (pthread_create(&thread, NULL, sleep_boottime, NULL))
+		die("pthread_create");
+	ready();
+	ret = syscall(SYS_nanosleep, &ts, &rem);
+	CHECK(ret == 0, "nanosleep(6 s) returned %ld, %s", ret, ret ? strerror(errno) : "");
+	CHECK(ts.tv_sec == 6 && !ts.tv_nsec, "nanosleep changed its request");
+	pthread_join(thread, NULL);
+	write_atomic("woke", "woke\n");
+	wait_usr1();
+	return finish();
+}
+
 static int wake_pipe[2];
 
 static void on_usr1_wake(int sig)
@@ -2478,6 +2515,7 @@ static const struct {
 	{ "memory", mode_memory },
 	{ "regs", mode_regs },
 	{ "sleep", mode_sleep },
+	{ "sleep-left", mode_sleep_left },
 	{ "read", mode_read },
 	{ "futex", mode_futex },
 	{ "poll", mode_poll },

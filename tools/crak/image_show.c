@@ -156,7 +156,8 @@ static int check_thread(struct show *s, const struct crak_img_thread *t, uint64_
 {
 	if (len < sizeof(*t) || le32toh(t->regs_len) != 27 * 8 || !le32toh(t->xstate_len) ||
 	    sizeof(*t) + (uint64_t)le32toh(t->regs_len) + le32toh(t->xstate_len) +
-	    (uint64_t)le32toh(t->nr_pending) * sizeof(struct crak_img_siginfo) > len)
+	    (uint64_t)le32toh(t->nr_pending) * sizeof(struct crak_img_siginfo) +
+	    (le32toh(t->flags) & CRAK_THREAD_SLEEP ? 8 : 0) > len)
 		return bad(s, "a thread's section is malformed");
 	s->tids = xrealloc(s->tids, (s->nr_threads + 1) * sizeof(*s->tids));
 	s->tids[s->nr_threads] = le32toh(t->tid);

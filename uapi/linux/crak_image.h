@@ -58,9 +58,9 @@
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
- * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP
+ * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP
  */
-#define CRAK_IMAGE_MINOR	6
+#define CRAK_IMAGE_MINOR	7
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -318,7 +318,8 @@ struct crak_img_thread {
 	__le64	robust_list_len;
 	char	comm[16];
 	/* then regs_len bytes of registers, xstate_len bytes of xstate,
-	 * nr_pending siginfos, padding to 8
+	 * nr_pending siginfos, with CRAK_THREAD_SLEEP a __le64 (see there),
+	 * padding to 8
 	 */
 };
 
@@ -330,6 +331,15 @@ struct crak_img_thread {
  */
 #define CRAK_THREAD_LEADER	_BITUL(0)
 #define CRAK_THREAD_RESTARTED	_BITUL(1)	/* a call was rewound */
+/*
+ * The call rewound is a relative nanosleep or clock_nanosleep (minor 7):
+ * the __le64 after the siginfos is the nanoseconds it had left.  Made
+ * again, it sleeps only that long: a restart points its timespec argument
+ * at a copy of that time under the stack's red zone (where a signal frame
+ * could go too).  Without the flag such a call sleeps its whole length
+ * again (a sleep on a CPU-time or alarm clock, and images before minor 7).
+ */
+#define CRAK_THREAD_SLEEP	_BITUL(2)
 
 /* -- SIGNAL: signals pending for the whole process ------------------------ */
 
