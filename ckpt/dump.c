@@ -496,7 +496,8 @@ static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
  * end in the thread's restart block, on the clock it counts on (a relative
  * CLOCK_REALTIME sleep counts on CLOCK_MONOTONIC).  The time left to it is
  * what the call made again sleeps (CRAK_THREAD_SLEEP).  Sleeps on a CPU
- * clock or an alarm clock sleep their whole length again.
+ * clock or an alarm clock (whose restart block holds an alarm type, not a
+ * clock) sleep their whole length again.
  */
 static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct *regs,
 			    u64 *left)
@@ -504,10 +505,21 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 	const struct restart_block *rb = &t->restart_block;
 	ktime_t now;
 
-	if ((long)regs->orig_ax != __NR_nanosleep && (long)regs->orig_ax != __NR_clock_nanosleep)
-		return false;
 	if ((long)regs->ax != -ERESTART_RESTARTBLOCK)
 		return false;
+	if ((long)regs->orig_ax == __NR_clock_nanosleep) {
+		switch ((clockid_t)regs->di) {
+		case CLOCK_REALTIME:
+		case CLOCK_MONOTONIC:
+		case CLOCK_BOOTTIME:
+		case CLOCK_TAI:
+			break;
+		default:
+			return false;
+		}
+	} else if ((long)regs->orig_ax != __NR_nanosleep) {
+		return false;
+	}
 	switch (rb->nanosleep.clockid) {
 	case CLOCK_MONOTONIC:
 		now = ktime_get();

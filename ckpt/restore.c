@@ -120,8 +120,10 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
  * A relative sleep made again sleeps only what it had left
  * (CRAK_THREAD_SLEEP): its timespec argument points at a copy of that time
  * under the red zone of the thread's stack, where a signal frame could be
- * written as well.  Where that cannot be written, the call sleeps its whole
- * length again.
+ * written as well: with a signal to handle first, and where the copy cannot
+ * be written, the call sleeps its whole length again.  (A signal that comes
+ * between here and the call's first instruction still lands its frame on
+ * the copy.)
  */
 static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 {
@@ -130,7 +132,7 @@ static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 	unsigned long at;
 	u32 nsec;
 
-	if (!rt->sleep)
+	if (!rt->sleep || signal_pending(current))
 		return;
 	ts.tv_sec = div_u64_rem(rt->sleep_left, NSEC_PER_SEC, &nsec);
 	ts.tv_nsec = nsec;
@@ -152,10 +154,10 @@ static void ckpt_restore_resume(struct ckpt_stop *st)
 
 	if (READ_ONCE(r->state) != CKPT_R_DONE)
 		return;
-	ckpt_sleep_rest(rt);
 	mask.sig[0] = rt->blocked;
 	sigdelsetmask(&mask, sigmask(SIGKILL) | sigmask(SIGSTOP));
 	sigprocmask(SIG_SETMASK, &mask, NULL);
+	ckpt_sleep_rest(rt);
 	crak_task_rseq_set(current, rt->rseq, rt->rseq_len, rt->rseq_sig);
 	if (r->no_new_privs)
 		task_set_no_new_privs(current);

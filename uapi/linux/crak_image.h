@@ -336,8 +336,9 @@ struct crak_img_thread {
  * the __le64 after the siginfos is the nanoseconds it had left.  Made
  * again, it sleeps only that long: a restart points its timespec argument
  * at a copy of that time under the stack's red zone (where a signal frame
- * could go too).  Without the flag such a call sleeps its whole length
- * again (a sleep on a CPU-time or alarm clock, and images before minor 7).
+ * could go too: with a signal to handle first, it sleeps its whole length).
+ * Without the flag such a call sleeps its whole length again (a sleep on a
+ * CPU-time or alarm clock, and images before minor 7).
  */
 #define CRAK_THREAD_SLEEP	_BITUL(2)
 
