@@ -234,7 +234,7 @@ static void ckpt_itimers_cpu(struct task_struct *t, struct crak_img_cpu_itimers 
 
 /* -- POSIX timers --------------------------------------------------------- */
 
-/* The clocks whose timers are hrtimers: a restart arms those again. */
+/* The clocks whose timers and sleeps are hrtimers: a restart arms those again. */
 static bool ckpt_timer_clock_ok(clockid_t clock)
 {
 	return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
@@ -508,15 +508,8 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 	if ((long)regs->ax != -ERESTART_RESTARTBLOCK)
 		return false;
 	if ((long)regs->orig_ax == __NR_clock_nanosleep) {
-		switch ((clockid_t)regs->di) {
-		case CLOCK_REALTIME:
-		case CLOCK_MONOTONIC:
-		case CLOCK_BOOTTIME:
-		case CLOCK_TAI:
-			break;
-		default:
+		if (!ckpt_timer_clock_ok((clockid_t)regs->di))
 			return false;
-		}
 	} else if ((long)regs->orig_ax != __NR_nanosleep) {
 		return false;
 	}
