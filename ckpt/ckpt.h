@@ -144,14 +144,21 @@ int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
 struct ckpt_fill_src {
 	struct file *file;		/* NULL: nowhere */
 	u64 base;			/* the file's offset of address 0 */
+	bool lazy;			/* anonymous ones left missing */
 };
 
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
 		 bool hold, const struct ckpt_fill_src *fill, struct cred *creds,
 		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack);
+/* A post-copy's userfaultfd is still to fill part of the memory: EAGAIN. */
+#define CKPT_MSG_FILLING \
+	"part of the process's memory is still to be filled through a userfaultfd (a post-copy under way)"
+bool ckpt_mm_filling(struct mm_struct *mm);
+
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack);
+unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_range **ranges);
 int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack);
 
 /* A THREAD section's payload, checked. */

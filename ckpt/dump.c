@@ -32,6 +32,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 #include <linux/futex.h>
 #include <linux/elf.h>
 #include <asm/unistd.h>
@@ -725,6 +726,24 @@ static unsigned long ckpt_file_end(struct vm_area_struct *vma, loff_t size)
 	return vma->vm_start + (min(pages - vma->vm_pgoff, vma_pages(vma)) << PAGE_SHIFT);
 }
 
+/* Whether a userfaultfd is to fill missing pages of MM (see ckpt_classify). */
+bool ckpt_mm_filling(struct mm_struct *mm)
+{
+	VMA_ITERATOR(vmi, mm, 0);
+	struct vm_area_struct *vma;
+	bool filling = false;
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		if (userfaultfd_missing(vma)) {
+			filling = true;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	return filling;
+}
+
 /* What a mapping is, or why it cannot be taken (extack). */
 static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			 struct netlink_ext_ack *extack)
@@ -736,6 +755,11 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 	char *buf, *p;
 	loff_t size;
 
+	/* Its missing pages are not holes: they are still to come. */
+	if (userfaultfd_missing(vma)) {
+		NL_SET_ERR_MSG(extack, CKPT_MSG_FILLING);
+		return -EAGAIN;
+	}
 	iv->start = cpu_to_le64(vma->vm_start);
 	iv->end = cpu_to_le64(vma->vm_end);
 	iv->prot = cpu_to_le32(ckpt_prot(vma->vm_flags));

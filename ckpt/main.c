@@ -258,6 +258,11 @@ int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 		extack->_msg = why;
 		goto out_mm;
 	}
+	if (ckpt_mm_filling(mm)) {
+		err = -EAGAIN;
+		NL_SET_ERR_MSG(extack, CKPT_MSG_FILLING);
+		goto out_mm;
+	}
 
 	err = -ENOMEM;
 	fz = kzalloc(sizeof(*fz), GFP_KERNEL);

@@ -90,6 +90,7 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_CREDS]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_img_creds)),
 	[CRAK_CKPT_A_FILL_FD]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_FILL_BASE]		= { .type = NLA_U64 },
+	[CRAK_CKPT_A_LAZY]		= { .type = NLA_FLAG },
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -162,15 +163,15 @@ static void ckpt_stream_init(struct ckpt_stream *s, struct file *file, struct ge
 		s->offset = nla_get_u64(info->attrs[CRAK_CKPT_A_OFFSET]);
 }
 
-/* A reply to INFO, put together by FILL. */
-static int ckpt_nl_reply(struct genl_info *info,
-			 int (*fill)(struct sk_buff *msg, void *arg), void *arg)
+/* A reply to INFO of SIZE bytes of attributes at most, put together by FILL. */
+static int ckpt_nl_reply_size(struct genl_info *info, size_t size,
+			      int (*fill)(struct sk_buff *msg, void *arg), void *arg)
 {
 	struct sk_buff *msg;
 	void *hdr;
 	int err;
 
-	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	msg = genlmsg_new(size, GFP_KERNEL);
 	if (!msg)
 		return -ENOMEM;
 	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, info->genlhdr->cmd);
@@ -186,6 +187,12 @@ static int ckpt_nl_reply(struct genl_info *info,
 fail:
 	nlmsg_free(msg);
 	return err;
+}
+
+static int ckpt_nl_reply(struct genl_info *info,
+			 int (*fill)(struct sk_buff *msg, void *arg), void *arg)
+{
+	return ckpt_nl_reply_size(info, NLMSG_GOODSIZE, fill, arg);
 }
 
 /* -- checkpoint ----------------------------------------------------------- */
@@ -417,6 +424,15 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		if (info->attrs[CRAK_CKPT_A_FILL_BASE])
 			fill.base = nla_get_u64(info->attrs[CRAK_CKPT_A_FILL_BASE]);
 	}
+	/* Pages left missing are the caller's to fill before the process runs. */
+	attr = info->attrs[CRAK_CKPT_A_LAZY];
+	if (attr && !info->attrs[CRAK_CKPT_A_HOLD]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "pages left missing need the process held (CRAK_CKPT_A_HOLD)");
+		err = -EINVAL;
+		goto out_fill;
+	}
+	fill.lazy = nla_get_flag(attr);
 	if (cattr) {
 		creds = ckpt_creds_new(cattr, info->extack);
 		if (IS_ERR(creds)) {
@@ -443,15 +459,30 @@ out_sess:
 	return err;
 }
 
+struct ckpt_ready_reply {
+	bool ready;
+	const struct crak_ckpt_range *lazy;
+	unsigned int nr_lazy;
+};
+
 static int ckpt_fill_ready(struct sk_buff *msg, void *arg)
 {
-	return *(bool *)arg ? nla_put_flag(msg, CRAK_CKPT_A_READY) : 0;
+	struct ckpt_ready_reply *r = arg;
+
+	if (!r->ready)
+		return 0;
+	if (nla_put_flag(msg, CRAK_CKPT_A_READY))
+		return -EMSGSIZE;
+	if (r->nr_lazy &&
+	    nla_put(msg, CRAK_CKPT_A_SKIP, r->nr_lazy * sizeof(*r->lazy), r->lazy))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct ckpt_ready_reply reply = {};
 	struct file *sess;
-	bool ready = false;
 	pid_t pid;
 	int err;
 
@@ -463,9 +494,14 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 	 * descriptor keeps until after the acknowledgment is built.
 	 */
 	pid = info->attrs[CRAK_CKPT_A_PID] ? nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0;
-	err = ckpt_restore_wait(sess->private_data, pid, &ready, info->extack);
+	err = ckpt_restore_wait(sess->private_data, pid, &reply.ready, info->extack);
+	/* What it left missing stays with the session, which is held meanwhile. */
+	if (!err && reply.ready)
+		reply.nr_lazy = ckpt_restore_lazy(sess->private_data, &reply.lazy);
 	if (!err)
-		err = ckpt_nl_reply(info, ckpt_fill_ready, &ready);
+		err = ckpt_nl_reply_size(info, nla_total_size(0) +
+					 nla_total_size(reply.nr_lazy * sizeof(*reply.lazy)),
+					 ckpt_fill_ready, &reply);
 	fput(sess);
 	return err;
 }

@@ -74,6 +74,8 @@ struct ckpt_restore {
 	bool hold;			/* READY waits for GO */
 	struct cred *creds;		/* every thread's, or NULL: the caller's */
 	bool no_new_privs;
+	struct crak_ckpt_range *lazy;	/* SKIP's ranges left missing */
+	unsigned int nr_lazy;
 };
 
 /* One thread's state, kept until it runs (ckpt_stop.data). */
@@ -98,6 +100,7 @@ static void ckpt_restore_free(struct ckpt_group *g)
 	put_pid(r->tgid);
 	if (r->creds)
 		put_cred(r->creds);
+	kvfree(r->lazy);
 	kfree(r);
 }
 
@@ -697,18 +700,26 @@ static int ckpt_fill_private(struct ckpt_stream *s, const struct ckpt_fill_src *
 	return 0;
 }
 
+/* As many ranges as one CRAK_CKPT_A_SKIP attribute holds. */
+#define CKPT_LAZY_MAX	((U16_MAX - NLA_HDRLEN) / sizeof(struct crak_ckpt_range))
+
 /*
  * SKIP: the ranges of the new private mappings whose pages the image left
- * out, read from where FILL keeps them.
+ * out, read from where FILL keeps them, or (FILL lazy) in anonymous
+ * mappings left missing and kept in R for RESTORE_WAIT to name.
  */
-static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout *l,
-			     const struct ckpt_fill_src *fill, struct page **pages,
-			     struct netlink_ext_ack *extack)
+static int ckpt_fill_skipped(struct ckpt_restore *r, struct ckpt_stream *s, u64 len,
+			     struct ckpt_layout *l, const struct ckpt_fill_src *fill,
+			     struct page **pages, struct netlink_ext_ack *extack)
 {
 	struct crak_img_range *rv;
 	unsigned long start, end, last = 0;
 	struct ckpt_rvma *v;
-	unsigned int i, n;
+	unsigned long args_lo = round_down(le64_to_cpu(l->mm.arg_start), PAGE_SIZE);
+	unsigned long args_hi = round_up(le64_to_cpu(l->mm.env_end), PAGE_SIZE);
+	struct crak_ckpt_range *lazy = NULL;
+	unsigned int i, n, nr_lazy = 0;
+	unsigned long lo, hi;
 	u32 kind;
 	int err;
 
@@ -721,10 +732,15 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 		NL_SET_ERR_MSG(extack, "the image's SKIP section is malformed");
 		return -EINVAL;
 	}
-	rv = kvmalloc(len, GFP_KERNEL);
-	if (!rv)
-		return -ENOMEM;
 	n = len / sizeof(*rv);
+	rv = kvmalloc(len, GFP_KERNEL);
+	if (fill->lazy)
+		lazy = kvmalloc_array(min_t(size_t, 2 * n, CKPT_LAZY_MAX), sizeof(*lazy),
+				      GFP_KERNEL);
+	if (!rv || (fill->lazy && !lazy)) {
+		err = -ENOMEM;
+		goto out;
+	}
 	err = ckpt_read_payload(s, rv, len) ?: ckpt_read_trailer(s, extack);
 	if (err) {
 		if (err == -ENODATA) {
@@ -747,6 +763,34 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 			err = -EINVAL;
 			goto out;
 		}
+		last = end;
+		/*
+		 * Left missing, but for the pages of the arguments and the
+		 * environment, which other processes read (/proc/PID/cmdline)
+		 * in a way a userfaultfd cannot serve: R names the rest once
+		 * READY.
+		 */
+		if (fill->lazy && kind == CRAK_VMA_ANON) {
+			lo = clamp(args_lo, start, end);
+			hi = clamp(args_hi, lo, end);
+			if (nr_lazy + 2 > CKPT_LAZY_MAX) {
+				NL_SET_ERR_MSG(extack, "too many ranges of pages to leave missing");
+				err = -E2BIG;
+				goto out;
+			}
+			if (start < lo) {
+				lazy[nr_lazy].start = start;
+				lazy[nr_lazy++].end = lo;
+			}
+			if (hi < end) {
+				lazy[nr_lazy].start = hi;
+				lazy[nr_lazy++].end = end;
+			}
+			start = lo;
+			end = hi;
+		}
+		if (start == end)
+			continue;
 		err = ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
 		if (err == -ENODATA) {
 			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
@@ -754,9 +798,16 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 		}
 		if (err)
 			goto out;
-		last = end;
+	}
+	if (nr_lazy) {
+		mutex_lock(&r->lock);
+		r->lazy = lazy;
+		r->nr_lazy = nr_lazy;
+		mutex_unlock(&r->lock);
+		lazy = NULL;
 	}
 out:
+	kvfree(lazy);
 	kvfree(rv);
 	return err;
 }
@@ -795,7 +846,7 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 		/* SKIP comes first, or not at all. */
 		if (type == CRAK_IMG_SKIP && !skip_seen && !total) {
 			skip_seen = true;
-			err = ckpt_fill_skipped(s, len, l, fill, pages, extack);
+			err = ckpt_fill_skipped(r, s, len, l, fill, pages, extack);
 			if (err)
 				goto out;
 			continue;
@@ -1140,6 +1191,18 @@ static bool ckpt_pid_alive(struct pid *pid)
  * Waits until the session is over, or the process NR (the caller's PID for
  * it, 0 for none) ends before its restore got under way.
  */
+/* The ranges a lazy RESTORE left missing, once READY (they stay until the end). */
+unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_range **ranges)
+{
+	unsigned int nr;
+
+	mutex_lock(&r->lock);
+	*ranges = r->lazy;
+	nr = r->nr_lazy;
+	mutex_unlock(&r->lock);
+	return nr;
+}
+
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack)
 {

@@ -19,7 +19,9 @@
  *   stopped process from then on; closing it lets the process run on, as
  *   does RELEASE, or kills it (RELEASE with CRAK_CKPT_A_KILL).  Threads the
  *   process starts while FREEZE works are stopped too; a process that is
- *   stopped, traced, exiting or a kernel thread is refused.
+ *   stopped, traced, exiting or a kernel thread is refused, and one whose
+ *   memory a userfaultfd is still to fill (a post-copy: see RESTORE) with
+ *   EAGAIN, until it is whole (DUMP refuses it too).
  *
  *   DUMP writes one part of the image to CRAK_CKPT_A_IMAGE_FD at its
  *   position (a file, pipe or socket): CRAK_CKPT_PART_TASK (SIGACTIONS,
@@ -70,7 +72,12 @@
  *   An image with a SKIP section restores only with CRAK_CKPT_A_FILL_FD, a
  *   file the caller may read that holds the pages SKIP left out: the page
  *   at address A at offset CRAK_CKPT_A_FILL_BASE + A (a live migration's
- *   receiver keeps what was sent ahead there).
+ *   receiver keeps what was sent ahead there).  With CRAK_CKPT_A_LAZY,
+ *   SKIP's pages in private anonymous mappings are left missing, for the
+ *   caller to fill (post-copy: a userfaultfd the process made before its
+ *   RESTORE, registered for missing pages before RESTORE_GO), and
+ *   RESTORE_WAIT's CRAK_CKPT_A_READY reply names them (CRAK_CKPT_A_SKIP);
+ *   those of private file mappings are filled as without it.
  * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
  * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
  * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
@@ -133,6 +140,7 @@ enum {
 	CRAK_CKPT_A_SKIP,		/* binary: struct crak_ckpt_range[], DUMP's */
 	CRAK_CKPT_A_FILL_FD,		/* u32: RESTORE's file of the skipped pages */
 	CRAK_CKPT_A_FILL_BASE,		/* u64: its offset of address 0 */
+	CRAK_CKPT_A_LAZY,		/* flag: RESTORE leaves SKIP's anonymous pages */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
