@@ -298,16 +298,32 @@ static int freeze_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/*
+ * A process whose memory a post-copy still fills (crakd's, after crak
+ * migrate --live) is refused with EAGAIN until it is whole: waited for.
+ */
+#define FREEZE_FILLING_MS	60000
+#define FREEZE_RETRY_MS		20
+
 static int freeze(struct checkpoint *c)
 {
+	unsigned int waited = 0;
 	struct nlmsghdr *nlh;
 	char what[64];
+	int ret;
 
-	nlh = nl_request(&c->nl, CRAK_CKPT_CMD_FREEZE, NLM_F_ACK);
-	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, c->pid);
-	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, c->memfd);
 	snprintf(what, sizeof(what), "checkpoint %d", c->pid);
-	return nl_exec_allow(&c->nl, what, freeze_cb, c, c->quiet_gone ? ESRCH : 0);
+	for (;;) {
+		nlh = nl_request(&c->nl, CRAK_CKPT_CMD_FREEZE, NLM_F_ACK);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, c->pid);
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, c->memfd);
+		ret = nl_exec_allow2(&c->nl, what, freeze_cb, c, c->quiet_gone ? ESRCH : 0,
+				     waited < FREEZE_FILLING_MS ? EAGAIN : 0);
+		if (ret != 1 || c->nl.err != EAGAIN)
+			return ret;
+		usleep(FREEZE_RETRY_MS * 1000);
+		waited += FREEZE_RETRY_MS;
+	}
 }
 
 struct dump_reply {

@@ -33,6 +33,7 @@
 #include "image.h"
 #include "mig.h"
 #include "pod.h"
+#include "postcopy.h"
 #include "precopy.h"
 
 /* How long a connection may be silent; a sender waits for a restore, not us. */
@@ -58,7 +59,7 @@ static void on_child(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: crakd --listen ADDR:PORT --key FILE\n"
+	fprintf(f, "Usage: crakd --listen ADDR:PORT --key FILE [--lazy-delay MS]\n"
 		"\n"
 		"Receives the pods that 'crak migrate NAME --to ADDR:PORT --key FILE'\n"
 		"sends from other nodes and makes them again here: their network\n"
@@ -71,7 +72,10 @@ static void usage(FILE *f)
 		"  --listen ADDR:PORT  where to listen: ADDR:PORT or [ADDR6]:PORT\n"
 		"                      (0.0.0.0 or [::] for every address)\n"
 		"  --key FILE          the key the senders hold: 16 bytes or more, the\n"
-		"                      file readable by its owner only\n");
+		"                      file readable by its owner only\n"
+		"  --lazy-delay MS     of the memory 'crak migrate --live' sent ahead,\n"
+		"                      fill only what the pod touches for its first MS\n"
+		"                      milliseconds, the rest after (default 0)\n");
 }
 
 static int listen_on(const struct endpoint *ep)
@@ -192,6 +196,18 @@ int crakd_main(int argc, char **argv)
 			listen_word = argv[++i];
 		} else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
 			keyfile = argv[++i];
+		} else if (!strcmp(argv[i], "--lazy-delay") && i + 1 < argc) {
+			char *end;
+			unsigned long ms;
+
+			errno = 0;
+			ms = strtoul(argv[++i], &end, 10);
+			if (errno || end == argv[i] || *end || argv[i][0] == '-' || ms > 3600000) {
+				pr_err("invalid --lazy-delay '%s' (milliseconds, at most 3600000)",
+				       argv[i]);
+				return EXIT_USAGE;
+			}
+			postcopy_delay_ms = ms;
 		} else {
 			pr_err("unexpected '%s' (crakd --help says more)", argv[i]);
 			return EXIT_USAGE;

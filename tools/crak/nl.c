@@ -346,13 +346,20 @@ int nl_exec(struct nl *nl, const char *what, mnl_cb_t cb, void *data)
  */
 int nl_exec_allow(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err)
 {
+	return nl_exec_allow2(nl, what, cb, data, err, 0);
+}
+
+/* As nl_exec_allow(), with two such errnos (nl->err tells which). */
+int nl_exec_allow2(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err,
+		   int err2)
+{
 	struct nl_exchange x = { .nl = nl, .what = what, .cb = cb, .data = data };
 
 	nl->err = 0;
 	if (!nl_talk(&x))
 		return 0;
 	nl->err = x.err;
-	if (x.kernel && err && x.err == err)
+	if (x.kernel && ((err && x.err == err) || (err2 && x.err == err2)))
 		return 1;
 	if (!x.reported && !nl->quiet)
 		nl_report(&x);

@@ -48,6 +48,8 @@ void nl_close(struct nl *nl);
 struct nlmsghdr *nl_request(struct nl *nl, uint8_t cmd, uint16_t flags);
 int nl_exec(struct nl *nl, const char *what, mnl_cb_t cb, void *data);
 int nl_exec_allow(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err);
+int nl_exec_allow2(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int err,
+		   int err2);
 int nl_subscribe(struct nl *nl);
 int nl_listen(struct nl *nl, const char *what, mnl_cb_t cb, void *data);
 

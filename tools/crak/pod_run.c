@@ -45,6 +45,7 @@
 #include "objects.h"
 #include "pcap.h"
 #include "pod.h"
+#include "postcopy.h"
 #include "precopy.h"
 #include "restart.h"
 #include "tree.h"
@@ -493,7 +494,8 @@ static pid_t init_restart_tree(struct run *r)
 	if (tree_restart_all(&r->tree, r->image, &rs))
 		init_fail(r, "\n%s", last_error());
 	init_whole(r);
-	if (tree_go(&r->tree, rs)) {
+	/* What was sent ahead and left missing comes while they run. */
+	if (postcopy_start() || tree_go(&r->tree, rs)) {
 		mig_say(r->commit[0], "F%s", last_error());
 		_exit(126);
 	}

@@ -29,6 +29,8 @@
 
 #include "ckpt.h"
 #include "pod.h"
+#include "postcopy.h"
+#include "precopy.h"
 #include "restart.h"
 
 /* -- reading -------------------------------------------------------------- */
@@ -201,29 +203,74 @@ static int begin_session(struct restart *r)
 	return nl_exec(&r->nl, "restart", session_cb, &r->sessfd);
 }
 
+struct ready_reply {
+	struct restart *r;
+	bool ready;
+};
+
 static int ready_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+	struct ready_reply *rr = data;
+	const struct nlattr *skip;
+	uint16_t len;
 
 	if (ckpt_parse(nlh, tb))
 		return nl_malformed("crak_ckpt");
-	*(bool *)data = !!tb[CRAK_CKPT_A_READY];
+	rr->ready = !!tb[CRAK_CKPT_A_READY];
+	/* What a lazy restore left missing, for the post-copy. */
+	skip = tb[CRAK_CKPT_A_SKIP];
+	if (skip) {
+		len = mnl_attr_get_payload_len(skip);
+		if (!len || len % sizeof(*rr->r->missing))
+			return nl_malformed("crak_ckpt");
+		free(rr->r->missing);
+		rr->r->missing = xmalloc(len);
+		memcpy(rr->r->missing, mnl_attr_get_payload(skip), len);
+		rr->r->nr_missing = len / sizeof(*rr->r->missing);
+	}
 	return MNL_CB_OK;
 }
 
 /* 0 once the process is whole (held: *READY) or runs; 1 or -1 if it failed. */
 static int wait_session(struct restart *r, pid_t pid, bool *ready)
 {
+	struct ready_reply rr = { .r = r };
 	struct nlmsghdr *nlh;
 	char what[64];
+	int ret;
 
-	*ready = false;
 	nlh = nl_request(&r->nl, CRAK_CKPT_CMD_RESTORE_WAIT, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, r->sessfd);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, pid);
 	snprintf(what, sizeof(what), "restart %d", pid);
 	/* The process ending before its restore said why itself. */
-	return nl_exec_allow(&r->nl, what, ready_cb, ready, ESRCH);
+	ret = nl_exec_allow(&r->nl, what, ready_cb, &rr, ESRCH);
+	*ready = rr.ready;
+	return ret;
+}
+
+/*
+ * Held whole, a process restored lazily has its missing pages registered
+ * for the post-copy; 0, or -1 after saying why.
+ */
+static int lazy_register(struct restart *r, pid_t pid)
+{
+	uint64_t base;
+	int store, ret = 0;
+
+	if (!r->have_uffd)
+		return 0;
+	r->have_uffd = false;
+	store = precopy_fill_for(pid, &base);
+	if (!r->nr_missing || store < 0)
+		close(r->uffd);
+	else
+		ret = postcopy_add(r->uffd, pid, r->missing, r->nr_missing, store, base);
+	free(r->missing);
+	r->missing = NULL;
+	r->nr_missing = 0;
+	return ret;
 }
 
 /* The TCP sockets the new process restored (frozen), as the child told them. */
@@ -393,6 +440,10 @@ int restart_whole(struct restart *r, pid_t pid)
 	/* crak_ckpt holds a process restored with CRAK_CKPT_A_HOLD once whole. */
 	if (!ready) {
 		pr_err("restart %d: the kernel let it run before it was told to", pid);
+		kill(pid, SIGKILL);
+		return restart_failed(r, pid);
+	}
+	if (lazy_register(r, pid)) {
 		kill(pid, SIGKILL);
 		return restart_failed(r, pid);
 	}

@@ -41,6 +41,12 @@ struct restart {
 	struct crak_img_posix_timer *timers;	/* by ID */
 	uint32_t nr_timers;
 	struct tree_restart *tree;	/* a process of a pod's tree */
+	/* Post-copy (postcopy.h): the process's side, and its restarter's. */
+	bool lazy;			/* it made a userfaultfd: restored lazily */
+	int uffd;			/* that userfaultfd, when have_uffd */
+	bool have_uffd;
+	struct crak_ckpt_range *missing;	/* what RESTORE left missing */
+	unsigned int nr_missing;
 };
 
 void restart_child(struct restart *r) __noreturn;

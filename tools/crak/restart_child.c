@@ -781,6 +781,9 @@ void restart_child(struct restart *r)
 	if (fillfd >= 0) {
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_FILL_FD, fillfd);
 		mnl_attr_put_u64(nlh, CRAK_CKPT_A_FILL_BASE, fill_base);
+		/* Its restarter fills the rest while it runs (tree_child()). */
+		if (r->lazy)
+			mnl_attr_put(nlh, CRAK_CKPT_A_LAZY, 0, NULL);
 	}
 	for (i = 0; i < ARRAY_SIZE(keep); i++)
 		if (keep[i] >= 0)

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/sched.h>
 
+#include "postcopy.h"
 #include "precopy.h"
 #include "restart.h"
 #include "tree.h"
@@ -214,7 +215,9 @@ static void __noreturn tree_child(struct tree_restart *tr, uint32_t idx)
 	const struct crak_img_tree_proc *p = &tr->procs[idx];
 	struct restart r = { .sessfd = -1, .tree = tr };
 	struct tree_hello hello = { .idx = idx };
-	char cbuf[CMSG_SPACE(2 * sizeof(int))] = {};
+	char cbuf[CMSG_SPACE(3 * sizeof(int))] = {};
+	uint64_t base;
+	int uffd = -1;
 	struct iovec iov = { .iov_base = &hello, .iov_len = sizeof(hello) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -252,15 +255,26 @@ static void __noreturn tree_child(struct tree_restart *tr, uint32_t idx)
 		       le32toh(p->pid));
 		_exit(EXIT_FAILURE);
 	}
+	/*
+	 * With pages sent ahead, a userfaultfd of its memory for the init, which
+	 * fills them while it runs (postcopy.c); without one, the kernel fills
+	 * them before.
+	 */
+	if (precopy_fill_for(getpid(), &base) >= 0)
+		uffd = postcopy_uffd_new();
+	r.lazy = uffd >= 0;
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(2 * sizeof(int));
-	memcpy(CMSG_DATA(cm), (int[]){ r.sessfd, r.ids[0] }, 2 * sizeof(int));
+	cm->cmsg_len = CMSG_LEN((r.lazy ? 3 : 2) * sizeof(int));
+	memcpy(CMSG_DATA(cm), (int[]){ r.sessfd, r.ids[0], uffd }, (r.lazy ? 3 : 2) * sizeof(int));
+	msg.msg_controllen = CMSG_SPACE((r.lazy ? 3 : 2) * sizeof(int));
 	if (sendmsg(tr->ctl[1], &msg, MSG_NOSIGNAL) != sizeof(hello)) {
 		pr_err("restart %u: %s", le32toh(p->pid), strerror(errno));
 		_exit(EXIT_FAILURE);
 	}
+	if (uffd >= 0)
+		close(uffd);
 	restart_child(&r);
 }
 
@@ -439,7 +453,7 @@ static int tree_hello(struct tree_restart *tr, uint32_t idx, struct restart *r)
 {
 	pid_t pid = le32toh(tr->procs[idx].pid);
 	struct tree_hello hello;
-	char cbuf[CMSG_SPACE(2 * sizeof(int))];
+	char cbuf[CMSG_SPACE(3 * sizeof(int))];
 	struct iovec iov = { .iov_base = &hello, .iov_len = sizeof(hello) };
 	struct msghdr msg = {
 		.msg_iov = &iov, .msg_iovlen = 1,
@@ -450,7 +464,7 @@ static int tree_hello(struct tree_restart *tr, uint32_t idx, struct restart *r)
 		{ .fd = syscall(SYS_pidfd_open, pid, 0), .events = POLLIN },
 	};
 	struct cmsghdr *cm;
-	int fds[2];
+	int fds[3];
 	ssize_t n;
 
 	if (pfd[1].fd < 0) {
@@ -467,13 +481,16 @@ static int tree_hello(struct tree_restart *tr, uint32_t idx, struct restart *r)
 	n = recvmsg(tr->ctl[0], &msg, MSG_CMSG_CLOEXEC);
 	cm = CMSG_FIRSTHDR(&msg);
 	if (n != sizeof(hello) || hello.idx != idx || !cm || cm->cmsg_type != SCM_RIGHTS ||
-	    cm->cmsg_len != CMSG_LEN(2 * sizeof(int)))
+	    (cm->cmsg_len != CMSG_LEN(2 * sizeof(int)) && cm->cmsg_len != CMSG_LEN(3 * sizeof(int))))
 		goto gone;
-	memcpy(fds, CMSG_DATA(cm), sizeof(fds));
+	/* A third: the userfaultfd of a process to be filled while it runs. */
+	r->have_uffd = cm->cmsg_len == CMSG_LEN(3 * sizeof(int));
+	memcpy(fds, CMSG_DATA(cm), (r->have_uffd ? 3 : 2) * sizeof(int));
 	close(pfd[1].fd);
 	r->sessfd = fds[0];
 	r->ids[0] = fds[1];
 	r->ids[1] = -1;
+	r->uffd = r->have_uffd ? fds[2] : -1;
 	return nl_open(&r->nl, &ckpt_family);
 gone:
 	/* (It said why itself, as restart_child() does.) */
