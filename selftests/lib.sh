@@ -152,7 +152,7 @@ key_new() { (umask 077 && head -c 32 /dev/urandom | base64 > "$1"); }
 
 crakd_start() {
 	local job said
-	job=$(on_bg "$1" "exec crakd --listen $2 --key $3 2> $4") || return 1
+	job=$(on_bg "$1" "exec crakd --listen $2 --key $3 ${*:5} 2> $4") || return 1
 	# Its first line says it listens, or why it does not.
 	said=$(until_on "$1" 30 "grep -m1 '^crakd: ' $4")
 	if [ "${said#crakd: listening on }" = "$said" ]; then

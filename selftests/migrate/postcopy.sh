@@ -1,0 +1,98 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300
+#
+# After crak migrate --live stops the pod, what it sent ahead is not copied
+# into the restarted processes before they run: crakd leaves it missing and
+# fills it while they run (post-copy), what they touch first.  A server (hog
+# --churn-if, 32 MiB; 16 on the debug kernel) that, once on b, every round
+# forks a child that checks its memory, moves a region with mremap, drops a
+# page with madvise and maps one again, and checks all it has, moves a -> b
+# mid-conversation to a crakd that fills only on demand for its first
+# seconds (--lazy-delay): its memory is still being filled there (its
+# mappings registered with a userfaultfd) while it runs those rounds, and
+# it finds everything as it was.  Moved back at once (without --live), its
+# checkpoint on b waits until it is whole.  The conversation completes,
+# the peer saw no SYN and no RST.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/../vif/lib.sh"
+source "$(dirname "$0")/../sockmig/lib.sh"
+
+# (On demand only for DELAY_MS: longer than the rounds below take.)
+MIB=32
+DELAY_MS=6000
+if [ "$LAB_KERNEL" = debug ]; then
+	MIB=16
+	DELAY_MS=20000
+fi
+PORT=7509
+CRAKD_A=192.0.2.1:7603
+CRAKD_B=192.0.2.2:7603
+HOG=/run/crak-selftests/hog
+dir=$LAB_DIR/shared/migrate-postcopy
+rm -rf "$dir"
+mkdir -p "$dir"
+key_new "$dir/key"
+
+# The pod hides a checkout under /tmp: the program at one path on both nodes.
+for n in a b; do
+	on $n "mkdir -p /run/crak-selftests && cp $CRAK_BUILD/selftests/migrate/hog $HOG" ||
+		fail "cannot copy hog to $n"
+done
+# It churns on b only: on a, all its memory goes ahead (a page a child of
+# it maps as well would not).
+on a "rm -f /run/crak-selftests/churn" && on b "touch /run/crak-selftests/churn" ||
+	fail "cannot say where the server churns"
+crakd_b=$(crakd_start b "$CRAKD_B" "$dir/key" "$dir/crakd-b.log" --lazy-delay $DELAY_MS) ||
+	fail "crakd did not start on b"
+crakd_a=$(crakd_start a "$CRAKD_A" "$dir/key" "$dir/crakd-a.log") || fail "crakd did not start on a"
+
+# Registered with a userfaultfd: "um" among the flags of a mapping of NODE's hog.
+# (The server ends at the first page that is not as it was.)
+registered() {
+	local pid
+	pid=$(on "$1" "pgrep -o -f 'hog --churn-if'") ||
+		fail "the server is not running on $1: it found its memory changed, or died"
+	on "$1" "grep -c '^VmFlags:.* um' /proc/$pid/smaps"
+}
+
+on a "crak run --detach --name pc --addr $POD_IP4/24 --link eth0 -- $HOG --churn-if /run/crak-selftests/churn $MIB $POD_IP4 $PORT" ||
+	fail "crak run of the server's pod failed"
+until_on a 60 ss -N pc -Hltn "'sport = :$PORT'" > /dev/null || fail "nothing listens in the pod"
+client=$(conv_client 20 "$PORT" "$dir/progress" --interval 0.05)
+wait_rounds "$dir/progress" 3
+wire=$(capture_start peer eth0 "tcp port $PORT and $WIRE_FILTER" "$dir/wire.pcap")
+
+out=$(on a "crak -j migrate pc --to $CRAKD_B --key $dir/key --live 2> $dir/migrate.err") ||
+	fail "crak migrate --live failed: $(cat "$dir/migrate.err") $(tail -3 "$dir/crakd-b.log")"
+echo "  a -> b: $out"
+n=$(registered b) && [ "$n" -gt 0 ] ||
+	fail "no mapping of the server on b is registered for post-copy (${n:-none}): its memory was copied before it ran"
+# Rounds while what was sent ahead is only filled on demand.
+at=$(rounds "$dir/progress")
+wait_rounds "$dir/progress" $((at + 3))
+n=$(registered b) && [ "$n" -gt 0 ] ||
+	fail "the post-copy ended before the rounds that churn during it"
+echo "  $n mappings still being filled on b after 3 rounds"
+
+out=$(on b "crak -j migrate pc --to $CRAKD_A --key $dir/key 2> $dir/back.err") ||
+	fail "crak migrate back to a failed: $(cat "$dir/back.err") $(tail -3 "$dir/crakd-a.log")"
+echo "  b -> a (waited for the post-copy): $out"
+on a crak ps | grep -q "^pc: running " || fail "pod pc is not running on a"
+n=$(registered a) || true
+[ "${n:-0}" -eq 0 ] || fail "$n mappings of the server on a registered after a move without --live"
+at=$(rounds "$dir/progress")
+wait_rounds "$dir/progress" $((at + 3))
+out=$(conv_end "$dir/progress" "$client") ||
+	fail "the conversation broke (the server checks its memory at every round): $out"
+capture_stop "$wire" "$dir/wire.pcap"
+out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
+on a crak stop pc > /dev/null || fail "crak stop pc on a failed"
+on b "rm -f /run/crak-selftests/churn"
+pass "post-copy: the server's memory filled while it ran, through fork, mremap, madvise and munmap; moved back once whole"
+
+for j in "$crakd_a" "$crakd_b"; do
+	kill_job "$j" TERM
+	wait_job "$j" > /dev/null || fail "crakd did not end cleanly"
+done
+rm -rf "$dir"
