@@ -43,6 +43,13 @@ done
 # it maps as well would not).
 on a "rm -f /run/crak-selftests/churn" && on b "touch /run/crak-selftests/churn" ||
 	fail "cannot say where the server churns"
+# A delay that is not a number of milliseconds: one line, nothing started.
+for bad in x -1 1e3 3600001; do
+	out=$(on b "crakd --listen $CRAKD_B --key $dir/key --lazy-delay $bad 2>&1")
+	rc=$?
+	[ $rc -eq 2 ] && [ "$(wc -l <<< "$out")" -eq 1 ] && [[ $out == *"invalid --lazy-delay"* ]] ||
+		fail "crakd --lazy-delay $bad: exit $rc, said: $out"
+done
 crakd_b=$(crakd_start b "$CRAKD_B" "$dir/key" "$dir/crakd-b.log" --lazy-delay $DELAY_MS) ||
 	fail "crakd did not start on b"
 crakd_a=$(crakd_start a "$CRAKD_A" "$dir/key" "$dir/crakd-a.log") || fail "crakd did not start on a"
