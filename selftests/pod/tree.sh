@@ -9,8 +9,9 @@
 # restart on another node makes each process again with its PID, parent,
 # session and group, the pipe (with what was in it) and the log (one open
 # file, one offset) shared as they were, and the zombie ready to be reaped
-# with its exit status.  Then crak migrate brings it back over crakd, the
-# same.  The producer's numbers reach the log in order, none lost or
+# with its exit status.  Then crak migrate --live brings it back over
+# crakd (every process's memory sent ahead, and filled in after while they
+# run), the same.  The producer's numbers reach the log in order, none lost or
 # repeated, across both moves.  (The nodes share the pod's directory.)
 source "$(dirname "$0")/../lib.sh"
 
@@ -105,7 +106,7 @@ programs b
 pass "on node b each process has its PID, parent, group and session again; the log and pipe are shared; the zombie reaps with exit 7; /proc/PID/exe names python"
 
 crakd=$(crakd_start a "$CRAKD" "$dir/key" "$dir/crakd.log") || fail "crakd did not start"
-out=$(on b crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate of the tree failed: $out"
+out=$(on b crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" --live 2>&1) || fail "crak migrate --live of the tree failed: $out"
 echo "  $out"
 before=$(lines a)
 until_on a 30 "[ \$(grep -c . $RUN/log) -ge $((before + 20)) ] && echo on" > /dev/null ||
@@ -113,7 +114,7 @@ until_on a 30 "[ \$(grep -c . $RUN/log) -ge $((before + 20)) ] && echo on" > /de
 verdict a 2
 ordered a
 programs a
-pass "crak migrate brings the tree back over crakd, the same; $(lines a) numbers through the pipe, in order, none lost or repeated"
+pass "crak migrate --live brings the tree back over crakd, the same; $(lines a) numbers through the pipe, in order, none lost or repeated"
 
 on a crak stop "$NAME" > /dev/null || fail "crak stop $NAME failed"
 on a "! pgrep -f $RUN/tree.py" > /dev/null || fail "processes of the tree outlived crak stop"
