@@ -425,7 +425,8 @@ static int stop_a_moment(struct sender *sd, const struct sent *s)
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, s->host_pid);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, sd->mem);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_TIMEOUT_MS, FREEZE_MS);
-	if (nl_exec(&sd->nl, "migrate --live", freeze_cb, &sessfd))
+	/* Its post-copy from a move before still under way: not this round. */
+	if (nl_exec_allow(&sd->nl, "migrate --live", freeze_cb, &sessfd, EAGAIN))
 		return -1;
 	if (has_sharer(sd, s->host_pid)) {
 		close(sessfd);
