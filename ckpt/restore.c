@@ -703,23 +703,121 @@ static int ckpt_fill_private(struct ckpt_stream *s, const struct ckpt_fill_src *
 /* As many ranges as one CRAK_CKPT_A_SKIP attribute holds. */
 #define CKPT_LAZY_MAX	((U16_MAX - NLA_HDRLEN) / sizeof(struct crak_ckpt_range))
 
+/* What a lazy restore leaves missing, while it fills the rest. */
+struct ckpt_lazy {
+	struct crak_ckpt_range *range;	/* by address; emptied ones stay till the end */
+	unsigned int nr;
+};
+
+/* The first range of LZ that ends after ADDR. */
+static unsigned int ckpt_lazy_find(const struct ckpt_lazy *lz, unsigned long addr)
+{
+	unsigned int lo = 0, hi = lz->nr, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (lz->range[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * Pages about to be written in [start, end): a write into a 2 MiB block
+ * where pages are left missing could fault in a transparent huge page,
+ * zeros where those pages are still to come.  So the block's missing pages
+ * are filled from FILL first, and no longer left missing.
+ */
+static int ckpt_lazy_claim(struct ckpt_lazy *lz, const struct ckpt_fill_src *fill,
+			   unsigned long start, unsigned long end, struct page **pages)
+{
+	unsigned long lo = round_down(start, PMD_SIZE), hi = round_up(end, PMD_SIZE);
+	struct crak_ckpt_range *p;
+	unsigned long s, e;
+	unsigned int i;
+	bool split;
+	int err;
+
+	if (!lz->range)
+		return 0;
+	for (i = ckpt_lazy_find(lz, lo); i < lz->nr && lz->range[i].start < hi; i++) {
+		p = &lz->range[i];
+		s = max_t(unsigned long, p->start, lo);
+		e = min_t(unsigned long, p->end, hi);
+		if (s >= e)
+			continue;
+		split = p->start < s && e < p->end;
+		if (split && lz->nr == CKPT_LAZY_MAX) {
+			/*
+			 * No room for its two ends: all of it now, and so
+			 * what shares its first and last blocks (which
+			 * only trims its neighbours: no room needed).
+			 */
+			err = ckpt_lazy_claim(lz, fill, p->start, p->end, pages);
+			if (err)
+				return err;
+			continue;
+		}
+		err = ckpt_fill_private(NULL, fill, s, (e - s) >> PAGE_SHIFT, pages);
+		if (err)
+			return err;
+		if (split) {
+			memmove(p + 1, p, (lz->nr - i) * sizeof(*p));
+			lz->nr++;
+			p[0].end = s;
+			p[1].start = e;
+			break;
+		}
+		if (p->start < s)
+			p->end = s;
+		else if (e < p->end)
+			p->start = e;
+		else
+			p->start = p->end;
+	}
+	return 0;
+}
+
+/* Fills [start, end) of a private mapping from FILL now, claiming its blocks. */
+static int ckpt_fill_now(struct ckpt_lazy *lz, const struct ckpt_fill_src *fill,
+			 unsigned long start, unsigned long end, struct page **pages)
+{
+	return ckpt_lazy_claim(lz, fill, start, end, pages) ?:
+	       ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
+}
+
+/* Hands what is left missing to R, for RESTORE_WAIT to name once READY. */
+static void ckpt_lazy_publish(struct ckpt_restore *r, struct ckpt_lazy *lz)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < lz->nr; i++)
+		if (lz->range[i].start < lz->range[i].end)
+			lz->range[n++] = lz->range[i];
+	if (!n)
+		return;
+	mutex_lock(&r->lock);
+	r->lazy = lz->range;
+	r->nr_lazy = n;
+	mutex_unlock(&r->lock);
+	lz->range = NULL;
+}
+
 /*
  * SKIP: the ranges of the new private mappings whose pages the image left
  * out, read from where FILL keeps them, or (FILL lazy) in anonymous
- * mappings left missing and kept in R for RESTORE_WAIT to name.
+ * mappings left missing in LZ, as many as one attribute can name.
  */
-static int ckpt_fill_skipped(struct ckpt_restore *r, struct ckpt_stream *s, u64 len,
-			     struct ckpt_layout *l, const struct ckpt_fill_src *fill,
+static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout *l,
+			     const struct ckpt_fill_src *fill, struct ckpt_lazy *lz,
 			     struct page **pages, struct netlink_ext_ack *extack)
 {
 	struct crak_img_range *rv;
 	unsigned long start, end, last = 0;
 	struct ckpt_rvma *v;
-	unsigned long args_lo = round_down(le64_to_cpu(l->mm.arg_start), PAGE_SIZE);
-	unsigned long args_hi = round_up(le64_to_cpu(l->mm.env_end), PAGE_SIZE);
-	struct crak_ckpt_range *lazy = NULL;
-	unsigned int i, n, nr_lazy = 0;
-	unsigned long lo, hi;
+	unsigned int i, n;
 	u32 kind;
 	int err;
 
@@ -735,9 +833,8 @@ static int ckpt_fill_skipped(struct ckpt_restore *r, struct ckpt_stream *s, u64 
 	n = len / sizeof(*rv);
 	rv = kvmalloc(len, GFP_KERNEL);
 	if (fill->lazy)
-		lazy = kvmalloc_array(min_t(size_t, 2 * n, CKPT_LAZY_MAX), sizeof(*lazy),
-				      GFP_KERNEL);
-	if (!rv || (fill->lazy && !lazy)) {
+		lz->range = kvmalloc_array(CKPT_LAZY_MAX, sizeof(*lz->range), GFP_KERNEL);
+	if (!rv || (fill->lazy && !lz->range)) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -764,50 +861,26 @@ static int ckpt_fill_skipped(struct ckpt_restore *r, struct ckpt_stream *s, u64 
 			goto out;
 		}
 		last = end;
-		/*
-		 * Left missing, but for the pages of the arguments and the
-		 * environment, which other processes read (/proc/PID/cmdline)
-		 * in a way a userfaultfd cannot serve: R names the rest once
-		 * READY.
-		 */
-		if (fill->lazy && kind == CRAK_VMA_ANON) {
-			lo = clamp(args_lo, start, end);
-			hi = clamp(args_hi, lo, end);
-			if (nr_lazy + 2 > CKPT_LAZY_MAX) {
-				NL_SET_ERR_MSG(extack, "too many ranges of pages to leave missing");
-				err = -E2BIG;
-				goto out;
-			}
-			if (start < lo) {
-				lazy[nr_lazy].start = start;
-				lazy[nr_lazy++].end = lo;
-			}
-			if (hi < end) {
-				lazy[nr_lazy].start = hi;
-				lazy[nr_lazy++].end = end;
-			}
-			start = lo;
-			end = hi;
-		}
-		if (start == end)
+		if (fill->lazy && kind == CRAK_VMA_ANON && lz->nr < CKPT_LAZY_MAX) {
+			lz->range[lz->nr].start = start;
+			lz->range[lz->nr++].end = end;
 			continue;
-		err = ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
-		if (err == -ENODATA) {
-			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
-			err = -EINVAL;
 		}
+		err = ckpt_fill_now(lz, fill, start, end, pages);
 		if (err)
 			goto out;
 	}
-	if (nr_lazy) {
-		mutex_lock(&r->lock);
-		r->lazy = lazy;
-		r->nr_lazy = nr_lazy;
-		mutex_unlock(&r->lock);
-		lazy = NULL;
-	}
+	/*
+	 * The pages of the arguments and the environment, which others read
+	 * (/proc/PID/cmdline) in a way a userfaultfd cannot serve, come now.
+	 */
+	err = ckpt_lazy_claim(lz, fill, round_down(le64_to_cpu(l->mm.arg_start), PAGE_SIZE),
+			      round_up(le64_to_cpu(l->mm.env_end), PAGE_SIZE), pages);
 out:
-	kvfree(lazy);
+	if (err == -ENODATA) {
+		NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
+		err = -EINVAL;
+	}
 	kvfree(rv);
 	return err;
 }
@@ -823,6 +896,7 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 	struct ckpt_rvma *v;
 	unsigned long addr, last = 0;
 	u64 len, nr, total = 0;
+	struct ckpt_lazy lz = {};
 	bool skip_seen = false;
 	u32 type, seq;
 	u64 offset;
@@ -846,7 +920,7 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 		/* SKIP comes first, or not at all. */
 		if (type == CRAK_IMG_SKIP && !skip_seen && !total) {
 			skip_seen = true;
-			err = ckpt_fill_skipped(r, s, len, l, fill, pages, extack);
+			err = ckpt_fill_skipped(s, len, l, fill, &lz, pages, extack);
 			if (err)
 				goto out;
 			continue;
@@ -868,6 +942,13 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 			NL_SET_ERR_MSG(extack, "a run of pages lies outside the image's mappings");
 			goto out;
 		}
+		err = ckpt_lazy_claim(&lz, fill, addr, addr + nr * PAGE_SIZE, pages);
+		if (err == -ENODATA) {
+			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
+			err = -EINVAL;
+		}
+		if (err)
+			goto io;
 		switch (le32_to_cpu(v->img.kind)) {
 		case CRAK_VMA_ANON:
 		case CRAK_VMA_FILE:
@@ -903,7 +984,9 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 	    le64_to_cpu(end.pages) != total) {
 		err = -EINVAL;
 		NL_SET_ERR_MSG(extack, "the image's END does not match what came before it");
+		goto out;
 	}
+	ckpt_lazy_publish(r, &lz);
 	goto out;
 io:
 	if (err == -ENODATA) {
@@ -915,6 +998,7 @@ io:
 		NL_SET_ERR_MSG(extack, "reading the image's pages failed");
 	}
 out:
+	kvfree(lz.range);
 	kfree(bounce);
 	kvfree(pages);
 	return err;
