@@ -16,7 +16,9 @@
  * madvise that drops pages or an munmap (none comes there any more).  A
  * fault where nothing is to come gets the zero page, as without the
  * userfaultfd.  While such a change is under way the kernel refuses to fill
- * (EAGAIN): the fault waits until its message is read.  Once a process has
+ * (EAGAIN, or ENOENT where a mapping went: "gone" only once that lasts):
+ * the fault waits until its message is read, which the userfaultfd is
+ * read a message at a time for.  Once a process has
  * all its pages its userfaultfd is closed, which makes its memory as any
  * other again.
  *
@@ -50,12 +52,22 @@
 /* In the background, pages a copy; on demand, the page and those after it. */
 #define CHUNK_PAGES	64
 #define AROUND_PAGES	16
+/* Moves remembered until their old tail's unmap; how long "no mapping" must last. */
+#define MOVES_MAX	8
+#define GONE_WAIT	0.2
 
 unsigned int postcopy_delay_ms;
 
 /* Pages still to come: [start, end), the first at @src in the store. */
 struct run {
 	uint64_t start, end, src;
+};
+
+/* An mremap from [from, from + len) to @to, and the runs it moved. */
+struct move {
+	uint64_t from, to, len;
+	struct run *runs;
+	size_t nr;
 };
 
 struct target {
@@ -66,6 +78,13 @@ struct target {
 	size_t nr, cap;
 	uint64_t *later;		/* faults refused for now, to try again */
 	size_t nr_later, cap_later;
+	/* mremaps whose old tail may still be unmapped, oldest first */
+	struct move moves[MOVES_MAX];
+	unsigned int nr_moves;
+	/* Where a fill found no mapping, since when (0: nowhere). */
+	uint64_t gone_at, gone_end;
+	double gone_since;
+	double idle_until;		/* no fill in the background before */
 	bool failed;
 };
 
@@ -74,6 +93,14 @@ static unsigned int nr_targets;
 static int store = -1;
 static size_t page;
 static void *buf;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 int postcopy_uffd_new(void)
 {
@@ -163,15 +190,57 @@ static void target_fail(struct target *t, const char *what, int err)
 	t->failed = true;
 }
 
+static void move_drop(struct target *t, unsigned int k)
+{
+	free(t->moves[k].runs);
+	memmove(&t->moves[k], &t->moves[k + 1], (t->nr_moves - k - 1) * sizeof(*t->moves));
+	t->nr_moves--;
+}
+
+/*
+ * Every change is told: a fill or a page of zeros went through, which the
+ * kernel refuses (EAGAIN) from a change until its last message is read.
+ */
+static void moves_forget(struct target *t)
+{
+	while (t->nr_moves)
+		move_drop(t, t->nr_moves - 1);
+}
+
+/*
+ * No mapping at @addr for a fill: gone for good (its page no longer to
+ * come) once that has lasted GONE_WAIT, every message read meanwhile.  Till
+ * then an mremap or munmap may be under way, its message still to come
+ * (6.12 says ENOENT before it says EAGAIN).  A run found so is gone at once
+ * past that page (one mapping went).
+ */
+static bool gone(struct target *t, uint64_t addr)
+{
+	long i;
+
+	if (t->gone_since && addr >= t->gone_at && addr < t->gone_end) {
+		if (now() - t->gone_since < GONE_WAIT)
+			return false;
+		runs_cut(t, addr, addr + page, NULL);
+		return true;
+	}
+	i = runs_find(t, addr);
+	t->gone_at = addr;
+	t->gone_end = i >= 0 ? t->runs[i].end : addr + page;
+	t->gone_since = now();
+	return false;
+}
+
 /*
  * Fills [start, end) of @t, all to come, from the store.  0; -EAGAIN if the
- * kernel refused for now (what was filled is done); -ESRCH if its memory is
- * gone; -1 if it failed.
+ * kernel refused for now (what was filled is done); -ENOENT if no mapping
+ * is there, for now; -ESRCH if its memory is gone; -1 if it failed.
  */
 static int fill(struct target *t, uint64_t start, uint64_t end, uint64_t src)
 {
 	struct uffdio_copy copy = { .dst = start, .src = (uintptr_t)buf, .len = end - start };
 	ssize_t n;
+	int err;
 
 	n = pread(store, buf, copy.len, src);
 	if (n < 0) {
@@ -182,11 +251,13 @@ static int fill(struct target *t, uint64_t start, uint64_t end, uint64_t src)
 	memset((char *)buf + n, 0, copy.len - n);
 	if (!ioctl(t->uffd, UFFDIO_COPY, &copy)) {
 		runs_cut(t, start, end, NULL);
+		moves_forget(t);
 		return 0;
 	}
+	err = errno;
 	if (copy.copy > 0)
 		runs_cut(t, start, start + copy.copy, NULL);
-	switch (errno) {
+	switch (err) {
 	case EAGAIN:
 		return -EAGAIN;
 	case ESRCH:
@@ -195,37 +266,54 @@ static int fill(struct target *t, uint64_t start, uint64_t end, uint64_t src)
 		/* Across two mappings (mprotect split it): a page at a time. */
 		if (end - start > page)
 			return fill(t, start, start + page, src);
-		/* No mapping there that it knows of any more: nothing to fill. */
-		runs_cut(t, start, end, NULL);
-		return 0;
+		return gone(t, start) ? 0 : -ENOENT;
 	case EEXIST:
 		/* Filled already: the rest of the run is still to come. */
 		start += copy.copy > 0 ? copy.copy : 0;
 		runs_cut(t, start, start + page, NULL);
 		return 0;
 	default:
-		target_fail(t, "filling its memory", errno);
+		target_fail(t, "filling its memory", err);
 		return -1;
 	}
+}
+
+/* The thread waiting at @addr goes on: the page is there, or no mapping. */
+static int wake(struct target *t, uint64_t addr)
+{
+	struct uffdio_range range = { .start = addr, .len = page };
+
+	if (!ioctl(t->uffd, UFFDIO_WAKE, &range) || errno == ENOENT)
+		return 0;
+	if (errno == ESRCH)
+		return -ESRCH;
+	target_fail(t, "waking it", errno);
+	return -1;
 }
 
 /* A fault at @addr: the page, with the pages after it, or the zero page. */
 static int serve(struct target *t, uint64_t addr)
 {
 	struct uffdio_zeropage zero = { .range = { .start = addr, .len = page } };
-	struct uffdio_range wake = { .start = addr, .len = page };
 	const struct run *r;
 	uint64_t end;
 	long i;
+	int ret;
 
 	i = runs_find(t, addr);
 	if (i >= 0) {
 		r = &t->runs[i];
 		end = addr + AROUND_PAGES * page < r->end ? addr + AROUND_PAGES * page : r->end;
-		return fill(t, addr, end, r->src + (addr - r->start));
+		ret = fill(t, addr, end, r->src + (addr - r->start));
+		if (ret == -ENOENT)
+			return -EAGAIN;
+		/* (A copy woke it already; a page there, or no mapping, does not.) */
+		return ret ?: wake(t, addr);
 	}
-	if (!ioctl(t->uffd, UFFDIO_ZEROPAGE, &zero))
+	if (!ioctl(t->uffd, UFFDIO_ZEROPAGE, &zero)) {
+		moves_forget(t);
 		return 0;
+	}
 	switch (errno) {
 	case EAGAIN:
 		return -EAGAIN;
@@ -233,13 +321,7 @@ static int serve(struct target *t, uint64_t addr)
 		return -ESRCH;
 	case EEXIST:
 	case ENOENT:
-		/* There already, or no mapping: the fault goes on by itself. */
-		if (!ioctl(t->uffd, UFFDIO_WAKE, &wake) || errno == ENOENT)
-			return 0;
-		if (errno == ESRCH)
-			return -ESRCH;
-		target_fail(t, "waking it", errno);
-		return -1;
+		return wake(t, addr);
 	default:
 		target_fail(t, "a page of zeros", errno);
 		return -1;
@@ -261,18 +343,56 @@ static void target_add(struct target *t)
 	targets[nr_targets++] = t;
 }
 
-/* What is to come moves from [from, from + len) to @to. */
+/*
+ * What is to come moves from [from, from + len) to @to.  A move that
+ * shrinks tells the old length, then unmaps the old tail: what would land
+ * beyond the new end goes then (moved_tail()), and meanwhile never over
+ * what is to come in a mapping there.
+ */
 static void runs_move(struct target *t, uint64_t from, uint64_t to, uint64_t len)
 {
-	struct target moved = {};
+	struct target cut = {}, moved = {};
+	struct move *mv;
 	size_t i;
 
-	runs_cut(t, from, from + len, &moved);
+	runs_cut(t, from, from + len, &cut);
+	for (i = 0; i < cut.nr; i++)
+		runs_push(&moved, cut.runs[i].start - from + to, cut.runs[i].end - from + to,
+			  cut.runs[i].src);
+	free(cut.runs);
+	for (i = 0; i < t->nr; i++)
+		if (t->runs[i].end > to && t->runs[i].start < to + len)
+			runs_cut(&moved, t->runs[i].start, t->runs[i].end, NULL);
 	for (i = 0; i < moved.nr; i++)
-		runs_push(t, moved.runs[i].start - from + to, moved.runs[i].end - from + to,
-			  moved.runs[i].src);
-	free(moved.runs);
+		runs_push(t, moved.runs[i].start, moved.runs[i].end, moved.runs[i].src);
 	qsort(t->runs, t->nr, sizeof(*t->runs), by_start);
+	if (t->nr_moves == MOVES_MAX)
+		move_drop(t, 0);
+	mv = &t->moves[t->nr_moves++];
+	*mv = (struct move){ from, to, len, moved.runs, moved.nr };
+}
+
+/* [start, end) unmapped: if the old tail of a move, the runs moved past its end go. */
+static void moved_tail(struct target *t, uint64_t start, uint64_t end)
+{
+	const struct move *mv;
+	uint64_t lo, tail;
+	unsigned int k;
+	size_t i;
+
+	for (k = 0; k < t->nr_moves; k++) {
+		mv = &t->moves[k];
+		if (start <= mv->from || end != mv->from + mv->len)
+			continue;
+		tail = mv->to + (start - mv->from);
+		for (i = 0; i < mv->nr; i++) {
+			lo = mv->runs[i].start > tail ? mv->runs[i].start : tail;
+			if (lo < mv->runs[i].end)
+				runs_cut(t, lo, mv->runs[i].end, NULL);
+		}
+		move_drop(t, k);
+		return;
+	}
 }
 
 /* One message of @t's userfaultfd; -ESRCH once its memory is gone. */
@@ -281,6 +401,9 @@ static int message(struct target *t, const struct uffd_msg *m)
 	struct target *child;
 	int ret;
 
+	/* What found no mapping may have been this change: to be seen again. */
+	if (m->event != UFFD_EVENT_PAGEFAULT)
+		t->gone_since = 0;
 	switch (m->event) {
 	case UFFD_EVENT_PAGEFAULT:
 		ret = serve(t, m->arg.pagefault.address & ~((uint64_t)page - 1));
@@ -303,8 +426,11 @@ static int message(struct target *t, const struct uffd_msg *m)
 	case UFFD_EVENT_REMAP:
 		runs_move(t, m->arg.remap.from, m->arg.remap.to, m->arg.remap.len);
 		return 0;
-	case UFFD_EVENT_REMOVE:
 	case UFFD_EVENT_UNMAP:
+		moved_tail(t, m->arg.remove.start, m->arg.remove.end);
+		runs_cut(t, m->arg.remove.start, m->arg.remove.end, NULL);
+		return 0;
+	case UFFD_EVENT_REMOVE:
 		runs_cut(t, m->arg.remove.start, m->arg.remove.end, NULL);
 		return 0;
 	default:
@@ -312,26 +438,33 @@ static int message(struct target *t, const struct uffd_msg *m)
 	}
 }
 
-/* Reads what @t's userfaultfd has; -ESRCH once its memory is gone. */
+/*
+ * Reads what @t's userfaultfd has, a message at a time: the kernel hands
+ * faults before the changes that came after them, and a change is done
+ * with once read, so a fault read with a fork or an mremap in the same
+ * batch would be filled as if the change had not been.  Read alone, its
+ * fill is refused (EAGAIN) until the change is read.  -ESRCH once its
+ * memory is gone, -1 if it failed.
+ */
 static int drain(struct target *t)
 {
-	struct uffd_msg m[16];
+	struct uffd_msg m;
 	ssize_t n;
-	int i;
+	int ret;
 
 	for (;;) {
-		n = read(t->uffd, m, sizeof(m));
+		n = read(t->uffd, &m, sizeof(m));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		if (n <= 0) {
-			/* The kernel says no more than this about a memory gone. */
-			return -ESRCH;
+		if (n != sizeof(m)) {
+			target_fail(t, "reading its userfaultfd", n < 0 ? errno : EIO);
+			return -1;
 		}
-		for (i = 0; i < n / (ssize_t)sizeof(m[0]); i++)
-			if (message(t, &m[i]) == -ESRCH)
-				return -ESRCH;
+		ret = message(t, &m);
+		if (ret || t->failed)
+			return ret ?: -1;
 	}
 }
 
@@ -364,15 +497,10 @@ static int background(struct target *t)
 								 r->end;
 	int ret = fill(t, r->start, end, r->src);
 
+	/* (No mapping there for now: the others first.) */
+	if (ret == -ENOENT)
+		t->idle_until = now() + 0.01;
 	return ret == -ESRCH ? ret : 0;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void target_end(unsigned int i)
@@ -381,6 +509,7 @@ static void target_end(unsigned int i)
 
 	/* Its registrations go with it: the memory is as any other. */
 	close(t->uffd);
+	moves_forget(t);
 	free(t->runs);
 	free(t->later);
 	free(t);
@@ -392,7 +521,8 @@ static void *postcopy_main(void *arg)
 	double lazy_until = now() + postcopy_delay_ms / 1000.0;
 	struct pollfd *pfd = NULL;
 	unsigned int i, next = 0, nr;
-	bool waiting, busy, live;
+	bool waiting, busy, idle, live;
+	double at;
 	int timeout;
 
 	(void)arg;
@@ -405,13 +535,16 @@ static void *postcopy_main(void *arg)
 				i++;
 		}
 		busy = false;
+		idle = false;
 		waiting = false;
 		live = false;
+		at = now();
 		for (i = 0; i < nr_targets; i++) {
 			if (targets[i]->failed)
 				continue;
 			live = true;
-			busy |= targets[i]->nr;
+			busy |= targets[i]->nr && targets[i]->idle_until <= at;
+			idle |= targets[i]->nr && targets[i]->idle_until > at;
 			waiting |= targets[i]->nr_later;
 		}
 		/* (A failed one's faults wait for ever: its userfaultfd stays open.) */
@@ -424,6 +557,8 @@ static void *postcopy_main(void *arg)
 			timeout = 0;
 		else if (busy)
 			timeout = (int)((lazy_until - now()) * 1000) + 1;
+		else if (idle)
+			timeout = 10;
 		nr = nr_targets;
 		pfd = xrealloc(pfd, nr * sizeof(*pfd));
 		for (i = 0; i < nr; i++)
@@ -438,7 +573,7 @@ static void *postcopy_main(void *arg)
 			if (t->failed)
 				continue;
 			if (((pfd[i].revents & (POLLIN | POLLERR | POLLHUP)) && drain(t) == -ESRCH) ||
-			    retry(t) == -ESRCH) {
+			    (!t->failed && retry(t) == -ESRCH)) {
 				/* Its memory is gone (exec or exit): nothing more to fill. */
 				t->nr = t->nr_later = 0;
 			}
@@ -448,7 +583,7 @@ static void *postcopy_main(void *arg)
 		for (i = 0; i < nr_targets; i++) {
 			struct target *t = targets[(next + i) % nr_targets];
 
-			if (!t->failed && t->nr) {
+			if (!t->failed && t->nr && t->idle_until <= now()) {
 				if (background(t) == -ESRCH)
 					t->nr = t->nr_later = 0;
 				break;

@@ -263,10 +263,16 @@ static int lazy_register(struct restart *r, pid_t pid)
 		return 0;
 	r->have_uffd = false;
 	store = precopy_fill_for(pid, &base);
-	if (!r->nr_missing || store < 0)
+	if (!r->nr_missing) {
 		close(r->uffd);
-	else
+	} else if (store < 0) {
+		/* (Cannot be: the kernel filled from the same store.) */
+		pr_err("restart %d: its memory left missing has no pages sent ahead", pid);
+		close(r->uffd);
+		ret = -1;
+	} else {
 		ret = postcopy_add(r->uffd, pid, r->missing, r->nr_missing, store, base);
+	}
 	free(r->missing);
 	r->missing = NULL;
 	r->nr_missing = 0;
