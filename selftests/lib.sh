@@ -154,7 +154,7 @@ crakd_start() {
 	local job said
 	job=$(on_bg "$1" "exec crakd --listen $2 --key $3 ${*:5} 2> $4") || return 1
 	# Its first line says it listens, or why it does not.
-	said=$(until_on "$1" 30 "grep -m1 '^crakd: ' $4")
+	said=$(until_on "$1" 30 "grep -m1 '^crakd: ' $4 2> /dev/null")
 	if [ "${said#crakd: listening on }" = "$said" ]; then
 		echo "crakd did not start on $1: ${said:-it said nothing}" >&2
 		kill_job "$job"

@@ -22,11 +22,21 @@
  * child it forks checks that memory first, a region moves (mremap) to
  * where another was and is checked there, a page of another is dropped
  * (madvise) and must read as zeros, a page of a third unmapped and mapped
- * again, the same; the pages dropped are written again after.
+ * again, the same; the pages dropped are written again after.  Once, a
+ * region moves onto another, shrinking to half its length (mremap
+ * MREMAP_FIXED): that one's second half is as it was.  A cold
+ * region it checks only where it does not churn, so that there is always
+ * memory left to fill on demand while it churns.  Each region has 2 MiB
+ * blocks of its own: a post-copy fills at once what is left missing in a
+ * block whose other pages the image carries (written during the last
+ * round), and a thread keeps writing the first page of a warm region (of
+ * small pages), all the time, so that one such block is always there: the
+ * rest of that region is checked every round.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +51,10 @@
 /* --churn: the pages of the region that moves, and of the two that drop some. */
 #define MOVE_PAGES	256
 #define DROP_PAGES	64
+#define COLD_PAGES	256
+#define WARM_PAGES	64
+#define SHRINK_BYTES	(4UL << 20)
+#define BLOCK		(2UL << 20)
 
 static size_t page, wpp;		/* bytes, and words, a page */
 
@@ -81,6 +95,24 @@ static void *map(size_t size)
 	return p;
 }
 
+static size_t apart(size_t size)
+{
+	return (size + BLOCK - 1) & ~(BLOCK - 1);
+}
+
+/* SIZE bytes in 2 MiB blocks no other mapping shares. */
+static void *map_apart(size_t size)
+{
+	char *p = map(apart(size) + BLOCK);
+	char *at = (char *)(((uintptr_t)p + BLOCK - 1) & ~(BLOCK - 1));
+
+	if ((at > p && munmap(p, at - p)) || munmap(at + apart(size), p + BLOCK - at)) {
+		perror("hog: munmap");
+		exit(2);
+	}
+	return at;
+}
+
 static int listen_on(const char *addr, const char *port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(atoi(port)) };
@@ -116,16 +148,58 @@ static void __attribute__((noreturn)) broken(int c, const char *what, long p)
 
 /* The region that moves, where it is, and its other place. */
 static uint64_t *moving, *other;
-static uint64_t *dropped, *unmapped;
+static uint64_t *dropped, *unmapped, *cold, *warm;
+/* The region that shrinks onto the landing, once. */
+static uint64_t *shrinking, *landing;
+
+/* The first page of the warm region, rewritten all the time. */
+static void *warm_writer(void *arg)
+{
+	volatile uint64_t *w = arg;
+
+	for (;;) {
+		(*w)++;
+		usleep(1000);
+	}
+	return NULL;
+}
 
 static void churn_setup(void)
 {
+	pthread_t writer;
 	size_t p;
 
-	moving = map(MOVE_PAGES * page);
-	other = map(MOVE_PAGES * page);
-	dropped = map(DROP_PAGES * page);
-	unmapped = map(DROP_PAGES * page);
+	moving = map_apart(MOVE_PAGES * page);
+	other = map_apart(MOVE_PAGES * page);
+	dropped = map_apart(DROP_PAGES * page);
+	unmapped = map_apart(DROP_PAGES * page);
+	cold = map_apart(COLD_PAGES * page);
+	for (p = 0; p < COLD_PAGES; p++)
+		fill_page(cold, p, 4);
+	shrinking = map_apart(SHRINK_BYTES);
+	landing = map_apart(SHRINK_BYTES);
+	for (p = 0; p < SHRINK_BYTES / page; p++)
+		fill_page(shrinking, p, 6);
+	for (p = 0; p < SHRINK_BYTES / 2 / page; p++) {
+		fill_page(landing, p, 7);
+		fill_page(landing + SHRINK_BYTES / 2 / sizeof(*landing), p, 7);
+	}
+	warm = map_apart(WARM_PAGES * page);
+	/*
+	 * Small pages here, so that only the page written is dirty (an image
+	 * does not keep the advice: where it is restored, its block could be
+	 * a huge page).
+	 */
+	if (madvise(warm, apart(WARM_PAGES * page), MADV_NOHUGEPAGE)) {
+		perror("hog: madvise");
+		exit(2);
+	}
+	for (p = 0; p < WARM_PAGES - 1; p++)
+		fill_page(warm + wpp, p, 5);
+	if (pthread_create(&writer, NULL, warm_writer, warm)) {
+		fprintf(stderr, "hog: cannot start its writer\n");
+		exit(2);
+	}
 	for (p = 0; p < MOVE_PAGES; p++)
 		fill_page(moving, p, 1);
 	for (p = 0; p < DROP_PAGES; p++) {
@@ -165,8 +239,8 @@ static void churn(int c, const uint64_t *mem, size_t pages, const uint64_t *gen,
 		broken(c, "its memory, as a child it forked saw it,", -1);
 
 	/* Moved where the other was, untouched since the round before. */
-	at = mremap(moving, MOVE_PAGES * page, MOVE_PAGES * page, MREMAP_MAYMOVE | MREMAP_FIXED,
-		    other);
+	at = mremap(moving, apart(MOVE_PAGES * page), apart(MOVE_PAGES * page),
+		    MREMAP_MAYMOVE | MREMAP_FIXED, other);
 	if (at == MAP_FAILED)
 		broken(c, "mremap", -1);
 	other = moving;
@@ -174,6 +248,22 @@ static void churn(int c, const uint64_t *mem, size_t pages, const uint64_t *gen,
 	bad = check(moving, MOVE_PAGES, NULL, 1);
 	if (bad >= 0)
 		broken(c, "the region it moved", bad);
+
+	/* Shrunk onto the landing's first half: its second half is as it was. */
+	if (shrinking) {
+		at = mremap(shrinking, SHRINK_BYTES, SHRINK_BYTES / 2,
+			    MREMAP_MAYMOVE | MREMAP_FIXED, landing);
+		if (at == MAP_FAILED)
+			broken(c, "mremap (shrinking)", -1);
+		shrinking = NULL;
+	}
+	bad = check(landing, SHRINK_BYTES / 2 / page, NULL, 6);
+	if (bad >= 0)
+		broken(c, "the region it shrank onto another", bad);
+	bad = check(landing + SHRINK_BYTES / 2 / sizeof(*landing), SHRINK_BYTES / 2 / page,
+		    NULL, 7);
+	if (bad >= 0)
+		broken(c, "the half of a region another shrank onto the other half of", bad);
 
 	/* A page dropped reads as zeros; the others are as they were. */
 	if (madvise(dropped + d * wpp, page, MADV_DONTNEED))
@@ -219,9 +309,9 @@ int main(int argc, char **argv)
 	page = sysconf(_SC_PAGESIZE);
 	wpp = page / sizeof(uint64_t);
 	pages = ((size_t)atoi(argv[1]) << 20) / page;
-	mem = map(pages * page);
-	gen = map(pages * sizeof(*gen));
-	hot = map(HOT_PAGES * page);
+	mem = map_apart(pages * page);
+	gen = map_apart(pages * sizeof(*gen));
+	hot = map_apart(HOT_PAGES * page);
 	for (p = 0; p < pages; p++)
 		fill_page(mem, p, 0);
 	for (p = 0; p < HOT_PAGES; p++)
@@ -230,8 +320,19 @@ int main(int argc, char **argv)
 		churn_setup();
 	c = listen_on(argv[2], argv[3]);
 	while ((n = read(c, buf, sizeof(buf))) > 0) {
-		if (churn_if && !access(churn_if, F_OK))
+		if (churn_if) {
+			bad = check(warm + wpp, WARM_PAGES - 1, NULL, 5);
+			if (bad >= 0)
+				broken(c, "the region one page of which it writes all the time",
+				       bad + 1);
+		}
+		if (churn_if && !access(churn_if, F_OK)) {
 			churn(c, mem, pages, gen, round);
+		} else if (churn_if) {
+			bad = check(cold, COLD_PAGES, NULL, 4);
+			if (bad >= 0)
+				broken(c, "the region it leaves cold while it churns", bad);
+		}
 		bad = check(hot, HOT_PAGES, NULL, round);
 		if (bad >= 0)
 			broken(c, "a page it rewrites every round", bad);

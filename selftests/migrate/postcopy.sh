@@ -7,7 +7,8 @@
 # fills it while they run (post-copy), what they touch first.  A server (hog
 # --churn-if, 32 MiB; 16 on the debug kernel) that, once on b, every round
 # forks a child that checks its memory, moves a region with mremap, drops a
-# page with madvise and maps one again, and checks all it has, moves a -> b
+# page with madvise and maps one again, and checks all it has but a cold
+# region (checked on a only: still to fill on b after rounds), moves a -> b
 # mid-conversation to a crakd that fills only on demand for its first
 # seconds (--lazy-delay): its memory is still being filled there (its
 # mappings registered with a userfaultfd) while it runs those rounds, and
@@ -59,8 +60,9 @@ crakd_a=$(crakd_start a "$CRAKD_A" "$dir/key" "$dir/crakd-a.log") || fail "crakd
 # (The server ends at the first page that is not as it was.)
 registered() {
 	local pid
-	pid=$(on "$1" "pgrep -o -f 'hog --churn-if'") ||
-		fail "the server is not running on $1: it found its memory changed, or died"
+	pid=$(on "$1" "pgrep -o -f '^$HOG --churn-if'") ||
+		fail "the server is not running on $1: it found its memory changed, or died" \
+			"(crakd there: $(tail -3 "$dir/crakd-$1.log" | tr '\n' ' '))"
 	on "$1" "grep -c '^VmFlags:.* um' /proc/$pid/smaps"
 }
 
@@ -88,7 +90,7 @@ out=$(on b "crak -j migrate pc --to $CRAKD_A --key $dir/key --live 2> $dir/back.
 echo "  b -> a (waited for the post-copy): $out"
 on a crak ps | grep -q "^pc: running " || fail "pod pc is not running on a"
 # Filled there too, at once: then its memory is as any other's again.
-pid=$(on a "pgrep -o -f 'hog --churn-if'") || fail "the server is not running on a"
+pid=$(on a "pgrep -o -f '^$HOG --churn-if'") || fail "the server is not running on a"
 until_on a 60 "! grep -q '^VmFlags:.* um' /proc/$pid/smaps && echo whole" > /dev/null ||
 	fail "the server's memory on a is still registered for post-copy after 60 s"
 at=$(rounds "$dir/progress")
