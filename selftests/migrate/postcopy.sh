@@ -62,11 +62,23 @@ registered() {
 	local pid
 	pid=$(on "$1" "pgrep -o -f '^$HOG --churn-if'") ||
 		fail "the server is not running on $1: it found its memory changed, or died" \
-			"(crakd there: $(tail -3 "$dir/crakd-$1.log" | tr '\n' ' '))"
+			"(crakd there: $(tail -3 "$dir/crakd-$1.log" | tr '\n' ' '))" \
+			"(it said: $(on "$1" cat /run/crak-selftests/hog.err | tr '\n' ' '))"
 	on "$1" "grep -c '^VmFlags:.* um' /proc/$pid/smaps"
 }
 
-on a "crak run --detach --name pc --addr $POD_IP4/24 --link eth0 -- $HOG --churn-if /run/crak-selftests/churn $MIB $POD_IP4 $PORT" ||
+# What the server (and a child of it) on b waits in, when its rounds stop.
+stuck() {
+	on b "for p in \$(pgrep -f '^$HOG --churn-if'); do for t in /proc/\$p/task/*; do
+		echo \$t \$(cat \$t/wchan) \$(head -c 300 \$t/stack | tr '\\n' ' '); done; done
+		cat /run/crak-selftests/hog.err; tail -5 $dir/crakd-b.log" >&2
+}
+
+# Its standard error, what it found changed, in a file at one path on both nodes.
+for n in a b; do
+	on $n ": > /run/crak-selftests/hog.err" || fail "cannot make hog's log on $n"
+done
+on a "crak run --detach --name pc --addr $POD_IP4/24 --link eth0 -- sh -c 'exec $HOG --churn-if /run/crak-selftests/churn $MIB $POD_IP4 $PORT 2> /run/crak-selftests/hog.err'" ||
 	fail "crak run of the server's pod failed"
 until_on a 60 ss -N pc -Hltn "'sport = :$PORT'" > /dev/null || fail "nothing listens in the pod"
 client=$(conv_client 20 "$PORT" "$dir/progress" --interval 0.05)
@@ -77,10 +89,11 @@ out=$(on a "crak -j migrate pc --to $CRAKD_B --key $dir/key --live 2> $dir/migra
 	fail "crak migrate --live failed: $(cat "$dir/migrate.err") $(tail -3 "$dir/crakd-b.log")"
 echo "  a -> b: $out"
 n=$(registered b) && [ "$n" -gt 0 ] ||
-	fail "no mapping of the server on b is registered for post-copy (${n:-none}): its memory was copied before it ran"
+	fail "no mapping of the server on b is registered for post-copy (${n:-none}): its memory was copied before it ran" \
+		"(it said: $(on b cat /run/crak-selftests/hog.err | tr '\n' ' '))"
 # Rounds while what was sent ahead is only filled on demand.
 at=$(rounds "$dir/progress")
-wait_rounds "$dir/progress" $((at + 3))
+(wait_rounds "$dir/progress" $((at + 3))) || { stuck; exit 1; }
 n=$(registered b) && [ "$n" -gt 0 ] ||
 	fail "the post-copy ended before the rounds that churn during it"
 echo "  $n mappings still being filled on b after 3 rounds"

@@ -7,7 +7,8 @@
  * The kernel leaves them missing (CRAK_CKPT_A_LAZY) in the processes'
  * private anonymous mappings and names them; each process made, before its
  * restore, a userfaultfd of its memory that its restarter (the pod's init)
- * holds and registers them with for missing pages.  One thread of the init
+ * holds and registers their whole mappings with for missing pages (a page
+ * never touched there gets zeros).  One thread of the init
  * then fills them: a page a process touches first (with the pages after it
  * in the same run), the rest in the background, a run at a time.  The
  * processes may change their memory meanwhile, and the userfaultfd tells:
@@ -595,13 +596,63 @@ static void *postcopy_main(void *arg)
 	return NULL;
 }
 
-int postcopy_add(int uffd, pid_t pid, const struct crak_ckpt_range *ranges, unsigned int nr,
-		 int store_fd, uint64_t base)
+/* The mappings of @pid, by address, in @maps (src unused); -1 if unreadable. */
+static int maps_read(pid_t pid, struct target *maps)
+{
+	unsigned long long start, end;
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx", &start, &end) == 2)
+			runs_push(maps, start, end, 0);
+		/* (A line longer than that: its path; the rest of it is skipped.) */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Registers the whole mappings that hold [start, end): registering only
+ * the pages to come would split a mapping, and a later mremap of it whole
+ * fail (EFAULT).  Its other pages, never touched, get zeros on a fault.
+ * @done: the end of what is registered already.
+ */
+static int uffd_register(int uffd, const struct target *maps, uint64_t start, uint64_t end,
+			 uint64_t *done)
 {
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	const uint64_t need = 1ULL << _UFFDIO_COPY | 1ULL << _UFFDIO_ZEROPAGE |
 			      1ULL << _UFFDIO_WAKE;
-	struct target *t;
+	long i;
+
+	for (start = start > *done ? start : *done; start < end; start = *done) {
+		i = runs_find(maps, start);
+		if (i < 0) {
+			errno = ENOENT;
+			return -1;
+		}
+		errno = 0;
+		reg.range.start = maps->runs[i].start;
+		reg.range.len = maps->runs[i].end - maps->runs[i].start;
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg) || (reg.ioctls & need) != need)
+			return -1;
+		*done = maps->runs[i].end;
+	}
+	return 0;
+}
+
+int postcopy_add(int uffd, pid_t pid, const struct crak_ckpt_range *ranges, unsigned int nr,
+		 int store_fd, uint64_t base)
+{
+	struct target *t, maps = {};
+	uint64_t done = 0;
 	unsigned int i;
 
 	if (!page)
@@ -614,25 +665,29 @@ int postcopy_add(int uffd, pid_t pid, const struct crak_ckpt_range *ranges, unsi
 			return -1;
 		}
 	}
+	if (maps_read(pid, &maps)) {
+		pr_err("restart %d: its mappings: %s", pid, strerror(errno));
+		close(uffd);
+		return -1;
+	}
 	t = xmalloc(sizeof(*t));
 	memset(t, 0, sizeof(*t));
 	t->uffd = uffd;
 	t->pid = pid;
 	for (i = 0; i < nr; i++) {
-		errno = 0;
-		reg.range.start = ranges[i].start;
-		reg.range.len = ranges[i].end - ranges[i].start;
-		if (ioctl(uffd, UFFDIO_REGISTER, &reg) || (reg.ioctls & need) != need) {
+		if (uffd_register(uffd, &maps, ranges[i].start, ranges[i].end, &done)) {
 			pr_err("restart %d: its memory at %#llx, for post-copy: %s", pid,
 			       (unsigned long long)ranges[i].start,
 			       errno ? strerror(errno) : "not every fill it needs");
 			close(uffd);
+			free(maps.runs);
 			free(t->runs);
 			free(t);
 			return -1;
 		}
 		runs_push(t, ranges[i].start, ranges[i].end, base + ranges[i].start);
 	}
+	free(maps.runs);
 	target_add(t);
 	return 0;
 }
