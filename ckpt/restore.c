@@ -76,6 +76,7 @@ struct ckpt_restore {
 	bool no_new_privs;
 	struct crak_ckpt_range *lazy;	/* SKIP's ranges left missing */
 	unsigned int nr_lazy;
+	struct mm_struct *thp_off;	/* its transparent huge pages off till the end */
 };
 
 /* One thread's state, kept until it runs (ckpt_stop.data). */
@@ -92,10 +93,38 @@ struct ckpt_rthread {
 	u8 xstate[];
 };
 
+/*
+ * A lazy restore turns the process's transparent huge pages off until it
+ * runs, by when a userfaultfd holds what it left missing: a write into a
+ * 2 MiB block whose other pages are missing would fault in a huge page,
+ * zeros where those pages are still to come, and khugepaged would make one
+ * of a block it finds partly there.  (Left alone if they were off.)
+ */
+static void ckpt_thp_off(struct ckpt_restore *r)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (r->thp_off || test_and_set_bit(MMF_DISABLE_THP, &mm->flags))
+		return;
+	mmgrab(mm);
+	r->thp_off = mm;
+}
+
+static void ckpt_thp_on(struct ckpt_restore *r)
+{
+	struct mm_struct *mm = xchg(&r->thp_off, NULL);
+
+	if (mm) {
+		clear_bit(MMF_DISABLE_THP, &mm->flags);
+		mmdrop(mm);
+	}
+}
+
 static void ckpt_restore_free(struct ckpt_group *g)
 {
 	struct ckpt_restore *r = container_of(g, struct ckpt_restore, group);
 
+	ckpt_thp_on(r);
 	ckpt_group_free_threads(g);
 	put_pid(r->tgid);
 	if (r->creds)
@@ -115,6 +144,7 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
 			strscpy(r->msg, msg ?: "", sizeof(r->msg));
 	}
 	mutex_unlock(&r->lock);
+	ckpt_thp_on(r);
 	ckpt_group_release(&r->group);
 	wake_up_all(&r->done_wq);
 }
@@ -725,15 +755,12 @@ static unsigned int ckpt_lazy_find(const struct ckpt_lazy *lz, unsigned long add
 }
 
 /*
- * Pages about to be written in [start, end): a write into a 2 MiB block
- * where pages are left missing could fault in a transparent huge page,
- * zeros where those pages are still to come.  So the block's missing pages
- * are filled from FILL first, and no longer left missing.
+ * [start, end) is to be there now: what of it is left missing is filled
+ * from FILL, and no longer left missing.
  */
 static int ckpt_lazy_claim(struct ckpt_lazy *lz, const struct ckpt_fill_src *fill,
 			   unsigned long start, unsigned long end, struct page **pages)
 {
-	unsigned long lo = round_down(start, PMD_SIZE), hi = round_up(end, PMD_SIZE);
 	struct crak_ckpt_range *p;
 	unsigned long s, e;
 	unsigned int i;
@@ -742,23 +769,18 @@ static int ckpt_lazy_claim(struct ckpt_lazy *lz, const struct ckpt_fill_src *fil
 
 	if (!lz->range)
 		return 0;
-	for (i = ckpt_lazy_find(lz, lo); i < lz->nr && lz->range[i].start < hi; i++) {
+	for (i = ckpt_lazy_find(lz, start); i < lz->nr && lz->range[i].start < end; i++) {
 		p = &lz->range[i];
-		s = max_t(unsigned long, p->start, lo);
-		e = min_t(unsigned long, p->end, hi);
+		s = max_t(unsigned long, p->start, start);
+		e = min_t(unsigned long, p->end, end);
 		if (s >= e)
 			continue;
 		split = p->start < s && e < p->end;
 		if (split && lz->nr == CKPT_LAZY_MAX) {
-			/*
-			 * No room for its two ends: all of it now, and so
-			 * what shares its first and last blocks (which
-			 * only trims its neighbours: no room needed).
-			 */
-			err = ckpt_lazy_claim(lz, fill, p->start, p->end, pages);
-			if (err)
-				return err;
-			continue;
+			/* No room for its two ends: all of it now. */
+			s = p->start;
+			e = p->end;
+			split = false;
 		}
 		err = ckpt_fill_private(NULL, fill, s, (e - s) >> PAGE_SHIFT, pages);
 		if (err)
@@ -778,14 +800,6 @@ static int ckpt_lazy_claim(struct ckpt_lazy *lz, const struct ckpt_fill_src *fil
 			p->start = p->end;
 	}
 	return 0;
-}
-
-/* Fills [start, end) of a private mapping from FILL now, claiming its blocks. */
-static int ckpt_fill_now(struct ckpt_lazy *lz, const struct ckpt_fill_src *fill,
-			 unsigned long start, unsigned long end, struct page **pages)
-{
-	return ckpt_lazy_claim(lz, fill, start, end, pages) ?:
-	       ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
 }
 
 /* Hands what is left missing to R, for RESTORE_WAIT to name once READY. */
@@ -866,7 +880,7 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 			lz->range[lz->nr++].end = end;
 			continue;
 		}
-		err = ckpt_fill_now(lz, fill, start, end, pages);
+		err = ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
 		if (err)
 			goto out;
 	}
@@ -909,6 +923,8 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 		err = -ENOMEM;
 		goto out;
 	}
+	if (fill->lazy)
+		ckpt_thp_off(r);
 	for (;;) {
 		seq = s->seq;
 		offset = s->offset;
@@ -942,13 +958,6 @@ static int ckpt_fill(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_
 			NL_SET_ERR_MSG(extack, "a run of pages lies outside the image's mappings");
 			goto out;
 		}
-		err = ckpt_lazy_claim(&lz, fill, addr, addr + nr * PAGE_SIZE, pages);
-		if (err == -ENODATA) {
-			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
-			err = -EINVAL;
-		}
-		if (err)
-			goto io;
 		switch (le32_to_cpu(v->img.kind)) {
 		case CRAK_VMA_ANON:
 		case CRAK_VMA_FILE:
