@@ -93,7 +93,7 @@ static struct target **targets;
 static unsigned int nr_targets;
 static int store = -1;
 static size_t page;
-static void *buf;
+static void *buf, *zeros;
 
 static double now(void)
 {
@@ -292,10 +292,14 @@ static int wake(struct target *t, uint64_t addr)
 	return -1;
 }
 
-/* A fault at @addr: the page, with the pages after it, or the zero page. */
-static int serve(struct target *t, uint64_t addr)
+/*
+ * A fault at @addr: the page, with the pages after it; where nothing is to
+ * come the zero page, or for a write a page of zeros of its own at once.
+ */
+static int serve(struct target *t, uint64_t addr, bool write)
 {
 	struct uffdio_zeropage zero = { .range = { .start = addr, .len = page } };
+	struct uffdio_copy copy = { .dst = addr, .src = (uintptr_t)zeros, .len = page };
 	const struct run *r;
 	uint64_t end;
 	long i;
@@ -311,7 +315,7 @@ static int serve(struct target *t, uint64_t addr)
 		/* (A copy woke it already; a page there, or no mapping, does not.) */
 		return ret ?: wake(t, addr);
 	}
-	if (!ioctl(t->uffd, UFFDIO_ZEROPAGE, &zero)) {
+	if (!(write ? ioctl(t->uffd, UFFDIO_COPY, &copy) : ioctl(t->uffd, UFFDIO_ZEROPAGE, &zero))) {
 		moves_forget(t);
 		return 0;
 	}
@@ -407,7 +411,8 @@ static int message(struct target *t, const struct uffd_msg *m)
 		t->gone_since = 0;
 	switch (m->event) {
 	case UFFD_EVENT_PAGEFAULT:
-		ret = serve(t, m->arg.pagefault.address & ~((uint64_t)page - 1));
+		ret = serve(t, m->arg.pagefault.address & ~((uint64_t)page - 1),
+			    m->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WRITE);
 		if (ret == -EAGAIN)
 			later(t, m->arg.pagefault.address & ~((uint64_t)page - 1));
 		return ret == -ESRCH ? ret : 0;
@@ -479,7 +484,7 @@ static int retry(struct target *t)
 	t->later = NULL;
 	t->nr_later = t->cap_later = 0;
 	for (i = 0; i < n; i++) {
-		ret = serve(t, addr[i]);
+		ret = serve(t, addr[i], false);
 		if (ret == -ESRCH)
 			break;
 		if (ret == -EAGAIN)
@@ -614,6 +619,11 @@ static int maps_read(pid_t pid, struct target *maps)
 		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
 			;
 	}
+	if (ferror(f)) {
+		fclose(f);
+		errno = EIO;
+		return -1;
+	}
 	fclose(f);
 	return 0;
 }
@@ -701,6 +711,8 @@ int postcopy_start(void)
 	if (!nr_targets)
 		return 0;
 	buf = xmalloc(CHUNK_PAGES * page);
+	zeros = xmalloc(page);
+	memset(zeros, 0, page);
 	/* Signals are the init's, not this thread's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
