@@ -27,11 +27,11 @@
  * MREMAP_FIXED): that one's second half is as it was.  A cold
  * region it checks only where it does not churn, so that there is always
  * memory left to fill on demand while it churns.  Each region has 2 MiB
- * blocks of its own: a post-copy fills at once what is left missing in a
- * block whose other pages the image carries (written during the last
- * round), and a thread keeps writing the first page of a warm region (of
- * small pages), all the time, so that one such block is always there: the
- * rest of that region is checked every round.
+ * blocks of its own, and a thread keeps writing the first page of a warm
+ * region (of small pages) all the time, so that the image always carries
+ * a page of a block whose other pages are left missing: were it written
+ * into a transparent huge page, they would read zeros.  The rest of that
+ * region is checked every round.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
