@@ -733,88 +733,20 @@ static int ckpt_fill_private(struct ckpt_stream *s, const struct ckpt_fill_src *
 /* As many ranges as one CRAK_CKPT_A_SKIP attribute holds. */
 #define CKPT_LAZY_MAX	((U16_MAX - NLA_HDRLEN) / sizeof(struct crak_ckpt_range))
 
-/* What a lazy restore leaves missing, while it fills the rest. */
+/* What a lazy restore leaves missing, named once END checks out. */
 struct ckpt_lazy {
-	struct crak_ckpt_range *range;	/* by address; emptied ones stay till the end */
+	struct crak_ckpt_range *range;	/* by address */
 	unsigned int nr;
 };
-
-/* The first range of LZ that ends after ADDR. */
-static unsigned int ckpt_lazy_find(const struct ckpt_lazy *lz, unsigned long addr)
-{
-	unsigned int lo = 0, hi = lz->nr, mid;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (lz->range[mid].end <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/*
- * [start, end) is to be there now: what of it is left missing is filled
- * from FILL, and no longer left missing.
- */
-static int ckpt_lazy_claim(struct ckpt_lazy *lz, const struct ckpt_fill_src *fill,
-			   unsigned long start, unsigned long end, struct page **pages)
-{
-	struct crak_ckpt_range *p;
-	unsigned long s, e;
-	unsigned int i;
-	bool split;
-	int err;
-
-	if (!lz->range)
-		return 0;
-	for (i = ckpt_lazy_find(lz, start); i < lz->nr && lz->range[i].start < end; i++) {
-		p = &lz->range[i];
-		s = max_t(unsigned long, p->start, start);
-		e = min_t(unsigned long, p->end, end);
-		if (s >= e)
-			continue;
-		split = p->start < s && e < p->end;
-		if (split && lz->nr == CKPT_LAZY_MAX) {
-			/* No room for its two ends: all of it now. */
-			s = p->start;
-			e = p->end;
-			split = false;
-		}
-		err = ckpt_fill_private(NULL, fill, s, (e - s) >> PAGE_SHIFT, pages);
-		if (err)
-			return err;
-		if (split) {
-			memmove(p + 1, p, (lz->nr - i) * sizeof(*p));
-			lz->nr++;
-			p[0].end = s;
-			p[1].start = e;
-			break;
-		}
-		if (p->start < s)
-			p->end = s;
-		else if (e < p->end)
-			p->start = e;
-		else
-			p->start = p->end;
-	}
-	return 0;
-}
 
 /* Hands what is left missing to R, for RESTORE_WAIT to name once READY. */
 static void ckpt_lazy_publish(struct ckpt_restore *r, struct ckpt_lazy *lz)
 {
-	unsigned int i, n = 0;
-
-	for (i = 0; i < lz->nr; i++)
-		if (lz->range[i].start < lz->range[i].end)
-			lz->range[n++] = lz->range[i];
-	if (!n)
+	if (!lz->nr)
 		return;
 	mutex_lock(&r->lock);
 	r->lazy = lz->range;
-	r->nr_lazy = n;
+	r->nr_lazy = lz->nr;
 	mutex_unlock(&r->lock);
 	lz->range = NULL;
 }
@@ -831,6 +763,9 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 	struct crak_img_range *rv;
 	unsigned long start, end, last = 0;
 	struct ckpt_rvma *v;
+	unsigned long args_lo = round_down(le64_to_cpu(l->mm.arg_start), PAGE_SIZE);
+	unsigned long args_hi = round_up(le64_to_cpu(l->mm.env_end), PAGE_SIZE);
+	unsigned long lo, hi;
 	unsigned int i, n;
 	u32 kind;
 	int err;
@@ -847,7 +782,8 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 	n = len / sizeof(*rv);
 	rv = kvmalloc(len, GFP_KERNEL);
 	if (fill->lazy)
-		lz->range = kvmalloc_array(CKPT_LAZY_MAX, sizeof(*lz->range), GFP_KERNEL);
+		lz->range = kvmalloc_array(min_t(size_t, 2 * n, CKPT_LAZY_MAX),
+					   sizeof(*lz->range), GFP_KERNEL);
 	if (!rv || (fill->lazy && !lz->range)) {
 		err = -ENOMEM;
 		goto out;
@@ -875,26 +811,37 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 			goto out;
 		}
 		last = end;
-		if (fill->lazy && kind == CRAK_VMA_ANON && lz->nr < CKPT_LAZY_MAX) {
-			lz->range[lz->nr].start = start;
-			lz->range[lz->nr++].end = end;
-			continue;
+		/*
+		 * Left missing, but for the pages of the arguments and the
+		 * environment, which other processes read (/proc/PID/cmdline)
+		 * in a way a userfaultfd cannot serve; past what one
+		 * attribute names, filled now too.
+		 */
+		if (fill->lazy && kind == CRAK_VMA_ANON && lz->nr + 2 <= CKPT_LAZY_MAX) {
+			lo = clamp(args_lo, start, end);
+			hi = clamp(args_hi, lo, end);
+			if (start < lo) {
+				lz->range[lz->nr].start = start;
+				lz->range[lz->nr++].end = lo;
+			}
+			if (hi < end) {
+				lz->range[lz->nr].start = hi;
+				lz->range[lz->nr++].end = end;
+			}
+			start = lo;
+			end = hi;
 		}
+		if (start == end)
+			continue;
 		err = ckpt_fill_private(NULL, fill, start, (end - start) >> PAGE_SHIFT, pages);
+		if (err == -ENODATA) {
+			NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
+			err = -EINVAL;
+		}
 		if (err)
 			goto out;
 	}
-	/*
-	 * The pages of the arguments and the environment, which others read
-	 * (/proc/PID/cmdline) in a way a userfaultfd cannot serve, come now.
-	 */
-	err = ckpt_lazy_claim(lz, fill, round_down(le64_to_cpu(l->mm.arg_start), PAGE_SIZE),
-			      round_up(le64_to_cpu(l->mm.env_end), PAGE_SIZE), pages);
 out:
-	if (err == -ENODATA) {
-		NL_SET_ERR_MSG(extack, "the pages sent ahead are not all there");
-		err = -EINVAL;
-	}
 	kvfree(rv);
 	return err;
 }
