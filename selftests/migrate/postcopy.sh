@@ -22,10 +22,10 @@ source "$(dirname "$0")/../sockmig/lib.sh"
 
 # (On demand only for DELAY_MS: longer than the rounds below take.)
 MIB=32
-DELAY_MS=6000
+DELAY_MS=20000
 if [ "$LAB_KERNEL" = debug ]; then
 	MIB=16
-	DELAY_MS=20000
+	DELAY_MS=40000
 fi
 PORT=7509
 CRAKD_A=192.0.2.1:7603
