@@ -63,7 +63,8 @@ static void vpr_err(const char *fmt, va_list ap)
 	vsnprintf(line + strlen(line), sizeof(line) - strlen(line) - 1, fmt, ap);
 	strcat(line, "\n");
 	fflush(stderr);
-	if (write(STDERR_FILENO, line, strlen(line)) < 0)
+	/* stderr's own descriptor: a restarter's is above its process's (restart_child.c). */
+	if (write(fileno(stderr), line, strlen(line)) < 0)
 		return;
 }
 
