@@ -393,7 +393,7 @@ static int release(struct checkpoint *c, bool kill)
 
 /* -- the command ---------------------------------------------------------- */
 
-static int open_output(struct checkpoint *c)
+int ckpt_output_open(struct checkpoint *c)
 {
 	if (!strcmp(c->out, "-")) {
 		if (isatty(STDOUT_FILENO))
@@ -415,7 +415,7 @@ static int open_output(struct checkpoint *c)
 	return 0;
 }
 
-static int finish_output(struct checkpoint *c)
+int ckpt_output_finish(struct checkpoint *c)
 {
 	if (!c->tmp)
 		return 0;
@@ -429,7 +429,7 @@ static int finish_output(struct checkpoint *c)
 	return sync_dir(c->out);
 }
 
-static void drop_output(struct checkpoint *c)
+void ckpt_output_drop(struct checkpoint *c)
 {
 	if (c->tmp) {
 		unlink(c->tmp);
@@ -599,7 +599,7 @@ static int checkpoint_pid(struct checkpoint *c)
 
 	if (ckpt_proc_freeze(c) < 0)
 		goto out;
-	if (ckpt_proc_collect(c, true) || ckpt_proc_write(c) || finish_output(c))
+	if (ckpt_proc_collect(c, true) || ckpt_proc_write(c) || ckpt_output_finish(c))
 		goto resume;
 	/* Its sockets carry on before it does (in repair mode, a read fails). */
 	if (c->leave_running && ckpt_proc_sockets_on(c))
@@ -620,10 +620,18 @@ out:
 	return ret;
 }
 
+/* --tree's PID, in the place of PID or NAME. */
+static const char *tree_pid(struct args *args, const char *pid_word)
+{
+	if (pid_word)
+		die_usage("--tree PID takes the place of PID or NAME");
+	return arg_value(args, "PID after --tree");
+}
+
 int cmd_checkpoint(struct args *args)
 {
 	struct checkpoint c = { .memfd = -1, .pidfd = -1, .imgfd = -1, .sessfd = -1 };
-	bool seen_out = false, seen_leave = false;
+	bool seen_out = false, seen_leave = false, tree = false;
 	const char *word, *pid_word = NULL;
 	int ret = EXIT_FAILURE;
 
@@ -634,6 +642,8 @@ int cmd_checkpoint(struct args *args)
 			c.out = arg_value(args, "image file after -o");
 		else if (arg_keyword(word, "--leave-running", &seen_leave))
 			c.leave_running = true;
+		else if (arg_keyword(word, "--tree", &tree))
+			pid_word = tree_pid(args, pid_word);
 		else if (*word != '-' && !pid_word)
 			pid_word = word;
 		else
@@ -643,17 +653,19 @@ int cmd_checkpoint(struct args *args)
 		die_usage("missing PID or pod NAME");
 	if (!c.out)
 		die_usage("missing -o FILE (or -o - for standard output)");
-	if (strspn(pid_word, "0123456789") != strlen(pid_word))
+	if (!tree && strspn(pid_word, "0123456789") != strlen(pid_word))
 		return pod_checkpoint(pid_word, c.out, NULL, c.leave_running);
 	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
+	if (tree)
+		return tree_image_checkpoint(c.pid, c.out, c.leave_running);
 
-	if (open_output(&c))
+	if (ckpt_output_open(&c))
 		return EXIT_FAILURE;
 	c.progress = isatty(STDERR_FILENO) && !crak_opts.json;
 	if (!checkpoint_pid(&c)) {
 		report(&c);
 		ret = 0;
 	}
-	drop_output(&c);
+	ckpt_output_drop(&c);
 	return ret;
 }

@@ -52,4 +52,16 @@ int ckpt_proc_end(struct checkpoint *c, bool kill);
 int ckpt_proc_resume(struct checkpoint *c);
 void ckpt_proc_free(struct checkpoint *c);
 
+/*
+ * c->out ("-": standard output, never a terminal) as c->imgfd: a file is
+ * written as OUT.partial and takes its name at ckpt_output_finish(), or
+ * goes at ckpt_output_drop() (after a failure; after success, frees).
+ */
+int ckpt_output_open(struct checkpoint *c);
+int ckpt_output_finish(struct checkpoint *c);
+void ckpt_output_drop(struct checkpoint *c);
+
+/* crak checkpoint --tree ROOT (tree_image.c): an exit status. */
+int tree_image_checkpoint(pid_t root, const char *out, bool leave_running);
+
 #endif /* CRAK_CHECKPOINT_H */

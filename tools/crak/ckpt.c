@@ -50,7 +50,7 @@ int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 const struct object checkpoint_object = {
 	.name = "checkpoint",
 	.summary = "a process to an image (crak_ckpt)",
-	.synopsis = "PID|NAME -o FILE|- [--leave-running]",
+	.synopsis = "PID|NAME|--tree PID -o FILE|- [--leave-running]",
 	.help =
 	"Stops every thread of process PID, without a signal its parent could\n"
 	"see, writes its image to FILE (or standard output: -), then kills it,\n"
@@ -66,8 +66,16 @@ const struct object checkpoint_object = {
 	"delivers what it held, and the pod runs on).  'crak restart FILE' makes\n"
 	"it again, here or on another node.\n"
 	"\n"
+	"--tree PID, outside a pod: process PID and every process under it, the\n"
+	"same way (their tree, the files they share; a zombie stays one), killed\n"
+	"or left running.  'crak restart FILE' makes each again with its PID,\n"
+	"PID a child of crak restart.  Refused with the reason, all running on:\n"
+	"a session or group whose leader is outside the tree (but PID's own), a\n"
+	"session leader with a terminal, crak itself under PID.\n"
+	"\n"
 	"  -o, --output FILE  where the image goes (a file is written whole or not\n"
 	"                     at all; - streams it, to a pipe or a socket)\n"
+	"  --tree PID         PID and every process under it\n"
 	"  --leave-running    the process runs on after the checkpoint\n"
 	"  -j                 the summary as JSON\n",
 	.run = cmd_checkpoint,
@@ -87,6 +95,10 @@ const struct object restart_object = {
 	"the same name, frozen until its processes run again with their PIDs,\n"
 	"parents, sessions and groups; then the frames held for it are delivered\n"
 	"and its addresses announced.\n"
+	"\n"
+	"A tree's image ('crak checkpoint --tree PID') makes every process again\n"
+	"with its PID, parent, session and group, PID a child of crak restart,\n"
+	"which waits for PID; if any cannot be made, none runs.\n"
 	"\n"
 	"  --detach        leave it running and exit once it runs\n"
 	"  --pidfile F     write its PID (a pod's: its init's) to F once it runs\n",

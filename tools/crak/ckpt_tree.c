@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * A pod's processes, all of them, to an image (TREE, the shared files, and
- * a process image per process), from inside the pod's PID namespace.
+ * a process image per process), from inside the pod's PID namespace; or,
+ * the same way, a process and every process under it (crak checkpoint
+ * --tree PID), from where crak runs.
  *
  * Every process is stopped first (a FREEZE each, the list read again until
  * nothing new turns up: a stopped process neither forks nor reaps), then
@@ -55,6 +57,8 @@ struct tproc {
 };
 
 struct tree {
+	pid_t root;			/* --tree's process; 0: a pod's tree */
+	const char *set;		/* "pod" or "tree", for messages */
 	struct tproc *v;
 	unsigned int nr;
 	unsigned int *order;		/* indices, in the tree's order */
@@ -142,15 +146,16 @@ static int tree_take(struct tree *t, pid_t pid)
 	if (read_stat(pid, &state, &ppid, &pgid, &sid, &status))
 		return 0;	/* gone meanwhile */
 	/* An orphan zombie is the init's to reap, at once. */
-	if (state == 'Z' && ppid == 1)
+	if (!t->root && state == 'Z' && ppid == 1)
 		return 0;
-	if (ppid == 0) {
+	if (!t->root && ppid == 0) {
 		pr_err("checkpoint: process %d entered the pod from outside: it cannot be taken",
 		       pid);
 		return -1;
 	}
 	if (t->nr == CRAK_TREE_PROCS_MAX) {
-		pr_err("checkpoint: the pod runs more than %u processes", CRAK_TREE_PROCS_MAX);
+		pr_err("checkpoint: the %s has more than %u processes", t->set,
+		       CRAK_TREE_PROCS_MAX);
 		return -1;
 	}
 	t->v = xrealloc(t->v, (t->nr + 1) * sizeof(*t->v));
@@ -177,7 +182,58 @@ static int tree_take(struct tree *t, pid_t pid)
 	return 1;
 }
 
-/* Every process of the pod but its init and this one, stopped. */
+/* Whether PID is a child of a process of the tree (that is not a zombie). */
+static bool tree_parent_in(struct tree *t, pid_t pid)
+{
+	const struct tproc *parent;
+	uint32_t status;
+	pid_t ppid, pgid, sid;
+	char state;
+
+	if (read_stat(pid, &state, &ppid, &pgid, &sid, &status))
+		return false;
+	parent = tree_find(t, ppid);
+	return parent && !parent->zombie;
+}
+
+/* --tree's process itself, stopped: 0, or -1 after saying why. */
+static int tree_take_root(struct tree *t)
+{
+	uint32_t status;
+	pid_t ppid, pgid, sid, up;
+	char state;
+
+	if (t->root == 1) {
+		pr_err("checkpoint: PID 1 is its PID namespace's init: a restart could not make it a child of anything");
+		return -1;
+	}
+	/* crak stopped with the rest would never let them go. */
+	for (up = getpid(); up > 1; up = ppid) {
+		if (up == t->root) {
+			pr_err("checkpoint: crak itself runs under process %d: run it from outside that tree",
+			       t->root);
+			return -1;
+		}
+		if (read_stat(up, &state, &ppid, &pgid, &sid, &status))
+			break;
+	}
+	if (read_stat(t->root, &state, &ppid, &pgid, &sid, &status)) {
+		pr_err("checkpoint: no process %d", t->root);
+		return -1;
+	}
+	if (tree_take(t, t->root) < 0)
+		return -1;
+	if (!t->nr || t->v[0].zombie) {
+		pr_err("checkpoint: process %d has ended", t->root);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every process of the pod but its init and this one, stopped; or of
+ * --tree, its process and every one under it.
+ */
 static int tree_stop_all(struct tree *t)
 {
 	unsigned int round;
@@ -186,6 +242,8 @@ static int tree_stop_all(struct tree *t)
 	pid_t self = getpid();
 	DIR *d;
 
+	if (t->root && !t->nr && tree_take_root(t))
+		return -1;
 	for (round = 0; round < SCAN_ROUNDS; round++) {
 		d = opendir("/proc");
 		if (!d) {
@@ -201,6 +259,8 @@ static int tree_stop_all(struct tree *t)
 			pid = atoi(de->d_name);
 			if (pid == 1 || pid == self)
 				continue;
+			if (t->root && !tree_find(t, pid) && !tree_parent_in(t, pid))
+				continue;
 			n = tree_take(t, pid);
 			if (n < 0) {
 				closedir(d);
@@ -213,7 +273,7 @@ static int tree_stop_all(struct tree *t)
 			break;
 	}
 	if (round == SCAN_ROUNDS) {
-		pr_err("checkpoint: the pod's processes kept forking while being stopped");
+		pr_err("checkpoint: the %s's processes kept forking while being stopped", t->set);
 		return -1;
 	}
 	if (!t->nr) {
@@ -225,7 +285,8 @@ static int tree_stop_all(struct tree *t)
 
 /*
  * A zombie seen before its parent stopped may have been reaped since (and
- * its PID taken again): forgotten; the number forgotten.
+ * its PID taken again): forgotten; the number forgotten.  (--tree's own
+ * process is never a zombie here: it was stopped first.)
  */
 static unsigned int tree_drop_reaped(struct tree *t)
 {
@@ -254,7 +315,19 @@ static int tree_link(struct tree *t)
 	char state;
 	unsigned int i;
 
-	if (read_stat(1, &state, &ppid, &t->init_pgid, &t->init_sid, &status)) {
+	if (t->root) {
+		/* What --tree's process does not lead is the restarter's. */
+		const struct tproc *root = tree_find(t, t->root);
+
+		if (read_stat(t->root, &state, &ppid, &t->init_pgid, &t->init_sid, &status)) {
+			pr_err("checkpoint: process %d ended while stopped", t->root);
+			return -1;
+		}
+		if (t->init_sid == root->c.pid)
+			t->init_sid = -1;
+		if (t->init_pgid == root->c.pid)
+			t->init_pgid = -1;
+	} else if (read_stat(1, &state, &ppid, &t->init_pgid, &t->init_sid, &status)) {
 		pr_err("checkpoint: the pod's init: %s", strerror(errno));
 		return -1;
 	}
@@ -274,6 +347,11 @@ static int tree_link(struct tree *t)
 					    (more.tty_nr & 0xff) | ((more.tty_nr >> 12) & 0xfff00));
 			int idx = t->pod_pts ? pty_slave_index(dev) : -1;
 
+			if (idx < 0 && t->root) {
+				pr_err("checkpoint: process %d leads a session with a controlling terminal: not taken (only a pod's terminals are)",
+				       tp->c.pid);
+				return -1;
+			}
 			if (idx < 0) {
 				pr_err("checkpoint: process %d's controlling terminal is not one of the pod's: not taken",
 				       tp->c.pid);
@@ -283,12 +361,15 @@ static int tree_link(struct tree *t)
 			tp->fg_pgid = more.tpgid > 0 ? more.tpgid : 0;
 		}
 		tp->parent = -1;
-		if (tp->ppid == 1)
+		/* --tree's process comes back the restarter's child: 0. */
+		if (tp->c.pid == t->root)
+			tp->ppid = 0;
+		if (t->root ? !tp->ppid : tp->ppid == 1)
 			continue;
 		parent = tree_find(t, tp->ppid);
 		if (!parent || parent->zombie) {
-			pr_err("checkpoint: process %d's parent %d is not in the pod", tp->c.pid,
-			       tp->ppid);
+			pr_err("checkpoint: process %d's parent %d is not in the %s", tp->c.pid,
+			       tp->ppid, t->set);
 			return -1;
 		}
 		tp->parent = parent - t->v;
@@ -455,8 +536,8 @@ static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
 		if (other)
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
-			pr_err("checkpoint %d: descriptor %u is a pipe to outside the pod",
-			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd));
+			pr_err("checkpoint %d: descriptor %u is a pipe to outside the %s",
+			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd), t->set);
 			return -1;
 		}
 		file_to_stdio(rf);
@@ -488,9 +569,9 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 		if (holder == (int)f[i].proc)
 			continue;
 		if (holder >= 0 || le32toh(rf->f.fd) > 2) {
-			pr_err("checkpoint %d: descriptor %u is a unix socket connected to %s: not taken yet",
+			pr_err("checkpoint %d: descriptor %u is a unix socket connected to %s the %s: not taken yet",
 			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd),
-			       holder >= 0 ? "another process of the pod" : "outside the pod");
+			       holder >= 0 ? "another process of" : "outside", t->set);
 			return -1;
 		}
 		file_to_stdio(rf);
@@ -594,7 +675,7 @@ static int tree_find_shared(struct tree *t)
 			int same = f[i].proc != f[j].proc ? same_open_file(t, &f[i], &f[j]) : 0;
 
 			if (same < 0) {
-				pr_err("checkpoint: comparing the pod's descriptors (kcmp): %s",
+				pr_err("checkpoint: comparing the %s's descriptors (kcmp): %s", t->set,
 				       strerror(errno));
 				goto out;
 			}
@@ -625,9 +706,9 @@ static int tree_find_shared(struct tree *t)
 
 			if (uf_find(f, j) != g || shareable(le32toh(rf->f.type)))
 				continue;
-			pr_err("checkpoint %d: descriptor %u (%s) is shared with another process of the pod: not taken yet",
+			pr_err("checkpoint %d: descriptor %u (%s) is shared with another process of the %s: not taken yet",
 			       t->v[f[j].proc].c.pid, le32toh(rf->f.fd),
-			       file_type_name(le32toh(rf->f.type)));
+			       file_type_name(le32toh(rf->f.type)), t->set);
 			goto out;
 		}
 		/* Each open file of the group once. */
@@ -635,7 +716,7 @@ static int tree_find_shared(struct tree *t)
 			if (uf_find(f, j) == g &&
 			    le32toh(tfile_rf(t, &f[j])->f.type) != CRAK_FILE_SHARED)
 				tree_share(t, f, nr, j,
-					   owner < 0 ? 1 : (uint32_t)t->v[owner].c.pid);
+					   owner >= 0 ? (uint32_t)t->v[owner].c.pid : t->root ? 0 : 1);
 	}
 	ret = 0;
 out:
@@ -777,7 +858,7 @@ static int tree_write(struct tree *t, struct img *im)
 		p[i].sid = htole32(tree_sid(t, tp->sid));
 		if (tp->zombie)
 			p[i].flags |= htole32(CRAK_TREE_ZOMBIE);
-		if (tp->c.pid == POD_COMMAND_PID)
+		if (tp->c.pid == (t->root ?: POD_COMMAND_PID))
 			p[i].flags |= htole32(CRAK_TREE_COMMAND);
 		p[i].exit_status = htole32(tp->exit_status);
 		p[i].ctty = htole32(tp->ctty);
@@ -789,12 +870,12 @@ static int tree_write(struct tree *t, struct img *im)
 		if ((int)le32toh(t->shared.v[i].f.fd) > max_fd)
 			max_fd = le32toh(t->shared.v[i].f.fd);
 	if (t->shared.nr > CRAK_TREE_SHARED_MAX || max_fd > (int)CRAK_TREE_FD_MAX) {
-		pr_err("checkpoint: the pod's processes share more than %u files, or use descriptors above %u",
-		       CRAK_TREE_SHARED_MAX, CRAK_TREE_FD_MAX);
+		pr_err("checkpoint: the %s's processes share more than %u files, or use descriptors above %u",
+		       t->set, CRAK_TREE_SHARED_MAX, CRAK_TREE_FD_MAX);
 		free(h);
 		return -1;
 	}
-	if (!tree_find(t, POD_COMMAND_PID)) {
+	if (!tree_find(t, t->root ?: POD_COMMAND_PID)) {
 		pr_err("checkpoint: the pod's command (PID %d in the pod) has ended", POD_COMMAND_PID);
 		free(h);
 		return -1;
@@ -844,15 +925,15 @@ static int tree_end(struct tree *t, bool kill, bool failed)
 }
 
 int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int *nr_procs,
-		    dev_t host_pts)
+		    dev_t host_pts, pid_t root)
 {
-	struct tree t = {};
+	struct tree t = { .root = root, .set = root ? "tree" : "pod" };
 	unsigned int i, n = 0;
 	struct stat st;
 	int ret = -1;
 
 	/* A devpts of the pod's own (crak run mounts one): its terminals are the pod's. */
-	if (!stat("/dev/pts", &st) && st.st_dev != host_pts)
+	if (!root && !stat("/dev/pts", &st) && st.st_dev != host_pts)
 		t.pod_pts = st.st_dev;
 	do {
 		if (tree_stop_all(&t))
@@ -865,7 +946,7 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		goto fail;
 	tree_visit(&t, -1, 0, &n);
 	if (n != t.nr) {
-		pr_err("checkpoint: the pod's processes do not form a tree");
+		pr_err("checkpoint: the %s's processes do not form a tree", t.set);
 		goto fail;
 	}
 	if (tree_check_groups(&t))
@@ -902,12 +983,16 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 	if (tree_end(&t, !hooks->leave_running, false)) {
 		/* Some are let go already: the others run on, unharmed. */
 		tree_end(&t, false, true);
+		ret = -2;
 		goto out;
 	}
 	ret = 0;
 	goto out;
 fail:
-	tree_end(&t, false, true);
+	for (i = 0; i < t.nr && !t.v[i].frozen; i++)
+		;
+	if (!tree_end(&t, false, true) && i < t.nr && root)
+		pr_err("checkpoint tree %d: its processes run on", root);
 out:
 	tree_free(&t);
 	return ret;

@@ -36,6 +36,7 @@ static const char *const section_names[] = {
 	[CRAK_IMG_END] = "END",
 	[CRAK_IMG_TREE] = "TREE",
 	[CRAK_IMG_SKIP] = "SKIP",
+	[CRAK_IMG_TREE_HEAD] = "TREE_HEAD",
 };
 
 const char *img_section_name(uint32_t type)
@@ -292,4 +293,33 @@ const struct crak_img_posix_timer *img_check_timers(struct crak_img_posix_timer 
 		if (!timer_ok(&t[i], tids, nr_tids) || (i && t[i].id == t[i - 1].id))
 			return &t[i];
 	return NULL;
+}
+
+int img_write_end(struct img *im)
+{
+	struct crak_img_end end = {
+		.sections = htole32(im->seq),
+		.bytes = htole64(im->offset),
+	};
+
+	return img_write_section(im, CRAK_IMG_END, &end, sizeof(end));
+}
+
+int img_read_end(struct img *im)
+{
+	uint64_t len, offset = im->offset;
+	uint32_t type = CRAK_IMG_END;
+	struct crak_img_end end = {};
+	void *buf;
+
+	buf = img_read_section(im, &type, sizeof(end), sizeof(end), &len);
+	if (!buf)
+		return -1;
+	memcpy(&end, buf, sizeof(end));
+	free(buf);
+	if (le32toh(end.sections) != im->seq - 1 || le64toh(end.bytes) != offset || end.pages) {
+		pr_err("%s: the image's END does not match what came before it", im->name);
+		return -1;
+	}
+	return 0;
 }

@@ -46,6 +46,14 @@ int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, si
 const char *img_section_name(uint32_t type);
 
 /*
+ * A pod's or a tree's image ends with END (pages 0) over the sections of
+ * its own numbering: written, or read and checked; 0, or -1 after saying
+ * why.
+ */
+int img_write_end(struct img *im);
+int img_read_end(struct img *im);
+
+/*
  * A POSIX timer's clock on the process's own CPU time, as the kernel keeps
  * it (linux/crak_image.h): negative, (~PID << 3) | WHICH, WHICH 0, 1 or 2
  * (bit 2, a thread's clock, clear).

@@ -621,8 +621,9 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		json_close_array(&s->j);
 		return;
 	}
-	printf("process tree: %u process%s, %u shared file%s (session and group 0: the init's)\n",
-	       tr->nr, tr->nr == 1 ? "" : "es", tr->shared.nr, plural(tr->shared.nr));
+	printf("process tree: %u process%s, %u shared file%s (session and group 0: the %s)\n",
+	       tr->nr, tr->nr == 1 ? "" : "es", tr->shared.nr, plural(tr->shared.nr),
+	       tr->top ? "init's" : "restarter's");
 	for (i = 0; i < tr->nr; i++) {
 		const struct crak_img_tree_proc *p = &tr->procs[i];
 		uint32_t st = le32toh(p->exit_status);
@@ -630,7 +631,7 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		printf("  %u: parent %u, group %u, session %u", le32toh(p->pid), le32toh(p->ppid),
 		       le32toh(p->pgid), le32toh(p->sid));
 		if (le32toh(p->flags) & CRAK_TREE_COMMAND)
-			printf(", the pod's command");
+			printf(", %s", tr->top ? "the pod's command" : "the root");
 		if (p->ctty)
 			printf(", terminal /dev/pts/%u (foreground group %u)", le32toh(p->ctty) - 1,
 			       le32toh(p->fg_pgid));
@@ -704,6 +705,7 @@ static int image_show(struct args *args)
 	uint32_t type;
 	const char *word, *file = NULL;
 	unsigned int minor = 0;
+	pid_t root = 0;
 	int ret, trees = 0;
 
 	while ((word = arg_next(args))) {
@@ -724,14 +726,21 @@ static int image_show(struct args *args)
 		s.im.name = file;
 	}
 	s.json = crak_opts.json;
-	/* A pod's image: the pod's own sections around the process image. */
-	if (img_peek_type(&s.im, &type) || (type == CRAK_IMG_POD &&
-					    pod_image_read_head(&s.im, &pod, mac, &minor)))
+	/*
+	 * A pod's image: the pod's own sections around the process image; a
+	 * tree's, TREE_HEAD, TREE and END around theirs.
+	 */
+	if (img_peek_type(&s.im, &type) ||
+	    (type == CRAK_IMG_POD && pod_image_read_head(&s.im, &pod, mac, &minor)) ||
+	    (type == CRAK_IMG_TREE_HEAD && tree_image_read_head(&s.im, &root)))
 		return EXIT_FAILURE;
-	if (type == CRAK_IMG_POD) {
-		if (!s.json)
+	if (type == CRAK_IMG_POD || type == CRAK_IMG_TREE_HEAD) {
+		if (!s.json && type == CRAK_IMG_POD)
 			show_pod(&pod, mac);
-		trees = tree_read(&s.im, minor, &tree);
+		else if (!s.json)
+			printf("tree of process %u (crak checkpoint --tree)\n", root);
+		trees = type == CRAK_IMG_POD ? tree_read(&s.im, minor, 1, &tree) :
+					       tree_read(&s.im, 2, 0, &tree);
 		if (trees < 0)
 			return EXIT_FAILURE;
 		outer = s.im;
@@ -755,10 +764,14 @@ static int image_show(struct args *args)
 			printf("held for the pod: %zu frame%s, %" PRIu64 " bytes\n", held.n,
 			       plural(held.n), held.bytes);
 	}
+	if (!ret && type == CRAK_IMG_TREE_HEAD)
+		ret = img_read_end(&outer);
 	if (s.json) {
 		json_section_array(&s, NULL);
 		if (type == CRAK_IMG_POD)
 			json_pod(&s.j, &pod, mac, &held);
+		if (type == CRAK_IMG_TREE_HEAD)
+			json_uint(&s.j, "root", root);
 		json_bool(&s.j, "valid", !ret);
 		json_uint(&s.j, "sections", s.im.seq);
 		json_uint(&s.j, "bytes", s.im.offset);
@@ -788,8 +801,9 @@ static const struct command image_commands[] = {
 		.synopsis = "FILE|-",
 		.help = "Reads the whole process image FILE (or standard input: -), checks\n"
 			"every section's length, order and checksum, and shows the process,\n"
-			"its descriptors and its memory map; of a pod's image, the pod and\n"
-			"the frames held for it too.  Exits 1 if the image is broken.\n",
+			"its descriptors and its memory map; of a pod's image, the pod, its\n"
+			"process tree and the frames held for it too; of a tree's (crak\n"
+			"checkpoint --tree), the tree.  Exits 1 if the image is broken.\n",
 		.run = image_show,
 	},
 };

@@ -258,12 +258,7 @@ static int write_held(struct pod_ckpt *c, const struct vif_frames *fl, bool unic
 
 static int write_end(struct pod_ckpt *c)
 {
-	struct crak_img_end end = {
-		.sections = htole32(c->im.seq),
-		.bytes = htole64(c->im.offset),
-	};
-
-	return img_write_section(&c->im, CRAK_IMG_END, &end, sizeof(end));
+	return img_write_end(&c->im);
 }
 
 /* Checks one HELD section's frames and adds them to @fl. */
@@ -458,7 +453,7 @@ static void __noreturn worker(struct pod_ckpt *c)
 	if (nl_open(&c->vc.nl, &vif_family) || vif_simple(&c->vc, CRAK_VIF_CMD_FREEZE))
 		_exit(1);
 	pod_pause(&c->pause);
-	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts))
+	if (!tree_checkpoint(&c->im, &hooks, &c->nr_procs, c->host_pts, 0))
 		_exit(0);
 	pod_pause_end(&c->pause);
 	/* A destination that had the process may have taken the addresses. */

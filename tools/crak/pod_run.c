@@ -806,7 +806,7 @@ int pod_restart(struct img *im, bool detach, const char *pidfile, int fd)
 	int ret = EXIT_FAILURE;
 
 	raise_nofile();
-	if (pod_image_read_head(im, &r.pod, mac, &minor) || tree_read(im, minor, &r.tree) < 0)
+	if (pod_image_read_head(im, &r.pod, mac, &minor) || tree_read(im, minor, 1, &r.tree) < 0)
 		return EXIT_FAILURE;
 	r.mac = mac;
 	pod_path(path, sizeof(path), POD_RUN_DIR, r.pod.name);

@@ -332,7 +332,7 @@ pid_t clone_with_pid(pid_t pid)
 }
 
 /* Who holds PID, for the message saying it is taken. */
-static void report_taken(pid_t pid)
+void restart_report_taken(pid_t pid)
 {
 	char path[64], comm[64] = "", state = '?';
 	FILE *f;
@@ -353,7 +353,7 @@ static void report_taken(pid_t pid)
 		pr_err("restart: PID %d is taken by '%s' (PID %d)", pid, comm, pid);
 }
 
-static int write_pidfile(const char *path, pid_t pid)
+int restart_write_pidfile(const char *path, pid_t pid)
 {
 	FILE *f = fopen(path, "we");
 
@@ -364,7 +364,7 @@ static int write_pidfile(const char *path, pid_t pid)
 	return 0;
 }
 
-static int wait_like_a_shell(pid_t pid)
+int restart_wait(pid_t pid)
 {
 	struct sigaction ign = { .sa_handler = SIG_IGN }, oint, oquit;
 	int status;
@@ -413,7 +413,7 @@ pid_t restart_begin(struct restart *r)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		if (errno == EEXIST)
-			report_taken(le32toh(r->proc.pid));
+			restart_report_taken(le32toh(r->proc.pid));
 		else if (errno == EPERM)
 			pr_err("restart: giving the process its PID %u needs CAP_CHECKPOINT_RESTORE",
 			       le32toh(r->proc.pid));
@@ -504,11 +504,13 @@ int cmd_restart(struct args *args)
 			die("restart: %s: %s", file, strerror(errno));
 		r.im.name = file;
 	}
-	/* A pod's image starts with POD, a process's with HEAD. */
+	/* A pod's image starts with POD, a tree's with TREE_HEAD, a process's with HEAD. */
 	if (img_peek_type(&r.im, &type))
 		return EXIT_FAILURE;
 	if (type == CRAK_IMG_POD)
 		return pod_restart(&r.im, r.detach, pidfile, -1);
+	if (type == CRAK_IMG_TREE_HEAD)
+		return tree_image_restart(&r.im, r.detach, pidfile);
 
 	pid = restart_begin(&r);
 	if (pid < 0)
@@ -518,7 +520,7 @@ int cmd_restart(struct args *args)
 		close(r.im.fd);
 	if (restart_finish(&r, pid))
 		return EXIT_FAILURE;
-	if (pidfile && write_pidfile(pidfile, pid))
+	if (pidfile && restart_write_pidfile(pidfile, pid))
 		return EXIT_FAILURE;
 	if (r.detach) {
 		if (!crak_opts.json)
@@ -527,5 +529,5 @@ int cmd_restart(struct args *args)
 			printf("{\"pid\":%d}\n", pid);
 		return 0;
 	}
-	return wait_like_a_shell(pid);
+	return restart_wait(pid);
 }

@@ -75,4 +75,14 @@ int restart_finish(struct restart *r, pid_t pid);
 int restart_whole(struct restart *r, pid_t pid);
 int restart_go(struct restart *r, pid_t pid);
 
+/* Says who holds PID (a restart would give it to a process). */
+void restart_report_taken(pid_t pid);
+/* PID into the file PATH: 0, or -1 after saying why. */
+int restart_write_pidfile(const char *path, pid_t pid);
+/* Waits for child PID as a shell would: its exit status, or 128 + its signal. */
+int restart_wait(pid_t pid);
+
+/* crak restart of a tree's image (tree_image.c), TREE_HEAD next: an exit status. */
+int tree_image_restart(struct img *im, bool detach, const char *pidfile);
+
 #endif /* CRAK_RESTART_H */

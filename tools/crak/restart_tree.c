@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A pod's tree of processes, made again by its init.
+ * A pod's tree of processes, made again by its init; or a tree's image
+ * (crak checkpoint --tree), by crak restart, which plays the init's part
+ * for its root.
  *
  * The processes come in TREE's order, parents first, and each is made by
  * its parent's restarter (clone3 with set_tid: its PID), so that it is its
@@ -75,23 +77,28 @@ static int tree_check(const struct tree_restart *tr)
 		if (pid <= 1 || pid > INT_MAX || tree_index(tr, pid, i) >= 0)
 			return -1;
 		/* Parents first; a zombie's is a process, not the init. */
-		if (ppid != 1 && (parent < 0 || le32toh(tr->procs[parent].flags) & CRAK_TREE_ZOMBIE))
+		if (ppid != tr->top &&
+		    (parent < 0 || le32toh(tr->procs[parent].flags) & CRAK_TREE_ZOMBIE))
 			return -1;
-		if (zombie && ppid == 1)
+		if (zombie && ppid == tr->top)
 			return -1;
 		if (le32toh(p->flags) & CRAK_TREE_COMMAND) {
-			if (zombie || ppid != 1)
+			if (zombie || ppid != tr->top)
 				return -1;
 			commands++;
+		} else if (ppid == tr->top && !tr->top) {
+			/* A tree's image has one root, its command. */
+			return -1;
 		}
 	}
 	for (i = 0; i < le32toh(tr->hdr.nr_shared); i++)
-		if (le32toh(tr->owner[i]) != 1 && tree_index(tr, le32toh(tr->owner[i]), tr->nr) < 0)
+		if (le32toh(tr->owner[i]) != tr->top &&
+		    tree_index(tr, le32toh(tr->owner[i]), tr->nr) < 0)
 			return -1;
 	return commands == 1 ? 0 : -1;
 }
 
-int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
+int tree_read(struct img *im, unsigned int minor, uint32_t top, struct tree_restart *tr)
 {
 	/* Before minor 2 a process's entry ends at exit_status. */
 	size_t each = minor < 2 ? offsetof(struct crak_img_tree_proc, ctty) : sizeof(*tr->procs);
@@ -100,6 +107,8 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 	char *buf;
 
 	memset(tr, 0, sizeof(*tr));
+	tr->top = top;
+	tr->set = top ? "pod" : "tree";
 	if (minor < 1)
 		return 0;
 	buf = img_read_section(im, &type, sizeof(tr->hdr), CRAK_IMAGE_SECTION_MAX, &len);
@@ -111,7 +120,7 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 	need = sizeof(tr->hdr) + (uint64_t)tr->nr * each + (uint64_t)nr_shared * sizeof(uint32_t);
 	if (!tr->nr || tr->nr > CRAK_TREE_PROCS_MAX || nr_shared > CRAK_TREE_SHARED_MAX ||
 	    len < need || le32toh(tr->hdr.max_fd) > CRAK_TREE_FD_MAX) {
-		pr_err("%s: the pod image's process tree is malformed", im->name);
+		pr_err("%s: the %s image's process tree is malformed", im->name, tr->set);
 		free(buf);
 		return -1;
 	}
@@ -124,7 +133,7 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 	free(buf);
 	tr->name = im->name;
 	if (tree_check(tr)) {
-		pr_err("%s: the pod image's process tree is malformed", im->name);
+		pr_err("%s: the %s image's process tree is malformed", im->name, tr->set);
 		return -1;
 	}
 	if (files_read(im, nr_shared, &tr->shared, false))
@@ -134,10 +143,17 @@ int tree_read(struct img *im, unsigned int minor, struct tree_restart *tr)
 
 void tree_free_restart(struct tree_restart *tr)
 {
+	uint32_t i;
+
 	free(tr->procs);
 	free(tr->owner);
 	free(tr->made);
 	free(tr->turn);
+	if (tr->pidfd)
+		for (i = 0; i < tr->nr; i++)
+			if (tr->pidfd[i] >= 0)
+				close(tr->pidfd[i]);
+	free(tr->pidfd);
 	files_free(&tr->shared);
 	memset(tr, 0, sizeof(*tr));
 }
@@ -377,11 +393,13 @@ void tree_fork_children(struct restart *r)
 		pid = clone_with_pid(le32toh(p->pid));
 		if (pid == 0)
 			tree_child(tr, i);
-		if (pid < 0) {
+		if (pid < 0 && errno == EEXIST)
+			restart_report_taken(le32toh(p->pid));
+		else if (pid < 0)
 			pr_err("restart %u: its child %u: %s", self, le32toh(p->pid),
-			       errno == EEXIST ? "the PID is taken" : strerror(errno));
+			       strerror(errno));
+		if (pid < 0)
 			_exit(EXIT_FAILURE);
-		}
 		if (!(le32toh(p->flags) & CRAK_TREE_ZOMBIE))
 			continue;
 		if (!ended_as(pid, le32toh(p->exit_status))) {
@@ -442,9 +460,12 @@ static int tree_setup(struct tree_restart *tr, struct img *im)
 	tr->made = xmalloc(2 * (tr->shared.nr ?: 1) * sizeof(*tr->made));
 	for (i = 0; i < 2 * tr->shared.nr; i++)
 		tr->made[i] = -1;
+	tr->pidfd = xmalloc(tr->nr * sizeof(*tr->pidfd));
+	for (i = 0; i < tr->nr; i++)
+		tr->pidfd[i] = -1;
 	return 0;
 fail:
-	pr_err("restart: the pod's processes: %s", strerror(errno));
+	pr_err("restart: the %s's processes: %s", tr->set, strerror(errno));
 	return -1;
 }
 
@@ -486,7 +507,8 @@ static int tree_hello(struct tree_restart *tr, uint32_t idx, struct restart *r)
 	/* A third: the userfaultfd of a process to be filled while it runs. */
 	r->have_uffd = cm->cmsg_len == CMSG_LEN(3 * sizeof(int));
 	memcpy(fds, CMSG_DATA(cm), (r->have_uffd ? 3 : 2) * sizeof(int));
-	close(pfd[1].fd);
+	/* It said hello: the pidfd is its, for tree_kill(). */
+	tr->pidfd[idx] = pfd[1].fd;
 	r->sessfd = fds[0];
 	r->ids[0] = fds[1];
 	r->ids[1] = -1;
@@ -510,13 +532,14 @@ int tree_restart_all(struct tree_restart *tr, struct img *im, struct restart ***
 	/* A process gone before its turn fails a write: said, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	if (tree_setup(tr, im) ||
-	    files_make_shared(&tr->shared, tr->owner, htole32(1), tr->made, tr->stdio, tr->base))
+	    files_make_shared(&tr->shared, tr->owner, htole32(tr->top), tr->made, tr->stdio,
+			      tr->base))
 		return -1;
 	/* Its children: every signal blocked from the start, as restart_begin(). */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < tr->nr; i++) {
-		if (le32toh(tr->procs[i].ppid) != 1)
+		if (le32toh(tr->procs[i].ppid) != tr->top)
 			continue;
 		pid = clone_with_pid(le32toh(tr->procs[i].pid));
 		if (pid == 0) {
@@ -528,9 +551,14 @@ int tree_restart_all(struct tree_restart *tr, struct img *im, struct restart ***
 			tree_child(tr, i);
 		}
 		if (pid < 0) {
+			int err = errno;
+
 			sigprocmask(SIG_SETMASK, &old, NULL);
-			pr_err("restart %s: process %u: %s", tr->name, le32toh(tr->procs[i].pid),
-			       errno == EEXIST ? "its PID is taken" : strerror(errno));
+			if (err == EEXIST)
+				restart_report_taken(le32toh(tr->procs[i].pid));
+			else
+				pr_err("restart %s: process %u: %s", tr->name,
+				       le32toh(tr->procs[i].pid), strerror(err));
 			return -1;
 		}
 	}
@@ -565,8 +593,31 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 {
 	uint32_t i;
 
-	for (i = tr->nr; i-- > 0;)
+	for (i = tr->nr; i-- > 0;) {
 		if (rs[i] && restart_go(rs[i], le32toh(tr->procs[i].pid)))
 			return -1;
+		free(rs[i]);
+		rs[i] = NULL;
+	}
+	free(rs);
 	return 0;
+}
+
+void tree_kill(struct tree_restart *tr, struct restart **rs)
+{
+	uint32_t i;
+
+	for (i = 0; tr->pidfd && i < tr->nr; i++) {
+		if (tr->pidfd[i] < 0)
+			continue;
+		syscall(SYS_pidfd_send_signal, tr->pidfd[i], SIGKILL, NULL, 0);
+		close(tr->pidfd[i]);
+		tr->pidfd[i] = -1;
+	}
+	for (i = 0; rs && i < tr->nr; i++) {
+		if (rs[i] && rs[i]->sessfd >= 0)
+			close(rs[i]->sessfd);
+		free(rs[i]);
+	}
+	free(rs);
 }

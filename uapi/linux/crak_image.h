@@ -94,6 +94,7 @@ enum {
 	CRAK_IMG_HELD,
 	CRAK_IMG_TREE,
 	CRAK_IMG_SKIP,
+	CRAK_IMG_TREE_HEAD,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -568,6 +569,42 @@ struct crak_img_tree_proc {
 #define CRAK_TREE_COMMAND	_BITUL(1)	/* the pod's command (PID 2): the pod
 						 * ends when it does
 						 */
+
+/*
+ * -- A tree's image -----------------------------------------------------------
+ *
+ * `crak checkpoint --tree PID`, of a process and every process under it
+ * (not a pod's), writes a stream of the same sections as a pod's image but
+ * for POD and HELD, numbered on their own, around the process images:
+ *
+ *	TREE_HEAD	struct crak_img_tree_head
+ *	TREE		as in a pod's image of minor 2, the PIDs those of the
+ *			checkpointer's PID namespace, the root's (the tree's
+ *			CRAK_TREE_COMMAND) first; the root's ppid is 0, for it
+ *			comes back a child of the restarter, and so does an
+ *			owner of 0 (the restarter makes that shared file)
+ *	FILE ...	the shared files, as in a pod's image
+ *	(for each process of TREE that is not a zombie, in TREE's order: its
+ *	 process image, HEAD to END, its sections numbered from 0)
+ *	END		struct crak_img_end (pages 0)
+ *
+ * A session or process group of the root's that it does not lead is
+ * written 0 in TREE (as a pod's init's is): the restarter's.
+ * `crak restart` of it makes every process again with its PID as a child
+ * of its parent, the root a child of crak restart, and waits for the root
+ * as a shell would.
+ */
+#define CRAK_TREE_MAGIC		0x45525443	/* "CTRE" */
+#define CRAK_TREE_VERSION	1
+#define CRAK_TREE_MINOR		0
+
+struct crak_img_tree_head {
+	__le32	magic;		/* CRAK_TREE_MAGIC */
+	__le16	version;	/* CRAK_TREE_VERSION */
+	__le16	minor;
+	__le32	root;		/* the root's PID, TREE's first */
+	__le32	pad;
+};
 
 struct crak_img_held {
 	__le32	nr_frames;	/* that follow, in the order they came */

@@ -1,0 +1,159 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=420 kernels=6.12,6.1
+#
+# A tree of processes outside any pod moves whole: crak checkpoint --tree
+# PID takes PID and every process under it (../pod/tree.py: a producer and
+# a consumer joined by a pipe and in one process group, a session leader
+# with its child, a zombie, all sharing one open log file), and crak
+# restart makes each again with its PID, parent, session and group, the
+# pipe (with what was in it) and the log (one open file, one offset) shared
+# as they were, the zombie ready to be reaped with its exit status, and PID
+# a child of crak restart.  Streamed from node a to node b, the tree goes
+# on there; the producer's numbers reach the log in order, none lost or
+# repeated.  What cannot be done is said in one line, the tree running on:
+# no such process, PID 1, crak itself under PID.  A restart one of whose
+# PIDs is taken (a child's, deep in the tree) names the holder and leaves
+# no process of the tree behind.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+dir=$CKPT_DIR/tree
+TREE_PY=$(dirname "$0")/../pod/tree.py
+port=7412
+rm -rf "$dir"
+mkdir -p "$dir"
+cp "$TREE_PY" "$dir/"
+
+# lines: the log's numbers so far.
+lines() { grep -c . "$dir/log"; }
+
+# grows NODE: the log gains 20 numbers (the tree runs, on NODE).
+grows() {
+	local before
+	before=$(lines)
+	until_on "$1" 30 "[ \$(grep -c . $dir/log) -ge $((before + 20)) ] && echo on" > /dev/null
+}
+
+# procs NODE: the PIDs of the tree's processes on NODE, zombies aside.
+procs() {
+	on "$1" "for p in \$(pgrep -f '^/usr/bin/python3 $dir/tree.py'); do
+		[ \"\$(cut -d' ' -f3 /proc/\$p/stat 2> /dev/null)\" = Z ] || echo \$p
+	done | sort -n | tr '\n' ' '"
+}
+
+# verdict NODE N: the tree's N-th look at itself, on NODE.
+verdict() {
+	local v
+	on "$1" "kill -USR1 $top" || fail "cannot signal the tree's root on $1"
+	v=$(until_on "$1" 60 "grep '^$2 ' $dir/verdict 2> /dev/null") ||
+		fail "the tree gave no verdict on $1: $(cat "$dir/verdict" 2> /dev/null)"
+	[ "$v" = "$2 ok" ] || fail "the tree on $1 is not as it was: $v"
+}
+
+# ordered: every number in the log once, in order.
+ordered() {
+	$PY -c '
+import sys
+n = [int(x) for x in open(sys.argv[1])]
+assert n == list(range(1, len(n) + 1)), [x for i, x in enumerate(n) if x != i + 1][:3]
+' "$dir/log" || fail "the producer's numbers are not all in the log, in order, once: $(grep -v '^[0-9]*$' "$dir/log" | head -3)"
+}
+
+# The tree, from a job of node a (its session and group, not the tree's).
+job=$(on_bg a "echo \$((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid
+	/usr/bin/python3 $dir/tree.py $dir > $dir/out 2>&1 < /dev/null & echo \$! > $dir/pid
+	wait \$!")
+wait_file -s "$dir/tree" 60 && grows a ||
+	fail "the tree did not start: $(cat "$dir/out"; wait_job "$job" 2>&1 | tail -3)"
+top=$(cat "$dir/pid")
+d=$(sed -n 's/^d //p' "$dir/tree")
+live=$(procs a)
+[ "$(wc -w <<< "$live")" = 5 ] || fail "the tree runs $live, not five processes and a zombie"
+pass "a tree of six processes runs outside any pod: a pipe, a group, a session, a zombie, a shared log"
+
+# Refused, in one line each (and a usage error's pointer to --help), the
+# tree running on and no image left.
+expect_refused() {
+	local out
+	out=$(on a "$1" 2>&1) && fail "'$1' worked"
+	out=$(grep -v "^Try 'crak checkpoint --help'" <<< "$out")
+	[ "$(wc -l <<< "$out")" = 1 ] && grep -q "$2" <<< "$out" ||
+		fail "'$1' did not say in one line that $2: $out"
+}
+expect_refused "crak checkpoint --tree 4194000 -o $dir/x.img" "no process 4194000"
+expect_refused "crak checkpoint --tree 1 -o $dir/x.img" "PID 1 is its PID namespace's init"
+expect_refused "crak checkpoint --tree \$\$ -o $dir/x.img" "crak itself runs under process"
+expect_refused "crak checkpoint $top --tree $top -o $dir/x.img" "takes the place of PID"
+[ ! -e "$dir/x.img" ] && [ ! -e "$dir/x.img.partial" ] || fail "a refused checkpoint left an image"
+[ "$(procs a)" = "$live" ] && grows a || fail "the tree does not run on after the refusals"
+pass "a checkpoint of no process, of PID 1, of a tree crak runs in, is refused in one line; the tree runs on"
+
+out=$(on a crak checkpoint --tree "$top" -o "$dir/left.img" --leave-running 2>&1) ||
+	fail "crak checkpoint --tree --leave-running failed: $out"
+echo "  $out"
+grep -q "checkpoint tree $top: 6 processes" <<< "$out" || fail "the checkpoint did not say it took 6 processes: $out"
+[ "$(procs a)" = "$live" ] && grows a || fail "the tree does not run on after --leave-running"
+out=$(on a crak image show "$dir/left.img") || fail "crak image show refuses the tree's image: $out"
+grep -q "^tree of process $top" <<< "$out" && grep -q "^process tree: 6 processes" <<< "$out" &&
+	grep -q "^  $top: parent 0, .*the root" <<< "$out" && grep -q "a zombie (exit 7)" <<< "$out" &&
+	grep -q "shared #.*: pipe" <<< "$out" || fail "image show does not show the tree as it is: $out"
+on a "crak -j image show $dir/left.img" | $PY -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["valid"] and j["root"] == int(sys.argv[1]), j
+assert len(j["tree"]) == 6 and len(j["processes"]) == 5, j.keys()
+assert [p["pid"] for p in j["tree"] if p["command"]] == [int(sys.argv[1])]
+' "$top" || fail "image show -j does not describe the tree"
+pass "--leave-running: the tree runs on; crak image show lists it, its root, zombie and shared pipe (text and JSON)"
+
+# Streamed to node b: the tree goes on there, and is gone from a.
+rjob=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --detach")
+until_on b 30 ss -Hltn "'sport = :$port'" > /dev/null || fail "socat does not listen on b"
+out=$(on a "set -o pipefail; crak checkpoint --tree $top -o - | socat -u STDIN TCP:$(ip4 b):$port" 2>&1) ||
+	fail "the streamed checkpoint failed: $out; on b: $(wait_job "$rjob" 2>&1 | tail -3)"
+out=$(wait_job "$rjob" 2>&1) || fail "the streamed restart on b failed: $out"
+grep -q "restarted tree $top: 6 processes" <<< "$out" || fail "crak restart did not say it made the tree: $out"
+wait_job "$job" > /dev/null 2>&1
+[ -z "$(procs a)" ] || fail "processes of the tree are left on a: $(procs a)"
+grows b || fail "the log does not go on on node b"
+[ "$(procs b)" = "$live" ] || fail "on b the tree runs $(procs b), not $live"
+verdict b 1
+exes=$(on b "for p in $live; do readlink /proc/\$p/exe; done | sort -u")
+[ "$exes" = "$(readlink -f /usr/bin/python3)" ] || fail "/proc/PID/exe of the tree's processes on b: $exes"
+ordered
+pass "streamed from a to b, each process has its PID, parent, group and session again; the log and pipe are shared; the zombie reaps with exit 7; $(lines) numbers in order"
+
+# A grandchild's PID taken on a (and the PIDs after it kept clear): the
+# restart names the holder and leaves nothing made.
+# (The jobs' own processes take PIDs from elsewhere, before and after; the
+# tree's are between 10001 and 30006, pid_max 32768.)
+far=$((top > 20000 ? top - 8000 : top + 8000))
+on a "echo $far > /proc/sys/kernel/ns_last_pid" || fail "cannot set ns_last_pid on a"
+holder=$(on a "echo $((d - 1)) > /proc/sys/kernel/ns_last_pid
+	setsid sleep 600 < /dev/null > /dev/null 2>&1 & echo \$!
+	echo $((far + 1000)) > /proc/sys/kernel/ns_last_pid")
+[ "$holder" = "$d" ] || skip "PID $d could not be taken on a (got $holder)"
+out=$(on a crak restart "$dir/left.img" --detach 2>&1) && fail "a restart whose PID $d is taken worked"
+grep -q "PID $d is taken by 'sleep'" <<< "$out" || fail "the restart did not name the holder of PID $d: $out"
+for _ in $(seq 20); do
+	[ -z "$(procs a)" ] && break
+	sleep 0.2
+done
+[ -z "$(procs a)" ] || fail "a failed restart left processes of the tree on a: $(procs a)"
+on a "kill $holder"
+pass "a restart whose PID $d (a grandchild's) is taken says by what, and leaves none of the tree behind"
+
+# The image left running restarts on a, once the tree on b is gone.
+on b "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"
+for _ in $(seq 20); do
+	[ -z "$(procs b)" ] && break
+	sleep 0.2
+done
+rm -f "$dir/verdict"
+out=$(on a crak restart "$dir/left.img" --detach 2>&1) || fail "the restart of the image left running failed on a: $out"
+[ "$(procs a)" = "$live" ] || fail "on a the tree runs $(procs a), not $live"
+verdict a 1
+pass "the image taken with --leave-running restarts the tree on a, zombie and all"
+on a "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"
+rm -rf "$dir"
