@@ -14,7 +14,8 @@
 # repeated.  What cannot be done is said in one line, the tree running on:
 # no such process, PID 1, crak itself under PID.  A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
-# no process of the tree behind.
+# no process of the tree behind; so does one of an image cut short or
+# with a byte changed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -143,6 +144,24 @@ done
 [ -z "$(procs a)" ] || fail "a failed restart left processes of the tree on a: $(procs a)"
 on a "kill $holder"
 pass "a restart whose PID $d (a grandchild's) is taken says by what, and leaves none of the tree behind"
+
+# Cut short (in the middle of a process's image, or of the last one's) or
+# with a byte changed, the image is refused, and nothing of it runs.
+size=$(stat -c %s "$dir/left.img")
+head -c $((size / 2)) "$dir/left.img" > "$dir/half.img"
+head -c $((size - 100)) "$dir/left.img" > "$dir/most.img"
+cp "$dir/left.img" "$dir/flip.img"
+printf '\x55' | dd of="$dir/flip.img" bs=1 seek=100 conv=notrunc status=none
+for bad in half most flip; do
+	out=$(on a crak restart "$dir/$bad.img" --detach 2>&1) && fail "the broken image $bad.img restarted"
+	grep -q "image" <<< "$out" || fail "the refusal of $bad.img does not say what is wrong with the image: $out"
+	for _ in $(seq 20); do
+		[ -z "$(procs a)" ] && break
+		sleep 0.2
+	done
+	[ -z "$(procs a)" ] || fail "the broken image $bad.img left processes on a: $(procs a)"
+done
+pass "an image cut short, or with a byte changed, is refused, and nothing of it runs"
 
 # The image left running restarts on a, once the tree on b is gone.
 on b "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"
