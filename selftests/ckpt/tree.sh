@@ -98,7 +98,8 @@ grep -q "checkpoint tree $top: 6 processes" <<< "$out" || fail "the checkpoint d
 out=$(on a crak image show "$dir/left.img") || fail "crak image show refuses the tree's image: $out"
 grep -q "^tree of process $top" <<< "$out" && grep -q "^process tree: 6 processes" <<< "$out" &&
 	grep -q "^  $top: parent 0, .*the root" <<< "$out" && grep -q "a zombie (exit 7)" <<< "$out" &&
-	grep -q "shared #.*: pipe" <<< "$out" || fail "image show does not show the tree as it is: $out"
+	grep -q "shared #.*: pipe" <<< "$out" && grep -q "shared #.*: unix socket" <<< "$out" ||
+		fail "image show does not show the tree as it is: $out"
 on a "crak -j image show $dir/left.img" | $PY -c '
 import json, sys
 j = json.load(sys.stdin)

@@ -9,17 +9,22 @@ It makes, and writes to DIR/tree as "ROLE PID" lines:
   b    a consumer in a's group: reads the pipe and writes each number to
        descriptor 3, the log top opened and everyone inherited (one open
        file, one offset); a number out of turn ends it with "gap" there
-  c    the leader of a session of its own, whose child d is in it
+  c    the leader of a session of its own, whose child d is in it; it
+       holds one end of a unix socket pair whose other end top holds (d
+       inherits c's): c says "hello from c" into it at once, which top
+       reads only at its first look, and answers each line top sends
+       with "got " and the line
   d    c's child
   z    exits 7 at once; top leaves it a zombie until asked
 On each SIGUSR1 top checks that every relation is as it made it (parents,
-groups, sessions, the shared log and pipe; the first time, z's exit
-status, reaping it) and writes "N ok" or what is wrong to DIR/verdict, N
+groups, sessions, the shared log and pipe, the socket pair to c; the
+first time, z's exit status, reaping it, and c's hello) and writes "N ok" or what is wrong to DIR/verdict, N
 counting the signals.
 """
 import ctypes
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -64,7 +69,7 @@ def consumer(r):
     os._exit(2)
 
 
-def session_leader(tell):
+def session_leader(tell, sock):
     os.setsid()
     d = os.fork()
     if d == 0:
@@ -72,6 +77,10 @@ def session_leader(tell):
         forever()
     os.write(tell, b"%d\n" % d)
     os.close(tell)
+    sock.sendall(b"hello from c\n")
+    with sock.makefile("rb") as f:
+        for line in f:
+            sock.sendall(b"got " + line)
     forever()
 
 
@@ -94,11 +103,16 @@ def main():
     os.close(r)
     os.close(w)
     tr, tw = os.pipe()
+    mine, cs = socket.socketpair()
     c = os.fork()
     if c == 0:
         os.close(tr)
-        session_leader(tw)
+        mine.close()
+        session_leader(tw, cs)
     os.close(tw)
+    cs.close()
+    mine.settimeout(30)
+    replies = mine.makefile("rb")
     with os.fdopen(tr) as f:
         d = int(f.readline())
     z = os.fork()
@@ -118,10 +132,10 @@ def main():
         while len(asked) == round:
             time.sleep(0.1)
         round += 1
-        verdict(round, me, a, b, c, d, z, r, w)
+        verdict(round, me, a, b, c, d, z, r, w, mine, replies)
 
 
-def verdict(round, me, a, b, c, d, z, r, w):
+def verdict(round, me, a, b, c, d, z, r, w, mine, replies):
     wrong = []
 
     def want(what, got, expected):
@@ -151,6 +165,13 @@ def verdict(round, me, a, b, c, d, z, r, w):
         pid, status = os.waitpid(z, os.WNOHANG)
         want("z reaped", pid, z)
         want("z's exit status", os.waitstatus_to_exitcode(status) if pid else None, 7)
+    try:
+        if round == 1:
+            want("c's hello, queued", replies.readline(), b"hello from c\n")
+        mine.sendall(b"look %d\n" % round)
+        want("c's answer", replies.readline(), b"got look %d\n" % round)
+    except OSError as e:
+        wrong.append(f"the socket pair to c: {e}")
     with open(f"{DIR}/verdict.new", "w") as f:
         f.write(f"{round} " + ("ok\n" if not wrong else "; ".join(wrong) + "\n"))
     os.rename(f"{DIR}/verdict.new", f"{DIR}/verdict")

@@ -9,7 +9,8 @@
  * nothing new turns up: a stopped process neither forks nor reaps), then
  * each is taken as alone (checkpoint.c), then what they share is sorted
  * out: an open file that more processes hold (found with kcmp(2)), and
- * both ends of a pipe between them, go once into the tree's shared files,
+ * both ends of a pipe or unix socket pair between them, with the data
+ * queued in them, go once into the tree's shared files,
  * each to be made by the nearest process above all its holders and
  * inherited; each holder's descriptor names it (CRAK_FILE_SHARED).  A
  * pipe whose other end is nowhere in the pod leads out of it: a standard
@@ -547,8 +548,9 @@ static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
 
 /*
  * A connected unix socket whose peer its process does not hold: held by
- * another process of the pod, not taken yet; else it leads out, which as
- * 0 to 2 is the restarter's own (CRAK_FILE_STDIO), else an error.
+ * another process of the pod, the pair is made once (tree_find_shared());
+ * else it leads out, which as 0 to 2 is the restarter's own
+ * (CRAK_FILE_STDIO), else an error.
  */
 static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 {
@@ -566,12 +568,11 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 			if (le32toh(o->f.type) == CRAK_FILE_UNIX && o->f.value[2] == rf->f.peer)
 				holder = f[j].proc;
 		}
-		if (holder == (int)f[i].proc)
+		if (holder >= 0)
 			continue;
-		if (holder >= 0 || le32toh(rf->f.fd) > 2) {
-			pr_err("checkpoint %d: descriptor %u is a unix socket connected to %s the %s: not taken yet",
-			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd),
-			       holder >= 0 ? "another process of" : "outside", t->set);
+		if (le32toh(rf->f.fd) > 2) {
+			pr_err("checkpoint %d: descriptor %u is a unix socket connected to outside the %s: not taken yet",
+			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd), t->set);
 			return -1;
 		}
 		file_to_stdio(rf);
@@ -607,9 +608,17 @@ static bool shareable(uint32_t type)
 	case CRAK_FILE_STDIO:
 	case CRAK_FILE_PTY_MASTER:
 	case CRAK_FILE_PTY_SLAVE:
+	case CRAK_FILE_UNIX:
 		return true;
 	}
 	return false;
+}
+
+/* Whether A and B are the two ends of one unix socket pair (or connection). */
+static bool unix_pair(const struct rfile *a, const struct rfile *b)
+{
+	return le32toh(a->f.type) == CRAK_FILE_UNIX && le32toh(b->f.type) == CRAK_FILE_UNIX &&
+	       a->f.peer && a->f.peer == b->f.value[2];
 }
 
 /* One open file of group G into the shared ones; its holders name it. */
@@ -668,7 +677,7 @@ static int tree_find_shared(struct tree *t)
 	}
 	if (tree_outside_pipes(t, f, nr) || tree_outside_unix(t, f, nr))
 		goto out;
-	/* The same open file in two processes; the two ends of a pipe. */
+	/* The same open file in two processes; the two ends of a pipe, or of a socket pair. */
 	for (i = 0; i < nr; i++) {
 		for (j = 0; j < i; j++) {
 			const struct rfile *a = tfile_rf(t, &f[i]), *b = tfile_rf(t, &f[j]);
@@ -679,7 +688,8 @@ static int tree_find_shared(struct tree *t)
 				       strerror(errno));
 				goto out;
 			}
-			if (same || (is_pipe(a) && is_pipe(b) && a->f.peer == b->f.peer))
+			if (same || (is_pipe(a) && is_pipe(b) && a->f.peer == b->f.peer) ||
+			    unix_pair(a, b))
 				uf_join(f, i, j);
 		}
 	}
