@@ -147,9 +147,12 @@ struct ckpt_fill_src {
 	bool lazy;			/* anonymous ones left missing */
 };
 
+/* Once whole: the process runs; or waits for GO (killed if it never comes). */
+enum ckpt_hold { CKPT_RUN, CKPT_HOLD, CKPT_HOLD_KILL };
+
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, const struct ckpt_fill_src *fill, struct cred *creds,
+		 enum ckpt_hold hold, const struct ckpt_fill_src *fill, struct cred *creds,
 		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack);
 /* A post-copy's userfaultfd is still to fill part of the memory: EAGAIN. */
 #define CKPT_MSG_FILLING \

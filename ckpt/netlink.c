@@ -91,6 +91,7 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_FILL_FD]		= { .type = NLA_U32 },
 	[CRAK_CKPT_A_FILL_BASE]		= { .type = NLA_U64 },
 	[CRAK_CKPT_A_LAZY]		= { .type = NLA_FLAG },
+	[CRAK_CKPT_A_HOLD_KILL]		= { .type = NLA_FLAG },
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -387,6 +388,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	struct ckpt_fill_src fill = {};
 	struct cred *creds = NULL;
 	bool no_new_privs = false;
+	enum ckpt_hold hold;
 	struct ckpt_stream s;
 	struct nlattr *attr;
 	u64 pages = 0;
@@ -433,6 +435,14 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out_fill;
 	}
 	fill.lazy = nla_get_flag(attr);
+	attr = info->attrs[CRAK_CKPT_A_HOLD_KILL];
+	if (attr && !info->attrs[CRAK_CKPT_A_HOLD]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "killing a process never told to run needs it held (CRAK_CKPT_A_HOLD)");
+		err = -EINVAL;
+		goto out_fill;
+	}
+	hold = attr ? CKPT_HOLD_KILL : info->attrs[CRAK_CKPT_A_HOLD] ? CKPT_HOLD : CKPT_RUN;
 	if (cattr) {
 		creds = ckpt_creds_new(cattr, info->extack);
 		if (IS_ERR(creds)) {
@@ -446,7 +456,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	/* The restore takes the credentials, whatever becomes of it. */
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
-			   nla_get_flag(info->attrs[CRAK_CKPT_A_HOLD]), &fill, creds,
+			   hold, &fill, creds,
 			   no_new_privs, &pages, info->extack);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);

@@ -72,6 +72,7 @@ struct ckpt_restore {
 	wait_queue_head_t done_wq;
 	struct work_struct apply;
 	bool hold;			/* READY waits for GO */
+	bool hold_kill;			/* ... and is killed if it never comes */
 	struct cred *creds;		/* every thread's, or NULL: the caller's */
 	bool no_new_privs;
 	struct crak_ckpt_range *lazy;	/* SKIP's ranges left missing */
@@ -224,16 +225,21 @@ int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack)
 
 /*
  * The session's descriptor is closed: a restore not yet under way ends, and
- * a process held once whole runs (nobody is left to tell it to).
+ * a process held once whole runs (nobody is left to tell it to), or is
+ * killed if it was to be (CRAK_CKPT_A_HOLD_KILL).
  */
 void ckpt_restore_put(struct ckpt_restore *r)
 {
 	int state = READ_ONCE(r->state);
 
-	if (state == CKPT_R_OPEN)
+	if (state == CKPT_R_OPEN) {
 		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
-	else if (state == CKPT_R_READY)
+	} else if (state == CKPT_R_READY && r->hold_kill) {
+		kill_pid(r->tgid, SIGKILL, 1);
+		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
+	} else if (state == CKPT_R_READY) {
 		ckpt_restore_end(r, 0, NULL);
+	}
 	ckpt_group_put(&r->group);
 }
 
@@ -1108,7 +1114,7 @@ static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
 
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
-		 bool hold, const struct ckpt_fill_src *fill, struct cred *creds,
+		 enum ckpt_hold hold, const struct ckpt_fill_src *fill, struct cred *creds,
 		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack)
 {
 	struct ckpt_layout *l;
@@ -1134,7 +1140,8 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		err = ckpt_enroll_check(r, &ti, true, extack);
 		if (!err) {
 			r->state = CKPT_R_BUILDING;
-			r->hold = hold;
+			r->hold = hold != CKPT_RUN;
+			r->hold_kill = hold == CKPT_HOLD_KILL;
 			/* The session's from now on: freed with it. */
 			r->creds = creds;
 			r->no_new_privs = no_new_privs;

@@ -15,7 +15,7 @@
 # no such process, PID 1, crak itself under PID.  A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
 # no process of the tree behind; so does one of an image cut short or
-# with a byte changed.
+# with a byte changed, and one killed halfway.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -163,6 +163,26 @@ for bad in half most flip; do
 	[ -z "$(procs a)" ] || fail "the broken image $bad.img left processes on a: $(procs a)"
 done
 pass "an image cut short, or with a byte changed, is refused, and nothing of it runs"
+
+# crak restart killed (SIGKILL) while it waits for the rest of the image,
+# the processes it made whole already: the kernel kills them too
+# (CRAK_CKPT_A_HOLD_KILL), none runs alone.
+rm -f "$dir/fifo"
+mkfifo "$dir/fifo"
+rjob=$(on_bg a "exec crak restart $dir/fifo --detach")
+wjob=$(on_bg a "exec 3> $dir/fifo; head -c $((size * 3 / 4)) $dir/left.img >&3; exec sleep 600")
+until_on a 60 "[ \$(pgrep -fc '^/usr/bin/python3 $dir/tree.py') -ge 3 ] && echo made" > /dev/null ||
+	fail "crak restart did not make the tree's first processes from three quarters of its image: $(procs a)"
+on a "pkill -KILL -f '^crak restart $dir/fifo'" || fail "crak restart was not there to kill"
+wait_job "$rjob" > /dev/null 2>&1
+kill_job "$wjob" KILL
+wait_job "$wjob" > /dev/null 2>&1
+for _ in $(seq 20); do
+	[ -z "$(procs a)" ] && break
+	sleep 0.2
+done
+[ -z "$(procs a)" ] || fail "crak restart killed left processes of the tree running: $(procs a)"
+pass "crak restart killed halfway: the processes it had made go with it"
 
 # The image left running restarts on a, once the tree on b is gone.
 on b "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"

@@ -130,6 +130,19 @@ static struct tproc *tree_find(struct tree *t, pid_t pid)
 	return NULL;
 }
 
+/* Whether PID is in crak's own PID namespace (not one nested in it); -1: gone. */
+static int in_my_pidns(pid_t pid)
+{
+	struct stat mine, its;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &its))
+		return -1;
+	return !stat("/proc/self/ns/pid", &mine) && mine.st_dev == its.st_dev &&
+	       mine.st_ino == its.st_ino;
+}
+
 /*
  * Adds PID if new and stops it (a zombie is noted, not stopped): 1 if it
  * was new (taken, or gone meanwhile: look again), 0 if not, -1.
@@ -149,6 +162,17 @@ static int tree_take(struct tree *t, pid_t pid)
 	/* An orphan zombie is the init's to reap, at once. */
 	if (!t->root && state == 'Z' && ppid == 1)
 		return 0;
+	if (t->root && state != 'Z') {
+		int same = in_my_pidns(pid);
+
+		if (same < 0)
+			return 0;	/* gone meanwhile */
+		if (!same) {
+			pr_err("checkpoint: process %d is in a PID namespace nested in crak's: not taken",
+			       pid);
+			return -1;
+		}
+	}
 	if (!t->root && ppid == 0) {
 		pr_err("checkpoint: process %d entered the pod from outside: it cannot be taken",
 		       pid);
@@ -999,10 +1023,7 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 	ret = 0;
 	goto out;
 fail:
-	for (i = 0; i < t.nr && !t.v[i].frozen; i++)
-		;
-	if (!tree_end(&t, false, true) && i < t.nr && root)
-		pr_err("checkpoint tree %d: its processes run on", root);
+	tree_end(&t, false, true);
 out:
 	tree_free(&t);
 	return ret;

@@ -433,7 +433,11 @@ static int restart_failed(struct restart *r, pid_t pid)
 	if (read_sock_ids(r, &ids))
 		pr_err("restart %d: its connections stay held for another restart", pid);
 	free(ids);
-	waitpid(pid, NULL, 0);
+	/* A child of ours still there (held, say) goes; another's is not ours to wait for. */
+	if (!waitpid(pid, NULL, WNOHANG)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 	return -1;
 }
 

@@ -776,6 +776,9 @@ void restart_child(struct restart *r)
 	mnl_attr_put_u64(nlh, CRAK_CKPT_A_OFFSET, r->im.offset);
 	/* Whole, the process waits for the restarting crak's GO. */
 	mnl_attr_put(nlh, CRAK_CKPT_A_HOLD, 0, NULL);
+	/* Of a tree: killed if it never comes (its restarter died), not left to run alone. */
+	if (r->tree)
+		mnl_attr_put(nlh, CRAK_CKPT_A_HOLD_KILL, 0, NULL);
 	if (r->have_creds)
 		mnl_attr_put(nlh, CRAK_CKPT_A_CREDS, sizeof(r->creds), &r->creds);
 	if (fillfd >= 0) {

@@ -515,7 +515,8 @@ static int tree_hello(struct tree_restart *tr, uint32_t idx, struct restart *r)
 	r->uffd = r->have_uffd ? fds[2] : -1;
 	return nl_open(&r->nl, &ckpt_family);
 gone:
-	/* (It said why itself, as restart_child() does.) */
+	/* (It said why itself, as restart_child() does.)  Whatever it is, it goes. */
+	syscall(SYS_pidfd_send_signal, pfd[1].fd, SIGKILL, NULL, 0);
 	close(pfd[1].fd);
 	return -1;
 }
@@ -598,6 +599,10 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 			return -1;
 		free(rs[i]);
 		rs[i] = NULL;
+		if (tr->pidfd && tr->pidfd[i] >= 0) {
+			close(tr->pidfd[i]);
+			tr->pidfd[i] = -1;
+		}
 	}
 	free(rs);
 	return 0;

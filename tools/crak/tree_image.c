@@ -106,13 +106,17 @@ int tree_image_checkpoint(pid_t root, const char *out, bool leave_running)
 		return EXIT_FAILURE;
 	tc.im.fd = tc.out.imgfd;
 	tc.im.name = tc.out.im.name;
+	/* A reader gone is a write error, said; the rest, once it is done. */
+	signal(SIGPIPE, SIG_IGN);
 	block_critical(&old);
 	err = img_write_section(&tc.im, CRAK_IMG_TREE_HEAD, &head, sizeof(head));
 	if (!err)
 		err = tree_checkpoint(&tc.im, &hooks, &procs, 0, root);
 	if (!err && !tc.out.tmp && !tc.out.renamed && img_write_end(&tc.im)) {
-		pr_err("checkpoint tree %d: the stream has no END: its restart fails", root);
-		err = -1;
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		pr_err("checkpoint tree %d: the stream ends without END: its restart fails%s", root,
+		       leave_running ? "" : " (the processes are gone)");
+		return EXIT_FAILURE;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (err == -2) {
@@ -122,7 +126,7 @@ int tree_image_checkpoint(pid_t root, const char *out, bool leave_running)
 		return EXIT_FAILURE;
 	}
 	if (err) {
-		/* They run on (tree_checkpoint() said so): no image of them is left. */
+		/* They run on as if nothing happened: no image of them is left. */
 		if (tc.out.renamed)
 			unlink(out);
 		ckpt_output_drop(&tc.out);
@@ -188,18 +192,27 @@ int tree_image_restart(struct img *im, bool detach, const char *pidfile)
 	}
 	/*
 	 * Every process whole and held, the image read to its END; then they
-	 * run, children first.  The held ones are killed on a failure: they
-	 * would run as their sessions close.
+	 * run, children first.  On a failure the held ones are killed (as the
+	 * kernel kills them if crak dies first: CRAK_CKPT_A_HOLD_KILL).
 	 */
 	block_critical(&old);
-	if (tree_restart_all(&tr, im, &rs) || img_read_end(im) || tree_go(&tr, rs)) {
+	if (tree_restart_all(&tr, im, &rs) || img_read_end(im) ||
+	    (pidfile && restart_write_pidfile(pidfile, root))) {
 		tree_kill(&tr, rs);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		goto out;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pidfile && restart_write_pidfile(pidfile, root))
+	if (tree_go(&tr, rs)) {
+		tree_kill(&tr, rs);
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pidfile)
+			unlink(pidfile);
 		goto out;
+	}
+	/* ^C meanwhile was for the tree's start: crak waits on (restart_wait()). */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (detach) {
 		restarted(root, &tr);
 		ret = 0;

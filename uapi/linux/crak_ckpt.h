@@ -67,7 +67,9 @@
  *   A RESTORE with CRAK_CKPT_A_HOLD keeps every thread waiting, registers
  *   and all, once the process is whole: RESTORE_WAIT then replies with
  *   CRAK_CKPT_A_READY, and the process runs at RESTORE_GO (or when the
- *   session's last descriptor closes).  The restarting tool finishes what
+ *   session's last descriptor closes; with CRAK_CKPT_A_HOLD_KILL as well,
+ *   it is killed then instead: a tree of processes runs whole or not at
+ *   all, even if its restarter dies).  The restarting tool finishes what
  *   must be done outside the process first (its TCP connections thawed).
  *   An image with a SKIP section restores only with CRAK_CKPT_A_FILL_FD, a
  *   file the caller may read that holds the pages SKIP left out: the page
@@ -141,6 +143,7 @@ enum {
 	CRAK_CKPT_A_FILL_FD,		/* u32: RESTORE's file of the skipped pages */
 	CRAK_CKPT_A_FILL_BASE,		/* u64: its offset of address 0 */
 	CRAK_CKPT_A_LAZY,		/* flag: RESTORE leaves SKIP's anonymous pages */
+	CRAK_CKPT_A_HOLD_KILL,		/* flag: with HOLD, killed if never told GO */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
