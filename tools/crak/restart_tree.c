@@ -599,12 +599,14 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 			return -1;
 		free(rs[i]);
 		rs[i] = NULL;
-		if (tr->pidfd && tr->pidfd[i] >= 0) {
-			close(tr->pidfd[i]);
-			tr->pidfd[i] = -1;
-		}
 	}
 	free(rs);
+	/* All run: tree_kill() has nothing left to do. */
+	for (i = 0; tr->pidfd && i < tr->nr; i++) {
+		if (tr->pidfd[i] >= 0)
+			close(tr->pidfd[i]);
+		tr->pidfd[i] = -1;
+	}
 	return 0;
 }
 

@@ -64,7 +64,7 @@ void tree_free_restart(struct tree_restart *tr);
  * restart calls tree_kill()).
  */
 int tree_restart_all(struct tree_restart *tr, struct img *im, struct restart ***rs);
-/* Lets them run, children first (RS freed): 0, or -1 after saying why. */
+/* Lets them run, children first: 0 (RS freed), or -1 after saying why. */
 int tree_go(struct tree_restart *tr, struct restart **rs);
 /*
  * After a failure of either, outside a pod (whose init's end would end
