@@ -684,7 +684,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	bool said_go = false, ok = false;
 	int err, status = 0;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_pipe;
-	sigset_t critical, old_mask;
+	sigset_t old_mask;
 	double t0 = now_seconds();
 	struct stat st;
 	pid_t child;
@@ -734,12 +734,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 	 * From the word "go" on, the process is on its way out: a Ctrl-C must
 	 * not leave it half gone (killed here, never ended there).
 	 */
-	sigemptyset(&critical);
-	sigaddset(&critical, SIGINT);
-	sigaddset(&critical, SIGTERM);
-	sigaddset(&critical, SIGHUP);
-	sigaddset(&critical, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &critical, &old_mask);
+	block_stop_signals(&old_mask);
 	if (n == sizeof(done)) {
 		c.im.seq = done.seq;
 		c.im.offset = done.offset;

@@ -34,18 +34,6 @@ struct tree_ckpt {
 	bool leave_running;
 };
 
-static void block_critical(sigset_t *old)
-{
-	sigset_t critical;
-
-	sigemptyset(&critical);
-	sigaddset(&critical, SIGINT);
-	sigaddset(&critical, SIGTERM);
-	sigaddset(&critical, SIGHUP);
-	sigaddset(&critical, SIGQUIT);
-	sigprocmask(SIG_BLOCK, &critical, old);
-}
-
 /* -- the checkpoint ----------------------------------------------------------- */
 
 /*
@@ -108,7 +96,7 @@ int tree_image_checkpoint(pid_t root, const char *out, bool leave_running)
 	tc.im.name = tc.out.im.name;
 	/* A reader gone is a write error, said; the rest, once it is done. */
 	signal(SIGPIPE, SIG_IGN);
-	block_critical(&old);
+	block_stop_signals(&old);
 	err = img_write_section(&tc.im, CRAK_IMG_TREE_HEAD, &head, sizeof(head));
 	if (!err)
 		err = tree_checkpoint(&tc.im, &hooks, &procs, 0, root);
@@ -195,7 +183,7 @@ int tree_image_restart(struct img *im, bool detach, const char *pidfile)
 	 * run, children first.  On a failure the held ones are killed (as the
 	 * kernel kills them if crak dies first: CRAK_CKPT_A_HOLD_KILL).
 	 */
-	block_critical(&old);
+	block_stop_signals(&old);
 	if (tree_restart_all(&tr, im, &rs) || img_read_end(im) ||
 	    (pidfile && restart_write_pidfile(pidfile, root))) {
 		tree_kill(&tr, rs);

@@ -7,6 +7,7 @@
 #define CRAK_UTIL_H
 
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -63,5 +64,10 @@ int sync_dir(const char *path);
 void raise_nofile(void);
 /* CLOCK_MONOTONIC, in seconds: for durations. */
 double now_seconds(void);
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT blocked (the mask before in *OLD):
+ * what must not stop halfway finishes first.
+ */
+void block_stop_signals(sigset_t *old);
 
 #endif /* CRAK_UTIL_H */
