@@ -570,6 +570,13 @@ static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
 	return 0;
 }
 
+/* Whether A and B are the two ends of one unix socket pair (or connection). */
+static bool unix_pair(const struct rfile *a, const struct rfile *b)
+{
+	return le32toh(a->f.type) == CRAK_FILE_UNIX && le32toh(b->f.type) == CRAK_FILE_UNIX &&
+	       a->f.peer && a->f.peer == b->f.value[2];
+}
+
 /*
  * A connected unix socket whose peer its process does not hold: held by
  * another process of the pod, the pair is made once (tree_find_shared());
@@ -586,12 +593,9 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 
 		if (le32toh(rf->f.type) != CRAK_FILE_UNIX || !rf->f.peer)
 			continue;
-		for (j = 0; j < nr && holder != (int)f[i].proc; j++) {
-			const struct rfile *o = tfile_rf(t, &f[j]);
-
-			if (le32toh(o->f.type) == CRAK_FILE_UNIX && o->f.value[2] == rf->f.peer)
+		for (j = 0; j < nr && holder < 0; j++)
+			if (unix_pair(rf, tfile_rf(t, &f[j])))
 				holder = f[j].proc;
-		}
 		if (holder >= 0)
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
@@ -636,13 +640,6 @@ static bool shareable(uint32_t type)
 		return true;
 	}
 	return false;
-}
-
-/* Whether A and B are the two ends of one unix socket pair (or connection). */
-static bool unix_pair(const struct rfile *a, const struct rfile *b)
-{
-	return le32toh(a->f.type) == CRAK_FILE_UNIX && le32toh(b->f.type) == CRAK_FILE_UNIX &&
-	       a->f.peer && a->f.peer == b->f.value[2];
 }
 
 /* One open file of group G into the shared ones; its holders name it. */

@@ -141,18 +141,28 @@ int tree_read(struct img *im, unsigned int minor, uint32_t top, struct tree_rest
 	return 1;
 }
 
-void tree_free_restart(struct tree_restart *tr)
+/* The pidfds of those that said hello closed, each killed first if KILL. */
+static void pidfds_close(struct tree_restart *tr, bool kill)
 {
 	uint32_t i;
 
+	for (i = 0; tr->pidfd && i < tr->nr; i++) {
+		if (tr->pidfd[i] < 0)
+			continue;
+		if (kill)
+			syscall(SYS_pidfd_send_signal, tr->pidfd[i], SIGKILL, NULL, 0);
+		close(tr->pidfd[i]);
+		tr->pidfd[i] = -1;
+	}
+}
+
+void tree_free_restart(struct tree_restart *tr)
+{
 	free(tr->procs);
 	free(tr->owner);
 	free(tr->made);
 	free(tr->turn);
-	if (tr->pidfd)
-		for (i = 0; i < tr->nr; i++)
-			if (tr->pidfd[i] >= 0)
-				close(tr->pidfd[i]);
+	pidfds_close(tr, false);
 	free(tr->pidfd);
 	files_free(&tr->shared);
 	memset(tr, 0, sizeof(*tr));
@@ -602,11 +612,7 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 	}
 	free(rs);
 	/* All run: tree_kill() has nothing left to do. */
-	for (i = 0; tr->pidfd && i < tr->nr; i++) {
-		if (tr->pidfd[i] >= 0)
-			close(tr->pidfd[i]);
-		tr->pidfd[i] = -1;
-	}
+	pidfds_close(tr, false);
 	return 0;
 }
 
@@ -614,13 +620,7 @@ void tree_kill(struct tree_restart *tr, struct restart **rs)
 {
 	uint32_t i;
 
-	for (i = 0; tr->pidfd && i < tr->nr; i++) {
-		if (tr->pidfd[i] < 0)
-			continue;
-		syscall(SYS_pidfd_send_signal, tr->pidfd[i], SIGKILL, NULL, 0);
-		close(tr->pidfd[i]);
-		tr->pidfd[i] = -1;
-	}
+	pidfds_close(tr, true);
 	for (i = 0; rs && i < tr->nr; i++) {
 		if (rs[i] && rs[i]->sessfd >= 0)
 			close(rs[i]->sessfd);
