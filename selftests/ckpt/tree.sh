@@ -43,6 +43,15 @@ procs() {
 	done | sort -n | tr '\n' ' '"
 }
 
+# gone NODE: no process of the tree on NODE (a few seconds for the killed to go).
+gone() {
+	for _ in $(seq 20); do
+		[ -z "$(procs "$1")" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
 # verdict NODE N: the tree's N-th look at itself, on NODE.
 verdict() {
 	local v
@@ -138,11 +147,7 @@ holder=$(on a "echo $((d - 1)) > /proc/sys/kernel/ns_last_pid
 [ "$holder" = "$d" ] || skip "PID $d could not be taken on a (got $holder)"
 out=$(on a crak restart "$dir/left.img" --detach 2>&1) && fail "a restart whose PID $d is taken worked"
 grep -q "PID $d is taken by 'sleep'" <<< "$out" || fail "the restart did not name the holder of PID $d: $out"
-for _ in $(seq 20); do
-	[ -z "$(procs a)" ] && break
-	sleep 0.2
-done
-[ -z "$(procs a)" ] || fail "a failed restart left processes of the tree on a: $(procs a)"
+gone a || fail "a failed restart left processes of the tree on a: $(procs a)"
 on a "kill $holder"
 pass "a restart whose PID $d (a grandchild's) is taken says by what, and leaves none of the tree behind"
 
@@ -156,11 +161,7 @@ printf '\x55' | dd of="$dir/flip.img" bs=1 seek=100 conv=notrunc status=none
 for bad in half most flip; do
 	out=$(on a crak restart "$dir/$bad.img" --detach 2>&1) && fail "the broken image $bad.img restarted"
 	grep -q "image" <<< "$out" || fail "the refusal of $bad.img does not say what is wrong with the image: $out"
-	for _ in $(seq 20); do
-		[ -z "$(procs a)" ] && break
-		sleep 0.2
-	done
-	[ -z "$(procs a)" ] || fail "the broken image $bad.img left processes on a: $(procs a)"
+	gone a || fail "the broken image $bad.img left processes on a: $(procs a)"
 done
 pass "an image cut short, or with a byte changed, is refused, and nothing of it runs"
 
@@ -177,19 +178,12 @@ on a "pkill -KILL -f '^crak restart $dir/fifo'" || fail "crak restart was not th
 wait_job "$rjob" > /dev/null 2>&1
 kill_job "$wjob" KILL
 wait_job "$wjob" > /dev/null 2>&1
-for _ in $(seq 20); do
-	[ -z "$(procs a)" ] && break
-	sleep 0.2
-done
-[ -z "$(procs a)" ] || fail "crak restart killed left processes of the tree running: $(procs a)"
+gone a || fail "crak restart killed left processes of the tree running: $(procs a)"
 pass "crak restart killed halfway: the processes it had made go with it"
 
 # The image left running restarts on a, once the tree on b is gone.
 on b "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"
-for _ in $(seq 20); do
-	[ -z "$(procs b)" ] && break
-	sleep 0.2
-done
+gone b || fail "the tree on b did not go when killed: $(procs b)"
 rm -f "$dir/verdict"
 out=$(on a crak restart "$dir/left.img" --detach 2>&1) || fail "the restart of the image left running failed on a: $out"
 [ "$(procs a)" = "$live" ] || fail "on a the tree runs $(procs a), not $live"
