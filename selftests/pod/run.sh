@@ -61,7 +61,7 @@ until_on peer 10 "ip neigh show $IP4 | grep lladdr | grep -v $ELSEWHERE" > /dev/
 pass "crak run announces the pod's addresses: the peer's stale neighbour entry follows"
 
 for addr in "$IP4" "[$IP6]"; do
-	reply=$(on peer "echo hello-$PORT | socat -t 3 -T 5 - TCP:$addr:$PORT")
+	reply=$(on peer "echo hello-$PORT | socat -t $((3 * WAIT_SCALE)) -T $((5 * WAIT_SCALE)) - TCP:$addr:$PORT")
 	[ "$reply" = "hello-$PORT" ] || fail "the pod did not answer on $addr: '$reply'"
 done
 pass "the peer reaches the pod's listener over IPv4 and IPv6"
