@@ -27,7 +27,9 @@ migrate() {
 	out=$(on "$1" crak migrate many --to "$(ip4 "$2"):7610" --key "$dir/key" 2>&1) ||
 		fail "crak migrate from $1 to $2 failed: $out"
 	echo "  $out"
-	on "$2" crak ps | grep -q "^many: running " || fail "pod many does not run on $2"
+	out=$(on "$2" crak ps)
+	grep -q "^many: running " <<< "$out" ||
+		fail "pod many does not run on $2: ${out:-no pod}; crakd: $(tail -n 3 "$dir/crakd-$2.log")"
 	on "$1" "! test -e /run/crak/pods/many" || fail "pod many is still on $1"
 }
 
