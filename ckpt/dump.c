@@ -492,45 +492,68 @@ static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
 }
 
 /*
- * A relative sleep the checkpoint interrupted (the only kind that leaves
- * -ERESTART_RESTARTBLOCK: an absolute one is made again as it is) keeps its
- * end in the thread's restart block, on the clock it counts on (a relative
- * CLOCK_REALTIME sleep counts on CLOCK_MONOTONIC).  The time left to it is
- * what the call made again sleeps (CRAK_THREAD_SLEEP).  Sleeps on a CPU
- * clock or an alarm clock (whose restart block holds an alarm type, not a
- * clock) sleep their whole length again.
+ * A relative wait the checkpoint interrupted keeps its end in the thread's
+ * restart block (the only kind that leaves -ERESTART_RESTARTBLOCK: an
+ * absolute sleep or FUTEX_WAIT_BITSET is made again as it is, and a
+ * select(2) or ppoll(2) wrote its time left back to its argument).  The
+ * time left to it is what the call made again waits (CRAK_THREAD_SLEEP):
+ *
+ * - nanosleep and clock_nanosleep, on the clock the sleep counts on (a
+ *   relative CLOCK_REALTIME sleep counts on CLOCK_MONOTONIC).  Sleeps on a
+ *   CPU clock or an alarm clock (whose restart block holds an alarm type,
+ *   not a clock) sleep their whole length again;
+ * - poll(2) with a timeout, whose end is on CLOCK_MONOTONIC;
+ * - FUTEX_WAIT with a timeout, which is relative to CLOCK_MONOTONIC (the
+ *   call refuses FUTEX_CLOCK_REALTIME).
  */
 static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct *regs,
 			    u64 *left)
 {
 	const struct restart_block *rb = &t->restart_block;
-	ktime_t now;
+	ktime_t end, now;
 
 	if ((long)regs->ax != -ERESTART_RESTARTBLOCK)
 		return false;
-	if ((long)regs->orig_ax == __NR_clock_nanosleep) {
+	switch ((long)regs->orig_ax) {
+	case __NR_clock_nanosleep:
 		if (!ckpt_timer_clock_ok((clockid_t)regs->di))
 			return false;
-	} else if ((long)regs->orig_ax != __NR_nanosleep) {
-		return false;
-	}
-	switch (rb->nanosleep.clockid) {
-	case CLOCK_MONOTONIC:
+		fallthrough;
+	case __NR_nanosleep:
+		end = rb->nanosleep.expires;
+		switch (rb->nanosleep.clockid) {
+		case CLOCK_MONOTONIC:
+			now = ktime_get();
+			break;
+		case CLOCK_REALTIME:
+			now = ktime_get_real();
+			break;
+		case CLOCK_BOOTTIME:
+			now = ktime_get_boottime();
+			break;
+		case CLOCK_TAI:
+			now = ktime_get_clocktai();
+			break;
+		default:
+			return false;
+		}
+		break;
+	case __NR_poll:
+		if (!rb->poll.has_timeout)
+			return false;
+		end = ktime_set(rb->poll.tv_sec, rb->poll.tv_nsec);
 		now = ktime_get();
 		break;
-	case CLOCK_REALTIME:
-		now = ktime_get_real();
-		break;
-	case CLOCK_BOOTTIME:
-		now = ktime_get_boottime();
-		break;
-	case CLOCK_TAI:
-		now = ktime_get_clocktai();
+	case __NR_futex:
+		if (((u32)regs->si & FUTEX_CMD_MASK) != FUTEX_WAIT)
+			return false;
+		end = rb->futex.time;
+		now = ktime_get();
 		break;
 	default:
 		return false;
 	}
-	*left = rb->nanosleep.expires > now ? rb->nanosleep.expires - now : 0;
+	*left = end > now ? end - now : 0;
 	return true;
 }
 

@@ -32,6 +32,7 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/futex.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -151,13 +152,14 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
 }
 
 /*
- * A relative sleep made again sleeps only what it had left
- * (CRAK_THREAD_SLEEP): its timespec argument points at a copy of that time
- * under the red zone of the thread's stack, where a signal frame could be
- * written as well: with a signal to handle first, and where the copy cannot
- * be written, the call sleeps its whole length again.  (A signal that comes
- * between here and the call's first instruction still lands its frame on
- * the copy.)
+ * A relative wait made again waits only what it had left
+ * (CRAK_THREAD_SLEEP).  poll(2) takes it in milliseconds, rounded up, in
+ * its timeout register.  A sleep's timespec argument, or FUTEX_WAIT's,
+ * points at a copy of that time under the red zone of the thread's stack,
+ * where a signal frame could be written as well: with a signal to handle
+ * first, and where the copy cannot be written, the call waits its whole
+ * length again.  (A signal that comes between here and the call's first
+ * instruction still lands its frame on the copy.)
  */
 static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 {
@@ -166,7 +168,13 @@ static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 	unsigned long at;
 	u32 nsec;
 
-	if (!rt->sleep || signal_pending(current))
+	if (!rt->sleep)
+		return;
+	if (regs->ax == __NR_poll) {
+		regs->dx = min_t(u64, DIV_ROUND_UP_ULL(rt->sleep_left, NSEC_PER_MSEC), INT_MAX);
+		return;
+	}
+	if (signal_pending(current))
 		return;
 	ts.tv_sec = div_u64_rem(rt->sleep_left, NSEC_PER_SEC, &nsec);
 	ts.tv_nsec = nsec;
@@ -175,6 +183,8 @@ static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 		return;
 	if (regs->ax == __NR_nanosleep)
 		regs->di = at;
+	else if (regs->ax == __NR_futex)
+		regs->r10 = at;
 	else
 		regs->dx = at;
 }
@@ -249,7 +259,7 @@ int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 		      struct netlink_ext_ack *extack)
 {
 	const struct crak_img_thread *th = buf;
-	unsigned long nr;
+	unsigned long nr, op;
 	__le64 left;
 	u32 flags;
 	u64 need;
@@ -269,12 +279,14 @@ int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 		goto bad;
 	ti->regs = buf + sizeof(*th);
 	ti->xstate = ti->regs + ti->regs_len;
-	/* A sleep's time left comes with a sleep made again, and only so. */
+	/* A wait's time left comes with a wait made again, and only so. */
 	ti->sleep = flags & CRAK_THREAD_SLEEP;
 	if (ti->sleep) {
 		memcpy(&nr, ti->regs + offsetof(struct user_regs_struct, ax), sizeof(nr));
+		memcpy(&op, ti->regs + offsetof(struct user_regs_struct, si), sizeof(op));
 		if (!(flags & CRAK_THREAD_RESTARTED) || need + sizeof(left) > len ||
-		    (nr != __NR_nanosleep && nr != __NR_clock_nanosleep))
+		    (nr != __NR_nanosleep && nr != __NR_clock_nanosleep && nr != __NR_poll &&
+		     (nr != __NR_futex || ((u32)op & FUTEX_CMD_MASK) != FUTEX_WAIT)))
 			goto bad;
 		memcpy(&left, buf + need, sizeof(left));
 		ti->sleep_left = le64_to_cpu(left);

@@ -50,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <asm/prctl.h>
+#include <linux/futex.h>
 #include <sys/epoll.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
@@ -1106,11 +1107,13 @@ static int mode_sleep(void)
 }
 
 /*
- * Two relative sleeps of 6 s, nanosleep(2) itself in this thread and
- * clock_nanosleep(CLOCK_BOOTTIME) in another, that a checkpoint 3 s into
- * them interrupts: made again after a restart, each sleeps what it had
- * left.  DIR/woke is written when both are over; the script times it.
- * (The checkpoint's stop writes the time left to REM, as any stop does.)
+ * Four relative waits of 6 s that a checkpoint 3 s into them interrupts,
+ * each in a thread of its own: nanosleep(2) itself, clock_nanosleep on
+ * CLOCK_BOOTTIME, poll(2) on nothing and FUTEX_WAIT on a word nobody
+ * wakes.  Made again after a restart, each waits what it had left.
+ * DIR/woke is written when all are over; the script times it.  (The
+ * checkpoint's stop writes the time left to a sleep's REM, as any stop
+ * does.)
  */
 static void *sleep_boottime(void *arg)
 {
@@ -1124,19 +1127,47 @@ static void *sleep_boottime(void *arg)
 	return NULL;
 }
 
-static int mode_sleep_left(void)
+static void *poll_timeout(void *arg)
 {
-	struct timespec ts = { .tv_sec = 6 }, rem;
-	pthread_t thread;
 	long ret;
 
-	if (pthread_create(&thread, NULL, sleep_boottime, NULL))
-		die("pthread_create");
+	(void)arg;
+	ret = syscall(SYS_poll, NULL, 0, 6000);
+	CHECK(ret == 0, "poll(NULL, 0, 6000) returned %ld, %s", ret, ret ? strerror(errno) : "");
+	return NULL;
+}
+
+static void *futex_timeout(void *arg)
+{
+	struct timespec ts = { .tv_sec = 6 };
+	static uint32_t word;
+	long ret;
+
+	(void)arg;
+	ret = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+	CHECK(ret == -1 && errno == ETIMEDOUT, "FUTEX_WAIT(6 s) returned %ld, %s (expected ETIMEDOUT)",
+	      ret, ret ? strerror(errno) : "");
+	CHECK(ts.tv_sec == 6 && !ts.tv_nsec, "FUTEX_WAIT changed its timeout");
+	return NULL;
+}
+
+static int mode_sleep_left(void)
+{
+	void *(*const waits[])(void *) = { sleep_boottime, poll_timeout, futex_timeout };
+	struct timespec ts = { .tv_sec = 6 }, rem;
+	pthread_t thread[3];
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < 3; i++)
+		if (pthread_create(&thread[i], NULL, waits[i], NULL))
+			die("pthread_create");
 	ready();
 	ret = syscall(SYS_nanosleep, &ts, &rem);
 	CHECK(ret == 0, "nanosleep(6 s) returned %ld, %s", ret, ret ? strerror(errno) : "");
 	CHECK(ts.tv_sec == 6 && !ts.tv_nsec, "nanosleep changed its request");
-	pthread_join(thread, NULL);
+	for (i = 0; i < 3; i++)
+		pthread_join(thread[i], NULL);
 	write_atomic("woke", "woke\n");
 	wait_usr1();
 	return finish();

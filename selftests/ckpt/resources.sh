@@ -72,22 +72,22 @@ for mode in $modes; do
 	done
 	pass "$mode: as it was, left running and restarted ($where)"
 done
-# A relative sleep a checkpoint interrupted sleeps, once restarted, only
-# what it had left: two sleeps of 6 s (nanosleep and clock_nanosleep on
-# CLOCK_BOOTTIME) checkpointed 3 s into them end within 4.5 s of the
-# restart; made again whole, they would take 6.
+# A relative wait a checkpoint interrupted waits, once restarted, only what
+# it had left: four waits of 6 s (nanosleep, clock_nanosleep on
+# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each) checkpointed 3 s into
+# them end within 4.5 s of the restart; made again whole, they would take 6.
 prog_start a sleep-left sleep-left
 sleep 3
 checkpoint a "$prog_pid" "$prog_dir/img"
 wait_job "$prog_job" > /dev/null 2>&1
 job=$(restart_bg a "$prog_dir/img") || exit 1
 t0=${EPOCHREALTIME/./}
-wait_file "$prog_dir/woke" 10 || fail "sleep-left: the restarted sleeps did not end within 10 s"
+wait_file "$prog_dir/woke" 10 || fail "sleep-left: the restarted waits did not end within 10 s"
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 [ $ms -lt 4500 ] ||
-	fail "sleep-left: the sleeps ended $ms ms after the restart (they had 3 s left at most)"
+	fail "sleep-left: the waits ended $ms ms after the restart (they had 3 s left at most)"
 prog_verdict a "$job" "sleep-left, restarted"
-pass "sleep-left: a relative sleep sleeps what it had left ($ms ms after the restart)"
+pass "sleep-left: a relative sleep, poll and FUTEX_WAIT wait what they had left ($ms ms after the restart)"
 
 on a "swapoff -a && losetup -D && rm /dev/shm/swap" || fail "cannot take node a's swap away"
 rm -rf "$CKPT_DIR"

@@ -58,9 +58,10 @@
 #define CRAK_IMAGE_VERSION	1		/* major: a reader refuses others */
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
- * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP
+ * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
+ * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT
  */
-#define CRAK_IMAGE_MINOR	7
+#define CRAK_IMAGE_MINOR	8
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -333,13 +334,17 @@ struct crak_img_thread {
 #define CRAK_THREAD_LEADER	_BITUL(0)
 #define CRAK_THREAD_RESTARTED	_BITUL(1)	/* a call was rewound */
 /*
- * The call rewound is a relative nanosleep or clock_nanosleep (minor 7):
- * the __le64 after the siginfos is the nanoseconds it had left.  Made
- * again, it sleeps only that long: a restart points its timespec argument
- * at a copy of that time under the stack's red zone (where a signal frame
- * could go too: with a signal to handle first, it sleeps its whole length).
- * Without the flag such a call sleeps its whole length again (a sleep on a
- * CPU-time or alarm clock, and images before minor 7).
+ * The call rewound is a relative wait (minor 7: nanosleep or
+ * clock_nanosleep; minor 8: also poll(2) with a timeout and FUTEX_WAIT with
+ * one): the __le64 after the siginfos is the nanoseconds it had left.  Made
+ * again, it waits only that long: a restart gives poll that time in
+ * milliseconds, rounded up, in its timeout register, and points the other
+ * calls' timespec argument at a copy of that time under the stack's red
+ * zone (where a signal frame could go too: with a signal to handle first,
+ * such a call waits its whole length).  Without the flag such a call waits
+ * its whole length again (a sleep on a CPU-time or alarm clock, and images
+ * before minor 7, or before minor 8 for poll and FUTEX_WAIT).  A reader
+ * before minor 8 refuses the flag on poll or FUTEX_WAIT.
  */
 #define CRAK_THREAD_SLEEP	_BITUL(2)
 
