@@ -51,6 +51,9 @@ struct rfile {
 	int sock;			/* checkpoint: our duplicate of a TCP socket */
 	uint64_t ino;			/* checkpoint: its inode */
 	struct crak_img_fown fown;	/* with CRAK_FILE_OWNED */
+	/* checkpoint: a unix datagram socket's peer's address, if it has one */
+	char peer_addr[108];		/* sun_path: a path, or NUL and a name */
+	uint8_t peer_len;		/* bytes of it, 0 for none */
 };
 
 struct rfiles {
@@ -114,6 +117,7 @@ int pty_open_slave(unsigned int index, int flags);
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
+int unix_outside(struct rfile *rf, const char **why);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 
 #endif /* CRAK_CKPT_H */

@@ -580,11 +580,13 @@ static bool unix_pair(const struct rfile *a, const struct rfile *b)
 /*
  * A connected unix socket whose peer its process does not hold: held by
  * another process of the pod, the pair is made once (tree_find_shared());
- * else it leads out, which as 0 to 2 is the restarter's own
- * (CRAK_FILE_STDIO), else an error.
+ * else it leads out: a datagram socket to a named socket is connected to
+ * that name again (unix_outside()), a standard descriptor (0 to 2) is the
+ * restarter's own (CRAK_FILE_STDIO), anything else an error.
  */
 static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 {
+	const char *why;
 	unsigned int i, j;
 
 	for (i = 0; i < nr; i++) {
@@ -596,8 +598,13 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 		for (j = 0; j < nr && holder < 0; j++)
 			if (unix_pair(rf, tfile_rf(t, &f[j])))
 				holder = f[j].proc;
-		if (holder >= 0)
+		if (holder >= 0 || !unix_outside(rf, &why))
 			continue;
+		if (le32toh(rf->f.fd) > 2 && rf->peer_len) {
+			pr_err("checkpoint %d: descriptor %u %s", t->v[f[i].proc].c.pid,
+			       le32toh(rf->f.fd), why);
+			return -1;
+		}
 		if (le32toh(rf->f.fd) > 2) {
 			pr_err("checkpoint %d: descriptor %u is a unix socket connected to outside the %s: not taken yet",
 			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd), t->set);

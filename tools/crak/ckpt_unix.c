@@ -9,7 +9,10 @@
  * namespace.  The queued data is read with MSG_PEEK from a moving peek
  * offset (SO_PEEK_OFF), so that the process keeps it; the socket's own peek
  * offset is put back after.  Connections to another process cannot be made
- * again (but for a standard descriptor, which becomes the restarter's).
+ * again (but for a standard descriptor, which becomes the restarter's),
+ * except a datagram socket's to a socket bound to an address (syslog's
+ * /dev/log, say), which is connected to that address again
+ * (CRAK_UNIX_OUTSIDE).
  *
  * CRAK_FILE_UNIX: value[0] is the socket type, value[1] its CRAK_UNIX_*
  * flags, value[2] the socket's own inode, peer its peer's; the path is its
@@ -211,6 +214,15 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 		*why = "an unconnected unix stream socket";
 		return -1;
 	}
+	/* Whom a datagram socket sends to, if it has a name. */
+	if (d.have_peer && type == SOCK_DGRAM) {
+		len = sizeof(sun);
+		if (!getpeername(sk, (struct sockaddr *)&sun, &len) &&
+		    len > offsetof(struct sockaddr_un, sun_path)) {
+			rf->peer_len = len - offsetof(struct sockaddr_un, sun_path);
+			memcpy(rf->peer_addr, sun.sun_path, rf->peer_len);
+		}
+	}
 	if (peek_queue(sk, type, rf)) {
 		*why = "its unix socket's queue could not be read";
 		return -1;
@@ -219,11 +231,57 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 }
 
 /*
+ * RF, connected to a socket its process (tree, pod) does not hold, is to
+ * be connected again to that socket's address (CRAK_UNIX_OUTSIDE).
+ */
+int unix_outside(struct rfile *rf, const char **why)
+{
+	const char *name = rf->peer_addr;
+	size_t len = rf->peer_len;
+	uint64_t flags = CRAK_UNIX_OUTSIDE;
+	char copy[sizeof(rf->peer_addr) + 1];
+
+	if (!len) {
+		*why = "is a unix socket connected to another process";
+		return -1;
+	}
+	if (rf->path) {
+		*why = "is a unix datagram socket connected to another process, and bound itself";
+		return -1;
+	}
+	if (rf->f.data_len) {
+		*why = "is a unix datagram socket connected to another process, with datagrams queued for it";
+		return -1;
+	}
+	if (!name[0]) {
+		flags |= CRAK_UNIX_ABSTRACT;
+		name++;
+		len--;
+	} else {
+		/* A path's address may or may not count its NUL. */
+		len = strnlen(name, len);
+	}
+	if (!len || memchr(name, 0, len)) {
+		*why = "is a unix datagram socket connected to a name crak cannot write";
+		return -1;
+	}
+	memcpy(copy, name, len);
+	copy[len] = 0;
+	rf->path = xstrdup(copy);
+	rf->f.path_len = htole32(len + 1);
+	rf->f.value[1] = htole64(le64toh(rf->f.value[1]) | flags);
+	rf->f.peer = 0;
+	return 0;
+}
+
+/*
  * Checks that each connected unix socket's peer is one of the process's; a
+ * datagram socket may send to a named socket outside (unix_outside()); a
  * standard descriptor connected elsewhere becomes the restarter's.
  */
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 {
+	const char *why;
 	unsigned int i, j;
 
 	for (i = 0; i < files->nr; i++) {
@@ -236,11 +294,10 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 			found = le32toh(files->v[j].f.type) == CRAK_FILE_UNIX &&
 				files->v[j].f.value[2] == rf->f.peer;
 		/* (In a tree, the peer may be another process's: the tree sees.) */
-		if (found || !alone)
+		if (found || !alone || !unix_outside(rf, &why))
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
-			pr_err("checkpoint %d: descriptor %u is a unix socket connected to another "
-			       "process", pid, le32toh(rf->f.fd));
+			pr_err("checkpoint %d: descriptor %u %s", pid, le32toh(rf->f.fd), why);
 			return -1;
 		}
 		file_to_stdio(rf);
@@ -291,10 +348,11 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	unsigned int i;
 	int sv[2], fd;
 
-	if (le64toh(rf->f.value[1]) & CRAK_UNIX_LISTENING) {
+	if (le64toh(rf->f.value[1]) & (CRAK_UNIX_LISTENING | CRAK_UNIX_OUTSIDE)) {
 		bool abstract = le64toh(rf->f.value[1]) & CRAK_UNIX_ABSTRACT;
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		size_t len = rf->path ? strlen(rf->path) : 0;
+		socklen_t sl = offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract;
 
 		if (!len || len + abstract >= sizeof(sun.sun_path)) {
 			errno = EINVAL;
@@ -302,13 +360,17 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 		}
 		memcpy(sun.sun_path + abstract, rf->path, len);
 		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		if (le64toh(rf->f.value[1]) & CRAK_UNIX_OUTSIDE) {
+			if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sl)) {
+				close(fd);
+				return -1;
+			}
+			return park_above(fd, base);
+		}
 		/* The old socket's file is left behind by its process. */
 		if (!abstract)
 			unlink(rf->path);
-		if (fd < 0 ||
-		    bind(fd, (struct sockaddr *)&sun,
-			 offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract) ||
-		    listen(fd, 128)) {
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sl) || listen(fd, 128)) {
 			if (fd >= 0)
 				close(fd);
 			return -1;

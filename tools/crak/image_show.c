@@ -274,10 +274,16 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 			shown = NULL;
 		path = shown;
 	}
-	/* An abstract unix name is shown as ss(8) shows it: @name. */
-	if (type == CRAK_FILE_UNIX && path && (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT)) {
-		shown = xmalloc(strlen(path) + 2);
-		sprintf(shown, "@%s", path);
+	/*
+	 * An abstract unix name is shown as ss(8) shows it, @name; the address
+	 * a socket is connected to again, after "to".
+	 */
+	if (type == CRAK_FILE_UNIX && path) {
+		bool abstract = le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT;
+		bool to = le64toh(f->value[1]) & CRAK_UNIX_OUTSIDE;
+
+		shown = xmalloc(strlen(path) + 5);
+		sprintf(shown, "%s%s%s", to && !s->json ? "to " : "", abstract ? "@" : "", path);
 		path = shown;
 	}
 	if (!s->json) {
@@ -303,7 +309,8 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	json_uint(&s->j, "fd", le32toh(f->fd));
 	json_string(&s->j, "type", file_type_name(type));
 	if (path)
-		json_string(&s->j, "path", path);
+		json_string(&s->j, type == CRAK_FILE_UNIX &&
+			    (le64toh(f->value[1]) & CRAK_UNIX_OUTSIDE) ? "connected_to" : "path", path);
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
 	if (fown) {

@@ -59,7 +59,7 @@
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
- * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT
+ * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE
  */
 #define CRAK_IMAGE_MINOR	8
 
@@ -279,6 +279,14 @@ struct crak_img_pty {
 #define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
 						 * its leading NUL (none inside)
 						 */
+/*
+ * A datagram socket connected to a socket its process (tree, pod) does not
+ * hold, which is bound to an address (syslog's /dev/log, say): the path is
+ * that address (an abstract name with CRAK_UNIX_ABSTRACT), peer is 0, and a
+ * restart connects a new socket to it (minor 8).  Such a socket, bound
+ * itself or with datagrams queued for it, is not taken.
+ */
+#define CRAK_UNIX_OUTSIDE	_BITUL(2)
 
 /* An epoll interest: CRAK_FILE_EPOLL's data is an array of these. */
 struct crak_img_epoll_tfd {
