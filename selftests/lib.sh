@@ -163,6 +163,32 @@ crakd_start() {
 	echo "$job"
 }
 
+# syslog_start NODE: what a process's datagram socket may be connected to,
+# as syslog(3)'s to /dev/log: sockets bound to SYSLOG_PATH and to the
+# abstract name SYSLOG_NAME on NODE, dropping what they get; prints their
+# jobs, for syslog_stop.
+SYSLOG_PATH=/run/crak-selftest-log
+SYSLOG_NAME=crak-selftest-log
+syslog_start() {
+	local jobs
+	jobs="$(on_bg "$1" "exec socat -u UNIX-RECV:$SYSLOG_PATH,unlink-early - > /dev/null") $(
+		on_bg "$1" "exec socat -u ABSTRACT-RECV:$SYSLOG_NAME - > /dev/null")"
+	until_on "$1" 10 "ss -Hxl src $SYSLOG_PATH | grep -q . && ss -Hxl src @$SYSLOG_NAME | grep -q . && echo up" > /dev/null || {
+		echo "the syslog sockets are not bound on $1" >&2
+		return 1
+	}
+	echo "$jobs"
+}
+
+# syslog_stop JOBS...: the sockets of syslog_start go.
+syslog_stop() {
+	local job
+	for job in "$@"; do
+		kill_job "$job"
+		wait_job "$job" > /dev/null 2>&1
+	done
+}
+
 pass() { echo "ok - $*"; }
 fail() {
 	echo "FAIL - $*" >&2

@@ -2430,6 +2430,71 @@ static int mode_files(void)
 	return finish();
 }
 
+/* -- sockets connected outside --------------------------------------------- */
+
+/*
+ * Two datagram sockets connected to sockets of another process, as
+ * syslog(3)'s to /dev/log: one bound to the path SYSLOG_PATH, one to the
+ * abstract name SYSLOG_NAME (the script makes both on each node).
+ * Restarted, each is connected to that name again: it still names it as
+ * its peer and a datagram to it goes.
+ */
+#define SYSLOG_PATH	"/run/crak-selftest-log"
+#define SYSLOG_NAME	"crak-selftest-log"
+
+static int syslog_connect(bool abstract)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *name = abstract ? SYSLOG_NAME : SYSLOG_PATH;
+	socklen_t len = offsetof(struct sockaddr_un, sun_path) + abstract + strlen(name);
+	int fd;
+
+	memcpy(sun.sun_path + abstract, name, strlen(name));
+	fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sun, len + !abstract))
+		die("connecting a datagram socket to %s%s", abstract ? "@" : "", name);
+	return fd;
+}
+
+static void syslog_check(int fd, bool abstract)
+{
+	const char *name = abstract ? SYSLOG_NAME : SYSLOG_PATH;
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(sun);
+	char got[sizeof(sun.sun_path) + 1] = "";
+	int type = 0;
+	ssize_t n;
+
+	len = sizeof(type);
+	check_eq(0, getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len), "SO_TYPE of the socket to %s",
+		 name);
+	check_eq(SOCK_DGRAM, type, "the type of the socket to %s", name);
+	len = sizeof(sun);
+	if (getpeername(fd, (struct sockaddr *)&sun, &len)) {
+		failf("getpeername of the socket to %s: %s", name, strerror(errno));
+		return;
+	}
+	len -= offsetof(struct sockaddr_un, sun_path);
+	if (len > (socklen_t)abstract)
+		memcpy(got, sun.sun_path + abstract, len - abstract);
+	check_str(name, got, "the peer of the %s socket", abstract ? "abstract" : "path");
+	n = send(fd, "after", 5, 0);
+	check_eq(5, n, "a datagram to %s after the restart (%s)", name, n < 0 ? strerror(errno) : "");
+}
+
+static int mode_syslog(void)
+{
+	int path = syslog_connect(false), abstract = syslog_connect(true);
+
+	if (send(path, "before", 6, 0) != 6 || send(abstract, "before", 6, 0) != 6)
+		die("sending before");
+	ready();
+	wait_usr1();
+	syslog_check(path, false);
+	syslog_check(abstract, true);
+	return finish();
+}
+
 /* -- threads --------------------------------------------------------------- */
 
 #define NR_THREADS	4
@@ -2556,6 +2621,7 @@ static const struct {
 	{ "process", mode_process },
 	{ "files", mode_files },
 	{ "threads", mode_threads },
+	{ "syslog", mode_syslog },
 };
 
 static void usage(void)

@@ -4,7 +4,8 @@
 #
 # A restarted process finds everything exactly as it was.  For each kind of
 # state (memory, registers, calls in progress, signals, timers, another
-# user's credentials, process attributes, descriptors, threads) the fixture
+# user's credentials, process attributes, descriptors, threads, datagram
+# sockets connected to another process's named socket) the fixture
 # program sets it up and is checkpointed: with --leave-running (it runs on,
 # and can tell nothing happened), then killed and restarted from its image
 # on the same node, and on another node of the lab (the image on the shared
@@ -15,7 +16,7 @@
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
-modes="memory regs sleep read futex poll signals timers creds process files threads"
+modes="memory regs sleep read futex poll signals timers creds process files threads syslog"
 where="here there"
 [ "$LAB_KERNEL" = debug ] && where=here
 
@@ -31,6 +32,12 @@ in_swap() {
 		fail "memory: none of the shared anonymous mapping went to swap:" \
 			"$(grep "in swap" "$prog_dir/out")"
 }
+
+# What the syslog mode's sockets are connected to, on both nodes.
+declare -A logs
+for node in a b; do
+	logs[$node]=$(syslog_start $node) || fail "the syslog mode has nothing to connect to"
+done
 
 for mode in $modes; do
 	# It runs on after a checkpoint.
@@ -57,6 +64,12 @@ for mode in $modes; do
 		build/bin/crak image show "$prog_dir/img" | grep -q " unix .*signals thread [0-9]* with 36$" ||
 			fail "files: crak image show does not give the O_ASYNC socket's owner and signal"
 	fi
+	if [ $mode = syslog ]; then
+		out=$(build/bin/crak image show "$prog_dir/img")
+		grep -q " unix socket  *to $SYSLOG_PATH $" <<< "$out" &&
+			grep -q " unix socket  *to @$SYSLOG_NAME $" <<< "$out" ||
+			fail "syslog: crak image show does not say where the datagram sockets connect: $out"
+	fi
 	if [ $mode = timers ]; then
 		out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
 		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime|process-cpu|process-cpu-prof) (signal|none|thread)")" = 8 ] &&
@@ -72,6 +85,19 @@ for mode in $modes; do
 	done
 	pass "$mode: as it was, left running and restarted ($where)"
 done
+
+# Where the name a datagram socket was connected to is gone, the restart
+# fails in one line naming it, and nothing runs.
+syslog_stop ${logs[a]}
+out=$(on a "crak restart $CKPT_DIR/syslog-moved/img 2>&1") &&
+	fail "syslog: a restart without the socket it was connected to worked: $out"
+grep -q "^crak: restart: descriptor [0-9]* (unix socket .*$SYSLOG_NAME): " <<< "$out" &&
+	[ "$(grep -c "^crak: " <<< "$out")" = 1 ] ||
+	fail "syslog: a restart without the socket it was connected to said: $out"
+on a "! kill -0 $prog_pid 2> /dev/null && ! kill -0 \$(cat $CKPT_DIR/syslog-moved/pid) 2> /dev/null" ||
+	fail "syslog: a restart that failed left the process running"
+syslog_stop ${logs[b]}
+pass "syslog: a restart without the name a datagram socket was connected to fails in one line, nothing runs"
 # A relative wait a checkpoint interrupted waits, once restarted, only what
 # it had left: four waits of 6 s (nanosleep, clock_nanosleep on
 # CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each) checkpointed 3 s into

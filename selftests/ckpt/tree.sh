@@ -5,11 +5,12 @@
 # A tree of processes outside any pod moves whole: crak checkpoint --tree
 # PID takes PID and every process under it (../pod/tree.py: a producer and
 # a consumer joined by a pipe and in one process group, a session leader
-# with its child, a zombie, all sharing one open log file), and crak
-# restart makes each again with its PID, parent, session and group, the
-# pipe (with what was in it) and the log (one open file, one offset) shared
-# as they were, the zombie ready to be reaped with its exit status, and PID
-# a child of crak restart.  Streamed from node a to node b, the tree goes
+# with its child, a zombie, all sharing one open log file and a datagram
+# socket connected outside, as syslog(3)'s to /dev/log), and crak restart
+# makes each again with its PID, parent, session and group, the pipe (with
+# what was in it), the log (one open file, one offset) and the datagram
+# socket (connected to the same name) shared as they were, the zombie ready
+# to be reaped with its exit status, and PID a child of crak restart.  Streamed from node a to node b, the tree goes
 # on there; the producer's numbers reach the log in order, none lost or
 # repeated.  What cannot be done is said in one line, the tree running on:
 # no such process, PID 1, crak itself under PID.  A restart one of whose
@@ -25,6 +26,10 @@ port=7412
 rm -rf "$dir"
 mkdir -p "$dir"
 cp "$TREE_PY" "$dir/"
+declare -A logs
+for node in a b; do
+	logs[$node]=$(syslog_start $node) || fail "the tree's datagram socket has nothing to connect to"
+done
 
 # lines: the log's numbers so far.
 lines() { grep -c . "$dir/log"; }
@@ -190,4 +195,5 @@ out=$(on a crak restart "$dir/left.img" --detach 2>&1) || fail "the restart of t
 verdict a 1
 pass "the image taken with --leave-running restarts the tree on a, zombie and all"
 on a "pkill -KILL -f '^/usr/bin/python3 $dir/tree.py'"
+syslog_stop ${logs[a]} ${logs[b]}
 rm -rf "$dir"

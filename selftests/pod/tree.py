@@ -16,10 +16,14 @@ It makes, and writes to DIR/tree as "ROLE PID" lines:
        with "got " and the line
   d    c's child
   z    exits 7 at once; top leaves it a zombie until asked
+All but z also share a datagram socket top connected first, as syslog(3)
+does to /dev/log, to the socket the script bound to /run/crak-selftest-log
+on each node.
 On each SIGUSR1 top checks that every relation is as it made it (parents,
-groups, sessions, the shared log and pipe, the socket pair to c; the
-first time, z's exit status, reaping it, and c's hello) and writes "N ok" or what is wrong to DIR/verdict, N
-counting the signals.
+groups, sessions, the shared log and pipe, the socket pair to c, the
+datagram socket, which a datagram still goes through; the first time, z's
+exit status, reaping it, and c's hello) and writes "N ok" or what is wrong
+to DIR/verdict, N counting the signals.
 """
 import ctypes
 import os
@@ -29,6 +33,7 @@ import sys
 import time
 
 DIR = sys.argv[1]
+SYSLOG_PATH = "/run/crak-selftest-log"
 SYS_KCMP = 312
 KCMP_FILE = 0
 libc = ctypes.CDLL(None, use_errno=True)
@@ -89,6 +94,9 @@ def main():
     if log != 3:
         os.dup2(log, 3)
         os.close(log)
+    syslog = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    syslog.connect(SYSLOG_PATH)
+    syslog.send(b"tree: started")
     r, w = os.pipe()
     a = os.fork()
     if a == 0:
@@ -132,10 +140,10 @@ def main():
         while len(asked) == round:
             time.sleep(0.1)
         round += 1
-        verdict(round, me, a, b, c, d, z, r, w, mine, replies)
+        verdict(round, me, a, b, c, d, z, r, w, mine, replies, syslog)
 
 
-def verdict(round, me, a, b, c, d, z, r, w, mine, replies):
+def verdict(round, me, a, b, c, d, z, r, w, mine, replies, syslog):
     wrong = []
 
     def want(what, got, expected):
@@ -156,6 +164,14 @@ def verdict(round, me, a, b, c, d, z, r, w, mine, replies):
     for pid in (a, b, c, d):
         if not one_open_file(me, 3, pid, 3):
             wrong.append(f"{pid}'s descriptor 3 is not top's open file")
+    for pid in (a, b, c, d):
+        if not one_open_file(me, syslog.fileno(), pid, syslog.fileno()):
+            wrong.append(f"{pid}'s datagram socket is not top's open file")
+    try:
+        want("the datagram socket's peer", syslog.getpeername(), SYSLOG_PATH)
+        want("a datagram sent", syslog.send(b"tree: look %d" % round), len(b"tree: look %d" % round))
+    except OSError as e:
+        wrong.append(f"the datagram socket: {e}")
     if os.stat(f"/proc/{a}/fd/{w}").st_ino != os.stat(f"/proc/{b}/fd/{r}").st_ino:
         wrong.append("a's and b's ends are of different pipes")
     # The zombie: still one at the first look, reaped then with its status.

@@ -5,11 +5,13 @@
 # A pod of many processes moves whole: crak checkpoint NAME takes every
 # process of the pod (tree.py: a producer and a consumer joined by a pipe
 # and in one process group, a session leader with its child, a zombie, all
-# sharing one open log file), crak image show lists the tree, and crak
-# restart on another node makes each process again with its PID, parent,
-# session and group, the pipe (with what was in it) and the log (one open
-# file, one offset) shared as they were, and the zombie ready to be reaped
-# with its exit status.  Then crak migrate --live brings it back over
+# sharing one open log file and a datagram socket connected to a socket
+# outside the pod, as syslog(3)'s to /dev/log), crak image show lists the
+# tree, and crak restart on another node makes each process again with its
+# PID, parent, session and group, the pipe (with what was in it) and the
+# log (one open file, one offset) shared as they were, the datagram socket
+# connected to the same name there, and the zombie ready to be reaped with
+# its exit status.  Then crak migrate --live brings it back over
 # crakd (every process's memory sent ahead, and filled in after while they
 # run), the same.  The producer's numbers reach the log in order, none lost or
 # repeated, across both moves.  (The nodes share the pod's directory.)
@@ -64,8 +66,11 @@ assert n == list(range(1, len(n) + 1)), [x for i, x in enumerate(n) if x != i + 
 ' $RUN/log" || fail "the producer's numbers are not all in the log, in order, once: $(on "$1" "grep -v '^[0-9]*$' $RUN/log | head -3")"
 }
 
-# The pod's directory: the shared one, where a pod sees it (not under /tmp).
+# The pod's directory: the shared one, where a pod sees it (not under /tmp);
+# what the tree's datagram socket is connected to.
+declare -A logs
 for node in a b; do
+	logs[$node]=$(syslog_start $node) || fail "the tree's datagram socket has nothing to connect to"
 	on $node "mkdir -p $RUN && mount --bind $dir $RUN" || fail "cannot mount the pod's directory on $node"
 done
 cp "$(dirname "$0")/tree.py" "$dir/"
@@ -122,5 +127,6 @@ kill_job "$crakd" TERM
 wait_job "$crakd" > /dev/null || fail "crakd did not end cleanly: $(tail -3 "$dir/crakd.log")"
 for node in a b; do
 	on $node "umount $RUN" || fail "cannot unmount the pod's directory on $node"
+	syslog_stop ${logs[$node]}
 done
 rm -rf "$dir"
