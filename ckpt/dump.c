@@ -510,6 +510,7 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 			    u64 *left)
 {
 	const struct restart_block *rb = &t->restart_block;
+	u64 most = U64_MAX;
 	ktime_t end, now;
 
 	if ((long)regs->ax != -ERESTART_RESTARTBLOCK)
@@ -539,10 +540,12 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 		}
 		break;
 	case __NR_poll:
-		if (!rb->poll.has_timeout)
+		/* (Never more than the call asked for, whatever the block says.) */
+		if (!rb->poll.has_timeout || (int)regs->dx < 0)
 			return false;
 		end = ktime_set(rb->poll.tv_sec, rb->poll.tv_nsec);
 		now = ktime_get();
+		most = (u64)(int)regs->dx * NSEC_PER_MSEC;
 		break;
 	case __NR_futex:
 		if (((u32)regs->si & FUTEX_CMD_MASK) != FUTEX_WAIT)
@@ -553,7 +556,7 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 	default:
 		return false;
 	}
-	*left = end > now ? end - now : 0;
+	*left = min_t(u64, end > now ? end - now : 0, most);
 	return true;
 }
 

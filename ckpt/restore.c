@@ -166,12 +166,14 @@ static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 	struct pt_regs *regs = current_pt_regs();
 	struct __kernel_timespec ts;
 	unsigned long at;
+	u64 left;
 	u32 nsec;
 
 	if (!rt->sleep)
 		return;
 	if (regs->ax == __NR_poll) {
-		regs->dx = min_t(u64, DIV_ROUND_UP_ULL(rt->sleep_left, NSEC_PER_MSEC), INT_MAX);
+		left = min_t(u64, rt->sleep_left, (u64)INT_MAX * NSEC_PER_MSEC);
+		regs->dx = DIV_ROUND_UP_ULL(left, NSEC_PER_MSEC);
 		return;
 	}
 	if (signal_pending(current))
