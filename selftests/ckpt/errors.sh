@@ -94,6 +94,24 @@ s = socket.socket()
 fcntl.fcntl(s, fcntl.F_SETOWN, 1)'
 pass "a file whose signals go to another process is refused, saying so, the process unharmed"
 
+# A datagram socket connected to another process's socket by a relative
+# name, which a restart (in crak's directory) could not connect to again.
+refused_alive "a datagram socket connected to a relative name" \
+	"is a unix datagram socket connected to crak-rel-log, which crak does not see as the process does" 'import os, socket, time
+os.chdir("/run")
+me = os.getpid()
+log = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+log.bind("crak-rel-log")
+if os.fork() == 0:
+    while os.getppid() == me:
+        time.sleep(0.2)
+    os.unlink("crak-rel-log")
+    os._exit(0)
+log.close()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect("crak-rel-log")'
+pass "a datagram socket connected to a name crak would not find the same is refused, saying so, the process unharmed"
+
 # A mapped file changed.
 prog_start a memory changed-file
 checkpoint a "$prog_pid" "$prog_dir/img"

@@ -117,7 +117,7 @@ int pty_open_slave(unsigned int index, int flags);
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
-int unix_outside(struct rfile *rf, const char **why);
+int unix_outside(struct rfile *rf, pid_t pid, const char **why);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 
 #endif /* CRAK_CKPT_H */

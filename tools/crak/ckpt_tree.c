@@ -598,7 +598,7 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 		for (j = 0; j < nr && holder < 0; j++)
 			if (unix_pair(rf, tfile_rf(t, &f[j])))
 				holder = f[j].proc;
-		if (holder >= 0 || !unix_outside(rf, &why))
+		if (holder >= 0 || !unix_outside(rf, t->v[f[i].proc].c.pid, &why))
 			continue;
 		if (le32toh(rf->f.fd) > 2 && rf->peer_len) {
 			pr_err("checkpoint %d: descriptor %u %s", t->v[f[i].proc].c.pid,

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -182,6 +183,8 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 		*why = "its unix socket could not be examined";
 		return -1;
 	}
+	/* (A name of 108 bytes has a length one more than the address.) */
+	len = len < sizeof(sun) ? len : sizeof(sun);
 	rf->f.type = htole32(CRAK_FILE_UNIX);
 	rf->f.value[0] = htole64(type);
 	rf->f.value[2] = htole64(ino);
@@ -219,6 +222,7 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 		len = sizeof(sun);
 		if (!getpeername(sk, (struct sockaddr *)&sun, &len) &&
 		    len > offsetof(struct sockaddr_un, sun_path)) {
+			len = len < sizeof(sun) ? len : sizeof(sun);
 			rf->peer_len = len - offsetof(struct sockaddr_un, sun_path);
 			memcpy(rf->peer_addr, sun.sun_path, rf->peer_len);
 		}
@@ -231,15 +235,23 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 }
 
 /*
- * RF, connected to a socket its process (tree, pod) does not hold, is to
- * be connected again to that socket's address (CRAK_UNIX_OUTSIDE).
+ * RF, connected to a socket its process PID (tree, pod) does not hold, is
+ * to be connected again to that socket's address (CRAK_UNIX_OUTSIDE).  A
+ * path must name, from PID's root as from crak's, the same socket file:
+ * crak connects from its own.  (A name given by a process in a chroot of
+ * its own, which the peer's address then is, is not told from one given
+ * outside.)
  */
-int unix_outside(struct rfile *rf, const char **why)
+int unix_outside(struct rfile *rf, pid_t pid, const char **why)
 {
+	static char msg[sizeof(rf->peer_addr) + 128];
 	const char *name = rf->peer_addr;
 	size_t len = rf->peer_len;
 	uint64_t flags = CRAK_UNIX_OUTSIDE;
 	char copy[sizeof(rf->peer_addr) + 1];
+	struct stat here, there;
+	char *seen;
+	int n;
 
 	if (!len) {
 		*why = "is a unix socket connected to another process";
@@ -261,12 +273,28 @@ int unix_outside(struct rfile *rf, const char **why)
 		/* A path's address may or may not count its NUL. */
 		len = strnlen(name, len);
 	}
-	if (!len || memchr(name, 0, len)) {
+	/* As unix_make() can write it again: a NUL at the end of a path. */
+	if (!len || memchr(name, 0, len) || len + !!(flags & CRAK_UNIX_ABSTRACT) >= sizeof(rf->peer_addr)) {
 		*why = "is a unix datagram socket connected to a name crak cannot write";
 		return -1;
 	}
 	memcpy(copy, name, len);
 	copy[len] = 0;
+	if (!(flags & CRAK_UNIX_ABSTRACT)) {
+		n = asprintf(&seen, "/proc/%d/root%s", pid, copy);
+		if (copy[0] != '/' || n < 0 || stat(seen, &there) || stat(copy, &here) ||
+		    !S_ISSOCK(here.st_mode) || here.st_dev != there.st_dev ||
+		    here.st_ino != there.st_ino) {
+			snprintf(msg, sizeof(msg),
+				 "is a unix datagram socket connected to %s, which crak does not see as the process does",
+				 copy);
+			*why = msg;
+			if (n >= 0)
+				free(seen);
+			return -1;
+		}
+		free(seen);
+	}
 	rf->path = xstrdup(copy);
 	rf->f.path_len = htole32(len + 1);
 	rf->f.value[1] = htole64(le64toh(rf->f.value[1]) | flags);
@@ -294,7 +322,7 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 			found = le32toh(files->v[j].f.type) == CRAK_FILE_UNIX &&
 				files->v[j].f.value[2] == rf->f.peer;
 		/* (In a tree, the peer may be another process's: the tree sees.) */
-		if (found || !alone || !unix_outside(rf, &why))
+		if (found || !alone || !unix_outside(rf, pid, &why))
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
 			pr_err("checkpoint %d: descriptor %u %s", pid, le32toh(rf->f.fd), why);
