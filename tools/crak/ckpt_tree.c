@@ -600,14 +600,13 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 				holder = f[j].proc;
 		if (holder >= 0 || !unix_outside(rf, t->v[f[i].proc].c.pid, &why))
 			continue;
-		if (le32toh(rf->f.fd) > 2 && rf->peer_len) {
-			pr_err("checkpoint %d: descriptor %u %s", t->v[f[i].proc].c.pid,
-			       le32toh(rf->f.fd), why);
-			return -1;
-		}
 		if (le32toh(rf->f.fd) > 2) {
-			pr_err("checkpoint %d: descriptor %u is a unix socket connected to outside the %s: not taken yet",
-			       t->v[f[i].proc].c.pid, le32toh(rf->f.fd), t->set);
+			if (rf->peer_len)
+				pr_err("checkpoint %d: descriptor %u %s", t->v[f[i].proc].c.pid,
+				       le32toh(rf->f.fd), why);
+			else
+				pr_err("checkpoint %d: descriptor %u is a unix socket connected to outside the %s: not taken yet",
+				       t->v[f[i].proc].c.pid, le32toh(rf->f.fd), t->set);
 			return -1;
 		}
 		file_to_stdio(rf);

@@ -168,6 +168,29 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 	return err;
 }
 
+/*
+ * The name in the LEN bytes of SUN_PATH (len > 0): a path, up to its NUL if
+ * it counts one, or after a NUL an abstract name (CRAK_UNIX_ABSTRACT into
+ * *FLAGS), NULL if that has a NUL in it.
+ */
+static char *unix_name(const char *sun_path, size_t len, uint64_t *flags)
+{
+	char copy[sizeof(((struct sockaddr_un *)0)->sun_path) + 1];
+
+	if (sun_path[0]) {
+		len = strnlen(sun_path, len);
+	} else {
+		sun_path++;
+		len--;
+		if (memchr(sun_path, 0, len))
+			return NULL;
+		*flags |= CRAK_UNIX_ABSTRACT;
+	}
+	memcpy(copy, sun_path, len);
+	copy[len] = 0;
+	return xstrdup(copy);
+}
+
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 {
 	struct sockaddr_un sun;
@@ -191,19 +214,12 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	rf->f.peer = htole64(d.have_peer ? d.peer : 0);
 	flags = acc ? CRAK_UNIX_LISTENING : 0;
 	if (len > offsetof(struct sockaddr_un, sun_path)) {
-		const char *name = sun.sun_path;
-		size_t name_len = len - offsetof(struct sockaddr_un, sun_path);
-
-		if (!name[0]) {
-			flags |= CRAK_UNIX_ABSTRACT;
-			name++;
-			name_len--;
-			if (memchr(name, 0, name_len)) {
-				*why = "a unix socket whose abstract name has a NUL byte in it";
-				return -1;
-			}
+		rf->path = unix_name(sun.sun_path, len - offsetof(struct sockaddr_un, sun_path),
+				     &flags);
+		if (!rf->path) {
+			*why = "a unix socket whose abstract name has a NUL byte in it";
+			return -1;
 		}
-		rf->path = strndup(name, name_len);
 	}
 	rf->f.value[1] = htole64(flags);
 	if (acc) {
@@ -245,15 +261,13 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 int unix_outside(struct rfile *rf, pid_t pid, const char **why)
 {
 	static char msg[sizeof(rf->peer_addr) + 128];
-	const char *name = rf->peer_addr;
-	size_t len = rf->peer_len;
 	uint64_t flags = CRAK_UNIX_OUTSIDE;
-	char copy[sizeof(rf->peer_addr) + 1];
 	struct stat here, there;
-	char *seen;
+	char *name, *seen;
+	bool abstract;
 	int n;
 
-	if (!len) {
+	if (!rf->peer_len) {
 		*why = "is a unix socket connected to another process";
 		return -1;
 	}
@@ -265,38 +279,32 @@ int unix_outside(struct rfile *rf, pid_t pid, const char **why)
 		*why = "is a unix datagram socket connected to another process, with datagrams queued for it";
 		return -1;
 	}
-	if (!name[0]) {
-		flags |= CRAK_UNIX_ABSTRACT;
-		name++;
-		len--;
-	} else {
-		/* A path's address may or may not count its NUL. */
-		len = strnlen(name, len);
-	}
+	name = unix_name(rf->peer_addr, rf->peer_len, &flags);
+	abstract = flags & CRAK_UNIX_ABSTRACT;
 	/* As unix_make() can write it again: a NUL at the end of a path. */
-	if (!len || memchr(name, 0, len) || len + !!(flags & CRAK_UNIX_ABSTRACT) >= sizeof(rf->peer_addr)) {
+	if (!name || !name[0] || strlen(name) + abstract >= sizeof(rf->peer_addr)) {
+		free(name);
 		*why = "is a unix datagram socket connected to a name crak cannot write";
 		return -1;
 	}
-	memcpy(copy, name, len);
-	copy[len] = 0;
-	if (!(flags & CRAK_UNIX_ABSTRACT)) {
-		n = asprintf(&seen, "/proc/%d/root%s", pid, copy);
-		if (copy[0] != '/' || n < 0 || stat(seen, &there) || stat(copy, &here) ||
+	if (!abstract) {
+		n = asprintf(&seen, "/proc/%d/root%s", pid, name);
+		if (name[0] != '/' || n < 0 || stat(seen, &there) || stat(name, &here) ||
 		    !S_ISSOCK(here.st_mode) || here.st_dev != there.st_dev ||
 		    here.st_ino != there.st_ino) {
 			snprintf(msg, sizeof(msg),
 				 "is a unix datagram socket connected to %s, which crak does not see as the process does",
-				 copy);
+				 name);
 			*why = msg;
 			if (n >= 0)
 				free(seen);
+			free(name);
 			return -1;
 		}
 		free(seen);
 	}
-	rf->path = xstrdup(copy);
-	rf->f.path_len = htole32(len + 1);
+	rf->path = name;
+	rf->f.path_len = htole32(strlen(name) + 1);
 	rf->f.value[1] = htole64(le64toh(rf->f.value[1]) | flags);
 	rf->f.peer = 0;
 	return 0;
