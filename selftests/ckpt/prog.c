@@ -2602,6 +2602,60 @@ static int mode_threads(void)
 	return finish();
 }
 
+/* -- memory written all along (checkpoint --live) -------------------------- */
+
+#define SCRIBBLE_PAGES	2048	/* 8 MiB */
+
+/*
+ * Pages written all along, at random (a few often, the rest now and then),
+ * while the process is checkpointed:
+ * the first word of page I counts the writes to page I, the second of page
+ * 0 the writes to all.  A page that the image holds from before its last
+ * write (a checkpoint --live leaving out a page it took ahead) makes the
+ * sum fall short of the total.  Stopped between its two increments, the
+ * process finds the sum one more than the total.
+ */
+static int mode_scribble(void)
+{
+	size_t stride = page_size / sizeof(uint64_t), i;
+	struct timespec nap = { .tv_nsec = 1000000 };
+	uint64_t x = 0x9e3779b97f4a7c15ULL, sum = 0, writes = 0;
+	volatile uint64_t *pages;
+	sigset_t unblock;
+
+	pages = mmap(NULL, SCRIBBLE_PAGES * page_size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Small pages: a huge page's one soft-dirty bit would make all dirty. */
+	if (pages == MAP_FAILED || madvise((void *)pages, SCRIBBLE_PAGES * page_size,
+					   MADV_NOHUGEPAGE))
+		die("mmap");
+	for (i = 0; i < SCRIBBLE_PAGES; i++)
+		pages[i * stride] = 0;
+	ready();
+	sigemptyset(&unblock);
+	sigaddset(&unblock, SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, &unblock, NULL);
+	while (!usr1_flag) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* Mostly the first 256 pages; one write in 8192 anywhere. */
+		i = writes % 8192 ? x % 256 : x % SCRIBBLE_PAGES;
+		pages[i * stride]++;
+		pages[1]++;
+		/* Now and then a rest: the checkpoint's crak has the CPU too. */
+		if (!(++writes % 256))
+			nanosleep(&nap, NULL);
+	}
+	for (i = 0; i < SCRIBBLE_PAGES; i++)
+		sum += pages[i * stride];
+	printf("# %" PRIu64 " writes in all, %" PRIu64 " since the last start\n", pages[1], writes);
+	CHECK(sum == pages[1] || sum == pages[1] + 1,
+	      "the pages' counts add up to %" PRIu64 ", their total says %" PRIu64
+	      " (a page from before its last write)", sum, pages[1]);
+	return finish();
+}
+
 /* -- main ------------------------------------------------------------------ */
 
 static const struct {
@@ -2622,6 +2676,7 @@ static const struct {
 	{ "files", mode_files },
 	{ "threads", mode_threads },
 	{ "syslog", mode_syslog },
+	{ "scribble", mode_scribble },
 };
 
 static void usage(void)

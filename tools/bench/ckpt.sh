@@ -9,7 +9,10 @@
 # medians of:
 #   checkpoint   crak checkpoint (killing) / criu dump, into the guest's tmpfs
 #   stopped      how long the process was stopped, with --leave-running /
-#                criu dump --leave-running (CRIU's "frozen time")
+#                criu dump --leave-running (CRIU's "frozen time"); and with
+#                the memory written ahead while it runs: --leave-running
+#                --live (the longest of its stops) / criu pre-dump --track-mem
+#                then dump --prev-images-dir --leave-running
 #   restart      crak restart --detach / criu restore -d, until it runs
 #   raw          write(2) of as many bytes already in memory to the same
 #                tmpfs, then read(2) of them into new memory (memhog write,
@@ -50,9 +53,10 @@ hold() {
 gone() { on a "kill -9 $1 2> /dev/null; while [ -e /proc/$1 ]; do sleep 0.05; done"; }
 
 # One round for SIZE: "ck_crak ck_criu stop_crak stop_criu rs_crak rs_criu
-# raw_w raw_r pipe memcpy".
+# raw_w raw_r pipe memcpy stop_live stop_criu_pre".
 round() {
 	local mib=$1 pid r v ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe cp
+	local st_live st_cpre
 	# crak: checkpoint (kill), restart.
 	pid=$(hold "$mib")
 	ck_crak=$(timed "crak checkpoint $pid -o /tmp/crak.img")
@@ -64,6 +68,12 @@ round() {
 	pid=$(hold "$mib")
 	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running")
 	st_crak=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])')
+	gone "$pid"
+	on a "rm -f /tmp/crak.img"
+	# crak --live: its memory written while it runs, then stopped for the rest.
+	pid=$(hold "$mib")
+	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running --live")
+	st_live=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])')
 	gone "$pid"
 	on a "rm -f /tmp/crak.img"
 	# CRIU: dump (kill), restore; dump --leave-running's frozen time.
@@ -78,6 +88,15 @@ round() {
 		-o dump.log --display-stats > /tmp/criu.stats 2>&1" || echo "  criu dump failed" >&2
 	st_criu=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
 	gone "$pid"
+	# CRIU's own way of the same: a pre-dump, then a dump of what changed.
+	pid=$(hold "$mib")
+	on a "rm -rf /tmp/criu && mkdir -p /tmp/criu/pre /tmp/criu/dump &&
+		criu pre-dump -t $pid -D /tmp/criu/pre --track-mem -o pre.log &&
+		criu dump -t $pid -D /tmp/criu/dump --prev-images-dir ../pre --track-mem \
+		--leave-running -o dump.log --display-stats > /tmp/criu.stats 2>&1" ||
+		echo "  criu pre-dump and dump failed" >&2
+	st_cpre=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
+	gone "$pid"
 	on a "rm -rf /tmp/criu"
 	# The limits: write(2) and read(2) to and from the same tmpfs; a pipe
 	# next to memcpy.
@@ -91,11 +110,12 @@ round() {
 	for v in ck_crak ck_criu rs_crak rs_criu raw_w raw_r pipe; do
 		case ${!v} in fail*) echo "  $mib MiB, $v: ${!v}" >&2; printf -v "$v" nan ;; esac
 	done
-	echo "$ck_crak $ck_criu $st_crak ${st_criu:-0} $rs_crak $rs_criu $raw_w $raw_r $pipe $cp"
+	echo "$ck_crak $ck_criu $st_crak ${st_criu:-0} $rs_crak $rs_criu $raw_w $raw_r $pipe $cp" \
+		"$st_live ${st_cpre:-nan}"
 }
 
 
-names="ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe memcpy"
+names="ck_crak ck_criu st_crak st_criu rs_crak rs_criu raw_w raw_r pipe memcpy st_live st_cpre"
 table=$out/ckpt-$LAB_KERNEL.tsv
 echo "mib $names" > "$table"
 for mib in $sizes; do
@@ -121,7 +141,7 @@ done
 	echo "checkpoint/restart benchmark: $LAB_KREL, node a, medians of $reps rounds (seconds)"
 	printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s\n' MiB \
 		ck-crak ck-criu x st-crak st-criu x rs-crak rs-criu x raw-w raw-r ck/w pipe/cpy
-	tail -n +2 "$table" | while read -r mib ckc ckr stc str rsc rsr rw rr pp cp; do
+	tail -n +2 "$table" | while read -r mib ckc ckr stc str rsc rsr rw rr pp cp _ _; do
 		printf '  %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s %8s %6s %8s\n' "$mib" \
 			"$ckc" "$ckr" "$(ratio "$ckr" "$ckc")" "$stc" "$str" "$(ratio "$stc" "$str")" \
 			"$rsc" "$rsr" "$(ratio "$rsr" "$rsc")" "$rw" "$rr" "$(ratio "$ckc" "$rw")" \
@@ -131,10 +151,18 @@ done
 	echo "  stopped time / CRIU's frozen time (goal <= 0.25); ck/w: crak's checkpoint / the raw"
 	echo "  write of as many bytes (goal <= 1.2 at 1 GiB); pipe/cpy: a checkpoint into a pipe /"
 	echo "  a memcpy.  Goals at 16 MiB: checkpoint and restart x >= 5."
+	echo "stopped, the memory written ahead while it runs (seconds): crak --leave-running"
+	echo "--live (its longest stop) / CRIU's frozen time, plain and after a pre-dump"
+	printf '  %6s %8s %8s %6s %8s %6s\n' MiB st-live st-criu x st-cpre x
+	tail -n +2 "$table" | while read -r mib _ _ _ str _ _ _ _ _ _ stl stp; do
+		printf '  %6s %8s %8s %6s %8s %6s\n' "$mib" "$stl" "$str" "$(ratio "$stl" "$str")" \
+			"$stp" "$(ratio "$stl" "$stp")"
+	done
+	echo "  x: crak --live's stop / CRIU's (goal <= 0.25 against plain criu dump)"
 } | tee "$out/ckpt-$LAB_KERNEL.txt"
 
 /usr/bin/python3 "$(dirname "$0")/plot.py" "$table" "$out/ckpt-$LAB_KERNEL.png" \
 	"crak vs CRIU, $LAB_KREL (TCG guest)" \
 	"checkpoint=ck_crak:crak,ck_criu:CRIU,raw_w:raw write" \
 	"restart=rs_crak:crak,rs_criu:CRIU,raw_r:raw read" \
-	"stopped (left running)=st_crak:crak,st_criu:CRIU"
+	"stopped (left running)=st_crak:crak,st_live:crak --live,st_criu:CRIU,st_cpre:CRIU pre-dump"

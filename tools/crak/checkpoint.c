@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * crak checkpoint PID -o FILE|- [--leave-running]: a process to an image.
+ * crak checkpoint PID -o FILE|- [--leave-running] [--live]: a process to an
+ * image.
  *
  * The kernel stops every thread (FREEZE: no signal, nothing the process or
  * its parent sees); crak writes what /proc and system calls tell (HEAD,
@@ -10,6 +11,10 @@
  * failing before that lets the process run on as if nothing happened, and
  * leaves no image behind: a file is written under a temporary name and
  * renamed once complete.
+ *
+ * With --live, HEAD is written first, then the process's private pages while
+ * it runs (AHEAD sections, precopy.c), and the checkpoint proper leaves out
+ * (SKIP) what went ahead and was not written since.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -444,12 +449,18 @@ static void report(struct checkpoint *c)
 	double stopped = c->t_released - c->t_frozen;
 	struct json j;
 
+	/* --live: the longest stop, the last or a round's. */
+	if (c->pre.stopped > stopped)
+		stopped = c->pre.stopped;
 	if (!crak_opts.json) {
 		fprintf(out, "checkpoint %d (%s): %u thread%s, %u file%s, %" PRIu64 " pages, "
 			"%.1f MiB in %.3f s, stopped %.3f s; %s\n", c->pid, c->proc.comm,
 			c->nr_threads, plural(c->nr_threads), c->nr_files, plural(c->nr_files),
 			c->pages, c->im.offset / 1048576.0, c->t_released - c->t_start, stopped,
 			c->leave_running ? "left running" : "killed");
+		if (c->live)
+			fprintf(out, "  %" PRIu64 " pages written ahead in %u round%s (%.3f s)\n",
+				c->pre.pages, c->pre.rounds, plural(c->pre.rounds), c->pre.seconds);
 		return;
 	}
 	json_init(&j, out, crak_opts.pretty);
@@ -463,6 +474,11 @@ static void report(struct checkpoint *c)
 	json_double(&j, "seconds", c->t_released - c->t_start);
 	json_double(&j, "stopped_seconds", stopped);
 	json_bool(&j, "left_running", c->leave_running);
+	if (c->live) {
+		json_uint(&j, "ahead_pages", c->pre.pages);
+		json_uint(&j, "ahead_rounds", c->pre.rounds);
+		json_double(&j, "ahead_seconds", c->pre.seconds);
+	}
 	json_close_object(&j);
 }
 
@@ -537,7 +553,8 @@ int ckpt_proc_write(struct checkpoint *c)
 	c->im.fd = c->imgfd;
 	c->nr_files = c->files.nr;
 	c->proc.nr_files = htole32(c->nr_files);
-	if (write_head(c) ||
+	/* (--live: HEAD went first, before the pages that went ahead.) */
+	if ((!c->live && write_head(c)) ||
 	    img_write_section2(&c->im, CRAK_IMG_PROC, &c->proc, sizeof(c->proc), &c->creds,
 			       sizeof(c->creds)) ||
 	    write_rlimits(c) || files_write(&c->im, &c->files))
@@ -620,6 +637,20 @@ out:
 	return ret;
 }
 
+/*
+ * --live: HEAD, then the process's memory as it runs (AHEAD); 0, or -1 after
+ * saying why, the process running on.
+ */
+static int checkpoint_ahead(struct checkpoint *c)
+{
+	c->im.fd = c->imgfd;
+	if (write_head(c) || precopy_write(c->pid, &c->im, &c->pre)) {
+		pr_err("checkpoint %d: the process runs on", c->pid);
+		return -1;
+	}
+	return 0;
+}
+
 /* --tree's PID, in the place of PID or NAME. */
 static const char *tree_pid(struct args *args, const char *pid_word)
 {
@@ -634,6 +665,7 @@ int cmd_checkpoint(struct args *args)
 	bool seen_out = false, seen_leave = false, tree = false;
 	const char *word, *pid_word = NULL;
 	int ret = EXIT_FAILURE;
+	double t0;
 
 	raise_nofile();
 
@@ -642,6 +674,8 @@ int cmd_checkpoint(struct args *args)
 			c.out = arg_value(args, "image file after -o");
 		else if (arg_keyword(word, "--leave-running", &seen_leave))
 			c.leave_running = true;
+		else if (arg_keyword(word, "--live", &c.live))
+			;
 		else if (arg_keyword(word, "--tree", &tree))
 			pid_word = tree_pid(args, pid_word);
 		else if (*word != '-' && !pid_word)
@@ -653,6 +687,8 @@ int cmd_checkpoint(struct args *args)
 		die_usage("missing PID or pod NAME");
 	if (!c.out)
 		die_usage("missing -o FILE (or -o - for standard output)");
+	if (c.live && (tree || strspn(pid_word, "0123456789") != strlen(pid_word)))
+		die_usage("--live takes one process's PID (a pod moves live with crak migrate --live)");
 	if (!tree && strspn(pid_word, "0123456789") != strlen(pid_word))
 		return pod_checkpoint(pid_word, c.out, NULL, c.leave_running);
 	c.pid = parse_u32(pid_word, "PID", 1, INT32_MAX);
@@ -662,7 +698,14 @@ int cmd_checkpoint(struct args *args)
 	if (ckpt_output_open(&c))
 		return EXIT_FAILURE;
 	c.progress = isatty(STDERR_FILENO) && !crak_opts.json;
+	t0 = now_seconds();
+	if (c.live && checkpoint_ahead(&c)) {
+		ckpt_output_drop(&c);
+		return EXIT_FAILURE;
+	}
 	if (!checkpoint_pid(&c)) {
+		if (c.live)
+			c.t_start = t0;
 		report(&c);
 		ret = 0;
 	}

@@ -7,11 +7,14 @@
 #define CRAK_CHECKPOINT_H
 
 #include "ckpt.h"
+#include "precopy.h"
 
 struct checkpoint {
 	pid_t pid;
 	const char *out;		/* the image's path, or "-" */
 	bool leave_running;
+	bool live;			/* --live: memory written ahead (precopy.c) */
+	struct precopy_stats pre;	/* what went ahead */
 	int memfd, pidfd, imgfd, sessfd;
 	char *tmp;			/* the file being written, until renamed */
 	bool renamed;			/* it has its name: unlink it on failure */

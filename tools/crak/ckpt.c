@@ -50,7 +50,7 @@ int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 const struct object checkpoint_object = {
 	.name = "checkpoint",
 	.summary = "a process to an image (crak_ckpt)",
-	.synopsis = "PID|NAME|--tree PID -o FILE|- [--leave-running]",
+	.synopsis = "PID|NAME|--tree PID -o FILE|- [--leave-running] [--live]",
 	.help =
 	"Stops every thread of process PID, without a signal its parent could\n"
 	"see, writes its image to FILE (or standard output: -), then kills it,\n"
@@ -73,10 +73,17 @@ const struct object checkpoint_object = {
 	"a session or group whose leader is outside the tree (but PID's own), a\n"
 	"session leader with a terminal, crak itself under PID.\n"
 	"\n"
+	"--live, of one process: its memory is written first while it runs (its\n"
+	"written pages tracked by the kernel's soft-dirty bits), again what it\n"
+	"wrote meanwhile while that shrinks, then it is stopped only for what it\n"
+	"wrote last and the rest of its state.  The image is larger by what was\n"
+	"written twice.  Needs CONFIG_MEM_SOFT_DIRTY and CAP_SYS_ADMIN.\n"
+	"\n"
 	"  -o, --output FILE  where the image goes (a file is written whole or not\n"
 	"                     at all; - streams it, to a pipe or a socket)\n"
 	"  --tree PID         PID and every process under it\n"
 	"  --leave-running    the process runs on after the checkpoint\n"
+	"  --live             its memory written while it runs, for a short stop\n"
 	"  -j                 the summary as JSON\n",
 	.run = cmd_checkpoint,
 };

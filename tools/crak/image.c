@@ -37,6 +37,7 @@ static const char *const section_names[] = {
 	[CRAK_IMG_TREE] = "TREE",
 	[CRAK_IMG_SKIP] = "SKIP",
 	[CRAK_IMG_TREE_HEAD] = "TREE_HEAD",
+	[CRAK_IMG_AHEAD] = "AHEAD",
 };
 
 const char *img_section_name(uint32_t type)
@@ -160,7 +161,7 @@ int img_read_header(struct img *im, uint32_t *type, uint64_t *len)
 	*type = le32toh(hdr.type);
 	*len = le64toh(hdr.len);
 	if (*len % 8 || *len > CRAK_IMAGE_PAGES_MAX + sizeof(struct crak_img_pages) ||
-	    (*type != CRAK_IMG_PAGES && *len > CRAK_IMAGE_SECTION_MAX)) {
+	    (*type != CRAK_IMG_PAGES && *type != CRAK_IMG_AHEAD && *len > CRAK_IMAGE_SECTION_MAX)) {
 		pr_err("%s: section %u (%s) claims an impossible length of %llu bytes", im->name,
 		       im->seq, img_section_name(*type), (unsigned long long)*len);
 		return -1;

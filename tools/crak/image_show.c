@@ -33,6 +33,9 @@ struct show {
 	uint32_t timers_sec;		/* 1 when a TIMERS section follows SIGNAL */
 	uint64_t pages, file_bytes;
 	uint64_t skipped;		/* pages SKIP left out, in every process */
+	uint32_t nr_ahead;		/* AHEAD sections (crak checkpoint --live) */
+	uint64_t ahead_pages;		/* and their pages */
+	uint32_t ahead_pid;
 	bool skip_seen;			/* in this one */
 	struct crak_img_vma *vmas;	/* for the pages' checks */
 	uint64_t last_page;		/* the end of the last run of pages */
@@ -45,29 +48,33 @@ struct show {
 /* Whether a section of TYPE may come now, in the order of crak_image.h. */
 static bool in_order(const struct show *s, uint32_t type)
 {
+	/* Numbered as if no AHEAD section came after HEAD. */
+	uint32_t seq = s->im.seq - s->nr_ahead;
+
 	switch (type) {
 	case CRAK_IMG_HEAD:
 		return s->im.seq == 0;
+	case CRAK_IMG_AHEAD:
+		return !s->tree && seq == 1;
 	case CRAK_IMG_PROC:
-		return s->im.seq == 1;
+		return seq == 1;
 	case CRAK_IMG_RLIMITS:
-		return s->im.seq == 2;
+		return seq == 2;
 	case CRAK_IMG_FILE:
-		return s->im.seq >= 3 && s->nr_files < s->want_files;
+		return seq >= 3 && s->nr_files < s->want_files;
 	case CRAK_IMG_SIGACTIONS:
-		return s->im.seq == 3 + s->want_files;
+		return seq == 3 + s->want_files;
 	case CRAK_IMG_THREAD:
-		return s->im.seq >= 4 + s->want_files && s->nr_threads < s->want_threads;
+		return seq >= 4 + s->want_files && s->nr_threads < s->want_threads;
 	case CRAK_IMG_SIGNAL:
-		return s->im.seq == 4 + s->want_files + s->want_threads;
+		return seq == 4 + s->want_files + s->want_threads;
 	case CRAK_IMG_TIMERS:
-		return s->timers_sec && s->im.seq == 5 + s->want_files + s->want_threads;
+		return s->timers_sec && seq == 5 + s->want_files + s->want_threads;
 	case CRAK_IMG_MM:
-		return s->im.seq == 5 + s->want_files + s->want_threads + s->timers_sec;
+		return seq == 5 + s->want_files + s->want_threads + s->timers_sec;
 	case CRAK_IMG_VMA:
 		return s->want_vmas && s->nr_vmas < s->want_vmas &&
-		       s->im.seq == 6 + s->want_files + s->want_threads + s->timers_sec +
-				    s->nr_vmas;
+		       seq == 6 + s->want_files + s->want_threads + s->timers_sec + s->nr_vmas;
 	case CRAK_IMG_SKIP:
 		return s->want_vmas && s->nr_vmas == s->want_vmas && !s->last_page &&
 		       !s->skip_seen;
@@ -108,6 +115,19 @@ static const struct crak_img_vma *vma_of(const struct show *s, uint64_t start, u
 		if (start >= le64toh(s->vmas[i].start) && end <= le64toh(s->vmas[i].end))
 			return &s->vmas[i];
 	return NULL;
+}
+
+/* An AHEAD section's pages: of one process, whole pages below 2^47. */
+static int check_ahead(struct show *s, const struct crak_img_ahead *a, uint64_t len)
+{
+	uint64_t addr = le64toh(a->addr), nr = le32toh(a->nr_pages);
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	if (!nr || len != sizeof(*a) + nr * page || addr % page || addr + nr * page > 1ULL << 47 ||
+	    !le32toh(a->pid) || (s->nr_ahead && le32toh(a->pid) != s->ahead_pid))
+		return bad(s, "pages written ahead are malformed");
+	s->ahead_pid = le32toh(a->pid);
+	return 0;
 }
 
 static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t len)
@@ -449,6 +469,17 @@ static int walk(struct show *s)
 			s->pages += le64toh(hdr.nr_pages);
 			continue;
 		}
+		if (type == CRAK_IMG_AHEAD) {
+			struct crak_img_ahead a;
+
+			if (len < sizeof(a) || img_skip_payload(&s->im, type, len, &a, sizeof(a)))
+				return -1;
+			if (check_ahead(s, &a, len))
+				return -1;
+			s->nr_ahead++;
+			s->ahead_pages += le32toh(a.nr_pages);
+			continue;
+		}
 		p = img_read_payload(&s->im, type, len);
 		if (!p)
 			return -1;
@@ -479,6 +510,10 @@ static int walk(struct show *s)
 			s->proc.root[sizeof(s->proc.root) - 1] = 0;
 			s->want_files = le32toh(s->proc.nr_files);
 			s->want_threads = le32toh(s->proc.nr_threads);
+			if (s->nr_ahead && s->ahead_pid != le32toh(s->proc.pid)) {
+				err = bad(s, "the pages written ahead are another process's");
+				break;
+			}
 			show_proc(s, &s->proc);
 			break;
 		case CRAK_IMG_FILE:
@@ -784,12 +819,17 @@ static int image_show(struct args *args)
 		json_uint(&s.j, "bytes", s.im.offset);
 		json_uint(&s.j, "pages", s.pages);
 		json_uint(&s.j, "skipped", s.skipped);
+		json_uint(&s.j, "ahead_pages", s.ahead_pages);
 		json_close_object(&s.j);
 	} else if (!ret) {
 		printf("image: %u sections, %.1f MiB: %" PRIu64 " pages of memory, %" PRIu64
 		       " bytes of descriptor data; every checksum matches\n", s.im.seq,
 		       s.im.offset / 1048576.0, s.pages, s.file_bytes);
-		if (s.skipped)
+		if (s.ahead_pages)
+			printf("written ahead while it ran (crak checkpoint --live): %" PRIu64
+			       " pages, %" PRIu64 " of them left out of the rest\n", s.ahead_pages,
+			       s.skipped);
+		else if (s.skipped)
 			printf("%" PRIu64 " pages left out: sent ahead by crak migrate --live (only its crakd restarts this image)\n",
 			       s.skipped);
 	}

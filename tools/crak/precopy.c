@@ -41,6 +41,11 @@
  * On the wire (mig.h), the pre-copy is records before the pod's image, each
  * a struct precopy_hdr (the size of an image section's header, of a type
  * no section has) and its pages; a page sent again comes again.
+ *
+ * crak checkpoint --live (precopy_write) does the same for one process into
+ * its image: AHEAD sections after HEAD (linux/crak_image.h), which crak
+ * restart keeps as crakd keeps records (precopy_keep) before the kernel
+ * fills the pages SKIP left out from them.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -60,6 +65,7 @@
 #include <linux/kcmp.h>
 
 #include "ckpt.h"
+#include "image.h"
 #include "mig.h"
 #include "pod.h"
 #include "precopy.h"
@@ -190,7 +196,10 @@ static void pages_add(struct pages *p, uint64_t addr, uint64_t pfn)
 }
 
 struct sender {
-	int fd;				/* to crakd */
+	const char *what;		/* for messages: "migrate --live" */
+	int fd;				/* to crakd, or */
+	struct img *im;			/* the image (AHEAD sections) */
+	bool lone;			/* one process, not a pod's */
 	struct nl nl;			/* crak_ckpt, to stop a process a moment */
 	pid_t *seen;			/* the processes looked at, here */
 	unsigned int nr_seen;
@@ -204,6 +213,23 @@ struct sender {
 	char *buf;			/* as many pages, after a header */
 	struct precopy_stats *st;
 };
+
+/* The NR pages at ADDR, read into sd->buf after a header, as an AHEAD section. */
+static int write_run(struct sender *sd, uint64_t addr, unsigned int nr, size_t len)
+{
+	struct crak_img_ahead a = {
+		.pid = htole32(sd->s->pid),
+		.nr_pages = htole32(nr),
+		.addr = htole64(addr),
+	};
+	uint64_t before = sd->im->offset;
+
+	if (img_write_section2(sd->im, CRAK_IMG_AHEAD, &a, sizeof(a),
+			       sd->buf + sizeof(struct precopy_hdr), len))
+		return -1;
+	sd->st->bytes += sd->im->offset - before;
+	return 0;
+}
 
 /* Sends the NR pages at ADDR (consecutive), if they still read. */
 static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
@@ -219,10 +245,16 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
 	/* A mapping gone meanwhile: its pages go in the image, if anywhere. */
 	if (pread(sd->mem, sd->buf + sizeof(h), len, addr) != (ssize_t)len)
 		return 1;
+	if (sd->im) {
+		if (write_run(sd, addr, nr, len))
+			return -1;
+		sd->st->pages += nr;
+		return 0;
+	}
 	h.check = htole32(XXH32(&h, offsetof(struct precopy_hdr, check), 0));
 	memcpy(sd->buf, &h, sizeof(h));
 	if (mig_send_all(sd->fd, sd->buf, sizeof(h) + len)) {
-		pr_err("migrate --live: sending memory: %s",
+		pr_err("%s: sending memory: %s", sd->what,
 		       errno ? strerror(errno) : "the connection ended");
 		return -1;
 	}
@@ -369,11 +401,14 @@ static int freeze_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* Whether HOST_PID is of the pod whose PID namespace NS is (NULL: any process). */
 static bool in_pod(pid_t host_pid, const struct stat *ns)
 {
 	char path[64];
 	struct stat st;
 
+	if (!ns)
+		return true;
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", host_pid);
 	return !stat(path, &st) && st.st_ino == ns->st_ino && st.st_dev == ns->st_dev;
 }
@@ -386,7 +421,9 @@ static bool same_mm(pid_t a, pid_t b)
 	return r == 0 || (r < 0 && errno != ESRCH);
 }
 
-/* Whether another process of the pod shares the memory of HOST_PID (or may). */
+/* Whether another process of the pod (or any, of a lone process) shares the
+ * memory of HOST_PID (or may).
+ */
 static bool has_sharer(const struct sender *sd, pid_t host_pid)
 {
 	struct dirent *de;
@@ -399,7 +436,7 @@ static bool has_sharer(const struct sender *sd, pid_t host_pid)
 		return true;
 	while (!found && (de = readdir(d))) {
 		other = atoi(de->d_name);
-		if (other > 0 && other != host_pid && in_pod(other, &sd->ns) &&
+		if (other > 0 && other != host_pid && in_pod(other, sd->lone ? NULL : &sd->ns) &&
 		    same_mm(host_pid, other))
 			found = true;
 	}
@@ -426,7 +463,7 @@ static int stop_a_moment(struct sender *sd, const struct sent *s)
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, sd->mem);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_TIMEOUT_MS, FREEZE_MS);
 	/* Its post-copy from a move before still under way: not this round. */
-	if (nl_exec_allow(&sd->nl, "migrate --live", freeze_cb, &sessfd, EAGAIN))
+	if (nl_exec_allow(&sd->nl, sd->what, freeze_cb, &sessfd, EAGAIN))
 		return -1;
 	if (has_sharer(sd, s->host_pid)) {
 		close(sessfd);
@@ -444,6 +481,7 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 {
 	size_t nkeep = s->pg.nr ? s->pg.nr : 1;
 	int ret = 0, sessfd = -1;
+	double t0 = 0;
 
 	sd->s = s;
 	sd->keep = xmalloc(nkeep * sizeof(*sd->keep));
@@ -456,6 +494,7 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 	if (sd->pagemap < 0 || sd->mem < 0 || sd->clear_refs < 0 || !sd->maps)
 		goto out;	/* gone, or a kernel thread: nothing sent ahead */
 	if (again) {
+		t0 = now_seconds();
 		sessfd = stop_a_moment(sd, s);
 		if (sessfd < 0)
 			goto out;
@@ -467,6 +506,8 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 		if (!ret && clear_soft_dirty(sd))
 			sd->todo.nr = 0;
 		close(sessfd);
+		if (now_seconds() - t0 > sd->st->stopped)
+			sd->st->stopped = now_seconds() - t0;
 	}
 	if (!ret)
 		ret = send_todo(sd);
@@ -533,7 +574,7 @@ static int self_entry(const volatile char *page, uint64_t *pm)
  * clear_refs takes "4" either way) and shows us PFNs: 0, or -1 after
  * saying why.  A page of our own written, its bit cleared, written again.
  */
-static int soft_dirty_works(void)
+static int soft_dirty_works(const char *what)
 {
 	volatile char *page = mmap(NULL, page_size(), PROT_READ | PROT_WRITE,
 				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -541,7 +582,7 @@ static int soft_dirty_works(void)
 	int fd, ok = 0;
 
 	if (page == MAP_FAILED) {
-		pr_err("migrate --live: %s", strerror(errno));
+		pr_err("%s: %s", what, strerror(errno));
 		return -1;
 	}
 	page[0] = 1;
@@ -555,7 +596,8 @@ static int soft_dirty_works(void)
 		close(fd);
 	munmap((void *)page, page_size());
 	if (!ok)
-		pr_err("migrate --live: this kernel does not track written pages for us (it needs CONFIG_MEM_SOFT_DIRTY, and we CAP_SYS_ADMIN)");
+		pr_err("%s: this kernel does not track written pages for us (it needs CONFIG_MEM_SOFT_DIRTY, and we CAP_SYS_ADMIN)",
+		       what);
 	return ok ? 0 : -1;
 }
 
@@ -584,17 +626,50 @@ static int send_again(struct sender *sd)
 	return ret;
 }
 
+/* The sender's start: 0, or -1 after saying why. */
+static int sender_begin(struct sender *sd)
+{
+	memset(sd->st, 0, sizeof(*sd->st));
+	if (soft_dirty_works(sd->what) || nl_open(&sd->nl, &ckpt_family))
+		return -1;
+	sent = xmalloc(MAX_PROCS * sizeof(*sent));
+	nr_sent = 0;
+	sd->seen = xmalloc(MAX_PROCS * sizeof(*sd->seen));
+	sd->pm = xmalloc(PRECOPY_RECORD_PAGES * sizeof(*sd->pm));
+	sd->buf = xmalloc(sizeof(struct precopy_hdr) + PRECOPY_RECORD_PAGES * page_size());
+	return 0;
+}
+
+/* After the first round (RET its outcome): the others, then the end. */
+static int sender_end(struct sender *sd, int ret, double t0)
+{
+	unsigned int i;
+
+	sd->st->rounds = 1;
+	sd->st->last = sd->st->pages;
+	if (!ret)
+		ret = send_again(sd);
+	for (i = 0; i < nr_sent; i++)
+		sd->st->procs += sent[i].pg.nr > 0;
+	nl_close(&sd->nl);
+	free(sd->seen);
+	free(sd->pm);
+	free(sd->buf);
+	free(sd->todo.addr);
+	free(sd->todo.pfn);
+	sd->st->seconds = now_seconds() - t0;
+	return ret;
+}
+
 int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 {
-	struct sender sd = { .fd = fd, .st = st };
+	struct sender sd = { .what = "migrate --live", .fd = fd, .st = st };
 	double t0 = now_seconds();
 	char path[64];
 	struct dirent *de;
-	unsigned int i;
 	int ret = 0;
 	DIR *d;
 
-	memset(st, 0, sizeof(*st));
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", p->pid);
 	d = opendir("/proc");
 	if (stat(path, &sd.ns) || !d) {
@@ -603,14 +678,10 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 			closedir(d);
 		return -1;
 	}
-	if (soft_dirty_works() || nl_open(&sd.nl, &ckpt_family)) {
+	if (sender_begin(&sd)) {
 		closedir(d);
 		return -1;
 	}
-	sent = xmalloc(MAX_PROCS * sizeof(*sent));
-	sd.seen = xmalloc(MAX_PROCS * sizeof(*sd.seen));
-	sd.pm = xmalloc(PRECOPY_RECORD_PAGES * sizeof(*sd.pm));
-	sd.buf = xmalloc(sizeof(struct precopy_hdr) + PRECOPY_RECORD_PAGES * page_size());
 	while (!ret && (de = readdir(d))) {
 		pid_t host_pid = atoi(de->d_name), pid;
 
@@ -621,20 +692,18 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 			ret = send_proc(&sd, host_pid, pid);
 	}
 	closedir(d);
-	st->rounds = 1;
-	st->last = st->pages;
-	if (!ret)
-		ret = send_again(&sd);
-	for (i = 0; i < nr_sent; i++)
-		st->procs += sent[i].pg.nr > 0;
-	nl_close(&sd.nl);
-	free(sd.seen);
-	free(sd.pm);
-	free(sd.buf);
-	free(sd.todo.addr);
-	free(sd.todo.pfn);
-	st->seconds = now_seconds() - t0;
-	return ret;
+	return sender_end(&sd, ret, t0);
+}
+
+int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st)
+{
+	struct sender sd = { .what = "checkpoint --live", .fd = -1, .im = im, .lone = true,
+			     .st = st };
+	double t0 = now_seconds();
+
+	if (sender_begin(&sd))
+		return -1;
+	return sender_end(&sd, send_proc(&sd, pid, pid), t0);
 }
 
 /* -- the checkpoint ---------------------------------------------------------- */
@@ -704,29 +773,21 @@ static int store = -1;
 static pid_t *store_pids;
 static unsigned int store_nr;
 
-int precopy_take(const void *hdr, int fd, const char *peer)
+int precopy_keep(pid_t pid, uint64_t addr, const void *pages, uint64_t nr, const char *from)
 {
-	struct precopy_hdr h;
+	uint64_t len = nr * page_size();
 	unsigned int slot;
-	size_t len;
-	char *buf;
-	pid_t pid;
-	int ret = -1;
 
-	memcpy(&h, hdr, sizeof(h));
-	len = (size_t)le32toh(h.nr_pages) * page_size();
-	pid = le32toh(h.pid);
-	if (le32toh(h.check) != XXH32(&h, offsetof(struct precopy_hdr, check), 0) ||
-	    !h.nr_pages || le32toh(h.nr_pages) > PRECOPY_RECORD_PAGES || pid <= 1 ||
-	    le64toh(h.addr) % page_size() || le64toh(h.addr) > ADDR_LIMIT - len) {
-		pr_err("%s: a malformed page record", peer);
+	if (pid <= 0 || !nr || nr > ADDR_LIMIT / page_size() || addr % page_size() ||
+	    addr > ADDR_LIMIT - len) {
+		pr_err("%s: a malformed page record", from);
 		return -1;
 	}
 	if (store < 0) {
-		store = memfd_create("crakd-precopy", MFD_CLOEXEC);
+		store = memfd_create("crak-precopy", MFD_CLOEXEC);
 		store_pids = xmalloc(MAX_PROCS * sizeof(*store_pids));
 		if (store < 0) {
-			pr_err("%s: keeping its pages: %s", peer, strerror(errno));
+			pr_err("%s: keeping its pages: %s", from, strerror(errno));
 			return -1;
 		}
 	}
@@ -734,19 +795,37 @@ int precopy_take(const void *hdr, int fd, const char *peer)
 		;
 	if (slot == store_nr) {
 		if (store_nr == MAX_PROCS) {
-			pr_err("%s: pages of more than %d processes", peer, MAX_PROCS);
+			pr_err("%s: pages of more than %d processes", from, MAX_PROCS);
 			return -1;
 		}
 		store_pids[store_nr++] = pid;
 	}
+	if (pwrite(store, pages, len, ((off_t)slot << ADDR_BITS) + addr) != (ssize_t)len) {
+		pr_err("%s: keeping its pages: %s", from, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int precopy_take(const void *hdr, int fd, const char *peer)
+{
+	struct precopy_hdr h;
+	size_t len;
+	char *buf;
+	int ret = -1;
+
+	memcpy(&h, hdr, sizeof(h));
+	len = (size_t)le32toh(h.nr_pages) * page_size();
+	if (le32toh(h.check) != XXH32(&h, offsetof(struct precopy_hdr, check), 0) ||
+	    !h.nr_pages || le32toh(h.nr_pages) > PRECOPY_RECORD_PAGES || (pid_t)le32toh(h.pid) <= 1) {
+		pr_err("%s: a malformed page record", peer);
+		return -1;
+	}
 	buf = xmalloc(len);
 	if (mig_recv_all(fd, buf, len))
 		pr_err("%s: its pages: %s", peer, errno ? strerror(errno) : "the connection ended");
-	else if (pwrite(store, buf, len, ((off_t)slot << ADDR_BITS) + le64toh(h.addr)) !=
-		 (ssize_t)len)
-		pr_err("%s: keeping its pages: %s", peer, strerror(errno));
 	else
-		ret = 0;
+		ret = precopy_keep(le32toh(h.pid), le64toh(h.addr), buf, le32toh(h.nr_pages), peer);
 	free(buf);
 	return ret;
 }

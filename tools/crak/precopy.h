@@ -5,7 +5,8 @@
  * The sender's side: precopy_send() before the pod's checkpoint, then
  * precopy_skip() for each process the checkpoint stops.  crakd's side:
  * precopy_take() for each record before the pod's image, then, in each
- * process being restarted, precopy_fill_for().
+ * process being restarted, precopy_fill_for().  crak checkpoint --live and
+ * crak restart: precopy_write() and precopy_keep().
  */
 #ifndef CRAK_PRECOPY_H
 #define CRAK_PRECOPY_H
@@ -23,8 +24,9 @@ struct precopy_stats {
 	unsigned int rounds;
 	uint64_t pages;			/* in all rounds */
 	uint64_t last;			/* in the last */
-	uint64_t bytes;			/* on the wire */
+	uint64_t bytes;			/* on the wire, or in the image */
 	double seconds;
+	double stopped;			/* the longest stop of a round after the first */
 };
 
 /*
@@ -40,6 +42,14 @@ struct precopy_stats {
  * soft-dirty bits.  0, or -1 after saying why.
  */
 int precopy_send(const struct pod *p, int fd, struct precopy_stats *st);
+
+struct img;
+
+/*
+ * crak checkpoint --live: the same for process @pid alone, as AHEAD sections
+ * into image @im (after its HEAD).  0, or -1 after saying why.
+ */
+int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st);
 
 /*
  * For process @pid (in the pod), stopped: the ranges the pre-copy sent that
@@ -57,6 +67,13 @@ unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges);
  * was read from @fd; its pages follow there.  0, or -1 after saying why.
  */
 int precopy_take(const void *hdr, int fd, const char *peer);
+
+/*
+ * Keeps the @nr pages at @addr of process @pid (in the pod, or the image's),
+ * as a record or an AHEAD section from @from brought them.  0, or -1 after
+ * saying why.
+ */
+int precopy_keep(pid_t pid, uint64_t addr, const void *pages, uint64_t nr, const char *from);
 
 /* The file of what was taken, or -1. */
 int precopy_fd(void);

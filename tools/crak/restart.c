@@ -72,6 +72,43 @@ static int read_head(struct restart *r)
 	return 0;
 }
 
+/*
+ * The pages crak checkpoint --live wrote while the process ran (AHEAD), kept
+ * for the kernel to fill what SKIP leaves out (precopy_fill_for()).
+ */
+static int read_ahead(struct restart *r)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct crak_img_ahead *a;
+	uint32_t type;
+	uint64_t len;
+	pid_t pid;
+
+	for (;;) {
+		if (img_peek_type(&r->im, &type))
+			return -1;
+		if (type != CRAK_IMG_AHEAD)
+			return 0;
+		a = img_read_section(&r->im, &type, sizeof(*a) + ps,
+				     sizeof(*a) + CRAK_IMAGE_PAGES_MAX, &len);
+		if (!a)
+			return -1;
+		pid = le32toh(a->pid);
+		if (len != sizeof(*a) + (uint64_t)le32toh(a->nr_pages) * ps || pid <= 0 ||
+		    (r->ahead_pid && pid != r->ahead_pid)) {
+			pr_err("%s: section %u (AHEAD) is malformed", r->im.name, r->im.seq - 1);
+			free(a);
+			return -1;
+		}
+		r->ahead_pid = pid;
+		if (precopy_keep(pid, le64toh(a->addr), a + 1, le32toh(a->nr_pages), r->im.name)) {
+			free(a);
+			return -1;
+		}
+		free(a);
+	}
+}
+
 static int read_user_sections(struct restart *r)
 {
 	const struct crak_img_posix_timer *bad;
@@ -79,7 +116,7 @@ static int read_user_sections(struct restart *r)
 	uint64_t len, need;
 	void *p;
 
-	if (read_head(r))
+	if (read_head(r) || read_ahead(r))
 		return -1;
 	type = CRAK_IMG_PROC;
 	p = img_read_section(&r->im, &type, sizeof(r->proc), CRAK_IMAGE_SECTION_MAX, &len);
@@ -99,6 +136,10 @@ static int read_user_sections(struct restart *r)
 	if (!le32toh(r->proc.pid) || le32toh(r->proc.pid) > INT32_MAX || !r->nr_threads ||
 	    r->nr_threads > 4096) {
 		pr_err("%s: the image's process section is malformed", r->im.name);
+		return -1;
+	}
+	if (r->ahead_pid && (uint32_t)r->ahead_pid != le32toh(r->proc.pid)) {
+		pr_err("%s: the pages written ahead are another process's", r->im.name);
 		return -1;
 	}
 

@@ -32,6 +32,8 @@
  * The order of sections:
  *
  *	HEAD			struct crak_img_head
+ *	AHEAD ...		struct crak_img_ahead + page data, when the
+ *				memory went ahead (crak checkpoint --live)
  *	PROC			struct crak_img_proc + crak_img_creds
  *	RLIMITS			struct crak_img_rlimit[]
  *	FILE ...		struct crak_img_file + its data, one per descriptor
@@ -59,9 +61,9 @@
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
- * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE
+ * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD
  */
-#define CRAK_IMAGE_MINOR	8
+#define CRAK_IMAGE_MINOR	9
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -96,6 +98,7 @@ enum {
 	CRAK_IMG_TREE,
 	CRAK_IMG_SKIP,
 	CRAK_IMG_TREE_HEAD,
+	CRAK_IMG_AHEAD,
 };
 
 /* -- HEAD: the image and where it was taken ------------------------------ */
@@ -479,6 +482,22 @@ struct crak_img_pages {
 struct crak_img_range {
 	__le64	start;
 	__le64	end;
+};
+
+/*
+ * -- AHEAD: pages written while the process ran ---------------------------
+ * `crak checkpoint --live` writes the process's private pages while it runs
+ * (after clearing its soft-dirty bits), in rounds while they shrink, then
+ * stops it for the rest of the image: SKIP names the pages AHEAD holds and
+ * the process has not written since.  A page may come in more than one
+ * AHEAD; the last holds.  A restore fills SKIP's pages from them.  HEAD's
+ * time is then when the checkpoint began.  A payload of at most
+ * CRAK_IMAGE_PAGES_MAX bytes.
+ */
+struct crak_img_ahead {
+	__le32	pid;		/* PROC's */
+	__le32	nr_pages;	/* whose contents follow, in order */
+	__le64	addr;		/* of the first page */
 };
 
 struct crak_img_end {
