@@ -20,7 +20,7 @@ out=$(on a crak -j checkpoint "$prog_pid" -o "$prog_dir/img" --leave-running --l
 echo "$out" | /usr/bin/python3 -c '
 import json, sys
 j = json.load(sys.stdin)
-assert j["left_running"] and j["ahead_pages"] >= 2048 and j["ahead_rounds"] >= 1, j
+assert j["left_running"] and j["ahead_pages"] >= 2048 and j["ahead_rounds"] >= 2, j
 assert 0 < j["stopped_seconds"] < j["seconds"], j' ||
 	fail "checkpoint --live's summary is wrong: $out"
 show=$(build/bin/crak image show "$prog_dir/img") || fail "image show refuses a --live image: $show"

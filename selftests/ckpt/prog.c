@@ -2608,18 +2608,19 @@ static int mode_threads(void)
 
 /*
  * Pages written all along, at random (a few often, the rest now and then),
- * while the process is checkpointed:
- * the first word of page I counts the writes to page I, the second of page
- * 0 the writes to all.  A page that the image holds from before its last
- * write (a checkpoint --live leaving out a page it took ahead) makes the
- * sum fall short of the total.  Stopped between its two increments, the
- * process finds the sum one more than the total.
+ * while the process is checkpointed: the first word of page I counts the
+ * writes to page I from I + 1 on, the second of page 0 the writes to all
+ * (from the sum of those starts), the third of page I says I.  A page that
+ * the image holds from before its last write (a checkpoint --live leaving
+ * out a page it took ahead) makes the sum fall short of the total; one of
+ * zeros, or from elsewhere, has the wrong third word.
  */
 static int mode_scribble(void)
 {
 	size_t stride = page_size / sizeof(uint64_t), i;
 	struct timespec nap = { .tv_nsec = 1000000 };
 	uint64_t x = 0x9e3779b97f4a7c15ULL, sum = 0, writes = 0;
+	unsigned int misplaced = 0;
 	volatile uint64_t *pages;
 	sigset_t unblock;
 
@@ -2629,8 +2630,11 @@ static int mode_scribble(void)
 	if (pages == MAP_FAILED || madvise((void *)pages, SCRIBBLE_PAGES * page_size,
 					   MADV_NOHUGEPAGE))
 		die("mmap");
-	for (i = 0; i < SCRIBBLE_PAGES; i++)
-		pages[i * stride] = 0;
+	for (i = 0; i < SCRIBBLE_PAGES; i++) {
+		pages[i * stride] = i + 1;
+		pages[i * stride + 2] = i;
+	}
+	pages[1] = (uint64_t)SCRIBBLE_PAGES * (SCRIBBLE_PAGES + 1) / 2;
 	ready();
 	sigemptyset(&unblock);
 	sigaddset(&unblock, SIGUSR1);
@@ -2647,10 +2651,13 @@ static int mode_scribble(void)
 		if (!(++writes % 256))
 			nanosleep(&nap, NULL);
 	}
-	for (i = 0; i < SCRIBBLE_PAGES; i++)
+	for (i = 0; i < SCRIBBLE_PAGES; i++) {
 		sum += pages[i * stride];
-	printf("# %" PRIu64 " writes in all, %" PRIu64 " since the last start\n", pages[1], writes);
-	CHECK(sum == pages[1] || sum == pages[1] + 1,
+		misplaced += pages[i * stride + 2] != i;
+	}
+	printf("# %" PRIu64 " writes since the last start\n", writes);
+	check_eq(0, misplaced, "pages whose contents are another's or zeros");
+	CHECK(sum == pages[1],
 	      "the pages' counts add up to %" PRIu64 ", their total says %" PRIu64
 	      " (a page from before its last write)", sum, pages[1]);
 	return finish();

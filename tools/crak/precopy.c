@@ -119,6 +119,7 @@ struct sent {
 
 static struct sent *sent;
 static unsigned int nr_sent;
+static bool sent_lone;			/* by precopy_write(): one process */
 
 static long page_size(void)
 {
@@ -212,6 +213,8 @@ struct sender {
 	uint64_t *pm;			/* PRECOPY_RECORD_PAGES entries */
 	char *buf;			/* as many pages, after a header */
 	struct precopy_stats *st;
+	unsigned int stops;		/* rounds' stops made */
+	double t_stop;			/* when the last began */
 };
 
 /* The NR pages at ADDR, read into sd->buf after a header, as an AHEAD section. */
@@ -421,10 +424,11 @@ static bool same_mm(pid_t a, pid_t b)
 	return r == 0 || (r < 0 && errno != ESRCH);
 }
 
-/* Whether another process of the pod (or any, of a lone process) shares the
- * memory of HOST_PID (or may).
+/*
+ * Whether another process of the pod whose PID namespace NS is (NULL: any
+ * process) shares the memory of HOST_PID (or may).
  */
-static bool has_sharer(const struct sender *sd, pid_t host_pid)
+static bool has_sharer(const struct stat *ns, pid_t host_pid)
 {
 	struct dirent *de;
 	bool found = false;
@@ -436,7 +440,7 @@ static bool has_sharer(const struct sender *sd, pid_t host_pid)
 		return true;
 	while (!found && (de = readdir(d))) {
 		other = atoi(de->d_name);
-		if (other > 0 && other != host_pid && in_pod(other, sd->lone ? NULL : &sd->ns) &&
+		if (other > 0 && other != host_pid && in_pod(other, ns) &&
 		    same_mm(host_pid, other))
 			found = true;
 	}
@@ -465,10 +469,12 @@ static int stop_a_moment(struct sender *sd, const struct sent *s)
 	/* Its post-copy from a move before still under way: not this round. */
 	if (nl_exec_allow(&sd->nl, sd->what, freeze_cb, &sessfd, EAGAIN))
 		return -1;
-	if (has_sharer(sd, s->host_pid)) {
+	sd->t_stop = now_seconds();
+	if (has_sharer(sd->lone ? NULL : &sd->ns, s->host_pid)) {
 		close(sessfd);
 		return -1;
 	}
+	sd->stops++;
 	return sessfd;
 }
 
@@ -481,7 +487,6 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 {
 	size_t nkeep = s->pg.nr ? s->pg.nr : 1;
 	int ret = 0, sessfd = -1;
-	double t0 = 0;
 
 	sd->s = s;
 	sd->keep = xmalloc(nkeep * sizeof(*sd->keep));
@@ -494,7 +499,6 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 	if (sd->pagemap < 0 || sd->mem < 0 || sd->clear_refs < 0 || !sd->maps)
 		goto out;	/* gone, or a kernel thread: nothing sent ahead */
 	if (again) {
-		t0 = now_seconds();
 		sessfd = stop_a_moment(sd, s);
 		if (sessfd < 0)
 			goto out;
@@ -506,8 +510,8 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 		if (!ret && clear_soft_dirty(sd))
 			sd->todo.nr = 0;
 		close(sessfd);
-		if (now_seconds() - t0 > sd->st->stopped)
-			sd->st->stopped = now_seconds() - t0;
+		if (now_seconds() - sd->t_stop > sd->st->stopped)
+			sd->st->stopped = now_seconds() - sd->t_stop;
 	}
 	if (!ret)
 		ret = send_todo(sd);
@@ -609,14 +613,18 @@ static int soft_dirty_works(const char *what)
 static int send_again(struct sender *sd)
 {
 	uint64_t last = sd->st->pages, before;
-	unsigned int i;
+	unsigned int i, stops;
 	int ret = 0;
 
 	sd->nl.quiet = true;	/* a process that cannot stop is sent no more */
 	while (!ret && sd->st->rounds < PRECOPY_ROUNDS && last > PRECOPY_FEW) {
 		before = sd->st->pages;
+		stops = sd->stops;
 		for (i = 0; i < nr_sent && !ret; i++)
 			ret = send_round(sd, &sent[i], true);
+		/* None could be stopped: no round. */
+		if (sd->stops == stops)
+			break;
 		sd->st->rounds++;
 		sd->st->last = sd->st->pages - before;
 		if (sd->st->last * 2 > last)
@@ -634,6 +642,7 @@ static int sender_begin(struct sender *sd)
 		return -1;
 	sent = xmalloc(MAX_PROCS * sizeof(*sent));
 	nr_sent = 0;
+	sent_lone = sd->lone;
 	sd->seen = xmalloc(MAX_PROCS * sizeof(*sd->seen));
 	sd->pm = xmalloc(PRECOPY_RECORD_PAGES * sizeof(*sd->pm));
 	sd->buf = xmalloc(sizeof(struct precopy_hdr) + PRECOPY_RECORD_PAGES * page_size());
@@ -738,6 +747,12 @@ unsigned int precopy_skip(pid_t pid, struct crak_ckpt_range **ranges)
 		if (sent[i].pid == pid)
 			s = &sent[i];
 	if (!s || !s->pg.nr || start_time(pid) != s->start_time)
+		return 0;
+	/*
+	 * A lone process whose memory another shares (CLONE_VM, vfork) may
+	 * have been written by it, its bits cleared by neither: written whole.
+	 */
+	if (sent_lone && has_sharer(NULL, pid))
 		return 0;
 	pg = &s->pg;
 	fd = proc_open(pid, "pagemap", O_RDONLY);

@@ -87,7 +87,8 @@ static int read_ahead(struct restart *r)
 	for (;;) {
 		if (img_peek_type(&r->im, &type))
 			return -1;
-		if (type != CRAK_IMG_AHEAD)
+		/* (Only in a lone process's image: elsewhere PROC refuses it.) */
+		if (type != CRAK_IMG_AHEAD || !r->lone)
 			return 0;
 		a = img_read_section(&r->im, &type, sizeof(*a) + ps,
 				     sizeof(*a) + CRAK_IMAGE_PAGES_MAX, &len);
@@ -519,7 +520,7 @@ int restart_finish(struct restart *r, pid_t pid)
 
 int cmd_restart(struct args *args)
 {
-	struct restart r = { .im.fd = -1, .sessfd = -1 };
+	struct restart r = { .im.fd = -1, .sessfd = -1, .lone = true };
 	bool seen_detach = false, seen_pidfile = false;
 	const char *word, *file = NULL, *pidfile = NULL;
 	uint32_t type;
@@ -565,6 +566,8 @@ int cmd_restart(struct args *args)
 		close(r.im.fd);
 	if (restart_finish(&r, pid))
 		return EXIT_FAILURE;
+	/* Whole: what --live wrote ahead is its memory now, not a copy kept. */
+	precopy_drop();
 	if (pidfile && restart_write_pidfile(pidfile, pid))
 		return EXIT_FAILURE;
 	if (r.detach) {

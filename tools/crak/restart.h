@@ -27,7 +27,8 @@ struct restart {
 	int ids[2];			/* a pipe: the child's restored sockets */
 	bool detach;
 	struct crak_img_head head;
-	pid_t ahead_pid;		/* whose pages AHEAD sections held (--live) */
+	bool lone;			/* crak restart of a process's own image */
+	pid_t ahead_pid;		/* whose pages its AHEAD sections held (--live) */
 	struct crak_img_proc proc;
 	struct crak_img_creds creds;
 	bool have_creds;		/* the image has them (minor 2) */
