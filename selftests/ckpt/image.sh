@@ -10,7 +10,9 @@
 # their checks mostly made right again so that they reach the kernel's
 # parser, are refused in one line or restore a process (a changed byte that
 # nothing reads): either way the kernel log stays clean, and the runner's
-# shutdown check finds nothing leaked once crak_ckpt unloads.
+# shutdown check finds nothing leaked once crak_ckpt unloads.  The same
+# for an image of crak checkpoint --live, with defects of its own: pages
+# written ahead for another process, misaligned, short, out of place.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -33,55 +35,69 @@ assert j['valid'] and j['process']['pid'] == $pid and j['pages'] > 0, j
 assert any(m['kind'] == 'vdso' for m in j['memory']), j" || fail "image show -j is wrong"
 pass "image show reads and describes a sound image (text and JSON)"
 
-/usr/bin/python3 "$(dirname "$0")/mutate.py" "$dir/img" "$dir/mut" "$FUZZ_N" ||
-	fail "cannot make the mutants"
-on a "cd $dir/mut && for f in *.img; do
-	n=\${f%.img}
-	crak image show \$f > /dev/null 2> \$n.show; echo \$? > \$n.showrc
-	timeout -s KILL 60 crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
-	echo \$? > \$n.rc
-	if [ -s \$n.pid ]; then
-		kill -KILL \$(cat \$n.pid)
-		while [ -e /proc/\$(cat \$n.pid) ]; do sleep 0.05; done
-	fi
-done" || fail "the restart loop failed"
+# mutants IMAGE DIR WHAT [--live]: IMAGE's broken copies into DIR, each
+# given to crak image show and crak restart on node a: the named defects
+# refused in one line saying what they are, the fuzzed ones refused in one
+# line or restored.
+mutants() {
+	local img=$1 mdir=$2 what=$3 bad=0 refused=0 restored=0 want n rc
+	/usr/bin/python3 "$(dirname "$0")/mutate.py" "$img" "$mdir" "$FUZZ_N" ${4:-} ||
+		fail "cannot make the mutants"
+	on a "cd $mdir && for f in *.img; do
+		n=\${f%.img}
+		crak image show \$f > /dev/null 2> \$n.show; echo \$? > \$n.showrc
+		timeout -s KILL 60 crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
+		echo \$? > \$n.rc
+		if [ -s \$n.pid ]; then
+			kill -KILL \$(cat \$n.pid)
+			while [ -e /proc/\$(cat \$n.pid) ]; do sleep 0.05; done
+		fi
+	done" || fail "the restart loop failed"
 
-bad=0
-for want in "$dir"/mut/*.want; do
-	n=${want%.want}
-	if [ "$(cat "$n.rc")" != 1 ] || [ "$(wc -l < "$n.err")" != 1 ] ||
-		! grep -qF "$(cat "$want")" "$n.err"; then
-		echo "  $(basename "$n"): restart exit $(cat "$n.rc"): $(head -3 "$n.err")" \
-			"(wanted: $(cat "$want"))"
-		bad=1
-	fi
-	if [ "$(cat "$n.showrc")" != 1 ] || [ "$(wc -l < "$n.show")" != 1 ]; then
-		echo "  $(basename "$n"): image show exit $(cat "$n.showrc"): $(head -3 "$n.show")"
-		bad=1
-	fi
-done
-[ $bad = 0 ] || fail "a broken image was not refused as it should be"
-pass "$(ls "$dir"/mut/*.want | wc -l) broken images refused by restart and image show, each in one line"
-
-refused=0
-restored=0
-for rc in "$dir"/mut/fuzz-*.rc; do
-	n=${rc%.rc}
-	case "$(cat "$rc")" in
-	0) restored=$((restored + 1)) ;;
-	1)
-		refused=$((refused + 1))
-		if [ "$(wc -l < "$n.err")" != 1 ]; then
-			echo "  $(basename "$n"): $(head -3 "$n.err")"
+	for want in "$mdir"/*.want; do
+		n=${want%.want}
+		if [ "$(cat "$n.rc")" != 1 ] || [ "$(wc -l < "$n.err")" != 1 ] ||
+			! grep -qF "$(cat "$want")" "$n.err"; then
+			echo "  $(basename "$n"): restart exit $(cat "$n.rc"): $(head -3 "$n.err")" \
+				"(wanted: $(cat "$want"))"
 			bad=1
 		fi
-		;;
-	*)
-		echo "  $(basename "$n"): exit $(cat "$rc"): $(head -3 "$n.err")"
-		bad=1
-		;;
-	esac
-done
-[ $bad = 0 ] || fail "a fuzzed image was not handled as it should be"
-pass "$FUZZ_N fuzzed images: $refused refused in one line, $restored restored; the kernel is unhurt"
+		if [ "$(cat "$n.showrc")" != 1 ] || [ "$(wc -l < "$n.show")" != 1 ]; then
+			echo "  $(basename "$n"): image show exit $(cat "$n.showrc"): $(head -3 "$n.show")"
+			bad=1
+		fi
+	done
+	[ $bad = 0 ] || fail "a broken $what was not refused as it should be"
+	pass "$(ls "$mdir"/*.want | wc -l) broken ${what}s refused by restart and image show, each in one line"
+
+	for rc in "$mdir"/fuzz-*.rc; do
+		n=${rc%.rc}
+		case "$(cat "$rc")" in
+		0) restored=$((restored + 1)) ;;
+		1)
+			refused=$((refused + 1))
+			if [ "$(wc -l < "$n.err")" != 1 ]; then
+				echo "  $(basename "$n"): $(head -3 "$n.err")"
+				bad=1
+			fi
+			;;
+		*)
+			echo "  $(basename "$n"): exit $(cat "$rc"): $(head -3 "$n.err")"
+			bad=1
+			;;
+		esac
+	done
+	[ $bad = 0 ] || fail "a fuzzed $what was not handled as it should be"
+	pass "$FUZZ_N fuzzed ${what}s: $refused refused in one line, $restored restored; the kernel is unhurt"
+}
+
+mutants "$dir/img" "$dir/mut" image
+
+# An image of crak checkpoint --live: its pages written ahead (AHEAD) as
+# well, and the rest leaving them out (SKIP).
+pid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")
+checkpoint a "$pid" "$dir/live.img" --live
+out=$(on a crak image show "$dir/live.img") || fail "image show refuses a sound --live image: $out"
+grep -q "^written ahead while it ran" <<< "$out" || fail "the --live image has nothing written ahead: $out"
+mutants "$dir/live.img" "$dir/mutlive" "--live image" --live
 rm -rf "$dir"

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 """Broken copies of a crak process image (uapi/linux/crak_image.h).
 
-  mutate.py IMAGE DIR N [--seed S]
+  mutate.py IMAGE DIR N [--seed S] [--live]
 
 writes into DIR one file per named defect, "NAME.img", with the text the
-error must contain in "NAME.want"; then N fuzzed mutants "fuzz-K.img":
+error must contain in "NAME.want" (--live: IMAGE is of crak checkpoint
+--live, and the defects are of its AHEAD sections); then N fuzzed mutants
+"fuzz-K.img":
 random bytes, fields and lengths of a random section changed, most with
 their checks made right again so that the change reaches the parsers, some
 left wrong.  A fuzzed image may still be a working one (a changed byte of
@@ -27,6 +29,8 @@ TIMERS = 12
 # id clock notify signo sigval tid pad value interval
 TIMER_S = struct.Struct("<IIIIQIIQQ")
 END_S = struct.Struct("<IIQQ")        # sections pad pages bytes
+AHEAD = 18
+AHEAD_S = struct.Struct("<IIQ")       # pid nr_pages addr
 
 
 def parse(data):
@@ -167,6 +171,35 @@ def named(data, secs):
     return out
 
 
+def named_live(secs):
+    """(name, image bytes, text the error must contain) of AHEAD sections."""
+    out = []
+    ahead = [i for i, sec in enumerate(secs) if sec[0] == AHEAD]
+    assert ahead and ahead[0] == 1, "no AHEAD section after HEAD"
+
+    s = copy(secs)
+    for i in ahead:
+        pid = struct.unpack_from("<I", s[i][2], 0)[0]
+        struct.pack_into("<I", s[i][2], 0, pid + 1)
+    out.append(("ahead-other-pid", build(s), "another process's"))
+
+    s = copy(secs)
+    addr = struct.unpack_from("<Q", s[1][2], 8)[0]
+    struct.pack_into("<Q", s[1][2], 8, addr + 1)
+    out.append(("ahead-misaligned", build(s), "malformed"))
+
+    s = copy(secs)
+    nr = struct.unpack_from("<I", s[1][2], 4)[0]
+    struct.pack_into("<I", s[1][2], 4, nr + 1)
+    out.append(("ahead-short", build(s), "malformed"))
+
+    s = copy(secs)
+    last = s.pop(ahead[-1])
+    s.insert(ahead[-1] + 1, last)      # after PROC
+    out.append(("ahead-after-proc", build(s), "AHEAD"))
+    return out
+
+
 def build_fixed(raw):
     return build(parse(bytes(raw)))
 
@@ -178,7 +211,7 @@ def fuzz(secs, rnd):
     what = rnd.choice(["bytes", "field", "length", "drop", "swap", "type"])
     if what == "bytes" and p:
         for _ in range(rnd.randint(1, 8)):
-            k = rnd.randrange(min(len(p), 256) if t == PAGES else len(p))
+            k = rnd.randrange(min(len(p), 256) if t in (PAGES, AHEAD) else len(p))
             p[k] = rnd.randrange(256)
     elif what == "field" and len(p) >= 8:
         k = rnd.randrange(0, min(len(p), 128) - 7, 4) if len(p) > 8 else 0
@@ -195,7 +228,7 @@ def fuzz(secs, rnd):
         j = rnd.randrange(len(s))
         s[i], s[j] = s[j], s[i]
     else:
-        s[i][0] = rnd.randrange(0, 16)
+        s[i][0] = rnd.randrange(0, AHEAD + 2)
     if rnd.random() < 0.7:
         fix_end(s)
     img = build(s)
@@ -211,12 +244,13 @@ def main():
     p.add_argument("dir")
     p.add_argument("n", type=int)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--live", action="store_true")
     a = p.parse_args()
     with open(a.image, "rb") as f:
         data = f.read()
     secs = parse(data)
     os.makedirs(a.dir, exist_ok=True)
-    for name, img, want in named(data, secs):
+    for name, img, want in named_live(secs) if a.live else named(data, secs):
         with open(os.path.join(a.dir, name + ".img"), "wb") as f:
             f.write(img)
         with open(os.path.join(a.dir, name + ".want"), "w") as f:
