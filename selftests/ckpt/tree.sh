@@ -112,7 +112,8 @@ grep -q "checkpoint tree $top: 6 processes" <<< "$out" || fail "the checkpoint d
 out=$(on a crak image show "$dir/left.img") || fail "crak image show refuses the tree's image: $out"
 grep -q "^tree of process $top" <<< "$out" && grep -q "^process tree: 6 processes" <<< "$out" &&
 	grep -q "^  $top: parent 0, .*the root" <<< "$out" && grep -q "a zombie (exit 7)" <<< "$out" &&
-	grep -q "shared #.*: pipe" <<< "$out" && grep -q "shared #.*: unix socket" <<< "$out" ||
+	grep -q "shared #.*: pipe" <<< "$out" && grep -q "shared #.*: unix socket" <<< "$out" &&
+	grep -q "shared #.*: unix socket to $SYSLOG_PATH, made by $top" <<< "$out" ||
 		fail "image show does not show the tree as it is: $out"
 on a "crak -j image show $dir/left.img" | $PY -c '
 import json, sys
@@ -120,8 +121,9 @@ j = json.load(sys.stdin)
 assert j["valid"] and j["root"] == int(sys.argv[1]), j
 assert len(j["tree"]) == 6 and len(j["processes"]) == 5, j.keys()
 assert [p["pid"] for p in j["tree"] if p["command"]] == [int(sys.argv[1])]
-' "$top" || fail "image show -j does not describe the tree"
-pass "--leave-running: the tree runs on; crak image show lists it, its root, zombie and shared pipe (text and JSON)"
+assert [s["owner"] for s in j["shared"] if s.get("connected_to") == sys.argv[2]] == [int(sys.argv[1])], j["shared"]
+' "$top" "$SYSLOG_PATH" || fail "image show -j does not describe the tree"
+pass "--leave-running: the tree runs on; crak image show lists it, its root, zombie, shared pipe and where its shared datagram socket connects (text and JSON)"
 
 # Streamed to node b: the tree goes on there, and is gone from a.
 rjob=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --detach")

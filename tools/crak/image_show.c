@@ -123,8 +123,8 @@ static int check_ahead(struct show *s, const struct crak_img_ahead *a, uint64_t 
 	uint64_t addr = le64toh(a->addr), nr = le32toh(a->nr_pages);
 	uint64_t page = sysconf(_SC_PAGESIZE);
 
-	if (!nr || len != sizeof(*a) + nr * page || addr % page || addr + nr * page > 1ULL << 47 ||
-	    !le32toh(a->pid) || (s->nr_ahead && le32toh(a->pid) != s->ahead_pid))
+	if (!nr || len != sizeof(*a) + nr * page || addr % page || addr > (1ULL << 47) - nr * page ||
+	    (int32_t)le32toh(a->pid) <= 0 || (s->nr_ahead && le32toh(a->pid) != s->ahead_pid))
 		return bad(s, "pages written ahead are malformed");
 	s->ahead_pid = le32toh(a->pid);
 	return 0;
@@ -276,35 +276,50 @@ static const char *owner_type_name(uint32_t type)
 	return "unknown";
 }
 
+/*
+ * The name of descriptor F (PATH, or NULL), as shown (free it): an abstract
+ * unix name as ss(8) shows it, @name; in text, the address a socket is
+ * connected to again after "to".  *KEY: its JSON key.
+ */
+static char *file_name(const struct crak_img_file *f, const char *path, bool json,
+		       const char **key)
+{
+	bool unix_sock = le32toh(f->type) == CRAK_FILE_UNIX;
+	bool abstract = unix_sock && (le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT);
+	bool to = unix_sock && (le64toh(f->value[1]) & CRAK_UNIX_OUTSIDE);
+	char *shown;
+
+	*key = to ? "connected_to" : "path";
+	if (!path)
+		return NULL;
+	if (asprintf(&shown, "%s%s%s", to && !json ? "to " : "", abstract ? "@" : "", path) < 0)
+		die("out of memory");
+	return shown;
+}
+
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path,
 		      const struct crak_img_fown *fown)
 {
 	uint32_t type = le32toh(f->type);
 	const struct rfile *sh = NULL;
-	char *shown = NULL;
+	char *shown, *name;
+	const char *key;
 
 	s->file_bytes += le64toh(f->data_len);
+	shown = file_name(f, path, s->json, &key);
+	path = shown;
 	/* One of a tree's shared files: shown as what it is. */
 	if (type == CRAK_FILE_SHARED && s->tree &&
 	    le64toh(f->value[0]) < s->tree->shared.nr) {
 		sh = &s->tree->shared.v[le64toh(f->value[0])];
+		name = file_name(&sh->f, sh->path, s->json, &key);
+		free(shown);
 		if (asprintf(&shown, "#%u %s%s%s", (unsigned int)le64toh(f->value[0]),
-			     file_type_name(le32toh(sh->f.type)), sh->path ? " " : "",
-			     sh->path ?: "") < 0)
-			shown = NULL;
+			     file_type_name(le32toh(sh->f.type)), name ? " " : "", name ?: "") < 0)
+			die("out of memory");
+		free(name);
 		path = shown;
-	}
-	/*
-	 * An abstract unix name is shown as ss(8) shows it, @name; the address
-	 * a socket is connected to again, after "to".
-	 */
-	if (type == CRAK_FILE_UNIX && path) {
-		bool abstract = le64toh(f->value[1]) & CRAK_UNIX_ABSTRACT;
-		bool to = le64toh(f->value[1]) & CRAK_UNIX_OUTSIDE;
-
-		shown = xmalloc(strlen(path) + 5);
-		sprintf(shown, "%s%s%s", to && !s->json ? "to " : "", abstract ? "@" : "", path);
-		path = shown;
+		key = "path";	/* a reference: the tree's list says where it connects */
 	}
 	if (!s->json) {
 		if (s->nr_files == 1)
@@ -329,8 +344,7 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	json_uint(&s->j, "fd", le32toh(f->fd));
 	json_string(&s->j, "type", file_type_name(type));
 	if (path)
-		json_string(&s->j, type == CRAK_FILE_UNIX &&
-			    (le64toh(f->value[1]) & CRAK_UNIX_OUTSIDE) ? "connected_to" : "path", path);
+		json_string(&s->j, key, path);
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
 	if (fown) {
@@ -625,6 +639,7 @@ static void json_pod(struct json *j, const struct pod *p, const unsigned char *m
 
 static void show_tree(struct show *s, const struct tree_restart *tr)
 {
+	const char *key;
 	uint32_t i;
 
 	if (s->json) {
@@ -651,11 +666,13 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		json_open_array(&s->j, "shared");
 		for (i = 0; i < tr->shared.nr; i++) {
 			const struct rfile *rf = &tr->shared.v[i];
+			char *name = file_name(&rf->f, rf->path, true, &key);
 
 			json_open_object(&s->j, NULL);
 			json_string(&s->j, "type", file_type_name(le32toh(rf->f.type)));
-			if (rf->path)
-				json_string(&s->j, "path", rf->path);
+			if (name)
+				json_string(&s->j, key, name);
+			free(name);
 			json_uint(&s->j, "owner", le32toh(tr->owner[i]));
 			json_uint(&s->j, "data_bytes", le64toh(rf->f.data_len));
 			json_close_object(&s->j);
@@ -684,9 +701,11 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 	}
 	for (i = 0; i < tr->shared.nr; i++) {
 		const struct rfile *rf = &tr->shared.v[i];
+		char *name = file_name(&rf->f, rf->path, false, &key);
 
 		printf("  shared #%u: %s%s%s, made by %u", i, file_type_name(le32toh(rf->f.type)),
-		       rf->path ? " " : "", rf->path ?: "", le32toh(tr->owner[i]));
+		       name ? " " : "", name ?: "", le32toh(tr->owner[i]));
+		free(name);
 		if (le64toh(rf->f.data_len))
 			printf(" (%" PRIu64 " bytes of data)", (uint64_t)le64toh(rf->f.data_len));
 		putchar('\n');
