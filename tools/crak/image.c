@@ -308,7 +308,8 @@ int img_write_end(struct img *im)
 
 int img_read_end(struct img *im)
 {
-	uint64_t len, offset = im->offset;
+	/* Where END begins, its header perhaps peeked at already. */
+	uint64_t len, offset = im->offset - (im->peeked ? sizeof(im->hdr) : 0);
 	uint32_t type = CRAK_IMG_END;
 	struct crak_img_end end = {};
 	void *buf;

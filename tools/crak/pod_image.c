@@ -295,40 +295,26 @@ static int read_frames(struct img *im, const char *buf, uint64_t len, struct vif
 
 int pod_image_read_held(struct img *im, struct vif_frames *fl)
 {
-	struct crak_img_end end;
 	uint32_t type;
-	uint64_t len, offset;
+	uint64_t len;
 	void *buf;
 
 	for (;;) {
-		offset = im->offset;
-		type = 0;
+		if (img_peek_type(im, &type))
+			return -1;
+		if (type == CRAK_IMG_END)
+			return img_read_end(im);
+		type = CRAK_IMG_HELD;
 		buf = img_read_section(im, &type, sizeof(struct crak_img_held),
 				       CRAK_IMAGE_SECTION_MAX, &len);
 		if (!buf)
 			return -1;
-		if (type == CRAK_IMG_END)
-			break;
-		if (type != CRAK_IMG_HELD) {
-			pr_err("%s: section %u is %s where HELD or END belongs", im->name,
-			       im->seq - 1, img_section_name(type));
-			free(buf);
-			return -1;
-		}
 		if (read_frames(im, buf, len, fl)) {
 			free(buf);
 			return -1;
 		}
 		free(buf);
 	}
-	memset(&end, 0, sizeof(end));
-	memcpy(&end, buf, len < sizeof(end) ? len : sizeof(end));
-	free(buf);
-	if (le32toh(end.sections) != im->seq - 1 || le64toh(end.bytes) != offset || end.pages) {
-		pr_err("%s: the pod image's END does not match what came before it", im->name);
-		return -1;
-	}
-	return 0;
 }
 
 /* -- the checkpoint ----------------------------------------------------------- */
