@@ -53,6 +53,17 @@ wait_job "$prog_job" > /dev/null 2>&1
 prog_verdict b "$job" "scribble, streamed --live to b"
 pass "checkpoint --live streams: the process carries on on b as it was"
 
+# On a terminal, a line tells how much went ahead, another how much of the
+# rest was written; the summary, how many pages went ahead in how many rounds.
+pid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")
+out=$(on a "script -qec 'crak checkpoint $pid -o /tmp/tty.img --live' /dev/null; rm -f /tmp/tty.img" |
+	tr '\r' '\n')
+grep -q "^crak: checkpoint --live: [0-9]* MiB written ahead" <<< "$out" &&
+	grep -q "^crak: checkpoint $pid: [0-9]* MiB written" <<< "$out" &&
+	grep -q "^  [1-9][0-9]* pages written ahead in 1 round" <<< "$out" ||
+	fail "checkpoint --live on a terminal said: $out"
+pass "checkpoint --live on a terminal shows its progress, then what went ahead"
+
 # Where --live does not apply: one error line (and where to find help), nothing done.
 for args in "--tree $$" "somepod"; do
 	out=$(on a "crak checkpoint $args -o $CKPT_DIR/nothing.img --live 2>&1") &&

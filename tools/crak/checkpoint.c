@@ -644,7 +644,7 @@ out:
 static int checkpoint_ahead(struct checkpoint *c)
 {
 	c->im.fd = c->imgfd;
-	if (write_head(c) || precopy_write(c->pid, &c->im, &c->pre)) {
+	if (write_head(c) || precopy_write(c->pid, &c->im, &c->pre, c->progress)) {
 		pr_err("checkpoint %d: the process runs on", c->pid);
 		return -1;
 	}

@@ -201,6 +201,9 @@ struct sender {
 	int fd;				/* to crakd, or */
 	struct img *im;			/* the image (AHEAD sections) */
 	bool lone;			/* one process, not a pod's */
+	bool progress;			/* a line on standard error, on a terminal */
+	bool shown;			/* it was shown */
+	uint64_t shown_bytes;
 	struct nl nl;			/* crak_ckpt, to stop a process a moment */
 	pid_t *seen;			/* the processes looked at, here */
 	unsigned int nr_seen;
@@ -216,6 +219,17 @@ struct sender {
 	unsigned int stops;		/* rounds' stops made */
 	double t_stop;			/* when the last began */
 };
+
+/* How much went ahead, every 16 MiB and at each round's end, in place. */
+static void show_progress(struct sender *sd, bool always)
+{
+	if (!sd->progress || (!always && sd->st->bytes - sd->shown_bytes < (16ULL << 20)))
+		return;
+	fprintf(stderr, "\rcrak: %s: %" PRIu64 " MiB written ahead", sd->what,
+		sd->st->bytes >> 20);
+	sd->shown = true;
+	sd->shown_bytes = sd->st->bytes;
+}
 
 /* The NR pages at ADDR, read into sd->buf after a header, as an AHEAD section. */
 static int write_run(struct sender *sd, uint64_t addr, unsigned int nr, size_t len)
@@ -252,6 +266,7 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
 		if (write_run(sd, addr, nr, len))
 			return -1;
 		sd->st->pages += nr;
+		show_progress(sd, false);
 		return 0;
 	}
 	h.check = htole32(XXH32(&h, offsetof(struct precopy_hdr, check), 0));
@@ -515,6 +530,7 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 	}
 	if (!ret)
 		ret = send_todo(sd);
+	show_progress(sd, true);
 out:
 	free(sd->keep);
 	sd->todo.nr = 0;
@@ -660,6 +676,8 @@ static int sender_end(struct sender *sd, int ret, double t0)
 		ret = send_again(sd);
 	for (i = 0; i < nr_sent; i++)
 		sd->st->procs += sent[i].pg.nr > 0;
+	if (sd->shown)
+		fputc('\n', stderr);
 	nl_close(&sd->nl);
 	free(sd->seen);
 	free(sd->pm);
@@ -704,10 +722,10 @@ int precopy_send(const struct pod *p, int fd, struct precopy_stats *st)
 	return sender_end(&sd, ret, t0);
 }
 
-int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st)
+int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st, bool progress)
 {
 	struct sender sd = { .what = "checkpoint --live", .fd = -1, .im = im, .lone = true,
-			     .st = st };
+			     .progress = progress, .st = st };
 	double t0 = now_seconds();
 
 	if (sender_begin(&sd))

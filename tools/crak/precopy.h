@@ -47,9 +47,10 @@ struct img;
 
 /*
  * crak checkpoint --live: the same for process @pid alone, as AHEAD sections
- * into image @im (after its HEAD).  0, or -1 after saying why.
+ * into image @im (after its HEAD); @progress: how much, on standard error.
+ * 0, or -1 after saying why.
  */
-int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st);
+int precopy_write(pid_t pid, struct img *im, struct precopy_stats *st, bool progress);
 
 /*
  * For process @pid (in the pod), stopped: the ranges the pre-copy sent that
