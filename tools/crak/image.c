@@ -243,6 +243,16 @@ int img_skip_payload(struct img *im, uint32_t type, uint64_t len, void *head, si
 	return read_trailer(im, type, sum);
 }
 
+bool img_ahead_ok(const struct crak_img_ahead *a, uint64_t len, uint32_t pid)
+{
+	uint64_t addr = le64toh(a->addr), nr = le32toh(a->nr_pages);
+	uint64_t page = sysconf(_SC_PAGESIZE);
+
+	return nr && len == sizeof(*a) + nr * page && !(addr % page) &&
+	       addr <= (1ULL << 47) - nr * page && (int32_t)le32toh(a->pid) > 0 &&
+	       (!pid || le32toh(a->pid) == pid);
+}
+
 static int timer_cmp(const void *a, const void *b)
 {
 	uint32_t x = le32toh(((const struct crak_img_posix_timer *)a)->id);

@@ -76,4 +76,11 @@ static inline uint32_t img_cpu_clock_pid(uint32_t clock)
 const struct crak_img_posix_timer *img_check_timers(struct crak_img_posix_timer *t, uint32_t n,
 						    const uint32_t *tids, uint32_t nr_tids);
 
+/*
+ * Whether AHEAD section A, LEN payload bytes, holds whole pages of the
+ * user's half of the address space for one process: PID, the PID of the
+ * AHEAD sections before it (0 if none).
+ */
+bool img_ahead_ok(const struct crak_img_ahead *a, uint64_t len, uint32_t pid);
+
 #endif /* CRAK_IMAGE_H */

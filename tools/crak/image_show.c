@@ -117,19 +117,6 @@ static const struct crak_img_vma *vma_of(const struct show *s, uint64_t start, u
 	return NULL;
 }
 
-/* An AHEAD section's pages: of one process, whole pages below 2^47. */
-static int check_ahead(struct show *s, const struct crak_img_ahead *a, uint64_t len)
-{
-	uint64_t addr = le64toh(a->addr), nr = le32toh(a->nr_pages);
-	uint64_t page = sysconf(_SC_PAGESIZE);
-
-	if (!nr || len != sizeof(*a) + nr * page || addr % page || addr > (1ULL << 47) - nr * page ||
-	    (int32_t)le32toh(a->pid) <= 0 || (s->nr_ahead && le32toh(a->pid) != s->ahead_pid))
-		return bad(s, "pages written ahead are malformed");
-	s->ahead_pid = le32toh(a->pid);
-	return 0;
-}
-
 static int check_pages(struct show *s, const struct crak_img_pages *p, uint64_t len)
 {
 	uint64_t addr = le64toh(p->addr), nr = le64toh(p->nr_pages);
@@ -488,8 +475,9 @@ static int walk(struct show *s)
 
 			if (len < sizeof(a) || img_skip_payload(&s->im, type, len, &a, sizeof(a)))
 				return -1;
-			if (check_ahead(s, &a, len))
-				return -1;
+			if (!img_ahead_ok(&a, len, s->ahead_pid))
+				return bad(s, "pages written ahead are malformed");
+			s->ahead_pid = le32toh(a.pid);
 			s->nr_ahead++;
 			s->ahead_pages += le32toh(a.nr_pages);
 			continue;

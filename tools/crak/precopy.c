@@ -231,7 +231,7 @@ static void show_progress(struct sender *sd, bool always)
 	sd->shown_bytes = sd->st->bytes;
 }
 
-/* The NR pages at ADDR, read into sd->buf after a header, as an AHEAD section. */
+/* The NR pages at ADDR, in sd->buf after a header's room: an AHEAD section. */
 static int write_run(struct sender *sd, uint64_t addr, unsigned int nr, size_t len)
 {
 	struct crak_img_ahead a = {
@@ -248,8 +248,8 @@ static int write_run(struct sender *sd, uint64_t addr, unsigned int nr, size_t l
 	return 0;
 }
 
-/* Sends the NR pages at ADDR (consecutive), if they still read. */
-static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
+/* The same to crakd: a record, its header in that room. */
+static int wire_run(struct sender *sd, uint64_t addr, unsigned int nr, size_t len)
 {
 	struct precopy_hdr h = {
 		.type = htole32(PRECOPY_RECORD_TYPE),
@@ -257,18 +257,7 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
 		.addr = htole64(addr),
 		.nr_pages = htole32(nr),
 	};
-	size_t len = (size_t)nr * page_size();
 
-	/* A mapping gone meanwhile: its pages go in the image, if anywhere. */
-	if (pread(sd->mem, sd->buf + sizeof(h), len, addr) != (ssize_t)len)
-		return 1;
-	if (sd->im) {
-		if (write_run(sd, addr, nr, len))
-			return -1;
-		sd->st->pages += nr;
-		show_progress(sd, false);
-		return 0;
-	}
 	h.check = htole32(XXH32(&h, offsetof(struct precopy_hdr, check), 0));
 	memcpy(sd->buf, &h, sizeof(h));
 	if (mig_send_all(sd->fd, sd->buf, sizeof(h) + len)) {
@@ -276,8 +265,22 @@ static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
 		       errno ? strerror(errno) : "the connection ended");
 		return -1;
 	}
-	sd->st->pages += nr;
 	sd->st->bytes += sizeof(h) + len;
+	return 0;
+}
+
+/* Sends the NR pages at ADDR (consecutive), if they still read. */
+static int send_run(struct sender *sd, uint64_t addr, unsigned int nr)
+{
+	size_t len = (size_t)nr * page_size();
+
+	/* A mapping gone meanwhile: its pages go in the image, if anywhere. */
+	if (pread(sd->mem, sd->buf + sizeof(struct precopy_hdr), len, addr) != (ssize_t)len)
+		return 1;
+	if (sd->im ? write_run(sd, addr, nr, len) : wire_run(sd, addr, nr, len))
+		return -1;
+	sd->st->pages += nr;
+	show_progress(sd, false);
 	return 0;
 }
 
@@ -502,6 +505,7 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 {
 	size_t nkeep = s->pg.nr ? s->pg.nr : 1;
 	int ret = 0, sessfd = -1;
+	double stopped;
 
 	sd->s = s;
 	sd->keep = xmalloc(nkeep * sizeof(*sd->keep));
@@ -525,8 +529,9 @@ static int send_round(struct sender *sd, struct sent *s, bool again)
 		if (!ret && clear_soft_dirty(sd))
 			sd->todo.nr = 0;
 		close(sessfd);
-		if (now_seconds() - sd->t_stop > sd->st->stopped)
-			sd->st->stopped = now_seconds() - sd->t_stop;
+		stopped = now_seconds() - sd->t_stop;
+		if (stopped > sd->st->stopped)
+			sd->st->stopped = stopped;
 	}
 	if (!ret)
 		ret = send_todo(sd);

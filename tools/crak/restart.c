@@ -82,7 +82,6 @@ static int read_ahead(struct restart *r)
 	struct crak_img_ahead *a;
 	uint32_t type;
 	uint64_t len;
-	pid_t pid;
 
 	for (;;) {
 		if (img_peek_type(&r->im, &type))
@@ -94,15 +93,14 @@ static int read_ahead(struct restart *r)
 				     sizeof(*a) + CRAK_IMAGE_PAGES_MAX, &len);
 		if (!a)
 			return -1;
-		pid = le32toh(a->pid);
-		if (len != sizeof(*a) + (uint64_t)le32toh(a->nr_pages) * ps || pid <= 0 ||
-		    (r->ahead_pid && pid != r->ahead_pid)) {
+		if (!img_ahead_ok(a, len, r->ahead_pid)) {
 			pr_err("%s: section %u (AHEAD) is malformed", r->im.name, r->im.seq - 1);
 			free(a);
 			return -1;
 		}
-		r->ahead_pid = pid;
-		if (precopy_keep(pid, le64toh(a->addr), a + 1, le32toh(a->nr_pages), r->im.name)) {
+		r->ahead_pid = le32toh(a->pid);
+		if (precopy_keep(r->ahead_pid, le64toh(a->addr), a + 1, le32toh(a->nr_pages),
+				 r->im.name)) {
 			free(a);
 			return -1;
 		}
