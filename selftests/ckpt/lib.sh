@@ -46,6 +46,22 @@ checkpoint() {
 		fail "checkpoint of $2 on $1 failed: $out"
 }
 
+# stream_to_b PORT WHAT [OPTIONS]: the program (prog_pid, on a) checkpointed
+# with OPTIONS into a TCP connection to b, where crak restart - makes it
+# again as the image comes; its verdict there (WHAT names it).
+stream_to_b() {
+	local port=$1 what=$2 job out
+	job=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --pidfile $prog_dir/pid.b")
+	until_on b 30 ss -Hltn "'sport = :$port'" > /dev/null
+	out=$(on a "set -o pipefail; crak checkpoint $prog_pid -o - ${*:3} | socat -u STDIN TCP:$(ip4 b):$port" 2>&1) ||
+		fail "$what: the streamed checkpoint failed: $out; on b: $(wait_job "$job" 2>&1 | tail -3)"
+	wait_file -s "$prog_dir/pid.b" 30
+	[ "$(cat "$prog_dir/pid.b" 2> /dev/null)" = "$prog_pid" ] ||
+		fail "$what: no process restarted on b from the stream: $(wait_job "$job" 2>&1 | tail -3)"
+	wait_job "$prog_job" > /dev/null 2>&1
+	prog_verdict b "$job" "$what"
+}
+
 # restart_bg NODE IMAGE [OPTIONS]: crak restart in the background on NODE,
 # once the process runs (its PID file is written then); prints the handle.
 restart_bg() {

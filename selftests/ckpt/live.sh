@@ -40,17 +40,8 @@ prog_verdict b "$job" "scribble, restarted on b from a --live image"
 pass "checkpoint --live --leave-running: it runs on, and its image restarts it on b as it was"
 
 # Killed, the image streamed over TCP to b, restarted from the stream.
-port=7412
 prog_start a scribble streamed
-job=$(on_bg b "socat -u TCP-LISTEN:$port,reuseaddr STDOUT | crak restart - --pidfile $prog_dir/pid.b")
-until_on b 30 ss -Hltn "'sport = :$port'" > /dev/null
-out=$(on a "set -o pipefail; crak checkpoint $prog_pid -o - --live | socat -u STDIN TCP:$(ip4 b):$port" 2>&1) ||
-	fail "the streamed --live checkpoint failed: $out; on b: $(wait_job "$job" 2>&1 | tail -3)"
-wait_file -s "$prog_dir/pid.b" 30
-[ "$(cat "$prog_dir/pid.b" 2> /dev/null)" = "$prog_pid" ] ||
-	fail "no process restarted on b from the --live stream: $(wait_job "$job" 2>&1 | tail -3)"
-wait_job "$prog_job" > /dev/null 2>&1
-prog_verdict b "$job" "scribble, streamed --live to b"
+stream_to_b 7412 "scribble, streamed --live to b" --live
 pass "checkpoint --live streams: the process carries on on b as it was"
 
 # On a terminal, a line tells how much went ahead, another how much of the

@@ -52,6 +52,29 @@ hold() {
 }
 gone() { on a "kill -9 $1 2> /dev/null; while [ -e /proc/$1 ]; do sleep 0.05; done"; }
 
+# stopped MIB [OPTIONS]: how long crak checkpoint --leave-running OPTIONS
+# stopped a memory hog of MIB (its stopped_seconds).
+stopped() {
+	local pid r
+	pid=$(hold "$1")
+	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running ${*:2}")
+	echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])'
+	gone "$pid"
+	on a "rm -f /tmp/crak.img"
+}
+
+# frozen MIB CMDS: CRIU's frozen time, of the dump CMDS make of a memory hog
+# of MIB (PID in them: its PID) in /tmp/criu, --display-stats to /tmp/criu.stats.
+frozen() {
+	local pid
+	pid=$(hold "$1")
+	on a "rm -rf /tmp/criu && mkdir -p /tmp/criu && ${2//PID/$pid} > /tmp/criu.stats 2>&1" ||
+		echo "  criu failed: ${2//PID/$pid}" >&2
+	on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats"
+	gone "$pid"
+	on a "rm -rf /tmp/criu"
+}
+
 # One round for SIZE: "ck_crak ck_criu stop_crak stop_criu rs_crak rs_criu
 # raw_w raw_r pipe memcpy stop_live stop_criu_pre".
 round() {
@@ -64,18 +87,10 @@ round() {
 	rs_crak=$(timed "crak restart /tmp/crak.img --detach")
 	gone "$pid"
 	on a "rm -f /tmp/crak.img"
-	# crak: stopped, left running.
-	pid=$(hold "$mib")
-	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running")
-	st_crak=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])')
-	gone "$pid"
-	on a "rm -f /tmp/crak.img"
-	# crak --live: its memory written while it runs, then stopped for the rest.
-	pid=$(hold "$mib")
-	r=$(on a "crak -j checkpoint $pid -o /tmp/crak.img --leave-running --live")
-	st_live=$(echo "$r" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["stopped_seconds"])')
-	gone "$pid"
-	on a "rm -f /tmp/crak.img"
+	# crak: stopped, left running; with --live, its memory written while it
+	# runs, then stopped for the rest.
+	st_crak=$(stopped "$mib")
+	st_live=$(stopped "$mib" --live)
 	# CRIU: dump (kill), restore; dump --leave-running's frozen time.
 	pid=$(hold "$mib")
 	on a "rm -rf /tmp/criu && mkdir /tmp/criu"
@@ -83,21 +98,14 @@ round() {
 	gone "$pid"
 	rs_criu=$(timed "criu restore -D /tmp/criu -d -o restore.log")
 	gone "$pid"
-	pid=$(hold "$mib")
-	on a "rm -rf /tmp/criu && mkdir /tmp/criu && criu dump -t $pid -D /tmp/criu --leave-running \
-		-o dump.log --display-stats > /tmp/criu.stats 2>&1" || echo "  criu dump failed" >&2
-	st_criu=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
-	gone "$pid"
-	# CRIU's own way of the same: a pre-dump, then a dump of what changed.
-	pid=$(hold "$mib")
-	on a "rm -rf /tmp/criu && mkdir -p /tmp/criu/pre /tmp/criu/dump &&
-		criu pre-dump -t $pid -D /tmp/criu/pre --track-mem -o pre.log &&
-		criu dump -t $pid -D /tmp/criu/dump --prev-images-dir ../pre --track-mem \
-		--leave-running -o dump.log --display-stats > /tmp/criu.stats 2>&1" ||
-		echo "  criu pre-dump and dump failed" >&2
-	st_cpre=$(on a "awk '/Frozen time/ { print \$(NF - 1) / 1e6 }' /tmp/criu.stats")
-	gone "$pid"
 	on a "rm -rf /tmp/criu"
+	st_criu=$(frozen "$mib" "criu dump -t PID -D /tmp/criu --leave-running -o dump.log \
+		--display-stats")
+	# CRIU's own way of the same: a pre-dump, then a dump of what changed.
+	st_cpre=$(frozen "$mib" "mkdir /tmp/criu/pre /tmp/criu/dump &&
+		criu pre-dump -t PID -D /tmp/criu/pre --track-mem -o pre.log &&
+		criu dump -t PID -D /tmp/criu/dump --prev-images-dir ../pre --track-mem \
+		--leave-running -o dump.log --display-stats")
 	# The limits: write(2) and read(2) to and from the same tmpfs; a pipe
 	# next to memcpy.
 	raw_w=$(on a "$hog write $mib /tmp/raw" 2>&1) || raw_w="fail: $raw_w"
