@@ -13,7 +13,8 @@
 # to be reaped with its exit status, and PID a child of crak restart.  Streamed from node a to node b, the tree goes
 # on there; the producer's numbers reach the log in order, none lost or
 # repeated.  What cannot be done is said in one line, the tree running on:
-# no such process, PID 1, crak itself under PID.  A restart one of whose
+# no such process, PID 1, crak itself under PID, memory shared between
+# two of its processes (not taken yet).  A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
 # no process of the tree behind; so does one of an image cut short or
 # with a byte changed, and one killed halfway.
@@ -103,6 +104,27 @@ expect_refused "crak checkpoint $top --tree $top -o $dir/x.img" "takes the place
 [ ! -e "$dir/x.img" ] && [ ! -e "$dir/x.img.partial" ] || fail "a refused checkpoint left an image"
 [ "$(procs a)" = "$live" ] && grows a || fail "the tree does not run on after the refusals"
 pass "a checkpoint of no process, of PID 1, of a tree crak runs in, is refused in one line; the tree runs on"
+
+# Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS before
+# a fork) would come back as two memories: refused, both running on.
+cat > "$dir/shm.py" << 'EOF'
+import mmap, os, time
+m = mmap.mmap(-1, 4096)
+m[0:4] = b"tree"
+if os.fork() == 0:
+    time.sleep(600)
+    os._exit(0)
+time.sleep(600)
+EOF
+shm=$(on a "python3 $dir/shm.py > /dev/null 2>&1 < /dev/null & echo \$!")
+kid=$(until_on a 30 "pgrep -P $shm") || fail "the process sharing memory with its child did not fork"
+expect_refused "crak checkpoint --tree $shm -o $dir/x.img" \
+	"checkpoint $kid: it shares memory (/dev/zero (deleted)) with process $shm of the tree: not taken yet"
+[ ! -e "$dir/x.img" ] && [ ! -e "$dir/x.img.partial" ] || fail "the refused checkpoint left an image"
+on a "kill -0 $shm $kid && grep -q '^State:.*[SR]' /proc/$kid/status" ||
+	fail "the processes sharing memory do not run on after the refusal"
+on a "kill $kid $shm"
+pass "a parent and child sharing memory are refused in one line, and run on"
 
 out=$(on a crak checkpoint --tree "$top" -o "$dir/left.img" --leave-running 2>&1) ||
 	fail "crak checkpoint --tree --leave-running failed: $out"

@@ -21,7 +21,7 @@
  * siblings process group leaders first, so that a process joining a group
  * finds it made.  What a restart could not make again is refused here
  * with the reason: a session or process group whose leader is gone, a
- * shared socket or epoll.
+ * shared socket or epoll, memory shared through a deleted file.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -761,6 +761,75 @@ out:
 	return ret;
 }
 
+/*
+ * Memory two processes share through a file no name opens any more (shared
+ * anonymous memory across a fork, a memfd, a deleted /dev/shm file): each
+ * process's image holds its pages, and each would come back with a memory
+ * of its own.  Refused until a restart makes it once for all its holders.
+ */
+struct tmem {
+	unsigned int dev_major, dev_minor;
+	unsigned long ino;
+	unsigned int proc;
+};
+
+#define DELETED		" (deleted)"
+#define DELETED_LEN	(sizeof(DELETED) - 1)
+
+static int tree_check_memory(struct tree *t)
+{
+	struct tmem *m = NULL;
+	unsigned int i, j, nr = 0;
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	int ret = -1;
+
+	for (i = 0; i < t->nr; i++) {
+		const struct tproc *tp = &t->v[i];
+		char perms[5];
+		unsigned int ma, mi;
+		unsigned long ino;
+		int name;
+		FILE *f;
+
+		if (tp->zombie)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/maps", tp->c.pid);
+		f = fopen(path, "re");
+		if (!f) {
+			pr_err("checkpoint %d: %s: %s", tp->c.pid, path, strerror(errno));
+			goto out;
+		}
+		while (getline(&line, &cap, f) > 0) {
+			line[strcspn(line, "\n")] = '\0';
+			name = 0;
+			if (sscanf(line, "%*x-%*x %4s %*x %x:%x %lu %n", perms, &ma, &mi, &ino,
+				   &name) != 4 || !name || perms[3] != 's' ||
+			    strlen(line + name) < DELETED_LEN ||
+			    strcmp(line + strlen(line) - DELETED_LEN, DELETED))
+				continue;
+			for (j = 0; j < nr; j++)
+				if (m[j].ino == ino && m[j].dev_major == ma && m[j].dev_minor == mi)
+					break;
+			if (j == nr) {
+				m = xrealloc(m, (nr + 1) * sizeof(*m));
+				m[nr++] = (struct tmem){ ma, mi, ino, i };
+			} else if (m[j].proc != i) {
+				pr_err("checkpoint %d: it shares memory (%s) with process %d of the %s: not taken yet",
+				       tp->c.pid, line + name, t->v[m[j].proc].c.pid, t->set);
+				fclose(f);
+				goto out;
+			}
+		}
+		fclose(f);
+	}
+	ret = 0;
+out:
+	free(line);
+	free(m);
+	return ret;
+}
+
 /* -- terminals ------------------------------------------------------------------ */
 
 #define NO_MASTER	LONG_MAX
@@ -986,7 +1055,7 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		pr_err("checkpoint: the %s's processes do not form a tree", t.set);
 		goto fail;
 	}
-	if (tree_check_groups(&t))
+	if (tree_check_groups(&t) || tree_check_memory(&t))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];
