@@ -140,11 +140,19 @@ struct ckpt_restore *ckpt_restore_new(void);
 void ckpt_restore_put(struct ckpt_restore *r);
 int ckpt_restore_thread(struct ckpt_restore *r, const void *thread, size_t len,
 			struct netlink_ext_ack *extack);
-/* Where a restore finds the pages its image's SKIP left out. */
+/*
+ * Where a restore finds what its image leaves to others: the pages its SKIP
+ * left out, and the shared memories it maps with other processes.
+ */
 struct ckpt_fill_src {
 	struct file *file;		/* NULL: nowhere */
 	u64 base;			/* the file's offset of address 0 */
 	bool lazy;			/* anonymous ones left missing */
+	struct {
+		u64 shmid;		/* its CRAK_VMA_SHANON mappings' */
+		struct file *file;
+	} shm[CRAK_CKPT_SHMEM_MAX];
+	unsigned int nr_shm;
 };
 
 /* Once whole: the process runs; or waits for GO (killed if it never comes). */

@@ -15,6 +15,8 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
@@ -22,7 +24,7 @@
 #include "ckpt.h"
 
 #define CKPT_FREEZE_TIMEOUT_MS	10000
-#define CKPT_CLOSE_FDS_MAX	16
+#define CKPT_CLOSE_FDS_MAX	32
 
 static struct genl_family ckpt_genl_family;
 
@@ -92,6 +94,17 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_FILL_BASE]		= { .type = NLA_U64 },
 	[CRAK_CKPT_A_LAZY]		= { .type = NLA_FLAG },
 	[CRAK_CKPT_A_HOLD_KILL]		= { .type = NLA_FLAG },
+	[CRAK_CKPT_A_SHMEM]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_ckpt_shmem)),
+};
+
+static struct netlink_range_validation ckpt_shmem_size_range = {
+	.min	= 1,
+	.max	= MAX_LFS_FILESIZE,
+};
+
+static const struct nla_policy ckpt_shmem_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_NAME]		= { .type = NLA_NUL_STRING, .len = NAME_MAX },
+	[CRAK_CKPT_A_SIZE]		= NLA_POLICY_FULL_RANGE(NLA_U64, &ckpt_shmem_size_range),
 };
 
 /* -- sessions and files --------------------------------------------------- */
@@ -378,6 +391,47 @@ static int ckpt_fill_pages(struct sk_buff *msg, void *arg)
 	return nla_put_u64_64bit(msg, CRAK_CKPT_A_PAGES, *(u64 *)arg, CRAK_CKPT_A_PAD);
 }
 
+/* The shared memories a RESTORE maps (CRAK_CKPT_A_SHMEM), held in FILL. */
+static int ckpt_nl_shmems(struct genl_info *info, struct ckpt_fill_src *fill)
+{
+	const struct crak_ckpt_shmem *cs;
+	struct nlattr *attr;
+	struct file *file;
+	unsigned int i;
+	int rem;
+
+	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != CRAK_CKPT_A_SHMEM)
+			continue;
+		cs = nla_data(attr);
+		if (fill->nr_shm == CRAK_CKPT_SHMEM_MAX) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "too many shared memories");
+			return -E2BIG;
+		}
+		for (i = 0; i < fill->nr_shm; i++) {
+			if (fill->shm[i].shmid == cs->shmid) {
+				NL_SET_ERR_MSG_ATTR(info->extack, attr,
+						    "a shared memory named twice");
+				return -EINVAL;
+			}
+		}
+		file = fget(cs->fd);
+		if (!file || (file->f_mode & (FMODE_READ | FMODE_WRITE)) !=
+			     (FMODE_READ | FMODE_WRITE) ||
+		    !S_ISREG(file_inode(file)->i_mode) ||
+		    file_inode(file)->i_sb->s_magic != TMPFS_MAGIC) {
+			if (file)
+				fput(file);
+			NL_SET_ERR_MSG_ATTR(info->extack, attr,
+					    "no shared memory open for reading and writing");
+			return -EBADF;
+		}
+		fill->shm[fill->nr_shm].shmid = cs->shmid;
+		fill->shm[fill->nr_shm++].file = file;
+	}
+	return 0;
+}
+
 static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *thread = info->attrs[CRAK_CKPT_A_THREAD];
@@ -406,9 +460,14 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		}
 		close_fds[nr_close++] = nla_get_u32(attr);
 	}
+	err = ckpt_nl_shmems(info, &fill);
+	if (err)
+		goto out_shm;
 	sess = ckpt_nl_session(info, true);
-	if (IS_ERR(sess))
-		return PTR_ERR(sess);
+	if (IS_ERR(sess)) {
+		err = PTR_ERR(sess);
+		goto out_shm;
+	}
 	image = ckpt_nl_image(info, FMODE_READ);
 	if (IS_ERR(image)) {
 		err = PTR_ERR(image);
@@ -466,6 +525,9 @@ out_fill:
 	fput(image);
 out_sess:
 	fput(sess);
+out_shm:
+	while (fill.nr_shm)
+		fput(fill.shm[--fill.nr_shm].file);
 	return err;
 }
 
@@ -552,6 +614,40 @@ static int ckpt_nl_install_doit(struct sk_buff *skb, struct genl_info *info)
 	return ckpt_nl_reply(info, ckpt_fill_new_fd, &reply);
 }
 
+/* A shared memory for processes that share one (tmpfs, as MAP_SHARED makes). */
+static int ckpt_nl_shmem_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct file *file;
+	u32 reply;
+	int fd, err;
+
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NAME) ||
+	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_SIZE))
+		return -EINVAL;
+	if (!ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) &&
+	    !ns_capable(current_user_ns(), CAP_SYS_ADMIN)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = shmem_file_setup(nla_data(info->attrs[CRAK_CKPT_A_NAME]),
+				nla_get_u64(info->attrs[CRAK_CKPT_A_SIZE]), VM_NORESERVE);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		NL_SET_ERR_MSG(info->extack, "no shared memory of that size could be made");
+		return PTR_ERR(file);
+	}
+	fd_install(fd, file);
+	reply = fd;
+	err = ckpt_nl_reply(info, ckpt_fill_new_fd, &reply);
+	if (err)
+		close_fd(fd);
+	return err;
+}
+
 /* -- the family ----------------------------------------------------------- */
 
 static const struct genl_ops ckpt_genl_ops[] = {
@@ -607,6 +703,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.cmd		= CRAK_CKPT_CMD_RESTORE_GO,
 		.doit		= ckpt_nl_restore_go_doit,
 		.policy		= ckpt_go_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_SHMEM,
+		.doit		= ckpt_nl_shmem_doit,
+		.policy		= ckpt_shmem_policy,
 		.maxattr	= CRAK_CKPT_A_MAX,
 	},
 };

@@ -613,17 +613,13 @@ static int ckpt_unmap_all(void)
 	}
 }
 
-/* A shared anonymous memory for SHMID, as big as its mappings need. */
-static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first)
+/* How big the shared memory of mapping FIRST's shmid is to be for its mappings. */
+static u64 ckpt_shmem_size(const struct ckpt_layout *l, unsigned int first)
 {
 	const struct ckpt_rvma *v = &l->vma[first];
 	u64 size = 0, need;
 	unsigned int i;
 
-	for (i = 0; i < first; i++)
-		if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON &&
-		    l->vma[i].img.shmid == v->img.shmid)
-			return get_file(l->vma[i].file);
 	for (i = first; i < l->nr; i++) {
 		if (le32_to_cpu(l->vma[i].img.kind) != CRAK_VMA_SHANON ||
 		    l->vma[i].img.shmid != v->img.shmid)
@@ -632,10 +628,64 @@ static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first)
 		       le64_to_cpu(l->vma[i].img.end) - le64_to_cpu(l->vma[i].img.start);
 		size = max(size, need);
 	}
-	return shmem_file_setup(v->path, size, VM_NORESERVE);
+	return size;
 }
 
-static int ckpt_map_one(struct ckpt_layout *l, unsigned int i)
+/* The shared memory other processes map too that FILL has for SHMID, or NULL. */
+static struct file *ckpt_shmem_given(const struct ckpt_fill_src *fill, __le64 shmid)
+{
+	unsigned int i;
+
+	for (i = 0; i < fill->nr_shm; i++)
+		if (fill->shm[i].shmid == le64_to_cpu(shmid))
+			return fill->shm[i].file;
+	return NULL;
+}
+
+/*
+ * Whether each shared memory the caller handed over is as big as this
+ * process's mappings of it need (before anything changes).
+ */
+static int ckpt_shmem_check(const struct ckpt_layout *l, const struct ckpt_fill_src *fill,
+			    struct netlink_ext_ack *extack)
+{
+	struct file *file;
+	unsigned int i;
+
+	for (i = 0; i < l->nr; i++) {
+		if (le32_to_cpu(l->vma[i].img.kind) != CRAK_VMA_SHANON)
+			continue;
+		file = ckpt_shmem_given(fill, l->vma[i].img.shmid);
+		if (file && i_size_read(file_inode(file)) < ckpt_shmem_size(l, i)) {
+			NL_SET_ERR_MSG(extack,
+				       "a shared memory handed over is smaller than the image maps of it");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The shared memory of mapping FIRST: the caller's (other processes map it
+ * too), the one an earlier mapping of the same made, or a new one.
+ */
+static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
+			       const struct ckpt_fill_src *fill)
+{
+	const struct ckpt_rvma *v = &l->vma[first];
+	struct file *given = ckpt_shmem_given(fill, v->img.shmid);
+	unsigned int i;
+
+	if (given)
+		return get_file(given);
+	for (i = 0; i < first; i++)
+		if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON &&
+		    l->vma[i].img.shmid == v->img.shmid)
+			return get_file(l->vma[i].file);
+	return shmem_file_setup(v->path, ckpt_shmem_size(l, first), VM_NORESERVE);
+}
+
+static int ckpt_map_one(struct ckpt_layout *l, unsigned int i, const struct ckpt_fill_src *fill)
 {
 	struct ckpt_rvma *v = &l->vma[i];
 	unsigned long start = le64_to_cpu(v->img.start);
@@ -653,7 +703,7 @@ static int ckpt_map_one(struct ckpt_layout *l, unsigned int i)
 		off = 0;
 		break;
 	case CRAK_VMA_SHANON:
-		v->file = ckpt_shmem(l, i);
+		v->file = ckpt_shmem(l, i, fill);
 		if (IS_ERR(v->file)) {
 			long err = PTR_ERR(v->file);
 
@@ -1180,11 +1230,14 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		NL_SET_ERR_MSG(extack, "the image's memory fields are out of range");
 		goto fail_early;
 	}
+	err = ckpt_shmem_check(l, fill, extack);
+	if (err)
+		goto fail_early;
 
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
 	for (i = 0; !err && i < l->nr; i++)
-		err = ckpt_map_one(l, i);
+		err = ckpt_map_one(l, i, fill);
 	if (err) {
 		if (!extack->_msg)
 			NL_SET_ERR_MSG(extack, "the image's mappings could not be made");

@@ -13,8 +13,9 @@
 # to be reaped with its exit status, and PID a child of crak restart.  Streamed from node a to node b, the tree goes
 # on there; the producer's numbers reach the log in order, none lost or
 # repeated.  What cannot be done is said in one line, the tree running on:
-# no such process, PID 1, crak itself under PID, memory shared between
-# two of its processes (not taken yet).  A restart one of whose
+# no such process, PID 1, crak itself under PID.  Memory a parent and
+# child share (shared anonymous, a memfd) is shared again when restarted.
+# A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
 # no process of the tree behind; so does one of an image cut short or
 # with a byte changed, and one killed halfway.
@@ -105,26 +106,78 @@ expect_refused "crak checkpoint $top --tree $top -o $dir/x.img" "takes the place
 [ "$(procs a)" = "$live" ] && grows a || fail "the tree does not run on after the refusals"
 pass "a checkpoint of no process, of PID 1, of a tree crak runs in, is refused in one line; the tree runs on"
 
-# Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS before
-# a fork) would come back as two memories: refused, both running on.
+# Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS, and a
+# memfd mapped shared, before a fork) comes back shared, as one memory:
+# on SIGUSR1 the parent writes a new number into both, and the child,
+# which copies what it finds next to it, must echo it within 5 s.
 cat > "$dir/shm.py" << 'EOF'
-import mmap, os, time
-m = mmap.mmap(-1, 4096)
-m[0:4] = b"tree"
+import ctypes, mmap, os, signal, sys, time
+verdict = sys.argv[1]
+anon = mmap.mmap(-1, 3 * 4096)
+# (Not with mmap.mmap, which keeps a descriptor of the memfd open.)
+libc = ctypes.CDLL(None)
+libc.mmap.restype = ctypes.c_void_p
+libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                      ctypes.c_int, ctypes.c_long]
+fd = os.memfd_create("crak-shm")
+os.ftruncate(fd, 4096)
+mfd = (ctypes.c_char * 4096).from_address(libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE,
+                                                     mmap.MAP_SHARED, fd, 0))
+os.close(fd)
+anon[0:5] = b"tree\n"
 if os.fork() == 0:
-    time.sleep(600)
-    os._exit(0)
-time.sleep(600)
+    anon[8192:8196] = b"kid!"
+    while True:
+        for m in (anon, mfd):
+            if m[200:208] != m[100:108]:
+                m[200:208] = m[100:108]
+        time.sleep(0.01)
+
+def check(sig, frame):
+    n = int.from_bytes(anon[100:108], "little") + 1
+    for m in (anon, mfd):
+        m[100:108] = n.to_bytes(8, "little")
+    ok = False
+    for _ in range(500):
+        time.sleep(0.01)
+        if anon[200:208] == mfd[200:208] == n.to_bytes(8, "little"):
+            ok = anon[0:5] == b"tree\n" and anon[8192:8196] == b"kid!"
+            break
+    with open(verdict, "a") as f:
+        f.write("%d %s\n" % (n, "ok" if ok else "bad %r %r %r" % (anon[200:208], mfd[200:208], anon[8192:8196])))
+
+signal.signal(signal.SIGUSR1, check)
+while True:
+    time.sleep(0.1)
 EOF
-shm=$(on a "python3 $dir/shm.py > /dev/null 2>&1 < /dev/null & echo \$!")
+shm=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/shm.py $dir/shm.verdict > /dev/null 2>&1 < /dev/null & echo \$!")
 kid=$(until_on a 30 "pgrep -P $shm") || fail "the process sharing memory with its child did not fork"
-expect_refused "crak checkpoint --tree $shm -o $dir/x.img" \
-	"checkpoint $kid: it shares memory (/dev/zero (deleted)) with process $shm of the tree: not taken yet"
-[ ! -e "$dir/x.img" ] && [ ! -e "$dir/x.img.partial" ] || fail "the refused checkpoint left an image"
-on a "kill -0 $shm $kid && grep -q '^State:.*[SR]' /proc/$kid/status" ||
-	fail "the processes sharing memory do not run on after the refusal"
-on a "kill $kid $shm"
-pass "a parent and child sharing memory are refused in one line, and run on"
+# shared NODE N: the parent's N-th look at the memory it shares, on NODE.
+shared() {
+	local v
+	on "$1" "kill -USR1 $shm" || fail "cannot signal the parent sharing memory on $1"
+	v=$(until_on "$1" 30 "grep '^$2 ' $dir/shm.verdict 2> /dev/null") ||
+		fail "the parent sharing memory gave no verdict on $1"
+	[ "$v" = "$2 ok" ] || fail "on $1 the parent and child do not share their memory: $v"
+}
+shared a 1
+out=$(on a crak checkpoint --tree "$shm" -o "$dir/shm.img" --leave-running 2>&1) ||
+	fail "the checkpoint of a parent and child sharing memory failed: $out"
+shared a 2
+out=$(on a crak image show "$dir/shm.img") || fail "crak image show refuses the image: $out"
+grep -q "shared #.*: shared memory dev/zero, made by $shm (12288 bytes)" <<< "$out" &&
+	grep -q "shared #.*: shared memory memfd:crak-shm, made by $shm (4096 bytes)" <<< "$out" ||
+	fail "image show does not list the two memories shared: $out"
+on a "kill -KILL $kid $shm"
+# (Its memory as the image has it: the next look is the second again.)
+rm -f "$dir/shm.verdict"
+out=$(on b crak restart "$dir/shm.img" --detach 2>&1) || fail "the restart on b failed: $out"
+shared b 2
+maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)' /proc/$shm/maps /proc/$kid/maps | awk '{ print \$2, \$5, \$6 }' | sort | uniq -c")
+[ "$(grep -c '^ *2 ' <<< "$maps")" = 2 ] ||
+	fail "on b the parent and child do not map the same two memories: $maps"
+on b "kill -KILL $kid $shm"
+pass "a parent and child sharing memory (shared anonymous, a memfd) share it again once restarted on b, as one memory each"
 
 out=$(on a crak checkpoint --tree "$top" -o "$dir/left.img" --leave-running 2>&1) ||
 	fail "crak checkpoint --tree --leave-running failed: $out"

@@ -66,6 +66,7 @@ static const char *const file_type_names[] = {
 	[CRAK_FILE_SHARED] = "shared",
 	[CRAK_FILE_PTY_MASTER] = "pty master",
 	[CRAK_FILE_PTY_SLAVE] = "pty slave",
+	[CRAK_FILE_SHMEM] = "shared memory",
 };
 
 const char *file_type_name(uint32_t type)
@@ -868,8 +869,41 @@ static int nonblock_as(int fd, uint32_t flags)
 	return fd;
 }
 
+static int shmem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_NEW_FD])
+		return nl_malformed("crak_ckpt");
+	*(int *)data = mnl_attr_get_u32(tb[CRAK_CKPT_A_NEW_FD]);
+	return MNL_CB_OK;
+}
+
+/* Memory a tree's processes share: made by the kernel, named as it was. */
+static int make_shmem(const struct rfile *rf)
+{
+	struct nlmsghdr *nlh;
+	struct nl nl;
+	int fd = -1;
+
+	if (!rf->path || !le64toh(rf->f.value[1])) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (nl_open(&nl, &ckpt_family))
+		return -1;
+	nlh = nl_request(&nl, CRAK_CKPT_CMD_SHMEM, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, CRAK_CKPT_A_NAME, rf->path);
+	mnl_attr_put_u64(nlh, CRAK_CKPT_A_SIZE, le64toh(rf->f.value[1]));
+	if (nl_exec(&nl, "restart: a shared memory", shmem_cb, &fd))
+		fd = -1;
+	nl_close(&nl);
+	return fd;
+}
+
+/* The open file FILES->v[I] again; TREE: of a tree's shared files. */
 static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
-		    const int *stdio, int base)
+		    const int *stdio, int base, bool tree)
 {
 	const struct rfile *rf = &files->v[i];
 	uint32_t id;
@@ -956,6 +990,14 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	case CRAK_FILE_PTY_SLAVE:
 		fd = pty_open_slave(le64toh(rf->f.value[0]), flags & REOPEN_FLAGS);
 		break;
+	case CRAK_FILE_SHMEM:
+		/* (A tree's shared files only: no process's descriptor.) */
+		if (!tree) {
+			errno = EINVAL;
+			return -1;
+		}
+		fd = make_shmem(rf);
+		break;
 	case CRAK_FILE_SHARED:
 		j = le64toh(rf->f.value[0]);
 		if (j >= files->nr_shared || files->shared[j] < 0) {
@@ -987,7 +1029,7 @@ int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who
 			if (owner[i] != who ||
 			    (le32toh(shared->v[i].f.type) == CRAK_FILE_PTY_MASTER) != !pass)
 				continue;
-			made[i] = make_one(shared, i, made, made + shared->nr, stdio, base);
+			made[i] = make_one(shared, i, made, made + shared->nr, stdio, base, true);
 			if (made[i] >= 0)
 				continue;
 			pr_err("restart: a shared %s%s%s: %s",
@@ -1040,7 +1082,7 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 		for (i = 0; i < files->nr; i++) {
 			if ((le32toh(files->v[i].f.type) == CRAK_FILE_PTY_MASTER) != !pass)
 				continue;
-			made[i] = make_one(files, i, made, made + files->nr, stdio, base);
+			made[i] = make_one(files, i, made, made + files->nr, stdio, base, false);
 			if (made[i] >= 0)
 				continue;
 			pr_err("restart: descriptor %u (%s%s%s): %s", le32toh(files->v[i].f.fd),

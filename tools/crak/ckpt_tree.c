@@ -21,7 +21,8 @@
  * siblings process group leaders first, so that a process joining a group
  * finds it made.  What a restart could not make again is refused here
  * with the reason: a session or process group whose leader is gone, a
- * shared socket or epoll, memory shared through a deleted file.
+ * shared socket or epoll.  Memory they share through no name goes with
+ * the shared files too (tree_find_memory()).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -762,34 +763,64 @@ out:
 }
 
 /*
- * Memory two processes share through a file no name opens any more (shared
+ * Memory processes share through a file no name opens any more (shared
  * anonymous memory across a fork, a memfd, a deleted /dev/shm file): each
  * process's image holds its pages, and each would come back with a memory
- * of its own.  Refused until a restart makes it once for all its holders.
+ * of its own.  Such memory mapped by more than one process goes into the
+ * shared files (CRAK_FILE_SHMEM), made by the nearest process above all
+ * that map it, and each maps that one again (its image's pages written
+ * into it by each: they are the same).  Found in /proc/PID/maps: a shared
+ * mapping of a deleted file, by device and inode (the kernel's shmid).
  */
 struct tmem {
 	unsigned int dev_major, dev_minor;
 	unsigned long ino;
-	unsigned int proc;
+	uint64_t size;			/* as far as the mappings reach */
+	char *name;			/* its file's, as the kernel names it */
+	int owner;			/* the nearest process above all, -1: the init */
+	unsigned int first;		/* the first process that maps it */
+	bool many;
 };
 
 #define DELETED		" (deleted)"
 #define DELETED_LEN	(sizeof(DELETED) - 1)
 
-static int tree_check_memory(struct tree *t)
+/* One line of /proc/PID/maps: a shared mapping of a deleted file, into M. */
+static bool shared_deleted(char *line, struct tmem *m)
 {
-	struct tmem *m = NULL;
-	unsigned int i, j, nr = 0;
+	unsigned long start, end, off;
+	char perms[5], *path;
+	size_t len;
+	int name = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, perms, &off,
+		   &m->dev_major, &m->dev_minor, &m->ino, &name) != 7 ||
+	    !name || perms[3] != 's')
+		return false;
+	path = line + name;
+	len = strlen(path);
+	if (len <= DELETED_LEN + 1 || path[0] != '/' || strcmp(path + len - DELETED_LEN, DELETED))
+		return false;
+	path[len - DELETED_LEN] = '\0';
+	/* (The kernel names its own tmpfs's files from the root: "/dev/zero".) */
+	m->name = path + 1;
+	if (strlen(m->name) > NAME_MAX)
+		m->name[NAME_MAX] = '\0';
+	m->size = off + (end - start);
+	return true;
+}
+
+static int tree_find_memory(struct tree *t)
+{
+	struct tmem *m = NULL, one;
+	unsigned int i, j, nr = 0, nr_shm = 0;
 	char path[64], *line = NULL;
 	size_t cap = 0;
 	int ret = -1;
 
 	for (i = 0; i < t->nr; i++) {
 		const struct tproc *tp = &t->v[i];
-		char perms[5];
-		unsigned int ma, mi;
-		unsigned long ino;
-		int name;
 		FILE *f;
 
 		if (tp->zombie)
@@ -801,30 +832,66 @@ static int tree_check_memory(struct tree *t)
 			goto out;
 		}
 		while (getline(&line, &cap, f) > 0) {
-			line[strcspn(line, "\n")] = '\0';
-			name = 0;
-			if (sscanf(line, "%*x-%*x %4s %*x %x:%x %lu %n", perms, &ma, &mi, &ino,
-				   &name) != 4 || !name || perms[3] != 's' ||
-			    strlen(line + name) < DELETED_LEN ||
-			    strcmp(line + strlen(line) - DELETED_LEN, DELETED))
+			if (!shared_deleted(line, &one))
 				continue;
 			for (j = 0; j < nr; j++)
-				if (m[j].ino == ino && m[j].dev_major == ma && m[j].dev_minor == mi)
+				if (m[j].ino == one.ino)
 					break;
 			if (j == nr) {
 				m = xrealloc(m, (nr + 1) * sizeof(*m));
-				m[nr++] = (struct tmem){ ma, mi, ino, i };
-			} else if (m[j].proc != i) {
-				pr_err("checkpoint %d: it shares memory (%s) with process %d of the %s: not taken yet",
-				       tp->c.pid, line + name, t->v[m[j].proc].c.pid, t->set);
+				one.name = xstrdup(one.name);
+				one.owner = i;
+				one.first = i;
+				one.many = false;
+				m[nr++] = one;
+				continue;
+			}
+			if (m[j].dev_major != one.dev_major || m[j].dev_minor != one.dev_minor) {
+				pr_err("checkpoint %d: two memories it or another process of the %s shares have one inode number (%lu): not taken yet",
+				       tp->c.pid, t->set, one.ino);
 				fclose(f);
 				goto out;
+			}
+			if (one.size > m[j].size)
+				m[j].size = one.size;
+			if (m[j].first != i) {
+				m[j].many = true;
+				m[j].owner = tree_meet(t, m[j].owner, i);
 			}
 		}
 		fclose(f);
 	}
+	for (i = 0; i < nr; i++) {
+		struct rfile *rf;
+		unsigned int idx = t->shared.nr;
+
+		if (!m[i].many)
+			continue;
+		if (++nr_shm > CRAK_CKPT_SHMEM_MAX) {
+			pr_err("checkpoint: the %s's processes share more than %u memories: not taken yet",
+			       t->set, CRAK_CKPT_SHMEM_MAX);
+			goto out;
+		}
+		t->shared.v = xrealloc(t->shared.v, (idx + 1) * sizeof(*t->shared.v));
+		t->owner = xrealloc(t->owner, (idx + 1) * sizeof(*t->owner));
+		rf = &t->shared.v[t->shared.nr++];
+		memset(rf, 0, sizeof(*rf));
+		rf->sock = -1;
+		rf->f.type = htole32(CRAK_FILE_SHMEM);
+		rf->f.flags = htole32(O_RDWR);
+		rf->f.id = htole64((uint64_t)(idx + 1) << 1);
+		rf->f.value[0] = htole64(m[i].ino);
+		rf->f.value[1] = htole64(m[i].size);
+		rf->path = m[i].name;
+		rf->f.path_len = htole32(strlen(rf->path) + 1);
+		m[i].name = NULL;
+		t->owner[idx] = htole32(m[i].owner >= 0 ? (uint32_t)t->v[m[i].owner].c.pid :
+					t->root ? 0 : 1);
+	}
 	ret = 0;
 out:
+	for (i = 0; i < nr; i++)
+		free(m[i].name);
 	free(line);
 	free(m);
 	return ret;
@@ -1055,7 +1122,7 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		pr_err("checkpoint: the %s's processes do not form a tree", t.set);
 		goto fail;
 	}
-	if (tree_check_groups(&t) || tree_check_memory(&t))
+	if (tree_check_groups(&t))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];
@@ -1064,7 +1131,8 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
 			goto fail;
 	}
-	if (tree_find_shared(&t) || tree_check_ptys(&t) || tree_write(&t, im))
+	if (tree_find_shared(&t) || tree_find_memory(&t) || tree_check_ptys(&t) ||
+	    tree_write(&t, im))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];

@@ -663,6 +663,8 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 			free(name);
 			json_uint(&s->j, "owner", le32toh(tr->owner[i]));
 			json_uint(&s->j, "data_bytes", le64toh(rf->f.data_len));
+			if (le32toh(rf->f.type) == CRAK_FILE_SHMEM)
+				json_uint(&s->j, "size", le64toh(rf->f.value[1]));
 			json_close_object(&s->j);
 		}
 		json_close_array(&s->j);
@@ -696,6 +698,8 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		free(name);
 		if (le64toh(rf->f.data_len))
 			printf(" (%" PRIu64 " bytes of data)", (uint64_t)le64toh(rf->f.data_len));
+		if (le32toh(rf->f.type) == CRAK_FILE_SHMEM)
+			printf(" (%" PRIu64 " bytes)", (uint64_t)le64toh(rf->f.value[1]));
 		putchar('\n');
 	}
 }

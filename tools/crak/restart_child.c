@@ -690,7 +690,10 @@ void close_except(int from, int *keep, unsigned int n)
 
 void restart_child(struct restart *r)
 {
-	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd, keep[5];
+	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd;
+	int keep[5 + CRAK_CKPT_SHMEM_MAX];
+	struct crak_ckpt_shmem shm[CRAK_CKPT_SHMEM_MAX];
+	unsigned int nr_keep = 0, nr_shm;
 	uint64_t fill_base = 0;
 	struct nlmsghdr *nlh;
 	struct nl nl;
@@ -760,12 +763,17 @@ void restart_child(struct restart *r)
 	set_timers(r);
 	set_owners(r);
 
-	keep[0] = imgfd;
-	keep[1] = sessfd;
-	keep[2] = nlfd;
-	keep[3] = errfd;
-	keep[4] = fillfd;
-	close_except(base, keep, fillfd >= 0 ? 5 : 4);
+	keep[nr_keep++] = imgfd;
+	keep[nr_keep++] = sessfd;
+	keep[nr_keep++] = nlfd;
+	keep[nr_keep++] = errfd;
+	if (fillfd >= 0)
+		keep[nr_keep++] = fillfd;
+	/* Memory it shares with others of its tree: what its parents made. */
+	nr_shm = tree_shmems(r, shm, CRAK_CKPT_SHMEM_MAX);
+	for (i = 0; i < nr_shm; i++)
+		keep[nr_keep++] = shm[i].fd;
+	close_except(base, keep, nr_keep);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, sessfd);
@@ -788,9 +796,10 @@ void restart_child(struct restart *r)
 		if (r->lazy)
 			mnl_attr_put(nlh, CRAK_CKPT_A_LAZY, 0, NULL);
 	}
-	for (i = 0; i < ARRAY_SIZE(keep); i++)
-		if (keep[i] >= 0)
-			mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
+	for (i = 0; i < nr_shm; i++)
+		mnl_attr_put(nlh, CRAK_CKPT_A_SHMEM, sizeof(shm[i]), &shm[i]);
+	for (i = 0; i < nr_keep; i++)
+		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
 	/*
 	 * On success this returns as the image's process, never here.  A
 	 * failure ends the session, and the restarting crak tells why.

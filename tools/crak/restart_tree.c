@@ -320,6 +320,24 @@ int tree_make_shared(struct restart *r, const int *stdio)
 	return 0;
 }
 
+unsigned int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm,
+			 unsigned int max)
+{
+	const struct tree_restart *tr = r->tree;
+	unsigned int i, n = 0;
+
+	for (i = 0; tr && i < tr->shared.nr && n < max; i++) {
+		const struct rfile *rf = &tr->shared.v[i];
+
+		if (le32toh(rf->f.type) != CRAK_FILE_SHMEM || tr->made[i] < 0)
+			continue;
+		shm[n].shmid = le64toh(rf->f.value[0]);
+		shm[n].fd = tr->made[i];
+		shm[n++].pad = 0;
+	}
+	return n;
+}
+
 /* Whether child PID ended with wait status STATUS (and is left unreaped). */
 static bool ended_as(pid_t pid, uint32_t status)
 {

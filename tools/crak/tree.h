@@ -80,6 +80,12 @@ int tree_image_read_head(struct img *im, pid_t *root);
 
 /* In a restarter (restart_child.c), before and after its descriptors. */
 int tree_make_shared(struct restart *r, const int *stdio);
+/*
+ * The shared memories made for it and its parents so far (CRAK_FILE_SHMEM),
+ * at most MAX, into SHM for its RESTORE: how many (0 outside a tree).
+ */
+unsigned int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm,
+			 unsigned int max);
 void tree_fork_children(struct restart *r);
 
 #endif /* CRAK_TREE_H */

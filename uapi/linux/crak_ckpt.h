@@ -80,6 +80,14 @@
  *   RESTORE, registered for missing pages before RESTORE_GO), and
  *   RESTORE_WAIT's CRAK_CKPT_A_READY reply names them (CRAK_CKPT_A_SKIP);
  *   those of private file mappings are filled as without it.
+ *   Shared memory that processes of a tree share through no name (shared
+ *   anonymous memory across a fork, a memfd): SHMEM makes one (tmpfs,
+ *   CRAK_CKPT_A_NAME as its name, CRAK_CKPT_A_SIZE bytes) and replies with
+ *   a descriptor of it (CRAK_CKPT_A_NEW_FD, close-on-exec); each RESTORE of
+ *   a process sharing it names it with a CRAK_CKPT_A_SHMEM (struct
+ *   crak_ckpt_shmem: the image's shmid of its CRAK_VMA_SHANON mappings and
+ *   the descriptor), and those mappings map that memory instead of one of
+ *   their own; its pages are written in it as the image has them.
  * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
  * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
  * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
@@ -87,9 +95,10 @@
  * made again).  It takes what FREEZE takes: CRAK_CKPT_A_MEM_FD and the
  * capability.  (`crak sock move` re-homes a connection with it.)
  *
- * RESTORE and RESTORE_THREAD need CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN in
- * the caller's user namespace (as clone3's set_tid does) and change only the
- * calling process: they give it no privilege it did not have.
+ * RESTORE, RESTORE_THREAD and SHMEM need CAP_CHECKPOINT_RESTORE or
+ * CAP_SYS_ADMIN in the caller's user namespace (as clone3's set_tid does)
+ * and change only the calling process: they give it no privilege it did not
+ * have.
  */
 
 #ifndef _UAPI_LINUX_CRAK_CKPT_H
@@ -111,6 +120,7 @@ enum {
 	CRAK_CKPT_CMD_RESTORE_WAIT,
 	CRAK_CKPT_CMD_RESTORE_GO,
 	CRAK_CKPT_CMD_INSTALL,
+	CRAK_CKPT_CMD_SHMEM,
 
 	__CRAK_CKPT_CMD_MAX,
 	CRAK_CKPT_CMD_MAX = __CRAK_CKPT_CMD_MAX - 1
@@ -144,6 +154,11 @@ enum {
 	CRAK_CKPT_A_FILL_BASE,		/* u64: its offset of address 0 */
 	CRAK_CKPT_A_LAZY,		/* flag: RESTORE leaves SKIP's anonymous pages */
 	CRAK_CKPT_A_HOLD_KILL,		/* flag: with HOLD, killed if never told GO */
+	CRAK_CKPT_A_SHMEM,		/* binary: struct crak_ckpt_shmem, RESTORE's,
+					 * repeated
+					 */
+	CRAK_CKPT_A_NAME,		/* string: SHMEM's name */
+	CRAK_CKPT_A_SIZE,		/* u64: SHMEM's size in bytes */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
@@ -158,6 +173,15 @@ struct crak_ckpt_range {
 	__u64	start;
 	__u64	end;
 };
+
+/* A shared memory a RESTORE maps for the image's CRAK_VMA_SHANON of shmid. */
+struct crak_ckpt_shmem {
+	__u64	shmid;
+	__u32	fd;		/* the caller's descriptor of it (SHMEM's) */
+	__u32	pad;
+};
+
+#define CRAK_CKPT_SHMEM_MAX	16	/* CRAK_CKPT_A_SHMEM per RESTORE */
 
 enum {
 	CRAK_CKPT_PART_TASK = 1,	/* SIGACTIONS, THREAD..., SIGNAL */

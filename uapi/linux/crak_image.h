@@ -61,9 +61,10 @@
 /*
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
- * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD
+ * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
+ * 10: CRAK_FILE_SHMEM
  */
-#define CRAK_IMAGE_MINOR	9
+#define CRAK_IMAGE_MINOR	10
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -199,6 +200,13 @@ enum {
 				 * queued bytes follow
 				 */
 	CRAK_FILE_PTY_SLAVE,	/* its slave side: value[0] the index */
+	CRAK_FILE_SHMEM,	/* among a tree's shared files only: memory
+				 * its processes share through no name (shared
+				 * anonymous memory across a fork, a memfd):
+				 * value[0] the shmid of their CRAK_VMA_SHANON
+				 * mappings of it, value[1] its size; the path
+				 * is its name; no process holds it open
+				 */
 };
 
 struct crak_img_file {
