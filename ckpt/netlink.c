@@ -404,6 +404,10 @@ static int ckpt_nl_shmems(struct genl_info *info, struct ckpt_fill_src *fill)
 		if (nla_type(attr) != CRAK_CKPT_A_SHMEM)
 			continue;
 		cs = nla_data(attr);
+		if (cs->pad) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "pad is not zero");
+			return -EINVAL;
+		}
 		if (fill->nr_shm == CRAK_CKPT_SHMEM_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr, "too many shared memories");
 			return -E2BIG;

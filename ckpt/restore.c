@@ -649,16 +649,17 @@ static struct file *ckpt_shmem_given(const struct ckpt_fill_src *fill, __le64 sh
 static int ckpt_shmem_check(const struct ckpt_layout *l, const struct ckpt_fill_src *fill,
 			    struct netlink_ext_ack *extack)
 {
-	struct file *file;
-	unsigned int i;
+	unsigned int i, k;
 
-	for (i = 0; i < l->nr; i++) {
-		if (le32_to_cpu(l->vma[i].img.kind) != CRAK_VMA_SHANON)
-			continue;
-		file = ckpt_shmem_given(fill, l->vma[i].img.shmid);
-		if (file && i_size_read(file_inode(file)) < ckpt_shmem_size(l, i)) {
-			NL_SET_ERR_MSG(extack,
-				       "a shared memory handed over is smaller than the image maps of it");
+	for (k = 0; k < fill->nr_shm; k++) {
+		for (i = 0; i < l->nr; i++) {
+			if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON &&
+			    le64_to_cpu(l->vma[i].img.shmid) == fill->shm[k].shmid)
+				break;
+		}
+		if (i < l->nr &&
+		    i_size_read(file_inode(fill->shm[k].file)) < ckpt_shmem_size(l, i)) {
+			NL_SET_ERR_MSG(extack, "a shared memory is smaller than its mappings");
 			return -EINVAL;
 		}
 	}
@@ -1236,8 +1237,10 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
-	for (i = 0; !err && i < l->nr; i++)
+	for (i = 0; !err && i < l->nr; i++) {
 		err = ckpt_map_one(l, i, fill);
+		cond_resched();
+	}
 	if (err) {
 		if (!extack->_msg)
 			NL_SET_ERR_MSG(extack, "the image's mappings could not be made");

@@ -767,10 +767,12 @@ out:
  * anonymous memory across a fork, a memfd, a deleted /dev/shm file): each
  * process's image holds its pages, and each would come back with a memory
  * of its own.  Such memory mapped by more than one process goes into the
- * shared files (CRAK_FILE_SHMEM), made by the nearest process above all
- * that map it, and each maps that one again (its image's pages written
- * into it by each: they are the same).  Found in /proc/PID/maps: a shared
- * mapping of a deleted file, by device and inode (the kernel's shmid).
+ * shared files (CRAK_FILE_SHMEM, with the PIDs of those that map it), made
+ * by the nearest process above (or at) them all, and each maps that one
+ * again (its image's pages written into it by each: they are the same).
+ * Found in /proc/PID/maps: a shared mapping of a deleted file, by device
+ * and inode (the kernel's shmid).  (Memory shared with a process outside
+ * the tree, as a lone process's, comes back the tree's alone.)
  */
 struct tmem {
 	unsigned int dev_major, dev_minor;
@@ -778,8 +780,8 @@ struct tmem {
 	uint64_t size;			/* as far as the mappings reach */
 	char *name;			/* its file's, as the kernel names it */
 	int owner;			/* the nearest process above all, -1: the init */
-	unsigned int first;		/* the first process that maps it */
-	bool many;
+	__le32 *holders;		/* the PIDs of those that map it */
+	unsigned int nr_holders;
 };
 
 #define DELETED		" (deleted)"
@@ -841,10 +843,9 @@ static int tree_find_memory(struct tree *t)
 				m = xrealloc(m, (nr + 1) * sizeof(*m));
 				one.name = xstrdup(one.name);
 				one.owner = i;
-				one.first = i;
-				one.many = false;
+				one.holders = NULL;
+				one.nr_holders = 0;
 				m[nr++] = one;
-				continue;
 			}
 			if (m[j].dev_major != one.dev_major || m[j].dev_minor != one.dev_minor) {
 				pr_err("checkpoint %d: two memories it or another process of the %s shares have one inode number (%lu): not taken yet",
@@ -854,10 +855,13 @@ static int tree_find_memory(struct tree *t)
 			}
 			if (one.size > m[j].size)
 				m[j].size = one.size;
-			if (m[j].first != i) {
-				m[j].many = true;
-				m[j].owner = tree_meet(t, m[j].owner, i);
-			}
+			if (m[j].nr_holders &&
+			    m[j].holders[m[j].nr_holders - 1] == htole32(tp->c.pid))
+				continue;
+			m[j].owner = tree_meet(t, m[j].owner, i);
+			m[j].holders = xrealloc(m[j].holders,
+						(m[j].nr_holders + 1) * sizeof(*m[j].holders));
+			m[j].holders[m[j].nr_holders++] = htole32(tp->c.pid);
 		}
 		fclose(f);
 	}
@@ -865,7 +869,7 @@ static int tree_find_memory(struct tree *t)
 		struct rfile *rf;
 		unsigned int idx = t->shared.nr;
 
-		if (!m[i].many)
+		if (m[i].nr_holders < 2)
 			continue;
 		if (++nr_shm > CRAK_CKPT_SHMEM_MAX) {
 			pr_err("checkpoint: the %s's processes share more than %u memories: not taken yet",
@@ -884,14 +888,19 @@ static int tree_find_memory(struct tree *t)
 		rf->f.value[1] = htole64(m[i].size);
 		rf->path = m[i].name;
 		rf->f.path_len = htole32(strlen(rf->path) + 1);
+		rf->data = m[i].holders;
+		rf->f.data_len = htole64(m[i].nr_holders * sizeof(*m[i].holders));
 		m[i].name = NULL;
+		m[i].holders = NULL;
 		t->owner[idx] = htole32(m[i].owner >= 0 ? (uint32_t)t->v[m[i].owner].c.pid :
 					t->root ? 0 : 1);
 	}
 	ret = 0;
 out:
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
 		free(m[i].name);
+		free(m[i].holders);
+	}
 	free(line);
 	free(m);
 	return ret;

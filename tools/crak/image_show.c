@@ -628,6 +628,7 @@ static void json_pod(struct json *j, const struct pod *p, const unsigned char *m
 static void show_tree(struct show *s, const struct tree_restart *tr)
 {
 	const char *key;
+	uint64_t k;
 	uint32_t i;
 
 	if (s->json) {
@@ -662,9 +663,15 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 				json_string(&s->j, key, name);
 			free(name);
 			json_uint(&s->j, "owner", le32toh(tr->owner[i]));
-			json_uint(&s->j, "data_bytes", le64toh(rf->f.data_len));
-			if (le32toh(rf->f.type) == CRAK_FILE_SHMEM)
+			if (le32toh(rf->f.type) == CRAK_FILE_SHMEM) {
 				json_uint(&s->j, "size", le64toh(rf->f.value[1]));
+				json_open_array(&s->j, "mapped_by");
+				for (k = 0; k < le64toh(rf->f.data_len) / sizeof(__le32); k++)
+					json_uint(&s->j, NULL, le32toh(((__le32 *)rf->data)[k]));
+				json_close_array(&s->j);
+			} else {
+				json_uint(&s->j, "data_bytes", le64toh(rf->f.data_len));
+			}
 			json_close_object(&s->j);
 		}
 		json_close_array(&s->j);
@@ -696,10 +703,13 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 		printf("  shared #%u: %s%s%s, made by %u", i, file_type_name(le32toh(rf->f.type)),
 		       name ? " " : "", name ?: "", le32toh(tr->owner[i]));
 		free(name);
-		if (le64toh(rf->f.data_len))
+		if (le32toh(rf->f.type) == CRAK_FILE_SHMEM) {
+			printf(" (%" PRIu64 " bytes), mapped by", (uint64_t)le64toh(rf->f.value[1]));
+			for (k = 0; k < le64toh(rf->f.data_len) / sizeof(__le32); k++)
+				printf(" %u", le32toh(((__le32 *)rf->data)[k]));
+		} else if (le64toh(rf->f.data_len)) {
 			printf(" (%" PRIu64 " bytes of data)", (uint64_t)le64toh(rf->f.data_len));
-		if (le32toh(rf->f.type) == CRAK_FILE_SHMEM)
-			printf(" (%" PRIu64 " bytes)", (uint64_t)le64toh(rf->f.value[1]));
+		}
 		putchar('\n');
 	}
 }

@@ -693,7 +693,8 @@ void restart_child(struct restart *r)
 	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd;
 	int keep[5 + CRAK_CKPT_SHMEM_MAX];
 	struct crak_ckpt_shmem shm[CRAK_CKPT_SHMEM_MAX];
-	unsigned int nr_keep = 0, nr_shm;
+	unsigned int nr_keep = 0;
+	int nr_shm;
 	uint64_t fill_base = 0;
 	struct nlmsghdr *nlh;
 	struct nl nl;
@@ -771,7 +772,9 @@ void restart_child(struct restart *r)
 		keep[nr_keep++] = fillfd;
 	/* Memory it shares with others of its tree: what its parents made. */
 	nr_shm = tree_shmems(r, shm, CRAK_CKPT_SHMEM_MAX);
-	for (i = 0; i < nr_shm; i++)
+	if (nr_shm < 0)
+		_exit(EXIT_FAILURE);
+	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
 	close_except(base, keep, nr_keep);
 
@@ -796,7 +799,7 @@ void restart_child(struct restart *r)
 		if (r->lazy)
 			mnl_attr_put(nlh, CRAK_CKPT_A_LAZY, 0, NULL);
 	}
-	for (i = 0; i < nr_shm; i++)
+	for (i = 0; i < (unsigned int)nr_shm; i++)
 		mnl_attr_put(nlh, CRAK_CKPT_A_SHMEM, sizeof(shm[i]), &shm[i]);
 	for (i = 0; i < nr_keep; i++)
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);

@@ -320,17 +320,34 @@ int tree_make_shared(struct restart *r, const int *stdio)
 	return 0;
 }
 
-unsigned int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm,
-			 unsigned int max)
+/* Whether process PID maps the shared memory RF (CRAK_FILE_SHMEM's data). */
+static bool shmem_holder(const struct rfile *rf, uint32_t pid)
+{
+	const __le32 *holders = rf->data;
+	uint64_t i, nr = le64toh(rf->f.data_len) / sizeof(*holders);
+
+	for (i = 0; i < nr; i++)
+		if (le32toh(holders[i]) == pid)
+			return true;
+	return false;
+}
+
+int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm, unsigned int max)
 {
 	const struct tree_restart *tr = r->tree;
 	unsigned int i, n = 0;
 
-	for (i = 0; tr && i < tr->shared.nr && n < max; i++) {
+	for (i = 0; tr && i < tr->shared.nr; i++) {
 		const struct rfile *rf = &tr->shared.v[i];
 
-		if (le32toh(rf->f.type) != CRAK_FILE_SHMEM || tr->made[i] < 0)
+		if (le32toh(rf->f.type) != CRAK_FILE_SHMEM ||
+		    !shmem_holder(rf, le32toh(r->proc.pid)))
 			continue;
+		if (n == max || tr->made[i] < 0) {
+			pr_err("%s: process %u maps more shared memories than it can (or one not made)",
+			       tr->name, le32toh(r->proc.pid));
+			return -1;
+		}
 		shm[n].shmid = le64toh(rf->f.value[0]);
 		shm[n].fd = tr->made[i];
 		shm[n++].pad = 0;

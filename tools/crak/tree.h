@@ -81,11 +81,11 @@ int tree_image_read_head(struct img *im, pid_t *root);
 /* In a restarter (restart_child.c), before and after its descriptors. */
 int tree_make_shared(struct restart *r, const int *stdio);
 /*
- * The shared memories made for it and its parents so far (CRAK_FILE_SHMEM),
- * at most MAX, into SHM for its RESTORE: how many (0 outside a tree).
+ * The shared memories it maps with others of its tree (CRAK_FILE_SHMEM,
+ * made by it or above it), at most MAX, into SHM for its RESTORE: how many
+ * (0 outside a tree), or -1 after saying why.
  */
-unsigned int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm,
-			 unsigned int max);
+int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm, unsigned int max);
 void tree_fork_children(struct restart *r);
 
 #endif /* CRAK_TREE_H */

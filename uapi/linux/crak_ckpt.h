@@ -83,8 +83,8 @@
  *   Shared memory that processes of a tree share through no name (shared
  *   anonymous memory across a fork, a memfd): SHMEM makes one (tmpfs,
  *   CRAK_CKPT_A_NAME as its name, CRAK_CKPT_A_SIZE bytes) and replies with
- *   a descriptor of it (CRAK_CKPT_A_NEW_FD, close-on-exec); each RESTORE of
- *   a process sharing it names it with a CRAK_CKPT_A_SHMEM (struct
+ *   a descriptor of it (CRAK_CKPT_A_NEW_FD, close-on-exec); the RESTORE of
+ *   each process that maps it names it with a CRAK_CKPT_A_SHMEM (struct
  *   crak_ckpt_shmem: the image's shmid of its CRAK_VMA_SHANON mappings and
  *   the descriptor), and those mappings map that memory instead of one of
  *   their own; its pages are written in it as the image has them.
