@@ -21,7 +21,6 @@
 
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
-#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/pagemap.h>
@@ -824,11 +823,20 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 	inode = file_inode(file);
 	/* Unlinked: 9p keeps the link count of a file removed through it. */
 	if (!inode->i_nlink || d_unlinked(file->f_path.dentry)) {
-		if (inode->i_sb->s_magic == TMPFS_MAGIC && (vma->vm_flags & VM_SHARED)) {
+		if (vma->vm_flags & VM_MAYSHARE) {
 			/*
-			 * Shared anonymous memory, a memfd, a deleted shm file:
-			 * its pages and its name ("dev/zero", "memfd:...") go.
+			 * Shared anonymous memory, a memfd, a deleted shm file,
+			 * or a deleted file elsewhere: no name opens it again,
+			 * so its pages and its name ("dev/zero", "memfd:...")
+			 * go, and it comes back as shared memory.  Pages of a
+			 * file outside memory are read up to its end.
 			 */
+			if (!shmem_mapping(file->f_mapping) &&
+			    (!S_ISREG(inode->i_mode) || !file->f_mapping->a_ops->read_folio)) {
+				NL_SET_ERR_MSG(extack,
+					       "the process shares a mapping of a deleted file crak cannot read");
+				return -EOPNOTSUPP;
+			}
 			iv->kind = cpu_to_le32(CRAK_VMA_SHANON);
 			iv->pgoff = cpu_to_le64(vma->vm_pgoff);
 			iv->shmid = cpu_to_le64(inode->i_ino);
@@ -836,14 +844,11 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			if (!cv->path)
 				return -ENOMEM;
 			iv->path_len = cpu_to_le32(strlen(cv->path) + 1);
+			if (!shmem_mapping(file->f_mapping))
+				cv->eof = ckpt_file_end(vma, i_size_read(inode));
 			cv->file = get_file(file);
 			cv->has_pages = true;
 			return 0;
-		}
-		if (vma->vm_flags & VM_MAYSHARE) {
-			NL_SET_ERR_MSG(extack,
-				       "the process shares a mapping of a deleted file (not taken yet)");
-			return -EOPNOTSUPP;
 		}
 		/*
 		 * A private mapping of a deleted file (a library upgraded
@@ -891,6 +896,33 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 	return 0;
 }
 
+/*
+ * A shmid names one shared memory (its inode's number): two of another
+ * file system with one number would come back as one.
+ */
+static int ckpt_check_shmids(const struct ckpt_vma_list *l, struct netlink_ext_ack *extack)
+{
+	const struct ckpt_vma *a, *b;
+	unsigned int i, j;
+
+	for (i = 0; i < l->nr; i++) {
+		a = &l->vma[i];
+		if (le32_to_cpu(a->img.kind) != CRAK_VMA_SHANON)
+			continue;
+		for (j = 0; j < i; j++) {
+			b = &l->vma[j];
+			if (le32_to_cpu(b->img.kind) == CRAK_VMA_SHANON &&
+			    a->img.shmid == b->img.shmid &&
+			    file_inode(a->file) != file_inode(b->file)) {
+				NL_SET_ERR_MSG(extack,
+					       "two shared memories of the process have one inode number (not taken yet)");
+				return -EOPNOTSUPP;
+			}
+		}
+	}
+	return 0;
+}
+
 static struct ckpt_vma_list *ckpt_collect_vmas(struct mm_struct *mm,
 					       struct netlink_ext_ack *extack)
 {
@@ -920,6 +952,8 @@ static struct ckpt_vma_list *ckpt_collect_vmas(struct mm_struct *mm,
 		}
 	}
 	mmap_read_unlock(mm);
+	if (!err)
+		err = ckpt_check_shmids(l, extack);
 	if (err) {
 		ckpt_vma_list_free(l);
 		return ERR_PTR(err);
@@ -1119,15 +1153,28 @@ static long ckpt_pin_pages(struct ckpt_freeze *fz, const struct ckpt_vma *cv,
 	if (kind == CRAK_VMA_SHANON) {
 		/* The memory's own pages, present or not in this mapping. */
 		struct address_space *mapping = cv->file->f_mapping;
+		bool shmem = shmem_mapping(mapping);
 		pgoff_t index = le64_to_cpu(cv->img.pgoff) +
 				((addr - le64_to_cpu(cv->img.start)) >> PAGE_SHIFT);
 		struct page *page;
 
+		/* A deleted file's: each page up to its end, from the file. */
+		if (!shmem) {
+			if (addr >= cv->eof) {
+				*skip = 1;
+				return 0;
+			}
+			nr = min_t(unsigned long, nr, (cv->eof - addr) >> PAGE_SHIFT);
+		}
 		for (i = 0; i < nr; i++) {
-			page = pagecache_get_page(mapping, index + i, 0, 0);
-			/* Swapped out: read back, not taken for a hole. */
-			if (!page && xa_is_value(xa_load(&mapping->i_pages, index + i)))
-				page = shmem_read_mapping_page(mapping, index + i);
+			if (shmem) {
+				page = pagecache_get_page(mapping, index + i, 0, 0);
+				/* Swapped out: read back, not taken for a hole. */
+				if (!page && xa_is_value(xa_load(&mapping->i_pages, index + i)))
+					page = shmem_read_mapping_page(mapping, index + i);
+			} else {
+				page = read_cache_page(mapping, index + i, NULL, cv->file);
+			}
 			if (IS_ERR(page)) {
 				if (!i)
 					return PTR_ERR(page);

@@ -597,7 +597,7 @@ static int finish(void)
 enum {
 	SEED_MALLOC = 1, SEED_SPARSE, SEED_SHANON, SEED_PRIVFILE, SEED_PRIVMOD, SEED_SHFILE,
 	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO, SEED_DELFILE, SEED_DELMOD,
-	SEED_DEVZERO,
+	SEED_DEVZERO, SEED_DELSHFILE,
 };
 
 /* A private mapping of /dev/zero: its first half written. */
@@ -669,7 +669,7 @@ static int mode_memory(void)
 	uint64_t stack_area[STACK_BYTES / 8];
 	size_t sparse_pages = SPARSE_SIZE / page_size, i;
 	char *mal, *sparse, *shanon, *priv, *shared, *heap, *heap_end, *guard, *ro;
-	char *deltext, *deldata, *devzero, *p, *buf, now[PATH_MAX + 64];
+	char *deltext, *deldata, *delshared, *devzero, *p, *buf, now[PATH_MAX + 64];
 	char deltext_before[PATH_MAX + 64];
 	size_t del_size = FILEMAP_PAGES * page_size - DELFILE_TAIL;
 	int privfd, shfd, delfd, zerofd, probe[2], shared_flags = MAP_SHARED;
@@ -770,6 +770,22 @@ static int mode_memory(void)
 	if (close(delfd) || unlink(path))
 		die("unlink %s", path);
 	maps_line(deltext, deltext_before, sizeof(deltext_before));
+
+	/*
+	 * A file mapped shared, then deleted (read-only: 9p without a cache
+	 * shares no writable mapping, and a descriptor open for writing makes
+	 * it one): it comes back as shared memory, its contents from the image.
+	 */
+	delfd = make_pattern_file("delshmap", FILEMAP_PAGES * page_size, SEED_DELSHFILE);
+	if (ftruncate(delfd, del_size) || close(delfd))
+		die("truncate %s/delshmap", dir);
+	dir_path(path, "delshmap");
+	delfd = open(path, O_RDONLY | O_CLOEXEC);
+	delshared = mmap(NULL, FILEMAP_PAGES * page_size, PROT_READ, MAP_SHARED, delfd, 0);
+	if (delfd < 0 || delshared == MAP_FAILED)
+		die("mmap %s shared", path);
+	if (close(delfd) || unlink(path))
+		die("unlink %s", path);
 
 	/* Memory the old way: anonymous, though a file is mapped. */
 	zerofd = open("/dev/zero", O_RDWR | O_CLOEXEC);
@@ -898,6 +914,14 @@ static int mode_memory(void)
 	now[strcspn(now, " ") + 5] = 0;
 	check_str(strchr(deltext_before, ' '), strchr(now, ' ') ?: now,
 		  "protection of a deleted file's mapping");
+
+	check_pattern(delshared, del_size, SEED_DELSHFILE, "shared mapping of a deleted file");
+	check_bytes(zero_page, delshared + del_size, DELFILE_TAIL,
+		    "tail of the last page of a deleted file's shared mapping");
+	maps_line(delshared, now, sizeof(now));
+	p = strchr(now, ' ');
+	if (!p || strncmp(p, " r--s", 5))
+		failf("the deleted file's shared mapping is now %s", now);
 
 	check_pattern(devzero, DEVZERO_PAGES / 2 * page_size, SEED_DEVZERO,
 		      "written half of a private mapping of /dev/zero");
@@ -1882,6 +1906,7 @@ static int mode_process(void)
 /* -- descriptors ----------------------------------------------------------- */
 
 #define UNLINKED_SIZE	(10 * KiB)
+#define MEMFD_SIZE	5000
 #define PIPE_BYTES	1000
 #define FIFO_BYTES	100
 
@@ -2164,12 +2189,12 @@ static int mode_files(void)
 {
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
-	int reg, dup_fd, ro, unl, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
+	int reg, dup_fd, ro, unl, mfd, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
 	int efd, epfd, sfd, tfd;
 	struct async_state as;
 	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
-	struct fd_state fds[16];
+	struct fd_state fds[20];
 	unsigned int nr = 0, i;
 	struct itimerspec its = { .it_value = { 100, 0 }, .it_interval = { 10, 0 } };
 	struct itimerspec once = { .it_value = { 0, 1000000 } };
@@ -2208,6 +2233,12 @@ static int mode_files(void)
 	if (unl < 0 || !write_all(unl, unl_data, sizeof(unl_data)) || unlink(path) ||
 	    lseek(unl, 100, SEEK_SET) != 100)
 		die("%s", path);
+
+	/* A memfd at offset 7, sealed against shrinking and growing. */
+	mfd = memfd_create("crak-prog", MFD_ALLOW_SEALING);
+	if (mfd < 0 || !write_all(mfd, unl_data, MEMFD_SIZE) || lseek(mfd, 7, SEEK_SET) != 7 ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+		die("memfd");
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || fstat(dfd, &st))
@@ -2283,6 +2314,7 @@ static int mode_files(void)
 	fd_add(fds, &nr, dup_fd, "dup of DIR/reg");
 	fd_add(fds, &nr, ro, "DIR/ro");
 	fd_add(fds, &nr, unl, "unlinked DIR/unl");
+	fd_add(fds, &nr, mfd, "memfd");
 	fd_add(fds, &nr, dfd, "DIR");
 	fd_add(fds, &nr, dnull, "/dev/null");
 	fd_add(fds, &nr, dzero, "/dev/zero");
@@ -2339,6 +2371,17 @@ static int mode_files(void)
 	n = pread(unl, unl_now, sizeof(unl_now), 0);
 	check_eq(UNLINKED_SIZE, n, "pread of the unlinked file");
 	check_pattern(unl_now, sizeof(unl_now), 77, "contents of the unlinked file");
+
+	/* The memfd: one again, its name, offset, contents and seals. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", mfd);
+	n = readlink(path, got, sizeof(got) - 1);
+	got[n > 0 ? n : 0] = 0;
+	check_str("/memfd:crak-prog (deleted)", got, "what the memfd is");
+	check_eq(7, offset_of(mfd), "offset of the memfd");
+	n = pread(mfd, unl_now, MEMFD_SIZE + 1, 0);
+	check_eq(MEMFD_SIZE, n, "pread of the memfd");
+	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the memfd");
+	check_hex(F_SEAL_SHRINK | F_SEAL_GROW, fcntl(mfd, F_GET_SEALS), "seals of the memfd");
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

@@ -27,6 +27,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -47,6 +48,9 @@
 #define FILE_DATA_MAX	(64U << 20)
 
 /* Open flags worth giving a file again (not O_CREAT, O_TRUNC, ...). */
+/* A memfd's path, before its name. */
+#define MEMFD_PREFIX	"/memfd:"
+
 #define REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | \
 			 O_SYNC | O_DSYNC | O_LARGEFILE | O_DIRECTORY | O_PATH)
 
@@ -317,6 +321,12 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 								       -EOPNOTSUPP;
 			if (err == -EOPNOTSUPP)
 				*why = "a deleted directory";
+			/* (Only a file of tmpfs, as a memfd, has seals.) */
+			if (!err && !strncmp(rf->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
+			    (v = fcntl(dup, F_GET_SEALS)) != (uint64_t)-1) {
+				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
+				rf->f.value[1] = htole64(v);
+			}
 		} else if (link[0] == '/') {
 			rf->f.type = htole32(CRAK_FILE_REG);
 			rf->path = xstrdup(link);
@@ -707,6 +717,33 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A memfd again: its name, data and seals, opened with RF's flags. */
+static int make_memfd(const struct rfile *rf)
+{
+	unsigned int seals = le64toh(rf->f.value[1]);
+	int fd, again = -1;
+	char proc[64];
+
+	if (strncmp(rf->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX))) {
+		errno = EINVAL;
+		return -1;
+	}
+	fd = memfd_create(rf->path + strlen(MEMFD_PREFIX),
+			  MFD_CLOEXEC | (seals & F_SEAL_SEAL ? 0 : MFD_ALLOW_SEALING));
+	if (fd < 0)
+		return -1;
+	if (!write_all_fd(fd, rf->data, le64toh(rf->f.data_len))) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+	}
+	close(fd);
+	if (again >= 0 && seals & ~F_SEAL_SEAL && fcntl(again, F_ADD_SEALS, seals)) {
+		close(again);
+		again = -1;
+	}
+	return again;
+}
+
 /*
  * A file without a name in DIR, holding RF's data, opened with RF's flags:
  * O_TMPFILE, or (where the file system has none, as 9p) a file made,
@@ -929,7 +966,8 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		}
 		break;
 	case CRAK_FILE_UNLINKED:
-		fd = make_unlinked(rf);
+		fd = le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
+								     make_unlinked(rf);
 		if (fd >= 0 && lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
 			close(fd);
 			fd = -1;

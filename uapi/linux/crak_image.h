@@ -62,7 +62,7 @@
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
  * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
- * 10: CRAK_FILE_SHMEM
+ * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD
  */
 #define CRAK_IMAGE_MINOR	10
 
@@ -202,10 +202,12 @@ enum {
 	CRAK_FILE_PTY_SLAVE,	/* its slave side: value[0] the index */
 	CRAK_FILE_SHMEM,	/* among a tree's shared files only: memory
 				 * its processes share through no name (shared
-				 * anonymous memory across a fork, a memfd):
-				 * value[0] the shmid of their CRAK_VMA_SHANON
-				 * mappings of it, value[1] its size; the path
-				 * is its name; no process holds it open
+				 * anonymous memory across a fork, a memfd, a
+				 * deleted file): value[0] the shmid of their
+				 * CRAK_VMA_SHANON mappings of it, value[1] its
+				 * size (as far as they reach); the path is its
+				 * name; the data the PIDs (__le32) of those
+				 * that map it; no process holds it open
 				 */
 };
 
@@ -284,6 +286,13 @@ struct crak_img_pty {
 	__le64	to_master;
 	__le64	to_slave;
 };
+
+/*
+ * CRAK_FILE_UNLINKED: value[0].  A memfd (memfd_create(2), minor 10): made
+ * again as one, of the path's name after "/memfd:", with value[1] its seals
+ * (F_GET_SEALS).
+ */
+#define CRAK_UNLINKED_MEMFD	_BITUL(0)
 
 /* CRAK_FILE_UNIX: value[1] */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
