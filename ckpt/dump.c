@@ -909,6 +909,7 @@ static int ckpt_check_shmids(const struct ckpt_vma_list *l, struct netlink_ext_a
 		a = &l->vma[i];
 		if (le32_to_cpu(a->img.kind) != CRAK_VMA_SHANON)
 			continue;
+		cond_resched();
 		for (j = 0; j < i; j++) {
 			b = &l->vma[j];
 			if (le32_to_cpu(b->img.kind) == CRAK_VMA_SHANON &&

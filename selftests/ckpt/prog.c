@@ -2234,10 +2234,11 @@ static int mode_files(void)
 	    lseek(unl, 100, SEEK_SET) != 100)
 		die("%s", path);
 
-	/* A memfd at offset 7, sealed against shrinking and growing. */
+	/* A memfd at offset 7, sealed against shrinking, growing and more seals. */
 	mfd = memfd_create("crak-prog", MFD_ALLOW_SEALING);
 	if (mfd < 0 || !write_all(mfd, unl_data, MEMFD_SIZE) || lseek(mfd, 7, SEEK_SET) != 7 ||
-	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW))
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) ||
+	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL))
 		die("memfd");
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
@@ -2381,7 +2382,8 @@ static int mode_files(void)
 	n = pread(mfd, unl_now, MEMFD_SIZE + 1, 0);
 	check_eq(MEMFD_SIZE, n, "pread of the memfd");
 	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the memfd");
-	check_hex(F_SEAL_SHRINK | F_SEAL_GROW, fcntl(mfd, F_GET_SEALS), "seals of the memfd");
+	check_hex(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW, fcntl(mfd, F_GET_SEALS),
+		  "seals of the memfd");
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

@@ -31,11 +31,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 #include <linux/kcmp.h>
+#include <linux/magic.h>
 
 #include "ckpt.h"
 
@@ -47,10 +49,19 @@
 /* The most data a pipe or an unlinked file may carry in an image. */
 #define FILE_DATA_MAX	(64U << 20)
 
-/* Open flags worth giving a file again (not O_CREAT, O_TRUNC, ...). */
 /* A memfd's path, before its name. */
 #define MEMFD_PREFIX	"/memfd:"
 
+/* (Linux 6.3: a memfd's executable bits, and a seal against them.) */
+#ifndef F_SEAL_EXEC
+#define F_SEAL_EXEC	0x0020
+#endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL	0x0008U
+#define MFD_EXEC	0x0010U
+#endif
+
+/* Open flags worth giving a file again (not O_CREAT, O_TRUNC, ...). */
 #define REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | \
 			 O_SYNC | O_DSYNC | O_LARGEFILE | O_DIRECTORY | O_PATH)
 
@@ -291,6 +302,7 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 {
 	struct fdinfo fi = {};
 	char path[64];
+	struct statfs sfs;
 	struct stat st;
 	int dup = -1, err = 0;
 	uint64_t v;
@@ -321,8 +333,9 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 								       -EOPNOTSUPP;
 			if (err == -EOPNOTSUPP)
 				*why = "a deleted directory";
-			/* (Only a file of tmpfs, as a memfd, has seals.) */
+			/* (Of hugetlbfs, it is taken as a file: not a memfd again.) */
 			if (!err && !strncmp(rf->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX)) &&
+			    !fstatfs(dup, &sfs) && sfs.f_type == TMPFS_MAGIC &&
 			    (v = fcntl(dup, F_GET_SEALS)) != (uint64_t)-1) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
 				rf->f.value[1] = htole64(v);
@@ -717,10 +730,16 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-/* A memfd again: its name, data and seals, opened with RF's flags. */
+/*
+ * A memfd again: its name, data, executable bits and seals (added once its
+ * data is in, all at once: F_SEAL_SEAL with the others), opened with RF's
+ * flags.
+ */
 static int make_memfd(const struct rfile *rf)
 {
 	unsigned int seals = le64toh(rf->f.value[1]);
+	const char *name = rf->path + strlen(MEMFD_PREFIX);
+	unsigned int flags = MFD_CLOEXEC;
 	int fd, again = -1;
 	char proc[64];
 
@@ -728,19 +747,23 @@ static int make_memfd(const struct rfile *rf)
 		errno = EINVAL;
 		return -1;
 	}
-	fd = memfd_create(rf->path + strlen(MEMFD_PREFIX),
-			  MFD_CLOEXEC | (seals & F_SEAL_SEAL ? 0 : MFD_ALLOW_SEALING));
+	if (seals != F_SEAL_SEAL)
+		flags |= MFD_ALLOW_SEALING;
+	fd = memfd_create(name, flags | (seals & F_SEAL_EXEC ? MFD_NOEXEC_SEAL :
+					 le32toh(rf->f.mode) & 0111 ? MFD_EXEC : 0));
+	/* (Before 6.3 neither, nor that seal.) */
+	if (fd < 0 && errno == EINVAL) {
+		fd = memfd_create(name, flags);
+		seals &= ~F_SEAL_EXEC;
+	}
 	if (fd < 0)
 		return -1;
-	if (!write_all_fd(fd, rf->data, le64toh(rf->f.data_len))) {
+	if (!write_all_fd(fd, rf->data, le64toh(rf->f.data_len)) &&
+	    (seals == F_SEAL_SEAL || !fcntl(fd, F_ADD_SEALS, seals))) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
 	}
 	close(fd);
-	if (again >= 0 && seals & ~F_SEAL_SEAL && fcntl(again, F_ADD_SEALS, seals)) {
-		close(again);
-		again = -1;
-	}
 	return again;
 }
 
