@@ -151,6 +151,7 @@ struct ckpt_fill_src {
 	struct {
 		u64 shmid;		/* its CRAK_VMA_SHANON mappings' */
 		struct file *file;
+		bool filled;		/* its pages are in it */
 	} shm[CRAK_CKPT_SHMEM_MAX];
 	unsigned int nr_shm;
 };

@@ -404,8 +404,8 @@ static int ckpt_nl_shmems(struct genl_info *info, struct ckpt_fill_src *fill)
 		if (nla_type(attr) != CRAK_CKPT_A_SHMEM)
 			continue;
 		cs = nla_data(attr);
-		if (cs->pad) {
-			NL_SET_ERR_MSG_ATTR(info->extack, attr, "pad is not zero");
+		if (cs->flags & ~CRAK_CKPT_SHMEM_FILLED) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "unknown flags");
 			return -EINVAL;
 		}
 		if (fill->nr_shm == CRAK_CKPT_SHMEM_MAX) {
@@ -431,6 +431,7 @@ static int ckpt_nl_shmems(struct genl_info *info, struct ckpt_fill_src *fill)
 			return -EBADF;
 		}
 		fill->shm[fill->nr_shm].shmid = cs->shmid;
+		fill->shm[fill->nr_shm].filled = cs->flags & CRAK_CKPT_SHMEM_FILLED;
 		fill->shm[fill->nr_shm++].file = file;
 	}
 	return 0;

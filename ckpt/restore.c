@@ -397,6 +397,7 @@ struct ckpt_rvma {
 	struct crak_img_vma img;
 	char *path;
 	struct file *file;		/* what it maps, opened */
+	bool filled;			/* a shared memory that has its pages */
 };
 
 struct ckpt_layout {
@@ -631,14 +632,18 @@ static u64 ckpt_shmem_size(const struct ckpt_layout *l, unsigned int first)
 	return size;
 }
 
-/* The shared memory other processes map too that FILL has for SHMID, or NULL. */
-static struct file *ckpt_shmem_given(const struct ckpt_fill_src *fill, __le64 shmid)
+/* The shared memory the caller handed over for SHMID (*FILLED: with its pages), or NULL. */
+static struct file *ckpt_shmem_given(const struct ckpt_fill_src *fill, __le64 shmid,
+				     bool *filled)
 {
 	unsigned int i;
 
-	for (i = 0; i < fill->nr_shm; i++)
-		if (fill->shm[i].shmid == le64_to_cpu(shmid))
+	for (i = 0; i < fill->nr_shm; i++) {
+		if (fill->shm[i].shmid == le64_to_cpu(shmid)) {
+			*filled = fill->shm[i].filled;
 			return fill->shm[i].file;
+		}
+	}
 	return NULL;
 }
 
@@ -657,7 +662,7 @@ static int ckpt_shmem_check(const struct ckpt_layout *l, const struct ckpt_fill_
 			    le64_to_cpu(l->vma[i].img.shmid) == fill->shm[k].shmid)
 				break;
 		}
-		if (i < l->nr &&
+		if (i < l->nr && !fill->shm[k].filled &&
 		    i_size_read(file_inode(fill->shm[k].file)) < ckpt_shmem_size(l, i)) {
 			NL_SET_ERR_MSG(extack, "a shared memory is smaller than its mappings");
 			return -EINVAL;
@@ -668,13 +673,14 @@ static int ckpt_shmem_check(const struct ckpt_layout *l, const struct ckpt_fill_
 
 /*
  * The shared memory of mapping FIRST: the caller's (other processes map it
- * too), the one an earlier mapping of the same made, or a new one.
+ * too, or the process holds it open), the one an earlier mapping of the
+ * same made, or a new one.
  */
 static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 			       const struct ckpt_fill_src *fill)
 {
-	const struct ckpt_rvma *v = &l->vma[first];
-	struct file *given = ckpt_shmem_given(fill, v->img.shmid);
+	struct ckpt_rvma *v = &l->vma[first];
+	struct file *given = ckpt_shmem_given(fill, v->img.shmid, &v->filled);
 	unsigned int i;
 
 	if (given)
@@ -756,6 +762,9 @@ static int ckpt_fill_shmem(struct ckpt_stream *s, struct ckpt_rvma *v, unsigned 
 		err = ckpt_read_payload(s, buf, PAGE_SIZE);
 		if (err)
 			return err;
+		/* (A memory with its pages: read over.) */
+		if (v->filled)
+			continue;
 		n = kernel_write(v->file, buf, PAGE_SIZE, &pos);
 		if (n != PAGE_SIZE)
 			return n < 0 ? n : -EIO;

@@ -2191,6 +2191,7 @@ static int mode_files(void)
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
 	int reg, dup_fd, ro, unl, mfd, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
 	int efd, epfd, sfd, tfd;
+	char *mmem;
 	struct async_state as;
 	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
@@ -2234,12 +2235,18 @@ static int mode_files(void)
 	    lseek(unl, 100, SEEK_SET) != 100)
 		die("%s", path);
 
-	/* A memfd at offset 7, sealed against shrinking, growing and more seals. */
+	/*
+	 * A memfd at offset 7, sealed against shrinking, growing and more
+	 * seals, and mapped shared: the mapping and the descriptor one memory.
+	 */
 	mfd = memfd_create("crak-prog", MFD_ALLOW_SEALING);
 	if (mfd < 0 || !write_all(mfd, unl_data, MEMFD_SIZE) || lseek(mfd, 7, SEEK_SET) != 7 ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) ||
 	    fcntl(mfd, F_ADD_SEALS, F_SEAL_SEAL))
 		die("memfd");
+	mmem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (mmem == MAP_FAILED)
+		die("mmap memfd");
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || fstat(dfd, &st))
@@ -2384,6 +2391,12 @@ static int mode_files(void)
 	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the memfd");
 	check_hex(F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW, fcntl(mfd, F_GET_SEALS),
 		  "seals of the memfd");
+	check_pattern(mmem, MEMFD_SIZE, 77, "the memfd's shared mapping");
+	check_eq(4, pwrite(mfd, "join", 4, 64), "pwrite to the memfd");
+	check_bytes("join", mmem + 64, 4, "the memfd written, seen through its mapping");
+	memcpy(mmem + 64, unl_data + 64, 4);
+	n = pread(mfd, got, 4, 64);
+	check_bytes(unl_data + 64, got, n == 4 ? 4 : 0, "its mapping written, read from the memfd");
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

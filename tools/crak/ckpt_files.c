@@ -339,6 +339,7 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 			    (v = fcntl(dup, F_GET_SEALS)) != (uint64_t)-1) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
 				rf->f.value[1] = htole64(v);
+				rf->f.value[2] = htole64(st.st_ino);
 			}
 		} else if (link[0] == '/') {
 			rf->f.type = htole32(CRAK_FILE_REG);

@@ -688,6 +688,36 @@ void close_except(int from, int *keep, unsigned int n)
 	close_range(from, ~0U, 0);
 }
 
+/*
+ * The memfds among FILES (at their numbers by now) as shared memories for
+ * RESTORE, after the NR in SHM (its tree's: a memory among those stays
+ * apart from the memfd), at most MAX in all: how many in all.
+ */
+static unsigned int memfd_shmems(const struct rfiles *files, struct crak_ckpt_shmem *shm,
+				 unsigned int nr, unsigned int max)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < files->nr && nr < max; i++) {
+		const struct rfile *rf = &files->v[i];
+		uint64_t shmid = le64toh(rf->f.value[2]);
+
+		/* (One it may not write stays apart.) */
+		if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
+		    !(le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD) || !shmid ||
+		    (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) != O_RDWR)
+			continue;
+		for (j = 0; j < nr && shm[j].shmid != shmid; j++)
+			;
+		if (j < nr)
+			continue;
+		shm[nr].shmid = shmid;
+		shm[nr].fd = le32toh(rf->f.fd);
+		shm[nr++].flags = CRAK_CKPT_SHMEM_FILLED;
+	}
+	return nr;
+}
+
 void restart_child(struct restart *r)
 {
 	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd;
@@ -776,6 +806,8 @@ void restart_child(struct restart *r)
 		_exit(EXIT_FAILURE);
 	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
+	/* The memfds it holds open, which its mappings of them map again. */
+	nr_shm = memfd_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX);
 	close_except(base, keep, nr_keep);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);

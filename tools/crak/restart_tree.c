@@ -350,7 +350,7 @@ int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm, unsigned i
 		}
 		shm[n].shmid = le64toh(rf->f.value[0]);
 		shm[n].fd = tr->made[i];
-		shm[n++].pad = 0;
+		shm[n++].flags = 0;
 	}
 	return n;
 }

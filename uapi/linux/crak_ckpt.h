@@ -104,6 +104,7 @@
 #ifndef _UAPI_LINUX_CRAK_CKPT_H
 #define _UAPI_LINUX_CRAK_CKPT_H
 
+#include <linux/const.h>
 #include <linux/types.h>
 
 #define CRAK_CKPT_FAMILY_NAME		"crak_ckpt"
@@ -177,9 +178,16 @@ struct crak_ckpt_range {
 /* A shared memory a RESTORE maps for the image's CRAK_VMA_SHANON of shmid. */
 struct crak_ckpt_shmem {
 	__u64	shmid;
-	__u32	fd;		/* the caller's descriptor of it (SHMEM's) */
-	__u32	pad;
+	__u32	fd;		/* the caller's descriptor of it (SHMEM's, a memfd) */
+	__u32	flags;		/* CRAK_CKPT_SHMEM_* */
 };
+
+/*
+ * It holds its pages already (a memfd the process holds open, made again
+ * with its data): the image's are not written into it, and its mappings
+ * may reach past its end, as they did.
+ */
+#define CRAK_CKPT_SHMEM_FILLED	_BITUL(0)
 
 #define CRAK_CKPT_SHMEM_MAX	16	/* CRAK_CKPT_A_SHMEM per RESTORE */
 

@@ -290,7 +290,8 @@ struct crak_img_pty {
 /*
  * CRAK_FILE_UNLINKED: value[0].  A memfd (memfd_create(2), minor 10): made
  * again as one, of the path's name after "/memfd:", with value[1] its seals
- * (F_GET_SEALS).
+ * (F_GET_SEALS); value[2] is its inode number, the shmid of the process's
+ * CRAK_VMA_SHANON mappings of it, which map it again.
  */
 #define CRAK_UNLINKED_MEMFD	_BITUL(0)
 
