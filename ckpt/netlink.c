@@ -334,39 +334,56 @@ static int ckpt_fill_session(struct sk_buff *msg, void *arg)
 	return nla_put_u32(msg, CRAK_CKPT_A_SESSION_FD, *(u32 *)arg);
 }
 
+/* Whether the caller may restore: as clone3's set_tid would let it. */
+static bool ckpt_nl_may_restore(struct genl_info *info)
+{
+	if (ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) ||
+	    ns_capable(current_user_ns(), CAP_SYS_ADMIN))
+		return true;
+	NL_SET_ERR_MSG(info->extack, "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+	return false;
+}
+
+/*
+ * Gives the caller a descriptor (FLAGS) of FILE, whose reference it takes,
+ * and replies with its number (FILL puts it); a failed reply closes it.
+ */
+static int ckpt_nl_reply_file(struct genl_info *info, struct file *file, unsigned int flags,
+			      int (*fill)(struct sk_buff *msg, void *arg))
+{
+	u32 reply;
+	int fd, err;
+
+	fd = get_unused_fd_flags(flags);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	fd_install(fd, file);
+	reply = fd;
+	err = ckpt_nl_reply(info, fill, &reply);
+	if (err)
+		close_fd(fd);
+	return err;
+}
+
 static int ckpt_nl_restore_begin_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_restore *r;
 	struct file *file;
-	u32 reply;
-	int fd, err;
 
-	if (!ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) &&
-	    !ns_capable(current_user_ns(), CAP_SYS_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+	if (!ckpt_nl_may_restore(info))
 		return -EPERM;
-	}
 	r = ckpt_restore_new();
 	if (!r)
 		return -ENOMEM;
-	fd = get_unused_fd_flags(0);
-	if (fd < 0) {
-		ckpt_restore_put(r);
-		return fd;
-	}
+	/* (Its release puts the session.) */
 	file = anon_inode_getfile("[crak-restore]", &ckpt_restore_fops, r, O_RDWR);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
 		ckpt_restore_put(r);
 		return PTR_ERR(file);
 	}
-	fd_install(fd, file);
-	reply = fd;
-	err = ckpt_nl_reply(info, ckpt_fill_session, &reply);
-	if (err)
-		close_fd(fd);
-	return err;
+	return ckpt_nl_reply_file(info, file, 0, ckpt_fill_session);
 }
 
 static int ckpt_nl_restore_thread_doit(struct sk_buff *skb, struct genl_info *info)
@@ -623,34 +640,19 @@ static int ckpt_nl_install_doit(struct sk_buff *skb, struct genl_info *info)
 static int ckpt_nl_shmem_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct file *file;
-	u32 reply;
-	int fd, err;
 
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NAME) ||
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_SIZE))
 		return -EINVAL;
-	if (!ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) &&
-	    !ns_capable(current_user_ns(), CAP_SYS_ADMIN)) {
-		NL_SET_ERR_MSG(info->extack,
-			       "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
+	if (!ckpt_nl_may_restore(info))
 		return -EPERM;
-	}
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0)
-		return fd;
 	file = shmem_file_setup(nla_data(info->attrs[CRAK_CKPT_A_NAME]),
 				nla_get_u64(info->attrs[CRAK_CKPT_A_SIZE]), VM_NORESERVE);
 	if (IS_ERR(file)) {
-		put_unused_fd(fd);
 		NL_SET_ERR_MSG(info->extack, "no shared memory of that size could be made");
 		return PTR_ERR(file);
 	}
-	fd_install(fd, file);
-	reply = fd;
-	err = ckpt_nl_reply(info, ckpt_fill_new_fd, &reply);
-	if (err)
-		close_fd(fd);
-	return err;
+	return ckpt_nl_reply_file(info, file, O_CLOEXEC, ckpt_fill_new_fd);
 }
 
 /* -- the family ----------------------------------------------------------- */

@@ -47,6 +47,16 @@ int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)
 	return nl_parse(nlh, ckpt_policy, CRAK_CKPT_A_MAX, tb);
 }
 
+int ckpt_new_fd_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_NEW_FD])
+		return nl_malformed("crak_ckpt");
+	*(int *)data = mnl_attr_get_u32(tb[CRAK_CKPT_A_NEW_FD]);
+	return MNL_CB_OK;
+}
+
 const struct object checkpoint_object = {
 	.name = "checkpoint",
 	.summary = "a process to an image (crak_ckpt)",

@@ -19,6 +19,8 @@
 
 extern const struct nl_family ckpt_family;
 int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb);
+/* A reply's CRAK_CKPT_A_NEW_FD (INSTALL's, SHMEM's) into *(int *)DATA. */
+int ckpt_new_fd_cb(const struct nlmsghdr *nlh, void *data);
 
 /* Commands. */
 int cmd_checkpoint(struct args *args);

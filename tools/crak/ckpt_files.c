@@ -930,16 +930,6 @@ static int nonblock_as(int fd, uint32_t flags)
 	return fd;
 }
 
-static int shmem_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
-
-	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_NEW_FD])
-		return nl_malformed("crak_ckpt");
-	*(int *)data = mnl_attr_get_u32(tb[CRAK_CKPT_A_NEW_FD]);
-	return MNL_CB_OK;
-}
-
 /* Memory a tree's processes share: made by the kernel, named as it was. */
 static int make_shmem(const struct rfile *rf)
 {
@@ -956,7 +946,7 @@ static int make_shmem(const struct rfile *rf)
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_SHMEM, NLM_F_ACK);
 	mnl_attr_put_strz(nlh, CRAK_CKPT_A_NAME, rf->path);
 	mnl_attr_put_u64(nlh, CRAK_CKPT_A_SIZE, le64toh(rf->f.value[1]));
-	if (nl_exec(&nl, "restart: a shared memory", shmem_cb, &fd))
+	if (nl_exec(&nl, "restart: a shared memory", ckpt_new_fd_cb, &fd))
 		fd = -1;
 	nl_close(&nl);
 	return fd;

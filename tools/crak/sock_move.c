@@ -27,16 +27,6 @@
 #include "objects.h"
 #include "sock.h"
 
-static int install_cb(const struct nlmsghdr *nlh, void *data)
-{
-	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
-
-	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_NEW_FD])
-		return nl_malformed("crak_ckpt");
-	*(int *)data = mnl_attr_get_u32(tb[CRAK_CKPT_A_NEW_FD]);
-	return MNL_CB_OK;
-}
-
 /* Gives process PID our descriptor FD: its number there in *NEW_FD. */
 static int install(pid_t pid, int fd, int *new_fd, const char *what)
 {
@@ -60,7 +50,7 @@ static int install(pid_t pid, int fd, int *new_fd, const char *what)
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_PID, pid);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_MEM_FD, mem);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_FD, fd);
-	err = nl_exec(&nl, what, install_cb, new_fd);
+	err = nl_exec(&nl, what, ckpt_new_fd_cb, new_fd);
 	nl_close(&nl);
 	close(mem);
 	return err;
