@@ -2189,9 +2189,9 @@ static int mode_files(void)
 {
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
-	int reg, dup_fd, ro, unl, mfd, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
+	int reg, dup_fd, ro, unl, mfd, umf, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
 	int efd, epfd, sfd, tfd;
-	char *mmem;
+	char *mmem, *umem;
 	struct async_state as;
 	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
@@ -2247,6 +2247,19 @@ static int mode_files(void)
 	mmem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	if (mmem == MAP_FAILED)
 		die("mmap memfd");
+
+	/*
+	 * A file open for reading and writing at offset 5, mapped shared, then
+	 * deleted: the descriptor and the mapping one memory.  (In /dev/shm:
+	 * 9p without a cache shares no writable mapping.)
+	 */
+	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlmap.%d", getpid());
+	umf = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (umf < 0 || !write_all(umf, unl_data, MEMFD_SIZE) || lseek(umf, 5, SEEK_SET) != 5)
+		die("%s", path);
+	umem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, umf, 0);
+	if (umem == MAP_FAILED || unlink(path))
+		die("mmap %s shared", path);
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || fstat(dfd, &st))
@@ -2323,6 +2336,7 @@ static int mode_files(void)
 	fd_add(fds, &nr, ro, "DIR/ro");
 	fd_add(fds, &nr, unl, "unlinked DIR/unl");
 	fd_add(fds, &nr, mfd, "memfd");
+	fd_add(fds, &nr, umf, "deleted /dev/shm file, mapped shared");
 	fd_add(fds, &nr, dfd, "DIR");
 	fd_add(fds, &nr, dnull, "/dev/null");
 	fd_add(fds, &nr, dzero, "/dev/zero");
@@ -2397,6 +2411,25 @@ static int mode_files(void)
 	memcpy(mmem + 64, unl_data + 64, 4);
 	n = pread(mfd, got, 4, 64);
 	check_bytes(unl_data + 64, got, n == 4 ? 4 : 0, "its mapping written, read from the memfd");
+
+	/* The deleted file mapped shared: its data, one memory with its mapping. */
+	if (fstat(umf, &st)) {
+		failf("fstat of the deleted file mapped shared: %s", strerror(errno));
+	} else {
+		check_eq(0, st.st_nlink, "st_nlink of the deleted file mapped shared");
+		check_eq(MEMFD_SIZE, st.st_size, "st_size of the deleted file mapped shared");
+	}
+	check_eq(5, offset_of(umf), "offset of the deleted file mapped shared");
+	n = pread(umf, unl_now, MEMFD_SIZE, 0);
+	check_eq(MEMFD_SIZE, n, "pread of the deleted file mapped shared");
+	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the deleted file mapped shared");
+	check_pattern(umem, MEMFD_SIZE, 77, "the deleted file's shared mapping");
+	check_eq(4, pwrite(umf, "join", 4, 64), "pwrite to the deleted file mapped shared");
+	check_bytes("join", umem + 64, 4, "the deleted file written, seen through its mapping");
+	memcpy(umem + 64, unl_data + 64, 4);
+	n = pread(umf, got, 4, 64);
+	check_bytes(unl_data + 64, got, n == 4 ? 4 : 0,
+		    "its mapping written, read from the deleted file");
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

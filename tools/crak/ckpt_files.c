@@ -296,6 +296,28 @@ static int take_timerfd(struct rfile *rf, const char *text)
 	return 0;
 }
 
+/* Whether process PID maps the file of ST shared. */
+static bool maps_shared(pid_t pid, const struct stat *st)
+{
+	unsigned int major, minor;
+	unsigned long ino;
+	char path[64], perms[5], *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && getline(&line, &cap, f) > 0)
+		found = sscanf(line, "%*x-%*x %4s %*x %x:%x %lu", perms, &major, &minor, &ino) == 4 &&
+			perms[3] == 's' && ino == st->st_ino && makedev(major, minor) == st->st_dev;
+	free(line);
+	fclose(f);
+	return found;
+}
+
 /* Descriptor FD of the process, which links to LINK: its type and data. */
 static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile *rf,
 		    dev_t pod_pts, const char **why)
@@ -339,6 +361,9 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 			    (v = fcntl(dup, F_GET_SEALS)) != (uint64_t)-1) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
 				rf->f.value[1] = htole64(v);
+				rf->f.value[2] = htole64(st.st_ino);
+			} else if (!err && (fi.flags & O_ACCMODE) == O_RDWR && maps_shared(pid, &st)) {
+				rf->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
 				rf->f.value[2] = htole64(st.st_ino);
 			}
 		} else if (link[0] == '/') {
@@ -768,6 +793,51 @@ static int make_memfd(const struct rfile *rf)
 	return again;
 }
 
+/* A shared memory of SIZE bytes named NAME, made by the kernel. */
+static int new_shmem(const char *name, uint64_t size)
+{
+	struct nlmsghdr *nlh;
+	struct nl nl;
+	int fd = -1;
+
+	if (nl_open(&nl, &ckpt_family))
+		return -1;
+	nlh = nl_request(&nl, CRAK_CKPT_CMD_SHMEM, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, CRAK_CKPT_A_NAME, name);
+	mnl_attr_put_u64(nlh, CRAK_CKPT_A_SIZE, size);
+	if (nl_exec(&nl, "restart: a shared memory", ckpt_new_fd_cb, &fd))
+		fd = -1;
+	nl_close(&nl);
+	return fd;
+}
+
+/*
+ * A deleted file the process maps shared too: shared memory holding RF's
+ * data, named as the file was (from the root, as the kernel names its own:
+ * the descriptor's link reads as it did), opened again with RF's flags.
+ * Its restore hands it to the mappings (unlinked_shmems()).
+ */
+static int make_mapped(const struct rfile *rf)
+{
+	uint64_t len = le64toh(rf->f.data_len);
+	int fd, again = -1;
+	char proc[64];
+
+	if (!rf->path || rf->path[0] != '/' || !rf->path[1] || strlen(rf->path + 1) > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = new_shmem(rf->path + 1, len ? len : 1);
+	if (fd < 0)
+		return -1;
+	if (!ftruncate(fd, len) && !write_all_fd(fd, rf->data, len)) {
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+	}
+	close(fd);
+	return again;
+}
+
 /*
  * A file without a name in DIR, holding RF's data, opened with RF's flags:
  * O_TMPFILE, or (where the file system has none, as 9p) a file made,
@@ -930,26 +1000,14 @@ static int nonblock_as(int fd, uint32_t flags)
 	return fd;
 }
 
-/* Memory a tree's processes share: made by the kernel, named as it was. */
+/* Memory a tree's processes share, named as it was. */
 static int make_shmem(const struct rfile *rf)
 {
-	struct nlmsghdr *nlh;
-	struct nl nl;
-	int fd = -1;
-
 	if (!rf->path || !le64toh(rf->f.value[1])) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (nl_open(&nl, &ckpt_family))
-		return -1;
-	nlh = nl_request(&nl, CRAK_CKPT_CMD_SHMEM, NLM_F_ACK);
-	mnl_attr_put_strz(nlh, CRAK_CKPT_A_NAME, rf->path);
-	mnl_attr_put_u64(nlh, CRAK_CKPT_A_SIZE, le64toh(rf->f.value[1]));
-	if (nl_exec(&nl, "restart: a shared memory", ckpt_new_fd_cb, &fd))
-		fd = -1;
-	nl_close(&nl);
-	return fd;
+	return new_shmem(rf->path, le64toh(rf->f.value[1]));
 }
 
 /* The open file FILES->v[I] again; TREE: of a tree's shared files. */
@@ -959,6 +1017,7 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	const struct rfile *rf = &files->v[i];
 	uint32_t id;
 	uint32_t flags = le32toh(rf->f.flags);
+	uint64_t how;
 	sigset_t mask;
 	unsigned int j;
 	int fd;
@@ -980,8 +1039,9 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		}
 		break;
 	case CRAK_FILE_UNLINKED:
-		fd = le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
-								     make_unlinked(rf);
+		how = le64toh(rf->f.value[0]);
+		fd = how & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
+		     how & CRAK_UNLINKED_MAPPED ? make_mapped(rf) : make_unlinked(rf);
 		if (fd >= 0 && lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
 			close(fd);
 			fd = -1;

@@ -689,11 +689,12 @@ void close_except(int from, int *keep, unsigned int n)
 }
 
 /*
- * The memfds among FILES (at their numbers by now) as shared memories for
- * RESTORE, after the NR in SHM (its tree's: a memory among those stays
- * apart from the memfd), at most MAX in all: how many in all.
+ * The memfds and deleted files mapped shared among FILES (at their numbers
+ * by now) as shared memories for RESTORE, after the NR in SHM (its tree's:
+ * a memory among those stays apart from the file), at most MAX in all: how
+ * many in all.
  */
-static unsigned int memfd_shmems(const struct rfiles *files, struct crak_ckpt_shmem *shm,
+static unsigned int unlinked_shmems(const struct rfiles *files, struct crak_ckpt_shmem *shm,
 				 unsigned int nr, unsigned int max)
 {
 	unsigned int i, j;
@@ -704,7 +705,8 @@ static unsigned int memfd_shmems(const struct rfiles *files, struct crak_ckpt_sh
 
 		/* (One it may not write stays apart.) */
 		if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
-		    !(le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD) || !shmid ||
+		    !(le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED)) ||
+		    !shmid ||
 		    (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) != O_RDWR)
 			continue;
 		for (j = 0; j < nr && shm[j].shmid != shmid; j++)
@@ -807,7 +809,7 @@ void restart_child(struct restart *r)
 	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
 	/* The memfds it holds open, which its mappings of them map again. */
-	nr_shm = memfd_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX);
+	nr_shm = unlinked_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX);
 	close_except(base, keep, nr_keep);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);

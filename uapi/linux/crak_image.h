@@ -62,9 +62,9 @@
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
  * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
- * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD
+ * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED
  */
-#define CRAK_IMAGE_MINOR	10
+#define CRAK_IMAGE_MINOR	11
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -291,9 +291,14 @@ struct crak_img_pty {
  * CRAK_FILE_UNLINKED: value[0].  A memfd (memfd_create(2), minor 10): made
  * again as one, of the path's name after "/memfd:", with value[1] its seals
  * (F_GET_SEALS); value[2] is its inode number, the shmid of the process's
- * CRAK_VMA_SHANON mappings of it, which map it again.
+ * CRAK_VMA_SHANON mappings of it, which map it again.  Another deleted file
+ * open for reading and writing that the process maps shared too (minor 11):
+ * made again as shared memory named as the file was, with value[2] its inode
+ * number, which its mappings map: the descriptor and the mappings one memory
+ * again, as they were.
  */
 #define CRAK_UNLINKED_MEMFD	_BITUL(0)
+#define CRAK_UNLINKED_MAPPED	_BITUL(1)
 
 /* CRAK_FILE_UNIX: value[1] */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
