@@ -2418,6 +2418,7 @@ static int mode_files(void)
 	} else {
 		check_eq(0, st.st_nlink, "st_nlink of the deleted file mapped shared");
 		check_eq(MEMFD_SIZE, st.st_size, "st_size of the deleted file mapped shared");
+		check_hex(0600, st.st_mode & 07777, "mode of the deleted file mapped shared");
 	}
 	check_eq(5, offset_of(umf), "offset of the deleted file mapped shared");
 	n = pread(umf, unl_now, MEMFD_SIZE, 0);

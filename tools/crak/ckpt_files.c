@@ -296,7 +296,10 @@ static int take_timerfd(struct rfile *rf, const char *text)
 	return 0;
 }
 
-/* Whether process PID maps the file of ST shared. */
+/*
+ * Whether process PID maps the deleted file of ST shared (its memory a
+ * CRAK_VMA_SHANON, not a mapping through another name of the file).
+ */
 static bool maps_shared(pid_t pid, const struct stat *st)
 {
 	unsigned int major, minor;
@@ -312,7 +315,8 @@ static bool maps_shared(pid_t pid, const struct stat *st)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0)
 		found = sscanf(line, "%*x-%*x %4s %*x %x:%x %lu", perms, &major, &minor, &ino) == 4 &&
-			perms[3] == 's' && ino == st->st_ino && makedev(major, minor) == st->st_dev;
+			perms[3] == 's' && ino == st->st_ino && makedev(major, minor) == st->st_dev &&
+			strstr(line, " (deleted)\n");
 	free(line);
 	fclose(f);
 	return found;
@@ -813,26 +817,33 @@ static int new_shmem(const char *name, uint64_t size)
 
 /*
  * A deleted file the process maps shared too: shared memory holding RF's
- * data, named as the file was (from the root, as the kernel names its own:
- * the descriptor's link reads as it did), opened again with RF's flags.
+ * data and mode, named as the file was (from the root, as the kernel names
+ * its own: the descriptor's link reads as it did), opened again with RF's
+ * flags.
  * Its restore hands it to the mappings (unlinked_shmems()).
  */
 static int make_mapped(const struct rfile *rf)
 {
 	uint64_t len = le64toh(rf->f.data_len);
 	int fd, again = -1;
-	char proc[64];
+	char proc[64], name[NAME_MAX + 1];
 
-	if (!rf->path || rf->path[0] != '/' || !rf->path[1] || strlen(rf->path + 1) > NAME_MAX) {
-		errno = ENAMETOOLONG;
+	if (!rf->path || rf->path[0] != '/' || !rf->path[1]) {
+		errno = EINVAL;
 		return -1;
 	}
-	fd = new_shmem(rf->path + 1, len ? len : 1);
+	snprintf(name, sizeof(name), "%s", rf->path + 1);
+	fd = new_shmem(name, len ? len : 1);
 	if (fd < 0)
 		return -1;
 	if (!ftruncate(fd, len) && !write_all_fd(fd, rf->data, len)) {
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
 		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+		/* (After: a file of mode 0400 held open for writing opens again.) */
+		if (again >= 0 && fchmod(again, le32toh(rf->f.mode) & 07777)) {
+			close(again);
+			again = -1;
+		}
 	}
 	close(fd);
 	return again;

@@ -808,7 +808,7 @@ void restart_child(struct restart *r)
 		_exit(EXIT_FAILURE);
 	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
-	/* The memfds it holds open, which its mappings of them map again. */
+	/* The memfds and deleted files it holds open, which its mappings map again. */
 	nr_shm = unlinked_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX);
 	close_except(base, keep, nr_keep);
 

@@ -87,7 +87,9 @@
  *   each process that maps it names it with a CRAK_CKPT_A_SHMEM (struct
  *   crak_ckpt_shmem: the image's shmid of its CRAK_VMA_SHANON mappings and
  *   the descriptor), and those mappings map that memory instead of one of
- *   their own; its pages are written in it as the image has them.
+ *   their own; its pages are written in it as the image has them (but with
+ *   CRAK_CKPT_SHMEM_FILLED).  SHMEM also stands for a deleted file a lone
+ *   process holds open and maps (CRAK_UNLINKED_MAPPED).
  * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
  * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
  * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
@@ -178,14 +180,17 @@ struct crak_ckpt_range {
 /* A shared memory a RESTORE maps for the image's CRAK_VMA_SHANON of shmid. */
 struct crak_ckpt_shmem {
 	__u64	shmid;
-	__u32	fd;		/* the caller's descriptor of it (SHMEM's, a memfd) */
+	__u32	fd;		/* the caller's descriptor of it (SHMEM's, a memfd):
+				 * tmpfs, open for reading and writing
+				 */
 	__u32	flags;		/* CRAK_CKPT_SHMEM_* */
 };
 
 /*
- * It holds its pages already (a memfd the process holds open, made again
- * with its data): the image's are not written into it, and its mappings
- * may reach past its end, as they did.
+ * It holds its pages already (a memfd the process holds open, or SHMEM's
+ * standing for a deleted file it holds open, made again with its data): the
+ * image's are not written into it, and its mappings may reach past its end,
+ * as they did.
  */
 #define CRAK_CKPT_SHMEM_FILLED	_BITUL(0)
 
