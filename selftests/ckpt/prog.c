@@ -2203,7 +2203,7 @@ static int mode_files(void)
 	struct epoll_event ev, evs[8];
 	struct signalfd_siginfo ssi;
 	struct pollfd pfd;
-	struct stat st;
+	struct stat st, ust;
 	ino_t dir_ino;
 	sigset_t m;
 	uint64_t count;
@@ -2255,6 +2255,15 @@ static int mode_files(void)
 	 */
 	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlmap.%d", getpid());
 	umf = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	/*
+	 * (Not of the memfd's inode number, from another tmpfs: two shared
+	 * memories of one number are refused, see README.)
+	 */
+	if (umf >= 0 && !fstat(umf, &st) && !fstat(mfd, &ust) && st.st_ino == ust.st_ino) {
+		close(umf);
+		unlink(path);
+		umf = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	}
 	if (umf < 0 || !write_all(umf, unl_data, MEMFD_SIZE) || lseek(umf, 5, SEEK_SET) != 5)
 		die("%s", path);
 	umem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, umf, 0);
