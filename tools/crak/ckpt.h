@@ -75,6 +75,17 @@ struct rfiles {
  * (CRAK_FILE_PTY_*), not the restarter's.
  */
 int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t pod_pts);
+
+/* One line of /proc/PID/maps that is a shared mapping of a deleted file. */
+struct map_deleted {
+	unsigned int dev_major, dev_minor;
+	unsigned long ino;
+	uint64_t size;			/* as far as the mapping reaches */
+	char *name;			/* in the line: its file's, as the kernel
+					 * names it, from the root (cut at NAME_MAX)
+					 */
+};
+bool map_deleted(char *line, struct map_deleted *m);
 int files_write(struct img *im, const struct rfiles *files);
 /* Where a FILE section's struct crak_img_fown lies (CRAK_FILE_OWNED). */
 static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)

@@ -296,15 +296,43 @@ static int take_timerfd(struct rfile *rf, const char *text)
 	return 0;
 }
 
+#define DELETED		" (deleted)"
+#define DELETED_LEN	(sizeof(DELETED) - 1)
+
+/* LINE (of /proc/PID/maps, changed): a shared mapping of a deleted file, into M. */
+bool map_deleted(char *line, struct map_deleted *m)
+{
+	unsigned long start, end, off;
+	char perms[5], *path;
+	size_t len;
+	int name = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, perms, &off,
+		   &m->dev_major, &m->dev_minor, &m->ino, &name) != 7 ||
+	    !name || perms[3] != 's')
+		return false;
+	path = line + name;
+	len = strlen(path);
+	if (len <= DELETED_LEN + 1 || path[0] != '/' || strcmp(path + len - DELETED_LEN, DELETED))
+		return false;
+	path[len - DELETED_LEN] = '\0';
+	/* (The kernel names its own tmpfs's files from the root: "/dev/zero".) */
+	m->name = path + 1;
+	if (strlen(m->name) > NAME_MAX)
+		m->name[NAME_MAX] = '\0';
+	m->size = off + (end - start);
+	return true;
+}
+
 /*
  * Whether process PID maps the deleted file of ST shared (its memory a
  * CRAK_VMA_SHANON, not a mapping through another name of the file).
  */
 static bool maps_shared(pid_t pid, const struct stat *st)
 {
-	unsigned int major, minor;
-	unsigned long ino;
-	char path[64], perms[5], *line = NULL;
+	struct map_deleted m;
+	char path[64], *line = NULL;
 	size_t cap = 0;
 	bool found = false;
 	FILE *f;
@@ -314,9 +342,8 @@ static bool maps_shared(pid_t pid, const struct stat *st)
 	if (!f)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0)
-		found = sscanf(line, "%*x-%*x %4s %*x %x:%x %lu", perms, &major, &minor, &ino) == 4 &&
-			perms[3] == 's' && ino == st->st_ino && makedev(major, minor) == st->st_dev &&
-			strstr(line, " (deleted)\n");
+		found = map_deleted(line, &m) && m.ino == st->st_ino &&
+			makedev(m.dev_major, m.dev_minor) == st->st_dev;
 	free(line);
 	fclose(f);
 	return found;

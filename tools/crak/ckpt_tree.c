@@ -775,43 +775,13 @@ out:
  * the tree, as a lone process's, comes back the tree's alone.)
  */
 struct tmem {
-	unsigned int dev_major, dev_minor;
-	unsigned long ino;
-	uint64_t size;			/* as far as the mappings reach */
-	char *name;			/* its file's, as the kernel names it */
+	struct map_deleted map;		/* size: as far as the mappings reach;
+					 * name: its own copy
+					 */
 	int owner;			/* the nearest process above all, -1: the init */
 	__le32 *holders;		/* the PIDs of those that map it */
 	unsigned int nr_holders;
 };
-
-#define DELETED		" (deleted)"
-#define DELETED_LEN	(sizeof(DELETED) - 1)
-
-/* One line of /proc/PID/maps: a shared mapping of a deleted file, into M. */
-static bool shared_deleted(char *line, struct tmem *m)
-{
-	unsigned long start, end, off;
-	char perms[5], *path;
-	size_t len;
-	int name = 0;
-
-	line[strcspn(line, "\n")] = '\0';
-	if (sscanf(line, "%lx-%lx %4s %lx %x:%x %lu %n", &start, &end, perms, &off,
-		   &m->dev_major, &m->dev_minor, &m->ino, &name) != 7 ||
-	    !name || perms[3] != 's')
-		return false;
-	path = line + name;
-	len = strlen(path);
-	if (len <= DELETED_LEN + 1 || path[0] != '/' || strcmp(path + len - DELETED_LEN, DELETED))
-		return false;
-	path[len - DELETED_LEN] = '\0';
-	/* (The kernel names its own tmpfs's files from the root: "/dev/zero".) */
-	m->name = path + 1;
-	if (strlen(m->name) > NAME_MAX)
-		m->name[NAME_MAX] = '\0';
-	m->size = off + (end - start);
-	return true;
-}
 
 static int tree_find_memory(struct tree *t)
 {
@@ -834,27 +804,27 @@ static int tree_find_memory(struct tree *t)
 			goto out;
 		}
 		while (getline(&line, &cap, f) > 0) {
-			if (!shared_deleted(line, &one))
+			if (!map_deleted(line, &one.map))
 				continue;
 			for (j = 0; j < nr; j++)
-				if (m[j].ino == one.ino)
+				if (m[j].map.ino == one.map.ino)
 					break;
 			if (j == nr) {
 				m = xrealloc(m, (nr + 1) * sizeof(*m));
-				one.name = xstrdup(one.name);
+				one.map.name = xstrdup(one.map.name);
 				one.owner = i;
 				one.holders = NULL;
 				one.nr_holders = 0;
 				m[nr++] = one;
 			}
-			if (m[j].dev_major != one.dev_major || m[j].dev_minor != one.dev_minor) {
+			if (m[j].map.dev_major != one.map.dev_major || m[j].map.dev_minor != one.map.dev_minor) {
 				pr_err("checkpoint %d: two memories it or another process of the %s shares have one inode number (%lu): not taken yet",
-				       tp->c.pid, t->set, one.ino);
+				       tp->c.pid, t->set, one.map.ino);
 				fclose(f);
 				goto out;
 			}
-			if (one.size > m[j].size)
-				m[j].size = one.size;
+			if (one.map.size > m[j].map.size)
+				m[j].map.size = one.map.size;
 			if (m[j].nr_holders &&
 			    m[j].holders[m[j].nr_holders - 1] == htole32(tp->c.pid))
 				continue;
@@ -884,13 +854,13 @@ static int tree_find_memory(struct tree *t)
 		rf->f.type = htole32(CRAK_FILE_SHMEM);
 		rf->f.flags = htole32(O_RDWR);
 		rf->f.id = htole64((uint64_t)(idx + 1) << 1);
-		rf->f.value[0] = htole64(m[i].ino);
-		rf->f.value[1] = htole64(m[i].size);
-		rf->path = m[i].name;
+		rf->f.value[0] = htole64(m[i].map.ino);
+		rf->f.value[1] = htole64(m[i].map.size);
+		rf->path = m[i].map.name;
 		rf->f.path_len = htole32(strlen(rf->path) + 1);
 		rf->data = m[i].holders;
 		rf->f.data_len = htole64(m[i].nr_holders * sizeof(*m[i].holders));
-		m[i].name = NULL;
+		m[i].map.name = NULL;
 		m[i].holders = NULL;
 		t->owner[idx] = htole32(m[i].owner >= 0 ? (uint32_t)t->v[m[i].owner].c.pid :
 					t->root ? 0 : 1);
@@ -898,7 +868,7 @@ static int tree_find_memory(struct tree *t)
 	ret = 0;
 out:
 	for (i = 0; i < nr; i++) {
-		free(m[i].name);
+		free(m[i].map.name);
 		free(m[i].holders);
 	}
 	free(line);
