@@ -156,6 +156,18 @@ struct ckpt_fill_src {
 	unsigned int nr_shm;
 };
 
+/* The madvise(2) advice a mapping keeps: its VMA flag and the image's. */
+struct ckpt_advice {
+	unsigned long vm;	/* VM_* */
+	u32 img;		/* CRAK_VMAF_* */
+};
+
+#define CKPT_NR_ADVICE	8
+extern const struct ckpt_advice ckpt_advice[CKPT_NR_ADVICE];
+#define CKPT_VMAF_ADVICE	(CRAK_VMAF_DONTFORK | CRAK_VMAF_WIPEONFORK | CRAK_VMAF_DONTDUMP | \
+				 CRAK_VMAF_HUGEPAGE | CRAK_VMAF_NOHUGEPAGE | \
+				 CRAK_VMAF_SEQUENTIAL | CRAK_VMAF_RANDOM | CRAK_VMAF_MERGEABLE)
+
 /* Once whole: the process runs; or waits for GO (killed if it never comes). */
 enum ckpt_hold { CKPT_RUN, CKPT_HOLD, CKPT_HOLD_KILL };
 

@@ -734,6 +734,28 @@ void ckpt_freeze_free_memory(struct ckpt_freeze *fz)
 	fz->nr_skip = 0;
 }
 
+const struct ckpt_advice ckpt_advice[CKPT_NR_ADVICE] = {
+	{ VM_DONTCOPY,		CRAK_VMAF_DONTFORK },
+	{ VM_WIPEONFORK,	CRAK_VMAF_WIPEONFORK },
+	{ VM_DONTDUMP,		CRAK_VMAF_DONTDUMP },
+	{ VM_HUGEPAGE,		CRAK_VMAF_HUGEPAGE },
+	{ VM_NOHUGEPAGE,	CRAK_VMAF_NOHUGEPAGE },
+	{ VM_SEQ_READ,		CRAK_VMAF_SEQUENTIAL },
+	{ VM_RAND_READ,		CRAK_VMAF_RANDOM },
+	{ VM_MERGEABLE,		CRAK_VMAF_MERGEABLE },
+};
+
+static u32 ckpt_vma_advice(unsigned long vm_flags)
+{
+	u32 img = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(ckpt_advice); i++)
+		if (vm_flags & ckpt_advice[i].vm)
+			img |= ckpt_advice[i].img;
+	return img;
+}
+
 static u32 ckpt_prot(unsigned long vm_flags)
 {
 	return (vm_flags & VM_READ ? PROT_READ : 0) |
@@ -805,6 +827,7 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 		NL_SET_ERR_MSG(extack, "the process has a special mapping crak cannot take");
 		return -EOPNOTSUPP;
 	}
+	iv->flags |= cpu_to_le32(ckpt_vma_advice(vma->vm_flags));
 	if (is_vm_hugetlb_page(vma)) {
 		NL_SET_ERR_MSG(extack, "the process maps hugetlb memory, which crak cannot take");
 		return -EOPNOTSUPP;

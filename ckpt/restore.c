@@ -34,6 +34,7 @@
 #include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/highmem.h>
+#include <linux/ksm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/regset.h>
@@ -482,6 +483,22 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 	return 0;
 }
 
+/* Advice madvise(2) could have given a mapping of KIND, as the image has it. */
+static bool ckpt_advice_ok(u32 kind, u32 flags)
+{
+	if (!(flags & CKPT_VMAF_ADVICE))
+		return true;
+	if (kind == CRAK_VMA_VDSO || kind == CRAK_VMA_VVAR)
+		return false;
+	if (flags & CRAK_VMAF_WIPEONFORK &&
+	    (kind != CRAK_VMA_ANON || flags & CRAK_VMAF_DELETED))
+		return false;
+	if ((flags & CRAK_VMAF_HUGEPAGE && flags & CRAK_VMAF_NOHUGEPAGE) ||
+	    (flags & CRAK_VMAF_SEQUENTIAL && flags & CRAK_VMAF_RANDOM))
+		return false;
+	return true;
+}
+
 static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_rvma *v,
 			 u64 prev_end, struct netlink_ext_ack *extack)
 {
@@ -506,8 +523,10 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 		goto out;
 	}
 	if (kind > CRAK_VMA_VVAR || prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
-	    flags & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE | CRAK_VMAF_DELETED) ||
+	    flags & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE | CRAK_VMAF_DELETED |
+		      CKPT_VMAF_ADVICE) ||
 	    (flags & CRAK_VMAF_DELETED && kind != CRAK_VMA_ANON) ||
+	    !ckpt_advice_ok(kind, flags) ||
 	    sizeof(v->img) + plen > len || le64_to_cpu(v->img.pgoff) > (ULONG_MAX >> PAGE_SHIFT)) {
 		NL_SET_ERR_MSG(extack, "a mapping of the image is malformed");
 		goto out;
@@ -614,14 +633,14 @@ static int ckpt_unmap_all(void)
 	}
 }
 
-/* How big the shared memory of mapping FIRST's shmid is to be for its mappings. */
+/* How big the shared memory of mapping FIRST's shmid is to be for all its mappings. */
 static u64 ckpt_shmem_size(const struct ckpt_layout *l, unsigned int first)
 {
 	const struct ckpt_rvma *v = &l->vma[first];
 	u64 size = 0, need;
 	unsigned int i;
 
-	for (i = first; i < l->nr; i++) {
+	for (i = 0; i < l->nr; i++) {
 		if (le32_to_cpu(l->vma[i].img.kind) != CRAK_VMA_SHANON ||
 		    l->vma[i].img.shmid != v->img.shmid)
 			continue;
@@ -673,8 +692,8 @@ static int ckpt_shmem_check(const struct ckpt_layout *l, const struct ckpt_fill_
 
 /*
  * The shared memory of mapping FIRST: the caller's (other processes map it
- * too, or the process holds it open), the one an earlier mapping of the
- * same made, or a new one.
+ * too, or the process holds it open), the one another mapping of the same
+ * made (mappings are made in two rounds, not by address), or a new one.
  */
 static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 			       const struct ckpt_fill_src *fill)
@@ -685,11 +704,57 @@ static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 
 	if (given)
 		return get_file(given);
-	for (i = 0; i < first; i++)
-		if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON &&
+	for (i = 0; i < l->nr; i++)
+		if (le32_to_cpu(l->vma[i].img.kind) == CRAK_VMA_SHANON && l->vma[i].file &&
 		    l->vma[i].img.shmid == v->img.shmid)
 			return get_file(l->vma[i].file);
 	return shmem_file_setup(v->path, ckpt_shmem_size(l, first), VM_NORESERVE);
+}
+
+/*
+ * Gives the mapping V just made at START..END the advice it had, as
+ * madvise(2) would have (but for the khugepaged scan MADV_HUGEPAGE asks,
+ * which the mapping's first huge page asks too).  Made plain, it may have
+ * joined a plain neighbour: mappings with advice are made first, so that
+ * it finds none, and one that did is refused rather than advice given to
+ * both.
+ */
+static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long end)
+{
+	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_ADVICE;
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	unsigned long want;
+	unsigned int i;
+	int err = 0;
+
+	if (!advice)
+		return 0;
+	mmap_write_lock(mm);
+	vma = vma_lookup(mm, start);
+	if (!vma) {
+		err = -EFAULT;
+		goto out;
+	}
+	want = vma->vm_flags;
+	for (i = 0; i < ARRAY_SIZE(ckpt_advice); i++)
+		if (advice & ckpt_advice[i].img && ckpt_advice[i].vm != VM_MERGEABLE)
+			want |= ckpt_advice[i].vm;
+	if (advice & CRAK_VMAF_MERGEABLE) {
+		err = ksm_madvise(vma, start, end, MADV_MERGEABLE, &want);
+		if (err)
+			goto out;
+	}
+	if (want == vma->vm_flags)
+		goto out;
+	if (vma->vm_start != start || vma->vm_end != end) {
+		err = -EEXIST;
+		goto out;
+	}
+	crak_vm_flags_set(vma, want & ~vma->vm_flags);
+out:
+	mmap_write_unlock(mm);
+	return err;
 }
 
 static int ckpt_map_one(struct ckpt_layout *l, unsigned int i, const struct ckpt_fill_src *fill)
@@ -731,7 +796,9 @@ static int ckpt_map_one(struct ckpt_layout *l, unsigned int i, const struct ckpt
 	got = vm_mmap(v->file, start, len, prot, flags, off);
 	if (IS_ERR_VALUE(got))
 		return (long)got;
-	return got == start ? 0 : -EFAULT;
+	if (got != start)
+		return -EFAULT;
+	return ckpt_advise(v, start, start + len);
 }
 
 static struct ckpt_rvma *ckpt_find_rvma(struct ckpt_layout *l, unsigned long addr)
@@ -1247,7 +1314,12 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
 	for (i = 0; !err && i < l->nr; i++) {
-		err = ckpt_map_one(l, i, fill);
+		if (le32_to_cpu(l->vma[i].img.flags) & CKPT_VMAF_ADVICE)
+			err = ckpt_map_one(l, i, fill);
+	}
+	for (i = 0; !err && i < l->nr; i++) {
+		if (!(le32_to_cpu(l->vma[i].img.flags) & CKPT_VMAF_ADVICE))
+			err = ckpt_map_one(l, i, fill);
 		cond_resched();
 	}
 	if (err) {

@@ -58,6 +58,16 @@ static inline kernel_cap_t crak_cap_from_u64(u64 v)
 	return c;
 }
 
+/* 6.3 made a VMA's flags writable only through vm_flags_set() (mmap lock held). */
+static inline void crak_vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+#ifdef CRAK_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
 /* 6.2 moved a dump's parsed request into a struct genl_info. */
 static inline struct nlattr **crak_genl_dump_attrs(struct netlink_callback *cb)
 {

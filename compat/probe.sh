@@ -36,6 +36,8 @@ have KERNEL_CAP_U64 include/linux/capability.h 'typedef struct \{ u64 val; \} ke
 have POSIX_TIMERS_HLIST include/linux/sched/signal.h 'struct hlist_head[[:space:]]+posix_timers;'
 # 6.6 turned the UDP socket's flags into bits.
 have UDP_TEST_BIT include/linux/udp.h 'define udp_test_bit'
+# 6.3 made a VMA's flags private to vm_flags_set() and its kin.
+have VM_FLAGS_SET include/linux/mm.h 'static inline void vm_flags_set\('
 # Until 6.5 get_user_pages_remote() took a vmas argument.
 for t in $trees; do
 	if grep -A4 '^long get_user_pages_remote(' "$t/include/linux/mm.h" 2> /dev/null | grep -q vmas; then

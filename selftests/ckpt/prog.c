@@ -67,6 +67,7 @@
 #include <sys/timerfd.h>
 #include <sys/types.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 
 /* The kernel's (asm/signal.h); glibc keeps it to itself. */
 #ifndef SA_RESTORER
@@ -409,6 +410,44 @@ static long swapped_kb(const void *addr)
 }
 
 /*
+ * The advice madvise(2) gave the mapping at ADDR, as its smaps "VmFlags:"
+ * names it (dc, wf, dd, hg, nh, sr, rr, mg, in that order), into OUT.
+ */
+static void vm_advice(const void *addr, char *out, size_t size)
+{
+	static const char *const codes[] = { "dc", "wf", "dd", "hg", "nh", "sr", "rr", "mg" };
+	uintptr_t a = (uintptr_t)addr;
+	char line[PATH_MAX + 128];
+	unsigned long start, end;
+	bool in = false;
+	size_t i, n = 0;
+	FILE *f;
+
+	snprintf(out, size, "(no VmFlags)");
+	f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		die("/proc/self/smaps");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2) {
+			in = a >= start && a < end;
+			continue;
+		}
+		if (!in || strncmp(line, "VmFlags:", 8))
+			continue;
+		out[0] = 0;
+		for (i = 0; i < ARRAY_SIZE(codes); i++) {
+			char word[5];
+
+			snprintf(word, sizeof(word), " %s", codes[i]);
+			if (strstr(line, word) && n + 4 < size)
+				n += snprintf(out + n, size - n, "%s%s", n ? " " : "", codes[i]);
+		}
+		break;
+	}
+	fclose(f);
+}
+
+/*
  * Whether maps_line() found the same mapping NOW as BEFORE: the same line,
  * or an anonymous private mapping grown into a neighbour of its kind.  A
  * restart maps each region apart and the kernel merges the neighbours it
@@ -599,6 +638,143 @@ enum {
 	SEED_SHMOD, SEED_HEAP, SEED_HEAP2, SEED_STACK, SEED_RO, SEED_DELFILE, SEED_DELMOD,
 	SEED_DEVZERO, SEED_DELSHFILE,
 };
+
+/*
+ * Mappings madvise(2) advised, each the middle third of one anonymous
+ * mapping whose other thirds keep none (a restart that made the middle
+ * plain would see it join the first): advice, its smaps code, its pattern.
+ */
+#define ADVISED_PAGES	4
+static const struct {
+	int advice;
+	const char *name;
+} advised[] = {
+	{ MADV_DONTFORK, "MADV_DONTFORK" },
+	{ MADV_WIPEONFORK, "MADV_WIPEONFORK" },
+	{ MADV_DONTDUMP, "MADV_DONTDUMP" },
+	{ MADV_HUGEPAGE, "MADV_HUGEPAGE" },
+	{ MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE" },
+	{ MADV_SEQUENTIAL, "MADV_SEQUENTIAL" },
+	{ MADV_RANDOM, "MADV_RANDOM" },
+	{ MADV_MERGEABLE, "MADV_MERGEABLE" },
+};
+
+#define SEED_ADVISED	100
+
+struct advised_map {
+	char *base;			/* 3 * ADVISED_PAGES, NULL if not advised */
+	char maps[3][PATH_MAX + 64];	/* maps_line() of each third */
+	char advice[3][32];		/* vm_advice() of each third */
+};
+
+static struct advised_map advised_maps[ARRAY_SIZE(advised)];
+
+static void advise_set_up(void)
+{
+	size_t len = ADVISED_PAGES * page_size, i, k;
+	struct advised_map *m;
+
+	for (i = 0; i < ARRAY_SIZE(advised); i++) {
+		m = &advised_maps[i];
+		m->base = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m->base == MAP_FAILED)
+			die("mmap for %s", advised[i].name);
+		fill_pattern(m->base, 3 * len, SEED_ADVISED + i);
+		if (madvise(m->base + len, len, advised[i].advice)) {
+			/* A kernel without KSM or THP takes no such advice. */
+			if (errno != EINVAL)
+				die("madvise %s", advised[i].name);
+			printf("# this kernel refuses %s\n", advised[i].name);
+			fflush(stdout);
+			munmap(m->base, 3 * len);
+			m->base = NULL;
+		}
+	}
+	/* Once all are made: a mapping made next to another joins its plain third. */
+	for (i = 0; i < ARRAY_SIZE(advised); i++) {
+		m = &advised_maps[i];
+		if (!m->base)
+			continue;
+		for (k = 0; k < 3; k++) {
+			maps_line(m->base + k * len, m->maps[k], sizeof(m->maps[k]));
+			vm_advice(m->base + k * len, m->advice[k], sizeof(m->advice[k]));
+		}
+		if (!strcmp(m->advice[1], m->advice[0]))
+			die("%s left no mark in smaps (%s)", advised[i].name, m->advice[1]);
+	}
+}
+
+/*
+ * Each advised mapping as it was, its advice kept, and the advice at work:
+ * a child forked now has no MADV_DONTFORK mapping and finds its
+ * MADV_WIPEONFORK mapping zero.
+ */
+static void advise_check(void)
+{
+	static const char *const third[] = { "first", "middle", "last" };
+	size_t len = ADVISED_PAGES * page_size, i, k;
+	char now[PATH_MAX + 64];
+	unsigned char vec;
+	struct advised_map *m;
+	int status;
+	pid_t pid;
+
+	for (i = 0; i < ARRAY_SIZE(advised); i++) {
+		m = &advised_maps[i];
+		if (!m->base)
+			continue;
+		for (k = 0; k < 3; k++) {
+			/* A plain third may join a plain neighbour (maps_same()). */
+			maps_line(m->base + k * len, now, sizeof(now));
+			if (k == 1 ? strcmp(m->maps[k], now) : !maps_same(m->maps[k], now))
+				check_str(m->maps[k], now,
+					  "/proc/self/maps line of the %s third of the %s mapping",
+					  third[k], advised[i].name);
+			vm_advice(m->base + k * len, now, sizeof(now));
+			check_str(m->advice[k], now, "advice (smaps VmFlags) of the %s third of the %s mapping",
+				  third[k], advised[i].name);
+		}
+		check_pattern(m->base, 3 * len, SEED_ADVISED + i, "contents of the %s mapping",
+			      advised[i].name);
+	}
+
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		int bad = 0;
+
+		m = &advised_maps[0];	/* MADV_DONTFORK */
+		if (m->base && (mincore(m->base + len, len, &vec) != -1 || errno != ENOMEM))
+			bad |= 1;
+		if (m->base && mincore(m->base, page_size, &vec))
+			bad |= 4;
+		m = &advised_maps[1];	/* MADV_WIPEONFORK */
+		for (k = 0; m->base && k < len; k++)
+			if (m->base[len + k])
+				bad |= 2;
+		if (m->base) {
+			char *buf = malloc(len);
+
+			if (!buf)
+				_exit(8);
+			fill_pattern(buf, len, SEED_ADVISED + 1);
+			if (memcmp(buf, m->base, len))
+				bad |= 4;
+		}
+		_exit(bad);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		die("waitpid");
+	CHECK(!(WEXITSTATUS(status) & 1), "a child forked after the restart has the %s mapping",
+	      "MADV_DONTFORK");
+	CHECK(!(WEXITSTATUS(status) & 2),
+	      "a child forked after the restart finds the %s mapping not zero", "MADV_WIPEONFORK");
+	CHECK(!(WEXITSTATUS(status) & 4),
+	      "a child forked after the restart lacks what its parent's advice left it");
+	CHECK(!(WEXITSTATUS(status) & 8), "a child forked after the restart: out of memory");
+}
 
 /* A private mapping of /dev/zero: its first half written. */
 #define DEVZERO_PAGES	8
@@ -814,6 +990,8 @@ static int mode_memory(void)
 	if (mprotect(ro, RO_PAGES * page_size, PROT_READ))
 		die("mprotect");
 
+	advise_set_up();
+
 	add_region(regions, &nr_regions, "malloc'd block", mal);
 	add_region(regions, &nr_regions, "sparse mapping", sparse);
 	add_region(regions, &nr_regions, "shared anonymous mapping", shanon);
@@ -928,6 +1106,8 @@ static int mode_memory(void)
 	for (i = DEVZERO_PAGES / 2; i < DEVZERO_PAGES; i++)
 		check_bytes(zero_page, devzero + i * page_size, page_size,
 			    "untouched page %zu of a private mapping of /dev/zero", i);
+
+	advise_check();
 
 	check_pattern(heap, HEAP_GROW, SEED_HEAP, "sbrk'd heap");
 	check_pattern(stack_area, sizeof(stack_area), SEED_STACK, "array on the stack");

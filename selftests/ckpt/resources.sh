@@ -59,6 +59,21 @@ for mode in $modes; do
 	if [ $mode = memory ]; then
 		[ "$(build/bin/crak image show "$prog_dir/img" | grep -c " anon .*delmap (deleted file)$")" = 2 ] ||
 			fail "memory: crak image show does not name the deleted file's two mappings"
+		# Each advice prog gave (a kernel without THP or KSM refuses some).
+		advice=
+		for a in dontdump dontfork hugepage mergeable nohugepage random sequential wipeonfork; do
+			grep -qi "refuses MADV_$a\$" "$prog_dir/out" || advice="$advice $a"
+		done
+		out=$(build/bin/crak image show "$prog_dir/img" | sed -n 's/.* madvise \([a-z,]*\)$/\1/p' |
+		      sort | tr '\n' ' ')
+		[ "$out" = "${advice# } " ] ||
+			fail "memory: crak image show gives the advised mappings advice '$out', not '${advice# } '"
+		build/bin/crak image show -j "$prog_dir/img" | python3 -c "
+import json, sys
+j = json.load(sys.stdin)
+got = sorted(a for m in j['memory'] for a in m.get('advice', []))
+assert got == sys.argv[1].split(), got" "$advice" ||
+			fail "memory: crak image show -j does not give each advised mapping its advice"
 	fi
 	if [ $mode = files ]; then
 		build/bin/crak image show "$prog_dir/img" | grep -q " unix .*signals thread [0-9]* with 36$" ||

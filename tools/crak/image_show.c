@@ -414,19 +414,44 @@ static void show_timers(struct show *s, const struct crak_img_posix_timer *t)
 	}
 }
 
+/* The madvise(2) advice a mapping keeps, by the name of its MADV_. */
+static const struct {
+	uint32_t flag;
+	const char *name;
+} vma_advice[] = {
+	{ CRAK_VMAF_DONTFORK, "dontfork" },
+	{ CRAK_VMAF_WIPEONFORK, "wipeonfork" },
+	{ CRAK_VMAF_DONTDUMP, "dontdump" },
+	{ CRAK_VMAF_HUGEPAGE, "hugepage" },
+	{ CRAK_VMAF_NOHUGEPAGE, "nohugepage" },
+	{ CRAK_VMAF_SEQUENTIAL, "sequential" },
+	{ CRAK_VMAF_RANDOM, "random" },
+	{ CRAK_VMAF_MERGEABLE, "mergeable" },
+};
+
 /* A private mapping of a deleted file came as memory: it says so. */
 static void show_vma(struct show *s, const struct crak_img_vma *v, const char *path)
 {
-	bool deleted = le32toh(v->flags) & CRAK_VMAF_DELETED;
+	uint32_t flags = le32toh(v->flags);
+	bool deleted = flags & CRAK_VMAF_DELETED;
+	const char *sep = " madvise ";
 	char prot[4];
+	size_t i;
 
 	prot_string(le32toh(v->prot), prot);
 	if (!s->json) {
 		if (s->nr_vmas == 1)
 			printf("memory:\n");
-		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s%s\n",
+		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s%s",
 		       (uint64_t)le64toh(v->start), (uint64_t)le64toh(v->end), prot,
 		       vma_kind(le32toh(v->kind)), path ?: "", deleted ? " (deleted file)" : "");
+		for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
+			if (flags & vma_advice[i].flag) {
+				printf("%s%s", sep, vma_advice[i].name);
+				sep = ",";
+			}
+		}
+		printf("\n");
 		return;
 	}
 	if (s->nr_vmas == 1)
@@ -440,6 +465,16 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 		json_string(&s->j, "path", path);
 	if (deleted)
 		json_bool(&s->j, "deleted", true);
+	for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
+		if (!(flags & vma_advice[i].flag))
+			continue;
+		if (*sep == ' ')
+			json_open_array(&s->j, "advice");
+		json_string(&s->j, NULL, vma_advice[i].name);
+		sep = ",";
+	}
+	if (*sep == ',')
+		json_close_array(&s->j);
 	json_close_object(&s->j);
 }
 

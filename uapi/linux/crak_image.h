@@ -62,9 +62,10 @@
  * minor 1: CPU interval timers; 2: credentials; 3: CRAK_VMAF_DELETED;
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
  * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
- * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED
+ * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED;
+ * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE)
  */
-#define CRAK_IMAGE_MINOR	11
+#define CRAK_IMAGE_MINOR	12
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -487,6 +488,21 @@ struct crak_img_vma {
  * that had data is in the image, path is the file's last name (minor 3).
  */
 #define CRAK_VMAF_DELETED	_BITUL(2)
+/*
+ * The advice madvise(2) gave a mapping (minor 12), given again at restart:
+ * CRAK_VMA_ANON, CRAK_VMA_SHANON, CRAK_VMA_FILE and CRAK_VMA_SHFILE only;
+ * WIPEONFORK on CRAK_VMA_ANON only (not CRAK_VMAF_DELETED), at most one of
+ * HUGEPAGE and NOHUGEPAGE, and of SEQUENTIAL and RANDOM.  MERGEABLE is
+ * given where the restarting kernel has KSM and takes the mapping.
+ */
+#define CRAK_VMAF_DONTFORK	_BITUL(3)	/* MADV_DONTFORK */
+#define CRAK_VMAF_WIPEONFORK	_BITUL(4)	/* MADV_WIPEONFORK */
+#define CRAK_VMAF_DONTDUMP	_BITUL(5)	/* MADV_DONTDUMP */
+#define CRAK_VMAF_HUGEPAGE	_BITUL(6)	/* MADV_HUGEPAGE */
+#define CRAK_VMAF_NOHUGEPAGE	_BITUL(7)	/* MADV_NOHUGEPAGE */
+#define CRAK_VMAF_SEQUENTIAL	_BITUL(8)	/* MADV_SEQUENTIAL */
+#define CRAK_VMAF_RANDOM	_BITUL(9)	/* MADV_RANDOM */
+#define CRAK_VMAF_MERGEABLE	_BITUL(10)	/* MADV_MERGEABLE (KSM) */
 
 /* -- PAGES: a run of pages of one mapping --------------------------------- */
 
