@@ -131,10 +131,14 @@ int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 		     const struct nlattr *skip, bool *more, struct netlink_ext_ack *extack);
 void ckpt_freeze_free_memory(struct ckpt_freeze *fz);
+void ckpt_freeze_resume(struct ckpt_stop *st);
 
 /* -- restore.c ------------------------------------------------------------ */
 
 struct ckpt_restore;
+
+struct pt_regs;
+bool ckpt_sleep_set(struct pt_regs *regs, long nr, u64 left);
 
 struct ckpt_restore *ckpt_restore_new(void);
 void ckpt_restore_put(struct ckpt_restore *r);

@@ -559,6 +559,29 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 	return true;
 }
 
+/*
+ * Runs in each thread of a process that runs on after its stop.  A relative
+ * wait the stop interrupted, the kernel would go on with through
+ * restart_syscall(2), whose continuation no later checkpoint can tell from
+ * the registers (the next round of a live checkpoint, another with
+ * --leave-running): made again instead as the call it was, waiting what it
+ * had left, as a restart makes it.  Told -ERESTARTNOHAND, the kernel makes
+ * it again, or ends it with EINTR for a signal to handle first, as it would
+ * have.
+ */
+void ckpt_freeze_resume(struct ckpt_stop *st)
+{
+	struct pt_regs *regs = current_pt_regs();
+	struct user_regs_struct ur = {
+		.ax = regs->ax, .orig_ax = regs->orig_ax,
+		.di = regs->di, .si = regs->si, .dx = regs->dx,
+	};
+	u64 left;
+
+	if (ckpt_sleep_left(current, &ur, &left) && ckpt_sleep_set(regs, regs->orig_ax, left))
+		regs->ax = -ERESTARTNOHAND;
+}
+
 static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 			    struct task_struct *t)
 {

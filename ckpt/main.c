@@ -268,7 +268,7 @@ int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 	fz = kzalloc(sizeof(*fz), GFP_KERNEL);
 	if (!fz)
 		goto out_mm;
-	ckpt_group_init(&fz->group, NULL, ckpt_freeze_free);
+	ckpt_group_init(&fz->group, ckpt_freeze_resume, ckpt_freeze_free);
 	mutex_init(&fz->lock);
 	fz->leader = task;
 	fz->mm = mm;

@@ -153,43 +153,53 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
 }
 
 /*
- * A relative wait made again waits only what it had left
- * (CRAK_THREAD_SLEEP).  poll(2) takes it in milliseconds, rounded up, in
- * its timeout register.  A sleep's timespec argument, or FUTEX_WAIT's,
- * points at a copy of that time under the red zone of the thread's stack,
- * where a signal frame could be written as well: with a signal to handle
- * first, and where the copy cannot be written, the call waits its whole
- * length again.  (A signal that comes between here and the call's first
+ * A relative wait made again waits only what it had left, LEFT ns: the
+ * arguments in REGS of call NR changed to say so.  poll(2) takes it in
+ * milliseconds, rounded up, in its timeout register.  A sleep's timespec
+ * argument, or FUTEX_WAIT's, points at a copy of that time under the red
+ * zone of the thread's stack, where a signal frame could be written as well
+ * (false, and nothing changed, where the copy cannot be written).
+ */
+bool ckpt_sleep_set(struct pt_regs *regs, long nr, u64 left)
+{
+	struct __kernel_timespec ts;
+	unsigned long at;
+	u32 nsec;
+
+	if (nr == __NR_poll) {
+		left = min_t(u64, left, (u64)INT_MAX * NSEC_PER_MSEC);
+		regs->dx = DIV_ROUND_UP_ULL(left, NSEC_PER_MSEC);
+		return true;
+	}
+	ts.tv_sec = div_u64_rem(left, NSEC_PER_SEC, &nsec);
+	ts.tv_nsec = nsec;
+	at = round_down(regs->sp - 128 - sizeof(ts), 16);
+	if (copy_to_user((void __user *)at, &ts, sizeof(ts)))
+		return false;
+	if (nr == __NR_nanosleep)
+		regs->di = at;
+	else if (nr == __NR_futex)
+		regs->r10 = at;
+	else
+		regs->dx = at;
+	return true;
+}
+
+/*
+ * A restarted thread's relative wait (CRAK_THREAD_SLEEP), made again.  With
+ * a signal to handle first, the sleep or futex wait waits its whole length
+ * again.  (A signal that comes between here and the call's first
  * instruction still lands its frame on the copy.)
  */
 static void ckpt_sleep_rest(const struct ckpt_rthread *rt)
 {
 	struct pt_regs *regs = current_pt_regs();
-	struct __kernel_timespec ts;
-	unsigned long at;
-	u64 left;
-	u32 nsec;
 
 	if (!rt->sleep)
 		return;
-	if (regs->ax == __NR_poll) {
-		left = min_t(u64, rt->sleep_left, (u64)INT_MAX * NSEC_PER_MSEC);
-		regs->dx = DIV_ROUND_UP_ULL(left, NSEC_PER_MSEC);
+	if (regs->ax != __NR_poll && signal_pending(current))
 		return;
-	}
-	if (signal_pending(current))
-		return;
-	ts.tv_sec = div_u64_rem(rt->sleep_left, NSEC_PER_SEC, &nsec);
-	ts.tv_nsec = nsec;
-	at = round_down(regs->sp - 128 - sizeof(ts), 16);
-	if (copy_to_user((void __user *)at, &ts, sizeof(ts)))
-		return;
-	if (regs->ax == __NR_nanosleep)
-		regs->di = at;
-	else if (regs->ax == __NR_futex)
-		regs->r10 = at;
-	else
-		regs->dx = at;
+	ckpt_sleep_set(regs, regs->ax, rt->sleep_left);
 }
 
 /* Runs in each thread once released. */
