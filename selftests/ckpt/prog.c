@@ -62,6 +62,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
@@ -407,6 +408,28 @@ static long swapped_kb(const void *addr)
 	}
 	fclose(f);
 	return kb;
+}
+
+/* The device and inode /proc/self/maps gives the mapping at ADDR (0 if none). */
+static unsigned long map_ino(const void *addr, dev_t *dev)
+{
+	static char maps[1 * MiB];
+	uintptr_t a = (uintptr_t)addr;
+	unsigned long start, end, ino;
+	unsigned int major, minor;
+	char *line, *save;
+
+	*dev = 0;
+	if (read_file("/proc/self/maps", maps, sizeof(maps)) < 0)
+		return 0;
+	for (line = strtok_r(maps, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%lx-%lx %*s %*s %x:%x %lu", &start, &end, &major, &minor,
+			   &ino) == 5 && a >= start && a < end) {
+			*dev = makedev(major, minor);
+			return ino;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -2370,9 +2393,11 @@ static int mode_files(void)
 {
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
-	int reg, dup_fd, ro, unl, mfd, umf, dfd, dnull, dzero, drand, pp[2], fifo_r, fifo_w;
-	int efd, epfd, sfd, tfd;
-	char *mmem, *umem;
+	int reg, dup_fd, ro, unl, mfd, umf, umr, uro, dfd, dnull, dzero, drand, pp[2];
+	int fifo_r, fifo_w, efd, epfd, sfd, tfd;
+	char *mmem, *umem, *romem;
+	unsigned long ino;
+	dev_t dev;
 	struct async_state as;
 	struct unix_state u;
 	char path[PATH_MAX], sigmask_before[64], sigmask_now[64], clock_before[64], clock_now[64];
@@ -2448,8 +2473,31 @@ static int mode_files(void)
 	if (umf < 0 || !write_all(umf, unl_data, MEMFD_SIZE) || lseek(umf, 5, SEEK_SET) != 5)
 		die("%s", path);
 	umem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, umf, 0);
-	if (umem == MAP_FAILED || unlink(path))
+	/* Opened twice: read-only too, at offset 3. */
+	umr = open(path, O_RDONLY);
+	if (umem == MAP_FAILED || umr < 0 || lseek(umr, 3, SEEK_SET) != 3 || unlink(path))
 		die("mmap %s shared", path);
+
+	/*
+	 * Another, held only read-only at offset 9 and mapped shared so, then
+	 * deleted: it too comes back one memory with its mapping.
+	 */
+	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlro.%d", getpid());
+	if (fstat(mfd, &ust))
+		die("fstat memfd");
+	for (i = 0; i < 4; i++) {
+		uro = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (uro < 0 || fstat(uro, &st) || st.st_ino != ust.st_ino)
+			break;
+		close(uro);
+		unlink(path);
+	}
+	if (uro < 0 || !write_all(uro, unl_data, MEMFD_SIZE) || close(uro))
+		die("%s", path);
+	uro = open(path, O_RDONLY);
+	romem = mmap(NULL, MEMFD_SIZE, PROT_READ, MAP_SHARED, uro, 0);
+	if (uro < 0 || lseek(uro, 9, SEEK_SET) != 9 || romem == MAP_FAILED || unlink(path))
+		die("mmap %s shared read-only", path);
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || fstat(dfd, &st))
@@ -2527,6 +2575,8 @@ static int mode_files(void)
 	fd_add(fds, &nr, unl, "unlinked DIR/unl");
 	fd_add(fds, &nr, mfd, "memfd");
 	fd_add(fds, &nr, umf, "deleted /dev/shm file, mapped shared");
+	fd_add(fds, &nr, umr, "the deleted /dev/shm file again, read-only");
+	fd_add(fds, &nr, uro, "deleted /dev/shm file, read-only, mapped shared");
 	fd_add(fds, &nr, dfd, "DIR");
 	fd_add(fds, &nr, dnull, "/dev/null");
 	fd_add(fds, &nr, dzero, "/dev/zero");
@@ -2621,6 +2671,41 @@ static int mode_files(void)
 	n = pread(umf, got, 4, 64);
 	check_bytes(unl_data + 64, got, n == 4 ? 4 : 0,
 		    "its mapping written, read from the deleted file");
+	/* Its second open file: of the same file, and so of the mapping's memory. */
+	if (fstat(umf, &st) || fstat(umr, &ust)) {
+		failf("fstat of the deleted file opened twice: %s", strerror(errno));
+	} else {
+		check_eq(st.st_ino, ust.st_ino, "st_ino of the deleted file's second open file");
+		check_eq(st.st_dev, ust.st_dev, "st_dev of the deleted file's second open file");
+	}
+	check_eq(3, offset_of(umr), "offset of the deleted file's second open file");
+	check_eq(O_RDONLY, fcntl(umr, F_GETFL) & O_ACCMODE,
+		 "access mode of the deleted file's second open file");
+	check_eq(4, pwrite(umf, "both", 4, 128), "pwrite to the deleted file opened twice");
+	n = pread(umr, got, 4, 128);
+	check_bytes("both", got, n == 4 ? 4 : 0,
+		    "the deleted file written, read through its second open file");
+	memcpy(umem + 128, unl_data + 128, 4);
+
+	/* The one held read-only: its data, its mapping's memory. */
+	if (fstat(uro, &st)) {
+		failf("fstat of the deleted file held read-only: %s", strerror(errno));
+	} else {
+		check_eq(0, st.st_nlink, "st_nlink of the deleted file held read-only");
+		check_eq(MEMFD_SIZE, st.st_size, "st_size of the deleted file held read-only");
+		ino = map_ino(romem, &dev);
+		check_eq(st.st_ino, ino,
+			 "inode of the read-only deleted file's mapping (/proc/self/maps) against its descriptor's");
+		check_eq(st.st_dev, dev,
+			 "device of the read-only deleted file's mapping (/proc/self/maps) against its descriptor's");
+	}
+	check_eq(9, offset_of(uro), "offset of the deleted file held read-only");
+	check_eq(O_RDONLY, fcntl(uro, F_GETFL) & O_ACCMODE,
+		 "access mode of the deleted file held read-only");
+	n = pread(uro, unl_now, MEMFD_SIZE, 0);
+	check_eq(MEMFD_SIZE, n, "pread of the deleted file held read-only");
+	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the deleted file held read-only");
+	check_pattern(romem, MEMFD_SIZE, 77, "the read-only deleted file's shared mapping");
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

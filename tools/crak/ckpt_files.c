@@ -393,7 +393,7 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
 				rf->f.value[1] = htole64(v);
 				rf->f.value[2] = htole64(st.st_ino);
-			} else if (!err && (fi.flags & O_ACCMODE) == O_RDWR && maps_shared(pid, &st)) {
+			} else if (!err && !(fi.flags & O_PATH) && maps_shared(pid, &st)) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
 				rf->f.value[2] = htole64(st.st_ino);
 			}
@@ -787,6 +787,15 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A new open file of FD's file, through /proc, with FLAGS (those worth giving again). */
+static int reopen(int fd, uint32_t flags)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return open(proc, flags & REOPEN_FLAGS);
+}
+
 /*
  * A memfd again: its name, data, executable bits and seals (added once its
  * data is in, all at once: F_SEAL_SEAL with the others), opened with RF's
@@ -798,7 +807,6 @@ static int make_memfd(const struct rfile *rf)
 	const char *name = rf->path + strlen(MEMFD_PREFIX);
 	unsigned int flags = MFD_CLOEXEC;
 	int fd, again = -1;
-	char proc[64];
 
 	if (strncmp(rf->path, MEMFD_PREFIX, strlen(MEMFD_PREFIX))) {
 		errno = EINVAL;
@@ -816,10 +824,8 @@ static int make_memfd(const struct rfile *rf)
 	if (fd < 0)
 		return -1;
 	if (!write_all_fd(fd, rf->data, le64toh(rf->f.data_len)) &&
-	    (seals == F_SEAL_SEAL || !fcntl(fd, F_ADD_SEALS, seals))) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
-	}
+	    (seals == F_SEAL_SEAL || !fcntl(fd, F_ADD_SEALS, seals)))
+		again = reopen(fd, le32toh(rf->f.flags));
 	close(fd);
 	return again;
 }
@@ -853,7 +859,7 @@ static int make_mapped(const struct rfile *rf)
 {
 	uint64_t len = le64toh(rf->f.data_len);
 	int fd, again = -1;
-	char proc[64], name[NAME_MAX + 1];
+	char name[NAME_MAX + 1];
 
 	if (!rf->path || rf->path[0] != '/' || !rf->path[1]) {
 		errno = EINVAL;
@@ -864,8 +870,7 @@ static int make_mapped(const struct rfile *rf)
 	if (fd < 0)
 		return -1;
 	if (!ftruncate(fd, len) && !write_all_fd(fd, rf->data, len)) {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		again = open(proc, le32toh(rf->f.flags) & REOPEN_FLAGS);
+		again = reopen(fd, le32toh(rf->f.flags));
 		/* (After: a file of mode 0400 held open for writing opens again.) */
 		if (again >= 0 && fchmod(again, le32toh(rf->f.mode) & 07777)) {
 			close(again);
@@ -887,7 +892,6 @@ static int make_unlinked(const struct rfile *rf)
 	int flags = le32toh(rf->f.flags) & REOPEN_FLAGS;
 	mode_t mode = le32toh(rf->f.mode) & 07777;
 	int fd, again = -1;
-	char proc[64];
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
@@ -912,11 +916,9 @@ static int make_unlinked(const struct rfile *rf)
 			close(again);
 		return -1;
 	}
-	if (again < 0) {
-		/* Now with the flags it had. */
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		again = open(proc, flags);
-	}
+	/* Now with the flags it had. */
+	if (again < 0)
+		again = reopen(fd, flags);
 	close(fd);
 	return again;
 }
@@ -1048,6 +1050,27 @@ static int make_shmem(const struct rfile *rf)
 	return new_shmem(rf->path, le64toh(rf->f.value[1]));
 }
 
+/*
+ * An earlier descriptor of FILES, made (MADE), of the memfd or deleted file
+ * mapped shared that FILES->v[I] is too (its shmid, from two opens of it):
+ * its index, or I.
+ */
+static unsigned int same_memory(const struct rfiles *files, unsigned int i, const int *made)
+{
+	const uint64_t kinds = CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED;
+	uint64_t shmid = le64toh(files->v[i].f.value[2]);
+	unsigned int j;
+
+	if (!(le64toh(files->v[i].f.value[0]) & kinds) || !shmid)
+		return i;
+	for (j = 0; j < i; j++)
+		if (le32toh(files->v[j].f.type) == CRAK_FILE_UNLINKED &&
+		    le64toh(files->v[j].f.value[0]) & kinds &&
+		    le64toh(files->v[j].f.value[2]) == shmid && made[j] >= 0)
+			return j;
+	return i;
+}
+
 /* The open file FILES->v[I] again; TREE: of a tree's shared files. */
 static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		    const int *stdio, int base, bool tree)
@@ -1078,7 +1101,9 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		break;
 	case CRAK_FILE_UNLINKED:
 		how = le64toh(rf->f.value[0]);
-		fd = how & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
+		j = same_memory(files, i, made);
+		fd = j < i ? reopen(made[j], flags) :
+		     how & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
 		     how & CRAK_UNLINKED_MAPPED ? make_mapped(rf) : make_unlinked(rf);
 		if (fd >= 0 && lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
 			close(fd);

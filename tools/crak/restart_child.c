@@ -692,30 +692,45 @@ void close_except(int from, int *keep, unsigned int n)
  * The memfds and deleted files mapped shared among FILES (at their numbers
  * by now) as shared memories for RESTORE, after the NR in SHM (its tree's:
  * a memory among those stays apart from the file), at most MAX in all: how
- * many in all.
+ * many in all.  The kernel maps each through a descriptor open for
+ * writing: of a memory held only read-only, one opened again (appended to
+ * KEEP, *NR_KEEP, which RESTORE closes), where the file's mode lets it.
  */
 static unsigned int unlinked_shmems(const struct rfiles *files, struct crak_ckpt_shmem *shm,
-				 unsigned int nr, unsigned int max)
+				    unsigned int nr, unsigned int max, int *keep,
+				    unsigned int *nr_keep)
 {
-	unsigned int i, j;
+	unsigned int pass, i, j;
+	char proc[64];
+	int fd;
 
-	for (i = 0; i < files->nr && nr < max; i++) {
-		const struct rfile *rf = &files->v[i];
-		uint64_t shmid = le64toh(rf->f.value[2]);
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < files->nr && nr < max; i++) {
+			const struct rfile *rf = &files->v[i];
+			uint64_t shmid = le64toh(rf->f.value[2]);
+			uint32_t acc = le32toh(rf->f.flags) & (O_ACCMODE | O_PATH);
 
-		/* (One it may not write stays apart.) */
-		if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
-		    !(le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED)) ||
-		    !shmid ||
-		    (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) != O_RDWR)
-			continue;
-		for (j = 0; j < nr && shm[j].shmid != shmid; j++)
-			;
-		if (j < nr)
-			continue;
-		shm[nr].shmid = shmid;
-		shm[nr].fd = le32toh(rf->f.fd);
-		shm[nr++].flags = CRAK_CKPT_SHMEM_FILLED;
+			if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
+			    !(le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED)) ||
+			    !shmid || (acc == O_RDWR) == pass)
+				continue;
+			for (j = 0; j < nr && shm[j].shmid != shmid; j++)
+				;
+			if (j < nr)
+				continue;
+			fd = le32toh(rf->f.fd);
+			if (pass) {
+				/* (One it may not write stays apart.) */
+				snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+				fd = open(proc, O_RDWR | O_CLOEXEC);
+				if (fd < 0)
+					continue;
+				keep[(*nr_keep)++] = fd;
+			}
+			shm[nr].shmid = shmid;
+			shm[nr].fd = fd;
+			shm[nr++].flags = CRAK_CKPT_SHMEM_FILLED;
+		}
 	}
 	return nr;
 }
@@ -809,7 +824,7 @@ void restart_child(struct restart *r)
 	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
 	/* The memfds and deleted files it holds open, which its mappings map again. */
-	nr_shm = unlinked_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX);
+	nr_shm = unlinked_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX, keep, &nr_keep);
 	close_except(base, keep, nr_keep);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);

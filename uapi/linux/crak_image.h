@@ -293,13 +293,15 @@ struct crak_img_pty {
  * again as one, of the path's name after "/memfd:", with value[1] its seals
  * (F_GET_SEALS); value[2] is its inode number, the shmid of the process's
  * CRAK_VMA_SHANON mappings of it, which map it again.  Another deleted file
- * open for reading and writing that the process maps shared too, by a
- * mapping /proc/PID/maps shows deleted (minor 11): made again as shared
- * memory (SHMEM) named the path without its leading '/' (as the kernel names
- * its own: the descriptor reads as it did; cut at NAME_MAX), its mode as it
- * was; value[2] is its inode number, the shmid of the process's
- * CRAK_VMA_SHANON mappings of it, which map it: the descriptor and the
- * mappings one memory again.
+ * open (for reading and writing from minor 11, any way from 12) that the
+ * process maps shared too, by a mapping /proc/PID/maps shows deleted: made
+ * again as shared memory (SHMEM) named the path without its leading '/' (as
+ * the kernel names its own: the descriptor reads as it did; cut at
+ * NAME_MAX), its mode as it was; value[2] is its inode number, the shmid of
+ * the process's CRAK_VMA_SHANON mappings of it, which map it: the
+ * descriptor and the mappings one memory again.  Two descriptors of either
+ * kind with one value[2] (two opens of one file) are two open files of one
+ * memory.
  */
 #define CRAK_UNLINKED_MEMFD	_BITUL(0)
 #define CRAK_UNLINKED_MAPPED	_BITUL(1)
