@@ -467,14 +467,25 @@ static const struct user_regset *ckpt_regset(const struct user_regset_view *view
  * A thread stopped in a system call that a signal would have it make again
  * is rewound to make it again, as the kernel does when it delivers no
  * handler: the call's number back in ax, ip back on the syscall instruction.
- * A restart_syscall(2) continuation cannot move to another kernel, so that
- * call too is made again from its start.
+ * A restart_syscall(2) continuation (after a job-control stop) cannot move
+ * to another kernel, nor be told from the registers: that call returns
+ * EINTR (made again, it would continue whatever the restarted thread's
+ * restart block holds).
  */
 static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
 {
 	bool rewound = false;
 
-	if ((long)regs->orig_ax >= 0) {
+	if ((long)regs->orig_ax == __NR_restart_syscall) {
+		switch ((long)regs->ax) {
+		case -ERESTARTSYS:
+		case -ERESTARTNOINTR:
+		case -ERESTARTNOHAND:
+		case -ERESTART_RESTARTBLOCK:
+			regs->ax = -EINTR;
+			break;
+		}
+	} else if ((long)regs->orig_ax >= 0) {
 		switch ((long)regs->ax) {
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
@@ -560,14 +571,18 @@ static bool ckpt_sleep_left(struct task_struct *t, const struct user_regs_struct
 }
 
 /*
- * Runs in each thread of a process that runs on after its stop.  A relative
- * wait the stop interrupted, the kernel would go on with through
- * restart_syscall(2), whose continuation no later checkpoint can tell from
- * the registers (the next round of a live checkpoint, another with
- * --leave-running): made again instead as the call it was, waiting what it
- * had left, as a restart makes it.  Told -ERESTARTNOHAND, the kernel makes
- * it again, or ends it with EINTR for a signal to handle first, as it would
- * have.
+ * Runs in each thread of a process that runs on after a stop (and in the
+ * main thread an INSTALL stopped).  A relative wait the stop interrupted,
+ * the kernel would go on with through restart_syscall(2), whose
+ * continuation no later checkpoint can tell from the registers (the next
+ * round of a live checkpoint, another with --leave-running): made again
+ * instead as the call it was, waiting what it had left, as a restart makes
+ * it (its argument register changed, and so after it).  Told
+ * -ERESTARTNOHAND, the kernel makes it again, or ends it with EINTR for a
+ * signal to handle, as it would have.  With a signal already pending, or a
+ * wait that cannot be told so, it goes on as the kernel has it.  (Time
+ * stopped between here and the call, in a job-control stop say, no longer
+ * counts against the wait.)
  */
 void ckpt_freeze_resume(struct ckpt_stop *st)
 {
@@ -578,6 +593,8 @@ void ckpt_freeze_resume(struct ckpt_stop *st)
 	};
 	u64 left;
 
+	if (task_sigpending(current))
+		return;
 	if (ckpt_sleep_left(current, &ur, &left) && ckpt_sleep_set(regs, regs->orig_ax, left))
 		regs->ax = -ERESTARTNOHAND;
 }

@@ -334,6 +334,7 @@ static void ckpt_install_take(struct ckpt_stop *st)
 	struct ckpt_install *in = container_of(st->group, struct ckpt_install, group);
 	int fd;
 
+	ckpt_freeze_resume(st);
 	if (atomic_cmpxchg(&in->state, CKPT_INSTALL_PENDING, CKPT_INSTALL_TAKEN) !=
 	    CKPT_INSTALL_PENDING)
 		return;

@@ -721,6 +721,16 @@ static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 	return shmem_file_setup(v->path, ckpt_shmem_size(l, first), VM_NORESERVE);
 }
 
+/* Whether mapping V has advice this kernel gives (it is made first). */
+static bool ckpt_advised(const struct ckpt_rvma *v)
+{
+	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_ADVICE;
+
+	if (!IS_ENABLED(CONFIG_KSM))
+		advice &= ~CRAK_VMAF_MERGEABLE;
+	return advice;
+}
+
 /*
  * Gives the mapping V just made at START..END the advice it had, as
  * madvise(2) would have (but for the khugepaged scan MADV_HUGEPAGE asks,
@@ -738,7 +748,7 @@ static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long e
 	unsigned int i;
 	int err = 0;
 
-	if (!advice)
+	if (!ckpt_advised(v))
 		return 0;
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, start);
@@ -1324,11 +1334,12 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
 	for (i = 0; !err && i < l->nr; i++) {
-		if (le32_to_cpu(l->vma[i].img.flags) & CKPT_VMAF_ADVICE)
+		if (ckpt_advised(&l->vma[i]))
 			err = ckpt_map_one(l, i, fill);
+		cond_resched();
 	}
 	for (i = 0; !err && i < l->nr; i++) {
-		if (!(le32_to_cpu(l->vma[i].img.flags) & CKPT_VMAF_ADVICE))
+		if (!ckpt_advised(&l->vma[i]))
 			err = ckpt_map_one(l, i, fill);
 		cond_resched();
 	}
