@@ -1334,7 +1334,7 @@ static int mode_sleep(void)
 }
 
 /*
- * Four relative waits of 8 s that a checkpoint 3 s into them interrupts,
+ * Four relative waits of 12 s that a checkpoint 3 s into them interrupts,
  * each in a thread of its own: nanosleep(2) itself, clock_nanosleep on
  * CLOCK_BOOTTIME, poll(2) on nothing and FUTEX_WAIT on a word nobody
  * wakes.  Made again after a restart, each waits what it had left, and so
@@ -1345,13 +1345,13 @@ static int mode_sleep(void)
  */
 static void *sleep_boottime(void *arg)
 {
-	struct timespec ts = { .tv_sec = 8 }, rem;
+	struct timespec ts = { .tv_sec = 12 }, rem;
 	int ret;
 
 	(void)arg;
 	ret = clock_nanosleep(CLOCK_BOOTTIME, 0, &ts, &rem);
-	CHECK(ret == 0, "clock_nanosleep(CLOCK_BOOTTIME, 8 s) returned %s", strerror(ret));
-	CHECK(ts.tv_sec == 8 && !ts.tv_nsec, "clock_nanosleep(CLOCK_BOOTTIME) changed its request");
+	CHECK(ret == 0, "clock_nanosleep(CLOCK_BOOTTIME, 12 s) returned %s", strerror(ret));
+	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "clock_nanosleep(CLOCK_BOOTTIME) changed its request");
 	return NULL;
 }
 
@@ -1360,29 +1360,29 @@ static void *poll_timeout(void *arg)
 	long ret;
 
 	(void)arg;
-	ret = syscall(SYS_poll, NULL, 0, 8000);
-	CHECK(ret == 0, "poll(NULL, 0, 8000) returned %ld, %s", ret, ret ? strerror(errno) : "");
+	ret = syscall(SYS_poll, NULL, 0, 12000);
+	CHECK(ret == 0, "poll(NULL, 0, 12000) returned %ld, %s", ret, ret ? strerror(errno) : "");
 	return NULL;
 }
 
 static void *futex_timeout(void *arg)
 {
-	struct timespec ts = { .tv_sec = 8 };
+	struct timespec ts = { .tv_sec = 12 };
 	static uint32_t word;
 	long ret;
 
 	(void)arg;
 	ret = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-	CHECK(ret == -1 && errno == ETIMEDOUT, "FUTEX_WAIT(8 s) returned %ld, %s (expected ETIMEDOUT)",
+	CHECK(ret == -1 && errno == ETIMEDOUT, "FUTEX_WAIT(12 s) returned %ld, %s (expected ETIMEDOUT)",
 	      ret, ret ? strerror(errno) : "");
-	CHECK(ts.tv_sec == 8 && !ts.tv_nsec, "FUTEX_WAIT changed its timeout");
+	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "FUTEX_WAIT changed its timeout");
 	return NULL;
 }
 
 static int mode_sleep_left(void)
 {
 	void *(*const waits[])(void *) = { sleep_boottime, poll_timeout, futex_timeout };
-	struct timespec ts = { .tv_sec = 8 }, rem;
+	struct timespec ts = { .tv_sec = 12 }, rem;
 	pthread_t thread[3];
 	unsigned int i;
 	long ret;
@@ -1392,8 +1392,8 @@ static int mode_sleep_left(void)
 			die("pthread_create");
 	ready();
 	ret = syscall(SYS_nanosleep, &ts, &rem);
-	CHECK(ret == 0, "nanosleep(8 s) returned %ld, %s", ret, ret ? strerror(errno) : "");
-	CHECK(ts.tv_sec == 8 && !ts.tv_nsec, "nanosleep changed its request");
+	CHECK(ret == 0, "nanosleep(12 s) returned %ld, %s", ret, ret ? strerror(errno) : "");
+	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "nanosleep changed its request");
 	for (i = 0; i < 3; i++)
 		pthread_join(thread[i], NULL);
 	write_atomic("woke", "woke\n");
