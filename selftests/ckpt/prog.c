@@ -2479,8 +2479,9 @@ static int mode_files(void)
 		die("mmap %s shared", path);
 
 	/*
-	 * Another, held only read-only at offset 9 and mapped shared so, then
-	 * deleted: it too comes back one memory with its mapping.
+	 * Another, mapped shared and writable, then held only read-only at
+	 * offset 9, then deleted: it too comes back one memory with its
+	 * mapping, which writes what the descriptor reads.
 	 */
 	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlro.%d", getpid());
 	if (fstat(mfd, &ust))
@@ -2492,12 +2493,14 @@ static int mode_files(void)
 		close(uro);
 		unlink(path);
 	}
-	if (uro < 0 || !write_all(uro, unl_data, MEMFD_SIZE) || close(uro))
+	if (uro < 0 || !write_all(uro, unl_data, MEMFD_SIZE))
 		die("%s", path);
+	romem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, uro, 0);
+	if (romem == MAP_FAILED || close(uro))
+		die("mmap %s shared", path);
 	uro = open(path, O_RDONLY);
-	romem = mmap(NULL, MEMFD_SIZE, PROT_READ, MAP_SHARED, uro, 0);
-	if (uro < 0 || lseek(uro, 9, SEEK_SET) != 9 || romem == MAP_FAILED || unlink(path))
-		die("mmap %s shared read-only", path);
+	if (uro < 0 || lseek(uro, 9, SEEK_SET) != 9 || unlink(path))
+		die("%s read-only", path);
 
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd < 0 || fstat(dfd, &st))
@@ -2706,6 +2709,11 @@ static int mode_files(void)
 	check_eq(MEMFD_SIZE, n, "pread of the deleted file held read-only");
 	check_pattern(unl_now, MEMFD_SIZE, 77, "contents of the deleted file held read-only");
 	check_pattern(romem, MEMFD_SIZE, 77, "the read-only deleted file's shared mapping");
+	memcpy(romem + 256, "rowr", 4);
+	n = pread(uro, got, 4, 256);
+	check_bytes("rowr", got, n == 4 ? 4 : 0,
+		    "the read-only deleted file's mapping written, read from its descriptor");
+	memcpy(romem + 256, unl_data + 256, 4);
 
 	if (fstat(dfd, &st))
 		failf("fstat of DIR: %s", strerror(errno));

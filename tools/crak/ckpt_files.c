@@ -392,7 +392,9 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 			    (v = fcntl(dup, F_GET_SEALS)) != (uint64_t)-1) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MEMFD);
 				rf->f.value[1] = htole64(v);
-				rf->f.value[2] = htole64(st.st_ino);
+				/* (Its mappings' shmid, where it has any: of this file system.) */
+				if (maps_shared(pid, &st))
+					rf->f.value[2] = htole64(st.st_ino);
 			} else if (!err && !(fi.flags & O_PATH) && maps_shared(pid, &st)) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
 				rf->f.value[2] = htole64(st.st_ino);
@@ -1052,20 +1054,21 @@ static int make_shmem(const struct rfile *rf)
 
 /*
  * An earlier descriptor of FILES, made (MADE), of the memfd or deleted file
- * mapped shared that FILES->v[I] is too (its shmid, from two opens of it):
- * its index, or I.
+ * mapped shared that FILES->v[I] is too (of its kind and shmid, from two
+ * opens of it): its index, or I.
  */
 static unsigned int same_memory(const struct rfiles *files, unsigned int i, const int *made)
 {
 	const uint64_t kinds = CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED;
+	uint64_t kind = le64toh(files->v[i].f.value[0]) & kinds;
 	uint64_t shmid = le64toh(files->v[i].f.value[2]);
 	unsigned int j;
 
-	if (!(le64toh(files->v[i].f.value[0]) & kinds) || !shmid)
+	if (!kind || !shmid)
 		return i;
 	for (j = 0; j < i; j++)
 		if (le32toh(files->v[j].f.type) == CRAK_FILE_UNLINKED &&
-		    le64toh(files->v[j].f.value[0]) & kinds &&
+		    (le64toh(files->v[j].f.value[0]) & kinds) == kind &&
 		    le64toh(files->v[j].f.value[2]) == shmid && made[j] >= 0)
 			return j;
 	return i;
@@ -1101,10 +1104,12 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		break;
 	case CRAK_FILE_UNLINKED:
 		how = le64toh(rf->f.value[0]);
+		/* (Where its mode lets no second open, as the caller: a file apart.) */
 		j = same_memory(files, i, made);
-		fd = j < i ? reopen(made[j], flags) :
-		     how & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
-		     how & CRAK_UNLINKED_MAPPED ? make_mapped(rf) : make_unlinked(rf);
+		fd = j < i ? reopen(made[j], flags) : -1;
+		if (fd < 0)
+			fd = how & CRAK_UNLINKED_MEMFD ? make_memfd(rf) :
+			     how & CRAK_UNLINKED_MAPPED ? make_mapped(rf) : make_unlinked(rf);
 		if (fd >= 0 && lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
 			close(fd);
 			fd = -1;

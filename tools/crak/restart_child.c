@@ -689,20 +689,81 @@ void close_except(int from, int *keep, unsigned int n)
 }
 
 /*
- * The memfds and deleted files mapped shared among FILES (at their numbers
- * by now) as shared memories for RESTORE, after the NR in SHM (its tree's:
- * a memory among those stays apart from the file), at most MAX in all: how
- * many in all.  The kernel maps each through a descriptor open for
- * writing: of a memory held only read-only, one opened again (appended to
- * KEEP, *NR_KEEP, which RESTORE closes), where the file's mode lets it.
+ * A memfd sealed against writes to come (F_SEAL_FUTURE_WRITE): its
+ * writable shared mappings, made before the seal, the kernel would refuse
+ * to make again through it (they come back apart from it).
  */
-static unsigned int unlinked_shmems(const struct rfiles *files, struct crak_ckpt_shmem *shm,
-				    unsigned int nr, unsigned int max, int *keep,
-				    unsigned int *nr_keep)
+static bool future_write(const struct rfile *rf)
 {
-	unsigned int pass, i, j;
+	return le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD &&
+	       le64toh(rf->f.value[1]) & F_SEAL_FUTURE_WRITE;
+}
+
+/*
+ * Of the memfds and deleted files mapped shared among FILES (at their
+ * numbers by now), those held only read-only: a descriptor of each opened
+ * again for writing, into RW (-1 where none), through which the kernel
+ * maps it (before the process's root is the image's: through crak's /proc).
+ * One whose mode lets no such open (as the caller) comes back apart from
+ * its mappings, with a warning; so does a memfd sealed against writes to
+ * come (future_write()), held any way.
+ */
+static void unlinked_rw(const struct rfiles *files, int *rw, int base)
+{
+	const uint64_t kinds = CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED;
+	unsigned int i, j;
 	char proc[64];
 	int fd;
+
+	for (i = 0; i < files->nr; i++) {
+		const struct rfile *rf = &files->v[i];
+		uint64_t how = le64toh(rf->f.value[0]);
+
+		rw[i] = -1;
+		if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED || !(how & kinds) ||
+		    !rf->f.value[2] ||
+		    (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) == O_RDWR)
+			continue;
+		if (future_write(rf))
+			continue;
+		for (j = 0; j < files->nr; j++) {
+			const struct rfile *o = &files->v[j];
+
+			if ((j < i && rw[j] >= 0) ||
+			    (le32toh(o->f.type) == CRAK_FILE_UNLINKED &&
+			     (le32toh(o->f.flags) & (O_ACCMODE | O_PATH)) == O_RDWR))
+				if ((le64toh(o->f.value[0]) & kinds) == (how & kinds) &&
+				    o->f.value[2] == rf->f.value[2])
+					break;
+		}
+		if (j < files->nr)
+			continue;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%u", le32toh(rf->f.fd));
+		fd = open(proc, O_RDWR | O_CLOEXEC);
+		if (fd >= 0 && fd < base) {
+			rw[i] = fcntl(fd, F_DUPFD_CLOEXEC, base);
+			close(fd);
+		} else {
+			rw[i] = fd;
+		}
+		if (rw[i] < 0)
+			pr_err("restart: descriptor %u (%s) comes back apart from its mappings: %s",
+			       le32toh(rf->f.fd), rf->path ?: "", strerror(errno));
+	}
+}
+
+/*
+ * The memfds and deleted files mapped shared among FILES as shared memories
+ * for RESTORE, after the NR in SHM (its tree's: a memory among those stays
+ * apart from the file), at most MAX in all: how many in all.  The kernel
+ * maps each through a descriptor open for writing: the process's, or one
+ * of RW (unlinked_rw()), appended to KEEP (*NR_KEEP), which RESTORE closes.
+ */
+static unsigned int unlinked_shmems(const struct rfiles *files, const int *rw,
+				    struct crak_ckpt_shmem *shm, unsigned int nr, unsigned int max,
+				    int *keep, unsigned int *nr_keep)
+{
+	unsigned int pass, i, j;
 
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < files->nr && nr < max; i++) {
@@ -712,24 +773,17 @@ static unsigned int unlinked_shmems(const struct rfiles *files, struct crak_ckpt
 
 			if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
 			    !(le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED)) ||
-			    !shmid || (acc == O_RDWR) == pass)
+			    !shmid || (pass ? rw[i] < 0 : acc != O_RDWR) || future_write(rf))
 				continue;
 			for (j = 0; j < nr && shm[j].shmid != shmid; j++)
 				;
 			if (j < nr)
 				continue;
-			fd = le32toh(rf->f.fd);
-			if (pass) {
-				/* (One it may not write stays apart.) */
-				snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-				fd = open(proc, O_RDWR | O_CLOEXEC);
-				if (fd < 0)
-					continue;
-				keep[(*nr_keep)++] = fd;
-			}
 			shm[nr].shmid = shmid;
-			shm[nr].fd = fd;
+			shm[nr].fd = pass ? rw[i] : (int)le32toh(rf->f.fd);
 			shm[nr++].flags = CRAK_CKPT_SHMEM_FILLED;
+			if (pass)
+				keep[(*nr_keep)++] = rw[i];
 		}
 	}
 	return nr;
@@ -738,7 +792,7 @@ static unsigned int unlinked_shmems(const struct rfiles *files, struct crak_ckpt
 void restart_child(struct restart *r)
 {
 	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd;
-	int keep[5 + CRAK_CKPT_SHMEM_MAX];
+	int keep[5 + CRAK_CKPT_SHMEM_MAX], *rw;
 	struct crak_ckpt_shmem shm[CRAK_CKPT_SHMEM_MAX];
 	unsigned int nr_keep = 0;
 	int nr_shm;
@@ -798,6 +852,8 @@ void restart_child(struct restart *r)
 	/* Its children inherit what they share with it, and nothing it made next. */
 	if (r->tree)
 		tree_fork_children(r);
+	rw = xmalloc((r->files.nr ?: 1) * sizeof(*rw));
+	unlinked_rw(&r->files, rw, base);
 	for (i = 0; i < 3; i++)
 		if (stdio[i] >= 0)
 			close(stdio[i]);
@@ -824,7 +880,7 @@ void restart_child(struct restart *r)
 	for (i = 0; i < (unsigned int)nr_shm; i++)
 		keep[nr_keep++] = shm[i].fd;
 	/* The memfds and deleted files it holds open, which its mappings map again. */
-	nr_shm = unlinked_shmems(&r->files, shm, nr_shm, CRAK_CKPT_SHMEM_MAX, keep, &nr_keep);
+	nr_shm = unlinked_shmems(&r->files, rw, shm, nr_shm, CRAK_CKPT_SHMEM_MAX, keep, &nr_keep);
 	close_except(base, keep, nr_keep);
 
 	nlh = nl_request(&nl, CRAK_CKPT_CMD_RESTORE, NLM_F_ACK);

@@ -292,7 +292,8 @@ struct crak_img_pty {
  * CRAK_FILE_UNLINKED: value[0].  A memfd (memfd_create(2), minor 10): made
  * again as one, of the path's name after "/memfd:", with value[1] its seals
  * (F_GET_SEALS); value[2] is its inode number, the shmid of the process's
- * CRAK_VMA_SHANON mappings of it, which map it again.  Another deleted file
+ * CRAK_VMA_SHANON mappings of it, which map it again (0 from minor 12 where
+ * the process does not map it).  Another deleted file
  * open (for reading and writing from minor 11, any way from 12) that the
  * process maps shared too, by a mapping /proc/PID/maps shows deleted: made
  * again as shared memory (SHMEM) named the path without its leading '/' (as
