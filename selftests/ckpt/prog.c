@@ -1334,24 +1334,27 @@ static int mode_sleep(void)
 }
 
 /*
- * Four relative waits of 12 s that a checkpoint 3 s into them interrupts,
- * each in a thread of its own: nanosleep(2) itself, clock_nanosleep on
- * CLOCK_BOOTTIME, poll(2) on nothing and FUTEX_WAIT on a word nobody
- * wakes.  Made again after a restart, each waits what it had left, and so
- * after a checkpoint with --leave-running before it: there each goes on.
- * DIR/woke is written when all are over; the script times it.  (The
- * checkpoint's stop writes the time left to a sleep's REM, as any stop
- * does.)
+ * Four relative waits of WAIT_S seconds (12, or $CRAK_PROG_WAIT_S) that a
+ * checkpoint some seconds into them interrupts, each in a thread of its
+ * own: nanosleep(2) itself, clock_nanosleep on CLOCK_BOOTTIME, poll(2) on
+ * nothing and FUTEX_WAIT on a word nobody wakes.  Made again after a
+ * restart, each waits what it had left, and so after a checkpoint with
+ * --leave-running before it: there each goes on.  DIR/woke is written when
+ * all are over; the script times it.  (The checkpoint's stop writes the
+ * time left to a sleep's REM, as any stop does.)
  */
+static int wait_s = 12;
+
 static void *sleep_boottime(void *arg)
 {
-	struct timespec ts = { .tv_sec = 12 }, rem;
+	struct timespec ts = { .tv_sec = wait_s }, rem;
 	int ret;
 
 	(void)arg;
 	ret = clock_nanosleep(CLOCK_BOOTTIME, 0, &ts, &rem);
-	CHECK(ret == 0, "clock_nanosleep(CLOCK_BOOTTIME, 12 s) returned %s", strerror(ret));
-	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "clock_nanosleep(CLOCK_BOOTTIME) changed its request");
+	CHECK(ret == 0, "clock_nanosleep(CLOCK_BOOTTIME, %d s) returned %s", wait_s, strerror(ret));
+	CHECK(ts.tv_sec == wait_s && !ts.tv_nsec,
+	      "clock_nanosleep(CLOCK_BOOTTIME) changed its request");
 	return NULL;
 }
 
@@ -1360,40 +1363,49 @@ static void *poll_timeout(void *arg)
 	long ret;
 
 	(void)arg;
-	ret = syscall(SYS_poll, NULL, 0, 12000);
-	CHECK(ret == 0, "poll(NULL, 0, 12000) returned %ld, %s", ret, ret ? strerror(errno) : "");
+	ret = syscall(SYS_poll, NULL, 0, wait_s * 1000);
+	CHECK(ret == 0, "poll(NULL, 0, %d) returned %ld, %s", wait_s * 1000, ret,
+	      ret ? strerror(errno) : "");
 	return NULL;
 }
 
 static void *futex_timeout(void *arg)
 {
-	struct timespec ts = { .tv_sec = 12 };
+	struct timespec ts = { .tv_sec = wait_s };
 	static uint32_t word;
 	long ret;
 
 	(void)arg;
 	ret = syscall(SYS_futex, &word, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-	CHECK(ret == -1 && errno == ETIMEDOUT, "FUTEX_WAIT(12 s) returned %ld, %s (expected ETIMEDOUT)",
-	      ret, ret ? strerror(errno) : "");
-	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "FUTEX_WAIT changed its timeout");
+	CHECK(ret == -1 && errno == ETIMEDOUT,
+	      "FUTEX_WAIT(%d s) returned %ld, %s (expected ETIMEDOUT)", wait_s, ret,
+	      ret ? strerror(errno) : "");
+	CHECK(ts.tv_sec == wait_s && !ts.tv_nsec, "FUTEX_WAIT changed its timeout");
 	return NULL;
 }
 
 static int mode_sleep_left(void)
 {
 	void *(*const waits[])(void *) = { sleep_boottime, poll_timeout, futex_timeout };
-	struct timespec ts = { .tv_sec = 12 }, rem;
+	const char *env = getenv("CRAK_PROG_WAIT_S");
+	struct timespec ts, rem;
 	pthread_t thread[3];
 	unsigned int i;
 	long ret;
 
+	if (env)
+		wait_s = atoi(env);
+	if (wait_s < 1 || wait_s > 600)
+		die("CRAK_PROG_WAIT_S=%s: not 1 to 600 seconds", env);
+	ts = (struct timespec){ .tv_sec = wait_s };
 	for (i = 0; i < 3; i++)
 		if (pthread_create(&thread[i], NULL, waits[i], NULL))
 			die("pthread_create");
 	ready();
 	ret = syscall(SYS_nanosleep, &ts, &rem);
-	CHECK(ret == 0, "nanosleep(12 s) returned %ld, %s", ret, ret ? strerror(errno) : "");
-	CHECK(ts.tv_sec == 12 && !ts.tv_nsec, "nanosleep changed its request");
+	CHECK(ret == 0, "nanosleep(%d s) returned %ld, %s", wait_s, ret,
+	      ret ? strerror(errno) : "");
+	CHECK(ts.tv_sec == wait_s && !ts.tv_nsec, "nanosleep changed its request");
 	for (i = 0; i < 3; i++)
 		pthread_join(thread[i], NULL);
 	write_atomic("woke", "woke\n");

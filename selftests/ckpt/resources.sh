@@ -115,31 +115,39 @@ syslog_stop ${logs[b]}
 pass "syslog: a restart without the name a datagram socket was connected to fails in one line, nothing runs"
 # A relative wait a checkpoint interrupted waits, once restarted, only what
 # it had left: four waits of 12 s (nanosleep, clock_nanosleep on
-# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each), checkpointed 3 s
-# into them and more, end after the restart no sooner than what they had
-# left at the latest the checkpoint could have stopped them (less a second:
-# the waits began before the script saw them, and the process may run before
-# its restart says so), nor near 12 s (made again whole), nor at once (with
-# nothing left).  A checkpoint with --leave-running 1.5 s into them comes first:
-# there the waits go on as the calls they were, not through
-# restart_syscall(2), whose continuation a later checkpoint cannot take (its
-# restart found nothing to continue: EINTR at once).
+# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 24 s on the debug
+# kernel, whose checkpoints, two debug labs side by side, took 8 s),
+# checkpointed 3 s into them and more, end after the restart no sooner
+# than what they had left at the latest the checkpoint could have stopped
+# them (less a second: the waits began before the script saw them, and the
+# process may run before its restart says so), nor near their whole length
+# (made again whole), nor at once (with nothing left).  A checkpoint with
+# --leave-running 1.5 s into them comes first: there the waits go on as the
+# calls they were, not through restart_syscall(2), whose continuation a
+# later checkpoint cannot take (its restart found nothing to continue:
+# EINTR at once).
+wait_s=12
+[ "${LAB_KERNEL:-}" = debug ] && wait_s=24
+export CRAK_PROG_WAIT_S=$wait_s
 prog_start a sleep-left sleep-left
+unset CRAK_PROG_WAIT_S
 t0=${EPOCHREALTIME/./}
 sleep 1.5
 checkpoint a "$prog_pid" "$prog_dir/img0" --leave-running
 sleep 1.5
 checkpoint a "$prog_pid" "$prog_dir/img"
-left=$((12000 - (${EPOCHREALTIME/./} - t0) / 1000))
+left=$((wait_s * 1000 - (${EPOCHREALTIME/./} - t0) / 1000))
 [ $left -ge 2000 ] ||
 	fail "sleep-left: the checkpoints took so long that the waits had only $left ms left"
 wait_job "$prog_job" > /dev/null 2>&1
 job=$(restart_bg a "$prog_dir/img") || exit 1
 t0=${EPOCHREALTIME/./}
-wait_file "$prog_dir/woke" 15 || fail "sleep-left: the restarted waits did not end within 15 s"
+wait_file "$prog_dir/woke" $((wait_s + 3)) ||
+	fail "sleep-left: the restarted waits did not end within $((wait_s + 3)) s"
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
-[ $ms -ge $((left - 1000)) ] && [ $ms -lt 10500 ] ||
-	fail "sleep-left: the waits ended $ms ms after the restart (they had about $left ms left, 9 s at most)"
+most=$((wait_s * 1000 - 1500))
+[ $ms -ge $((left - 1000)) ] && [ $ms -lt $most ] ||
+	fail "sleep-left: the waits ended $ms ms after the restart (they had about $left ms left, $((wait_s - 3)) s at most)"
 prog_verdict a "$job" "sleep-left, restarted"
 pass "sleep-left: a relative sleep, poll and FUTEX_WAIT wait what they had left, after a checkpoint that left them running too ($ms ms after the restart, about $left ms left)"
 
