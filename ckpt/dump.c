@@ -476,21 +476,16 @@ static bool ckpt_rewind_syscall(struct user_regs_struct *regs)
 {
 	bool rewound = false;
 
-	if ((long)regs->orig_ax == __NR_restart_syscall) {
+	if ((long)regs->orig_ax >= 0) {
 		switch ((long)regs->ax) {
 		case -ERESTARTSYS:
 		case -ERESTARTNOINTR:
 		case -ERESTARTNOHAND:
 		case -ERESTART_RESTARTBLOCK:
-			regs->ax = -EINTR;
-			break;
-		}
-	} else if ((long)regs->orig_ax >= 0) {
-		switch ((long)regs->ax) {
-		case -ERESTARTSYS:
-		case -ERESTARTNOINTR:
-		case -ERESTARTNOHAND:
-		case -ERESTART_RESTARTBLOCK:
+			if ((long)regs->orig_ax == __NR_restart_syscall) {
+				regs->ax = -EINTR;
+				break;
+			}
 			regs->ax = regs->orig_ax;
 			regs->ip -= 2;
 			rewound = true;

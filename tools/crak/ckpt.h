@@ -6,6 +6,7 @@
 #ifndef CRAK_CKPT_H
 #define CRAK_CKPT_H
 
+#include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -57,6 +58,23 @@ struct rfile {
 	char peer_addr[108];		/* sun_path: a path, or NUL and a name */
 	uint8_t peer_len;		/* bytes of it, 0 for none */
 };
+
+/*
+ * Of a memfd or a deleted file mapped shared (CRAK_FILE_UNLINKED with
+ * CRAK_UNLINKED_MEMFD or CRAK_UNLINKED_MAPPED): which of the two, 0 for any
+ * other descriptor; and the shmid of its memory (value[2]), 0 where none.
+ */
+static inline uint64_t rfile_memory_kind(const struct rfile *rf)
+{
+	if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED)
+		return 0;
+	return le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED);
+}
+
+static inline uint64_t rfile_shmid(const struct rfile *rf)
+{
+	return rfile_memory_kind(rf) ? le64toh(rf->f.value[2]) : 0;
+}
 
 struct rfiles {
 	struct rfile *v;

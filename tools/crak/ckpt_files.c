@@ -1059,17 +1059,14 @@ static int make_shmem(const struct rfile *rf)
  */
 static unsigned int same_memory(const struct rfiles *files, unsigned int i, const int *made)
 {
-	const uint64_t kinds = CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED;
-	uint64_t kind = le64toh(files->v[i].f.value[0]) & kinds;
-	uint64_t shmid = le64toh(files->v[i].f.value[2]);
+	uint64_t kind = rfile_memory_kind(&files->v[i]), shmid = rfile_shmid(&files->v[i]);
 	unsigned int j;
 
-	if (!kind || !shmid)
+	if (!shmid)
 		return i;
 	for (j = 0; j < i; j++)
-		if (le32toh(files->v[j].f.type) == CRAK_FILE_UNLINKED &&
-		    (le64toh(files->v[j].f.value[0]) & kinds) == kind &&
-		    le64toh(files->v[j].f.value[2]) == shmid && made[j] >= 0)
+		if (rfile_memory_kind(&files->v[j]) == kind && rfile_shmid(&files->v[j]) == shmid &&
+		    made[j] >= 0)
 			return j;
 	return i;
 }

@@ -695,8 +695,14 @@ void close_except(int from, int *keep, unsigned int n)
  */
 static bool future_write(const struct rfile *rf)
 {
-	return le64toh(rf->f.value[0]) & CRAK_UNLINKED_MEMFD &&
+	return rfile_memory_kind(rf) & CRAK_UNLINKED_MEMFD &&
 	       le64toh(rf->f.value[1]) & F_SEAL_FUTURE_WRITE;
+}
+
+/* Whether the process held RF open for reading and writing. */
+static bool held_rw(const struct rfile *rf)
+{
+	return (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) == O_RDWR;
 }
 
 /*
@@ -710,31 +716,24 @@ static bool future_write(const struct rfile *rf)
  */
 static void unlinked_rw(const struct rfiles *files, int *rw, int base)
 {
-	const uint64_t kinds = CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED;
 	unsigned int i, j;
 	char proc[64];
 	int fd;
 
 	for (i = 0; i < files->nr; i++) {
 		const struct rfile *rf = &files->v[i];
-		uint64_t how = le64toh(rf->f.value[0]);
+		uint64_t kind = rfile_memory_kind(rf), shmid = rfile_shmid(rf);
 
 		rw[i] = -1;
-		if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED || !(how & kinds) ||
-		    !rf->f.value[2] ||
-		    (le32toh(rf->f.flags) & (O_ACCMODE | O_PATH)) == O_RDWR)
+		if (!shmid || held_rw(rf) || future_write(rf))
 			continue;
-		if (future_write(rf))
-			continue;
+		/* (Not where another holds it for writing, or has one already.) */
 		for (j = 0; j < files->nr; j++) {
 			const struct rfile *o = &files->v[j];
 
-			if ((j < i && rw[j] >= 0) ||
-			    (le32toh(o->f.type) == CRAK_FILE_UNLINKED &&
-			     (le32toh(o->f.flags) & (O_ACCMODE | O_PATH)) == O_RDWR))
-				if ((le64toh(o->f.value[0]) & kinds) == (how & kinds) &&
-				    o->f.value[2] == rf->f.value[2])
-					break;
+			if (rfile_memory_kind(o) == kind && rfile_shmid(o) == shmid &&
+			    (held_rw(o) || (j < i && rw[j] >= 0)))
+				break;
 		}
 		if (j < files->nr)
 			continue;
@@ -768,12 +767,9 @@ static unsigned int unlinked_shmems(const struct rfiles *files, const int *rw,
 	for (pass = 0; pass < 2; pass++) {
 		for (i = 0; i < files->nr && nr < max; i++) {
 			const struct rfile *rf = &files->v[i];
-			uint64_t shmid = le64toh(rf->f.value[2]);
-			uint32_t acc = le32toh(rf->f.flags) & (O_ACCMODE | O_PATH);
+			uint64_t shmid = rfile_shmid(rf);
 
-			if (le32toh(rf->f.type) != CRAK_FILE_UNLINKED ||
-			    !(le64toh(rf->f.value[0]) & (CRAK_UNLINKED_MEMFD | CRAK_UNLINKED_MAPPED)) ||
-			    !shmid || (pass ? rw[i] < 0 : acc != O_RDWR) || future_write(rf))
+			if (!shmid || (pass ? rw[i] < 0 : !held_rw(rf)) || future_write(rf))
 				continue;
 			for (j = 0; j < nr && shm[j].shmid != shmid; j++)
 				;
