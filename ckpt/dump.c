@@ -863,6 +863,10 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 		return -EOPNOTSUPP;
 	}
 	iv->flags |= cpu_to_le32(ckpt_vma_advice(vma->vm_flags));
+	if (vma->vm_flags & VM_LOCKED)
+		iv->flags |= cpu_to_le32(CRAK_VMAF_LOCKED);
+	if (vma->vm_flags & VM_LOCKED && vma->vm_flags & VM_LOCKONFAULT)
+		iv->flags |= cpu_to_le32(CRAK_VMAF_LOCKONFAULT);
 	if (is_vm_hugetlb_page(vma)) {
 		NL_SET_ERR_MSG(extack, "the process maps hugetlb memory, which crak cannot take");
 		return -EOPNOTSUPP;
@@ -1025,6 +1029,7 @@ static int ckpt_dump_mm(struct ckpt_freeze *fz, struct ckpt_stream *s)
 	struct mm_struct *mm = fz->mm;
 	struct crak_img_mm *im;
 	unsigned int i;
+	u32 flags = 0;
 	int err;
 
 	im = kzalloc(sizeof(*im), GFP_KERNEL);
@@ -1032,6 +1037,13 @@ static int ckpt_dump_mm(struct ckpt_freeze *fz, struct ckpt_stream *s)
 		return -ENOMEM;
 	im->nr_vmas = cpu_to_le32(fz->vmas->nr);
 	mmap_read_lock(mm);
+	if (mm->def_flags & VM_LOCKED)
+		flags |= CRAK_MM_LOCK_FUTURE;
+	if (mm->def_flags & VM_LOCKED && mm->def_flags & VM_LOCKONFAULT)
+		flags |= CRAK_MM_LOCK_ONFAULT;
+	if (test_bit(MMF_DISABLE_THP, &mm->flags))
+		flags |= CRAK_MM_THP_DISABLE;
+	im->flags = cpu_to_le32(flags);
 	im->start_code = cpu_to_le64(mm->start_code);
 	im->end_code = cpu_to_le64(mm->end_code);
 	im->start_data = cpu_to_le64(mm->start_data);

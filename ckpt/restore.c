@@ -509,6 +509,14 @@ static bool ckpt_advice_ok(u32 kind, u32 flags)
 	return true;
 }
 
+/* Locked memory as mlock(2) could have locked a mapping of KIND. */
+static bool ckpt_lock_ok(u32 kind, u32 flags)
+{
+	if (!(flags & (CRAK_VMAF_LOCKED | CRAK_VMAF_LOCKONFAULT)))
+		return true;
+	return kind != CRAK_VMA_VDSO && kind != CRAK_VMA_VVAR && flags & CRAK_VMAF_LOCKED;
+}
+
 static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct ckpt_rvma *v,
 			 u64 prev_end, struct netlink_ext_ack *extack)
 {
@@ -534,9 +542,9 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 	}
 	if (kind > CRAK_VMA_VVAR || prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) ||
 	    flags & ~(CRAK_VMAF_GROWSDOWN | CRAK_VMAF_MAYSHARE | CRAK_VMAF_DELETED |
-		      CKPT_VMAF_ADVICE) ||
+		      CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKED | CRAK_VMAF_LOCKONFAULT) ||
 	    (flags & CRAK_VMAF_DELETED && kind != CRAK_VMA_ANON) ||
-	    !ckpt_advice_ok(kind, flags) ||
+	    !ckpt_advice_ok(kind, flags) || !ckpt_lock_ok(kind, flags) ||
 	    sizeof(v->img) + plen > len || le64_to_cpu(v->img.pgoff) > (ULONG_MAX >> PAGE_SHIFT)) {
 		NL_SET_ERR_MSG(extack, "a mapping of the image is malformed");
 		goto out;
@@ -721,10 +729,13 @@ static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 	return shmem_file_setup(v->path, ckpt_shmem_size(l, first), VM_NORESERVE);
 }
 
-/* Whether mapping V has advice this kernel gives (it is made first). */
+/*
+ * Whether mapping V has advice this kernel gives, or is locked on fault
+ * (it is made first).
+ */
 static bool ckpt_advised(const struct ckpt_rvma *v)
 {
-	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_ADVICE;
+	u32 advice = le32_to_cpu(v->img.flags) & (CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKONFAULT);
 
 	if (!IS_ENABLED(CONFIG_KSM))
 		advice &= ~CRAK_VMAF_MERGEABLE;
@@ -734,14 +745,15 @@ static bool ckpt_advised(const struct ckpt_rvma *v)
 /*
  * Gives the mapping V just made at START..END the advice it had, as
  * madvise(2) would have (but for the khugepaged scan MADV_HUGEPAGE asks,
- * which the mapping's first huge page asks too).  Made plain, it may have
+ * which the mapping's first huge page asks too), and a lock on fault
+ * (mlock2(MLOCK_ONFAULT): made locked, every page in).  Made plain, it may have
  * joined a plain neighbour: mappings with advice are made first, so that
  * it finds none, and one that did is refused rather than advice given to
  * both.
  */
 static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long end)
 {
-	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_ADVICE;
+	u32 advice = le32_to_cpu(v->img.flags) & (CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKONFAULT);
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	unsigned long want;
@@ -760,6 +772,8 @@ static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long e
 	for (i = 0; i < ARRAY_SIZE(ckpt_advice); i++)
 		if (advice & ckpt_advice[i].img && ckpt_advice[i].vm != VM_MERGEABLE)
 			want |= ckpt_advice[i].vm;
+	if (advice & CRAK_VMAF_LOCKONFAULT)
+		want |= VM_LOCKONFAULT;
 	if (advice & CRAK_VMAF_MERGEABLE) {
 		err = ksm_madvise(vma, start, end, MADV_MERGEABLE, &want);
 		if (err)
@@ -813,6 +827,9 @@ static int ckpt_map_one(struct ckpt_layout *l, unsigned int i, const struct ckpt
 	default:
 		return 0;	/* [vdso] and [vvar] are in place */
 	}
+	/* Locked as mlock(2) locks: counted, limited, every page in. */
+	if (le32_to_cpu(v->img.flags) & CRAK_VMAF_LOCKED)
+		flags |= MAP_LOCKED;
 	got = vm_mmap(v->file, start, len, prot, flags, off);
 	if (IS_ERR_VALUE(got))
 		return (long)got;
@@ -982,9 +999,11 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 		 * Left missing, but for the pages of the arguments and the
 		 * environment, which other processes read (/proc/PID/cmdline)
 		 * in a way a userfaultfd cannot serve; past what one
-		 * attribute names, filled now too.
+		 * attribute names, and locked memory (all in already, where
+		 * no userfaultfd would see a page missing), filled now too.
 		 */
-		if (fill->lazy && kind == CRAK_VMA_ANON && lz->nr + 2 <= CKPT_LAZY_MAX) {
+		if (fill->lazy && kind == CRAK_VMA_ANON && lz->nr + 2 <= CKPT_LAZY_MAX &&
+		    !(le32_to_cpu(v->img.flags) & CRAK_VMAF_LOCKED)) {
 			lo = clamp(args_lo, start, end);
 			hi = clamp(args_hi, lo, end);
 			if (start < lo) {
@@ -1135,9 +1154,14 @@ static bool ckpt_mm_ok(const struct crak_img_mm *m)
 	};
 	unsigned int i;
 
+	u32 flags = le32_to_cpu(m->flags);
+
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		if (le64_to_cpu(v[i]) >= TASK_SIZE)
 			return false;
+	if (flags & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE) ||
+	    (flags & CRAK_MM_LOCK_ONFAULT && !(flags & CRAK_MM_LOCK_FUTURE)))
+		return false;
 	return le64_to_cpu(m->start_code) <= le64_to_cpu(m->end_code) &&
 	       le64_to_cpu(m->start_data) <= le64_to_cpu(m->end_data) &&
 	       le64_to_cpu(m->start_brk) <= le64_to_cpu(m->brk) &&
@@ -1145,12 +1169,55 @@ static bool ckpt_mm_ok(const struct crak_img_mm *m)
 	       le64_to_cpu(m->env_start) <= le64_to_cpu(m->env_end);
 }
 
+/*
+ * Whether the process may lock the memory the image locks, as mlock(2) and
+ * mlockall(2) would let it: the restarter with CAP_IPC_LOCK, or within the
+ * RLIMIT_MEMLOCK it restarts with (the image's, set before RESTORE).
+ */
+static int ckpt_lock_check(const struct ckpt_layout *l, struct netlink_ext_ack *extack)
+{
+	unsigned long locked = 0, limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned int i;
+
+	if (le32_to_cpu(l->mm.flags) & CRAK_MM_LOCK_FUTURE && !can_do_mlock()) {
+		NL_SET_ERR_MSG(extack,
+			       "the process locks the memory it maps (mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here");
+		return -EPERM;
+	}
+	for (i = 0; i < l->nr; i++)
+		if (le32_to_cpu(l->vma[i].img.flags) & CRAK_VMAF_LOCKED)
+			locked += (le64_to_cpu(l->vma[i].img.end) -
+				   le64_to_cpu(l->vma[i].img.start)) >> PAGE_SHIFT;
+	if (locked > limit && !capable(CAP_IPC_LOCK)) {
+		NL_SET_ERR_MSG(extack,
+			       "the process's locked memory (mlock) is more than RLIMIT_MEMLOCK lets it lock here");
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* What the image's process asked for the memory it maps from then on. */
+static void ckpt_set_thp(const struct crak_img_mm *m)
+{
+	if (le32_to_cpu(m->flags) & CRAK_MM_THP_DISABLE)
+		set_bit(MMF_DISABLE_THP, &current->mm->flags);
+	else
+		clear_bit(MMF_DISABLE_THP, &current->mm->flags);
+}
+
 static void ckpt_set_mm(const struct crak_img_mm *m)
 {
 	struct mm_struct *mm = current->mm;
+	u32 flags = le32_to_cpu(m->flags);
 	unsigned int i;
 
 	mmap_write_lock(mm);
+	/* (Only now: a mapping the restart made was no mapping made later.) */
+	mm->def_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);
+	if (flags & CRAK_MM_LOCK_FUTURE)
+		mm->def_flags |= VM_LOCKED;
+	if (flags & CRAK_MM_LOCK_ONFAULT)
+		mm->def_flags |= VM_LOCKONFAULT;
 	mm->start_code = le64_to_cpu(m->start_code);
 	mm->end_code = le64_to_cpu(m->end_code);
 	mm->start_data = le64_to_cpu(m->start_data);
@@ -1327,12 +1394,13 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		NL_SET_ERR_MSG(extack, "the image's memory fields are out of range");
 		goto fail_early;
 	}
-	err = ckpt_shmem_check(l, fill, extack);
+	err = ckpt_shmem_check(l, fill, extack) ?: ckpt_lock_check(l, extack);
 	if (err)
 		goto fail_early;
 
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
+	ckpt_set_thp(&l->mm);
 	for (i = 0; !err && i < l->nr; i++) {
 		if (ckpt_advised(&l->vma[i]))
 			err = ckpt_map_one(l, i, fill);

@@ -433,12 +433,15 @@ static unsigned long map_ino(const void *addr, dev_t *dev)
 }
 
 /*
- * The advice madvise(2) gave the mapping at ADDR, as its smaps "VmFlags:"
- * names it (dc, wf, dd, hg, nh, sr, rr, mg, in that order), into OUT.
+ * The advice madvise(2) gave the mapping at ADDR, and its lock, as its smaps
+ * "VmFlags:" names them (dc, wf, dd, hg, nh, sr, rr, mg, lo, lf, in that
+ * order), into OUT.
  */
 static void vm_advice(const void *addr, char *out, size_t size)
 {
-	static const char *const codes[] = { "dc", "wf", "dd", "hg", "nh", "sr", "rr", "mg" };
+	static const char *const codes[] = {
+		"dc", "wf", "dd", "hg", "nh", "sr", "rr", "mg", "lo", "lf",
+	};
 	uintptr_t a = (uintptr_t)addr;
 	char line[PATH_MAX + 128];
 	unsigned long start, end;
@@ -663,11 +666,13 @@ enum {
 };
 
 /*
- * Mappings madvise(2) advised, each the middle third of one anonymous
- * mapping whose other thirds keep none (a restart that made the middle
- * plain would see it join the first): advice, its smaps code, its pattern.
+ * Mappings madvise(2) advised, or mlock(2) locked, each the middle third of
+ * one anonymous mapping whose other thirds keep none (a restart that made
+ * the middle plain would see it join the first): advice, its name.
  */
 #define ADVISED_PAGES	4
+#define ADVICE_MLOCK		(-1)	/* mlock() */
+#define ADVICE_MLOCK_ONFAULT	(-2)	/* mlock2(MLOCK_ONFAULT) */
 static const struct {
 	int advice;
 	const char *name;
@@ -680,7 +685,18 @@ static const struct {
 	{ MADV_SEQUENTIAL, "MADV_SEQUENTIAL" },
 	{ MADV_RANDOM, "MADV_RANDOM" },
 	{ MADV_MERGEABLE, "MADV_MERGEABLE" },
+	{ ADVICE_MLOCK, "mlock" },
+	{ ADVICE_MLOCK_ONFAULT, "mlock2 MLOCK_ONFAULT" },
 };
+
+static int advise(char *addr, size_t len, int advice)
+{
+	if (advice == ADVICE_MLOCK)
+		return mlock(addr, len);
+	if (advice == ADVICE_MLOCK_ONFAULT)
+		return mlock2(addr, len, MLOCK_ONFAULT);
+	return madvise(addr, len, advice);
+}
 
 #define SEED_ADVISED	100
 
@@ -704,9 +720,9 @@ static void advise_set_up(void)
 		if (m->base == MAP_FAILED)
 			die("mmap for %s", advised[i].name);
 		fill_pattern(m->base, 3 * len, SEED_ADVISED + i);
-		if (madvise(m->base + len, len, advised[i].advice)) {
+		if (advise(m->base + len, len, advised[i].advice)) {
 			/* A kernel without KSM or THP takes no such advice. */
-			if (errno != EINVAL)
+			if (errno != EINVAL || advised[i].advice < 0)
 				die("madvise %s", advised[i].name);
 			printf("# this kernel refuses %s\n", advised[i].name);
 			fflush(stdout);
@@ -726,6 +742,27 @@ static void advise_set_up(void)
 		if (!strcmp(m->advice[1], m->advice[0]))
 			die("%s left no mark in smaps (%s)", advised[i].name, m->advice[1]);
 	}
+}
+
+/*
+ * What it asked for the memory it maps from then on, kept: a mapping made
+ * now is locked on fault (mlockall(MCL_FUTURE | MCL_ONFAULT)), transparent
+ * huge pages are off (PR_SET_THP_DISABLE).
+ */
+static void later_check(void)
+{
+	char now[32];
+	void *p;
+
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	vm_advice(p, now, sizeof(now));
+	check_str("lo lf", now, "VmFlags of a mapping made after mlockall(%s)",
+		  "MCL_FUTURE | MCL_ONFAULT");
+	munmap(p, page_size);
+	CHECK(prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "%s is no longer set",
+	      "PR_SET_THP_DISABLE");
 }
 
 /*
@@ -1032,12 +1069,18 @@ static int mode_memory(void)
 		printf("# %s maps no shared writable file: %s\n", dir,
 		       "the shared file mapping is in /dev/shm");
 	clock_gettime(CLOCK_REALTIME, &rt0);
+	/* What it asks for the memory it maps from now on. */
+	if (mlockall(MCL_FUTURE | MCL_ONFAULT))
+		die("mlockall");
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		die("PR_SET_THP_DISABLE");
 
 	ready();
 	wait_usr1();
 
 	/* Before anything may move the break or the stack. */
 	check_hex((uintptr_t)heap_end, (uintptr_t)sbrk(0), "sbrk(0)");
+	later_check();
 	for (r = 0; r < nr_regions; r++) {
 		maps_line(regions[r].addr, now, sizeof(now));
 		if (!maps_same(regions[r].before, now))

@@ -74,6 +74,19 @@ j = json.load(sys.stdin)
 got = sorted(a for m in j['memory'] for a in m.get('advice', []))
 assert got == sys.argv[1].split(), got" "$advice" ||
 			fail "memory: crak image show -j does not give each advised mapping its advice"
+		# The locks: mlock, mlock2(MLOCK_ONFAULT), mlockall(MCL_FUTURE |
+		# MCL_ONFAULT) (which locks what came after, on fault).
+		out=$(build/bin/crak image show "$prog_dir/img")
+		grep -q "^memory: mlockall MCL_FUTURE|MCL_ONFAULT PR_SET_THP_DISABLE$" <<< "$out" &&
+			grep -q " anon .* mlock$" <<< "$out" && grep -q " anon .* mlock onfault$" <<< "$out" ||
+			fail "memory: crak image show does not give the locks and PR_SET_THP_DISABLE:" \
+				"$(grep "^memory\| mlock" <<< "$out")"
+		build/bin/crak image show -j "$prog_dir/img" | python3 -c "
+import json, sys
+j = json.load(sys.stdin)
+assert j['memory_future'] == {'mlock': 'onfault', 'thp_disable': True}, j['memory_future']
+assert {m.get('mlock') for m in j['memory']} == {None, 'all', 'onfault'}" ||
+			fail "memory: crak image show -j does not give the locks and PR_SET_THP_DISABLE"
 	fi
 	if [ $mode = files ]; then
 		build/bin/crak image show "$prog_dir/img" | grep -q " unix .*signals thread [0-9]* with 36$" ||

@@ -28,6 +28,7 @@ struct show {
 	struct crak_img_proc proc;
 	uint32_t nr_threads, nr_files, nr_vmas;
 	uint32_t want_threads, want_files, want_vmas;
+	uint32_t mm_flags;		/* CRAK_MM_* */
 	uint32_t *tids;			/* of the threads, for the timers' checks */
 	uint32_t want_timers;		/* SIGNAL's nr_timers */
 	uint32_t timers_sec;		/* 1 when a TIMERS section follows SIGNAL */
@@ -429,6 +430,35 @@ static const struct {
 	{ CRAK_VMAF_MERGEABLE, "mergeable" },
 };
 
+/*
+ * The memory's heading: what the process asked for all it maps from then
+ * on (mlockall(MCL_FUTURE), PR_SET_THP_DISABLE).  JSON: "memory_future"
+ * {"mlock": "all" or "onfault", "thp_disable": true}, then the mappings.
+ */
+static void show_mm(struct show *s)
+{
+	uint32_t f = s->mm_flags;
+	const char *lock = !(f & CRAK_MM_LOCK_FUTURE) ? NULL :
+			   f & CRAK_MM_LOCK_ONFAULT ? "onfault" : "all";
+
+	if (!s->json) {
+		printf("memory:%s%s%s\n", lock ? " mlockall MCL_FUTURE" : "",
+		       f & CRAK_MM_LOCK_ONFAULT ? "|MCL_ONFAULT" : "",
+		       f & CRAK_MM_THP_DISABLE ? " PR_SET_THP_DISABLE" : "");
+		return;
+	}
+	json_section_array(s, NULL);
+	if (lock || f & CRAK_MM_THP_DISABLE) {
+		json_open_object(&s->j, "memory_future");
+		if (lock)
+			json_string(&s->j, "mlock", lock);
+		if (f & CRAK_MM_THP_DISABLE)
+			json_bool(&s->j, "thp_disable", true);
+		json_close_object(&s->j);
+	}
+	json_section_array(s, "memory");
+}
+
 /* A private mapping of a deleted file came as memory: it says so. */
 static void show_vma(struct show *s, const struct crak_img_vma *v, const char *path)
 {
@@ -441,10 +471,12 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 	prot_string(le32toh(v->prot), prot);
 	if (!s->json) {
 		if (s->nr_vmas == 1)
-			printf("memory:\n");
-		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s%s",
+			show_mm(s);
+		printf("  %012" PRIx64 "-%012" PRIx64 " %s %-11s %s%s%s",
 		       (uint64_t)le64toh(v->start), (uint64_t)le64toh(v->end), prot,
-		       vma_kind(le32toh(v->kind)), path ?: "", deleted ? " (deleted file)" : "");
+		       vma_kind(le32toh(v->kind)), path ?: "", deleted ? " (deleted file)" : "",
+		       !(flags & CRAK_VMAF_LOCKED) ? "" :
+		       flags & CRAK_VMAF_LOCKONFAULT ? " mlock onfault" : " mlock");
 		for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
 			if (flags & vma_advice[i].flag) {
 				printf("%s%s", sep, vma_advice[i].name);
@@ -455,7 +487,7 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 		return;
 	}
 	if (s->nr_vmas == 1)
-		json_section_array(s, "memory");
+		show_mm(s);
 	json_open_object(&s->j, NULL);
 	json_uint(&s->j, "start", le64toh(v->start));
 	json_uint(&s->j, "end", le64toh(v->end));
@@ -465,6 +497,8 @@ static void show_vma(struct show *s, const struct crak_img_vma *v, const char *p
 		json_string(&s->j, "path", path);
 	if (deleted)
 		json_bool(&s->j, "deleted", true);
+	if (flags & CRAK_VMAF_LOCKED)
+		json_string(&s->j, "mlock", flags & CRAK_VMAF_LOCKONFAULT ? "onfault" : "all");
 	for (i = 0; i < ARRAY_SIZE(vma_advice); i++) {
 		if (!(flags & vma_advice[i].flag))
 			continue;
@@ -588,10 +622,14 @@ static int walk(struct show *s)
 				show_timers(s, p);
 			break;
 		case CRAK_IMG_MM:
-			if (len < sizeof(uint32_t) || !le32toh(*(uint32_t *)p))
+			if (len < sizeof(struct crak_img_mm) || !le32toh(*(uint32_t *)p)) {
 				err = bad(s, "the image's memory section is malformed");
-			else
-				s->want_vmas = le32toh(*(uint32_t *)p);
+			} else {
+				const struct crak_img_mm *m = p;
+
+				s->want_vmas = le32toh(m->nr_vmas);
+				s->mm_flags = le32toh(m->flags);
+			}
 			break;
 		case CRAK_IMG_VMA:
 			if (len < sizeof(struct crak_img_vma) || check_vma(s, p, len)) {

@@ -63,9 +63,10 @@
  * 4: POSIX timers (TIMERS); 5: CRAK_FILE_OWNED; 6: SKIP; 7: CRAK_THREAD_SLEEP;
  * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
  * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED;
- * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE)
+ * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE);
+ * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags
  */
-#define CRAK_IMAGE_MINOR	12
+#define CRAK_IMAGE_MINOR	13
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -453,12 +454,22 @@ struct crak_img_posix_timer {
 
 struct crak_img_mm {
 	__le32	nr_vmas;	/* VMA sections that follow */
-	__le32	pad;
+	__le32	flags;		/* CRAK_MM_* (minor 13; 0 before) */
 	__le64	start_code, end_code, start_data, end_data;
 	__le64	start_brk, brk, start_stack;
 	__le64	arg_start, arg_end, env_start, env_end;
 	__le64	auxv[2 * CRAK_IMG_AUXV_MAX];
 };
+
+/*
+ * What the process asked for all its memory: mlockall(MCL_FUTURE), locking
+ * each mapping it makes from then on (and MCL_ONFAULT with it: as each page
+ * comes); prctl(PR_SET_THP_DISABLE).  (MCL_CURRENT locked the mappings
+ * there were: CRAK_VMAF_LOCKED.)
+ */
+#define CRAK_MM_LOCK_FUTURE	_BITUL(0)
+#define CRAK_MM_LOCK_ONFAULT	_BITUL(1)	/* only with CRAK_MM_LOCK_FUTURE */
+#define CRAK_MM_THP_DISABLE	_BITUL(2)
 
 /* -- VMA: one mapping ------------------------------------------------------ */
 
@@ -506,6 +517,16 @@ struct crak_img_vma {
 #define CRAK_VMAF_SEQUENTIAL	_BITUL(8)	/* MADV_SEQUENTIAL */
 #define CRAK_VMAF_RANDOM	_BITUL(9)	/* MADV_RANDOM */
 #define CRAK_VMAF_MERGEABLE	_BITUL(10)	/* MADV_MERGEABLE (KSM) */
+/*
+ * Locked memory (minor 13), any kind but CRAK_VMA_VDSO and CRAK_VMA_VVAR:
+ * mlock(2) (or mlockall(MCL_CURRENT), or MCL_FUTURE when it was made), and
+ * with LOCKONFAULT mlock2(MLOCK_ONFAULT) (or MCL_ONFAULT).  The restart
+ * locks it again, every page in (a mapping locked on fault too), within
+ * the RLIMIT_MEMLOCK the image's process restarts with unless the
+ * restarter has CAP_IPC_LOCK.
+ */
+#define CRAK_VMAF_LOCKED	_BITUL(11)
+#define CRAK_VMAF_LOCKONFAULT	_BITUL(12)	/* only with CRAK_VMAF_LOCKED */
 
 /* -- PAGES: a run of pages of one mapping --------------------------------- */
 
