@@ -31,7 +31,8 @@
  * region (of small pages) all the time, so that the image always carries
  * a page of a block whose other pages are left missing: were it written
  * into a transparent huge page, they would read zeros.  The rest of that
- * region is checked every round.
+ * region is checked every round.  The last LOCKED_PAGES of its memory are
+ * locked (mlock): a restart brings them in whole, not on demand.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -56,6 +57,7 @@
 #define WARM_PAGES	64
 #define SHRINK_BYTES	(4UL << 20)
 #define BLOCK		(2UL << 20)
+#define LOCKED_PAGES	256
 
 static size_t page, wpp;		/* bytes, and words, a page */
 
@@ -329,6 +331,11 @@ int main(int argc, char **argv)
 		fill_page(mem, p, 0);
 	for (p = 0; p < HOT_PAGES; p++)
 		fill_page(hot, p, round);
+	if (churn_if && pages > LOCKED_PAGES &&
+	    mlock(mem + (pages - LOCKED_PAGES) * wpp, LOCKED_PAGES * page)) {
+		perror("hog: mlock");
+		return 1;
+	}
 	if (churn_if)
 		churn_setup();
 	c = listen_on(argv[2], argv[3]);
