@@ -435,7 +435,7 @@ static unsigned long map_ino(const void *addr, dev_t *dev)
 /*
  * The advice madvise(2) gave the mapping at ADDR, and its lock, as its smaps
  * "VmFlags:" names them (dc, wf, dd, hg, nh, sr, rr, mg, lo, lf, in that
- * order), into OUT.
+ * order), into OUT.  (Linux 6.1 names VM_LOCKONFAULT "??", "lf" here.)
  */
 static void vm_advice(const void *addr, char *out, size_t size)
 {
@@ -465,7 +465,8 @@ static void vm_advice(const void *addr, char *out, size_t size)
 			char word[5];
 
 			snprintf(word, sizeof(word), " %s", codes[i]);
-			if (strstr(line, word) && n + 4 < size)
+			if ((strstr(line, word) || (!strcmp(codes[i], "lf") && strstr(line, " ??"))) &&
+			    n + 4 < size)
 				n += snprintf(out + n, size - n, "%s%s", n ? " " : "", codes[i]);
 		}
 		break;
