@@ -1152,9 +1152,8 @@ static bool ckpt_mm_ok(const struct crak_img_mm *m)
 		m->start_code, m->end_code, m->start_data, m->end_data, m->start_brk,
 		m->brk, m->start_stack, m->arg_start, m->arg_end, m->env_start, m->env_end,
 	};
-	unsigned int i;
-
 	u32 flags = le32_to_cpu(m->flags);
+	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		if (le64_to_cpu(v[i]) >= TASK_SIZE)

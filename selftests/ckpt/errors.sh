@@ -63,6 +63,20 @@ out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 prog_verdict a "$prog_job" "the process others tried to checkpoint"
 pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
 
+# Locked memory: prog (root) locks what it maps from then on with no
+# RLIMIT_MEMLOCK (mlockall(MCL_FUTURE)), which a restarter without
+# CAP_IPC_LOCK may not do; one with it restarts it after.
+prog_start a memory locked
+checkpoint a "$prog_pid" "$prog_dir/img"
+wait_job "$prog_job" > /dev/null 2>&1
+out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart $prog_dir/img" 2>&1) &&
+	fail "a restart without CAP_IPC_LOCK locked memory with RLIMIT_MEMLOCK 0"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "(mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here" ||
+	fail "the locked memory's refusal is not one clear line: $out"
+job=$(restart_bg a "$prog_dir/img") || exit 1
+prog_verdict a "$job" "the process restarted after a refused restart"
+pass "memory the restarter may not lock is refused in one line, and nothing is left half-done"
+
 # refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
 # sleeps is refused a checkpoint, the first line saying MSG, and runs on.
 refused_alive() {

@@ -1070,7 +1070,12 @@ static int mode_memory(void)
 		printf("# %s maps no shared writable file: %s\n", dir,
 		       "the shared file mapping is in /dev/shm");
 	clock_gettime(CLOCK_REALTIME, &rt0);
-	/* What it asks for the memory it maps from now on. */
+	/*
+	 * What it asks for the memory it maps from now on, as root with no
+	 * RLIMIT_MEMLOCK (a restarter without CAP_IPC_LOCK may not lock it).
+	 */
+	if (setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ 0, 0 }))
+		die("RLIMIT_MEMLOCK");
 	if (mlockall(MCL_FUTURE | MCL_ONFAULT))
 		die("mlockall");
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
