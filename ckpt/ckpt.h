@@ -184,6 +184,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	"part of the process's memory is still to be filled through a userfaultfd (a post-copy under way)"
 bool ckpt_mm_filling(struct mm_struct *mm);
 
+void ckpt_restore_refuse(struct ckpt_restore *r, int err, const struct netlink_ext_ack *extack);
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack);
 unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_range **ranges);

@@ -463,7 +463,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	struct file *sess, *image;
 	struct ckpt_fill_src fill = {};
 	struct cred *creds = NULL;
-	bool no_new_privs = false;
+	bool no_new_privs = false, begun = false;
 	enum ckpt_hold hold;
 	struct ckpt_stream s;
 	struct nlattr *attr;
@@ -535,6 +535,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	ckpt_stream_init(&s, image, info);
 	/* The restore takes the credentials, whatever becomes of it. */
+	begun = true;
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
 			   hold, &fill, creds,
@@ -546,6 +547,8 @@ out_fill:
 		fput(fill.file);
 	fput(image);
 out_sess:
+	if (err && !begun)
+		ckpt_restore_refuse(sess->private_data, err, info->extack);
 	fput(sess);
 out_shm:
 	while (fill.nr_shm)

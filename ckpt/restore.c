@@ -1489,6 +1489,16 @@ unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_ra
 	return nr;
 }
 
+/*
+ * A RESTORE refused before it began (its credentials, its image, its
+ * fill): the session ends saying why, for the restarting crak's
+ * RESTORE_WAIT to tell (the process itself only exits).
+ */
+void ckpt_restore_refuse(struct ckpt_restore *r, int err, const struct netlink_ext_ack *extack)
+{
+	ckpt_restore_end(r, err, extack->_msg);
+}
+
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 		      struct netlink_ext_ack *extack)
 {
