@@ -63,19 +63,38 @@ out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 prog_verdict a "$prog_job" "the process others tried to checkpoint"
 pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
 
-# Locked memory: prog (root) locks what it maps from then on with no
-# RLIMIT_MEMLOCK (mlockall(MCL_FUTURE)), which a restarter without
-# CAP_IPC_LOCK may not do; one with it restarts it after.
-prog_start a memory locked
-checkpoint a "$prog_pid" "$prog_dir/img"
-wait_job "$prog_job" > /dev/null 2>&1
-out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart $prog_dir/img" 2>&1) &&
+# Locked memory: nobody's process locks what it maps from then on
+# (mlockall(MCL_FUTURE | MCL_ONFAULT)), then lowers its RLIMIT_MEMLOCK to
+# 0.  A restarter without CAP_IPC_LOCK may not lock for it: refused in one
+# line, nothing changed; one with it restarts it after.
+ready=/tmp/ckpt-locked-ready
+lpid=$(on a "rm -f $ready; $nobody $PY -c 'import ctypes, os, resource, time
+assert ctypes.CDLL(None).mlockall(6) == 0
+resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
+os.close(os.open(\"$ready\", os.O_CREAT | os.O_WRONLY))
+time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
+until_on a 30 "[ -e $ready ] && echo up" > /dev/null || fail "the locking process did not start"
+checkpoint a "$lpid" /tmp/locked.img
+out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart /tmp/locked.img" 2>&1) &&
 	fail "a restart without CAP_IPC_LOCK locked memory with RLIMIT_MEMLOCK 0"
 [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "(mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here" ||
 	fail "the locked memory's refusal is not one clear line: $out"
-job=$(restart_bg a "$prog_dir/img") || exit 1
-prog_verdict a "$job" "the process restarted after a refused restart"
+out=$(on a "crak restart --detach /tmp/locked.img 2>&1 && kill $lpid") ||
+	fail "the locking process did not restart after the refusal: $out"
 pass "memory the restarter may not lock is refused in one line, and nothing is left half-done"
+
+# Root's process had every capability; a restarter without one of them
+# cannot give it back: refused in one line (the kernel refuses it before
+# the restore begins, and the session says why).
+spid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")
+checkpoint a "$spid" /tmp/sleep.img
+out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart /tmp/sleep.img" 2>&1) &&
+	fail "a restarter without CAP_IPC_LOCK gave it back"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "the process had capabilities its restorer has not" ||
+	fail "the refusal of capabilities is not one clear line: $out"
+out=$(on a "crak restart --detach /tmp/sleep.img 2>&1 && kill $spid") ||
+	fail "the sleep did not restart after the refusal: $out"
+pass "capabilities the restarter has not are refused in one line"
 
 # refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
 # sleeps is refused a checkpoint, the first line saying MSG, and runs on.

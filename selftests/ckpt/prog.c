@@ -1072,7 +1072,7 @@ static int mode_memory(void)
 	clock_gettime(CLOCK_REALTIME, &rt0);
 	/*
 	 * What it asks for the memory it maps from now on, as root with no
-	 * RLIMIT_MEMLOCK (a restarter without CAP_IPC_LOCK may not lock it).
+	 * RLIMIT_MEMLOCK: only CAP_IPC_LOCK lets it lock, and its restarter.
 	 */
 	if (setrlimit(RLIMIT_MEMLOCK, &(struct rlimit){ 0, 0 }))
 		die("RLIMIT_MEMLOCK");
