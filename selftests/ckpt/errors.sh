@@ -65,10 +65,11 @@ pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RES
 
 # Locked memory: nobody's process locks what it maps from then on
 # (mlockall(MCL_FUTURE | MCL_ONFAULT)), then lowers its RLIMIT_MEMLOCK to
-# 0.  A restarter without CAP_IPC_LOCK may not lock for it: refused in one
-# line, nothing changed; one with it restarts it after.
+# 0.  A restarter without CAP_IPC_LOCK (nor it in its bounding set, as the
+# process) may not lock for it: refused in one line, nothing changed; one
+# with it restarts it after.
 ready=/tmp/ckpt-locked-ready
-lpid=$(on a "rm -f $ready; $nobody $PY -c 'import ctypes, os, resource, time
+lpid=$(on a "rm -f $ready; $nobody --bounding-set=-ipc_lock $PY -c 'import ctypes, os, resource, time
 assert ctypes.CDLL(None).mlockall(6) == 0
 resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
 os.close(os.open(\"$ready\", os.O_CREAT | os.O_WRONLY))
