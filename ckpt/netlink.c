@@ -470,30 +470,31 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	u64 pages = 0;
 	int rem, err;
 
+	/* First: whatever is refused after, the session ends saying why. */
+	sess = ckpt_nl_session(info, true);
+	if (IS_ERR(sess))
+		return PTR_ERR(sess);
+	err = -EINVAL;
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_THREAD) ||
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NR_THREADS))
-		return -EINVAL;
+		goto out_sess;
 	nlmsg_for_each_attr(attr, info->nlhdr, GENL_HDRLEN, rem) {
 		if (nla_type(attr) != CRAK_CKPT_A_CLOSE_FD)
 			continue;
 		if (nr_close == CKPT_CLOSE_FDS_MAX) {
 			NL_SET_ERR_MSG_ATTR(info->extack, attr, "too many descriptors to close");
-			return -E2BIG;
+			err = -E2BIG;
+			goto out_sess;
 		}
 		close_fds[nr_close++] = nla_get_u32(attr);
 	}
 	err = ckpt_nl_shmems(info, &fill);
 	if (err)
 		goto out_shm;
-	sess = ckpt_nl_session(info, true);
-	if (IS_ERR(sess)) {
-		err = PTR_ERR(sess);
-		goto out_shm;
-	}
 	image = ckpt_nl_image(info, FMODE_READ);
 	if (IS_ERR(image)) {
 		err = PTR_ERR(image);
-		goto out_sess;
+		goto out_shm;
 	}
 	attr = info->attrs[CRAK_CKPT_A_FILL_FD];
 	if (attr) {
@@ -546,13 +547,13 @@ out_fill:
 	if (fill.file)
 		fput(fill.file);
 	fput(image);
+out_shm:
+	while (fill.nr_shm)
+		fput(fill.shm[--fill.nr_shm].file);
 out_sess:
 	if (err && !begun)
 		ckpt_restore_refuse(sess->private_data, err, info->extack);
 	fput(sess);
-out_shm:
-	while (fill.nr_shm)
-		fput(fill.shm[--fill.nr_shm].file);
 	return err;
 }
 

@@ -136,10 +136,18 @@ static void ckpt_restore_free(struct ckpt_group *g)
 	kfree(r);
 }
 
-/* Ends the session with ERR and a message; the first ending counts. */
-static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
+/*
+ * Ends the session with ERR and a message; the first ending counts.  A
+ * RESTORE REFUSED before it began ends only a session still open, and not
+ * another process's.
+ */
+static void ckpt_restore_end_as(struct ckpt_restore *r, int err, const char *msg, bool refused)
 {
 	mutex_lock(&r->lock);
+	if (refused && (r->state != CKPT_R_OPEN || (r->tgid && r->tgid != task_tgid(current)))) {
+		mutex_unlock(&r->lock);
+		return;
+	}
 	if (r->state != CKPT_R_DONE && r->state != CKPT_R_FAILED) {
 		r->state = err ? CKPT_R_FAILED : CKPT_R_DONE;
 		r->error = err;
@@ -150,6 +158,11 @@ static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
 	ckpt_thp_on(r);
 	ckpt_group_release(&r->group);
 	wake_up_all(&r->done_wq);
+}
+
+static void ckpt_restore_end(struct ckpt_restore *r, int err, const char *msg)
+{
+	ckpt_restore_end_as(r, err, msg, false);
 }
 
 /*
@@ -746,7 +759,9 @@ static bool ckpt_advised(const struct ckpt_rvma *v)
  * Gives the mapping V just made at START..END the advice it had, as
  * madvise(2) would have (but for the khugepaged scan MADV_HUGEPAGE asks,
  * which the mapping's first huge page asks too), and a lock on fault
- * (mlock2(MLOCK_ONFAULT): made locked, every page in).  Made plain, it may have
+ * (mlock2(MLOCK_ONFAULT)), counted as mlock(2) counts it (the whole range:
+ * ckpt_lock_check() saw it fits), the pages the image has locked as they
+ * come in, no other brought in.  Made plain, it may have
  * joined a plain neighbour: mappings with advice are made first, so that
  * it finds none, and one that did is refused rather than advice given to
  * both.
@@ -772,8 +787,9 @@ static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long e
 	for (i = 0; i < ARRAY_SIZE(ckpt_advice); i++)
 		if (advice & ckpt_advice[i].img && ckpt_advice[i].vm != VM_MERGEABLE)
 			want |= ckpt_advice[i].vm;
-	if (advice & CRAK_VMAF_LOCKONFAULT)
-		want |= VM_LOCKONFAULT;
+	/* (mlock(2) locks no such mapping either.) */
+	if (advice & CRAK_VMAF_LOCKONFAULT && !(vma->vm_flags & VM_SPECIAL) && !vma_is_dax(vma))
+		want |= VM_LOCKED | VM_LOCKONFAULT;
 	if (advice & CRAK_VMAF_MERGEABLE) {
 		err = ksm_madvise(vma, start, end, MADV_MERGEABLE, &want);
 		if (err)
@@ -785,6 +801,8 @@ static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long e
 		err = -EEXIST;
 		goto out;
 	}
+	if (want & VM_LOCKED && !(vma->vm_flags & VM_LOCKED))
+		mm->locked_vm += vma_pages(vma);
 	crak_vm_flags_set(vma, want & ~vma->vm_flags);
 out:
 	mmap_write_unlock(mm);
@@ -827,8 +845,9 @@ static int ckpt_map_one(struct ckpt_layout *l, unsigned int i, const struct ckpt
 	default:
 		return 0;	/* [vdso] and [vvar] are in place */
 	}
-	/* Locked as mlock(2) locks: counted, limited, every page in. */
-	if (le32_to_cpu(v->img.flags) & CRAK_VMAF_LOCKED)
+	/* Locked as mlock(2) locks: counted, limited, every page in (on fault: ckpt_advise()). */
+	if ((le32_to_cpu(v->img.flags) & (CRAK_VMAF_LOCKED | CRAK_VMAF_LOCKONFAULT)) ==
+	    CRAK_VMAF_LOCKED)
 		flags |= MAP_LOCKED;
 	got = vm_mmap(v->file, start, len, prot, flags, off);
 	if (IS_ERR_VALUE(got))
@@ -1347,6 +1366,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	struct ckpt_layout *l;
 	struct ckpt_thread_image ti;
 	struct ckpt_rthread *rt;
+	bool building = false;
 	unsigned int i;
 	int err;
 
@@ -1367,6 +1387,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		err = ckpt_enroll_check(r, &ti, true, extack);
 		if (!err) {
 			r->state = CKPT_R_BUILDING;
+			building = true;
 			r->hold = hold != CKPT_RUN;
 			r->hold_kill = hold == CKPT_HOLD_KILL;
 			/* The session's from now on: freed with it. */
@@ -1425,12 +1446,18 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 
 	/* 3: the leader waits too, and the worker gives back the registers. */
 	mutex_lock(&r->lock);
-	r->state = CKPT_R_APPLYING;
-	err = ckpt_group_add(&r->group, current, TWA_RESUME, rt);
+	err = -ECANCELED;	/* (unless the session ended meanwhile) */
+	if (r->state == CKPT_R_BUILDING) {
+		r->state = CKPT_R_APPLYING;
+		err = ckpt_group_add(&r->group, current, TWA_RESUME, rt);
+	}
 	mutex_unlock(&r->lock);
 	if (err) {
 		kfree(rt);
-		NL_SET_ERR_MSG(extack, "the main thread could not wait for its registers");
+		if (err == -ECANCELED)
+			NL_SET_ERR_MSG(extack, "the restore session ended meanwhile");
+		else
+			NL_SET_ERR_MSG(extack, "the main thread could not wait for its registers");
 		goto fail_killed;
 	}
 	refcount_inc(&r->group.ref);
@@ -1443,7 +1470,8 @@ fail_early:
 		put_cred(creds);
 	ckpt_layout_free(l);
 	kfree(rt);
-	ckpt_restore_end(r, err, extack->_msg);
+	/* (Refused its session, it ends only its own, still open.) */
+	ckpt_restore_end_as(r, err, extack->_msg, !building);
 	return err;
 fail_late:
 	ckpt_layout_free(l);
@@ -1496,7 +1524,7 @@ unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_ra
  */
 void ckpt_restore_refuse(struct ckpt_restore *r, int err, const struct netlink_ext_ack *extack)
 {
-	ckpt_restore_end(r, err, extack->_msg);
+	ckpt_restore_end_as(r, err, extack->_msg, true);
 }
 
 int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,

@@ -521,7 +521,7 @@ struct crak_img_vma {
  * Locked memory (minor 13), any kind but CRAK_VMA_VDSO and CRAK_VMA_VVAR:
  * mlock(2) (or mlockall(MCL_CURRENT), or MCL_FUTURE when it was made), and
  * with LOCKONFAULT mlock2(MLOCK_ONFAULT) (or MCL_ONFAULT).  The restart
- * locks it again, every page in (a mapping locked on fault too), within
+ * locks it again, every page in (on fault: the image's pages), within
  * the RLIMIT_MEMLOCK the image's process restarts with unless the
  * restarter has CAP_IPC_LOCK.
  */
