@@ -430,6 +430,13 @@ static const struct {
 	{ CRAK_VMAF_MERGEABLE, "mergeable" },
 };
 
+/* As the kernel takes them: known, and MCL_ONFAULT only with MCL_FUTURE. */
+static bool mm_flags_ok(uint32_t f)
+{
+	return !(f & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE)) &&
+	       (!(f & CRAK_MM_LOCK_ONFAULT) || f & CRAK_MM_LOCK_FUTURE);
+}
+
 /*
  * The memory's heading: what the process asked for all it maps from then
  * on (mlockall(MCL_FUTURE), PR_SET_THP_DISABLE).  JSON: "memory_future"
@@ -622,7 +629,8 @@ static int walk(struct show *s)
 				show_timers(s, p);
 			break;
 		case CRAK_IMG_MM:
-			if (len < sizeof(struct crak_img_mm) || !le32toh(*(uint32_t *)p)) {
+			if (len < offsetof(struct crak_img_mm, auxv) || !le32toh(*(uint32_t *)p) ||
+			    !mm_flags_ok(le32toh(((const struct crak_img_mm *)p)->flags))) {
 				err = bad(s, "the image's memory section is malformed");
 			} else {
 				const struct crak_img_mm *m = p;
