@@ -742,13 +742,16 @@ static struct file *ckpt_shmem(struct ckpt_layout *l, unsigned int first,
 	return shmem_file_setup(v->path, ckpt_shmem_size(l, first), VM_NORESERVE);
 }
 
+/* What ckpt_advise() gives a mapping made plain. */
+#define CKPT_VMAF_GIVEN		(CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKONFAULT)
+
 /*
  * Whether mapping V has advice this kernel gives, or is locked on fault
  * (it is made first).
  */
 static bool ckpt_advised(const struct ckpt_rvma *v)
 {
-	u32 advice = le32_to_cpu(v->img.flags) & (CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKONFAULT);
+	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_GIVEN;
 
 	if (!IS_ENABLED(CONFIG_KSM))
 		advice &= ~CRAK_VMAF_MERGEABLE;
@@ -768,7 +771,7 @@ static bool ckpt_advised(const struct ckpt_rvma *v)
  */
 static int ckpt_advise(struct ckpt_rvma *v, unsigned long start, unsigned long end)
 {
-	u32 advice = le32_to_cpu(v->img.flags) & (CKPT_VMAF_ADVICE | CRAK_VMAF_LOCKONFAULT);
+	u32 advice = le32_to_cpu(v->img.flags) & CKPT_VMAF_GIVEN;
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	unsigned long want;
