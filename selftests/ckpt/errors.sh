@@ -63,6 +63,19 @@ out=$(on a "$nobody crak restart $CKPT_DIR/pid-taken/img" 2>&1) &&
 prog_verdict a "$prog_job" "the process others tried to checkpoint"
 pass "checkpoint and restart need the rights ptrace would and CAP_CHECKPOINT_RESTORE"
 
+# refused_without_ipc_lock WHAT IMG PID MSG: a restart of IMG by root
+# without CAP_IPC_LOCK is refused in one line saying MSG; one with it
+# restarts PID's process after (and kills it).
+refused_without_ipc_lock() {
+	local out
+	out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart $2" 2>&1) &&
+		fail "$1: a restart without CAP_IPC_LOCK worked"
+	[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -qF "$4" ||
+		fail "$1: the refusal is not one clear line: $out"
+	out=$(on a "crak restart --detach $2 2>&1 && kill $3") ||
+		fail "$1: it did not restart after the refusal: $out"
+}
+
 # Locked memory: nobody's process locks what it maps from then on
 # (mlockall(MCL_FUTURE | MCL_ONFAULT)), then lowers its RLIMIT_MEMLOCK to
 # 0.  A restarter without CAP_IPC_LOCK (nor it in its bounding set, as the
@@ -76,12 +89,8 @@ os.close(os.open(\"$ready\", os.O_CREAT | os.O_WRONLY))
 time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
 until_on a 30 "[ -e $ready ] && echo up" > /dev/null || fail "the locking process did not start"
 checkpoint a "$lpid" /tmp/locked.img
-out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart /tmp/locked.img" 2>&1) &&
-	fail "a restart without CAP_IPC_LOCK locked memory with RLIMIT_MEMLOCK 0"
-[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "(mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here" ||
-	fail "the locked memory's refusal is not one clear line: $out"
-out=$(on a "crak restart --detach /tmp/locked.img 2>&1 && kill $lpid") ||
-	fail "the locking process did not restart after the refusal: $out"
+refused_without_ipc_lock "locked memory" /tmp/locked.img "$lpid" \
+	"(mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here"
 pass "memory the restarter may not lock is refused in one line, and nothing is left half-done"
 
 # Root's process had every capability; a restarter without one of them
@@ -89,12 +98,8 @@ pass "memory the restarter may not lock is refused in one line, and nothing is l
 # the restore begins, and the session says why).
 spid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")
 checkpoint a "$spid" /tmp/sleep.img
-out=$(on a "setpriv --inh-caps=-ipc_lock --bounding-set=-ipc_lock crak restart /tmp/sleep.img" 2>&1) &&
-	fail "a restarter without CAP_IPC_LOCK gave it back"
-[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "the process had capabilities its restorer has not" ||
-	fail "the refusal of capabilities is not one clear line: $out"
-out=$(on a "crak restart --detach /tmp/sleep.img 2>&1 && kill $spid") ||
-	fail "the sleep did not restart after the refusal: $out"
+refused_without_ipc_lock "capabilities" /tmp/sleep.img "$spid" \
+	"the process had capabilities its restorer has not"
 pass "capabilities the restarter has not are refused in one line"
 
 # refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
