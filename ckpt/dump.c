@@ -1043,6 +1043,8 @@ static int ckpt_dump_mm(struct ckpt_freeze *fz, struct ckpt_stream *s)
 		flags |= CRAK_MM_LOCK_ONFAULT;
 	if (test_bit(MMF_DISABLE_THP, &mm->flags))
 		flags |= CRAK_MM_THP_DISABLE;
+	if (crak_mm_merge_any(mm))
+		flags |= CRAK_MM_MERGE_ANY;
 	im->flags = cpu_to_le32(flags);
 	im->start_code = cpu_to_le64(mm->start_code);
 	im->end_code = cpu_to_le64(mm->end_code);

@@ -1180,7 +1180,8 @@ static bool ckpt_mm_ok(const struct crak_img_mm *m)
 	for (i = 0; i < ARRAY_SIZE(v); i++)
 		if (le64_to_cpu(v[i]) >= TASK_SIZE)
 			return false;
-	if (flags & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE) ||
+	if (flags & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE |
+		      CRAK_MM_MERGE_ANY) ||
 	    (flags & CRAK_MM_LOCK_ONFAULT && !(flags & CRAK_MM_LOCK_FUTURE)))
 		return false;
 	return le64_to_cpu(m->start_code) <= le64_to_cpu(m->end_code) &&
@@ -1217,13 +1218,33 @@ static int ckpt_lock_check(const struct ckpt_layout *l, struct netlink_ext_ack *
 	return 0;
 }
 
-/* What the image's process asked for the memory it maps from then on. */
+/*
+ * KSM merging all the process maps (PR_SET_MEMORY_MERGE) needs a kernel
+ * that has it: without, the process's later mappings would not be merged.
+ */
+static int ckpt_merge_check(const struct ckpt_layout *l, struct netlink_ext_ack *extack)
+{
+	if (le32_to_cpu(l->mm.flags) & CRAK_MM_MERGE_ANY && !CRAK_HAVE_MERGE_ANY) {
+		NL_SET_ERR_MSG(extack,
+			       "the process had KSM merge all its memory (PR_SET_MEMORY_MERGE), which this kernel cannot");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * What the image's process asked for the memory it maps from then on, as
+ * far as it bears on the mappings the restart makes: transparent huge pages
+ * off, or on; KSM's merging of all (ckpt_set_mm()) off until they are made,
+ * each taking the image's advice only.
+ */
 static void ckpt_set_thp(const struct crak_img_mm *m)
 {
 	if (le32_to_cpu(m->flags) & CRAK_MM_THP_DISABLE)
 		set_bit(MMF_DISABLE_THP, &current->mm->flags);
 	else
 		clear_bit(MMF_DISABLE_THP, &current->mm->flags);
+	crak_mm_assign_merge_any(current->mm, false);
 }
 
 static void ckpt_set_mm(const struct crak_img_mm *m)
@@ -1239,6 +1260,11 @@ static void ckpt_set_mm(const struct crak_img_mm *m)
 		mm->def_flags |= VM_LOCKED;
 	if (flags & CRAK_MM_LOCK_ONFAULT)
 		mm->def_flags |= VM_LOCKONFAULT;
+	/*
+	 * Its mappings came mergeable from the image; mmap(2) makes one
+	 * mergeable from now on (and has the mm enter KSM if none is).
+	 */
+	crak_mm_assign_merge_any(mm, flags & CRAK_MM_MERGE_ANY);
 	mm->start_code = le64_to_cpu(m->start_code);
 	mm->end_code = le64_to_cpu(m->end_code);
 	mm->start_data = le64_to_cpu(m->start_data);
@@ -1417,7 +1443,8 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 		NL_SET_ERR_MSG(extack, "the image's memory fields are out of range");
 		goto fail_early;
 	}
-	err = ckpt_shmem_check(l, fill, extack) ?: ckpt_lock_check(l, extack);
+	err = ckpt_shmem_check(l, fill, extack) ?: ckpt_lock_check(l, extack) ?:
+	      ckpt_merge_check(l, extack);
 	if (err)
 		goto fail_early;
 

@@ -13,6 +13,7 @@
 #include <linux/mm.h>
 #include <linux/netdevice.h>
 #include <linux/rseq.h>
+#include <linux/sched/coredump.h>
 #include <linux/udp.h>
 #include <linux/ipv6.h>
 #include <net/genetlink.h>
@@ -65,6 +66,33 @@ static inline void crak_vm_flags_set(struct vm_area_struct *vma, unsigned long f
 	vm_flags_set(vma, flags);
 #else
 	vma->vm_flags |= flags;
+#endif
+}
+
+/*
+ * 6.4 let a process have KSM merge all it maps (PR_SET_MEMORY_MERGE): the
+ * mm's MMF_VM_MERGE_ANY, which mmap(2) reads to make each new mapping
+ * mergeable.  Not there, or no KSM: no process has it, none is given it.
+ */
+#if defined(MMF_VM_MERGE_ANY) && IS_ENABLED(CONFIG_KSM)
+#define CRAK_HAVE_MERGE_ANY	1
+#else
+#define CRAK_HAVE_MERGE_ANY	0
+#endif
+
+static inline bool crak_mm_merge_any(struct mm_struct *mm)
+{
+#if CRAK_HAVE_MERGE_ANY
+	return test_bit(MMF_VM_MERGE_ANY, &mm->flags);
+#else
+	return false;
+#endif
+}
+
+static inline void crak_mm_assign_merge_any(struct mm_struct *mm, bool on)
+{
+#if CRAK_HAVE_MERGE_ANY
+	assign_bit(MMF_VM_MERGE_ANY, &mm->flags, on);
 #endif
 }
 

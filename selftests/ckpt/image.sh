@@ -93,6 +93,37 @@ mutants() {
 
 mutants "$dir/img" "$dir/mut" image
 
+# The image of a process that had KSM merge all it maps (PR_SET_MEMORY_MERGE:
+# the image's flag set here) restarts where the kernel has it (Linux 6.4
+# on, with KSM), and has it there (checkpointed again, the flag is in its
+# image); elsewhere (Linux 6.1, the debug kernel) it is refused in one line
+# and nothing runs.
+/usr/bin/python3 - "$(dirname "$0")" "$dir/img" "$dir/merge.img" <<'EOF' || fail "cannot make the image"
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+import mutate
+secs = mutate.parse(open(sys.argv[2], "rb").read())
+mm = mutate.first(secs, mutate.MM)
+flags = struct.unpack_from("<I", secs[mm][2], 4)[0]
+struct.pack_into("<I", secs[mm][2], 4, flags | 1 << 3)   # CRAK_MM_MERGE_ANY
+open(sys.argv[3], "wb").write(mutate.build(secs))
+EOF
+out=$(on a "crak restart $dir/merge.img --detach --pidfile $dir/merge.pid 2>&1")
+rc=$?
+if merge_any_kernel a; then
+	[ $rc = 0 ] || fail "a kernel that has PR_SET_MEMORY_MERGE refused an image with it: $out"
+	checkpoint a "$(cat "$dir/merge.pid")" "$dir/merge2.img"
+	on a crak image show "$dir/merge2.img" | grep -q "^memory: PR_SET_MEMORY_MERGE$" ||
+		fail "a process restarted with PR_SET_MEMORY_MERGE had it no more"
+	pass "an image with PR_SET_MEMORY_MERGE restarts with it"
+else
+	[ $rc = 1 ] && [ "$(wc -l <<< "$out")" = 1 ] &&
+		grep -qF "the process had KSM merge all its memory (PR_SET_MEMORY_MERGE), which this kernel cannot" <<< "$out" ||
+		fail "an image with PR_SET_MEMORY_MERGE where the kernel has it not: exit $rc: $out"
+	on a "! kill -0 $pid 2> /dev/null" || fail "a refused restart left a process"
+	pass "an image with PR_SET_MEMORY_MERGE is refused in one line where the kernel has it not"
+fi
+
 # An image of crak checkpoint --live: its pages written ahead (AHEAD) as
 # well, and the rest leaving them out (SKIP).
 pid=$(on a "sleep 1000 > /dev/null 2>&1 & echo \$!")

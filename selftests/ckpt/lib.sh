@@ -62,6 +62,14 @@ stream_to_b() {
 	prog_verdict b "$job" "$what"
 }
 
+# merge_any_kernel NODE: whether NODE's kernel lets a process have KSM merge
+# all it maps (PR_SET_MEMORY_MERGE): Linux 6.4 on, built with KSM.
+merge_any_kernel() {
+	local v
+	v=$(on "$1" "test -d /sys/kernel/mm/ksm && uname -r") || return 1
+	[ "$(printf '%s\n' 6.4 "${v%%-*}" | sort -V | head -1)" = 6.4 ]
+}
+
 # restart_bg NODE IMAGE [OPTIONS]: crak restart in the background on NODE,
 # once the process runs (its PID file is written then); prints the handle.
 restart_bg() {

@@ -75,6 +75,12 @@
 #define SA_RESTORER	0x04000000
 #endif
 
+/* Linux 6.4's; glibc 2.36 has them not. */
+#ifndef PR_SET_MEMORY_MERGE
+#define PR_SET_MEMORY_MERGE	67
+#define PR_GET_MEMORY_MERGE	68
+#endif
+
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define __noreturn	__attribute__((noreturn))
 #define noinline	__attribute__((noinline))
@@ -2083,6 +2089,27 @@ static void check_proc_file(const char *name, const char *before, ssize_t before
 		check_bytes(before, proc_now, n, "%s", path);
 }
 
+/*
+ * KSM merges all it maps (PR_SET_MEMORY_MERGE): the mapping at MAPPED, made
+ * before it asked, is mergeable, and one made now.
+ */
+static void merge_any_check(const char *mapped)
+{
+	char now[32];
+	void *p;
+
+	CHECK(prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) == 1, "%s is no longer set",
+	      "PR_SET_MEMORY_MERGE");
+	vm_advice(mapped, now, sizeof(now));
+	check_str("mg", now, "VmFlags of a mapping made before %s", "PR_SET_MEMORY_MERGE");
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	vm_advice(p, now, sizeof(now));
+	check_str("mg", now, "VmFlags of a mapping made after %s", "PR_SET_MEMORY_MERGE");
+	munmap(p, page_size);
+}
+
 static int mode_process(void)
 {
 	struct rlimit rl, lim_before[RLIM_NLIMITS], lim_now;
@@ -2091,6 +2118,8 @@ static int mode_process(void)
 	char exe_before[PATH_MAX], exe_now[PATH_MAX];
 	pid_t pid, tid;
 	int pers_before, res;
+	bool merge_any;
+	char *mapped;
 	mode_t um;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl))
@@ -2113,6 +2142,20 @@ static int mode_process(void)
 		die("prctl");
 	if (personality(PER_LINUX | ADDR_NO_RANDOMIZE) < 0)
 		die("personality");
+	/*
+	 * KSM may merge all it maps, the mappings it has and those to come,
+	 * where the kernel lets it (Linux 6.4 on, built with KSM).
+	 */
+	mapped = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mapped == MAP_FAILED)
+		die("mmap");
+	merge_any = !prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0);
+	if (!merge_any) {
+		if (errno != EINVAL)
+			die("PR_SET_MEMORY_MERGE");
+		printf("# this kernel refuses PR_SET_MEMORY_MERGE\n");
+		fflush(stdout);
+	}
 
 	for (res = 0; res < RLIM_NLIMITS; res++)
 		if (getrlimit(res, &lim_before[res]))
@@ -2165,6 +2208,8 @@ static int mode_process(void)
 	/* A program that runs itself again (execv("/proc/self/exe")) stays itself. */
 	link_of("/proc/self/exe", exe_now, sizeof(exe_now));
 	check_str(exe_before, exe_now, "/proc/self/exe");
+	if (merge_any)
+		merge_any_check(mapped);
 	return finish();
 }
 

@@ -98,6 +98,18 @@ assert {m.get('mlock') for m in j['memory']} == {None, 'all', 'onfault'}" ||
 			grep -q " unix socket  *to @$SYSLOG_NAME $" <<< "$out" ||
 			fail "syslog: crak image show does not say where the datagram sockets connect: $out"
 	fi
+	# KSM merging all it maps (PR_SET_MEMORY_MERGE), where the kernel
+	# has it (Linux 6.4 on, built with KSM): asked, and in the image.
+	if [ $mode = process ]; then
+		if grep -q "refuses PR_SET_MEMORY_MERGE$" "$prog_dir/out"; then
+			! merge_any_kernel a || fail "process: a kernel that has it refused PR_SET_MEMORY_MERGE"
+		else
+			[ "$(build/bin/crak image show "$prog_dir/img" | grep "^memory:")" = "memory: PR_SET_MEMORY_MERGE" ] &&
+				build/bin/crak image show -j "$prog_dir/img" |
+				python3 -c "import json, sys; assert json.load(sys.stdin)['memory_future'] == {'merge_any': True}" ||
+				fail "process: crak image show does not give PR_SET_MEMORY_MERGE"
+		fi
+	fi
 	if [ $mode = timers ]; then
 		out=$(build/bin/crak image show "$prog_dir/img" | sed -n '/^POSIX timers:/,/^memory:/p')
 		[ "$(echo "$out" | grep -cE "^  [0-9]+ (monotonic|realtime|boottime|process-cpu|process-cpu-prof) (signal|none|thread)")" = 8 ] &&

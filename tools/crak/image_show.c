@@ -433,14 +433,16 @@ static const struct {
 /* As the kernel takes them: known, and MCL_ONFAULT only with MCL_FUTURE. */
 static bool mm_flags_ok(uint32_t f)
 {
-	return !(f & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE)) &&
+	return !(f & ~(CRAK_MM_LOCK_FUTURE | CRAK_MM_LOCK_ONFAULT | CRAK_MM_THP_DISABLE |
+		       CRAK_MM_MERGE_ANY)) &&
 	       (!(f & CRAK_MM_LOCK_ONFAULT) || f & CRAK_MM_LOCK_FUTURE);
 }
 
 /*
  * The memory's heading: what the process asked for all it maps from then
- * on (mlockall(MCL_FUTURE), PR_SET_THP_DISABLE).  JSON: "memory_future"
- * {"mlock": "all" or "onfault", "thp_disable": true}, then the mappings.
+ * on (mlockall(MCL_FUTURE), PR_SET_THP_DISABLE, PR_SET_MEMORY_MERGE).
+ * JSON: "memory_future" {"mlock": "all" or "onfault", "thp_disable": true,
+ * "merge_any": true}, then the mappings.
  */
 static void show_mm(struct show *s)
 {
@@ -449,18 +451,21 @@ static void show_mm(struct show *s)
 			   f & CRAK_MM_LOCK_ONFAULT ? "onfault" : "all";
 
 	if (!s->json) {
-		printf("memory:%s%s%s\n", lock ? " mlockall MCL_FUTURE" : "",
+		printf("memory:%s%s%s%s\n", lock ? " mlockall MCL_FUTURE" : "",
 		       f & CRAK_MM_LOCK_ONFAULT ? "|MCL_ONFAULT" : "",
-		       f & CRAK_MM_THP_DISABLE ? " PR_SET_THP_DISABLE" : "");
+		       f & CRAK_MM_THP_DISABLE ? " PR_SET_THP_DISABLE" : "",
+		       f & CRAK_MM_MERGE_ANY ? " PR_SET_MEMORY_MERGE" : "");
 		return;
 	}
 	json_section_array(s, NULL);
-	if (lock || f & CRAK_MM_THP_DISABLE) {
+	if (lock || f & (CRAK_MM_THP_DISABLE | CRAK_MM_MERGE_ANY)) {
 		json_open_object(&s->j, "memory_future");
 		if (lock)
 			json_string(&s->j, "mlock", lock);
 		if (f & CRAK_MM_THP_DISABLE)
 			json_bool(&s->j, "thp_disable", true);
+		if (f & CRAK_MM_MERGE_ANY)
+			json_bool(&s->j, "merge_any", true);
 		json_close_object(&s->j);
 	}
 	json_section_array(s, "memory");

@@ -64,9 +64,10 @@
  * 8: CRAK_THREAD_SLEEP on poll and FUTEX_WAIT, CRAK_UNIX_OUTSIDE; 9: AHEAD;
  * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED;
  * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE);
- * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags
+ * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
+ * 14: CRAK_MM_MERGE_ANY
  */
-#define CRAK_IMAGE_MINOR	13
+#define CRAK_IMAGE_MINOR	14
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -464,12 +465,15 @@ struct crak_img_mm {
 /*
  * What the process asked for all its memory: mlockall(MCL_FUTURE), locking
  * each mapping it makes from then on (and MCL_ONFAULT with it: as each page
- * comes); prctl(PR_SET_THP_DISABLE).  (MCL_CURRENT locked the mappings
- * there were: CRAK_VMAF_LOCKED.)
+ * comes); prctl(PR_SET_THP_DISABLE); prctl(PR_SET_MEMORY_MERGE) (Linux 6.4
+ * on, with KSM: each mapping it makes from then on is CRAK_VMAF_MERGEABLE,
+ * as those it had then; a kernel without it refuses the image).
+ * (MCL_CURRENT locked the mappings there were: CRAK_VMAF_LOCKED.)
  */
 #define CRAK_MM_LOCK_FUTURE	_BITUL(0)
 #define CRAK_MM_LOCK_ONFAULT	_BITUL(1)	/* only with CRAK_MM_LOCK_FUTURE */
 #define CRAK_MM_THP_DISABLE	_BITUL(2)
+#define CRAK_MM_MERGE_ANY	_BITUL(3)	/* minor 14 */
 
 /* -- VMA: one mapping ------------------------------------------------------ */
 
