@@ -76,21 +76,37 @@ refused_without_ipc_lock() {
 		fail "$1: it did not restart after the refusal: $out"
 }
 
-# Locked memory: nobody's process locks what it maps from then on
-# (mlockall(MCL_FUTURE | MCL_ONFAULT)), then lowers its RLIMIT_MEMLOCK to
-# 0.  A restarter without CAP_IPC_LOCK (nor it in its bounding set, as the
-# process) may not lock for it: refused in one line, nothing changed; one
-# with it restarts it after.
+# Locked memory: nobody's processes lock memory, then lower their
+# RLIMIT_MEMLOCK below it: one what it maps from then on (mlockall(MCL_FUTURE
+# | MCL_ONFAULT)), to 0; the other 64 KiB it has (mlock), to 4 KiB.  A
+# restarter without CAP_IPC_LOCK (nor it in its bounding set, as the
+# process) may not lock for them: refused in one line, nothing changed; one
+# with it restarts each after.
 ready=/tmp/ckpt-locked-ready
-lpid=$(on a "rm -f $ready; $nobody --bounding-set=-ipc_lock $PY -c 'import ctypes, os, resource, time
-assert ctypes.CDLL(None).mlockall(6) == 0
-resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
-os.close(os.open(\"$ready\", os.O_CREAT | os.O_WRONLY))
-time.sleep(1000)' > /dev/null 2>&1 & echo \$!")
-until_on a 30 "[ -e $ready ] && echo up" > /dev/null || fail "the locking process did not start"
-checkpoint a "$lpid" /tmp/locked.img
-refused_without_ipc_lock "locked memory" /tmp/locked.img "$lpid" \
+lock_py='import ctypes, mmap, os, resource, sys, time
+libc = ctypes.CDLL(None)
+if sys.argv[1] == "future":
+    assert libc.mlockall(6) == 0
+    resource.setrlimit(resource.RLIMIT_MEMLOCK, (0, 0))
+else:
+    m = mmap.mmap(-1, 65536)
+    addr = ctypes.addressof(ctypes.c_char.from_buffer(m))
+    assert libc.mlock(ctypes.c_void_p(addr), ctypes.c_size_t(65536)) == 0
+    resource.setrlimit(resource.RLIMIT_MEMLOCK, (4096, 4096))
+os.close(os.open(sys.argv[2], os.O_CREAT | os.O_WRONLY))
+time.sleep(1000)'
+pids=$(on a "rm -f $ready.*; for w in future mapped; do
+	$nobody --bounding-set=-ipc_lock $PY -c $(printf %q "$lock_py") \$w $ready.\$w > /dev/null 2>&1 & echo \$!
+done")
+until_on a 30 "[ -e $ready.future ] && [ -e $ready.mapped ] && echo up" > /dev/null ||
+	fail "the locking processes did not start"
+read -r fpid mpid <<< "$(echo $pids)"
+checkpoint a "$fpid" /tmp/locked.img
+checkpoint a "$mpid" /tmp/mlocked.img
+refused_without_ipc_lock "locked memory" /tmp/locked.img "$fpid" \
 	"(mlockall MCL_FUTURE), which RLIMIT_MEMLOCK 0 forbids here"
+refused_without_ipc_lock "locked memory" /tmp/mlocked.img "$mpid" \
+	"the process's locked memory (mlock) is more than RLIMIT_MEMLOCK lets it lock here"
 pass "memory the restarter may not lock is refused in one line, and nothing is left half-done"
 
 # Root's process had every capability; a restarter without one of them

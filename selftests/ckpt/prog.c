@@ -416,6 +416,23 @@ static long swapped_kb(const void *addr)
 	return kb;
 }
 
+/* The kB /proc/self/status gives on the line of KEY ("VmLck:"), -1 if none. */
+static long status_kb(const char *key)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f;
+
+	f = fopen("/proc/self/status", "r");
+	if (!f)
+		die("/proc/self/status");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)) && sscanf(line + strlen(key), "%ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* The device and inode /proc/self/maps gives the mapping at ADDR (0 if none). */
 static unsigned long map_ino(const void *addr, dev_t *dev)
 {
@@ -917,6 +934,7 @@ static int mode_memory(void)
 	size_t del_size = FILEMAP_PAGES * page_size - DELFILE_TAIL;
 	int privfd, shfd, delfd, zerofd, probe[2], shared_flags = MAP_SHARED;
 	struct timespec rt0, rt1, mono0, mono1;
+	long locked_kb;
 	struct region regions[10];
 	unsigned int nr_regions = 0, r;
 	struct timeval tv;
@@ -1086,12 +1104,14 @@ static int mode_memory(void)
 		die("mlockall");
 	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
 		die("PR_SET_THP_DISABLE");
+	locked_kb = status_kb("VmLck:");
 
 	ready();
 	wait_usr1();
 
-	/* Before anything may move the break or the stack. */
+	/* Before anything may move the break or the stack, or map. */
 	check_hex((uintptr_t)heap_end, (uintptr_t)sbrk(0), "sbrk(0)");
+	check_eq(locked_kb, status_kb("VmLck:"), "kB of locked memory (VmLck)");
 	later_check();
 	for (r = 0; r < nr_regions; r++) {
 		maps_line(regions[r].addr, now, sizeof(now));
