@@ -183,6 +183,7 @@ def run_test(lab, test, logdir):
         timeout = min(timeout, max(60, deadline + DEADLINE_GRACE - time.time()))
     env = lab.env()
     env["LAB_TEST"] = test.name
+    cpu0 = lab.cpu_seconds()
     start = time.monotonic()
     with open(log, "wb") as f:
         proc = subprocess.Popen([test.path], cwd=SRC, env=env, stdin=subprocess.DEVNULL,
@@ -198,6 +199,10 @@ def run_test(lab, test, logdir):
             pass
         proc.wait()
     elapsed = time.monotonic() - start
+    # Its nodes' CPU (a node that died or rebooted makes it no count).
+    cpu = lab.cpu_seconds() - cpu0
+    if cpu < 0 or lab.dead_nodes():
+        cpu = None
     late = lab.reset()
     dead = lab.dead_nodes()
     splats = lab.splats_since(marks)
@@ -236,7 +241,7 @@ def run_test(lab, test, logdir):
         status = "pass"
     else:
         status = "fail"
-    return status, detail, diag, elapsed, broken
+    return status, detail, diag, (elapsed, cpu), broken
 
 
 def check(kernel_names, pattern=None, keep_going=True):
@@ -338,7 +343,9 @@ def check(kernel_names, pattern=None, keep_going=True):
             lab.down()
         raise
     with open(os.path.join(logroot, "timings.txt"), "w") as f:
-        f.write("".join("%7.1f s  %s\n" % (t, n) for n, t in sorted(timings)))
+        f.write("# wall time, the lab's guests' CPU time (qemu, user and system), test\n")
+        f.write("".join("%7.1f s %7s  %s\n" % (t, "-" if c is None else "%.1f s" % c, n)
+                        for n, t, c in sorted(timings)))
     return 0 if report.summary() else 1
 
 
@@ -604,7 +611,8 @@ def _run_kernel(kernel, queue, logdir, report, timings):
             report.result("%s/shutdown" % kernel.name, "fail", "not run")
             return
         boot = time.monotonic() - t0
-        timings.append(("%s/boot" % kernel.name, boot))
+        cpu = lab.cpu_seconds()
+        timings.append(("%s/boot" % kernel.name, boot, cpu))
         splats = lab.boot_splats()
         diag = ["%s booted %d nodes in %.1f s" % (kernel.release, len(lab.nodes), boot)]
         if splats:
@@ -621,12 +629,14 @@ def _run_kernel(kernel, queue, logdir, report, timings):
                 _skip_rest(kernel, [test] + queue.take_all(), report)
                 break
             name = "%s/%s" % (kernel.name, test.name)
-            status, detail, diag, elapsed, broken = run_test(lab, test, logdir)
+            status, detail, diag, (elapsed, tcpu), broken = run_test(lab, test, logdir)
             ran += 1
-            timings.append((name, elapsed))
+            timings.append((name, elapsed, tcpu))
+            cpu = None if cpu is None or tcpu is None else cpu + tcpu
             report.result(name, status, detail, diag)
             if broken and len(queue) and not _past_deadline():
                 report.diag("rebooting the %s lab after that failure" % kernel.name)
+                cpu = None
                 lab.down()
                 try:
                     lab.up()
@@ -637,7 +647,9 @@ def _run_kernel(kernel, queue, logdir, report, timings):
                     report.result("%s/shutdown" % kernel.name, "fail", "not run")
                     return
         _shutdown(lab, report)
-        report.diag("%s: %d tests in %.0f s" % (kernel.name, ran, time.monotonic() - t0))
+        report.diag("%s: %d tests in %.0f s%s" % (
+            kernel.name, ran, time.monotonic() - t0,
+            "" if cpu is None else ", %.0f s of its guests' CPU" % cpu))
     finally:
         lab.down()
         _ACTIVE.discard(lab)

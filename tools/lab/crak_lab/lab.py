@@ -138,6 +138,15 @@ class Node:
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
 
+    def cpu_seconds(self):
+        """The CPU time its qemu has used (user and system), 0 once it is gone."""
+        try:
+            with open("/proc/%d/stat" % self.proc.pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (AttributeError, OSError, IndexError, ValueError):
+            return 0.0
+
     def ready(self):
         return os.path.exists(os.path.join(self.state, "ready"))
 
@@ -439,6 +448,10 @@ class Lab:
         self.nodes = {}
 
     # -- health -------------------------------------------------------------
+
+    def cpu_seconds(self):
+        """The CPU time its nodes' qemu processes have used, all told."""
+        return sum(node.cpu_seconds() for node in self.nodes.values())
 
     def dead_nodes(self):
         return [n for n in self.nodes.values() if not n.alive()]
