@@ -1238,7 +1238,7 @@ static int ckpt_merge_check(const struct ckpt_layout *l, struct netlink_ext_ack 
  * off, or on; KSM's merging of all (ckpt_set_mm()) off until they are made,
  * each taking the image's advice only.
  */
-static void ckpt_set_thp(const struct crak_img_mm *m)
+static void ckpt_set_mm_early(const struct crak_img_mm *m)
 {
 	if (le32_to_cpu(m->flags) & CRAK_MM_THP_DISABLE)
 		set_bit(MMF_DISABLE_THP, &current->mm->flags);
@@ -1450,7 +1450,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 
 	/* 2: the point of no return. */
 	err = ckpt_unmap_all();
-	ckpt_set_thp(&l->mm);
+	ckpt_set_mm_early(&l->mm);
 	for (i = 0; !err && i < l->nr; i++) {
 		if (ckpt_advised(&l->vma[i]))
 			err = ckpt_map_one(l, i, fill);
