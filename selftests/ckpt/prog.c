@@ -497,6 +497,18 @@ static void vm_advice(const void *addr, char *out, size_t size)
 	fclose(f);
 }
 
+/* vm_advice() of an anonymous page mapped now (then unmapped), into OUT. */
+static void new_vm_advice(char *out, size_t size)
+{
+	void *p;
+
+	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	vm_advice(p, out, size);
+	munmap(p, page_size);
+}
+
 /*
  * Whether maps_line() found the same mapping NOW as BEFORE: the same line,
  * or an anonymous private mapping grown into a neighbour of its kind.  A
@@ -776,15 +788,10 @@ static void advise_set_up(void)
 static void later_check(void)
 {
 	char now[32];
-	void *p;
 
-	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap");
-	vm_advice(p, now, sizeof(now));
+	new_vm_advice(now, sizeof(now));
 	check_str("lo lf", now, "VmFlags of a mapping made after mlockall(%s)",
 		  "MCL_FUTURE | MCL_ONFAULT");
-	munmap(p, page_size);
 	CHECK(prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "%s is no longer set",
 	      "PR_SET_THP_DISABLE");
 }
@@ -2116,18 +2123,13 @@ static void check_proc_file(const char *name, const char *before, ssize_t before
 static void merge_any_check(const char *mapped)
 {
 	char now[32];
-	void *p;
 
 	CHECK(prctl(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) == 1, "%s is no longer set",
 	      "PR_SET_MEMORY_MERGE");
 	vm_advice(mapped, now, sizeof(now));
 	check_str("mg", now, "VmFlags of a mapping made before %s", "PR_SET_MEMORY_MERGE");
-	p = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		die("mmap");
-	vm_advice(p, now, sizeof(now));
+	new_vm_advice(now, sizeof(now));
 	check_str("mg", now, "VmFlags of a mapping made after %s", "PR_SET_MEMORY_MERGE");
-	munmap(p, page_size);
 }
 
 static int mode_process(void)
