@@ -199,12 +199,12 @@ def run_test(lab, test, logdir):
             pass
         proc.wait()
     elapsed = time.monotonic() - start
-    # Its nodes' CPU (a node that died or rebooted makes it no count).
     cpu = lab.cpu_seconds() - cpu0
-    if cpu < 0 or lab.dead_nodes():
-        cpu = None
     late = lab.reset()
     dead = lab.dead_nodes()
+    # Its nodes' CPU (a node that died or rebooted makes it no count).
+    if cpu < 0 or dead:
+        cpu = None
     splats = lab.splats_since(marks)
 
     diag = []
