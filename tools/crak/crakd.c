@@ -75,7 +75,8 @@ static void usage(FILE *f)
 		"                      file readable by its owner only\n"
 		"  --lazy-delay MS     of the memory 'crak migrate --live' sent ahead,\n"
 		"                      fill only what the pod touches for its first MS\n"
-		"                      milliseconds, the rest after (default 0)\n");
+		"                      milliseconds, the rest after, or at once when\n"
+		"                      crak checkpoints or migrates the pod (default 0)\n");
 }
 
 static int listen_on(const struct endpoint *ep)

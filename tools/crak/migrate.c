@@ -177,6 +177,7 @@ static int cmd_migrate(struct args *args)
 			close(dest.fd);
 			return EXIT_FAILURE;
 		}
+		pod_postcopy_now(&pod);
 		/* A failure here costs the pod nothing: crakd drops what it got. */
 		if (precopy_send(&pod, dest.fd, &pre) || crakd_refused(&dest)) {
 			close(dest.fd);

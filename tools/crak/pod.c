@@ -25,6 +25,7 @@
 #include "nl.h"
 #include "objects.h"
 #include "pod.h"
+#include "postcopy.h"
 #include "vif.h"
 
 /* Letters, digits, '.', '_' and '-', not starting with '.' or '-'. */
@@ -151,6 +152,17 @@ static unsigned long long ns_ino(pid_t pid, const char *ns)
 bool pod_alive(const struct pod *p)
 {
 	return ns_ino(p->pid, "net") == p->netns_ino;
+}
+
+/*
+ * Tells the pod's init that a checkpoint comes: what a post-copy still
+ * has to fill, it fills at once (postcopy.h), since the checkpoint waits
+ * until the processes are whole.  (An init that was not restarted has no
+ * handler: as a PID namespace's init, it ignores the signal.)
+ */
+void pod_postcopy_now(const struct pod *p)
+{
+	kill(p->pid, POSTCOPY_NOW_SIGNAL);
 }
 
 /* Enters the network namespace bound at @path; @oldfd to come back. */

@@ -43,6 +43,7 @@ void pod_path(char *buf, size_t size, const char *dir, const char *name);
 int pod_record_write(const struct pod *p);
 int pod_record_read(const char *name, struct pod *p);
 bool pod_alive(const struct pod *p);
+void pod_postcopy_now(const struct pod *p);
 /* A process's PID in the innermost PID namespace it is in; 0 if unknown. */
 pid_t pid_in_pod(pid_t pid);
 int netns_enter(const char *path, int *oldfd);

@@ -687,6 +687,7 @@ int pod_checkpoint(const char *name, const char *out, struct pod_dest *dest, boo
 		die("checkpoint: pod '%s': its record is unreadable (%s)", name, strerror(-err));
 	if (!pod_alive(&c.pod))
 		die("checkpoint: pod '%s' has exited", name);
+	pod_postcopy_now(&c.pod);
 	if (find_command(&c))
 		return EXIT_FAILURE;
 	cmd.fd = syscall(SYS_pidfd_open, c.cmd, 0);

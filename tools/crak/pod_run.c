@@ -494,7 +494,12 @@ static pid_t init_restart_tree(struct run *r)
 	if (tree_restart_all(&r->tree, r->image, &rs))
 		init_fail(r, "\n%s", last_error());
 	init_whole(r);
-	/* What was sent ahead and left missing comes while they run. */
+	/*
+	 * What was sent ahead and left missing comes while they run, all of
+	 * it at once when crak checkpoints the pod.  (The processes are made:
+	 * none has the handler.)
+	 */
+	signal(POSTCOPY_NOW_SIGNAL, postcopy_now);
 	if (postcopy_start() || tree_go(&r->tree, rs)) {
 		mig_say(r->commit[0], "F%s", last_error());
 		_exit(126);

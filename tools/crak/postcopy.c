@@ -35,10 +35,12 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -58,6 +60,9 @@
 #define GONE_WAIT	0.2
 
 unsigned int postcopy_delay_ms;
+/* The delay is over (POSTCOPY_NOW_SIGNAL), and how the thread hears it. */
+static atomic_bool lazy_over;
+static int wake_fd = -1;
 
 /* Pages still to come: [start, end), the first at @src in the store. */
 struct run {
@@ -240,7 +245,7 @@ static bool gone(struct target *t, uint64_t addr)
 static int fill(struct target *t, uint64_t start, uint64_t end, uint64_t src)
 {
 	struct uffdio_copy copy = { .dst = start, .src = (uintptr_t)buf, .len = end - start };
-	ssize_t n;
+	ssize_t n = 0;
 	int err;
 
 	n = pread(store, buf, copy.len, src);
@@ -455,7 +460,7 @@ static int message(struct target *t, const struct uffd_msg *m)
 static int drain(struct target *t)
 {
 	struct uffd_msg m;
-	ssize_t n;
+	ssize_t n = 0;
 	int ret;
 
 	for (;;) {
@@ -522,6 +527,22 @@ static void target_end(unsigned int i)
 	targets[i] = targets[--nr_targets];
 }
 
+/* The init's handler of POSTCOPY_NOW_SIGNAL (only a thread's wake-up). */
+void postcopy_now(int sig)
+{
+	uint64_t one = 1;
+	int err = errno;
+	ssize_t n = 0;
+
+	(void)sig;
+	atomic_store(&lazy_over, true);
+	/* (It fails only with the counter full: woken already.) */
+	if (wake_fd >= 0)
+		n = write(wake_fd, &one, sizeof(one));
+	(void)n;
+	errno = err;
+}
+
 static void *postcopy_main(void *arg)
 {
 	double lazy_until = now() + postcopy_delay_ms / 1000.0;
@@ -556,6 +577,8 @@ static void *postcopy_main(void *arg)
 		/* (A failed one's faults wait for ever: its userfaultfd stays open.) */
 		if (!live)
 			break;
+		if (atomic_load(&lazy_over))
+			lazy_until = 0;
 		timeout = -1;
 		if (waiting)
 			timeout = 1;
@@ -566,13 +589,16 @@ static void *postcopy_main(void *arg)
 		else if (idle)
 			timeout = 10;
 		nr = nr_targets;
-		pfd = xrealloc(pfd, nr * sizeof(*pfd));
+		pfd = xrealloc(pfd, (nr + 1) * sizeof(*pfd));
 		for (i = 0; i < nr; i++)
 			pfd[i] = (struct pollfd){
 				.fd = targets[i]->failed ? -1 : targets[i]->uffd, .events = POLLIN
 			};
-		if (poll(pfd, nr, timeout) < 0 && errno != EINTR)
+		pfd[nr] = (struct pollfd){ .fd = wake_fd, .events = POLLIN };
+		if (poll(pfd, nr + 1, timeout) < 0 && errno != EINTR)
 			break;
+		if (pfd[nr].revents & POLLIN)
+			eventfd_read(wake_fd, &(eventfd_t){ 0 });
 		for (i = 0; i < nr && i < nr_targets; i++) {
 			struct target *t = targets[i];
 
@@ -713,6 +739,11 @@ int postcopy_start(void)
 	buf = xmalloc(CHUNK_PAGES * page);
 	zeros = xmalloc(page);
 	memset(zeros, 0, page);
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wake_fd < 0) {
+		pr_err("post-copy: %s", strerror(errno));
+		return -1;
+	}
 	/* Signals are the init's, not this thread's. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);

@@ -13,6 +13,7 @@
 #ifndef CRAK_POSTCOPY_H
 #define CRAK_POSTCOPY_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <linux/crak_ckpt.h>
@@ -22,6 +23,15 @@
  * is filled (crakd --lazy-delay); the rest follows in the background.
  */
 extern unsigned int postcopy_delay_ms;
+
+/*
+ * What crak sends a pod's init when it checkpoints the pod (crak
+ * checkpoint, crak migrate): the post-copy, if one is under way, fills
+ * the rest at once instead of waiting out the delay, since the checkpoint
+ * waits until it is whole.  The init's handler is postcopy_now().
+ */
+#define POSTCOPY_NOW_SIGNAL	SIGRTMIN
+void postcopy_now(int sig);
 
 /* A userfaultfd of the caller's memory, ready to register: -1 and errno if not. */
 int postcopy_uffd_new(void);
