@@ -189,7 +189,8 @@ syslog_stop() {
 	done
 }
 
-pass() { echo "ok - $*"; }
+# (With the second of the test it came at: where a test spends its time.)
+pass() { echo "ok - $* [${SECONDS} s]"; }
 fail() {
 	echo "FAIL - $*" >&2
 	exit 1
