@@ -92,7 +92,8 @@ n=$(registered b) && [ "$n" -gt 0 ] ||
 		"(it said: $(on b cat /run/crak-selftests/hog.err | tr '\n' ' '))"
 # Rounds while what was sent ahead is only filled on demand.
 at=$(rounds "$dir/progress")
-(wait_rounds "$dir/progress" $((at + 3))) || { stuck; exit 1; }
+# (Each checks all the server's memory: pages come one fault at a time.)
+(wait_rounds "$dir/progress" $((at + 3)) 240) || { stuck; exit 1; }
 n=$(registered b) && [ "$n" -gt 0 ] ||
 	fail "the post-copy ended before the rounds that churn during it"
 echo "  $n mappings still being filled on b after 3 rounds"

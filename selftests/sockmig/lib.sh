@@ -76,9 +76,10 @@ rounds() {
 	echo "${n:-0}"
 }
 
-# wait_rounds FILE N: until a client has done N rounds (60 s at most).
+# wait_rounds FILE N [SECS]: until a client has done N rounds (SECS, 60
+# by default, at most; three times as long on the debug kernel).
 wait_rounds() {
-	for _ in $(seq 600); do
+	for _ in $(seq $((${3:-60} * 10 * WAIT_SCALE))); do
 		[ "$(rounds "$1")" -ge "$2" ] && return 0
 		sleep 0.1
 	done
