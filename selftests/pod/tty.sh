@@ -53,6 +53,8 @@ touch "$dir/moving"
 wait_file "$dir/sent2" 30 || fail "the user did not type: $(cat "$dir/error" 2> /dev/null)"
 out=$(on a crak migrate "$NAME" --to "$CRAKD" --key "$dir/key" 2>&1) || fail "crak migrate failed: $out; crakd: $(tail -5 "$dir/crakd.log")"
 echo "  $out"
+# The command in the foreground ends there: the shell goes on.
+on b "pkill -KILL -xf 'sleep 1000'" || fail "the shell's sleep is not running on node b"
 two=$(answer 2)
 boot_b=${two##* boot=}
 [ "$two" = "pid=$pid tty=/dev/pts/0 size=33 101 x=kept boot=$boot_b" ] && [ "$boot_b" != "$boot_a" ] ||

@@ -7,10 +7,10 @@ columns: NAWS) and takes the server's commands out of what it reads.
 Types into the pod's shell, over one TCP connection, a line setting X and
 asking for its PID, terminal, window size, X and the node's boot ID, and
 writes the answer to DIR/answer1.  Once DIR/moving appears (the pod is
-about to move), types the question again after "sleep 10;" (the shell is
-in that sleep while it moves), one line more and the start of another
-(typed ahead while the shell sleeps: they wait in the terminal, which
-echoes them), says so in DIR/sent2, writes the answer to DIR/answer2 and
+about to move), types the question again after "sleep 1000;" (the shell
+is in that sleep while it moves; the test ends it on node b), one line
+more and the start of another (typed ahead while the shell sleeps: they
+wait in the terminal, which echoes them), says so in DIR/sent2, writes the answer to DIR/answer2 and
 the next line's to DIR/third, ends the line begun (DIR/partial once it
 ran), then types exit and waits for the end.  An answer is "pid=P tty=T size=R C x=X
 boot=B"; what breaks is written to DIR/error.
@@ -109,7 +109,8 @@ try:
     expect(ANSWER, "answer1")
     while not os.path.exists(f"{dir}/moving"):
         time.sleep(0.05)
-    s.sendall(("sleep 10; " + ASK).encode())
+    # (The test ends the sleep once the pod is on node b.)
+    s.sendall(("sleep 1000; " + ASK).encode())
     time.sleep(0.2)
     s.sendall(b'echo "third=$((1+2))"\n')
     s.sendall(b"echo par")
