@@ -142,7 +142,9 @@ class Datagrams:
 
 
 def client(a):
-    conns = [socket.create_connection((a.addr, a.port), timeout=a.timeout)
+    # (No timeout by default: a move on a slow machine may take long; the
+    # test's own ends a conversation that hangs.)
+    conns = [socket.create_connection((a.addr, a.port), timeout=a.timeout or None)
              for _ in range(a.conns)]
     udp = Datagrams(a.addr, a.port, a.interval, a.progress + ".udp-stop")
     go = a.progress + ".go"
@@ -200,7 +202,7 @@ def main():
     p.add_argument("--rounds", type=int, default=10)
     p.add_argument("--size", type=int, default=64)
     p.add_argument("--interval", type=float, default=0.02)
-    p.add_argument("--timeout", type=float, default=60)
+    p.add_argument("--timeout", type=float, default=0)
     p.add_argument("--progress", default="/dev/null")
     p.add_argument("--until", default="")
     a = p.parse_args()
