@@ -40,7 +40,8 @@ out=$(in_pod a crak sock dump --pid "$hpid" --fd "$(fd_of "$hpid")" -o "$dir/udp
 	fail "dump of the bound UDP socket failed: $out"
 echo "  $out"
 udp_send $POD_IP4 7350 21 30
-sleep 0.5
+# (What is exported is all b gets.)
+until_held a 10
 in_pod a crak vif export pod0 -o "$dir/held.pcap" drop > /dev/null || fail "export failed"
 on a kill "$hpid"
 wait_job "$holder" > /dev/null 2>&1
@@ -48,7 +49,8 @@ on a ip netns del pod
 pod_create_frozen b
 in_pod b crak vif import pod0 -i "$dir/held.pcap" > /dev/null || fail "import on b failed"
 sink=$(on_bg b "ip netns exec pod crak sock restore $dir/udp.img --fd 3 -- $UDP sink-fd 3 1 30")
-sleep 2
+# (A datagram thawed before the socket is back would find the port closed.)
+wait_bound b udp 7350
 in_pod b crak vif thaw pod0 > /dev/null || fail "vif thaw on b failed"
 out=$(wait_job "$sink") || fail "the datagrams did not all arrive in order on b: $out"
 echo "  $out"
@@ -71,7 +73,8 @@ pass "a thaw calls a UDP dump off: the owner reads its datagrams, in order"
 # A connected IPv6 socket, restored where it was dumped.
 hold conn "$POD_IP6 7352 --connect [$(ip6 peer)]:7353"
 udp_send $POD_IP6 7352 1 15 --bind "[$(ip6 peer)]:7353"
-sleep 1
+# (What is still on its way when the holder ends finds the port closed.)
+sleep $WAIT_SCALE
 udp6_in() { in_pod a awk "'/^Udp6(InDatagrams|InErrors|RcvbufErrors)/ { printf \"%s \", \$0 }'" /proc/net/snmp6; }
 before=$(udp6_in)
 out=$(in_pod a crak sock dump --pid "$hpid" --fd "$(fd_of "$hpid")" -o "$dir/conn.img") ||
@@ -79,7 +82,9 @@ out=$(in_pod a crak sock dump --pid "$hpid" --fd "$(fd_of "$hpid")" -o "$dir/con
 on a kill "$hpid"
 wait_job "$holder" > /dev/null 2>&1
 sink=$(on_bg a "ip netns exec pod crak sock restore $dir/conn.img --fd 3 -- $UDP sink-fd 3 1 20")
-sleep 2
+# (Connected: not among ss -l's.)
+until_on a 90 ss -N pod -Huan "'sport = :7352'" > /dev/null ||
+	fail "the restored socket is not bound: $(wait_job "$sink" 2>&1 | tail -3)"
 udp_send $POD_IP6 7352 16 20 --bind "[$(ip6 peer)]:7353"
 out=$(wait_job "$sink") ||
 	fail "the connected socket lost datagrams: $out (the pod's counters before the dump: $before)"

@@ -49,6 +49,7 @@ in_pod a crak vif freeze pod0 flow udp $POD_IP4:7003 0.0.0.0:0
 udp $POD_IP4 "$p4" 41003 7003 30
 send_frames peer --dst $POD_IP4 --dmac "$POD_MAC" --src "$p4" --proto udp \
 	--sport 41004 --dport 7003 --first 30 --count 30
+until_held a 60
 [ "$(vif_field a held_packets)" = 60 ] || fail "the wildcard flow held $(vif_field a held_packets)"
 in_pod a crak vif thaw pod0 flow udp $POD_IP4:7003 0.0.0.0:0 > /dev/null
 wait_job "$held" || fail "the wildcard flow lost datagrams or their order"

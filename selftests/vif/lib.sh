@@ -115,6 +115,15 @@ send_frames() {
 	on "$node" $PY "$VIF_DIR/send.py" "$@" || fail "send.py $* failed on $node"
 }
 
+# until_held NODE N [NETNS DEV]: until the pod's pod0 (or DEV in NETNS) on
+# NODE holds N frames or more: what the peer sent crosses the segment in
+# its own time (seconds, on a loaded host).
+until_held() {
+	until_on "$1" 30 "ip netns exec ${3:-pod} crak vif show ${4:-pod0} |
+		sed -n 's/.* held \\([0-9]*\\) packets .*/\\1/p' | awk '\$1 >= $2'" > /dev/null ||
+		fail "${4:-pod0} on $1 holds fewer than $2 frames"
+}
+
 # wait_bound NODE PROTO PORT: until something in NODE's pod listens there
 # (90 s at most, 270 on the debug kernel: a python program's start there,
 # on a slow machine, once took more than 90).

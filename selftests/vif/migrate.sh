@@ -24,6 +24,7 @@ pod_create a
 on peer ping -q -c 1 -W 3 $POD_IP4 > /dev/null || fail "the peer cannot reach the pod on a"
 in_pod a crak vif freeze pod0
 udp 0 200
+until_held a 200
 out=$(in_pod a crak vif export pod0 -o "$dir/held.pcap" drop) || fail "export failed: $out"
 echo "  $out"
 [ "$(tcpdump -nr "$dir/held.pcap" 2> /dev/null | grep -c "43000 > $POD_IP4.7000")" = 200 ] ||

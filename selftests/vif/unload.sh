@@ -19,11 +19,13 @@ pod_create_in a podx 02:c0:00:00:01:04 192.0.2.104 2001:db8::104
 in_pod a crak vif freeze pod0
 send_frames peer --dst $POD_IP4 --dmac "$POD_MAC" --src "$p4" --proto udp \
 	--sport 44000 --dport 7000 --count 50
+until_held a 50
 in_pod a crak vif export pod0 -o "$dir/held.pcap" > /dev/null
 in_pod a crak vif import pod0 -i "$dir/held.pcap" > /dev/null
 on a ip netns exec podf crak vif freeze podf0 flow udp 192.0.2.103:7000 0.0.0.0:0
 send_frames peer --dst 192.0.2.103 --dmac 02:c0:00:00:01:03 --src "$p4" --proto udp \
 	--sport 44001 --dport 7000 --count 30
+until_held a 30 podf podf0
 [ "$(vif_field a held_packets)" -ge 100 ] || fail "pod0 holds $(vif_field a held_packets), not 100"
 [ "$(on a ip netns exec podf crak -j vif show podf0 | /usr/bin/python3 -c \
 	'import json,sys; print(json.load(sys.stdin)[0]["held_packets"])')" = 30 ] ||
