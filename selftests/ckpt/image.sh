@@ -46,7 +46,7 @@ mutants() {
 	on a "cd $mdir && for f in *.img; do
 		n=\${f%.img}
 		crak image show \$f > /dev/null 2> \$n.show; echo \$? > \$n.showrc
-		timeout -s KILL 60 crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
+		timeout -s KILL $((60 * WAIT_SCALE)) crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
 		echo \$? > \$n.rc
 		if [ -s \$n.pid ]; then
 			kill -KILL \$(cat \$n.pid)

@@ -50,9 +50,9 @@ procs() {
 	done | sort -n | tr '\n' ' '"
 }
 
-# gone NODE: no process of the tree on NODE (a few seconds for the killed to go).
+# gone NODE: no process of the tree on NODE (seconds for the killed to go).
 gone() {
-	for _ in $(seq 20); do
+	for _ in $(seq $((50 * WAIT_SCALE))); do
 		[ -z "$(procs "$1")" ] && return 0
 		sleep 0.2
 	done

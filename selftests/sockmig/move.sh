@@ -29,7 +29,7 @@ wire=$(capture_start peer eth0 "tcp port 7303 and $WIRE_FILTER" "$dir/wire.pcap"
 out=$(in_pod a crak sock move --pid "$pid" --fd "$fd" --to-pid "$hpid" 2>&1) ||
 	fail "move failed: $out"
 newfd=$out
-for _ in $(seq 100); do
+for _ in $(seq $((300 * WAIT_SCALE))); do
 	grep -q adopted "$dir/heir.out" 2> /dev/null && break
 	sleep 0.1
 done
