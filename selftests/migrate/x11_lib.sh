@@ -34,16 +34,21 @@ shot() {
 	x "xwd -silent -id $1 | md5sum" | cut -d' ' -f1
 }
 
-# xeyes follows the server's raw motion events, which relative motion makes.
+# xeyes follows the server's raw motion events, which relative motion makes
+# (looked at for a few seconds: a busy guest may redraw late).
 follows() {
 	local before after
 	x xdotool mousemove 60 60
 	sleep 0.5
 	before=$(shot "$1")
+	[ -n "$before" ] || return 1
 	x xdotool mousemove_relative 200 150
-	sleep 0.5
-	after=$(shot "$1")
-	[ -n "$before" ] && [ "$before" != "$after" ]
+	for _ in $(seq $((8 * WAIT_SCALE))); do
+		sleep 0.5
+		after=$(shot "$1")
+		[ "$before" != "$after" ] && return 0
+	done
+	return 1
 }
 
 pointer_start() {

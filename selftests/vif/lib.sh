@@ -78,7 +78,7 @@ capture_start() {
 	rm -f "$file"
 	h=$(on_bg "$node" "exec $prefix tcpdump -U -n -B 32768 $opts -i $where -w $file $(printf %q "$filter") 2> $file.log")
 	# tcpdump opens its file once it captures.
-	for _ in $(seq $((100 * WAIT_SCALE))); do
+	for _ in $(seq $((300 * WAIT_SCALE))); do
 		[ -e "$file" ] && grep -q "listening on" "$file.log" 2> /dev/null && break
 		sleep 0.1
 	done
