@@ -158,11 +158,19 @@ bool pod_alive(const struct pod *p)
  * Tells the pod's init that a checkpoint comes: what a post-copy still
  * has to fill, it fills at once (postcopy.h), since the checkpoint waits
  * until the processes are whole.  (An init that was not restarted has no
- * handler: as a PID namespace's init, it ignores the signal.)
+ * handler: as a PID namespace's init, it ignores the signal.)  Through a
+ * pidfd taken before the pod is known alive: never another process that
+ * got the PID since.
  */
 void pod_postcopy_now(const struct pod *p)
 {
-	kill(p->pid, POSTCOPY_NOW_SIGNAL);
+	int fd = syscall(SYS_pidfd_open, p->pid, 0);
+
+	if (fd < 0)
+		return;
+	if (pod_alive(p))
+		syscall(SYS_pidfd_send_signal, fd, POSTCOPY_NOW_SIGNAL, NULL, 0);
+	close(fd);
 }
 
 /* Enters the network namespace bound at @path; @oldfd to come back. */

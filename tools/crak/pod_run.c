@@ -489,6 +489,7 @@ static void init_whole(struct run *r)
 
 static pid_t init_restart_tree(struct run *r)
 {
+	struct sigaction now = { .sa_handler = postcopy_now, .sa_flags = SA_RESTART };
 	struct restart **rs;
 
 	if (tree_restart_all(&r->tree, r->image, &rs))
@@ -496,10 +497,11 @@ static pid_t init_restart_tree(struct run *r)
 	init_whole(r);
 	/*
 	 * What was sent ahead and left missing comes while they run, all of
-	 * it at once when crak checkpoints the pod.  (The processes are made:
-	 * none has the handler.)
+	 * it at once when crak checkpoints the pod (the signal blocked until
+	 * now, pod_init()).  The processes are made: none has the handler.
+	 * SA_RESTART: what the init reads from here on is not retried.
 	 */
-	signal(POSTCOPY_NOW_SIGNAL, postcopy_now);
+	sigaction(POSTCOPY_NOW_SIGNAL, &now, NULL);
 	if (postcopy_start() || tree_go(&r->tree, rs)) {
 		mig_say(r->commit[0], "F%s", last_error());
 		_exit(126);
@@ -577,12 +579,17 @@ static void __noreturn pod_init(struct run *r)
 	if (r->detach && !r->image)
 		init_devnull(r);
 
-	/* Signals for the pod go to its command; none is lost around the fork. */
+	/*
+	 * Signals for the pod go to its command; none is lost around the fork.
+	 * Nor is crak's word to a post-copy before its handler is set (an
+	 * init with none discards it once unblocked).
+	 */
 	sigemptyset(&set);
 	for (i = 0; i < ARRAY_SIZE(forwarded); i++) {
 		sigaction(forwarded[i], &fwd, &forwarded_old[i]);
 		sigaddset(&set, forwarded[i]);
 	}
+	sigaddset(&set, POSTCOPY_NOW_SIGNAL);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	if (r->image) {
 		pid = init_restart(r);

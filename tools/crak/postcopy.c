@@ -62,7 +62,7 @@
 unsigned int postcopy_delay_ms;
 /* The delay is over (POSTCOPY_NOW_SIGNAL), and how the thread hears it. */
 static atomic_bool lazy_over;
-static int wake_fd = -1;
+static volatile sig_atomic_t wake_fd = -1;
 
 /* Pages still to come: [start, end), the first at @src in the store. */
 struct run {
@@ -245,7 +245,7 @@ static bool gone(struct target *t, uint64_t addr)
 static int fill(struct target *t, uint64_t start, uint64_t end, uint64_t src)
 {
 	struct uffdio_copy copy = { .dst = start, .src = (uintptr_t)buf, .len = end - start };
-	ssize_t n = 0;
+	ssize_t n;
 	int err;
 
 	n = pread(store, buf, copy.len, src);
@@ -460,7 +460,7 @@ static int message(struct target *t, const struct uffd_msg *m)
 static int drain(struct target *t)
 {
 	struct uffd_msg m;
-	ssize_t n = 0;
+	ssize_t n;
 	int ret;
 
 	for (;;) {
