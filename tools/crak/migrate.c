@@ -177,6 +177,11 @@ static int cmd_migrate(struct args *args)
 			close(dest.fd);
 			return EXIT_FAILURE;
 		}
+		/*
+		 * A post-copy still under way fills the rest now, not after the
+		 * pre-copy: it skips a process still being filled (pod_checkpoint
+		 * says it again, for a migration without --live).
+		 */
 		pod_postcopy_now(&pod);
 		/* A failure here costs the pod nothing: crakd drops what it got. */
 		if (precopy_send(&pod, dest.fd, &pre) || crakd_refused(&dest)) {
