@@ -21,7 +21,6 @@
       until F exists; prints how many.
 """
 
-import argparse
 import os
 import select
 import socket
@@ -33,8 +32,9 @@ import zlib
 
 # conv.py: beside this file in the pod (copied there), in ../sockmig here.
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:0] = [HERE, os.path.join(HERE, "..", "sockmig")]
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "sockmig"), os.path.join(HERE, "..")]
 from conv import recv_exact  # noqa: E402
+import opts  # noqa: E402
 
 SHIFT = bytes((i + 1) % 256 for i in range(256))
 
@@ -194,18 +194,9 @@ def flood(a):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=("server", "client", "flood"))
-    p.add_argument("addr")
-    p.add_argument("port", type=int)
-    p.add_argument("--conns", type=int, default=100)
-    p.add_argument("--rounds", type=int, default=10)
-    p.add_argument("--size", type=int, default=64)
-    p.add_argument("--interval", type=float, default=0.02)
-    p.add_argument("--timeout", type=float, default=0)
-    p.add_argument("--progress", default="/dev/null")
-    p.add_argument("--until", default="")
-    a = p.parse_args()
+    a = opts.parse(__doc__, "mode:server|client|flood addr port:int",
+                   "--conns:int=100 --rounds:int=10 --size:int=64 --interval:float=0.02 "
+                   "--timeout:float=0 --progress=/dev/null --until=")
     try:
         {"server": server, "client": client, "flood": flood}[a.mode](a)
     except (OSError, ValueError, TimeoutError) as e:

@@ -23,12 +23,15 @@ but the socket's, so a server can be replaced mid-conversation by another
 that has the same connection.
 """
 
-import argparse
 import os
 import socket
 import sys
 import time
 import zlib
+
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
 
 # Bytes the server's answer is shifted by.
 SHIFT = 1
@@ -117,24 +120,13 @@ def adopt():
 
 
 def main():
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="cmd", required=True)
-    c = sub.add_parser("client")
-    c.add_argument("addr")
-    c.add_argument("port", type=int)
-    c.add_argument("--rounds", type=int, required=True)
-    c.add_argument("--size", type=int, default=1000)
-    c.add_argument("--interval", type=float, default=0)
-    c.add_argument("--timeout", type=float, default=120)
-    c.add_argument("--progress")
-    c.add_argument("--until")
-    sv = sub.add_parser("server")
-    sv.add_argument("addr")
-    sv.add_argument("port", type=int)
-    fd = sub.add_parser("serve-fd")
-    fd.add_argument("fd", type=int)
-    sub.add_parser("adopt")
-    a = p.parse_args()
+    a = opts.parse_sub(__doc__, {
+        "client": ("addr port:int", "--rounds:int! --size:int=1000 --interval:float=0 "
+                   "--timeout:float=120 --progress --until"),
+        "server": ("addr port:int", ""),
+        "serve-fd": ("fd:int", ""),
+        "adopt": ("", ""),
+    })
 
     if a.cmd == "client":
         return client(a)

@@ -28,18 +28,21 @@ round of the files costs a TCG guest a tenth of a second).  Commands:
 
 Each end's stream is a pattern of its role (byte k is (7k + seed) % 251), so
 a receiver checks every byte where it belongs.  DIR/state keeps how far each
-stream went and which command is next, for a restored successor.
+stream went and which command is next, for a restored successor (lines
+"KEY VALUE": role, sent, recvd, next).
 """
 
-import argparse
 import fcntl
-import json
 import os
 import select
 import socket
 import struct
 import sys
 import time
+
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
 
 SIOCATMARK = 0x8905
 
@@ -75,7 +78,7 @@ class End:
     def save(self):
         tmp = os.path.join(self.ctl, "state.tmp")
         with open(tmp, "w") as f:
-            json.dump(self.state, f)
+            f.write("".join("%s %s\n" % kv for kv in self.state.items()))
         os.replace(tmp, os.path.join(self.ctl, "state"))
 
     def run(self, words):
@@ -175,15 +178,8 @@ class End:
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("mode", choices=("listen", "connect", "fd"))
-    p.add_argument("where", nargs="+")
-    p.add_argument("--ctl", required=True)
-    p.add_argument("--bind")
-    p.add_argument("--rcvbuf", type=int, help="SO_RCVBUF, before the connection")
-    p.add_argument("--sndbuf", type=int, help="SO_SNDBUF, before the connection")
-    a = p.parse_args()
+    a = opts.parse(__doc__, "mode:listen|connect|fd where+",
+                   "--ctl! --bind --rcvbuf:int --sndbuf:int")
 
     def bufs(s):
         if a.rcvbuf:
@@ -193,7 +189,8 @@ def main():
 
     if a.mode == "fd":
         with open(os.path.join(a.ctl, "state")) as f:
-            state = json.load(f)
+            state = {k: v if k == "role" else int(v)
+                     for k, v in (line.split() for line in f)}
         s = socket.socket(fileno=int(a.where[0]))
         return End(s, a.ctl, state["role"], state).loop()
     addr, port = a.where[0], int(a.where[1])

@@ -12,12 +12,15 @@
       each is the next number and whole; prints "ok N" and its sources
 """
 
-import argparse
 import os
 import signal
 import socket
 import sys
 import time
+
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
 
 
 def payload(n):
@@ -61,26 +64,11 @@ def sink(s, first, last):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    sub = p.add_subparsers(dest="cmd", required=True)
-    sp = sub.add_parser("send")
-    sp.add_argument("addr")
-    sp.add_argument("port", type=int)
-    sp.add_argument("first", type=int)
-    sp.add_argument("last", type=int)
-    sp.add_argument("--bind")
-    sp.add_argument("--connect", action="store_true")
-    hp = sub.add_parser("hold")
-    hp.add_argument("addr")
-    hp.add_argument("port", type=int)
-    hp.add_argument("ready")
-    hp.add_argument("--connect")
-    hp.add_argument("--expect", type=int, default=0)
-    kp = sub.add_parser("sink-fd")
-    kp.add_argument("fd", type=int)
-    kp.add_argument("first", type=int)
-    kp.add_argument("last", type=int)
-    a = p.parse_args()
+    a = opts.parse_sub(__doc__, {
+        "send": ("addr port:int first:int last:int", "--bind --connect:flag"),
+        "hold": ("addr port:int ready", "--connect --expect:int=0"),
+        "sink-fd": ("fd:int first:int last:int", ""),
+    })
 
     if a.cmd == "send":
         s = socket.socket(family(a.addr), socket.SOCK_DGRAM)

@@ -12,11 +12,14 @@ The frames are built here rather than with scapy: importing scapy takes
 seconds in a TCG guest, and these are five headers.
 """
 
-import argparse
-import ipaddress
+import os
 import socket
 import struct
 import sys
+
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
 
 ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
@@ -49,38 +52,32 @@ def l4_header(a, i, payload, pseudo):
 
 def frame(a, i, smac, dmac):
     payload = ("crak %08d" % i).encode()
-    src = ipaddress.ip_address(a.src)
-    dst = ipaddress.ip_address(a.dst)
-    if dst.version == 6:
+    if ":" in a.dst:
+        src = socket.inet_pton(socket.AF_INET6, a.src)
+        dst = socket.inet_pton(socket.AF_INET6, a.dst)
+
         def pseudo(proto, length):
-            return src.packed + dst.packed + struct.pack("!IxxxB", length, proto)
+            return src + dst + struct.pack("!IxxxB", length, proto)
         proto, l4 = l4_header(a, i, payload, pseudo)
-        l3 = struct.pack("!IHBB", 6 << 28, len(l4) + len(payload), proto, 64) + \
-            src.packed + dst.packed
+        l3 = struct.pack("!IHBB", 6 << 28, len(l4) + len(payload), proto, 64) + src + dst
         ethertype = ETH_P_IPV6
     else:
+        src = socket.inet_pton(socket.AF_INET, a.src)
+        dst = socket.inet_pton(socket.AF_INET, a.dst)
+
         def pseudo(proto, length):
-            return src.packed + dst.packed + struct.pack("!xBH", proto, length)
+            return src + dst + struct.pack("!xBH", proto, length)
         proto, l4 = l4_header(a, i, payload, pseudo)
         hdr = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(l4) + len(payload), i & 0xFFFF,
-                          0, 64, proto, 0) + src.packed + dst.packed
+                          0, 64, proto, 0) + src + dst
         l3 = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
         ethertype = ETH_P_IP
     return dmac + smac + struct.pack("!H", ethertype) + l3 + l4 + payload
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--iface", default="eth0")
-    p.add_argument("--dst", required=True, help="IPv4 or IPv6 address")
-    p.add_argument("--dmac", required=True)
-    p.add_argument("--src", required=True)
-    p.add_argument("--proto", choices=("tcp", "udp"), required=True)
-    p.add_argument("--sport", type=int, required=True)
-    p.add_argument("--dport", type=int, required=True)
-    p.add_argument("--count", type=int, required=True)
-    p.add_argument("--first", type=int, default=0)
-    a = p.parse_args()
+    a = opts.parse(__doc__, "", "--iface=eth0 --dst! --dmac! --src! --proto:tcp|udp! "
+                   "--sport:int! --dport:int! --count:int! --first:int=0")
 
     with open("/sys/class/net/%s/address" % a.iface) as f:
         smac = bytes.fromhex(f.read().strip().replace(":", ""))

@@ -14,12 +14,15 @@
       no reset; print the longest wait for an echo
 """
 
-import argparse
 import os
 import socket
 import sys
 import threading
 import time
+
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
 
 
 def endpoint(text):
@@ -86,14 +89,8 @@ def client(addr, sport, count, interval, until=None):
 
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("mode", choices=("server", "serve-fd", "idle", "client"))
-    p.add_argument("addr", help="ADDR:PORT, or the descriptor of serve-fd")
-    p.add_argument("--sport", type=int, default=0)
-    p.add_argument("--count", type=int, default=10)
-    p.add_argument("--interval", type=float, default=0.05)
-    p.add_argument("--until", help="client: after COUNT lines, on until this file exists")
-    a = p.parse_args()
+    a = opts.parse(__doc__, "mode:server|serve-fd|idle|client addr",
+                   "--sport:int=0 --count:int=10 --interval:float=0.05 --until")
     try:
         if a.mode == "server":
             return server(listener(a.addr))

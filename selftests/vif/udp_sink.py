@@ -8,18 +8,17 @@ exactly the numbers FIRST..FIRST+COUNT-1, in order; otherwise says what it
 got and exits 1.
 """
 
-import argparse
+import os
 import socket
 import sys
 
+# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+import opts  # noqa: E402
+
 
 def main():
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--bind", required=True, help="ADDR:PORT or [ADDR6]:PORT")
-    p.add_argument("--count", type=int, required=True)
-    p.add_argument("--first", type=int, default=0)
-    p.add_argument("--idle", type=float, default=10)
-    a = p.parse_args()
+    a = opts.parse(__doc__, "", "--bind! --count:int! --first:int=0 --idle:float=10")
 
     host, _, port = a.bind.rpartition(":")
     host = host.strip("[]")
