@@ -43,14 +43,17 @@ mutants() {
 	local img=$1 mdir=$2 what=$3 bad=0 refused=0 restored=0 want n rc
 	/usr/bin/python3 "$(dirname "$0")/mutate.py" "$img" "$mdir" "$FUZZ_N" ${4:-} ||
 		fail "cannot make the mutants"
-	on a "cd $mdir && for f in *.img; do
+	# (The loop naps in read -t on a pipe nothing writes to: a sleep(1) is
+	# a process start each time.)
+	on a "cd $mdir && exec {nap}<> <(:) && for f in *.img; do
 		n=\${f%.img}
 		crak image show \$f > /dev/null 2> \$n.show; echo \$? > \$n.showrc
 		timeout -s KILL $((60 * WAIT_SCALE)) crak restart \$f --detach --pidfile \$n.pid > /dev/null 2> \$n.err
 		echo \$? > \$n.rc
 		if [ -s \$n.pid ]; then
-			kill -KILL \$(cat \$n.pid)
-			while [ -e /proc/\$(cat \$n.pid) ]; do sleep 0.05; done
+			read -r p < \$n.pid
+			kill -KILL \$p
+			while [ -e /proc/\$p ]; do read -r -t 0.05 -u \$nap; done
 		fi
 	done" || fail "the restart loop failed"
 
