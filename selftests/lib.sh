@@ -14,6 +14,7 @@
 #   wait_file [-s] FILE S  until FILE (in the shared directory) exists, or
 #                          with -s is not empty, S seconds at most
 #   barrier NAME COUNT     wait until COUNT parties reached NAME
+#   nap SECONDS            sleep, without starting a sleep(1), on the host
 #   ip4 NODE, ip6 NODE, mac NODE
 #   kmemleak_check NODE    on the debug kernel: fail if kmemleak finds leaks
 #   key_new FILE           a new key for crak migrate and crakd, mode 600
@@ -62,32 +63,40 @@ barrier() { lab barrier "$@"; }
 WAIT_SCALE=1
 [ "${LAB_KERNEL:-}" = debug ] && WAIT_SCALE=3
 
+# nap SECONDS: a sleep without a sleep(1) (jobs.sh's pipe nothing writes to),
+# for the host's polls.
+nap() {
+	read -r -t "$1" -u "$_lab_nap"
+	return 0
+}
+
 # A node's files reach the host through 9p at once: polling them is cheap.
 wait_file() {
 	local test=-e
 	[ "$1" = -s ] && test=-s && shift
 	for _ in $(seq $(($2 * 20 * WAIT_SCALE))); do
 		[ $test "$1" ] && return 0
-		sleep 0.05
+		nap 0.05
 	done
 	[ $test "$1" ]
 }
 
-# Each `on` costs ~0.1 s (a job, a bash on the node): a wait polls on the
+# Each `on` costs ~0.06 s (a job, a bash on the node): a wait polls on the
 # node, in one.  A check (ss, say) costs a TCG guest a tenth of a second
 # itself, taken from what the wait waits for: after five quick tries, the
 # wait polls five times a second.  It naps in `read -t` on a pipe nothing
-# writes to, opened at the first retry: a sleep(1) costs a start each time.
+# writes to, opened at the first retry (a sleep(1) costs a start each time;
+# where that fails, in a node without /dev/fd, it sleeps).
 until_on() {
 	local node=$1 secs=$(($2 * WAIT_SCALE))
 	shift 2
 	on "$node" "end=\$((SECONDS + $secs)) tries=0 nap=
 		until out=\$($*) && [ -n \"\$out\" ]; do
 			[ \$SECONDS -lt \$end ] || exit 1
-			[ -n \"\$nap\" ] || exec {nap}<> <(:)
+			[ \$tries -gt 0 ] || exec {nap}<> <(:)
 			tries=\$((tries + 1))
 			[ \$tries -le 5 ] && t=0.05 || t=0.2
-			read -r -t \$t -u \$nap
+			if [ -n \"\$nap\" ]; then read -r -t \$t -u \$nap; else sleep \$t; fi
 		done
 		echo \"\$out\""
 }

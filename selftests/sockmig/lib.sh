@@ -81,7 +81,7 @@ rounds() {
 wait_rounds() {
 	for _ in $(seq $((${3:-60} * 10 * WAIT_SCALE))); do
 		[ "$(rounds "$1")" -ge "$2" ] && return 0
-		sleep 0.1
+		nap 0.1
 	done
 	fail "the conversation did not reach $2 rounds (at $(rounds "$1"))"
 }

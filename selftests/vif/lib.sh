@@ -80,7 +80,7 @@ capture_start() {
 	# tcpdump opens its file once it captures.
 	for _ in $(seq $((300 * WAIT_SCALE))); do
 		[ -e "$file" ] && grep -q "listening on" "$file.log" 2> /dev/null && break
-		sleep 0.1
+		nap 0.1
 	done
 	[ -e "$file" ] || fail "tcpdump did not start on $node: $(cat "$file.log" 2> /dev/null)"
 	echo "$h"
@@ -102,7 +102,7 @@ capture_stop() {
 			stable=0
 		fi
 		size=$now
-		sleep 0.25
+		nap 0.25
 	done
 	kill_job "$1" INT
 	wait_job "$1" > /dev/null
