@@ -196,13 +196,15 @@ class Agent:
         write_atomic(os.path.join(self.state, "ready"), os.uname().release + "\n")
         host_gone_until = 0
         look = True
+        looked = 0
         while True:
             self.reap()
             # The lab directory is looked at when the host kicked, when
-            # nobody is on the port, and now and then as a safety net; not
-            # when a child's exit alone woke us (a look is a few round
-            # trips over 9p).
-            if look:
+            # nobody is on the port, and every KICKED_POLL seconds as a
+            # safety net, however often children end; not when a child's
+            # exit alone woke us (a look is a few round trips over 9p).
+            if look or time.monotonic() - looked >= KICKED_POLL:
+                looked = time.monotonic()
                 self.requests()
             fds = [wake_r]
             if kick is not None and time.monotonic() >= host_gone_until:
