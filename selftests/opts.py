@@ -9,7 +9,7 @@ The helpers' command lines are simple: words in a fixed order, and options
     a = opts.parse(__doc__, "mode:server|client addr port:int",
                    "--count:int=10 --until --ctl! --connect:flag")
 
-A word is NAME[:TYPE], the last one may end in "+" (one or more, a list);
+A word is NAME[:TYPE]; the last may end in "+" (one or more: a list);
 TYPE is int, float, or the choices a|b|c.  An option is
 --NAME[:TYPE][=DEFAULT][!]: TYPE as for words, or flag (no value, False
 unless given); "!" makes it required; without a default it is None.
@@ -95,9 +95,8 @@ def _parse(words, options, argv):
     missing = ["--" + n for n, (_, req) in opts.items() if req and n not in given]
     specs = words.split()
     for i, spec in enumerate(specs):
-        name, kind, _, _ = _split(spec)
-        many = name.endswith("+")
-        name = name.rstrip("+")
+        many = spec.endswith("+")
+        name, kind, _, _ = _split(spec.rstrip("+"))
         if many and i == len(specs) - 1:
             if not rest:
                 missing.append(name)

@@ -57,7 +57,7 @@ mutants() {
 		if [ -s \$n.pid ]; then
 			read -r p < \$n.pid
 			kill -KILL \$p
-			while [ -e /proc/\$p ]; do read -r -t 0.05 -u \$nap; done
+			while [ -e /proc/\$p ]; do read -r -t 0.05 -u \$nap || :; done
 		fi
 	done" || fail "the restart loop failed"
 

@@ -22,14 +22,14 @@ pod_create_in b podb 02:c0:00:00:01:01 192.0.2.101 2001:db8::101
 wire=$(capture_start a eth0 "tcp portrange 7310-7329 and $RST_FILTER" "$dir/rst.pcap")
 
 # runs NAME: whether this kernel runs the case (and notes it in $ran); the
-# debug kernel, ten times slower, runs each state once, in one family or
-# the other, each family still taking each FIN path (ours unacknowledged,
-# ours acknowledged, the peer's): IPv4 CLOSE_WAIT, FIN_WAIT1 and LAST_ACK,
-# IPv6 FIN_WAIT2 and CLOSING.
+# debug kernel, ten times slower, moves each state once: IPv4 takes each
+# FIN path (CLOSE_WAIT: the peer's; FIN_WAIT2: ours, acknowledged;
+# FIN_WAIT1: ours, not yet), IPv6 the states with both FINs out (LAST_ACK,
+# CLOSING).
 runs() {
 	if [ "$LAB_KERNEL" = debug ]; then
 		case $family-$1 in
-		4-close-wait | 4-fin-wait-1 | 4-last-ack | 6-fin-wait-2 | 6-closing) ;;
+		4-close-wait | 4-fin-wait-2 | 4-fin-wait-1 | 6-last-ack | 6-closing) ;;
 		*) return 1 ;;
 		esac
 	fi
