@@ -217,6 +217,7 @@ class Kicker(threading.Thread):
             raise LabError("inotify: %s" % os.strerror(ctypes.get_errno()))
         self.watches = {}
         self.socks = {}
+        self.lost = set()           # nodes owed a look at everything
         for node in nodes:
             for path in (node.state, os.path.join(node.state, "jobs")):
                 wd = self.libc.inotify_add_watch(self.fd, path.encode(),
@@ -226,7 +227,12 @@ class Kicker(threading.Thread):
                 self.watches[wd] = node
         self.stop_r, self.stop_w = os.pipe()
 
-    def kick(self, node):
+    def kick(self, node, names=(b"*",)):
+        """Send the agent the names of what landed for it, a line each; if
+        some cannot go now, a "*" (look at everything) next time."""
+        msg = b"".join(n + b"\n" for n in names)
+        if node.name in self.lost:
+            msg = b"\n*\n" + msg
         sock = self.socks.get(node.name)
         for _ in range(2):
             if sock is None:
@@ -239,15 +245,22 @@ class Kicker(threading.Thread):
                 sock.setblocking(False)
                 self.socks[node.name] = sock
             try:
-                sock.send(b"k")
-                return
+                sent = sock.send(msg)
             except BlockingIOError:
-                return          # kicks pending already
+                sent = 0
             except OSError:
                 # qemu restarted its side: reconnect once.
                 sock.close()
                 del self.socks[node.name]
                 sock = None
+                continue
+            if sent < len(msg):
+                # The agent is behind: it gets a look at everything next
+                # time (after a new line, should this one be cut short).
+                self.lost.add(node.name)
+            else:
+                self.lost.discard(node.name)
+            return
 
     @staticmethod
     def wanted(name):
@@ -262,17 +275,17 @@ class Kicker(threading.Thread):
                 buf = os.read(self.fd, 65536)
             except BlockingIOError:
                 continue
-            kicked = set()
+            names = {}
             off = 0
             while off < len(buf):
                 wd, _, _, length = self.EVENT.unpack_from(buf, off)
-                name = buf[off + self.EVENT.size:off + self.EVENT.size + length]
+                name = buf[off + self.EVENT.size:off + self.EVENT.size + length].rstrip(b"\0")
                 off += self.EVENT.size + length
                 node = self.watches.get(wd)
-                if node and node.name not in kicked and \
-                        self.wanted(name.rstrip(b"\0").decode(errors="replace")):
-                    kicked.add(node.name)
-                    self.kick(node)
+                if node and self.wanted(name.decode(errors="replace")):
+                    names.setdefault(node, []).append(name)
+            for node, wanted in names.items():
+                self.kick(node, wanted)
 
     def connect(self, node, timeout=5):
         """Connect early, so that the agent finds a host on its port."""

@@ -3,10 +3,11 @@
 
 The host and the nodes share the lab directory over 9p.  The host asks a node
 to do something by dropping a file into the node's directory, and kicks the
-agent through a virtio-serial port (crak.kick): the agent sleeps until a kick
-or a child's exit, so that an idle node costs nothing (polling 9p is dear
-under TCG, very dear on the debug kernel).  Without a host on the port it
-polls.  Everything is a file so that a job's state survives any crash of this
+agent through a virtio-serial port (crak.kick) with the file's name on a line
+("*": look at everything): the agent sleeps until a kick or a child's exit,
+so that an idle node costs nothing (polling 9p is dear under TCG, very dear
+on the debug kernel), and needs not read the directory to find the request.
+Without a host on the port it polls.  Everything is a file so that a job's state survives any crash of this
 agent's peers and can be read by hand:
 
   jobs/ID.cmd    a bash script to run (written by the host, renamed into place)
@@ -40,20 +41,25 @@ def write_atomic(path, text):
     os.rename(tmp, path)
 
 
+PF_KTHREAD = 0x00200000
+
+
 def processes():
-    """(pid, session id) of every user-space process but ourselves."""
+    """(pid, session id) of every user-space process but ourselves: one
+    read of /proc/PID/stat each (kernel threads by their flags, zombies by
+    their state)."""
     for name in os.listdir("/proc"):
         if not name.isdigit() or name == "1":
             continue
         try:
-            with open("/proc/%s/stat" % name) as f:
+            with open("/proc/%s/stat" % name, "rb") as f:
                 stat = f.read()
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                if not f.read(1):
-                    continue        # kernel thread or zombie
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        # After the command's ")": state ppid pgrp session tty tpgid flags
+        fields = stat[stat.rindex(b")") + 2:].split()
+        if fields[0] == b"Z" or int(fields[6]) & PF_KTHREAD:
+            continue
         yield int(name), int(fields[3])
 
 
@@ -157,35 +163,50 @@ class Agent:
     def reset(self, mode):
         """Back to a freshly booted node: no process of any earlier job."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            kill_sessions({sid for _, sid in processes()}, sig)
+            sids = {sid for _, sid in processes()}
+            if not sids:
+                break
+            kill_sessions(sids, sig)
             deadline = time.time() + 2
             while time.time() < deadline and any(True for _ in processes()):
                 self.reap()
                 time.sleep(0.02)
         self.reap()
         self.running.clear()
-        rc = os.system("/bin/bash %s/guest/reset %s %s" % (self.src, mode, self.state))
-        write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % (rc >> 8))
+        rc = 127
+        try:
+            pid = os.posix_spawn("/bin/bash", ["bash", os.path.join(self.src, "guest/reset"),
+                                               mode, self.state], self.env,
+                                 setsigdef=(signal.SIGINT, signal.SIGTERM, signal.SIGPIPE,
+                                            signal.SIGHUP, signal.SIGCHLD))
+            rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        except OSError as e:
+            sys.stderr.write("agent: cannot run guest/reset: %s\n" % e)
+        write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % rc)
 
     def poweroff(self):
         kill_sessions({sid for _, sid in processes()}, signal.SIGKILL)
         os.sync()
         os.execv("/bin/busybox", ["reboot", "-f"])
 
-    def requests(self):
-        """Do what the host asked for in files."""
-        names = os.listdir(self.jobs_dir)
+    def requests(self, names=None):
+        """Do what the host asked for in files: the ones named, or (None)
+        whatever is in the lab directory."""
+        look = names is None
+        if look:
+            names = os.listdir(self.jobs_dir)
         for name in names:
             if name.endswith(".cmd") and name[:-4] not in self.seen:
                 self.start(name[:-4])
         self.kill_requests(names)
         request = os.path.join(self.state, "reset")
-        if os.path.exists(request):
+        if (look or "reset" in names) and os.path.exists(request):
             with open(request) as f:
                 mode = f.read().strip() or "test"
             os.unlink(request)
             self.reset(mode if mode.isalpha() else "test")
-        if os.path.exists(os.path.join(self.state, "poweroff")):
+        if (look or "poweroff" in names) and \
+                os.path.exists(os.path.join(self.state, "poweroff")):
             self.poweroff()
 
     def run(self):
@@ -197,27 +218,41 @@ class Agent:
         host_gone_until = 0
         look = True
         looked = 0
+        pending = b""       # the start of a name the host is still sending
+        names = []
         while True:
             self.reap()
-            # The lab directory is looked at when the host kicked, when
-            # nobody is on the port, and every KICKED_POLL seconds as a
-            # safety net, however often children end; not when a child's
-            # exit alone woke us (a look is a few round trips over 9p).
+            # The lab directory is looked at when nobody is on the port,
+            # when the host asks for it ("*": it could not tell us a name),
+            # and every KICKED_POLL seconds as a safety net, however often
+            # children end: a look is a few round trips over 9p.  Else only
+            # what the host named is done.
             if look or time.monotonic() - looked >= KICKED_POLL:
                 looked = time.monotonic()
                 self.requests()
+            elif names:
+                self.requests(names)
             fds = [wake_r]
             if kick is not None and time.monotonic() >= host_gone_until:
                 fds.append(kick)
             ready, _, _ = select.select(fds, [], [], KICKED_POLL if len(fds) > 1 else POLL)
             look = not ready or len(fds) == 1
+            names = []
             if wake_r in ready:
                 drain(wake_r)
             if kick in ready:
-                look = True
-                if not drain(kick):
-                    # End of file: nobody on the host's side; poll for a while.
+                data, eof = drain(kick)
+                if eof:
+                    # Nobody on the host's side; poll for a while.
                     host_gone_until = time.monotonic() + 1
+                    look = True
+                    pending = b""
+                    continue
+                lines = (pending + data).split(b"\n")
+                pending = lines.pop()
+                names = [n.decode(errors="replace") for n in lines if n]
+                if "*" in names:
+                    look = True
 
 
 def open_kick_port():
@@ -230,16 +265,16 @@ def open_kick_port():
 
 
 def drain(fd):
-    """Read what is there; False at end of file."""
-    got = False
+    """What there is to read, and whether the other side has gone."""
+    data = b""
     while True:
         try:
-            data = os.read(fd, 4096)
+            got = os.read(fd, 4096)
         except BlockingIOError:
-            return True
-        if not data:
-            return got
-        got = True
+            return data, False
+        if not got:
+            return data, not data
+        data += got
 
 
 def main():
