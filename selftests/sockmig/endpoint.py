@@ -156,8 +156,13 @@ class End:
         while True:
             n = self.state["next"]
             path = os.path.join(self.ctl, "cmd.%d" % n)
+            # A look over 9p costs a TCG guest a few milliseconds: quick
+            # while the test is stepping, more seldom while it is away
+            # (moving the other end, say).
+            nap = 0.02
             while not os.path.exists(path):
-                time.sleep(0.05)
+                time.sleep(nap)
+                nap = min(nap * 1.5, 0.4)
             with open(path) as f:
                 cmds = [c.split() for c in f.read().split(";") if c.split()]
             for words in cmds:
