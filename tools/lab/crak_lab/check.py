@@ -18,11 +18,13 @@ every node, and nothing leaks or warns after the last test).
 The stock kernels' modules are built one after the other; then their labs
 run side by side, the first kernel's results told as they come and the
 other's after them (LAB_SERIAL=1: one lab at a time).  The debug kernel
-(built first, beside them, when the machine has none yet) runs after
-them, in two labs at once (LAB_DEBUG_LABS=1: one) taking its tests from
-one queue; its results are told as one lab's.  Nine guests side by side
-on two cores ran the whole matrix in 70-75 min; the debug labs after the
-stock ones, in 47-50.
+(built first, beside them, when the machine has none yet) runs in two
+labs (LAB_DEBUG_LABS=1: one) taking its tests from one queue, the first
+as soon as a stock kernel's lab is done, the second once both are; its
+results are told as one lab's.  Nine guests side by side on two cores
+ran the whole matrix in 70-75 min; the debug labs after the stock ones,
+in 47-50 (stop 40, again: the debug kernel's first lab beside the stock
+ones made those take 1766 and 1414 s, not ~930).
 
 With LAB_DEADLINE (seconds since the epoch) no test starts after that
 time (the tests left are told as skipped) and none runs on more than nine
@@ -297,31 +299,34 @@ def check(kernel_names, pattern=None, keep_going=True):
     # Each kernel's tests in a queue its labs take them from, one at a time.
     ready = [(alias, kernel, TestQueue(ktests), logdir) for alias, kernel, ktests, logdir in ready]
     sides = []
-    others_done = threading.Event()
+    # The debug kernel's first lab starts once a stock kernel's lab is done
+    # (its core is free), its second once they all are.  (Not sooner: a
+    # third lab beside two slows them all down, their guests' CPU by 25 to
+    # 40%: TCG guests of two cores' share each thrash the host's caches.)
+    one_done = threading.Event()
     if not serial:
         # (The debug kernel's labs tell their results at the end, even alone.)
         live = ready[:1] if ready and not ready[0][1].debug else []
         for item in ready[len(live):]:
-            sides.append(_Side(item, _start_lab(item, 1, report, timings)))
+            sides.append(_Side(item, _start_lab(item, 1, report, timings, one_done)))
         if later:
             if _unbuilt(later[0]):
                 report.diag("building the debug kernel beside the other labs (15-30 min); "
                             "log: %s" % os.path.relpath(os.path.join(later[3],
                                                                      "debug-kernel.log"), SRC))
-            sides.append(_build_beside(later, report, timings, others_done))
+            sides.append(_build_beside(later, report, timings, one_done))
         ready = live
     try:
         for item in ready:
             _run_guarded(item, report, timings)
+        one_done.set()
         if sides and ready:
             report.diag("waiting for the labs that ran beside")
-        # Once every kernel's lab but the debug kernel's is done, its first
-        # lab starts, and a second beside it if it has tests for two.
         for side in sides:
             if not side.debug:
                 side.labs[0][0].join()
                 _replay_merged(side.item, [side.labs[0][1]], report)
-        others_done.set()
+        one_done.set()
         for side in sides:
             if not side.debug or not side.wait_built():
                 continue
@@ -398,14 +403,22 @@ def _debug_labs():
         return DEBUG_LABS
 
 
-def _start_lab(item, n, report, timings):
-    """A thread running lab N of a kernel (its results deferred)."""
+def _start_lab(item, n, report, timings, done=None):
+    """A thread running lab N of a kernel (its results deferred); it sets
+    the event done, if any, when the lab is over."""
     alias, kernel, queue, logdir = item
     # A second lab keeps its nodes' consoles in a directory of its own.
     part = (alias, kernel, queue, logdir if n == 1 else os.path.join(logdir, "lab%d" % n))
     deferred = _Deferred(report)
-    thread = threading.Thread(target=_run_guarded, name="crak-check-%s-%d" % (alias, n),
-                              args=(part, deferred, timings), daemon=True)
+
+    def run():
+        try:
+            _run_guarded(part, deferred, timings)
+        finally:
+            if done:
+                done.set()
+
+    thread = threading.Thread(target=run, name="crak-check-%s-%d" % (alias, n), daemon=True)
     thread.start()
     return thread, deferred
 
@@ -453,9 +466,9 @@ class _Side:
         return self.item[1] is not None
 
 
-def _build_beside(later, report, timings, others_done):
+def _build_beside(later, report, timings, start):
     """The debug kernel built in a thread of its own (if it is not yet),
-    then its first lab, once the other kernels' labs are done."""
+    then its first lab, once the event start is set."""
     name, alias, ktests, logdir = later
     side = _Side(debug=True, alias=alias, tests=ktests)
     deferred = _Deferred(report)
@@ -476,7 +489,7 @@ def _build_beside(later, report, timings, others_done):
             queue.take_all()
             _not_prepared(deferred, alias, ktests, err)
             return
-        others_done.wait()
+        start.wait()
         _run_guarded(side.item, deferred, timings)
 
     thread = threading.Thread(target=run, name="crak-check-%s-1" % alias, daemon=True)

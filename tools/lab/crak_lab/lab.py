@@ -281,6 +281,11 @@ class Kicker(threading.Thread):
                 wd, _, _, length = self.EVENT.unpack_from(buf, off)
                 name = buf[off + self.EVENT.size:off + self.EVENT.size + length].rstrip(b"\0")
                 off += self.EVENT.size + length
+                if wd == -1:
+                    # The queue overflowed (IN_Q_OVERFLOW): names were lost.
+                    for node in set(self.watches.values()):
+                        names.setdefault(node, []).append(b"*")
+                    continue
                 node = self.watches.get(wd)
                 if node and self.wanted(name.decode(errors="replace")):
                     names.setdefault(node, []).append(name)
