@@ -326,7 +326,6 @@ def check(kernel_names, pattern=None, keep_going=True):
             if not side.debug:
                 side.labs[0][0].join()
                 _replay_merged(side.item, [side.labs[0][1]], report)
-        one_done.set()
         for side in sides:
             if not side.debug or not side.wait_built():
                 continue

@@ -7,8 +7,8 @@ agent through a virtio-serial port (crak.kick) with the file's name on a line
 ("*": look at everything): the agent sleeps until a kick or a child's exit,
 so that an idle node costs nothing (polling 9p is dear under TCG, very dear
 on the debug kernel), and needs not read the directory to find the request.
-Without a host on the port it polls.  Everything is a file so that a job's state survives any crash of this
-agent's peers and can be read by hand:
+Without a host on the port it polls.  Everything is a file so that a job's
+state survives any crash of this agent's peers and can be read by hand:
 
   jobs/ID.cmd    a bash script to run (written by the host, renamed into place)
   jobs/ID.out    its standard output    jobs/ID.err   its standard error
@@ -70,6 +70,18 @@ def kill_sessions(sids, sig):
                 os.kill(pid, sig)
             except OSError:
                 pass
+
+
+def kill_all(sig):
+    """Signal every user-space process but ourselves; whether there was one."""
+    found = False
+    for pid, _ in processes():
+        found = True
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    return found
 
 
 class Agent:
@@ -163,10 +175,8 @@ class Agent:
     def reset(self, mode):
         """Back to a freshly booted node: no process of any earlier job."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            sids = {sid for _, sid in processes()}
-            if not sids:
+            if not kill_all(sig):
                 break
-            kill_sessions(sids, sig)
             deadline = time.time() + 2
             while time.time() < deadline and any(True for _ in processes()):
                 self.reap()
@@ -185,7 +195,7 @@ class Agent:
         write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % rc)
 
     def poweroff(self):
-        kill_sessions({sid for _, sid in processes()}, signal.SIGKILL)
+        kill_all(signal.SIGKILL)
         os.sync()
         os.execv("/bin/busybox", ["reboot", "-f"])
 
