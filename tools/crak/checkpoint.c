@@ -497,9 +497,12 @@ int ckpt_proc_freeze(struct checkpoint *c)
 	snprintf(path, sizeof(path), "/proc/%d/mem", c->pid);
 	c->memfd = open(path, O_RDONLY | O_CLOEXEC);
 	if (c->memfd < 0) {
-		if (errno == ENOENT && c->quiet_gone)
+		/* ESRCH: it was reaped between the lookup of /proc/PID and the open. */
+		bool gone = errno == ENOENT || errno == ESRCH;
+
+		if (gone && c->quiet_gone)
 			return 1;
-		if (errno == ENOENT)
+		if (gone)
 			pr_err("checkpoint: no process %d", c->pid);
 		else
 			pr_err("checkpoint %d: cannot look inside it (%s): it takes what ptrace would",
