@@ -61,7 +61,9 @@ zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/nul
 frozen=$(echo "$t_drop - $t0" | bc)
 told=$(echo "1 + $frozen * 1000 / $refresh" | bc)
 [ "$zero" -le "$told" ] ||
-	fail "the peer was told to wait $zero times in $frozen s frozen in place (at most $told)"
+	fail "the peer was told to wait $zero times in $frozen s frozen in place (at most $told;" \
+		"frozen at $t0, dropped at $t_drop, thawed on b at $t1 by the host's clock):" \
+		"$(tcpdump -nettr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null)"
 rto=$(($(peer_timeouts) - rto))
 printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' "$(echo "$t1 - $t0" | bc)" "$rto"
 [ "$rto" = 0 ] || fail "the peer timed out $rto times: it was not told to wait"
