@@ -104,7 +104,14 @@ class Node:
         # The debug kernel once hit a KASAN report at its earliest boot with
         # five-level paging (a timer interrupt in identify_cpu() touching a
         # lock whose shadow was not mapped yet): it gets four levels.
-        cpu = "max,la57=off" if k.debug else "max"
+        # No ERMS or FSRM: with them the kernel clears pages and copies to
+        # and from user memory with "rep stosb" and "rep movsb", which TCG
+        # runs a byte at a time; without them with 8-byte strings (reading
+        # a file of 200 MiB from tmpfs: 0.45 s -> 0.12 s; zeroing a 100 MiB
+        # bytearray 0.53 -> 0.18 s; 6.12's lab 5-10% less CPU).
+        cpu = "max,erms=off,fsrm=off"
+        if k.debug:
+            cpu += ",la57=off"
         argv = [
             "qemu-system-x86_64", "-name", "crak-lab-" + self.name,
             "-machine", k.machine, "-accel", "tcg,thread=single", "-cpu", cpu,
