@@ -53,7 +53,8 @@ t1=$(date +%s.%N)
 out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
-zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null | wc -l)
+told_wait="src $POD_IP4 and tcp[14:2] = 0"
+zero=$(tcpdump -nr "$dir/wire.pcap" "$told_wait" 2> /dev/null | wc -l)
 [ "$zero" -ge 1 ] || fail "the peer was not told to wait (no zero window)"
 # Told once, and again each pause_refresh_ms it stayed frozen in place (a
 # slow guest: the debug kernel): the dump after the freeze has nothing new
@@ -63,7 +64,7 @@ told=$(echo "1 + $frozen * 1000 / $refresh" | bc)
 [ "$zero" -le "$told" ] ||
 	fail "the peer was told to wait $zero times in $frozen s frozen in place (at most $told;" \
 		"frozen at $t0, dropped at $t_drop, thawed on b at $t1 by the host's clock):" \
-		"$(tcpdump -nettr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null)"
+		"$(tcpdump -nettr "$dir/wire.pcap" "$told_wait" 2> /dev/null)"
 rto=$(($(peer_timeouts) - rto))
 printf '  moved in %.1f s; the peer counted %s retransmission timeouts\n' "$(echo "$t1 - $t0" | bc)" "$rto"
 [ "$rto" = 0 ] || fail "the peer timed out $rto times: it was not told to wait"

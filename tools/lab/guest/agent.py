@@ -64,23 +64,16 @@ def processes():
 
 
 def kill_sessions(sids, sig):
+    """Signal every user-space process but ourselves, or (SIDS not None)
+    those of sessions SIDS; whether there was one."""
+    found = False
     for pid, sid in processes():
-        if sid in sids:
+        if sids is None or sid in sids:
+            found = True
             try:
                 os.kill(pid, sig)
             except OSError:
                 pass
-
-
-def kill_all(sig):
-    """Signal every user-space process but ourselves; whether there was one."""
-    found = False
-    for pid, _ in processes():
-        found = True
-        try:
-            os.kill(pid, sig)
-        except OSError:
-            pass
     return found
 
 
@@ -175,7 +168,7 @@ class Agent:
     def reset(self, mode):
         """Back to a freshly booted node: no process of any earlier job."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            if not kill_all(sig):
+            if not kill_sessions(None, sig):
                 break
             deadline = time.time() + 2
             while time.time() < deadline and any(True for _ in processes()):
@@ -195,7 +188,7 @@ class Agent:
         write_atomic(os.path.join(self.state, "reset.done"), "%d\n" % rc)
 
     def poweroff(self):
-        kill_all(signal.SIGKILL)
+        kill_sessions(None, signal.SIGKILL)
         os.sync()
         os.execv("/bin/busybox", ["reboot", "-f"])
 
