@@ -37,4 +37,31 @@ wait_job "$job" > /dev/null || fail "the restarted server failed: $(cat "$dir/se
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 pass "a restarted server keeps its connection: every round byte-exact, no SYN, no RST"
+
+# A forking server (conv.py fork-server): its listener in the parent and in
+# each child serving a connection, the connection in both and twice in the
+# child.  The tree is checkpointed, killed and restarted in the pod; each
+# socket comes back once, held where it was: the conversation completes
+# byte-exact, and the listener, restarted listening, takes a new client.
+wire=$(capture_start peer eth0 "tcp port 7502 and $RST_FILTER" "$dir/fork.pcap")
+fserver=$(on_bg a "ip netns exec pod $CONV fork-server $POD_IP4 7502 > $dir/fork.out 2>&1 < /dev/null")
+wait_bound a tcp 7502
+client=$(conv_client 20 7502 "$dir/fork.progress" --interval 0.05)
+wait_rounds "$dir/fork.progress" 5
+fpid=$(on a "pgrep -of 'conv.py fork-server'") || fail "no forking server on a"
+[ "$(in_pod a ss -Htnp state established "'sport = :7502'" | grep -o 'pid=' | wc -l)" = 3 ] ||
+	fail "the connection is not held by the server and twice by its child: $(in_pod a ss -Htnp)"
+out=$(in_pod a crak checkpoint --tree "$fpid" -o "$dir/fork.img" 2>&1) ||
+	fail "checkpoint of the forking server's tree failed: $out"
+wait_job "$fserver" > /dev/null 2>&1
+job=$(on_bg a "ip netns exec pod crak restart $dir/fork.img")
+out=$(conv_end "$dir/fork.progress" "$client") ||
+	fail "the forking server's conversation broke: $out $(kill_job "$job"; wait_job "$job" 2>&1 | tail -3)"
+out=$(on peer "$CONV client $POD_IP4 7502 --rounds 3 --timeout 60" 2>&1) ||
+	fail "the restarted forking server takes no new client: $out"
+kill_job "$job"
+wait_job "$job" > /dev/null 2>&1
+capture_stop "$wire" "$dir/fork.pcap"
+out=$(wire_check "$dir/fork.pcap" rst) || fail "RST on the wire: $out"
+pass "a forking server's tree, its listener and connection in parent and child, restarted: the conversation byte-exact, a new client served, no RST"
 rm -rf "$dir"

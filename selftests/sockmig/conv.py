@@ -13,6 +13,13 @@
       --timeout S: how long a round may wait for its answer (default 120;
       0: as long as it must).
   conv.py server ADDR PORT           accepts one connection and serves it
+  conv.py fork-server ADDR PORT      accepts connections, each served by a
+                                     child of its own, which keeps the
+                                     listener open (as socketserver's
+                                     ForkingMixIn does) and serves its
+                                     connection through a duplicate of it;
+                                     the server closes its own copy of a
+                                     connection once that child has ended
   conv.py serve-fd FD                serves a connected socket it inherited
   conv.py adopt                      waits for a connected socket to appear
                                      among its descriptors (crak sock move),
@@ -24,6 +31,7 @@ that has the same connection.
 """
 
 import os
+import select
 import socket
 import sys
 import time
@@ -119,23 +127,47 @@ def adopt():
         time.sleep(0.05)
 
 
+def listener(addr, port, backlog):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    ls = socket.socket(fam, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(backlog)
+    return ls
+
+
+def fork_server(ls):
+    held = {}
+    while True:
+        if select.select([ls], [], [], 0.5)[0]:
+            s, _ = ls.accept()
+            pid = os.fork()
+            if pid == 0:
+                # Its connection twice, and the listener: open files its
+                # parent holds too.
+                os._exit(serve(s.dup()))
+            held[pid] = s
+        for pid in list(held):
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                held.pop(pid).close()
+
+
 def main():
     a = opts.parse_sub(__doc__, {
         "client": ("addr port:int", "--rounds:int! --size:int=1000 --interval:float=0 "
                    "--timeout:float=120 --progress --until"),
         "server": ("addr port:int", ""),
+        "fork-server": ("addr port:int", ""),
         "serve-fd": ("fd:int", ""),
         "adopt": ("", ""),
     })
 
     if a.cmd == "client":
         return client(a)
+    if a.cmd == "fork-server":
+        return fork_server(listener(a.addr, a.port, 8))
     if a.cmd == "server":
-        fam = socket.AF_INET6 if ":" in a.addr else socket.AF_INET
-        ls = socket.socket(fam, socket.SOCK_STREAM)
-        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        ls.bind((a.addr, a.port))
-        ls.listen(1)
+        ls = listener(a.addr, a.port, 1)
         s, _ = ls.accept()
         ls.close()
         return serve(s)

@@ -527,23 +527,41 @@ int ckpt_proc_freeze(struct checkpoint *c)
 }
 
 /*
- * What crak writes of it, taken: /proc's, its descriptors, its TCP and UDP
- * sockets (frozen and dumped).  ALONE: a pipe to another process is an
- * error (a standard descriptor leading out, if 0 to 2); in a tree, the
- * tree sorts those out.
+ * What crak writes of it, taken: /proc's and its descriptors.  ALONE: a
+ * pipe to another process is an error (a standard descriptor leading out,
+ * if 0 to 2); in a tree, the tree sorts those out.
  */
 int ckpt_proc_collect(struct checkpoint *c, bool alone)
 {
-	unsigned int i;
-	int err;
-
 	if (gather_proc(c) || files_collect(c->pid, c->pidfd, &c->files, alone, c->pod_pts))
 		return -1;
+	return 0;
+}
+
+/*
+ * Its TCP and UDP sockets, frozen and dumped: each open file once (a
+ * descriptor duplicated from another takes that one's image at restart).
+ * A socket whose duplicate (rf->sock) the caller closed is not taken here.
+ */
+int ckpt_proc_take_sockets(struct checkpoint *c)
+{
+	unsigned int i, j;
+	int err;
+
 	for (i = 0; i < c->files.nr; i++) {
-		if (c->files.v[i].sock < 0)
+		struct rfile *rf = &c->files.v[i];
+
+		if (rf->sock < 0)
 			continue;
-		err = inet_freeze(c->inet, c->pid, &c->files.v[i], c->files.v[i].sock);
-		c->files.v[i].sock = -1;
+		for (j = 0; j < i && c->files.v[j].f.id != rf->f.id; j++)
+			;
+		if (j < i) {
+			close(rf->sock);
+			rf->sock = -1;
+			continue;
+		}
+		err = inet_freeze(c->inet, c->pid, rf, rf->sock);
+		rf->sock = -1;
 		if (err)
 			return -1;
 	}
@@ -619,7 +637,8 @@ static int checkpoint_pid(struct checkpoint *c)
 
 	if (ckpt_proc_freeze(c) < 0)
 		goto out;
-	if (ckpt_proc_collect(c, true) || ckpt_proc_write(c) || ckpt_output_finish(c))
+	if (ckpt_proc_collect(c, true) || ckpt_proc_take_sockets(c) || ckpt_proc_write(c) ||
+	    ckpt_output_finish(c))
 		goto resume;
 	/* Its sockets carry on before it does (in repair mode, a read fails). */
 	if (c->leave_running && ckpt_proc_sockets_on(c))

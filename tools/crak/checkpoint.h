@@ -41,7 +41,8 @@ struct checkpoint {
  * process (c->pid, c->memfd, c->pidfd and c->sessfd -1 before; 1 if it
  * is gone or exiting, with c->quiet_gone);
  * ckpt_proc_collect() takes what crak writes of it (ALONE: a process of
- * its own, not of a tree); ckpt_proc_write() writes its image to c->imgfd
+ * its own, not of a tree), ckpt_proc_take_sockets() its TCP and UDP
+ * sockets; ckpt_proc_write() writes its image to c->imgfd
  * from c->im's sequence number and offset; ckpt_proc_sockets_on() lets its
  * sockets carry on; ckpt_proc_end() lets it go, killed or running on;
  * ckpt_proc_resume() lets it run on as if nothing happened, after a
@@ -49,6 +50,7 @@ struct checkpoint {
  */
 int ckpt_proc_freeze(struct checkpoint *c);
 int ckpt_proc_collect(struct checkpoint *c, bool alone);
+int ckpt_proc_take_sockets(struct checkpoint *c);
 int ckpt_proc_write(struct checkpoint *c);
 int ckpt_proc_sockets_on(struct checkpoint *c);
 int ckpt_proc_end(struct checkpoint *c, bool kill);

@@ -629,6 +629,53 @@ static int tree_meet(const struct tree *t, int a, int b)
 	return a;
 }
 
+/*
+ * A TCP or UDP socket that process P holds, and a process taken before it
+ * (the first DONE of t->order) holds too, was frozen and dumped with that
+ * one: P's own duplicate of it is closed, not taken again.  0, or -1 after
+ * saying why.
+ */
+static int tree_sockets_taken(struct tree *t, unsigned int p, unsigned int done)
+{
+	struct rfiles *fs = &t->v[p].c.files;
+	unsigned int i, k, j;
+
+	for (i = 0; i < fs->nr; i++) {
+		struct rfile *rf = &fs->v[i];
+		bool taken = false;
+
+		if (rf->sock < 0)
+			continue;
+		for (k = 0; k < done && !taken; k++) {
+			const struct tproc *o = &t->v[t->order[k]];
+
+			if (o->zombie)
+				continue;
+			for (j = 0; j < o->c.files.nr && !taken; j++) {
+				const struct rfile *x = &o->c.files.v[j];
+				long r;
+
+				if (le32toh(x->f.type) != CRAK_FILE_INET || !x->data ||
+				    x->ino != rf->ino)
+					continue;
+				r = syscall(SYS_kcmp, o->c.pid, t->v[p].c.pid, KCMP_FILE,
+					    le32toh(x->f.fd), le32toh(rf->f.fd));
+				if (r < 0) {
+					pr_err("checkpoint: comparing the %s's sockets (kcmp): %s",
+					       t->set, strerror(errno));
+					return -1;
+				}
+				taken = !r;
+			}
+		}
+		if (taken) {
+			close(rf->sock);
+			rf->sock = -1;
+		}
+	}
+	return 0;
+}
+
 static bool shareable(uint32_t type)
 {
 	switch (type) {
@@ -644,6 +691,7 @@ static bool shareable(uint32_t type)
 	case CRAK_FILE_PTY_MASTER:
 	case CRAK_FILE_PTY_SLAVE:
 	case CRAK_FILE_UNIX:
+	case CRAK_FILE_INET:
 		return true;
 	}
 	return false;
@@ -657,6 +705,13 @@ static void tree_share(struct tree *t, struct tfile *f, unsigned int nr, unsigne
 	struct rfile *src = tfile_rf(t, &f[first]), *dst;
 	unsigned int i, idx = sh->nr;
 
+	/* Of a TCP or UDP socket, one holder's image: the one it was dumped with. */
+	if (le32toh(src->f.type) == CRAK_FILE_INET && !src->data) {
+		for (i = first + 1; i < nr && !src->data; i++)
+			if (uf_find(f, i) == uf_find(f, first) && tfile_rf(t, &f[i])->data &&
+			    same_open_file(t, &f[first], &f[i]) == 1)
+				src = tfile_rf(t, &f[i]);
+	}
 	sh->v = xrealloc(sh->v, (idx + 1) * sizeof(*sh->v));
 	t->owner = xrealloc(t->owner, (idx + 1) * sizeof(*t->owner));
 	dst = &sh->v[sh->nr++];
@@ -1063,6 +1118,13 @@ static int tree_end(struct tree *t, bool kill, bool failed)
 	unsigned int i;
 	int err = 0;
 
+	/*
+	 * After a failure, every socket carries on before any process runs:
+	 * one several hold is frozen with the first of them only.
+	 */
+	for (i = 0; failed && i < t->nr; i++)
+		if (t->v[i].frozen)
+			ckpt_proc_sockets_on(&t->v[i].c);
 	for (i = t->nr; i-- > 0;) {
 		struct tproc *tp = &t->v[t->order ? t->order[i] : i];
 
@@ -1107,7 +1169,9 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		struct tproc *tp = &t.v[t.order[i]];
 
 		tp->c.pod_pts = t.pod_pts;
-		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
+		if (!tp->zombie && (ckpt_proc_collect(&tp->c, false) ||
+				    tree_sockets_taken(&t, t.order[i], i) ||
+				    ckpt_proc_take_sockets(&tp->c)))
 			goto fail;
 	}
 	if (tree_find_shared(&t) || tree_find_memory(&t) || tree_check_ptys(&t) ||

@@ -326,6 +326,8 @@ static unsigned int read_sock_ids(struct restart *r, uint32_t **ids)
 	ssize_t n;
 
 	*ids = NULL;
+	if (r->ids[0] < 0)
+		return 0;
 	for (;;) {
 		if (len == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -337,21 +339,28 @@ static unsigned int read_sock_ids(struct restart *r, uint32_t **ids)
 		len += n / sizeof(**ids);
 	}
 	close(r->ids[0]);
+	r->ids[0] = -1;
 	return len;
+}
+
+void restart_thaw(struct restart *r)
+{
+	unsigned int i, n;
+	uint32_t *ids;
+
+	n = read_sock_ids(r, &ids);
+	for (i = 0; i < n; i++)
+		inet_thaw(ids[i]);
+	free(ids);
 }
 
 /* The process is whole: its sockets carry on, then it runs. */
 static int go(struct restart *r, pid_t pid)
 {
 	struct nlmsghdr *nlh;
-	unsigned int i, n;
-	uint32_t *ids;
 	char what[64];
 
-	n = read_sock_ids(r, &ids);
-	for (i = 0; i < n; i++)
-		inet_thaw(ids[i]);
-	free(ids);
+	restart_thaw(r);
 	nlh = nl_request(&r->nl, CRAK_CKPT_CMD_RESTORE_GO, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_SESSION_FD, r->sessfd);
 	snprintf(what, sizeof(what), "restart %d", pid);

@@ -76,6 +76,11 @@ int restart_finish(struct restart *r, pid_t pid);
 /* restart_finish() in two: until it is whole (and held), then let it run. */
 int restart_whole(struct restart *r, pid_t pid);
 int restart_go(struct restart *r, pid_t pid);
+/*
+ * The TCP and UDP sockets the process made, as it told them, carry on
+ * (restart_go() does it first, if not done yet).
+ */
+void restart_thaw(struct restart *r);
 
 /* Says who holds PID (a restart would give it to a process). */
 void restart_report_taken(pid_t pid);

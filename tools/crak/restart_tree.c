@@ -306,15 +306,30 @@ static void __noreturn tree_child(struct tree_restart *tr, uint32_t idx)
 
 static void take_terminal(struct tree_restart *tr, uint32_t self);
 
+/* The handles of the shared TCP and UDP sockets made so far, dropped. */
+static void tree_forget_sock_ids(struct tree_restart *tr)
+{
+	free(tr->shared.sock_ids);
+	tr->shared.sock_ids = NULL;
+	tr->shared.nr_sock_ids = 0;
+}
+
 int tree_make_shared(struct restart *r, const int *stdio)
 {
 	struct tree_restart *tr = r->tree;
 
 	r->files.shared = tr->made;
 	r->files.nr_shared = tr->shared.nr;
+	/* The sockets its parent made are its parent's to tell. */
+	tree_forget_sock_ids(tr);
 	if (files_make_shared(&tr->shared, tr->owner, htole32(getpid()), tr->made, stdio,
 			      tr->base))
 		return -1;
+	/* Its own to tell with its descriptors' (restart_child()). */
+	r->files.sock_ids = tr->shared.sock_ids;
+	r->files.nr_sock_ids = tr->shared.nr_sock_ids;
+	tr->shared.sock_ids = NULL;
+	tr->shared.nr_sock_ids = 0;
 	/* Its session's terminal before its own files: /dev/tty opens it. */
 	take_terminal(tr, getpid());
 	return 0;
@@ -639,6 +654,16 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 {
 	uint32_t i;
 
+	/*
+	 * Every socket carries on before any process runs: one that several
+	 * share was made by the first of them, which runs last.
+	 */
+	for (i = 0; i < tr->shared.nr_sock_ids; i++)
+		inet_thaw(tr->shared.sock_ids[i]);
+	tree_forget_sock_ids(tr);
+	for (i = 0; i < tr->nr; i++)
+		if (rs[i])
+			restart_thaw(rs[i]);
 	for (i = tr->nr; i-- > 0;) {
 		if (rs[i] && restart_go(rs[i], le32toh(tr->procs[i].pid)))
 			return -1;
