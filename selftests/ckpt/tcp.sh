@@ -43,6 +43,8 @@ pass "a restarted server keeps its connection: every round byte-exact, no SYN, n
 # child.  The tree is checkpointed, killed and restarted in the pod; each
 # socket comes back once, held where it was: the conversation completes
 # byte-exact, and the listener, restarted listening, takes a new client.
+# Before, a checkpoint of the child alone, or of its tree, is refused (its
+# parent holds its sockets too) and leaves it serving.
 wire=$(capture_start peer eth0 "tcp port 7502 and $RST_FILTER" "$dir/fork.pcap")
 fserver=$(on_bg a "ip netns exec pod $CONV fork-server $POD_IP4 7502 > $dir/fork.out 2>&1 < /dev/null")
 wait_bound a tcp 7502
@@ -51,6 +53,17 @@ wait_rounds "$dir/fork.progress" 5
 fpid=$(on a "pgrep -of 'conv.py fork-server'") || fail "no forking server on a"
 [ "$(in_pod a ss -Htnp state established "'sport = :7502'" | grep -o 'pid=' | wc -l)" = 3 ] ||
 	fail "the connection is not held by the server and twice by its child: $(in_pod a ss -Htnp)"
+# Its child alone, or as a tree, is refused: the parent holds its sockets too.
+cpid=$(on a "pgrep -nf 'conv.py fork-server'")
+for how in "" --tree; do
+	out=$(in_pod a crak checkpoint $how "$cpid" -o "$dir/child.img" 2>&1) &&
+		fail "checkpoint $how of the forking server's child was taken, its sockets its parent's too"
+	case $out in
+	*"is held by process $fpid too"*) ;;
+	*) fail "checkpoint $how of the forking server's child: not the refusal expected: $out" ;;
+	esac
+done
+echo "  $out"
 out=$(in_pod a crak checkpoint --tree "$fpid" -o "$dir/fork.img" 2>&1) ||
 	fail "checkpoint of the forking server's tree failed: $out"
 wait_job "$fserver" > /dev/null 2>&1
@@ -63,5 +76,5 @@ kill_job "$job"
 wait_job "$job" > /dev/null 2>&1
 capture_stop "$wire" "$dir/fork.pcap"
 out=$(wire_check "$dir/fork.pcap" rst) || fail "RST on the wire: $out"
-pass "a forking server's tree, its listener and connection in parent and child, restarted: the conversation byte-exact, a new client served, no RST"
+pass "a forking server's tree, its listener and connection in parent and child, restarted: the conversation byte-exact, a new client served, no RST; its child alone refused"
 rm -rf "$dir"

@@ -633,12 +633,13 @@ int ckpt_proc_resume(struct checkpoint *c)
 /* Checkpoints c->pid into c->imgfd; 0, or -1 with the process running on. */
 static int checkpoint_pid(struct checkpoint *c)
 {
+	const struct rfiles *files = &c->files;
 	int ret = -1;
 
 	if (ckpt_proc_freeze(c) < 0)
 		goto out;
-	if (ckpt_proc_collect(c, true) || ckpt_proc_take_sockets(c) || ckpt_proc_write(c) ||
-	    ckpt_output_finish(c))
+	if (ckpt_proc_collect(c, true) || inet_held_outside(&c->pid, &files, 1, NULL) ||
+	    ckpt_proc_take_sockets(c) || ckpt_proc_write(c) || ckpt_output_finish(c))
 		goto resume;
 	/* Its sockets carry on before it does (in repair mode, a read fails). */
 	if (c->leave_running && ckpt_proc_sockets_on(c))

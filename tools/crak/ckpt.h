@@ -132,6 +132,8 @@ struct inet_set;
 struct inet_set *inet_set_new(void);
 int inet_freeze(struct inet_set *s, pid_t pid, struct rfile *rf, int dup);
 int inet_dump(struct inet_set *s, pid_t pid);
+int inet_held_outside(const pid_t *pids, const struct rfiles *const *files, unsigned int nr,
+		      const char *set);
 int inet_undo(struct inet_set *s);
 void inet_set_free(struct inet_set *s);
 int inet_make(const struct rfile *rf, uint32_t *id);

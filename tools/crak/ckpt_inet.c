@@ -18,6 +18,7 @@
  * and the flow stays held for another try.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -191,6 +192,99 @@ void inet_set_free(struct inet_set *s)
 		nl_close(&s->nl);
 	free(s->v);
 	free(s);
+}
+
+/* Whether PID is one of PIDS (NR of them). */
+static bool pid_in(pid_t pid, const pid_t *pids, unsigned int nr)
+{
+	while (nr--)
+		if (pids[nr] == pid)
+			return true;
+	return false;
+}
+
+/*
+ * Among the descriptors FILES[i] of PIDS[i] (NR processes), the TCP or UDP
+ * socket of inode INO: its process and descriptor.
+ */
+static bool inet_of(unsigned long ino, const pid_t *pids, const struct rfiles *const *files,
+		    unsigned int nr, pid_t *pid, uint32_t *fd)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		for (j = 0; files[i] && j < files[i]->nr; j++) {
+			const struct rfile *rf = &files[i]->v[j];
+
+			if (le32toh(rf->f.type) == CRAK_FILE_INET && rf->ino == ino) {
+				*pid = pids[i];
+				*fd = le32toh(rf->f.fd);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static bool inet_any(const struct rfiles *const *files, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++)
+		for (j = 0; files[i] && j < files[i]->nr; j++)
+			if (le32toh(files[i]->v[j].f.type) == CRAK_FILE_INET)
+				return true;
+	return false;
+}
+
+/*
+ * Whether another process (crak aside: it holds duplicates) holds a TCP or
+ * UDP socket of FILES[i], the descriptors of PIDS[i] (NR processes of a
+ * SET, or one alone with SET NULL): its image would be taken from under
+ * that process, and its freeze would stop it there too.  0, or -1 after
+ * saying which.  (Those this crak cannot look into, it cannot tell.)
+ */
+int inet_held_outside(const pid_t *pids, const struct rfiles *const *files, unsigned int nr,
+		      const char *set)
+{
+	char dir[64], link[64];
+	struct dirent *de, *fe;
+	unsigned long ino;
+	pid_t pid, holder;
+	uint32_t fd;
+	DIR *proc, *d;
+	ssize_t n;
+	int ret = 0;
+
+	if (!inet_any(files, nr))
+		return 0;
+	proc = opendir("/proc");
+	if (!proc)
+		return 0;
+	while (!ret && (de = readdir(proc))) {
+		pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid() || pid_in(pid, pids, nr))
+			continue;
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", pid);
+		d = opendir(dir);
+		if (!d)
+			continue;	/* gone, or not ours to look into */
+		while (!ret && (fe = readdir(d))) {
+			n = readlinkat(dirfd(d), fe->d_name, link, sizeof(link) - 1);
+			if (n <= 0)
+				continue;
+			link[n] = 0;
+			if (sscanf(link, "socket:[%lu]", &ino) != 1 ||
+			    !inet_of(ino, pids, files, nr, &holder, &fd))
+				continue;
+			pr_err("checkpoint %d: descriptor %u (inet socket) is held by process %d too%s%s: not taken",
+			       holder, fd, pid, set ? ", outside the " : "", set ?: "");
+			ret = -1;
+		}
+		closedir(d);
+	}
+	closedir(proc);
+	return ret;
 }
 
 /*

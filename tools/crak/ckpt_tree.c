@@ -676,6 +676,24 @@ static int tree_sockets_taken(struct tree *t, unsigned int p, unsigned int done)
 	return 0;
 }
 
+/* Whether a process outside the tree holds one of its TCP or UDP sockets too. */
+static int tree_sockets_outside(struct tree *t)
+{
+	const struct rfiles **files = xmalloc(t->nr * sizeof(*files));
+	pid_t *pids = xmalloc(t->nr * sizeof(*pids));
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < t->nr; i++) {
+		pids[i] = t->v[i].c.pid;
+		files[i] = t->v[i].zombie ? NULL : &t->v[i].c.files;
+	}
+	ret = inet_held_outside(pids, files, t->nr, t->set);
+	free(pids);
+	free(files);
+	return ret;
+}
+
 static bool shareable(uint32_t type)
 {
 	switch (type) {
@@ -1169,8 +1187,15 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		struct tproc *tp = &t.v[t.order[i]];
 
 		tp->c.pod_pts = t.pod_pts;
-		if (!tp->zombie && (ckpt_proc_collect(&tp->c, false) ||
-				    tree_sockets_taken(&t, t.order[i], i) ||
+		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
+			goto fail;
+	}
+	if (tree_sockets_outside(&t))
+		goto fail;
+	for (i = 0; i < t.nr; i++) {
+		struct tproc *tp = &t.v[t.order[i]];
+
+		if (!tp->zombie && (tree_sockets_taken(&t, t.order[i], i) ||
 				    ckpt_proc_take_sockets(&tp->c)))
 			goto fail;
 	}
