@@ -41,7 +41,7 @@ done
 # The pod hides the host's /tmp, where a checkout may live.
 on a "mkdir -p /run/crak-selftests &&
 	cp $CRAK_SRC/selftests/migrate/many.py $CRAK_SRC/selftests/sockmig/conv.py \
-		$CRAK_SRC/selftests/opts.py /run/crak-selftests/" ||
+		$CRAK_SRC/selftests/opts.py $CRAK_SRC/selftests/socklite.py /run/crak-selftests/" ||
 	fail "cannot copy many.py and conv.py"
 on a "crak run --detach --name many --addr $POD_IP4/24 --link eth0 -- \
 	$PY /run/crak-selftests/many.py server $POD_IP4 $PORT" || fail "crak run of pod many failed"

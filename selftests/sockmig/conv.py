@@ -32,14 +32,14 @@ that has the same connection.
 
 import os
 import select
-import socket
 import sys
 import time
 import zlib
 
-# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+# opts.py, socklite.py: beside this file where it was copied (a pod's /run), or in selftests/.
 sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
 import opts  # noqa: E402
+import socklite as socket  # noqa: E402  (socket.py's calls, lighter: socklite.py)
 
 # Bytes the server's answer is shifted by.
 SHIFT = 1
@@ -140,12 +140,12 @@ def fork_server(ls):
     held = {}
     while True:
         if select.select([ls], [], [], 0.5)[0]:
-            s, _ = ls.accept()
+            s, _ = socket.accept(ls)
             pid = os.fork()
             if pid == 0:
                 # Its connection twice, and the listener: open files its
                 # parent holds too.
-                os._exit(serve(s.dup()))
+                os._exit(serve(socket.dup(s)))
             held[pid] = s
         for pid in list(held):
             if os.waitpid(pid, os.WNOHANG)[0]:
@@ -168,7 +168,7 @@ def main():
         return fork_server(listener(a.addr, a.port, 8))
     if a.cmd == "server":
         ls = listener(a.addr, a.port, 1)
-        s, _ = ls.accept()
+        s, _ = socket.accept(ls)
         ls.close()
         return serve(s)
     if a.cmd == "adopt":

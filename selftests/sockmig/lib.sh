@@ -10,7 +10,7 @@ CONV="$PY $SOCK_DIR/conv.py"
 # which a pod has of its own: a checkout under /tmp is hidden there); sets
 # POD_CONV, its command line.
 pod_conv() {
-	on "$1" "mkdir -p /run/crak-selftests && cp $SOCK_DIR/conv.py $SOCK_DIR/../opts.py /run/crak-selftests/" ||
+	on "$1" "mkdir -p /run/crak-selftests && cp $SOCK_DIR/conv.py $SOCK_DIR/../opts.py $SOCK_DIR/../socklite.py /run/crak-selftests/" ||
 		fail "cannot copy conv.py on $1"
 	POD_CONV="$PY /run/crak-selftests/conv.py"
 }

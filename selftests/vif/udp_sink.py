@@ -9,12 +9,12 @@ got and exits 1.
 """
 
 import os
-import socket
 import sys
 
-# opts.py: beside this file where it was copied (a pod's /run), or in selftests/.
+# opts.py, socklite.py: beside this file where it was copied (a pod's /run), or in selftests/.
 sys.path[1:1] = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
 import opts  # noqa: E402
+import socklite as socket  # noqa: E402  (socket.py's calls, lighter: socklite.py)
 
 
 def main():
