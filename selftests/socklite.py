@@ -24,5 +24,7 @@ def accept(ls):
 
 
 def dup(s):
-    """A socket on a new descriptor of s's open file."""
-    return _socket.socket(fileno=_socket.dup(s.fileno()))
+    """A socket on a new descriptor of s's open file, with s's timeout."""
+    d = _socket.socket(fileno=_socket.dup(s.fileno()))
+    d.settimeout(s.gettimeout())
+    return d

@@ -67,6 +67,8 @@ echo "  $out"
 out=$(in_pod a crak checkpoint --tree "$fpid" -o "$dir/fork.img" 2>&1) ||
 	fail "checkpoint of the forking server's tree failed: $out"
 wait_job "$fserver" > /dev/null 2>&1
+# The child, killed too, may wait a moment for its reaping: its PID comes back.
+until_on a 30 "[ -e /proc/$cpid ] || echo gone" > /dev/null || fail "the forking server's child outlived its checkpoint"
 job=$(on_bg a "ip netns exec pod crak restart $dir/fork.img")
 out=$(conv_end "$dir/fork.progress" "$client") ||
 	fail "the forking server's conversation broke: $out $(kill_job "$job"; wait_job "$job" 2>&1 | tail -3)"

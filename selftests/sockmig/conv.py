@@ -144,8 +144,13 @@ def fork_server(ls):
             pid = os.fork()
             if pid == 0:
                 # Its connection twice, and the listener: open files its
-                # parent holds too.
-                os._exit(serve(socket.dup(s)))
+                # parent holds too.  Whatever happens, it ends here.
+                try:
+                    rc = serve(socket.dup(s))
+                except Exception as e:
+                    print("child %d: %s" % (os.getpid(), e), file=sys.stderr, flush=True)
+                    rc = 1
+                os._exit(rc)
             held[pid] = s
         for pid in list(held):
             if os.waitpid(pid, os.WNOHANG)[0]:
