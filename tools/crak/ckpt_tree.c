@@ -520,17 +520,25 @@ static struct rfile *tfile_rf(struct tree *t, const struct tfile *f)
 	return &t->v[f->proc].c.files.v[f->file];
 }
 
-/* Whether A and B are one open file: 1, 0, or -1 (kcmp failed: errno). */
-static int same_open_file(struct tree *t, const struct tfile *a, const struct tfile *b)
+/*
+ * Whether process PA's descriptor X and process PB's Y are one open file:
+ * 1, 0, or -1 (kcmp failed: errno).
+ */
+static int same_file(struct tree *t, unsigned int pa, const struct rfile *x,
+		     unsigned int pb, const struct rfile *y)
 {
-	const struct rfile *x = tfile_rf(t, a), *y = tfile_rf(t, b);
 	long r;
 
 	if (x->f.mode != y->f.mode || x->ino != y->ino)
 		return 0;
-	r = syscall(SYS_kcmp, t->v[a->proc].c.pid, t->v[b->proc].c.pid, KCMP_FILE,
+	r = syscall(SYS_kcmp, t->v[pa].c.pid, t->v[pb].c.pid, KCMP_FILE,
 		    le32toh(x->f.fd), le32toh(y->f.fd));
 	return r < 0 ? -1 : r == 0;
+}
+
+static int same_open_file(struct tree *t, const struct tfile *a, const struct tfile *b)
+{
+	return same_file(t, a->proc, tfile_rf(t, a), b->proc, tfile_rf(t, b));
 }
 
 static bool is_pipe(const struct rfile *rf)
@@ -653,19 +661,17 @@ static int tree_sockets_taken(struct tree *t, unsigned int p, unsigned int done)
 				continue;
 			for (j = 0; j < o->c.files.nr && !taken; j++) {
 				const struct rfile *x = &o->c.files.v[j];
-				long r;
+				int same;
 
-				if (le32toh(x->f.type) != CRAK_FILE_INET || !x->data ||
-				    x->ino != rf->ino)
+				if (le32toh(x->f.type) != CRAK_FILE_INET || !x->data)
 					continue;
-				r = syscall(SYS_kcmp, o->c.pid, t->v[p].c.pid, KCMP_FILE,
-					    le32toh(x->f.fd), le32toh(rf->f.fd));
-				if (r < 0) {
+				same = same_file(t, t->order[k], x, p, rf);
+				if (same < 0) {
 					pr_err("checkpoint: comparing the %s's sockets (kcmp): %s",
 					       t->set, strerror(errno));
 					return -1;
 				}
-				taken = !r;
+				taken = same;
 			}
 		}
 		if (taken) {

@@ -306,10 +306,18 @@ static void __noreturn tree_child(struct tree_restart *tr, uint32_t idx)
 
 static void take_terminal(struct tree_restart *tr, uint32_t self);
 
-/* The handles of the shared TCP and UDP sockets made so far, dropped. */
-static void tree_forget_sock_ids(struct tree_restart *tr)
+/*
+ * The handles of the shared TCP and UDP sockets made so far, handed to TO
+ * (whose own are none yet), or dropped when TO is NULL.
+ */
+static void tree_take_sock_ids(struct tree_restart *tr, struct rfiles *to)
 {
-	free(tr->shared.sock_ids);
+	if (to) {
+		to->sock_ids = tr->shared.sock_ids;
+		to->nr_sock_ids = tr->shared.nr_sock_ids;
+	} else {
+		free(tr->shared.sock_ids);
+	}
 	tr->shared.sock_ids = NULL;
 	tr->shared.nr_sock_ids = 0;
 }
@@ -321,15 +329,12 @@ int tree_make_shared(struct restart *r, const int *stdio)
 	r->files.shared = tr->made;
 	r->files.nr_shared = tr->shared.nr;
 	/* The sockets its parent made are its parent's to tell. */
-	tree_forget_sock_ids(tr);
+	tree_take_sock_ids(tr, NULL);
 	if (files_make_shared(&tr->shared, tr->owner, htole32(getpid()), tr->made, stdio,
 			      tr->base))
 		return -1;
 	/* Its own to tell with its descriptors' (restart_child()). */
-	r->files.sock_ids = tr->shared.sock_ids;
-	r->files.nr_sock_ids = tr->shared.nr_sock_ids;
-	tr->shared.sock_ids = NULL;
-	tr->shared.nr_sock_ids = 0;
+	tree_take_sock_ids(tr, &r->files);
 	/* Its session's terminal before its own files: /dev/tty opens it. */
 	take_terminal(tr, getpid());
 	return 0;
@@ -660,7 +665,7 @@ int tree_go(struct tree_restart *tr, struct restart **rs)
 	 */
 	for (i = 0; i < tr->shared.nr_sock_ids; i++)
 		inet_thaw(tr->shared.sock_ids[i]);
-	tree_forget_sock_ids(tr);
+	tree_take_sock_ids(tr, NULL);
 	for (i = 0; i < tr->nr; i++)
 		if (rs[i])
 			restart_thaw(rs[i]);
