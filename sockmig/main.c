@@ -407,8 +407,13 @@ void sockmig_pause(struct sockmig_entry *e)
 	if (e->paused || !sockmig_send_pause(e->sk))
 		return;
 	e->paused = true;
+	/*
+	 * The first paused one sets the refresher's time: a run of it still
+	 * pending from an earlier pause, which finds nothing, may be set for
+	 * pause_refresh_ms as it was then.
+	 */
 	if (!sockmig_paused++)
-		schedule_delayed_work(&sockmig_refresher, sockmig_refresh_delay());
+		mod_delayed_work(system_wq, &sockmig_refresher, sockmig_refresh_delay());
 }
 
 static void sockmig_refresh(struct work_struct *work)

@@ -7,9 +7,10 @@
 # in a pod on node a.  While the server's connection is frozen the peer
 # keeps sending (its segments are held on the pod's crakvif), the pod sends
 # nothing but a zero window, at the freeze and again every pause_refresh_ms
-# (1 s here), the conversation stalls and the peer counts no retransmission
-# timeout; after the thaw it completes every round, byte-exact, and no SYN
-# or RST ever crossed.
+# (1 s here, after a first pause that ended with it at 30 s), the
+# conversation stalls and the peer counts no retransmission timeout; after
+# the thaw it completes every round, byte-exact, and no SYN or RST ever
+# crossed.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -23,6 +24,10 @@ wait_rounds "$dir/progress" 5
 read -r pid fd <<< "$(server_sock a 7300)"
 [ -n "$fd" ] || fail "no established server socket in the pod"
 
+# A pause that ended leaves the refresher set for pause_refresh_ms as it
+# was then (30 s): the next pause goes by the value of its own time.
+out=$(in_pod a crak sock freeze --pid "$pid" --fd "$fd") &&
+	out=$(in_pod a crak sock thaw --pid "$pid" --fd "$fd") || fail "a first freeze and thaw failed: $out"
 refresh=/sys/module/crak_sockmig/parameters/pause_refresh_ms
 on a "echo 1000 > $refresh" || fail "cannot set pause_refresh_ms"
 wire=$(capture_start peer eth0 "tcp port 7300 and (src $POD_IP4 or tcp[tcpflags] & (tcp-syn|tcp-rst) != 0)" \
