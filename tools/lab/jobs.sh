@@ -57,15 +57,17 @@ lab_submit() {
 }
 
 lab_wait() {
-	local node=${1%%:*} base rc='' qpid n=0 trace=${-//[!x]/}
+	local node=${1%%:*} base rc='' qpid qstate n=0 trace=${-//[!x]/}
 	_lab_jobs "$node" || return 255
 	# (A trace, LAB_XTRACE, shows the wait, not each poll.)
 	{ set +x; } 2> /dev/null
 	base=$_lab_dir/${1#*:}
 	until [ -e "$base.rc" ]; do
-		# Every second: is the node's qemu still there?
+		# Every second: is the node's qemu still there?  (Not a zombie:
+		# one whose guest panicked stays one until the lab reaps it.)
 		if [ $((++n % 100)) = 0 ] &&
-			! { read -r qpid < "$LAB_DIR/nodes/$node/qemu.pid" && kill -0 "$qpid"; } 2> /dev/null; then
+			! { read -r qpid < "$LAB_DIR/nodes/$node/qemu.pid" &&
+			    read -r _ _ qstate _ < "/proc/$qpid/stat" && [ "$qstate" != Z ]; } 2> /dev/null; then
 			echo "lab: node $node is down" >&2
 			rc=255
 			break

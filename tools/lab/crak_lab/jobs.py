@@ -35,11 +35,14 @@ def _node_dir(labdir, node):
 
 
 def node_alive(labdir, node):
+    """Whether NODE's qemu runs: an exited one (a guest that panicked) may be
+    a zombie until the lab reaps it, which signal 0 would still reach."""
     try:
         with open(os.path.join(labdir, "nodes", node, "qemu.pid")) as f:
-            os.kill(int(f.read()), 0)
-        return True
-    except (OSError, ValueError):
+            pid = int(f.read())
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, ValueError, IndexError):
         return False
 
 
