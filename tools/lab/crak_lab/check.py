@@ -297,7 +297,13 @@ def check(kernel_names, pattern=None, keep_going=True):
     # The first kernel's lab reports as it goes; the other stock kernel's
     # runs beside it, its results told after.
     # Each kernel's tests in a queue its labs take them from, one at a time.
-    ready = [(alias, kernel, TestQueue(ktests), logdir) for alias, kernel, ktests, logdir in ready]
+    # A stock kernel beside the first takes its tests the other way round,
+    # the lab's own first still: the same test on both kernels at once
+    # left both labs waiting together (ckpt/resources' sleeps, vif/flow's
+    # holds) and a core idle; against each other, one lab's waits meet the
+    # other's work.
+    ready = [(alias, kernel, TestQueue(ktests, backwards=i > 0 and not kernel.debug), logdir)
+             for i, (alias, kernel, ktests, logdir) in enumerate(ready)]
     sides = []
     # The debug kernel's first lab starts once a stock kernel's lab is done
     # (its core is free), its second once they all are.  (Not sooner: a
@@ -374,11 +380,16 @@ class _Deferred:
 
 
 class TestQueue:
-    """A kernel's tests, taken one at a time by its labs (one, or two)."""
+    """A kernel's tests, taken one at a time by its labs (one, or two);
+    backwards: the lab's own tests first, then the others from the last."""
 
-    def __init__(self, tests):
+    def __init__(self, tests, backwards=False):
         self.all = list(tests)
         self.left = list(tests)
+        self.backwards = backwards
+        if backwards:
+            self.left = ([t for t in tests if t.area == "lab"] +
+                         [t for t in reversed(tests) if t.area != "lab"])
         self.lock = threading.Lock()
 
     def take(self):
@@ -502,7 +513,7 @@ def _replay_merged(item, deferreds, report):
     shutdown (failed if any lab's failed), the tests in matrix order."""
     alias, _, queue, _ = item
     ktests = queue.all
-    if len(deferreds) == 1:
+    if len(deferreds) == 1 and not queue.backwards:
         deferreds[0].replay()
         return
     results = collections.defaultdict(list)
