@@ -151,7 +151,9 @@ for p in rdpcap(sys.argv[1]):
     t = p[TCP]
     end = (ip.src, t.sport, ip.dst, t.dport)
     if t.flags.F:
-        fin_end[end] = (t.seq + len(t.payload) + 1) & 0xffffffff
+        # The segment's length by its headers: the capture keeps its start only.
+        data = (ip.len - ip.ihl * 4 if IP in p else ip.plen) - t.dataofs * 4
+        fin_end[end] = (t.seq + data + 1) & 0xffffffff
     teardown = t.flags.R and not t.flags.A and fin_end.get(end) == t.seq
     if (t.flags.R and not teardown) or (syn and t.flags.S):
         bad.append("%s:%d > %s:%d %s seq %d" % (ip.src, t.sport, ip.dst, t.dport, t.flags, t.seq))

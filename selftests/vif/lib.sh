@@ -76,7 +76,13 @@ capture_start() {
 		where=${where#pod:}
 	fi
 	rm -f "$file"
-	h=$(on_bg "$node" "exec $prefix tcpdump -U -n -B 32768 $opts -i $where -w $file $(printf %q "$filter") 2> $file.log")
+	# Each frame to the file as it comes (-U), handed over by the kernel as
+	# it comes (--immediate-mode), for capture_stop to see it all written.
+	# Its first 2 KiB only: in immediate mode each slot of the kernel's ring
+	# is as large as a frame kept, and the ring (-B, 32 MiB) must hold a
+	# burst of thousands (whole frames, 64 KiB with offloads: 512 slots).
+	h=$(on_bg "$node" "echo \$\$ > $file.pid; exec $prefix tcpdump -U --immediate-mode -n \
+		-s 2048 -B 32768 $opts -i $where -w $file $(printf %q "$filter") 2> $file.log")
 	# tcpdump opens its file once it captures.
 	for _ in $(seq $((300 * WAIT_SCALE))); do
 		[ -e "$file" ] && grep -q "listening on" "$file.log" 2> /dev/null && break
@@ -87,23 +93,25 @@ capture_start() {
 }
 
 # capture_stop HANDLE FILE: stop a capture once it has written what it got:
-# tcpdump leaves on SIGINT without draining its buffer, and writes slowly to
-# the shared directory.  Its ring hands it frames a block at a time, a block
-# at least each second (libpcap's timeout), and a busy TCG guest may not run
-# it at once: the file must stay the same size for 2 s.
+# tcpdump leaves on SIGINT without draining its ring.  It has written every
+# frame the kernel handed it before it polls for more, and in immediate mode
+# the kernel wakes it for each: seen asleep in poll for half a second (what
+# was still on its way has come: a reset answering the last segment, say),
+# it has nothing left.  (A busy TCG guest may take a while to run it.)
 capture_stop() {
-	local size=-1 now stable=0
-	for _ in $(seq 240); do
-		now=$(stat -c %s "$2" 2> /dev/null || echo 0)
-		if [ "$now" = "$size" ]; then
-			stable=$((stable + 1))
-			[ $stable -ge 8 ] && break
-		else
-			stable=0
-		fi
-		size=$now
-		nap 0.25
-	done
+	on "${1%%:*}" "pid=\$(< $2.pid) idle=0
+		exec {nap}<> <(:)
+		for _ in \$(seq $((600 * WAIT_SCALE))); do
+			# (wchan ends without a newline: read says EOF, w is set.)
+			w=
+			read -r w < /proc/\$pid/wchan 2> /dev/null
+			[ -n \"\$w\" ] || break
+			case \$w in
+			*poll*) [ \$((++idle)) -ge 10 ] && break ;;
+			*) idle=0 ;;
+			esac
+			read -r -t 0.05 -u \$nap
+		done"
 	kill_job "$1" INT
 	wait_job "$1" > /dev/null
 }
