@@ -25,8 +25,10 @@ prog_start() {
 	wait_file "$prog_dir/ready" 60 ||
 		fail "$mode: the program did not get ready: $(wait_job "$prog_job" 2>&1 | tail -3)"
 	prog_pid=$(cat "$prog_dir/pid")
-	# Into the call it waits in, if it waits in one.
-	sleep 0.3
+	# Into the call it waits in, if it waits in one: every mode enters it
+	# right after writing ready, and the host sees that file up to a poll
+	# (50 ms) later; this is margin for a guest preempted in between.
+	sleep 0.1
 }
 
 # prog_verdict NODE JOB WHAT: SIGUSR1 to the program (its PID never

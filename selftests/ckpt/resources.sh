@@ -152,8 +152,8 @@ on a "! kill -0 $prog_pid 2> /dev/null && ! kill -0 \$(cat $CKPT_DIR/syslog-move
 syslog_stop ${logs[b]}
 pass "syslog: a restart without the name a datagram socket was connected to fails in one line, nothing runs"
 # A relative wait a checkpoint interrupted waits, once restarted, only what
-# it had left: four waits of 12 s (nanosleep, clock_nanosleep on
-# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 24 s on the debug
+# it had left: four waits of 8 s (nanosleep, clock_nanosleep on
+# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 16 s on the debug
 # kernel, whose checkpoints, two debug labs side by side, took 8 s),
 # checkpointed 3 s into them and more, end after the restart no sooner
 # than what they had left at the latest the checkpoint could have stopped
@@ -202,8 +202,8 @@ sleep_left() {
 	fi
 	pass "sleep-left: a relative sleep, poll and FUTEX_WAIT wait what they had left, after a checkpoint that left them running too ($ms ms after the restart, about $left ms left)"
 }
-wait_s=12
-[ "${LAB_KERNEL:-}" = debug ] && wait_s=24
+wait_s=8
+[ "${LAB_KERNEL:-}" = debug ] && wait_s=16
 for try in 1 2 3; do
 	sleep_left $wait_s && break
 	[ $try = 3 ] && fail "sleep-left: three tries up to waits of $wait_s s, none told the waits were not made whole again"

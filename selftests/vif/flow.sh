@@ -73,13 +73,13 @@ wait_bound a tcp 7100
 dir=$LAB_DIR/shared/vif-flow
 mkdir -p "$dir"
 wire=$(capture_start peer eth0 "tcp and host $POD_IP4" "$dir/wire.pcap")
-# (The frozen one talks on until told: a busy guest may take seconds to
-# freeze it, and it must still be talking then.)
+# (Both talk on until told, once the frozen one is thawed: a busy guest
+# may take seconds to freeze it, and both must still be talking then.)
 rm -f "$dir/slow.go"
 slow=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45001 \
-	--count 60 --interval 0.1 --until $dir/slow.go")
+	--count 20 --interval 0.1 --until $dir/slow.go")
 busy=$(on_bg peer "$PY $VIF_DIR/tcp_echo.py client $POD_IP4:7100 --sport 45002 \
-	--count 100 --interval 0.1")
+	--count 20 --interval 0.1 --until $dir/slow.go")
 # Mid-conversation: once both talk (python starts slowly on a busy guest).
 until_on peer 60 "ss -Htn state established '( sport = :45001 or sport = :45002 )' |
 	sed -n 2p" > /dev/null
