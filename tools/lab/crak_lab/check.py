@@ -302,7 +302,10 @@ def check(kernel_names, pattern=None, keep_going=True):
     # left both labs waiting together (ckpt/resources' sleeps, vif/flow's
     # holds) and a core idle; against each other, one lab's waits meet the
     # other's work.
-    ready = [(alias, kernel, TestQueue(ktests, backwards=i > 0 and not kernel.debug), logdir)
+    # (One after the other, LAB_SERIAL=1, each lab tells its results as
+    # they come: in matrix order.)
+    ready = [(alias, kernel,
+              TestQueue(ktests, backwards=i > 0 and not serial and not kernel.debug), logdir)
              for i, (alias, kernel, ktests, logdir) in enumerate(ready)]
     sides = []
     # The debug kernel's first lab starts once a stock kernel's lab is done
