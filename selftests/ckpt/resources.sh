@@ -153,7 +153,7 @@ syslog_stop ${logs[b]}
 pass "syslog: a restart without the name a datagram socket was connected to fails in one line, nothing runs"
 # A relative wait a checkpoint interrupted waits, once restarted, only what
 # it had left: four waits of 8 s (nanosleep, clock_nanosleep on
-# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 16 s on the debug
+# CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 24 s on the debug
 # kernel, whose checkpoints, two debug labs side by side, took 8 s),
 # checkpointed 3 s into them and more, end after the restart no sooner
 # than what they had left at the latest the checkpoint could have stopped
@@ -203,7 +203,7 @@ sleep_left() {
 	pass "sleep-left: a relative sleep, poll and FUTEX_WAIT wait what they had left, after a checkpoint that left them running too ($ms ms after the restart, about $left ms left)"
 }
 wait_s=8
-[ "${LAB_KERNEL:-}" = debug ] && wait_s=16
+[ "${LAB_KERNEL:-}" = debug ] && wait_s=24
 for try in 1 2 3; do
 	sleep_left $wait_s && break
 	[ $try = 3 ] && fail "sleep-left: three tries up to waits of $wait_s s, none told the waits were not made whole again"

@@ -14,7 +14,7 @@ clean=$(mktemp)
 lab run -k "$LAB_KREL" -- 'modprobe crak_lab_hello && modprobe -r crak_lab_hello' > "$clean" 2>&1 &
 clean_pid=$!
 # (Torn down if this test fails first: lab run leaves on SIGTERM.)
-trap 'kill $clean_pid 2> /dev/null; wait; rm -f "$clean"' EXIT
+trap '[ -z "$clean_pid" ] || kill $clean_pid 2> /dev/null; wait; rm -f "$clean"' EXIT
 
 out=$(lab run -k "$LAB_KREL" -- 'modprobe crak_lab_warn && echo command-succeeded' 2>&1)
 rc=$?
@@ -27,5 +27,8 @@ echo "$out" | grep -q -- "-> selftests/lab/modules/crak_lab_warn.c:" ||
 	fail "the warning is not mapped to its source line"
 pass "a WARN in a guest fails the run (exit $rc) and shows its trace"
 
-wait $clean_pid || fail "a clean run failed: $(cat "$clean")"
+rc=0
+wait $clean_pid || rc=$?
+clean_pid=
+[ $rc = 0 ] || fail "a clean run failed: $(cat "$clean")"
 pass "a clean run passes"

@@ -69,7 +69,7 @@ for f in rdpcap('$1'):
         continue
     out = f[Ether].src == '$POD_MAC'
     n[2 * out] += 1
-    n[2 * out + 1] += len(f)
+    n[2 * out + 1] += f.wirelen  # (the capture keeps a frame's first 2 KiB)
     n[4] += {f[Ether].src, f[Ether].dst} == pair
 print(*n)"
 }
