@@ -89,13 +89,12 @@ def main():
         s.bind((a.addr, a.port))
         if a.connect:
             s.connect(endpoint(a.connect))
-        got = []
-        signal.signal(signal.SIGUSR1, lambda *_: got.append(1))
+        # Blocked until it waits for it: one sent before would be lost.
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
         with open(a.ready + ".tmp", "w") as f:
             f.write("%d\n" % os.getpid())
         os.rename(a.ready + ".tmp", a.ready)
-        while not got:
-            signal.pause()
+        signal.sigwait([signal.SIGUSR1])
         return sink(s, 1, a.expect)
     return sink(socket.socket(fileno=a.fd), a.first, a.last)
 
