@@ -51,6 +51,7 @@
 #include <unistd.h>
 #include <asm/prctl.h>
 #include <linux/futex.h>
+#include <linux/kcmp.h>
 #include <sys/epoll.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
@@ -2522,7 +2523,7 @@ static int mode_files(void)
 	static char unl_data[UNLINKED_SIZE], unl_now[UNLINKED_SIZE];
 	static char pipe_data[PIPE_BYTES], fifo_data[FIFO_BYTES], got[PIPE_BYTES + 1];
 	int reg, dup_fd, ro, unl, mfd, umf, umr, uro, dfd, dnull, dzero, drand, pp[2];
-	int fifo_r, fifo_w, efd, epfd, sfd, tfd;
+	int fifo_r, fifo_w, efd, epfd, epdup, sfd, tfd;
 	char *mmem, *umem, *romem;
 	unsigned long ino;
 	dev_t dev;
@@ -2679,6 +2680,10 @@ static int mode_files(void)
 	ev = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x5678 };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pp[0], &ev))
 		die("epoll_ctl");
+	/* The epoll twice (its list is registered once again). */
+	epdup = dup(epfd);
+	if (epdup < 0)
+		die("dup of the epoll");
 
 	sigemptyset(&m);
 	sigaddset(&m, SIGUSR2);
@@ -2739,6 +2744,8 @@ static int mode_files(void)
 	check_hex(O_RDWR | O_NONBLOCK, fcntl(efd, F_GETFL) & (O_ACCMODE | O_NONBLOCK),
 		  "eventfd F_GETFL");
 	check_hex(O_NONBLOCK, fcntl(epfd, F_GETFL) & O_NONBLOCK, "epoll F_GETFL");
+	check_eq(0, syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, epfd, epdup),
+		 "kcmp of the epoll and its duplicate (0: one open file)");
 
 	/* Offsets, and the dup shares its own. */
 	check_eq(2, offset_of(reg), "offset of DIR/reg");

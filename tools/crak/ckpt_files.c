@@ -1284,8 +1284,17 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 			close(made[i]);
 	free(made);
 	for (i = 0; i < files->nr; i++) {
-		if (le32toh(files->v[i].f.type) == CRAK_FILE_EPOLL && fill_epoll(&files->v[i])) {
-			pr_err("restart: epoll descriptor %u: %s", le32toh(files->v[i].f.fd),
+		const struct rfile *rf = &files->v[i];
+		uint32_t type = le32toh(rf->f.type);
+		unsigned int j;
+
+		if (type != CRAK_FILE_EPOLL)
+			continue;
+		/* (Once an open file: a duplicate descriptor has the same list.) */
+		for (j = 0; j < i && files->v[j].f.id != rf->f.id; j++)
+			;
+		if (j == i && fill_epoll(rf)) {
+			pr_err("restart: epoll descriptor %u: %s", le32toh(rf->f.fd),
 			       strerror(errno));
 			return -1;
 		}
