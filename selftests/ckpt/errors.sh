@@ -9,7 +9,8 @@
 # need over a process, or without CAP_CHECKPOINT_RESTORE, checkpoint and
 # restart are refused, and a user cannot checkpoint another user's process.
 # A process whose mapped file changed since the checkpoint is not restarted.
-# A POSIX timer on a CPU-time clock is refused.
+# A POSIX timer on a CPU-time clock is refused, and so is an epoll watching
+# a file no longer at the descriptor it was registered as.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -167,6 +168,18 @@ log.close()
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.connect("crak-rel-log")'
 pass "a datagram socket connected to a name crak would not find the same is refused, saying so, the process unharmed"
+
+# An epoll watching a file whose descriptor it was registered as was
+# closed (the file open on as another): a restart registers each interest
+# as that number, where the file no longer is.
+refused_alive "an epoll watching a file moved to another descriptor" \
+	"watches a file that is not its descriptor" 'import os, select
+ep = select.epoll()
+r, w = os.pipe()
+ep.register(r)
+keep = os.dup(r)
+os.close(r)'
+pass "an epoll watching a file no longer at the descriptor it was registered as is refused, saying so, the process unharmed"
 
 # A mapped file changed.
 prog_start a memory changed-file

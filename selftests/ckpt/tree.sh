@@ -179,6 +179,100 @@ maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)' /proc/$s
 on b "kill -KILL $kid $shm"
 pass "a parent and child sharing memory (shared anonymous, a memfd) share it again once restarted on b, as one memory each"
 
+# An epoll a parent and its child share (made before the fork), watching
+# the parent's pipe (registered before the fork) and one the child alone
+# reads (registered by the child, as its descriptor: the parent has no
+# such descriptor): each process registers its interests again, and the
+# parent, on SIGUSR1, writes into both pipes and sees both ready through
+# the epoll (the child then empties its own), with the interest list as
+# it was.
+cat > "$dir/epoll.py" << 'EOF'
+import os, select, signal, sys, time
+verdict = sys.argv[1]
+ep = select.epoll()
+r, w = os.pipe()
+ep.register(r, select.EPOLLIN)
+kid_r, kid_w = os.pipe()
+tell_r, tell_w = os.pipe()
+if os.fork() == 0:
+    ev = os.dup(kid_r)
+    os.close(kid_r)
+    ep.register(ev, select.EPOLLIN)
+    with open(verdict + ".kid", "w") as f:
+        f.write("%d\n" % ev)
+    while True:
+        os.read(tell_r, 1)
+        os.read(ev, 1)
+os.close(kid_r)
+while not os.path.exists(verdict + ".kid"):
+    time.sleep(0.01)
+time.sleep(0.1)
+ev = int(open(verdict + ".kid").read())
+
+def interests():
+    with open("/proc/self/fdinfo/%d" % ep.fileno()) as f:
+        return sorted(" ".join(l.split()[:6]) for l in f if l.startswith("tfd:"))
+
+first = interests()
+n = 0
+
+def check(sig, frame):
+    global n
+    n += 1
+    os.write(w, b"x")
+    os.write(kid_w, b"x")
+    seen = set()
+    for _ in range(50):
+        seen.update(fd for fd, _ in ep.poll(0.1))
+        if seen == {r, ev}:
+            break
+    os.read(r, 1)
+    os.write(tell_w, b"x")
+    now = interests()
+    ok = seen == {r, ev} and now == first and len(now) == 2
+    with open(verdict, "a") as f:
+        f.write("%d %s\n" % (n, "ok" if ok else "bad: saw %r of %r; %r, was %r" % (sorted(seen), [r, ev], now, first)))
+
+signal.signal(signal.SIGUSR1, check)
+with open(verdict + ".fds", "w") as f:
+    f.write("%d %d\n" % (r, ev))
+while True:
+    time.sleep(0.1)
+EOF
+ep=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/epoll.py $dir/ep.verdict > /dev/null 2>&1 < /dev/null & echo \$!")
+wait_file -s "$dir/ep.verdict.fds" 30 || fail "the process sharing its epoll with a child did not start"
+ep_kid=$(on a "pgrep -P $ep") || fail "the process sharing its epoll did not fork"
+read -r ep_r ep_ev < "$dir/ep.verdict.fds"
+# epoll_looks NODE N: the parent's N-th look at the epoll, on NODE.
+epoll_looks() {
+	local v
+	on "$1" "kill -USR1 $ep" || fail "cannot signal the parent sharing its epoll on $1"
+	v=$(until_on "$1" 30 "grep '^$2 ' $dir/ep.verdict 2> /dev/null") ||
+		fail "the parent sharing its epoll gave no verdict on $1"
+	[ "$v" = "$2 ok" ] || fail "on $1 the shared epoll is not as it was: $v"
+}
+epoll_looks a 1
+out=$(on a crak checkpoint --tree "$ep" -o "$dir/ep.img" --leave-running 2>&1) ||
+	fail "the checkpoint of a parent and child sharing an epoll failed: $out"
+epoll_looks a 2
+out=$(on a crak image show "$dir/ep.img") || fail "crak image show refuses the image: $out"
+grep -q "shared #.*: epoll, made by $ep$" <<< "$out" ||
+	fail "image show does not list the shared epoll: $out"
+on a "crak -j image show $dir/ep.img" | $PY -c '
+import json, sys
+j = json.load(sys.stdin)
+w = {p["process"]["pid"]: [x["fd"] for f in p["files"] for x in f.get("watches", [])]
+     for p in j["processes"]}
+want = {int(sys.argv[1]): [int(sys.argv[3])], int(sys.argv[2]): [int(sys.argv[4])]}
+assert w == want, (w, want)
+' "$ep" "$ep_kid" "$ep_r" "$ep_ev" || fail "image show -j does not give each process the interests it registers"
+on a "kill -KILL $ep_kid $ep"
+rm -f "$dir/ep.verdict"
+out=$(on b crak restart "$dir/ep.img" --detach 2>&1) || fail "the restart on b failed: $out"
+epoll_looks b 2
+on b "kill -KILL $ep_kid $ep"
+pass "a parent and child sharing an epoll share it again once restarted on b, each interest registered again by the process that holds its file"
+
 out=$(on a crak checkpoint --tree "$top" -o "$dir/left.img" --leave-running 2>&1) ||
 	fail "crak checkpoint --tree --leave-running failed: $out"
 echo "  $out"

@@ -93,6 +93,14 @@ struct rfiles {
  * (CRAK_FILE_PTY_*), not the restarter's.
  */
 int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t pod_pts);
+/*
+ * Whether the file epoll EPFD of PID watches as interest T[K] is PID's
+ * descriptor T[K].tfd, the number it was registered as: 1, 0, or -1
+ * (kcmp failed: errno).  files_epoll_check(): every interest of every
+ * epoll of FILES is so (else -1, after saying which is not).
+ */
+int epoll_watches_at(pid_t pid, int epfd, const struct crak_img_epoll_tfd *t, unsigned int k);
+int files_epoll_check(pid_t pid, const struct rfiles *files);
 
 /* One line of /proc/PID/maps that is a shared mapping of a deleted file. */
 struct map_deleted {

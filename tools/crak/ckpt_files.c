@@ -555,6 +555,66 @@ static void share_ids(pid_t pid, struct rfiles *files)
 }
 
 /*
+ * An epoll's interest T[K] names a descriptor number, the one it was
+ * registered as (EPOLL_CTL_ADD), and a restart registers it as that
+ * number again: the file there must still be the one watched (closed, or
+ * moved with dup2, it may be another or none).  Which of the interests
+ * registered as one number K is (TOFF, for kcmp: the interests in the
+ * order fdinfo lists them, which is kcmp's).
+ */
+static unsigned int epoll_toff(const struct crak_img_epoll_tfd *t, unsigned int k)
+{
+	unsigned int j, toff = 0;
+
+	for (j = 0; j < k; j++)
+		toff += t[j].tfd == t[k].tfd;
+	return toff;
+}
+
+int epoll_watches_at(pid_t pid, int epfd, const struct crak_img_epoll_tfd *t, unsigned int k)
+{
+	struct kcmp_epoll_slot slot = {
+		.efd = epfd,
+		.tfd = le32toh(t[k].tfd),
+		.toff = epoll_toff(t, k),
+	};
+	long r;
+
+	r = syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, slot.tfd, (unsigned long)&slot);
+	if (r < 0)
+		return errno == EBADF ? 0 : -1;	/* EBADF: no descriptor of that number */
+	return r == 0;
+}
+
+int files_epoll_check(pid_t pid, const struct rfiles *files)
+{
+	unsigned int i, k, nr;
+	int r;
+
+	for (i = 0; i < files->nr; i++) {
+		const struct rfile *rf = &files->v[i];
+		const struct crak_img_epoll_tfd *t = rf->data;
+
+		if (le32toh(rf->f.type) != CRAK_FILE_EPOLL)
+			continue;
+		nr = le64toh(rf->f.data_len) / sizeof(*t);
+		for (k = 0; k < nr; k++) {
+			r = epoll_watches_at(pid, le32toh(rf->f.fd), t, k);
+			if (r == 1)
+				continue;
+			if (r < 0)
+				pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s",
+				       pid, le32toh(rf->f.fd), strerror(errno));
+			else
+				pr_err("checkpoint %d: epoll descriptor %u watches a file that is not its descriptor %u (closed or moved since, or another process's): not taken yet",
+				       pid, le32toh(rf->f.fd), le32toh(t[k].tfd));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
  * Pipes: the ends of one pipe name the same peer (its inode).  A pipe whose
  * other end is in another process cannot be made again, but as a standard
  * descriptor it is the restarter's own, as a shell would connect it.  (Not
@@ -642,7 +702,8 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t 
 			rf->f.path_len = htole32(strlen(rf->path) + 1);
 		files->max_fd = fds[i];
 	}
-	if (pipe_peers(pid, files, inodes, alone) || unix_check_peers(pid, files, alone))
+	if (pipe_peers(pid, files, inodes, alone) || unix_check_peers(pid, files, alone) ||
+	    (alone && files_epoll_check(pid, files)))
 		goto fail;
 	share_ids(pid, files);
 	free(inodes);
@@ -1225,7 +1286,11 @@ int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who
 	return 0;
 }
 
-/* An epoll's interest list, once every descriptor is in place. */
+/*
+ * An epoll's interest list, once every descriptor is in place: its own, or
+ * of one a tree shares, the interests this process adds (CRAK_FILE_SHARED
+ * with data).
+ */
 static int fill_epoll(const struct rfile *rf)
 {
 	const struct crak_img_epoll_tfd *t = rf->data;
@@ -1288,7 +1353,7 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 		uint32_t type = le32toh(rf->f.type);
 		unsigned int j;
 
-		if (type != CRAK_FILE_EPOLL)
+		if (type != CRAK_FILE_EPOLL && (type != CRAK_FILE_SHARED || !rf->f.data_len))
 			continue;
 		/* (Once an open file: a duplicate descriptor has the same list.) */
 		for (j = 0; j < i && files->v[j].f.id != rf->f.id; j++)

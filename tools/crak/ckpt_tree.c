@@ -20,8 +20,9 @@
  * processes and reads their images: parents before children, and among
  * siblings process group leaders first, so that a process joining a group
  * finds it made.  What a restart could not make again is refused here
- * with the reason: a session or process group whose leader is gone, a
- * shared socket or epoll.  Memory they share through no name goes with
+ * with the reason: a session or process group whose leader is gone, an
+ * epoll interest no holder could register again (tree_epolls()).  Memory
+ * they share through no name goes with
  * the shared files too (tree_find_memory()).
  */
 #define _GNU_SOURCE
@@ -709,6 +710,7 @@ static bool shareable(uint32_t type)
 	case CRAK_FILE_TTY:
 	case CRAK_FILE_PIPE:
 	case CRAK_FILE_EVENTFD:
+	case CRAK_FILE_EPOLL:
 	case CRAK_FILE_SIGNALFD:
 	case CRAK_FILE_TIMERFD:
 	case CRAK_FILE_STDIO:
@@ -839,6 +841,76 @@ static int tree_find_shared(struct tree *t)
 out:
 	free(f);
 	return ret;
+}
+
+/*
+ * Epolls: a restart registers each interest again in a process that holds
+ * the epoll, as the descriptor number it was registered as, which must
+ * then be the file watched (files_epoll_check()).  One process's own
+ * epoll: that process.  One the tree shares (the holders' references name
+ * it): each interest goes to the first holder, in the tree's order, whose
+ * descriptor of that number is the file watched (a parent's registered
+ * before a fork: the parent; a child's own: the child), into the data of
+ * its reference, which it adds once its descriptors are in place.  An
+ * interest no holder has so is refused.
+ */
+static int tree_epoll_spread(struct tree *t, unsigned int idx)
+{
+	struct rfile *sh = &t->shared.v[idx], *rf = NULL;
+	const struct crak_img_epoll_tfd *items = sh->data;
+	unsigned int nr = le64toh(sh->f.data_len) / sizeof(*items);
+	unsigned int i, j, k, any = 0;
+	struct tproc *tp;
+	uint64_t len;
+	int r = 0;
+
+	for (k = 0; k < nr; k++) {
+		for (i = 0, r = 0; i < t->nr && r != 1; i++) {
+			tp = &t->v[t->order[i]];
+			for (j = 0; !tp->zombie && j < tp->c.files.nr; j++) {
+				rf = &tp->c.files.v[j];
+				if (le32toh(rf->f.type) == CRAK_FILE_SHARED &&
+				    le64toh(rf->f.value[0]) == idx)
+					break;
+			}
+			if (tp->zombie || j == tp->c.files.nr)
+				continue;
+			any = t->order[i];
+			r = epoll_watches_at(tp->c.pid, le32toh(rf->f.fd), items, k);
+			if (r < 0) {
+				pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s",
+				       tp->c.pid, le32toh(rf->f.fd), strerror(errno));
+				return -1;
+			}
+		}
+		if (r != 1) {
+			pr_err("checkpoint %d: an epoll it shares with another process of the %s watches a file that is no holder's descriptor %u (closed or moved since): not taken yet",
+			       t->v[any].c.pid, t->set, le32toh(items[k].tfd));
+			return -1;
+		}
+		len = le64toh(rf->f.data_len);
+		rf->data = xrealloc(rf->data, len + sizeof(*items));
+		memcpy((char *)rf->data + len, &items[k], sizeof(*items));
+		rf->f.data_len = htole64(len + sizeof(*items));
+	}
+	/* (The list is its holders' now.) */
+	free(sh->data);
+	sh->data = NULL;
+	sh->f.data_len = 0;
+	return 0;
+}
+
+static int tree_epolls(struct tree *t)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr; i++)
+		if (!t->v[i].zombie && files_epoll_check(t->v[i].c.pid, &t->v[i].c.files))
+			return -1;
+	for (i = 0; i < t->shared.nr; i++)
+		if (le32toh(t->shared.v[i].f.type) == CRAK_FILE_EPOLL && tree_epoll_spread(t, i))
+			return -1;
+	return 0;
 }
 
 /*
@@ -1205,8 +1277,8 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 				    ckpt_proc_take_sockets(&tp->c)))
 			goto fail;
 	}
-	if (tree_find_shared(&t) || tree_find_memory(&t) || tree_check_ptys(&t) ||
-	    tree_write(&t, im))
+	if (tree_find_shared(&t) || tree_epolls(&t) || tree_find_memory(&t) ||
+	    tree_check_ptys(&t) || tree_write(&t, im))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];

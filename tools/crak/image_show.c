@@ -285,13 +285,41 @@ static char *file_name(const struct crak_img_file *f, const char *path, bool jso
 	return shown;
 }
 
+/* An epoll's interests (of one a tree shares, those this process adds). */
+static void show_epoll(struct show *s, const struct crak_img_file *f, const void *data)
+{
+	const struct crak_img_epoll_tfd *t = data;
+	unsigned int k, nr = le64toh(f->data_len) / sizeof(*t);
+
+	if (s->json) {
+		json_open_array(&s->j, "watches");
+		for (k = 0; k < nr; k++) {
+			json_open_object(&s->j, NULL);
+			json_uint(&s->j, "fd", le32toh(t[k].tfd));
+			json_uint(&s->j, "events", le32toh(t[k].events));
+			json_uint(&s->j, "data", le64toh(t[k].data));
+			json_close_object(&s->j);
+		}
+		json_close_array(&s->j);
+		return;
+	}
+	printf("watching");
+	for (k = 0; k < nr; k++)
+		printf("%s %u", k ? "," : "", le32toh(t[k].tfd));
+	if (!nr)
+		printf(" nothing");
+	printf(" ");
+}
+
+/* A descriptor: F, its PATH and DATA (NULL where the section has none whole). */
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path,
-		      const struct crak_img_fown *fown)
+		      const void *data, const struct crak_img_fown *fown)
 {
 	uint32_t type = le32toh(f->type);
 	const struct rfile *sh = NULL;
 	char *shown, *name;
 	const char *key;
+	bool epoll;
 
 	s->file_bytes += le64toh(f->data_len);
 	shown = file_name(f, path, s->json, &key);
@@ -309,12 +337,16 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		path = shown;
 		key = "path";	/* a reference: the tree's list says where it connects */
 	}
+	epoll = data && (type == CRAK_FILE_EPOLL ||
+			 (sh && le32toh(sh->f.type) == CRAK_FILE_EPOLL && f->data_len));
 	if (!s->json) {
 		if (s->nr_files == 1)
 			printf("descriptors:\n");
 		printf("  %3u %-19s %s%s", le32toh(f->fd), file_type_name(type), path ?: "",
 		       path ? " " : "");
-		if (le64toh(f->data_len))
+		if (epoll)
+			show_epoll(s, f, data);
+		else if (le64toh(f->data_len))
 			printf("(%" PRIu64 " bytes of data) ", (uint64_t)le64toh(f->data_len));
 		if (type == CRAK_FILE_REG || (sh && le32toh(sh->f.type) == CRAK_FILE_REG))
 			printf("at %" PRIu64, (uint64_t)le64toh(sh ? sh->f.pos : f->pos));
@@ -335,6 +367,8 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		json_string(&s->j, key, path);
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
+	if (epoll)
+		show_epoll(s, f, data);
 	if (fown) {
 		json_string(&s->j, "owner_type", owner_type_name(le32toh(fown->type)));
 		json_uint(&s->j, "owner", le32toh(fown->pid));
@@ -611,9 +645,13 @@ static int walk(struct show *s)
 					err = bad(s, "a descriptor's signal owner is malformed");
 					break;
 				}
+				uint64_t dlen = le64toh(f->data_len);
+				bool whole = sizeof(*f) + plen <= len && dlen <= len - sizeof(*f) - plen;
+
 				s->nr_files++;
 				show_file(s, f, plen && sizeof(*f) + plen <= len ?
-					  (const char *)p + sizeof(*f) : NULL, fown);
+					  (const char *)p + sizeof(*f) : NULL,
+					  whole ? (const char *)p + sizeof(*f) + plen : NULL, fown);
 			}
 			break;
 		case CRAK_IMG_THREAD:

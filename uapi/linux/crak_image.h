@@ -65,9 +65,9 @@
  * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED;
  * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE);
  * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
- * 14: CRAK_MM_MERGE_ANY
+ * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data)
  */
-#define CRAK_IMAGE_MINOR	14
+#define CRAK_IMAGE_MINOR	15
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -196,7 +196,12 @@ enum {
 				 */
 	CRAK_FILE_SHARED,	/* an open file held by more processes of a
 				 * pod's tree: value[0] indexes the tree's
-				 * shared files, no path or data follows
+				 * shared files, no path follows; no data
+				 * but of an epoll (minor 15): the interests
+				 * this process registers again once its
+				 * descriptors are in place (struct
+				 * crak_img_epoll_tfd, of its own descriptor
+				 * numbers; the shared EPOLL has none)
 				 */
 	CRAK_FILE_PTY_MASTER,	/* a pseudo-terminal of the pod's own devpts,
 				 * master side: struct crak_img_pty and its
@@ -323,7 +328,11 @@ struct crak_img_pty {
  */
 #define CRAK_UNIX_OUTSIDE	_BITUL(2)
 
-/* An epoll interest: CRAK_FILE_EPOLL's data is an array of these. */
+/*
+ * An epoll interest: CRAK_FILE_EPOLL's data is an array of these, in the
+ * order /proc/PID/fdinfo lists them; TFD is the descriptor number it was
+ * registered as, where the file watched is at the checkpoint.
+ */
 struct crak_img_epoll_tfd {
 	__le32	tfd;
 	__le32	events;
