@@ -106,45 +106,67 @@ expect_refused "crak checkpoint $top --tree $top -o $dir/x.img" "takes the place
 [ "$(procs a)" = "$live" ] && grows a || fail "the tree does not run on after the refusals"
 pass "a checkpoint of no process, of PID 1, of a tree crak runs in, is refused in one line; the tree runs on"
 
-# Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS, and a
-# memfd mapped shared, before a fork) comes back shared, as one memory:
-# on SIGUSR1 the parent writes a new number into both, and the child,
-# which copies what it finds next to it, must echo it within 5 s.
+# Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS; a
+# memfd mapped shared, whose descriptor both hold; a deleted file of
+# /dev/shm mapped shared, whose descriptor the parent alone holds: all
+# before a fork) comes back shared, as one memory each, one with its
+# descriptors: on SIGUSR1 the parent writes a new number into each (the
+# last two through their descriptors), and the child, which copies what it
+# finds next to it in its mappings, must echo it within 5 s, read back
+# through the mappings and the descriptors.
 cat > "$dir/shm.py" << 'EOF'
 import ctypes, mmap, os, signal, sys, time
 verdict = sys.argv[1]
 anon = mmap.mmap(-1, 3 * 4096)
-# (Not with mmap.mmap, which keeps a descriptor of the memfd open.)
+# (Not with mmap.mmap, which keeps a descriptor of its own open.)
 libc = ctypes.CDLL(None)
 libc.mmap.restype = ctypes.c_void_p
 libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
                       ctypes.c_int, ctypes.c_long]
-fd = os.memfd_create("crak-shm")
-os.ftruncate(fd, 4096)
-mfd = (ctypes.c_char * 4096).from_address(libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE,
-                                                     mmap.MAP_SHARED, fd, 0))
-os.close(fd)
+
+def shared(fd):
+    os.ftruncate(fd, 4096)
+    return (ctypes.c_char * 4096).from_address(
+        libc.mmap(None, 4096, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_SHARED, fd, 0))
+
+mfd = os.memfd_create("crak-shm")
+mem = shared(mfd)
+name = "/dev/shm/crak-del-%d" % os.getpid()
+# (Of another inode number than the other two memories': two memories of
+# one process with one number, of two file systems, are refused.)
+taken = {int(l.split()[4]) for l in open("/proc/self/maps") if l.endswith(" (deleted)\n")}
+while True:
+    dfd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.unlink(name)
+    if os.fstat(dfd).st_ino not in taken:
+        break
+    os.close(dfd)
+dmem = shared(dfd)
 anon[0:5] = b"tree\n"
 if os.fork() == 0:
+    os.close(dfd)
     anon[8192:8196] = b"kid!"
     while True:
-        for m in (anon, mfd):
+        for m in (anon, mem, dmem):
             if m[200:208] != m[100:108]:
                 m[200:208] = m[100:108]
         time.sleep(0.01)
 
 def check(sig, frame):
     n = int.from_bytes(anon[100:108], "little") + 1
-    for m in (anon, mfd):
-        m[100:108] = n.to_bytes(8, "little")
+    b = n.to_bytes(8, "little")
+    anon[100:108] = b
+    os.pwrite(mfd, b, 100)
+    os.pwrite(dfd, b, 100)
     ok = False
     for _ in range(500):
         time.sleep(0.01)
-        if anon[200:208] == mfd[200:208] == n.to_bytes(8, "little"):
+        seen = [anon[200:208], mem[200:208], dmem[200:208], os.pread(mfd, 8, 200), os.pread(dfd, 8, 200)]
+        if seen == [b] * 5:
             ok = anon[0:5] == b"tree\n" and anon[8192:8196] == b"kid!"
             break
     with open(verdict, "a") as f:
-        f.write("%d %s\n" % (n, "ok" if ok else "bad %r %r %r" % (anon[200:208], mfd[200:208], anon[8192:8196])))
+        f.write("%d %s\n" % (n, "ok" if ok else "bad %r %r" % (seen, anon[8192:8196])))
 
 signal.signal(signal.SIGUSR1, check)
 while True:
@@ -165,19 +187,20 @@ out=$(on a crak checkpoint --tree "$shm" -o "$dir/shm.img" --leave-running 2>&1)
 	fail "the checkpoint of a parent and child sharing memory failed: $out"
 shared a 2
 out=$(on a crak image show "$dir/shm.img") || fail "crak image show refuses the image: $out"
-grep -q "shared #.*: shared memory dev/zero, made by $shm (12288 bytes)" <<< "$out" &&
-	grep -q "shared #.*: shared memory memfd:crak-shm, made by $shm (4096 bytes)" <<< "$out" ||
-	fail "image show does not list the two memories shared: $out"
+grep -q "shared #.*: shared memory dev/zero, made by $shm (12288 bytes), mapped by $shm $kid$" <<< "$out" &&
+	grep -q "shared #.*: shared memory memfd:crak-shm, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" &&
+	grep -q "shared #.*: shared memory dev/shm/crak-del-$shm, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" ||
+	fail "image show does not list the three memories shared, two of them descriptors': $out"
 on a "kill -KILL $kid $shm"
 # (Its memory as the image has it: the next look is the second again.)
 rm -f "$dir/shm.verdict"
 out=$(on b crak restart "$dir/shm.img" --detach 2>&1) || fail "the restart on b failed: $out"
 shared b 2
-maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)' /proc/$shm/maps /proc/$kid/maps | awk '{ print \$2, \$5, \$6 }' | sort | uniq -c")
-[ "$(grep -c '^ *2 ' <<< "$maps")" = 2 ] ||
-	fail "on b the parent and child do not map the same two memories: $maps"
+maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)\| /dev/shm/crak-del-$shm (deleted)' /proc/$shm/maps /proc/$kid/maps | awk '{ print \$2, \$5, \$6 }' | sort | uniq -c")
+[ "$(grep -c '^ *2 ' <<< "$maps")" = 3 ] ||
+	fail "on b the parent and child do not map the same three memories: $maps"
 on b "kill -KILL $kid $shm"
-pass "a parent and child sharing memory (shared anonymous, a memfd) share it again once restarted on b, as one memory each"
+pass "a parent and child sharing memory (shared anonymous, a memfd both hold, a deleted file one holds) share it again once restarted on b, as one memory each, one with its descriptors"
 
 # An epoll a parent and its child share (made before the fork), watching
 # the parent's pipe (registered before the fork) and one the child alone

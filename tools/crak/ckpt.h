@@ -53,6 +53,7 @@ struct rfile {
 	void *data;
 	int sock;			/* checkpoint: our duplicate of a TCP socket */
 	uint64_t ino;			/* checkpoint: its inode */
+	uint64_t dev;			/* ... and device */
 	struct crak_img_fown fown;	/* with CRAK_FILE_OWNED */
 	/* checkpoint: a unix datagram socket's peer's address, if it has one */
 	char peer_addr[108];		/* sun_path: a path, or NUL and a name */

@@ -374,6 +374,7 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 	rf->f.size = htole64(st.st_size);
 	rf->f.id = htole64(st.st_ino);
 	rf->ino = st.st_ino;
+	rf->dev = st.st_dev;
 
 	if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) {
 		size_t len = strlen(link);
@@ -1234,7 +1235,19 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 			errno = EINVAL;
 			return -1;
 		}
-		fd = make_shmem(rf);
+		/* The memory of a descriptor made before it, by the same process. */
+		j = le64toh(rf->f.value[2]);
+		if (j && (j > i || le32toh(files->v[j - 1].f.type) != CRAK_FILE_UNLINKED ||
+			  made[j - 1] < 0)) {
+			errno = EINVAL;
+			return -1;
+		}
+		fd = j ? reopen(made[j - 1], O_RDWR) : -1;
+		if (j && fd < 0)
+			pr_err("restart: warning: the shared memory %s comes back apart from its descriptors: %s",
+			       rf->path ?: "", strerror(errno));
+		if (fd < 0)
+			fd = make_shmem(rf);
 		break;
 	case CRAK_FILE_SHARED:
 		j = le64toh(rf->f.value[0]);

@@ -723,21 +723,13 @@ static bool shareable(uint32_t type)
 	return false;
 }
 
-/* One open file of group G into the shared ones; its holders name it. */
-static void tree_share(struct tree *t, struct tfile *f, unsigned int nr, unsigned int first,
-		       uint32_t owner)
+/* A shared file, SRC's (its path and data taken), made by OWNER: its index. */
+static unsigned int tree_shared_add(struct tree *t, struct rfile *src, uint32_t owner)
 {
 	struct rfiles *sh = &t->shared;
-	struct rfile *src = tfile_rf(t, &f[first]), *dst;
-	unsigned int i, idx = sh->nr;
+	unsigned int idx = sh->nr;
+	struct rfile *dst;
 
-	/* Of a TCP or UDP socket, one holder's image: the one it was dumped with. */
-	if (le32toh(src->f.type) == CRAK_FILE_INET && !src->data) {
-		for (i = first + 1; i < nr && !src->data; i++)
-			if (uf_find(f, i) == uf_find(f, first) && tfile_rf(t, &f[i])->data &&
-			    same_open_file(t, &f[first], &f[i]) == 1)
-				src = tfile_rf(t, &f[i]);
-	}
 	sh->v = xrealloc(sh->v, (idx + 1) * sizeof(*sh->v));
 	t->owner = xrealloc(t->owner, (idx + 1) * sizeof(*t->owner));
 	dst = &sh->v[sh->nr++];
@@ -747,22 +739,45 @@ static void tree_share(struct tree *t, struct tfile *f, unsigned int nr, unsigne
 	t->owner[idx] = htole32(owner);
 	src->path = NULL;
 	src->data = NULL;
+	return idx;
+}
+
+/* A holder's descriptor RF of shared file IDX: a reference to it now. */
+static void tree_shared_ref(struct rfile *rf, unsigned int idx)
+{
+	free(rf->path);
+	free(rf->data);
+	rf->path = NULL;
+	rf->data = NULL;
+	rf->f.type = htole32(CRAK_FILE_SHARED);
+	rf->f.path_len = 0;
+	rf->f.data_len = 0;
+	rf->f.value[0] = htole64(idx);
+}
+
+/* One open file of group G into the shared ones; its holders name it. */
+static void tree_share(struct tree *t, struct tfile *f, unsigned int nr, unsigned int first,
+		       uint32_t owner)
+{
+	struct rfile *src = tfile_rf(t, &f[first]);
+	unsigned int i, idx;
+
+	/* Of a TCP or UDP socket, one holder's image: the one it was dumped with. */
+	if (le32toh(src->f.type) == CRAK_FILE_INET && !src->data) {
+		for (i = first + 1; i < nr && !src->data; i++)
+			if (uf_find(f, i) == uf_find(f, first) && tfile_rf(t, &f[i])->data &&
+			    same_open_file(t, &f[first], &f[i]) == 1)
+				src = tfile_rf(t, &f[i]);
+	}
+	idx = tree_shared_add(t, src, owner);
 	for (i = first; i < nr; i++) {
 		struct rfile *rf = tfile_rf(t, &f[i]);
 
 		if (i != first && (uf_find(f, i) != uf_find(f, first) ||
 				   same_open_file(t, &f[first], &f[i]) != 1))
 			continue;
-		if (le32toh(rf->f.type) == CRAK_FILE_SHARED)
-			continue;
-		free(rf->path);
-		free(rf->data);
-		rf->path = NULL;
-		rf->data = NULL;
-		rf->f.type = htole32(CRAK_FILE_SHARED);
-		rf->f.path_len = 0;
-		rf->f.data_len = 0;
-		rf->f.value[0] = htole64(idx);
+		if (le32toh(rf->f.type) != CRAK_FILE_SHARED)
+			tree_shared_ref(rf, idx);
 	}
 }
 
@@ -934,6 +949,103 @@ struct tmem {
 	unsigned int nr_holders;
 };
 
+/* The PID that stands for process index IDX as a shared file's owner. */
+static uint32_t owner_pid(const struct tree *t, int idx)
+{
+	return idx >= 0 ? (uint32_t)t->v[idx].c.pid : t->root ? 0 : 1;
+}
+
+/* Whether RF is a descriptor of memory M (a memfd's or a deleted file's). */
+static bool of_memory(const struct rfile *rf, const struct tmem *m)
+{
+	return le32toh(rf->f.type) == CRAK_FILE_UNLINKED && rf->ino == m->map.ino &&
+	       rf->dev == makedev(m->map.dev_major, m->map.dev_minor);
+}
+
+/* The shared file RF refers to, if it is one. */
+static struct rfile *shared_of(struct tree *t, const struct rfile *rf)
+{
+	uint64_t idx = le64toh(rf->f.value[0]);
+
+	if (le32toh(rf->f.type) != CRAK_FILE_SHARED || idx >= t->shared.nr)
+		return NULL;
+	return &t->shared.v[idx];
+}
+
+/*
+ * Memory M's descriptors that processes of the tree hold, where another
+ * process than the one that maps it holds one, or more than one maps it:
+ * each is made a shared file (a process's own too), marked as M's
+ * (value[2]: its shmid; a deleted file's CRAK_UNLINKED_MAPPED: made again
+ * as shared memory), made with M by the nearest process above all that
+ * map it or hold one (M's owner now), which maps M through the first
+ * (CRAK_FILE_SHMEM's value[2]).  Its index, or -1 where there is none to
+ * join (or one not to: of a memfd sealed against writing, where a
+ * restart could not map it writable, or an O_PATH one).
+ */
+static int tree_memory_files(struct tree *t, struct tmem *m)
+{
+	unsigned int i, j, k;
+	int first = -1, owner = m->owner;
+	bool any = false, others = m->nr_holders > 1;
+	struct rfile *rf, *sh;
+
+	for (i = 0; i < t->nr; i++) {
+		struct rfiles *fs = &t->v[i].c.files;
+
+		for (j = 0; !t->v[i].zombie && j < fs->nr; j++) {
+			sh = shared_of(t, &fs->v[j]);
+			rf = sh ?: &fs->v[j];
+			if (!of_memory(rf, m))
+				continue;
+			if ((le32toh(rf->f.flags) & O_PATH) ||
+			    (rfile_memory_kind(rf) & CRAK_UNLINKED_MEMFD &&
+			     le64toh(rf->f.value[1]) & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+				return -1;
+			any = true;
+			for (k = 0; k < m->nr_holders &&
+				    (pid_t)le32toh(m->holders[k]) != t->v[i].c.pid; k++)
+				;
+			others |= sh || k == m->nr_holders;
+		}
+	}
+	if (!any || !others)
+		return -1;
+	for (i = 0; i < t->nr; i++) {
+		unsigned int p = t->order[i];
+		struct rfiles *fs = &t->v[p].c.files;
+
+		for (j = 0; !t->v[p].zombie && j < fs->nr; j++) {
+			rf = &fs->v[j];
+			if (of_memory(rf, m)) {
+				__le64 id = rf->f.id;
+				unsigned int idx = tree_shared_add(t, rf, t->v[p].c.pid);
+
+				for (k = j; k < fs->nr; k++)
+					if (fs->v[k].f.id == id)
+						tree_shared_ref(&fs->v[k], idx);
+			}
+			sh = shared_of(t, rf);
+			if (!sh || !of_memory(sh, m))
+				continue;
+			owner = tree_meet(t, owner, p);
+			if (first < 0 || sh - t->shared.v < first)
+				first = sh - t->shared.v;
+		}
+	}
+	for (k = 0; k < t->shared.nr; k++) {
+		sh = &t->shared.v[k];
+		if (!of_memory(sh, m))
+			continue;
+		if (!(rfile_memory_kind(sh) & CRAK_UNLINKED_MEMFD))
+			sh->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
+		sh->f.value[2] = htole64(m->map.ino);
+		t->owner[k] = htole32(owner_pid(t, owner));
+	}
+	m->owner = owner;
+	return first;
+}
+
 static int tree_find_memory(struct tree *t)
 {
 	struct tmem *m = NULL, one;
@@ -987,34 +1099,28 @@ static int tree_find_memory(struct tree *t)
 		fclose(f);
 	}
 	for (i = 0; i < nr; i++) {
-		struct rfile *rf;
-		unsigned int idx = t->shared.nr;
+		struct rfile rf = { .sock = -1 };
+		int file = tree_memory_files(t, &m[i]);
 
-		if (m[i].nr_holders < 2)
+		if (m[i].nr_holders < 2 && file < 0)
 			continue;
 		if (++nr_shm > CRAK_CKPT_SHMEM_MAX) {
 			pr_err("checkpoint: the %s's processes share more than %u memories: not taken yet",
 			       t->set, CRAK_CKPT_SHMEM_MAX);
 			goto out;
 		}
-		t->shared.v = xrealloc(t->shared.v, (idx + 1) * sizeof(*t->shared.v));
-		t->owner = xrealloc(t->owner, (idx + 1) * sizeof(*t->owner));
-		rf = &t->shared.v[t->shared.nr++];
-		memset(rf, 0, sizeof(*rf));
-		rf->sock = -1;
-		rf->f.type = htole32(CRAK_FILE_SHMEM);
-		rf->f.flags = htole32(O_RDWR);
-		rf->f.id = htole64((uint64_t)(idx + 1) << 1);
-		rf->f.value[0] = htole64(m[i].map.ino);
-		rf->f.value[1] = htole64(m[i].map.size);
-		rf->path = m[i].map.name;
-		rf->f.path_len = htole32(strlen(rf->path) + 1);
-		rf->data = m[i].holders;
-		rf->f.data_len = htole64(m[i].nr_holders * sizeof(*m[i].holders));
+		rf.f.type = htole32(CRAK_FILE_SHMEM);
+		rf.f.flags = htole32(O_RDWR);
+		rf.f.value[0] = htole64(m[i].map.ino);
+		rf.f.value[1] = htole64(m[i].map.size);
+		rf.f.value[2] = htole64(file + 1);
+		rf.path = m[i].map.name;
+		rf.f.path_len = htole32(strlen(rf.path) + 1);
+		rf.data = m[i].holders;
+		rf.f.data_len = htole64(m[i].nr_holders * sizeof(*m[i].holders));
 		m[i].map.name = NULL;
 		m[i].holders = NULL;
-		t->owner[idx] = htole32(m[i].owner >= 0 ? (uint32_t)t->v[m[i].owner].c.pid :
-					t->root ? 0 : 1);
+		tree_shared_add(t, &rf, owner_pid(t, m[i].owner));
 	}
 	ret = 0;
 out:

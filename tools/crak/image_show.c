@@ -789,6 +789,8 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 			json_uint(&s->j, "owner", le32toh(tr->owner[i]));
 			if (le32toh(rf->f.type) == CRAK_FILE_SHMEM) {
 				json_uint(&s->j, "size", le64toh(rf->f.value[1]));
+				if (rf->f.value[2])
+					json_uint(&s->j, "memory_of", le64toh(rf->f.value[2]) - 1);
 				json_open_array(&s->j, "mapped_by");
 				for (k = 0; k < le64toh(rf->f.data_len) / sizeof(__le32); k++)
 					json_uint(&s->j, NULL, le32toh(((__le32 *)rf->data)[k]));
@@ -831,6 +833,9 @@ static void show_tree(struct show *s, const struct tree_restart *tr)
 			printf(" (%" PRIu64 " bytes), mapped by", (uint64_t)le64toh(rf->f.value[1]));
 			for (k = 0; k < le64toh(rf->f.data_len) / sizeof(__le32); k++)
 				printf(" %u", le32toh(((__le32 *)rf->data)[k]));
+			if (rf->f.value[2])
+				printf(", the memory of #%" PRIu64,
+				       (uint64_t)le64toh(rf->f.value[2]) - 1);
 		} else if (le64toh(rf->f.data_len)) {
 			printf(" (%" PRIu64 " bytes of data)", (uint64_t)le64toh(rf->f.data_len));
 		}

@@ -34,6 +34,7 @@
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -352,6 +353,20 @@ static bool shmem_holder(const struct rfile *rf, uint32_t pid)
 	return false;
 }
 
+/*
+ * Whether shared memory I is, as made, the memory of the descriptor it
+ * names (value[2]): filled with that one's data then, as it was.
+ */
+static bool memory_of_file(const struct tree_restart *tr, unsigned int i)
+{
+	uint64_t file = le64toh(tr->shared.v[i].f.value[2]);
+	struct stat a, b;
+
+	return file && file <= i && tr->made[file - 1] >= 0 &&
+	       !fstat(tr->made[i], &a) && !fstat(tr->made[file - 1], &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm, unsigned int max)
 {
 	const struct tree_restart *tr = r->tree;
@@ -370,7 +385,7 @@ int tree_shmems(const struct restart *r, struct crak_ckpt_shmem *shm, unsigned i
 		}
 		shm[n].shmid = le64toh(rf->f.value[0]);
 		shm[n].fd = tr->made[i];
-		shm[n++].flags = 0;
+		shm[n++].flags = memory_of_file(tr, i) ? CRAK_CKPT_SHMEM_FILLED : 0;
 	}
 	return n;
 }

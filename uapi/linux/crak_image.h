@@ -65,9 +65,10 @@
  * 10: CRAK_FILE_SHMEM, CRAK_UNLINKED_MEMFD; 11: CRAK_UNLINKED_MAPPED;
  * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE);
  * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
- * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data)
+ * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
+ * 16: CRAK_FILE_SHMEM's value[2]
  */
-#define CRAK_IMAGE_MINOR	15
+#define CRAK_IMAGE_MINOR	16
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -215,7 +216,13 @@ enum {
 				 * CRAK_VMA_SHANON mappings of it, value[1] its
 				 * size (as far as they reach); the path is its
 				 * name; the data the PIDs (__le32) of those
-				 * that map it; no process holds it open
+				 * that map it; no process holds it open.
+				 * value[2] (minor 16), if not 0: 1 + the index
+				 * of an earlier shared file, a memfd or a
+				 * deleted file (UNLINKED, with value[2] this
+				 * value[0]) that processes hold open: this is
+				 * its memory, made by the same process, of its
+				 * data (the mappings' pages are not written)
 				 */
 };
 
