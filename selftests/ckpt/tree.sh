@@ -14,7 +14,9 @@
 # on there; the producer's numbers reach the log in order, none lost or
 # repeated.  What cannot be done is said in one line, the tree running on:
 # no such process, PID 1, crak itself under PID.  Memory a parent and
-# child share (shared anonymous, a memfd) is shared again when restarted.
+# child share (shared anonymous, a memfd, a deleted /dev/shm file: one
+# memory with their descriptors), and an epoll, are shared again when
+# restarted; an epoll interest no holder could register again is refused.
 # A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
 # no process of the tree behind; so does one of an image cut short or
@@ -174,14 +176,17 @@ while True:
 EOF
 shm=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/shm.py $dir/shm.verdict > /dev/null 2>&1 < /dev/null & echo \$!")
 kid=$(until_on a 30 "pgrep -P $shm") || fail "the process sharing memory with its child did not fork"
-# shared NODE N: the parent's N-th look at the memory it shares, on NODE.
-shared() {
+# looks NODE PID VERDICT N WHAT: parent PID's N-th look (on SIGUSR1) at
+# WHAT it shares with its child, on NODE, which it writes to VERDICT.
+looks() {
 	local v
-	on "$1" "kill -USR1 $shm" || fail "cannot signal the parent sharing memory on $1"
-	v=$(until_on "$1" 30 "grep '^$2 ' $dir/shm.verdict 2> /dev/null") ||
-		fail "the parent sharing memory gave no verdict on $1"
-	[ "$v" = "$2 ok" ] || fail "on $1 the parent and child do not share their memory: $v"
+	on "$1" "kill -USR1 $2" || fail "cannot signal the parent sharing $5 on $1"
+	v=$(until_on "$1" 30 "grep '^$4 ' $3 2> /dev/null") ||
+		fail "the parent sharing $5 gave no verdict on $1"
+	[ "$v" = "$4 ok" ] || fail "on $1 the parent and child do not share $5 as they did: $v"
 }
+# shared NODE N: the parent's N-th look at the memory it shares, on NODE.
+shared() { looks "$1" "$shm" "$dir/shm.verdict" "$2" "their memory"; }
 shared a 1
 out=$(on a crak checkpoint --tree "$shm" -o "$dir/shm.img" --leave-running 2>&1) ||
 	fail "the checkpoint of a parent and child sharing memory failed: $out"
@@ -221,15 +226,15 @@ if os.fork() == 0:
     ev = os.dup(kid_r)
     os.close(kid_r)
     ep.register(ev, select.EPOLLIN)
-    with open(verdict + ".kid", "w") as f:
+    with open(verdict + ".kid.new", "w") as f:
         f.write("%d\n" % ev)
+    os.rename(verdict + ".kid.new", verdict + ".kid")
     while True:
         os.read(tell_r, 1)
         os.read(ev, 1)
 os.close(kid_r)
 while not os.path.exists(verdict + ".kid"):
     time.sleep(0.01)
-time.sleep(0.1)
 ev = int(open(verdict + ".kid").read())
 
 def interests():
@@ -267,13 +272,7 @@ wait_file -s "$dir/ep.verdict.fds" 30 || fail "the process sharing its epoll wit
 ep_kid=$(on a "pgrep -P $ep") || fail "the process sharing its epoll did not fork"
 read -r ep_r ep_ev < "$dir/ep.verdict.fds"
 # epoll_looks NODE N: the parent's N-th look at the epoll, on NODE.
-epoll_looks() {
-	local v
-	on "$1" "kill -USR1 $ep" || fail "cannot signal the parent sharing its epoll on $1"
-	v=$(until_on "$1" 30 "grep '^$2 ' $dir/ep.verdict 2> /dev/null") ||
-		fail "the parent sharing its epoll gave no verdict on $1"
-	[ "$v" = "$2 ok" ] || fail "on $1 the shared epoll is not as it was: $v"
-}
+epoll_looks() { looks "$1" "$ep" "$dir/ep.verdict" "$2" "an epoll"; }
 epoll_looks a 1
 out=$(on a crak checkpoint --tree "$ep" -o "$dir/ep.img" --leave-running 2>&1) ||
 	fail "the checkpoint of a parent and child sharing an epoll failed: $out"
@@ -295,6 +294,25 @@ out=$(on b crak restart "$dir/ep.img" --detach 2>&1) || fail "the restart on b f
 epoll_looks b 2
 on b "kill -KILL $ep_kid $ep"
 pass "a parent and child sharing an epoll share it again once restarted on b, each interest registered again by the process that holds its file"
+
+# An interest a child registered as a descriptor it has closed since (the
+# file open on as another): no holder could register it again.
+stale=$(on a "python3 -c '
+import os, select, time
+ep = select.epoll()
+if os.fork() == 0:
+    e = os.eventfd(0)
+    keep = os.dup(e)
+    ep.register(e)
+    os.close(e)
+    open(\"$dir/stale.ready\", \"w\").close()
+    time.sleep(1000)
+time.sleep(1000)' > /dev/null 2>&1 < /dev/null & echo \$!")
+wait_file "$dir/stale.ready" 30 || fail "the tree with a stale epoll interest did not start"
+expect_refused "crak checkpoint --tree $stale -o $dir/stale.img" "watches a file that is no holder's descriptor"
+on a "kill -0 $stale" || fail "the tree with a stale epoll interest does not run on after the refusal"
+on a "pkill -KILL -P $stale; kill -KILL $stale"
+pass "an epoll interest no process of the tree could register again is refused in one line, the tree running on"
 
 out=$(on a crak checkpoint --tree "$top" -o "$dir/left.img" --leave-running 2>&1) ||
 	fail "crak checkpoint --tree --leave-running failed: $out"

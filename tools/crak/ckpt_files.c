@@ -603,7 +603,10 @@ int files_epoll_check(pid_t pid, const struct rfiles *files)
 			r = epoll_watches_at(pid, le32toh(rf->f.fd), t, k);
 			if (r == 1)
 				continue;
-			if (r < 0)
+			if (r < 0 && errno == ENOENT)
+				pr_err("checkpoint %d: epoll descriptor %u's interests changed while it was stopped (a process not stopped holds it too): not taken",
+				       pid, le32toh(rf->f.fd));
+			else if (r < 0)
 				pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s",
 				       pid, le32toh(rf->f.fd), strerror(errno));
 			else
@@ -1236,14 +1239,15 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 			return -1;
 		}
 		/* The memory of a descriptor made before it, by the same process. */
-		j = le64toh(rf->f.value[2]);
-		if (j && (j > i || le32toh(files->v[j - 1].f.type) != CRAK_FILE_UNLINKED ||
-			  made[j - 1] < 0)) {
+		how = le64toh(rf->f.value[2]);
+		if (how && (how > i || !rfile_memory_kind(&files->v[how - 1]) ||
+			    rfile_shmid(&files->v[how - 1]) != le64toh(rf->f.value[0]) ||
+			    made[how - 1] < 0)) {
 			errno = EINVAL;
 			return -1;
 		}
-		fd = j ? reopen(made[j - 1], O_RDWR) : -1;
-		if (j && fd < 0)
+		fd = how ? reopen(made[how - 1], O_RDWR) : -1;
+		if (how && fd < 0)
 			pr_err("restart: warning: the shared memory %s comes back apart from its descriptors: %s",
 			       rf->path ?: "", strerror(errno));
 		if (fd < 0)

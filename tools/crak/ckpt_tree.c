@@ -932,10 +932,12 @@ static int tree_epolls(struct tree *t)
  * Memory processes share through a file no name opens any more (shared
  * anonymous memory across a fork, a memfd, a deleted /dev/shm file): each
  * process's image holds its pages, and each would come back with a memory
- * of its own.  Such memory mapped by more than one process goes into the
+ * of its own.  Such memory mapped by more than one process, or whose
+ * descriptor another process holds (tree_memory_files()), goes into the
  * shared files (CRAK_FILE_SHMEM, with the PIDs of those that map it), made
  * by the nearest process above (or at) them all, and each maps that one
- * again (its image's pages written into it by each: they are the same).
+ * again (its image's pages written into it by each: they are the same;
+ * or, the memory of a descriptor, that one's data).
  * Found in /proc/PID/maps: a shared mapping of a deleted file, by device
  * and inode (the kernel's shmid).  (Memory shared with a process outside
  * the tree, as a lone process's, comes back the tree's alone.)

@@ -363,6 +363,7 @@ static bool memory_of_file(const struct tree_restart *tr, unsigned int i)
 	struct stat a, b;
 
 	return file && file <= i && tr->made[file - 1] >= 0 &&
+	       tr->made[i] >= 0 &&
 	       !fstat(tr->made[i], &a) && !fstat(tr->made[file - 1], &b) &&
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

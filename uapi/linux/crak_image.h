@@ -196,7 +196,9 @@ enum {
 				 * restarter's own descriptor of that number
 				 */
 	CRAK_FILE_SHARED,	/* an open file held by more processes of a
-				 * pod's tree: value[0] indexes the tree's
+				 * pod's tree (or the descriptor of a memory
+				 * they share: SHMEM's value[2]), made by the
+				 * tree's restart: value[0] indexes the tree's
 				 * shared files, no path follows; no data
 				 * but of an epoll (minor 15): the interests
 				 * this process registers again once its
@@ -316,7 +318,9 @@ struct crak_img_pty {
  * the process's CRAK_VMA_SHANON mappings of it, which map it: the
  * descriptor and the mappings one memory again.  Two descriptors of either
  * kind with one value[2] (two opens of one file) are two open files of one
- * memory.
+ * memory.  Among a tree's shared files (minor 16), value[2] and
+ * CRAK_UNLINKED_MAPPED are set where processes of the tree map the memory,
+ * whether or not a holder does: the memory of a SHMEM (its value[2]).
  */
 #define CRAK_UNLINKED_MEMFD	_BITUL(0)
 #define CRAK_UNLINKED_MAPPED	_BITUL(1)
