@@ -207,10 +207,11 @@ maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)\| /dev/sh
 on b "kill -KILL $kid $shm"
 pass "a parent and child sharing memory (shared anonymous, a memfd both hold, a deleted file one holds) share it again once restarted on b, as one memory each, one with its descriptors"
 
-# An epoll a parent and its child share (made before the fork), watching
-# the parent's pipe (registered before the fork) and one the child alone
-# reads (registered by the child, as its descriptor: the parent has no
-# such descriptor): each process registers its interests again, and the
+# An epoll a parent and its child share (made before the fork, and held
+# twice by each: dup), watching the parent's pipe (registered before the
+# fork) and one the child alone reads (registered by the child, as its
+# descriptor: the parent has no such descriptor): each process registers
+# its interests again, once, and the
 # parent, on SIGUSR1, writes into both pipes and sees both ready through
 # the epoll (the child then empties its own), with the interest list as
 # it was.
@@ -218,6 +219,7 @@ cat > "$dir/epoll.py" << 'EOF'
 import os, select, signal, sys, time
 verdict = sys.argv[1]
 ep = select.epoll()
+ep_again = os.dup(ep.fileno())
 r, w = os.pipe()
 ep.register(r, select.EPOLLIN)
 kid_r, kid_w = os.pipe()
@@ -237,8 +239,8 @@ while not os.path.exists(verdict + ".kid"):
     time.sleep(0.01)
 ev = int(open(verdict + ".kid").read())
 
-def interests():
-    with open("/proc/self/fdinfo/%d" % ep.fileno()) as f:
+def interests(fd=ep.fileno()):
+    with open("/proc/self/fdinfo/%d" % fd) as f:
         return sorted(" ".join(l.split()[:6]) for l in f if l.startswith("tfd:"))
 
 first = interests()
@@ -257,7 +259,7 @@ def check(sig, frame):
     os.read(r, 1)
     os.write(tell_w, b"x")
     now = interests()
-    ok = seen == {r, ev} and now == first and len(now) == 2
+    ok = seen == {r, ev} and now == first == interests(ep_again) and len(now) == 2
     with open(verdict, "a") as f:
         f.write("%d %s\n" % (n, "ok" if ok else "bad: saw %r of %r; %r, was %r" % (sorted(seen), [r, ev], now, first)))
 
