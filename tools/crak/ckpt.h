@@ -102,6 +102,8 @@ int files_collect(pid_t pid, int pidfd, struct rfiles *files, bool alone, dev_t 
  */
 int epoll_watches_at(pid_t pid, int epfd, const struct crak_img_epoll_tfd *t, unsigned int k);
 int files_epoll_check(pid_t pid, const struct rfiles *files);
+/* Says why epoll_watches_at() failed (errno) for PID's epoll EPFD. */
+void epoll_kcmp_error(pid_t pid, unsigned int epfd);
 
 /* One line of /proc/PID/maps that is a shared mapping of a deleted file. */
 struct map_deleted {

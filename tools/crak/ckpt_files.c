@@ -587,6 +587,16 @@ int epoll_watches_at(pid_t pid, int epfd, const struct crak_img_epoll_tfd *t, un
 	return r == 0;
 }
 
+void epoll_kcmp_error(pid_t pid, unsigned int epfd)
+{
+	if (errno == ENOENT)
+		pr_err("checkpoint %d: epoll descriptor %u's interests changed while it was stopped (a process not stopped holds it too): not taken",
+		       pid, epfd);
+	else
+		pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s", pid, epfd,
+		       strerror(errno));
+}
+
 int files_epoll_check(pid_t pid, const struct rfiles *files)
 {
 	unsigned int i, k, nr;
@@ -603,12 +613,8 @@ int files_epoll_check(pid_t pid, const struct rfiles *files)
 			r = epoll_watches_at(pid, le32toh(rf->f.fd), t, k);
 			if (r == 1)
 				continue;
-			if (r < 0 && errno == ENOENT)
-				pr_err("checkpoint %d: epoll descriptor %u's interests changed while it was stopped (a process not stopped holds it too): not taken",
-				       pid, le32toh(rf->f.fd));
-			else if (r < 0)
-				pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s",
-				       pid, le32toh(rf->f.fd), strerror(errno));
+			if (r < 0)
+				epoll_kcmp_error(pid, le32toh(rf->f.fd));
 			else
 				pr_err("checkpoint %d: epoll descriptor %u watches a file that is not its descriptor %u (closed or moved since, or another process's): not taken yet",
 				       pid, le32toh(rf->f.fd), le32toh(t[k].tfd));

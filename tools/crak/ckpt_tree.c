@@ -893,8 +893,7 @@ static int tree_epoll_spread(struct tree *t, unsigned int idx)
 			any = t->order[i];
 			r = epoll_watches_at(tp->c.pid, le32toh(rf->f.fd), items, k);
 			if (r < 0) {
-				pr_err("checkpoint %d: epoll descriptor %u's interests (kcmp): %s",
-				       tp->c.pid, le32toh(rf->f.fd), strerror(errno));
+				epoll_kcmp_error(tp->c.pid, le32toh(rf->f.fd));
 				return -1;
 			}
 		}
