@@ -169,6 +169,55 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.connect("crak-rel-log")'
 pass "a datagram socket connected to a name crak would not find the same is refused, saying so, the process unharmed"
 
+# A datagram socket connected to one of the process's own that is itself
+# connected to a third: a restart would connect the first to the second by
+# its name, which the second, connected elsewhere, refuses datagrams from.
+refused_alive "a datagram socket connected to one connected elsewhere" \
+	"is a unix socket connected to one that is connected to another: not taken yet" 'import os, socket
+names = ["/run/crak-dg-%s" % n for n in ("s", "d")]
+for n in names:
+    if os.path.exists(n):
+        os.unlink(n)
+s, d, c = (socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(3))
+s.bind(names[0])
+d.bind(names[1])
+c.connect(names[0])
+s.connect(names[1])'
+on a "rm -f /run/crak-dg-s /run/crak-dg-d"
+pass "a datagram socket connected to one that is connected elsewhere is refused, saying so, the process unharmed"
+
+# A client of a datagram server with more answers queued than a restart
+# could put back (they would come from another than its peer).
+refused_alive "a datagram client with many answers queued" \
+	"datagrams queued, more than net.unix.max_dgram_qlen" 'import os, socket
+names = ["/run/crak-dq-%s" % n for n in ("s", "c")]
+for n in names:
+    if os.path.exists(n):
+        os.unlink(n)
+s, c = (socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) for _ in range(2))
+s.bind(names[0])
+c.bind(names[1])
+c.connect(names[0])
+qlen = int(open("/proc/sys/net/unix/max_dgram_qlen").read())
+for _ in range(qlen + 2):
+    s.sendto(b"answer", names[1])'
+on a "rm -f /run/crak-dq-s /run/crak-dq-c"
+pass "a datagram client with more answers queued than a restart could put back is refused, saying so, the process unharmed"
+
+# A unix socket bound to a relative name (a restart binds it before the
+# process has its directory), and a seqpacket socket connected to none.
+refused_alive "a datagram socket bound to a relative name" \
+	"a unix socket bound to a relative name: not taken yet" 'import os, socket
+os.chdir("/run")
+if os.path.exists("crak-rel-srv"):
+    os.unlink("crak-rel-srv")
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("crak-rel-srv")'
+refused_alive "an unconnected seqpacket socket" "an unconnected unix seqpacket socket" 'import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)'
+on a "rm -f /run/crak-rel-srv"
+pass "a unix socket bound to a relative name, and an unconnected seqpacket socket, are refused, saying so, the process unharmed"
+
 # An epoll watching a file whose descriptor it was registered as was
 # closed (the file open on as another): a restart registers each interest
 # as that number, where the file no longer is.

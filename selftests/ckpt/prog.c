@@ -2332,13 +2332,26 @@ static void fdinfo_field(int fd, const char *key, char *out, size_t size)
 /*
  * Unix sockets: a stream pair with bytes queued at each end, a datagram
  * pair and a seqpacket pair with messages queued (their boundaries kept),
- * a listener bound to a path and one bound to an abstract name.
+ * a listener bound to a path and one bound to an abstract name; a datagram
+ * server bound to a path and connected to none, with datagrams queued,
+ * two clients connected to it (one made before it, one after, that one
+ * bound to an abstract name and sent a datagram by the server), and a
+ * datagram socket neither bound nor connected; a connection accepted from
+ * each listener, with bytes queued each way (the abstract listener's
+ * client bound to a name of its own, its accepted end at a descriptor
+ * below the listener's; the path listener's held at two descriptors).
  */
 struct unix_state {
 	int stream[2], dgram[2], seqpacket[2];
 	int lpath, labstract;
 	struct sockaddr_un path, abstract;
 	socklen_t path_len, abstract_len;
+	int dcli1, dsrv, dcli2, dlone;
+	struct sockaddr_un dpath, dname;
+	socklen_t dpath_len, dname_len;
+	int cpath, apath, apath_dup, cabstract, aabstract;
+	struct sockaddr_un cname;
+	socklen_t cname_len;
 };
 
 /* Message N of a datagram or seqpacket end: N + 1 times the letter of N. */
@@ -2361,6 +2374,7 @@ static void unix_setup(struct unix_state *u)
 {
 	char msg[16];
 	unsigned int n;
+	int a;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, u->stream) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
@@ -2389,7 +2403,68 @@ static void unix_setup(struct unix_state *u)
 	u->abstract_len = offsetof(struct sockaddr_un, sun_path) + 1 +
 			  snprintf(u->abstract.sun_path + 1, sizeof(u->abstract.sun_path) - 1,
 				   "crak-prog-%d", getpid());
+	/* (A number for the abstract listener's accepted end, below its own.) */
+	u->aabstract = dup(0);
 	u->labstract = unix_listener(&u->abstract, u->abstract_len);
+	u->cpath = socket(AF_UNIX, SOCK_STREAM, 0);
+	u->cabstract = socket(AF_UNIX, SOCK_STREAM, 0);
+	u->cname.sun_family = AF_UNIX;
+	u->cname_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(u->cname.sun_path + 1, sizeof(u->cname.sun_path) - 1,
+				"crak-prog-%d-connect", getpid());
+	if (u->aabstract < 0 || u->cpath < 0 || u->cabstract < 0 ||
+	    connect(u->cpath, (struct sockaddr *)&u->path, u->path_len) ||
+	    (u->apath = accept(u->lpath, NULL, NULL)) < 0 ||
+	    bind(u->cabstract, (struct sockaddr *)&u->cname, u->cname_len) ||
+	    connect(u->cabstract, (struct sockaddr *)&u->abstract, u->abstract_len) ||
+	    (a = accept(u->labstract, NULL, NULL)) < 0 || dup2(a, u->aabstract) < 0 || close(a))
+		die("unix connections through the listeners");
+	u->apath_dup = dup(u->apath);
+	if (u->apath_dup < 0 || write(u->cpath, "to the server", 13) != 13 ||
+	    write(u->apath, "to the client", 13) != 13 ||
+	    write(u->cabstract, "to it", 5) != 5 || write(u->aabstract, "from it", 7) != 7)
+		die("unix connection write");
+
+	u->dpath.sun_family = AF_UNIX;
+	snprintf(u->dpath.sun_path, sizeof(u->dpath.sun_path), "/tmp/crak-prog-%d.dgram",
+		 getpid());
+	unlink(u->dpath.sun_path);
+	u->dpath_len = offsetof(struct sockaddr_un, sun_path) + strlen(u->dpath.sun_path) + 1;
+	u->dname.sun_family = AF_UNIX;
+	u->dname_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+		       snprintf(u->dname.sun_path + 1, sizeof(u->dname.sun_path) - 1,
+				"crak-prog-%d-client", getpid());
+	u->dcli1 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	u->dsrv = socket(AF_UNIX, SOCK_DGRAM, 0);
+	u->dcli2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	u->dlone = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (u->dcli1 < 0 || u->dsrv < 0 || u->dcli2 < 0 || u->dlone < 0 ||
+	    bind(u->dsrv, (struct sockaddr *)&u->dpath, u->dpath_len) ||
+	    bind(u->dcli2, (struct sockaddr *)&u->dname, u->dname_len) ||
+	    connect(u->dcli1, (struct sockaddr *)&u->dpath, u->dpath_len) ||
+	    connect(u->dcli2, (struct sockaddr *)&u->dpath, u->dpath_len))
+		die("unix datagram server");
+	if (send(u->dcli1, "one", 3, 0) != 3 || send(u->dcli2, "two", 3, 0) != 3 ||
+	    sendto(u->dsrv, "to the client", 13, 0, (struct sockaddr *)&u->dname,
+		   u->dname_len) != 13)
+		die("unix datagram send");
+}
+
+/* FD's own address (PEER: its peer's) is LEN bytes of SUN. */
+static void unix_check_name(int fd, bool peer, const struct sockaddr_un *sun, socklen_t len,
+			    const char *what)
+{
+	struct sockaddr_un name;
+	socklen_t name_len = sizeof(name);
+
+	memset(&name, 0, sizeof(name));
+	if ((peer ? getpeername : getsockname)(fd, (struct sockaddr *)&name, &name_len))
+		failf("%s of the %s: %s", peer ? "getpeername" : "getsockname", what,
+		      strerror(errno));
+	else
+		CHECK(name_len == len && !memcmp(&name, sun, len),
+		      "the %s's %s address (%d bytes, expected %d)", what, peer ? "peer's" : "own",
+		      (int)name_len, (int)len);
 }
 
 /* The next message or bytes at FD are LEN bytes of EXP; NULL: nothing is. */
@@ -2435,8 +2510,11 @@ static void unix_check_listener(int fd, const struct sockaddr_un *sun, socklen_t
 
 static void unix_check(struct unix_state *u)
 {
+	struct sockaddr_un name;
+	socklen_t name_len = sizeof(name);
 	char msg[16];
 	unsigned int n;
+	int c;
 
 	check_hex(O_NONBLOCK, fcntl(u->stream[0], F_GETFL) & O_NONBLOCK,
 		  "first end of the stream pair: F_GETFL");
@@ -2466,6 +2544,62 @@ static void unix_check(struct unix_state *u)
 	unix_check_listener(u->lpath, &u->path, u->path_len, "path");
 	unix_check_listener(u->labstract, &u->abstract, u->abstract_len, "abstract");
 	unlink(u->path.sun_path);
+
+	/* The connections accepted from the listeners, with their names. */
+	unix_check_name(u->apath, false, &u->path, u->path_len, "path listener's connection");
+	unix_check_name(u->cpath, true, &u->path, u->path_len, "path listener's client");
+	unix_check_name(u->aabstract, false, &u->abstract, u->abstract_len,
+			"abstract listener's connection");
+	unix_check_name(u->aabstract, true, &u->cname, u->cname_len,
+			"abstract listener's connection");
+	unix_check_name(u->cabstract, false, &u->cname, u->cname_len, "abstract listener's client");
+	unix_check_name(u->cabstract, true, &u->abstract, u->abstract_len,
+			"abstract listener's client");
+	unix_check_read(u->apath, "to the server", 13, "path listener's connection");
+	unix_check_read(u->cpath, "to the client", 13, "path listener's client");
+	unix_check_read(u->aabstract, "to it", 5, "abstract listener's connection");
+	unix_check_read(u->cabstract, "from it", 7, "abstract listener's client");
+	if (write(u->cpath, "again", 5) != 5 || write(u->aabstract, "back", 4) != 4)
+		failf("writing on a connection accepted from a listener: %s", strerror(errno));
+	unix_check_read(u->apath, "again", 5, "path listener's connection");
+	/* Its dup is the same socket. */
+	if (write(u->apath_dup, "dup", 3) != 3)
+		failf("writing on the dup of a connection accepted: %s", strerror(errno));
+	unix_check_read(u->cpath, "dup", 3, "path listener's client, from the dup");
+	unix_check_read(u->cabstract, "back", 4, "abstract listener's client");
+
+	/* The datagram server: its name, what was queued, new datagrams. */
+	unix_check_name(u->dsrv, false, &u->dpath, u->dpath_len, "datagram server");
+	unix_check_name(u->dcli1, true, &u->dpath, u->dpath_len, "first datagram client");
+	unix_check_name(u->dcli2, true, &u->dpath, u->dpath_len, "second datagram client");
+	unix_check_name(u->dcli2, false, &u->dname, u->dname_len, "second datagram client");
+	unix_check_read(u->dsrv, "one", 3, "datagram server, first datagram");
+	unix_check_read(u->dsrv, "two", 3, "datagram server, second datagram");
+	unix_check_read(u->dsrv, NULL, 0, "datagram server, after two");
+	unix_check_read(u->dcli2, "to the client", 13, "second datagram client");
+	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
+	c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (send(u->dcli1, "three", 5, 0) != 5 || send(u->dcli2, "four", 4, 0) != 4 ||
+	    c < 0 || sendto(c, "five", 4, 0, (struct sockaddr *)&u->dpath, u->dpath_len) != 4 ||
+	    sendto(u->dsrv, "six", 3, 0, (struct sockaddr *)&u->dname, u->dname_len) != 3)
+		failf("sending to or from the datagram server: %s", strerror(errno));
+	if (c >= 0)
+		close(c);
+	unix_check_read(u->dsrv, "three", 5, "datagram server, from the first client");
+	unix_check_read(u->dsrv, "four", 4, "datagram server, from the second client");
+	unix_check_read(u->dsrv, "five", 4, "datagram server, from a new socket");
+	unix_check_read(u->dcli2, "six", 3, "second datagram client, from the server");
+	unlink(u->dpath.sun_path);
+	/* The socket neither bound nor connected is neither still. */
+	CHECK(getpeername(u->dlone, (struct sockaddr *)&name, &name_len) && errno == ENOTCONN,
+	      "getpeername of an unconnected datagram socket: %s",
+	      strerror(errno));
+	name_len = sizeof(name);
+	if (getsockname(u->dlone, (struct sockaddr *)&name, &name_len))
+		failf("getsockname of an unbound datagram socket: %s", strerror(errno));
+	else
+		check_eq(sizeof(sa_family_t), name_len,
+			 "the unbound datagram socket's address length");
 }
 
 /*

@@ -16,7 +16,9 @@
 # no such process, PID 1, crak itself under PID.  Memory a parent and
 # child share (shared anonymous, a memfd, a deleted /dev/shm file: one
 # memory with their descriptors), and an epoll, are shared again when
-# restarted; an epoll interest no holder could register again is refused.
+# restarted, and a datagram server and a stream listener with their
+# child's client and connection come back bound, connected and named as
+# they were; an epoll interest no holder could register again is refused.
 # A restart one of whose
 # PIDs is taken (a child's, deep in the tree) names the holder and leaves
 # no process of the tree behind; so does one of an image cut short or
@@ -296,6 +298,89 @@ out=$(on b crak restart "$dir/ep.img" --detach 2>&1) || fail "the restart on b f
 epoll_looks b 2
 on b "kill -KILL $ep_kid $ep"
 pass "a parent and child sharing an epoll share it again once restarted on b, each interest registered again by the process that holds its file"
+
+# A datagram server in a parent, bound to a path and connected to none,
+# with a datagram queued from its child's client, connected to it by its
+# name, and a stream listener with the connection it accepted from the
+# child, bytes queued: restarted on b, the server is bound to its path
+# again (a new socket's datagram reaches it), the datagram queued still
+# there, and the child's client connected to it (its next datagram reaches
+# the server; it tells the name it is connected to); the connection has
+# the listener's name at the parent's end, and the bytes queued; the
+# listener listens.
+cat > "$dir/unix.py" << 'EOF'
+import os, signal, socket, sys, time
+verdict, path = sys.argv[1], sys.argv[2]
+spath = path + ".stream"
+srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+srv.bind(path)
+lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+lst.bind(spath)
+lst.listen()
+kid = os.fork()
+if kid == 0:
+    srv.close()
+    lst.close()
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    c.connect(path)
+    c.send(b"before")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(spath)
+    s.sendall(b"queued ")
+
+    def again(sig, frame):
+        c.send(b"after " + c.getpeername().encode())
+        s.sendall(b"to " + s.getpeername().encode())
+    signal.signal(signal.SIGUSR1, again)
+    while True:
+        time.sleep(0.1)
+conn, _ = lst.accept()
+# (What the child sent, queued before the parent says it is ready.)
+while srv.recv(100, socket.MSG_PEEK) != b"before" or conn.recv(100, socket.MSG_PEEK) != b"queued ":
+    time.sleep(0.01)
+
+def check(sig, frame):
+    os.kill(kid, signal.SIGUSR1)
+    got = []
+    want = ["before", "new", "after " + path]
+    stream, swant = b"", ("queued to " + spath).encode()
+    try:
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"new", path)
+        srv.settimeout(5)
+        while len(got) < 3:
+            got.append(srv.recv(100).decode())
+        conn.settimeout(5)
+        while len(stream) < len(swant):
+            stream += conn.recv(100) or b"(closed)"
+        # The listener listens.
+        socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).connect(spath)
+        lst.settimeout(5)
+        lst.accept()
+        listens = True
+    except OSError as e:
+        got.append(str(e))
+        listens = False
+    ok = (srv.getsockname() == path and sorted(got) == sorted(want) and got[0] == "before" and
+          stream == swant and conn.getsockname() == spath and listens)
+    with open(verdict, "a") as f:
+        f.write("1 %s\n" % ("ok" if ok else "bad: %r named %r; %r at %r" %
+                             (got, srv.getsockname(), stream, conn.getsockname())))
+
+signal.signal(signal.SIGUSR1, check)
+open(verdict + ".ready", "w").close()
+while True:
+    time.sleep(0.1)
+EOF
+un=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/unix.py $dir/un.verdict /tmp/crak-tree.dgram > /dev/null 2>&1 < /dev/null & echo \$!")
+wait_file "$dir/un.verdict.ready" 30 || fail "the unix servers and their child did not start"
+un_kid=$(on a "pgrep -P $un") || fail "the unix servers did not fork"
+out=$(on a crak checkpoint --tree "$un" -o "$dir/un.img" 2>&1) ||
+	fail "the checkpoint of unix servers and their child's clients failed: $out"
+out=$(on b crak restart "$dir/un.img" --detach 2>&1) || fail "the restart on b failed: $out"
+looks b "$un" "$dir/un.verdict" 1 "a datagram server and a stream connection"
+on b "kill -KILL $un_kid $un; rm -f /tmp/crak-tree.dgram*"
+on a "rm -f /tmp/crak-tree.dgram*"
+pass "a datagram server and a stream listener bound to paths, with their child's client and connection, come back bound and connected on b, named as they were, what was queued kept"
 
 # An interest a child registered as a descriptor it has closed since (the
 # file open on as another): no holder could register it again.

@@ -162,6 +162,8 @@ int pty_open_slave(unsigned int index, int flags);
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
 int unix_outside(struct rfile *rf, pid_t pid, const char **why);
+const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p);
+bool unix_accepted(const struct rfile *conn, const struct rfile *l);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 
 #endif /* CRAK_CKPT_H */

@@ -580,7 +580,11 @@ static int tree_outside_pipes(struct tree *t, struct tfile *f, unsigned int nr)
 	return 0;
 }
 
-/* Whether A and B are the two ends of one unix socket pair (or connection). */
+/*
+ * Whether A is connected to B: the two ends of one unix socket pair (or
+ * connection), or A a datagram socket sending to B, which is connected to
+ * none.
+ */
 static bool unix_pair(const struct rfile *a, const struct rfile *b)
 {
 	return le32toh(a->f.type) == CRAK_FILE_UNIX && le32toh(b->f.type) == CRAK_FILE_UNIX &&
@@ -607,7 +611,13 @@ static int tree_outside_unix(struct tree *t, struct tfile *f, unsigned int nr)
 			continue;
 		for (j = 0; j < nr && holder < 0; j++)
 			if (unix_pair(rf, tfile_rf(t, &f[j])))
-				holder = f[j].proc;
+				holder = j;
+		why = holder >= 0 ? unix_peer_refused(rf, tfile_rf(t, &f[holder])) : NULL;
+		if (why) {
+			pr_err("checkpoint %d: descriptor %u %s", t->v[f[i].proc].c.pid,
+			       le32toh(rf->f.fd), why);
+			return -1;
+		}
 		if (holder >= 0 || !unix_outside(rf, t->v[f[i].proc].c.pid, &why))
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
@@ -813,7 +823,8 @@ static int tree_find_shared(struct tree *t)
 				goto out;
 			}
 			if (same || (is_pipe(a) && is_pipe(b) && a->f.peer == b->f.peer) ||
-			    unix_pair(a, b))
+			    unix_pair(a, b) || unix_pair(b, a) || unix_accepted(a, b) ||
+			    unix_accepted(b, a))
 				uf_join(f, i, j);
 		}
 	}

@@ -4,7 +4,9 @@
  *
  * A socket pair whose two ends the process holds travels with the data
  * queued at each end, datagrams keeping their boundaries; a socket bound to
- * a path is bound again, listening if it listened.  The peer of a socket is
+ * a path is bound again, listening if it listened.  A datagram socket
+ * connected to none (a server's) comes back so, with its datagrams, and
+ * one connected to it (its client's) is connected to it by its name.  The peer of a socket is
  * found with sock_diag (UNIX_DIAG_PEER), asked in the socket's own network
  * namespace.  The queued data is read with MSG_PEEK from a moving peek
  * offset (SO_PEEK_OFF), so that the process keeps it; the socket's own peek
@@ -24,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +223,11 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 			*why = "a unix socket whose abstract name has a NUL byte in it";
 			return -1;
 		}
+		/* (A restart binds names before the process has its directory.) */
+		if (!(flags & CRAK_UNIX_ABSTRACT) && rf->path[0] != '/') {
+			*why = "a unix socket bound to a relative name: not taken yet";
+			return -1;
+		}
 	}
 	rf->f.value[1] = htole64(flags);
 	if (acc) {
@@ -229,8 +237,9 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 		}
 		return 0;
 	}
-	if (!d.have_peer && type == SOCK_STREAM) {
-		*why = "an unconnected unix stream socket";
+	if (!d.have_peer && type != SOCK_DGRAM) {
+		*why = type == SOCK_STREAM ? "an unconnected unix stream socket" :
+					     "an unconnected unix seqpacket socket";
 		return -1;
 	}
 	/* Whom a datagram socket sends to, if it has a name. */
@@ -310,10 +319,72 @@ int unix_outside(struct rfile *rf, pid_t pid, const char **why)
 	return 0;
 }
 
+/* The index of the socket PEER among FILES, files->nr if none. */
+static unsigned int unix_find(const struct rfiles *files, uint64_t peer)
+{
+	unsigned int i;
+
+	for (i = 0; i < files->nr; i++)
+		if (le32toh(files->v[i].f.type) == CRAK_FILE_UNIX && files->v[i].f.value[2] == peer)
+			break;
+	return i;
+}
+
+/* The number of datagrams queued in RF's data. */
+static unsigned long unix_dgrams(const struct rfile *rf)
+{
+	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
+	unsigned long n = 0;
+	uint32_t len;
+
+	while (d + sizeof(len) <= end) {
+		memcpy(&len, d, sizeof(len));
+		len = le32toh(len);
+		d += sizeof(len) + len + (4 - len % 4) % 4;
+		n++;
+	}
+	return n;
+}
+
 /*
- * Checks that each connected unix socket's peer is one of the process's; a
- * datagram socket may send to a named socket outside (unix_outside()); a
- * standard descriptor connected elsewhere becomes the restarter's.
+ * Whether RF's peer P, a socket of the process (tree, pod), can be made
+ * again with it: the other end of its pair, or a datagram socket connected
+ * to none that RF sends to by its name.  RF's datagrams then come back
+ * from another than its peer: no more than net.unix.max_dgram_qlen lets
+ * queue (as crak's own network namespace has it).  NULL if it can, else
+ * why not.
+ */
+const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p)
+{
+	static char msg[160];
+	uint64_t flags = le64toh(p->f.value[1]);
+	unsigned long qlen = 10;
+	FILE *f;
+
+	if (p->f.peer == rf->f.value[2])
+		return NULL;
+	if (p->f.peer || !p->path || le64toh(p->f.value[0]) != SOCK_DGRAM ||
+	    (flags & (CRAK_UNIX_LISTENING | CRAK_UNIX_OUTSIDE)))
+		return "is a unix socket connected to one that is connected to another: not taken yet";
+	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &qlen) != 1)
+			qlen = 10;
+		fclose(f);
+	}
+	if (unix_dgrams(rf) <= qlen + 1)
+		return NULL;
+	snprintf(msg, sizeof(msg),
+		 "is a unix datagram socket with %lu datagrams queued, more than net.unix.max_dgram_qlen (%lu) lets a restart put back",
+		 unix_dgrams(rf), qlen);
+	return msg;
+}
+
+/*
+ * Checks that each connected unix socket's peer is one of the process's,
+ * which it can be made again with (unix_peer_refused()); a datagram socket may
+ * send to a named socket outside (unix_outside()); a standard descriptor
+ * connected elsewhere becomes the restarter's.
  */
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 {
@@ -322,15 +393,17 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 
 	for (i = 0; i < files->nr; i++) {
 		struct rfile *rf = &files->v[i];
-		bool found = false;
 
 		if (le32toh(rf->f.type) != CRAK_FILE_UNIX || !rf->f.peer)
 			continue;
-		for (j = 0; j < files->nr && !found; j++)
-			found = le32toh(files->v[j].f.type) == CRAK_FILE_UNIX &&
-				files->v[j].f.value[2] == rf->f.peer;
+		j = unix_find(files, rf->f.peer);
+		why = j < files->nr ? unix_peer_refused(rf, &files->v[j]) : NULL;
+		if (why) {
+			pr_err("checkpoint %d: descriptor %u %s", pid, le32toh(rf->f.fd), why);
+			return -1;
+		}
 		/* (In a tree, the peer may be another process's: the tree sees.) */
-		if (found || !alone || !unix_outside(rf, pid, &why))
+		if (j < files->nr || !alone || !unix_outside(rf, pid, &why))
 			continue;
 		if (le32toh(rf->f.fd) > 2) {
 			pr_err("checkpoint %d: descriptor %u %s", pid, le32toh(rf->f.fd), why);
@@ -341,20 +414,25 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 	return 0;
 }
 
-/* Writes the queued data of RF (what it will read) into its peer P. */
-static int refill(const struct rfile *rf, int p)
+/*
+ * Writes the queued data of RF (what it will read) into its peer P: FLAGS
+ * MSG_DONTWAIT where P sends to a socket not its peer, whose queue is
+ * bounded (a full one fails rather than block the restart).
+ */
+static int refill(const struct rfile *rf, int p, int flags)
 {
 	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
 	int type = le64toh(rf->f.value[0]);
 	uint32_t len;
 
+	flags |= MSG_NOSIGNAL;
 	if (type == SOCK_STREAM)
-		return d == end || send(p, d, end - d, MSG_NOSIGNAL) == end - d ? 0 : -1;
+		return d == end || send(p, d, end - d, flags) == end - d ? 0 : -1;
 	while (d + sizeof(len) <= end) {
 		memcpy(&len, d, sizeof(len));
 		len = le32toh(len);
 		d += sizeof(len);
-		if (len > (uint64_t)(end - d) || send(p, d, len, MSG_NOSIGNAL) != (ssize_t)len)
+		if (len > (uint64_t)(end - d) || send(p, d, len, flags) != (ssize_t)len)
 			return -1;
 		d += len + (4 - len % 4) % 4;
 	}
@@ -372,46 +450,248 @@ static int park_above(int fd, int base)
 	return high;
 }
 
+/* RF's address (its path) into SUN: its length, 0 if it has none it can be. */
+static socklen_t unix_addr(const struct rfile *rf, struct sockaddr_un *sun)
+{
+	bool abstract = le64toh(rf->f.value[1]) & CRAK_UNIX_ABSTRACT;
+	size_t len = rf->path ? strlen(rf->path) : 0;
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (!len || len + abstract >= sizeof(sun->sun_path))
+		return 0;
+	memcpy(sun->sun_path + abstract, rf->path, len);
+	return offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract;
+}
+
 /*
- * The socket of RF, index IDX: a pair is made for its first end, the other
- * end parked in KEEP[idx] for the second, each end refilled with what it had
- * to read.  Returns the descriptor (from BASE up), or -1 (errno).
+ * Binds FD to RF's address; a socket file at its path (the old socket's,
+ * its process's) goes first.
+ */
+static int unix_bind(int fd, const struct rfile *rf)
+{
+	struct sockaddr_un sun;
+	socklen_t sl = unix_addr(rf, &sun);
+	struct stat st;
+
+	if (!sl) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sun.sun_path[0] && !lstat(sun.sun_path, &st) && S_ISSOCK(st.st_mode))
+		unlink(sun.sun_path);
+	return bind(fd, (struct sockaddr *)&sun, sl);
+}
+
+/*
+ * A datagram socket connected to none (a server's, which others send to by
+ * its name), or connected to TO, which is connected to none (a client of
+ * such a server), by TO's name.  Its datagrams come through a pair whose
+ * end it is, disconnected from it first (a datagram socket disconnected
+ * drops what it had queued), from the other end, whose send buffer holds
+ * them all where crak may make it so (their senders' names are not
+ * kept); then it is bound to its own name, if it has one, and connected
+ * to TO.  More datagrams than net.unix.max_dgram_qlen lets a socket queue
+ * from another than its peer (a client's answers) cannot be put back.
+ */
+static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
+{
+	struct sockaddr sa = { .sa_family = AF_UNSPEC };
+	uint64_t len = le64toh(rf->f.data_len);
+	int sv[2], size = len < (1U << 29) ? 2 * len : INT_MAX;
+	struct sockaddr_un sun;
+	socklen_t sl = to ? unix_addr(to, &sun) : 0;
+
+	if (to && !sl) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	if (len && setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	if (connect(sv[0], &sa, sizeof(sa)))
+		goto fail;
+	if (refill(rf, sv[1], MSG_DONTWAIT)) {
+		if (errno == EAGAIN) {
+			pr_err("restart: a unix datagram socket had more datagrams queued than crak can put back (net.unix.max_dgram_qlen)");
+			errno = ENOBUFS;
+		}
+		goto fail;
+	}
+	if ((rf->path && unix_bind(sv[0], rf)) ||
+	    (to && connect(sv[0], (struct sockaddr *)&sun, sl)))
+		goto fail;
+	close(sv[1]);
+	return park_above(sv[0], base);
+fail:
+	close(sv[0]);
+	close(sv[1]);
+	return -1;
+}
+
+/*
+ * Whether CONN, an end of a unix connection, was accepted from L, a
+ * listener: of its type and bound to its name.
+ */
+bool unix_accepted(const struct rfile *conn, const struct rfile *l)
+{
+	uint64_t cf = le64toh(conn->f.value[1]), lf = le64toh(l->f.value[1]);
+
+	return le32toh(conn->f.type) == CRAK_FILE_UNIX && le32toh(l->f.type) == CRAK_FILE_UNIX &&
+	       conn->f.peer && !(cf & (CRAK_UNIX_LISTENING | CRAK_UNIX_OUTSIDE)) &&
+	       (lf & CRAK_UNIX_LISTENING) && conn->f.value[0] == l->f.value[0] &&
+	       !((cf ^ lf) & CRAK_UNIX_ABSTRACT) && conn->path && l->path &&
+	       !strcmp(conn->path, l->path);
+}
+
+/*
+ * The listener among FILES that one end of RF's connection (RF, index IDX,
+ * and its peer, both of FILES) was accepted from; files->nr if none.
+ */
+static unsigned int unix_listener_of(const struct rfiles *files, unsigned int idx)
+{
+	unsigned int p = unix_find(files, files->v[idx].f.peer), i;
+
+	if (p == files->nr)
+		return p;
+	for (i = 0; i < files->nr; i++)
+		if (unix_accepted(&files->v[idx], &files->v[i]) ||
+		    unix_accepted(&files->v[p], &files->v[i]))
+			break;
+	return i;
+}
+
+/*
+ * Listener J of FILES, listening again, and each connection of FILES
+ * accepted from it made again through it: a client bound to its own name
+ * (if it had one) connects, the listener accepts, and each end gets what
+ * it had to read; both are parked in KEEP.  Returns the listener's
+ * descriptor (from BASE up), or -1 (errno).
+ */
+static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, int base)
+{
+	const struct rfile *l = &files->v[j];
+	int type = le64toh(l->f.value[0]);
+	struct sockaddr_un sun;
+	socklen_t sl = unix_addr(l, &sun);
+	unsigned int i, p;
+	int fd, c, a;
+
+	fd = sl ? socket(AF_UNIX, type | SOCK_CLOEXEC, 0) : -1;
+	if (fd < 0 || unix_bind(fd, l) || listen(fd, 128))
+		goto fail;
+	for (i = 0; i < files->nr; i++) {
+		const struct rfile *rf = &files->v[i];
+
+		/* Once for each socket (not its dups), by the listener it finds. */
+		if (!unix_accepted(rf, l) || unix_find(files, rf->f.value[2]) != i ||
+		    unix_listener_of(files, i) != j)
+			continue;
+		p = unix_find(files, rf->f.peer);
+		c = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+		a = -1;
+		if (c < 0 || (files->v[p].path && unix_bind(c, &files->v[p])) ||
+		    connect(c, (struct sockaddr *)&sun, sl) ||
+		    (a = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
+		    refill(rf, c, 0) || refill(&files->v[p], a, 0)) {
+			if (a >= 0)
+				close(a);
+			if (c >= 0)
+				close(c);
+			goto fail;
+		}
+		keep[i] = park_above(a, base);
+		keep[p] = park_above(c, base);
+		if (keep[i] < 0 || keep[p] < 0)
+			goto fail;
+	}
+	return park_above(fd, base);
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (!sl)
+		errno = EINVAL;
+	return -1;
+}
+
+/*
+ * The socket of RF, index IDX.  A listener is made with the connections it
+ * accepted (unix_listen()), and a connection accepted from a listener of
+ * FILES makes that listener first, if it comes later.  Else a pair is made
+ * for its first end, the other end parked in KEEP[idx] for the second,
+ * each end refilled with what it had to read.  A datagram socket connected
+ * to one that is connected to none is connected to its name, that one
+ * made first (parked in KEEP, if it comes later).  Returns the descriptor
+ * (from BASE up), or -1 (errno).
  */
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 {
 	const struct rfile *rf = &files->v[idx];
 	int type = le64toh(rf->f.value[0]);
+	struct sockaddr_un sun;
 	unsigned int i;
 	int sv[2], fd;
+	socklen_t sl;
 
-	if (le64toh(rf->f.value[1]) & (CRAK_UNIX_LISTENING | CRAK_UNIX_OUTSIDE)) {
-		bool abstract = le64toh(rf->f.value[1]) & CRAK_UNIX_ABSTRACT;
-		struct sockaddr_un sun = { .sun_family = AF_UNIX };
-		size_t len = rf->path ? strlen(rf->path) : 0;
-		socklen_t sl = offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract;
-
-		if (!len || len + abstract >= sizeof(sun.sun_path)) {
-			errno = EINVAL;
-			return -1;
-		}
-		memcpy(sun.sun_path + abstract, rf->path, len);
-		fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
-		if (le64toh(rf->f.value[1]) & CRAK_UNIX_OUTSIDE) {
-			if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sl)) {
-				close(fd);
-				return -1;
-			}
-			return park_above(fd, base);
-		}
-		/* The old socket's file is left behind by its process. */
-		if (!abstract)
-			unlink(rf->path);
-		if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sl) || listen(fd, 128)) {
+	/* Made already: a socket another sends to, or made by its listener. */
+	if (keep[idx] >= 0) {
+		fd = keep[idx];
+		keep[idx] = -1;
+		return fd;
+	}
+	if (le64toh(rf->f.value[1]) & CRAK_UNIX_LISTENING)
+		return unix_listen(files, idx, keep, base);
+	if (le64toh(rf->f.value[1]) & CRAK_UNIX_OUTSIDE) {
+		sl = unix_addr(rf, &sun);
+		fd = sl ? socket(AF_UNIX, type | SOCK_CLOEXEC, 0) : -1;
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sl)) {
 			if (fd >= 0)
 				close(fd);
+			if (!sl)
+				errno = EINVAL;
 			return -1;
 		}
 		return park_above(fd, base);
+	}
+	if (!rf->f.peer) {
+		if (type != SOCK_DGRAM) {
+			errno = EINVAL;
+			return -1;
+		}
+		return unix_alone(rf, NULL, base);
+	}
+	i = unix_find(files, rf->f.peer);
+	if (i < files->nr && files->v[i].f.peer != rf->f.value[2]) {
+		/* Connected to a socket that is connected to none, by its name. */
+		if (type != SOCK_DGRAM || files->v[i].f.peer) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (i > idx && keep[i] < 0) {
+			keep[i] = unix_alone(&files->v[i], NULL, base);
+			if (keep[i] < 0)
+				return -1;
+		}
+		return unix_alone(rf, &files->v[i], base);
+	}
+	/* Accepted from a listener still to come (had it come, KEEP would have it). */
+	i = unix_listener_of(files, idx);
+	if (i < files->nr) {
+		if (keep[i] >= 0 || i < idx) {
+			errno = EINVAL;
+			return -1;
+		}
+		keep[i] = unix_listen(files, i, keep, base);
+		if (keep[i] < 0)
+			return -1;
+		if (keep[idx] < 0) {
+			errno = EINVAL;
+			return -1;
+		}
+		fd = keep[idx];
+		keep[idx] = -1;
+		return fd;
 	}
 	for (i = 0; i < idx; i++) {
 		if (files->v[i].f.value[2] == rf->f.peer && keep[i] >= 0) {
@@ -423,11 +703,8 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	/* What this end reads was written by the other, and the reverse. */
-	for (i = 0; i < files->nr; i++)
-		if (le32toh(files->v[i].f.type) == CRAK_FILE_UNIX &&
-		    files->v[i].f.value[2] == rf->f.peer)
-			break;
-	if (refill(rf, sv[1]) || (i < files->nr && refill(&files->v[i], sv[0]))) {
+	i = unix_find(files, rf->f.peer);
+	if (refill(rf, sv[1], 0) || (i < files->nr && refill(&files->v[i], sv[0], 0))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;

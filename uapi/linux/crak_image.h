@@ -325,7 +325,14 @@ struct crak_img_pty {
 #define CRAK_UNLINKED_MEMFD	_BITUL(0)
 #define CRAK_UNLINKED_MAPPED	_BITUL(1)
 
-/* CRAK_FILE_UNIX: value[1] */
+/*
+ * CRAK_FILE_UNIX: value[0] the socket type, value[1] CRAK_UNIX_* flags,
+ * value[2] the socket's own inode number, peer its peer's (0: connected to
+ * none, a datagram socket only); the path is its address, if it has one.
+ * Two sockets each other's peer are the ends of a pair (or connection);
+ * a datagram socket whose peer is connected to none sends to it: a restart
+ * connects it to that one's address again.
+ */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
 #define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
 						 * its leading NUL (none inside)
