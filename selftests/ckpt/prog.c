@@ -2347,6 +2347,7 @@ struct unix_state {
 	struct sockaddr_un path, abstract;
 	socklen_t path_len, abstract_len;
 	int dcli1, dsrv, dcli2, dlone;
+	unsigned int dfull;
 	struct sockaddr_un dpath, dname;
 	socklen_t dpath_len, dname_len;
 	int cpath, apath, apath_dup, cabstract, aabstract;
@@ -2374,7 +2375,7 @@ static void unix_setup(struct unix_state *u)
 {
 	char msg[16];
 	unsigned int n;
-	int a;
+	int a, c;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, u->stream) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
@@ -2448,6 +2449,19 @@ static void unix_setup(struct unix_state *u)
 	    sendto(u->dsrv, "to the client", 13, 0, (struct sockaddr *)&u->dname,
 		   u->dname_len) != 13)
 		die("unix datagram send");
+	/* The server's queue filled up from a third socket, as far as it goes. */
+	c = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (c < 0)
+		die("socket");
+	for (u->dfull = 0; u->dfull < 1000; u->dfull++) {
+		n = snprintf(msg, sizeof(msg), "q%u", u->dfull);
+		if (sendto(c, msg, n, MSG_DONTWAIT, (struct sockaddr *)&u->dpath,
+			   u->dpath_len) != (ssize_t)n)
+			break;
+	}
+	if (errno != EAGAIN || u->dfull < 5)
+		die("filling the datagram server's queue (%u sent)", u->dfull);
+	close(c);
 }
 
 /* FD's own address (PEER: its peer's) is LEN bytes of SUN. */
@@ -2575,7 +2589,14 @@ static void unix_check(struct unix_state *u)
 	unix_check_name(u->dcli2, false, &u->dname, u->dname_len, "second datagram client");
 	unix_check_read(u->dsrv, "one", 3, "datagram server, first datagram");
 	unix_check_read(u->dsrv, "two", 3, "datagram server, second datagram");
-	unix_check_read(u->dsrv, NULL, 0, "datagram server, after two");
+	for (n = 0; n < u->dfull; n++) {
+		char what[64];
+		int len = snprintf(msg, sizeof(msg), "q%u", n);
+
+		snprintf(what, sizeof(what), "datagram server, datagram %u of its full queue", n);
+		unix_check_read(u->dsrv, msg, len, what);
+	}
+	unix_check_read(u->dsrv, NULL, 0, "datagram server, after its full queue");
 	unix_check_read(u->dcli2, "to the client", 13, "second datagram client");
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);

@@ -497,10 +497,11 @@ static int unix_bind(int fd, const struct rfile *rf)
 static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-	uint64_t len = le64toh(rf->f.data_len);
-	int sv[2], size = len < (1U << 29) ? 2 * len : INT_MAX;
+	/* What the datagrams cost their sender's buffer, and more. */
+	uint64_t need = le64toh(rf->f.data_len) + unix_dgrams(rf) * 2048;
 	struct sockaddr_un sun;
-	socklen_t sl = to ? unix_addr(to, &sun) : 0;
+	socklen_t sl = to ? unix_addr(to, &sun) : 0, il = sizeof(int);
+	int sv[2], size;
 
 	if (to && !sl) {
 		errno = EINVAL;
@@ -508,13 +509,17 @@ static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
 	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	if (len && setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/* (The kernel doubles what it is given, and reports that.) */
+	if (!getsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, &il) && need > (uint64_t)size / 2) {
+		size = need < INT_MAX / 2 ? need : INT_MAX / 2;
+		if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	}
 	if (connect(sv[0], &sa, sizeof(sa)))
 		goto fail;
 	if (refill(rf, sv[1], MSG_DONTWAIT)) {
 		if (errno == EAGAIN) {
-			pr_err("restart: a unix datagram socket had more datagrams queued than crak can put back (net.unix.max_dgram_qlen)");
+			pr_err("restart: a unix datagram socket had more queued than crak can put back (net.unix.max_dgram_qlen, or a send buffer's size)");
 			errno = ENOBUFS;
 		}
 		goto fail;
