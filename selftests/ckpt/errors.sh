@@ -200,7 +200,7 @@ c.bind(names[1])
 c.connect(names[0])
 qlen = int(open("/proc/sys/net/unix/max_dgram_qlen").read())
 for _ in range(qlen + 2):
-    s.sendto(b"answer", names[1])'
+    s.sendto(b"answer", socket.MSG_DONTWAIT, names[1])'
 on a "rm -f /run/crak-dq-s /run/crak-dq-c"
 pass "a datagram client with more answers queued than a restart could put back is refused, saying so, the process unharmed"
 

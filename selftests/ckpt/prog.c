@@ -2339,7 +2339,8 @@ static void fdinfo_field(int fd, const char *key, char *out, size_t size)
  * datagram socket neither bound nor connected; a connection accepted from
  * each listener, with bytes queued each way (the abstract listener's
  * client bound to a name of its own, its accepted end at a descriptor
- * below the listener's; the path listener's held at two descriptors).
+ * below the listener's; the path listener's held at two descriptors); a
+ * stream socket whose peer is closed, bytes queued for it.
  */
 struct unix_state {
 	int stream[2], dgram[2], seqpacket[2];
@@ -2348,6 +2349,7 @@ struct unix_state {
 	socklen_t path_len, abstract_len;
 	int dcli1, dsrv, dcli2, dlone;
 	unsigned int dfull;
+	int gone;
 	struct sockaddr_un dpath, dname;
 	socklen_t dpath_len, dname_len;
 	int cpath, apath, apath_dup, cabstract, aabstract;
@@ -2375,7 +2377,7 @@ static void unix_setup(struct unix_state *u)
 {
 	char msg[16];
 	unsigned int n;
-	int a, c;
+	int a, c, sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, u->stream) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
@@ -2462,6 +2464,10 @@ static void unix_setup(struct unix_state *u)
 	if (errno != EAGAIN || u->dfull < 5)
 		die("filling the datagram server's queue (%u sent)", u->dfull);
 	close(c);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || write(sv[1], "bye", 3) != 3 || close(sv[1]))
+		die("a unix stream socket whose peer is closed");
+	u->gone = sv[0];
 }
 
 /* FD's own address (PEER: its peer's) is LEN bytes of SUN. */
@@ -2597,6 +2603,10 @@ static void unix_check(struct unix_state *u)
 		unix_check_read(u->dsrv, msg, len, what);
 	}
 	unix_check_read(u->dsrv, NULL, 0, "datagram server, after its full queue");
+	/* The stream whose peer is gone: what was queued, then the end. */
+	unix_check_read(u->gone, "bye", 3, "stream socket whose peer is closed");
+	check_eq(0, recv(u->gone, msg, sizeof(msg), MSG_DONTWAIT),
+		 "recv after the bytes of the stream socket whose peer is closed");
 	unix_check_read(u->dcli2, "to the client", 13, "second datagram client");
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);

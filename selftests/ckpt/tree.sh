@@ -322,16 +322,16 @@ if kid == 0:
     srv.close()
     lst.close()
     c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    c.connect(path)
-    c.send(b"before")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(spath)
-    s.sendall(b"queued ")
 
     def again(sig, frame):
         c.send(b"after " + c.getpeername().encode())
         s.sendall(b"to " + s.getpeername().encode())
     signal.signal(signal.SIGUSR1, again)
+    c.connect(path)
+    c.send(b"before")
+    s.connect(spath)
+    s.sendall(b"queued ")
     while True:
         time.sleep(0.1)
 conn, _ = lst.accept()

@@ -415,28 +415,63 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 }
 
 /*
- * Writes the queued data of RF (what it will read) into its peer P: FLAGS
- * MSG_DONTWAIT where P sends to a socket not its peer, whose queue is
- * bounded (a full one fails rather than block the restart).
+ * Room in the send buffer of FD for RF's data, which it will send at
+ * once: the bytes, and what each datagram costs beyond its bytes (the
+ * kernel doubles what it is given; only raised, where crak may).
  */
-static int refill(const struct rfile *rf, int p, int flags)
+static void unix_room(int fd, const struct rfile *rf)
+{
+	uint64_t len = le64toh(rf->f.data_len);
+	uint64_t need = le64toh(rf->f.value[0]) == SOCK_STREAM ? len + 65536 :
+			len + unix_dgrams(rf) * 2048;
+	socklen_t il = sizeof(int);
+	int size;
+
+	if (!len || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) || need <= (uint64_t)size / 2)
+		return;
+	size = need < INT_MAX / 2 ? need : INT_MAX / 2;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/*
+ * Writes the queued data of RF (what it will read) into its peer P, never
+ * waiting: what does not fit fails (ENOBUFS), where nobody would read.
+ */
+static int refill(const struct rfile *rf, int p)
 {
 	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
-	int type = le64toh(rf->f.value[0]);
+	int type = le64toh(rf->f.value[0]), flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+	ssize_t n = 0;
 	uint32_t len;
 
-	flags |= MSG_NOSIGNAL;
-	if (type == SOCK_STREAM)
-		return d == end || send(p, d, end - d, flags) == end - d ? 0 : -1;
+	unix_room(p, rf);
+	if (type == SOCK_STREAM) {
+		if (d != end)
+			n = send(p, d, end - d, flags);
+		goto sent;
+	}
 	while (d + sizeof(len) <= end) {
 		memcpy(&len, d, sizeof(len));
 		len = le32toh(len);
 		d += sizeof(len);
-		if (len > (uint64_t)(end - d) || send(p, d, len, flags) != (ssize_t)len)
+		if (len > (uint64_t)(end - d)) {
+			errno = EINVAL;
 			return -1;
+		}
+		n = send(p, d, len, flags);
+		if (n != (ssize_t)len)
+			goto short_send;
 		d += len + (4 - len % 4) % 4;
 	}
 	return 0;
+sent:
+	if (n == end - d)
+		return 0;
+short_send:
+	if (n >= 0 || errno == EAGAIN)
+		errno = ENOBUFS;
+	return -1;
 }
 
 static int park_above(int fd, int base)
@@ -497,11 +532,9 @@ static int unix_bind(int fd, const struct rfile *rf)
 static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-	/* What the datagrams cost their sender's buffer, and more. */
-	uint64_t need = le64toh(rf->f.data_len) + unix_dgrams(rf) * 2048;
 	struct sockaddr_un sun;
-	socklen_t sl = to ? unix_addr(to, &sun) : 0, il = sizeof(int);
-	int sv[2], size;
+	socklen_t sl = to ? unix_addr(to, &sun) : 0;
+	int sv[2];
 
 	if (to && !sl) {
 		errno = EINVAL;
@@ -509,16 +542,10 @@ static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
 	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	/* (The kernel doubles what it is given, and reports that.) */
-	if (!getsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, &il) && need > (uint64_t)size / 2) {
-		size = need < INT_MAX / 2 ? need : INT_MAX / 2;
-		if (setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-			setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
-	}
 	if (connect(sv[0], &sa, sizeof(sa)))
 		goto fail;
-	if (refill(rf, sv[1], MSG_DONTWAIT)) {
-		if (errno == EAGAIN) {
+	if (refill(rf, sv[1])) {
+		if (errno == ENOBUFS) {
 			pr_err("restart: a unix datagram socket had more queued than crak can put back (net.unix.max_dgram_qlen, or a send buffer's size)");
 			errno = ENOBUFS;
 		}
@@ -568,6 +595,29 @@ static unsigned int unix_listener_of(const struct rfiles *files, unsigned int id
 }
 
 /*
+ * The connection crak's own socket made to listener FD (it has connected
+ * already): one another process made meanwhile, to the name just bound,
+ * is closed (as if it had come before the listener was there).
+ */
+static int unix_accept_own(int fd)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	int a, i;
+
+	for (i = 0; i < 64; i++) {
+		a = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (a < 0 || (!getsockopt(a, SOL_SOCKET, SO_PEERCRED, &cred, &cl) &&
+			      cred.pid == getpid()))
+			return a;
+		close(a);
+		cl = sizeof(cred);
+	}
+	errno = EBUSY;
+	return -1;
+}
+
+/*
  * Listener J of FILES, listening again, and each connection of FILES
  * accepted from it made again through it: a client bound to its own name
  * (if it had one) connects, the listener accepts, and each end gets what
@@ -598,8 +648,7 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 		a = -1;
 		if (c < 0 || (files->v[p].path && unix_bind(c, &files->v[p])) ||
 		    connect(c, (struct sockaddr *)&sun, sl) ||
-		    (a = accept4(fd, NULL, NULL, SOCK_CLOEXEC)) < 0 ||
-		    refill(rf, c, 0) || refill(&files->v[p], a, 0)) {
+		    (a = unix_accept_own(fd)) < 0 || refill(rf, c) || refill(&files->v[p], a)) {
 			if (a >= 0)
 				close(a);
 			if (c >= 0)
@@ -659,13 +708,9 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 		}
 		return park_above(fd, base);
 	}
-	if (!rf->f.peer) {
-		if (type != SOCK_DGRAM) {
-			errno = EINVAL;
-			return -1;
-		}
+	/* (A stream whose peer is gone, peer 0 too, is a pair's end, alone.) */
+	if (!rf->f.peer && type == SOCK_DGRAM)
 		return unix_alone(rf, NULL, base);
-	}
 	i = unix_find(files, rf->f.peer);
 	if (i < files->nr && files->v[i].f.peer != rf->f.value[2]) {
 		/* Connected to a socket that is connected to none, by its name. */
@@ -698,8 +743,10 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 		keep[idx] = -1;
 		return fd;
 	}
-	for (i = 0; i < idx; i++) {
-		if (files->v[i].f.value[2] == rf->f.peer && keep[i] >= 0) {
+	/* The second end of a pair: the first parked it. */
+	for (i = 0; i < idx && rf->f.peer; i++) {
+		if (le32toh(files->v[i].f.type) == CRAK_FILE_UNIX &&
+		    files->v[i].f.value[2] == rf->f.peer && keep[i] >= 0) {
 			fd = keep[i];
 			keep[i] = -1;
 			return fd;
@@ -709,7 +756,7 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 		return -1;
 	/* What this end reads was written by the other, and the reverse. */
 	i = unix_find(files, rf->f.peer);
-	if (refill(rf, sv[1], 0) || (i < files->nr && refill(&files->v[i], sv[0], 0))) {
+	if (refill(rf, sv[1]) || (i < files->nr && refill(&files->v[i], sv[0]))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
