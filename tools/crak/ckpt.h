@@ -137,6 +137,8 @@ int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who
 const char *file_type_name(uint32_t type);
 /* RF leads out of the process: the restarter's own 0, 1 or 2 (its data go). */
 void file_to_stdio(struct rfile *rf);
+/* Moves FD above every descriptor the image uses (BASE): -1 (errno) if not. */
+int park_above(int fd, int base);
 
 /* ckpt_inet.c */
 struct inet_set;

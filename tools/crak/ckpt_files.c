@@ -834,8 +834,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 
 /* -- making them again ---------------------------------------------------- */
 
-/* Moves FD above every descriptor the image uses; -1 (errno) on failure. */
-static int park(int fd, int base)
+int park_above(int fd, int base)
 {
 	int high;
 
@@ -1035,7 +1034,7 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 		return fd;
 	}
 	if (rf->path) {
-		keep[idx] = park(open(rf->path, O_RDWR | O_NONBLOCK), base);
+		keep[idx] = park_above(open(rf->path, O_RDWR | O_NONBLOCK), base);
 		if (keep[idx] < 0)
 			return -1;
 		i = idx;
@@ -1060,13 +1059,13 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 		close(p[1]);
 		return -1;
 	}
-	keep[idx] = park(read_end ? p[1] : p[0], base);
-	return park(read_end ? p[0] : p[1], base);
+	keep[idx] = park_above(read_end ? p[1] : p[0], base);
+	return park_above(read_end ? p[0] : p[1], base);
 fifo:
 	fd = open(rf->path, (flags & REOPEN_FLAGS) | O_NONBLOCK);
 	if (fd >= 0 && !(flags & O_NONBLOCK))
 		fcntl(fd, F_SETFL, flags & REOPEN_FLAGS & ~O_NONBLOCK);
-	return park(fd, base);
+	return park_above(fd, base);
 }
 
 static int make_timerfd(const struct rfile *rf)
@@ -1270,7 +1269,7 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 		errno = EOPNOTSUPP;
 		return -1;
 	}
-	return park(fd, base);
+	return park_above(fd, base);
 }
 
 /*

@@ -358,7 +358,7 @@ const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p)
 {
 	static char msg[160];
 	uint64_t flags = le64toh(p->f.value[1]);
-	unsigned long qlen = 10;
+	unsigned long qlen = 10, n;
 	FILE *f;
 
 	if (p->f.peer == rf->f.value[2])
@@ -372,11 +372,12 @@ const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p)
 			qlen = 10;
 		fclose(f);
 	}
-	if (unix_dgrams(rf) <= qlen + 1)
+	n = unix_dgrams(rf);
+	if (n <= qlen + 1)
 		return NULL;
 	snprintf(msg, sizeof(msg),
 		 "is a unix datagram socket with %lu datagrams queued, more than net.unix.max_dgram_qlen (%lu) lets a restart put back",
-		 unix_dgrams(rf), qlen);
+		 n, qlen);
 	return msg;
 }
 
@@ -447,9 +448,10 @@ static int refill(const struct rfile *rf, int p)
 
 	unix_room(p, rf);
 	if (type == SOCK_STREAM) {
-		if (d != end)
-			n = send(p, d, end - d, flags);
-		goto sent;
+		n = d == end ? 0 : send(p, d, end - d, flags);
+		if (n == end - d)
+			return 0;
+		goto short_send;
 	}
 	while (d + sizeof(len) <= end) {
 		memcpy(&len, d, sizeof(len));
@@ -465,24 +467,10 @@ static int refill(const struct rfile *rf, int p)
 		d += len + (4 - len % 4) % 4;
 	}
 	return 0;
-sent:
-	if (n == end - d)
-		return 0;
 short_send:
 	if (n >= 0 || errno == EAGAIN)
 		errno = ENOBUFS;
 	return -1;
-}
-
-static int park_above(int fd, int base)
-{
-	int high;
-
-	if (fd < 0)
-		return -1;
-	high = fcntl(fd, F_DUPFD_CLOEXEC, base);
-	close(fd);
-	return high;
 }
 
 /* RF's address (its path) into SUN: its length, 0 if it has none it can be. */
@@ -684,7 +672,7 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	const struct rfile *rf = &files->v[idx];
 	int type = le64toh(rf->f.value[0]);
 	struct sockaddr_un sun;
-	unsigned int i;
+	unsigned int i, p;
 	int sv[2], fd;
 	socklen_t sl;
 
@@ -711,19 +699,19 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	/* (A stream whose peer is gone, peer 0 too, is a pair's end, alone.) */
 	if (!rf->f.peer && type == SOCK_DGRAM)
 		return unix_alone(rf, NULL, base);
-	i = unix_find(files, rf->f.peer);
-	if (i < files->nr && files->v[i].f.peer != rf->f.value[2]) {
+	p = unix_find(files, rf->f.peer);
+	if (p < files->nr && files->v[p].f.peer != rf->f.value[2]) {
 		/* Connected to a socket that is connected to none, by its name. */
-		if (type != SOCK_DGRAM || files->v[i].f.peer) {
+		if (type != SOCK_DGRAM || files->v[p].f.peer) {
 			errno = EINVAL;
 			return -1;
 		}
-		if (i > idx && keep[i] < 0) {
-			keep[i] = unix_alone(&files->v[i], NULL, base);
-			if (keep[i] < 0)
+		if (p > idx && keep[p] < 0) {
+			keep[p] = unix_alone(&files->v[p], NULL, base);
+			if (keep[p] < 0)
 				return -1;
 		}
-		return unix_alone(rf, &files->v[i], base);
+		return unix_alone(rf, &files->v[p], base);
 	}
 	/* Accepted from a listener still to come (had it come, KEEP would have it). */
 	i = unix_listener_of(files, idx);
@@ -744,19 +732,15 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 		return fd;
 	}
 	/* The second end of a pair: the first parked it. */
-	for (i = 0; i < idx && rf->f.peer; i++) {
-		if (le32toh(files->v[i].f.type) == CRAK_FILE_UNIX &&
-		    files->v[i].f.value[2] == rf->f.peer && keep[i] >= 0) {
-			fd = keep[i];
-			keep[i] = -1;
-			return fd;
-		}
+	if (p < idx && keep[p] >= 0) {
+		fd = keep[p];
+		keep[p] = -1;
+		return fd;
 	}
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	/* What this end reads was written by the other, and the reverse. */
-	i = unix_find(files, rf->f.peer);
-	if (refill(rf, sv[1]) || (i < files->nr && refill(&files->v[i], sv[0]))) {
+	if (refill(rf, sv[1]) || (p < files->nr && refill(&files->v[p], sv[0]))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;
