@@ -187,9 +187,15 @@ on a "rm -f /run/crak-dg-s /run/crak-dg-d"
 pass "a datagram socket connected to one that is connected elsewhere is refused, saying so, the process unharmed"
 
 # A client of a datagram server with more answers queued than a restart
-# could put back (they would come from another than its peer).
-refused_alive "a datagram client with many answers queued" \
-	"datagrams queued, more than net.unix.max_dgram_qlen" 'import os, socket
+# could put back (they would come from another than its peer), in a
+# network namespace of its own, whose limit (the default, 10) is not
+# crak's (raised meanwhile): the limit of the socket's namespace is taken
+# for that of the namespace a restart would make it in.
+qlen=$(on a "cat /proc/sys/net/unix/max_dgram_qlen") && on a "sysctl -qw net.unix.max_dgram_qlen=64" ||
+	fail "cannot raise net.unix.max_dgram_qlen"
+trap 'on a "sysctl -qw net.unix.max_dgram_qlen=$qlen"' EXIT
+PY="unshare -n $PY" refused_alive "a datagram client with many answers queued" \
+	"datagrams queued, more than net.unix.max_dgram_qlen (10)" 'import os, socket
 names = ["/run/crak-dq-%s" % n for n in ("s", "c")]
 for n in names:
     if os.path.exists(n):
@@ -201,8 +207,67 @@ c.connect(names[0])
 qlen = int(open("/proc/sys/net/unix/max_dgram_qlen").read())
 for _ in range(qlen + 2):
     s.sendto(b"answer", socket.MSG_DONTWAIT, names[1])'
-on a "rm -f /run/crak-dq-s /run/crak-dq-c"
+on a "rm -f /run/crak-dq-s /run/crak-dq-c; sysctl -qw net.unix.max_dgram_qlen=$qlen"
+trap - EXIT
 pass "a datagram client with more answers queued than a restart could put back is refused, saying so, the process unharmed"
+
+# Memory or an open file shared with a process that is not checkpointed
+# with it (a child mapping the same shared anonymous memory; one holding
+# the same memfd; the same eventfd): a restart would make it the process's
+# alone.
+refused_alive "shared memory mapped by a child" \
+	"its shared memory /dev/zero (deleted) is mapped by process" 'import mmap, os, time
+me = os.getpid()
+m = mmap.mmap(-1, 4096, mmap.MAP_SHARED)
+if os.fork() == 0:
+    while os.getppid() == me:
+        time.sleep(0.2)
+    os._exit(0)'
+refused_alive "a memfd held by a child" \
+	"its shared memory /memfd:crak-held (deleted) is held by process" 'import os, time
+me = os.getpid()
+fd = os.memfd_create("crak-held")
+if os.fork() == 0:
+    while os.getppid() == me:
+        time.sleep(0.2)
+    os._exit(0)'
+refused_alive "an eventfd held by a child" "(eventfd) is held by process" 'import os, time
+me = os.getpid()
+fd = os.eventfd(0)
+if os.fork() == 0:
+    while os.getppid() == me:
+        time.sleep(0.2)
+    os._exit(0)'
+pass "memory or an eventfd shared with a process not checkpointed with it is refused, saying so, the process unharmed"
+
+# A socket that asks its senders' credentials (SO_PASSCRED), with data
+# queued: a restart puts the data back from crak, whose credentials would
+# come with it.
+refused_alive "SO_PASSCRED with data queued" \
+	"a unix socket that asks its senders' credentials (SO_PASSCRED), with data queued for it" 'import socket
+a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
+b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+a.send(b"request")'
+pass "a unix socket asking its senders' credentials with data queued is refused, saying so, the process unharmed"
+
+# A listener with a connection waiting to be accepted (its client another
+# process's): a restart would make the listener alone, the client's
+# connection lost without a word.
+refused_alive "a unix listener with a connection waiting" \
+	"a listening unix socket with 1 connection waiting to be accepted" 'import os, select, socket, time
+me = os.getpid()
+name = "\0crak-waiting-%d" % me
+l = socket.socket(socket.AF_UNIX)
+l.bind(name)
+l.listen(4)
+if os.fork() == 0:
+    c = socket.socket(socket.AF_UNIX)
+    c.connect(name)
+    while os.getppid() == me:
+        time.sleep(0.2)
+    os._exit(0)
+select.select([l], [], [])'
+pass "a unix listener with a connection waiting to be accepted is refused, saying so, the process unharmed"
 
 # A unix socket bound to a relative name (a restart binds it before the
 # process has its directory), and a seqpacket socket connected to none.

@@ -2355,7 +2355,71 @@ struct unix_state {
 	int cpath, apath, apath_dup, cabstract, aabstract;
 	struct sockaddr_un cname;
 	socklen_t cname_len;
+	int sndbuf, rcvbuf;		/* stream[1]'s, dgram[0]'s, as set */
 };
+
+/*
+ * Options some of them have: receive and send timeouts (stream[0]; of
+ * whole ticks at HZ 100, 250 and 1000: the kernel rounds them to its), a
+ * smaller send buffer (stream[1]), SO_PASSCRED (dgram[0], nothing queued
+ * for it; the path listener, after its connection came), a smaller
+ * receive buffer (dgram[0]), a peek offset
+ * (seqpacket[1]).
+ */
+static int unix_opt(int fd, int opt)
+{
+	socklen_t l = sizeof(int);
+	int v;
+
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &l))
+		return -1;
+	return v;
+}
+
+static void unix_set_opts(struct unix_state *u)
+{
+	struct timeval rt = { 2, 500000 }, st = { 1, 500000 };
+	int one = 1, snd = 20000, rcv = 100000, peek = 3;
+
+	if (setsockopt(u->stream[0], SOL_SOCKET, SO_RCVTIMEO, &rt, sizeof(rt)) ||
+	    setsockopt(u->stream[0], SOL_SOCKET, SO_SNDTIMEO, &st, sizeof(st)) ||
+	    setsockopt(u->stream[1], SOL_SOCKET, SO_SNDBUF, &snd, sizeof(snd)) ||
+	    setsockopt(u->dgram[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    setsockopt(u->lpath, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+	    setsockopt(u->dgram[0], SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) ||
+	    setsockopt(u->seqpacket[1], SOL_SOCKET, SO_PEEK_OFF, &peek, sizeof(peek)))
+		die("unix socket options");
+	u->sndbuf = unix_opt(u->stream[1], SO_SNDBUF);
+	u->rcvbuf = unix_opt(u->dgram[0], SO_RCVBUF);
+}
+
+static void unix_check_opts(struct unix_state *u)
+{
+	struct timeval tv = { 0, 0 };
+	socklen_t l = sizeof(tv);
+
+	if (getsockopt(u->stream[0], SOL_SOCKET, SO_RCVTIMEO, &tv, &l))
+		failf("SO_RCVTIMEO: %s", strerror(errno));
+	CHECK(tv.tv_sec == 2 && tv.tv_usec == 500000,
+	      "the stream pair's first end's receive timeout: %ld.%06ld s (expected 2.5 s)",
+	      (long)tv.tv_sec, (long)tv.tv_usec);
+	l = sizeof(tv);
+	if (getsockopt(u->stream[0], SOL_SOCKET, SO_SNDTIMEO, &tv, &l))
+		failf("SO_SNDTIMEO: %s", strerror(errno));
+	CHECK(tv.tv_sec == 1 && tv.tv_usec == 500000,
+	      "the stream pair's first end's send timeout: %ld.%06ld s (expected 1.5 s)",
+	      (long)tv.tv_sec, (long)tv.tv_usec);
+	check_eq(u->sndbuf, unix_opt(u->stream[1], SO_SNDBUF),
+		 "the stream pair's second end's SO_SNDBUF");
+	check_eq(u->rcvbuf, unix_opt(u->dgram[0], SO_RCVBUF),
+		 "the datagram pair's first end's SO_RCVBUF");
+	check_eq(1, unix_opt(u->dgram[0], SO_PASSCRED), "the datagram pair's first end's SO_PASSCRED");
+	check_eq(1, unix_opt(u->lpath, SO_PASSCRED), "the path listener's SO_PASSCRED");
+	check_eq(0, unix_opt(u->dgram[1], SO_PASSCRED), "the datagram pair's second end's SO_PASSCRED");
+	check_eq(0, unix_opt(u->apath, SO_PASSCRED), "the path listener's connection's SO_PASSCRED");
+	check_eq(3, unix_opt(u->seqpacket[1], SO_PEEK_OFF), "the seqpacket pair's second end's SO_PEEK_OFF");
+	check_eq(-1, unix_opt(u->seqpacket[0], SO_PEEK_OFF), "the seqpacket pair's first end's SO_PEEK_OFF");
+}
 
 /* Message N of a datagram or seqpacket end: N + 1 times the letter of N. */
 static size_t unix_msg(unsigned int n, char *buf)
@@ -2364,11 +2428,15 @@ static size_t unix_msg(unsigned int n, char *buf)
 	return n + 1;
 }
 
-static int unix_listener(struct sockaddr_un *sun, socklen_t len)
+/* The backlogs of the path and abstract listeners. */
+#define UNIX_PATH_BACKLOG	4
+#define UNIX_ABSTRACT_BACKLOG	1
+
+static int unix_listener(struct sockaddr_un *sun, socklen_t len, int backlog)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)sun, len) || listen(fd, 4))
+	if (fd < 0 || bind(fd, (struct sockaddr *)sun, len) || listen(fd, backlog))
 		die("unix listener");
 	return fd;
 }
@@ -2401,14 +2469,14 @@ static void unix_setup(struct unix_state *u)
 	snprintf(u->path.sun_path, sizeof(u->path.sun_path), "/tmp/crak-prog-%d.sock", getpid());
 	unlink(u->path.sun_path);
 	u->path_len = offsetof(struct sockaddr_un, sun_path) + strlen(u->path.sun_path) + 1;
-	u->lpath = unix_listener(&u->path, u->path_len);
+	u->lpath = unix_listener(&u->path, u->path_len, UNIX_PATH_BACKLOG);
 	u->abstract.sun_family = AF_UNIX;
 	u->abstract_len = offsetof(struct sockaddr_un, sun_path) + 1 +
 			  snprintf(u->abstract.sun_path + 1, sizeof(u->abstract.sun_path) - 1,
 				   "crak-prog-%d", getpid());
 	/* (A number for the abstract listener's accepted end, below its own.) */
 	u->aabstract = dup(0);
-	u->labstract = unix_listener(&u->abstract, u->abstract_len);
+	u->labstract = unix_listener(&u->abstract, u->abstract_len, UNIX_ABSTRACT_BACKLOG);
 	u->cpath = socket(AF_UNIX, SOCK_STREAM, 0);
 	u->cabstract = socket(AF_UNIX, SOCK_STREAM, 0);
 	u->cname.sun_family = AF_UNIX;
@@ -2468,6 +2536,7 @@ static void unix_setup(struct unix_state *u)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || write(sv[1], "bye", 3) != 3 || close(sv[1]))
 		die("a unix stream socket whose peer is closed");
 	u->gone = sv[0];
+	unix_set_opts(u);
 }
 
 /* FD's own address (PEER: its peer's) is LEN bytes of SUN. */
@@ -2503,13 +2572,16 @@ static void unix_check_read(int fd, const char *exp, size_t len, const char *wha
 		check_bytes(exp, got, len, "data queued at the %s", what);
 }
 
-/* A client connects to listener FD at SUN, and it accepts: it listens. */
+/*
+ * Listener FD at SUN, listening with BACKLOG: clients connect, as many as
+ * its backlog lets wait (one more than it) and no more, and it accepts them.
+ */
 static void unix_check_listener(int fd, const struct sockaddr_un *sun, socklen_t len,
-				const char *what)
+				int backlog, const char *what)
 {
 	struct sockaddr_un name;
 	socklen_t name_len = sizeof(name);
-	int c, a = -1;
+	int c[16], a, n, i, err = 0;
 
 	if (getsockname(fd, (struct sockaddr *)&name, &name_len))
 		failf("getsockname of the %s listener: %s", what, strerror(errno));
@@ -2517,15 +2589,26 @@ static void unix_check_listener(int fd, const struct sockaddr_un *sun, socklen_t
 		CHECK(name_len == len && !memcmp(&name, sun, len),
 		      "the %s listener's address (%d bytes, expected %d)", what, (int)name_len,
 		      (int)len);
-	c = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (c < 0 || connect(c, (const struct sockaddr *)sun, len))
-		failf("connecting to the %s listener: %s", what, strerror(errno));
-	else if ((a = accept4(fd, NULL, NULL, SOCK_NONBLOCK)) < 0)
-		failf("the %s listener does not accept: %s", what, strerror(errno));
-	if (a >= 0)
-		close(a);
-	if (c >= 0)
-		close(c);
+	for (n = 0; n < (int)ARRAY_SIZE(c); n++) {
+		c[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c[n] < 0 || connect(c[n], (const struct sockaddr *)sun, len)) {
+			err = errno;
+			if (c[n] >= 0)
+				close(c[n]);
+			break;
+		}
+	}
+	CHECK(n == backlog + 1 && err == EAGAIN,
+	      "the %s listener let %d connections wait (then %s), not %d: its backlog",
+	      what, n, err ? strerror(err) : "more", backlog + 1);
+	for (i = 0; i < n; i++) {
+		a = accept4(fd, NULL, NULL, SOCK_NONBLOCK);
+		if (a < 0)
+			failf("the %s listener does not accept: %s", what, strerror(errno));
+		else
+			close(a);
+		close(c[i]);
+	}
 }
 
 static void unix_check(struct unix_state *u)
@@ -2536,6 +2619,7 @@ static void unix_check(struct unix_state *u)
 	unsigned int n;
 	int c;
 
+	unix_check_opts(u);
 	check_hex(O_NONBLOCK, fcntl(u->stream[0], F_GETFL) & O_NONBLOCK,
 		  "first end of the stream pair: F_GETFL");
 	check_hex(0, fcntl(u->stream[1], F_GETFL) & O_NONBLOCK,
@@ -2561,8 +2645,9 @@ static void unix_check(struct unix_state *u)
 		failf("sending back on a unix pair: %s", strerror(errno));
 	unix_check_read(u->dgram[0], "back", 4, "first end of the datagram pair");
 	unix_check_read(u->stream[0], "back", 4, "first end of the stream pair");
-	unix_check_listener(u->lpath, &u->path, u->path_len, "path");
-	unix_check_listener(u->labstract, &u->abstract, u->abstract_len, "abstract");
+	unix_check_listener(u->lpath, &u->path, u->path_len, UNIX_PATH_BACKLOG, "path");
+	unix_check_listener(u->labstract, &u->abstract, u->abstract_len, UNIX_ABSTRACT_BACKLOG,
+			    "abstract");
 	unlink(u->path.sun_path);
 
 	/* The connections accepted from the listeners, with their names. */

@@ -104,6 +104,25 @@ assert {m.get('mlock') for m in j['memory']} == {None, 'all', 'onfault'}" ||
 	if [ $mode = files ]; then
 		build/bin/crak image show "$prog_dir/img" | grep -q " unix .*signals thread [0-9]* with 36$" ||
 			fail "files: crak image show does not give the O_ASYNC socket's owner and signal"
+		out=$(build/bin/crak image show "$prog_dir/img")
+		grep -q " unix socket  *[^ ]* listening, backlog 4 " <<< "$out" &&
+			grep -q " unix socket  *@[^ ]* listening, backlog 1 " <<< "$out" &&
+			build/bin/crak image show -j "$prog_dir/img" | python3 -c "
+import json, sys
+assert sorted(f['backlog'] for f in json.load(sys.stdin)['files'] if 'backlog' in f) == [1, 4]" ||
+			fail "files: crak image show does not give the listeners' backlogs:" \
+				"$(grep listening <<< "$out")"
+		# The sockets' options (prog.c's unix_set_opts()).
+		grep -q " unix socket  *receive timeout 2.500000 s send timeout 1.500000 s " <<< "$out" &&
+			[ "$(grep -c " unix socket .*SO_PASSCRED " <<< "$out")" = 2 ] &&
+			grep -q " unix socket  *peeking at 3 " <<< "$out" &&
+			build/bin/crak image show -j "$prog_dir/img" | python3 -c "
+import json, sys
+o = [f['options'] for f in json.load(sys.stdin)['files'] if f['type'] == 'unix socket']
+assert sum(x['passcred'] for x in o) == 2 and [x['peek_off'] for x in o].count(3) == 1
+assert [(x['rcvtimeo'], x['sndtimeo']) for x in o].count((2.5, 1.5)) == 1" ||
+			fail "files: crak image show does not give the unix sockets' options:" \
+				"$(grep "unix socket" <<< "$out")"
 	fi
 	if [ $mode = syslog ]; then
 		out=$(build/bin/crak image show "$prog_dir/img")

@@ -639,7 +639,8 @@ static int checkpoint_pid(struct checkpoint *c)
 	if (ckpt_proc_freeze(c) < 0)
 		goto out;
 	if (ckpt_proc_collect(c, true) || inet_held_outside(&c->pid, &files, 1, NULL) ||
-	    ckpt_proc_take_sockets(c) || ckpt_proc_write(c) || ckpt_output_finish(c))
+	    files_held_outside(&c->pid, &files, 1, NULL) || ckpt_proc_take_sockets(c) ||
+	    ckpt_proc_write(c) || ckpt_output_finish(c))
 		goto resume;
 	/* Its sockets carry on before it does (in repair mode, a read fails). */
 	if (c->leave_running && ckpt_proc_sockets_on(c))

@@ -58,6 +58,9 @@ struct rfile {
 	/* checkpoint: a unix datagram socket's peer's address, if it has one */
 	char peer_addr[108];		/* sun_path: a path, or NUL and a name */
 	uint8_t peer_len;		/* bytes of it, 0 for none */
+	/* checkpoint: net.unix.max_dgram_qlen in a unix socket's namespace */
+	unsigned long dgram_qlen;
+	struct crak_img_unix_opts uopts;	/* with CRAK_FILE_SOCKOPTS */
 };
 
 /*
@@ -110,11 +113,26 @@ struct map_deleted {
 	unsigned int dev_major, dev_minor;
 	unsigned long ino;
 	uint64_t size;			/* as far as the mapping reaches */
-	char *name;			/* in the line: its file's, as the kernel
-					 * names it, from the root (cut at NAME_MAX)
+	char *path;			/* in the line: its file's path, as the
+					 * kernel gives it ("/dev/zero"), without
+					 * " (deleted)"
+					 */
+	char *name;			/* the same, without the leading '/'
+					 * (cut at NAME_MAX)
 					 */
 };
 bool map_deleted(char *line, struct map_deleted *m);
+/*
+ * Whether a process outside PIDS (NR processes of a SET, FILES[i] the
+ * descriptors of PIDS[i], NULL for a zombie; or one alone with SET NULL)
+ * maps or holds memory one of them shares through no name (shared
+ * anonymous memory, a memfd, a deleted shm file), or holds an open
+ * eventfd, epoll or timerfd of theirs: a restart would make it theirs
+ * alone, apart from that process's.  0, or -1 after saying which.  (Those
+ * this crak cannot look into, it cannot tell.)
+ */
+int files_held_outside(const pid_t *pids, const struct rfiles *const *files, unsigned int nr,
+		       const char *set);
 int files_write(struct img *im, const struct rfiles *files);
 /* Where a FILE section's struct crak_img_fown lies (CRAK_FILE_OWNED). */
 static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)
@@ -125,9 +143,11 @@ static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)
 /*
  * The struct crak_img_fown of a FILE section (LEN bytes from SECTION, at
  * least a struct crak_img_file) into *FOWN, NULL if it has none; -1 if it
- * says it has one that is not there or not sound.
+ * says it has one that is not there or not sound.  files_sockopts(): its
+ * struct crak_img_unix_opts (CRAK_FILE_SOCKOPTS), likewise.
  */
 int files_fown(const void *section, uint64_t len, const struct crak_img_fown **fown);
+int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts);
 void files_free(struct rfiles *files);
 /* ORDERED: a process's, by increasing number (a tree's shared: any). */
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered);
@@ -139,6 +159,15 @@ const char *file_type_name(uint32_t type);
 void file_to_stdio(struct rfile *rf);
 /* Moves FD above every descriptor the image uses (BASE): -1 (errno) if not. */
 int park_above(int fd, int base);
+
+/* Whether PID is one of PIDS (NR of them). */
+static inline bool pid_in(pid_t pid, const pid_t *pids, unsigned int nr)
+{
+	while (nr--)
+		if (pids[nr] == pid)
+			return true;
+	return false;
+}
 
 /* ckpt_inet.c */
 struct inet_set;
@@ -162,6 +191,8 @@ int pty_open_slave(unsigned int index, int flags);
 
 /* ckpt_unix.c */
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
+/* Sets the options RF's socket had (CRAK_FILE_SOCKOPTS) on FD: 0, or -1 (errno). */
+int unix_set_opts(int fd, const struct rfile *rf);
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
 int unix_outside(struct rfile *rf, pid_t pid, const char **why);
 const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p);

@@ -94,6 +94,7 @@ const char *file_type_name(uint32_t type)
 void file_to_stdio(struct rfile *rf)
 {
 	rf->f.type = htole32(CRAK_FILE_STDIO);
+	rf->f.fd_flags &= ~htole32(CRAK_FILE_SOCKOPTS);
 	free(rf->data);
 	rf->data = NULL;
 	rf->f.data_len = 0;
@@ -318,6 +319,7 @@ bool map_deleted(char *line, struct map_deleted *m)
 		return false;
 	path[len - DELETED_LEN] = '\0';
 	/* (The kernel names its own tmpfs's files from the root: "/dev/zero".) */
+	m->path = path;
 	m->name = path + 1;
 	if (strlen(m->name) > NAME_MAX)
 		m->name[NAME_MAX] = '\0';
@@ -326,13 +328,14 @@ bool map_deleted(char *line, struct map_deleted *m)
 }
 
 /*
- * Whether process PID maps the deleted file of ST shared (its memory a
- * CRAK_VMA_SHANON, not a mapping through another name of the file).
+ * Calls FN(M, ARG) for each shared mapping of a deleted file of process PID
+ * until it returns true; whether one did.  (Its maps gone: false.)
  */
-static bool maps_shared(pid_t pid, const struct stat *st)
+static bool maps_deleted_each(pid_t pid, bool (*fn)(const struct map_deleted *m, void *arg),
+			      void *arg)
 {
-	struct map_deleted m;
 	char path[64], *line = NULL;
+	struct map_deleted m;
 	size_t cap = 0;
 	bool found = false;
 	FILE *f;
@@ -342,11 +345,245 @@ static bool maps_shared(pid_t pid, const struct stat *st)
 	if (!f)
 		return false;
 	while (!found && getline(&line, &cap, f) > 0)
-		found = map_deleted(line, &m) && m.ino == st->st_ino &&
-			makedev(m.dev_major, m.dev_minor) == st->st_dev;
+		found = map_deleted(line, &m) && fn(&m, arg);
 	free(line);
 	fclose(f);
 	return found;
+}
+
+static bool map_is(const struct map_deleted *m, void *arg)
+{
+	const struct stat *st = arg;
+
+	return m->ino == st->st_ino && makedev(m->dev_major, m->dev_minor) == st->st_dev;
+}
+
+/*
+ * Whether process PID maps the deleted file of ST shared (its memory a
+ * CRAK_VMA_SHANON, not a mapping through another name of the file).
+ */
+static bool maps_shared(pid_t pid, const struct stat *st)
+{
+	return maps_deleted_each(pid, map_is, (void *)st);
+}
+
+/*
+ * Memory shared through no name that a process of a set maps or holds: its
+ * device, inode and path.  (The kernel's tmpfs numbers a SysV segment by its
+ * shmid, which another memory of it may have too: the path tells them apart.)
+ */
+struct shmem_key {
+	dev_t dev;
+	unsigned long ino;
+	pid_t pid;			/* the first of the set to map or hold it */
+	char path[NAME_MAX + 2];	/* "/dev/zero", "/memfd:NAME" (cut) */
+};
+
+static void shmem_key_add(struct shmem_key **keys, unsigned int *nr, dev_t dev,
+			  unsigned long ino, pid_t pid, const char *path)
+{
+	struct shmem_key *k;
+	unsigned int i;
+
+	for (i = 0; i < *nr; i++)
+		if ((*keys)[i].dev == dev && (*keys)[i].ino == ino &&
+		    !strncmp((*keys)[i].path, path, sizeof(k->path) - 1))
+			return;
+	*keys = xrealloc(*keys, (*nr + 1) * sizeof(**keys));
+	k = &(*keys)[(*nr)++];
+	k->dev = dev;
+	k->ino = ino;
+	k->pid = pid;
+	snprintf(k->path, sizeof(k->path), "%s", path);
+}
+
+static const struct shmem_key *shmem_key_find(const struct shmem_key *keys, unsigned int nr,
+					      dev_t dev, unsigned long ino, const char *path)
+{
+	while (nr--)
+		if (keys[nr].dev == dev && keys[nr].ino == ino &&
+		    !strncmp(keys[nr].path, path, sizeof(keys[nr].path) - 1))
+			return &keys[nr];
+	return NULL;
+}
+
+/* The memories of a set, and where one of them was found outside it. */
+struct shmem_keys {
+	struct shmem_key *v;
+	unsigned int nr;
+	pid_t pid;			/* of the set, adding */
+	const struct shmem_key *found;
+};
+
+static bool shmem_map_add(const struct map_deleted *m, void *arg)
+{
+	struct shmem_keys *ks = arg;
+
+	shmem_key_add(&ks->v, &ks->nr, makedev(m->dev_major, m->dev_minor), m->ino, ks->pid,
+		      m->path);
+	return false;
+}
+
+static bool shmem_map_find(const struct map_deleted *m, void *arg)
+{
+	struct shmem_keys *ks = arg;
+
+	ks->found = shmem_key_find(ks->v, ks->nr, makedev(m->dev_major, m->dev_minor), m->ino,
+				   m->path);
+	return ks->found;
+}
+
+/*
+ * Of the descriptors FILES[i] of PIDS[i] (NR processes), a unix socket,
+ * eventfd, epoll or timerfd that process PID's descriptor FD (linking to
+ * LINK) is too: its process into *HOLDER, NULL if none.  (kcmp failing:
+ * none.)
+ */
+static const struct rfile *anon_of(pid_t pid, int fd, const char *link, const pid_t *pids,
+				   const struct rfiles *const *files, unsigned int nr,
+				   pid_t *holder)
+{
+	unsigned long ino = 0;
+	unsigned int i, j;
+	uint32_t type;
+
+	if (sscanf(link, "socket:[%lu]", &ino) == 1)
+		type = CRAK_FILE_UNIX;
+	else if (!strcmp(link, "anon_inode:[eventfd]"))
+		type = CRAK_FILE_EVENTFD;
+	else if (!strcmp(link, "anon_inode:[eventpoll]"))
+		type = CRAK_FILE_EPOLL;
+	else if (!strcmp(link, "anon_inode:[timerfd]"))
+		type = CRAK_FILE_TIMERFD;
+	else
+		return NULL;
+	for (i = 0; i < nr; i++) {
+		for (j = 0; files[i] && j < files[i]->nr; j++) {
+			const struct rfile *rf = &files[i]->v[j];
+
+			if (le32toh(rf->f.type) != type)
+				continue;
+			/* (A socket is one by its inode; eventfds share theirs.) */
+			if (ino ? rf->ino == ino :
+				  !syscall(SYS_kcmp, pid, pids[i], KCMP_FILE, fd, le32toh(rf->f.fd))) {
+				*holder = pids[i];
+				return rf;
+			}
+		}
+	}
+	return NULL;
+}
+
+static bool anon_any(const struct rfiles *const *files, unsigned int nr)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < nr; i++) {
+		for (j = 0; files[i] && j < files[i]->nr; j++) {
+			switch (le32toh(files[i]->v[j].f.type)) {
+			case CRAK_FILE_UNIX:
+			case CRAK_FILE_EVENTFD:
+			case CRAK_FILE_EPOLL:
+			case CRAK_FILE_TIMERFD:
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/*
+ * Whether process PID (outside the set of PIDS, FILES, NR, SET) holds a
+ * descriptor of a memory of KS, or a unix socket, an open eventfd, epoll or
+ * timerfd of the set (ANON): 0, or -1 after saying which.
+ */
+static int fds_outside(pid_t pid, struct shmem_keys *ks, bool anon, const pid_t *pids,
+		       const struct rfiles *const *files, unsigned int nr, const char *set)
+{
+	char path[64], link[PATH_MAX];
+	const struct rfile *rf = NULL;
+	struct dirent *de;
+	struct stat st;
+	pid_t holder;
+	ssize_t n;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;	/* gone, or not ours to look into */
+	ks->found = NULL;
+	while (!ks->found && !rf && (de = readdir(d))) {
+		n = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (anon) {
+			rf = anon_of(pid, atoi(de->d_name), link, pids, files, nr, &holder);
+			if (rf)
+				break;
+		}
+		if (!ks->nr || n <= (ssize_t)DELETED_LEN || link[0] != '/' ||
+		    strcmp(link + n - DELETED_LEN, DELETED) ||
+		    fstatat(dirfd(d), de->d_name, &st, 0))
+			continue;
+		link[n - DELETED_LEN] = '\0';
+		ks->found = shmem_key_find(ks->v, ks->nr, st.st_dev, st.st_ino, link);
+	}
+	closedir(d);
+	if (rf)
+		pr_err("checkpoint %d: descriptor %u (%s) is held by process %d too%s%s: not taken yet",
+		       holder, le32toh(rf->f.fd), file_type_name(le32toh(rf->f.type)), pid,
+		       set ? ", outside the " : "", set ?: "");
+	else if (ks->found)
+		pr_err("checkpoint %d: its shared memory %s (deleted) is held by process %d too%s%s: not taken yet",
+		       ks->found->pid, ks->found->path, pid, set ? ", outside the " : "", set ?: "");
+	return rf || ks->found ? -1 : 0;
+}
+
+int files_held_outside(const pid_t *pids, const struct rfiles *const *files, unsigned int nr,
+		       const char *set)
+{
+	struct shmem_keys ks = {};
+	struct dirent *de;
+	unsigned int i, j;
+	bool anon;
+	DIR *proc;
+	pid_t pid;
+	int ret = 0;
+
+	for (i = 0; i < nr; i++) {
+		if (!files[i])
+			continue;	/* a zombie */
+		ks.pid = pids[i];
+		maps_deleted_each(pids[i], shmem_map_add, &ks);
+		for (j = 0; j < files[i]->nr; j++) {
+			const struct rfile *rf = &files[i]->v[j];
+
+			if (rfile_memory_kind(rf) && rf->path)
+				shmem_key_add(&ks.v, &ks.nr, rf->dev, rf->ino, pids[i], rf->path);
+		}
+	}
+	anon = anon_any(files, nr);
+	/* (Read while the set is stopped: only where it has what to look for.) */
+	proc = ks.nr || anon ? opendir("/proc") : NULL;
+	while (proc && !ret && (de = readdir(proc))) {
+		pid = atoi(de->d_name);
+		if (pid <= 0 || pid == getpid() || pid_in(pid, pids, nr))
+			continue;
+		if (ks.nr && maps_deleted_each(pid, shmem_map_find, &ks)) {
+			pr_err("checkpoint %d: its shared memory %s (deleted) is mapped by process %d too%s%s: not taken yet",
+			       ks.found->pid, ks.found->path, pid, set ? ", outside the " : "",
+			       set ?: "");
+			ret = -1;
+			break;
+		}
+		ret = fds_outside(pid, &ks, anon, pids, files, nr, set);
+	}
+	if (proc)
+		closedir(proc);
+	free(ks.v);
+	return ret;
 }
 
 /* Descriptor FD of the process, which links to LINK: its type and data. */
@@ -731,24 +968,39 @@ int files_write(struct img *im, const struct rfiles *files)
 
 	for (i = 0; i < files->nr; i++) {
 		const struct rfile *rf = &files->v[i];
-		uint32_t plen = le32toh(rf->f.path_len);
+		uint32_t plen = le32toh(rf->f.path_len), fd_flags = le32toh(rf->f.fd_flags);
 		uint64_t dlen = le64toh(rf->f.data_len);
 		size_t hlen = sizeof(rf->f) + plen, tlen = dlen;
 		char *buf = xmalloc(hlen), *tail = rf->data;
+		struct crak_img_file f = rf->f;
 		int err;
 
-		memcpy(buf, &rf->f, sizeof(rf->f));
+		/* (Options only of what is still a unix socket.) */
+		if (le32toh(f.type) != CRAK_FILE_UNIX) {
+			fd_flags &= ~CRAK_FILE_SOCKOPTS;
+			f.fd_flags = htole32(fd_flags);
+		}
+		memcpy(buf, &f, sizeof(f));
 		if (plen)
 			memcpy(buf + sizeof(rf->f), rf->path, plen);
-		/* The owner after the data, 8-aligned from the section's start. */
-		if (le32toh(rf->f.fd_flags) & CRAK_FILE_OWNED) {
+		/*
+		 * The owner, then a socket's options, after the data, 8-aligned
+		 * from the section's start.
+		 */
+		if (fd_flags & (CRAK_FILE_OWNED | CRAK_FILE_SOCKOPTS)) {
 			tlen = files_fown_offset(plen, dlen) - hlen;
-			tail = xmalloc(tlen + sizeof(rf->fown));
+			tail = xmalloc(tlen + sizeof(rf->fown) + sizeof(rf->uopts));
 			memset(tail, 0, tlen);
 			if (dlen)
 				memcpy(tail, rf->data, dlen);
-			memcpy(tail + tlen, &rf->fown, sizeof(rf->fown));
-			tlen += sizeof(rf->fown);
+			if (fd_flags & CRAK_FILE_OWNED) {
+				memcpy(tail + tlen, &rf->fown, sizeof(rf->fown));
+				tlen += sizeof(rf->fown);
+			}
+			if (fd_flags & CRAK_FILE_SOCKOPTS) {
+				memcpy(tail + tlen, &rf->uopts, sizeof(rf->uopts));
+				tlen += sizeof(rf->uopts);
+			}
 		}
 		err = img_write_section2(im, CRAK_IMG_FILE, buf, hlen, tail, tlen);
 		if (tail != rf->data)
@@ -784,8 +1036,35 @@ int files_fown(const void *section, uint64_t len, const struct crak_img_fown **f
 	return 0;
 }
 
+int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts)
+{
+	const struct crak_img_file *f = section;
+	uint64_t dlen = le64toh(f->data_len), at;
+	const struct crak_img_unix_opts *o;
+	uint32_t fd_flags = le32toh(f->fd_flags);
+
+	*opts = NULL;
+	if (!(fd_flags & CRAK_FILE_SOCKOPTS))
+		return 0;
+	at = files_fown_offset(le32toh(f->path_len), dlen);
+	if (fd_flags & CRAK_FILE_OWNED)
+		at += sizeof(struct crak_img_fown);
+	if (le32toh(f->type) != CRAK_FILE_UNIX || dlen > len || at + sizeof(*o) > len)
+		return -1;
+	o = (const void *)((const char *)section + at);
+	/* (As struct timeval's seconds can hold them, and SO_*BUF's int.) */
+	if ((le32toh(o->flags) & ~(CRAK_UNIX_OPT_PASSCRED | CRAK_UNIX_OPT_PASSSEC)) ||
+	    le32toh(o->sndbuf) > INT_MAX || le32toh(o->rcvbuf) > INT_MAX ||
+	    le64toh(o->rcvtimeo) > (uint64_t)INT_MAX * 1000000 ||
+	    le64toh(o->sndtimeo) > (uint64_t)INT_MAX * 1000000)
+		return -1;
+	*opts = o;
+	return 0;
+}
+
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 {
+	const struct crak_img_unix_opts *opts;
 	const struct crak_img_fown *fown;
 	uint32_t i, type;
 	uint64_t len, plen, dlen;
@@ -819,6 +1098,14 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		}
 		if (fown)
 			memcpy(&rf->fown, fown, sizeof(*fown));
+		if (files_sockopts(buf, len, &opts)) {
+			pr_err("%s: descriptor section %u: its socket's options are malformed",
+			       im->name, i);
+			free(buf);
+			return -1;
+		}
+		if (opts)
+			memcpy(&rf->uopts, opts, sizeof(*opts));
 		if (plen)
 			rf->path = xstrdup(buf + sizeof(rf->f));
 		if (dlen) {
@@ -1305,6 +1592,15 @@ int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who
 			made[shared->nr + i] = -1;
 		}
 	}
+	/* A socket's options once all are made (their queues put back). */
+	for (i = 0; i < shared->nr; i++) {
+		if (owner[i] == who && unix_set_opts(made[i], &shared->v[i])) {
+			pr_err("restart: a shared unix socket%s%s: its options: %s",
+			       shared->v[i].path ? " " : "", shared->v[i].path ?: "",
+			       strerror(errno));
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -1370,6 +1666,14 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 		if (made[i] >= 0)
 			close(made[i]);
 	free(made);
+	/* A socket's options once all are made (their queues put back). */
+	for (i = 0; i < files->nr; i++) {
+		if (unix_set_opts(le32toh(files->v[i].f.fd), &files->v[i])) {
+			pr_err("restart: descriptor %u (unix socket): its options: %s",
+			       le32toh(files->v[i].f.fd), strerror(errno));
+			return -1;
+		}
+	}
 	for (i = 0; i < files->nr; i++) {
 		const struct rfile *rf = &files->v[i];
 		uint32_t type = le32toh(rf->f.type);

@@ -194,15 +194,6 @@ void inet_set_free(struct inet_set *s)
 	free(s);
 }
 
-/* Whether PID is one of PIDS (NR of them). */
-static bool pid_in(pid_t pid, const pid_t *pids, unsigned int nr)
-{
-	while (nr--)
-		if (pids[nr] == pid)
-			return true;
-	return false;
-}
-
 /*
  * Among the descriptors FILES[i] of PIDS[i] (NR processes), the TCP or UDP
  * socket of inode INO: its process and descriptor.

@@ -693,8 +693,11 @@ static int tree_sockets_taken(struct tree *t, unsigned int p, unsigned int done)
 	return 0;
 }
 
-/* Whether a process outside the tree holds one of its TCP or UDP sockets too. */
-static int tree_sockets_outside(struct tree *t)
+/*
+ * Whether a process outside the tree holds one of its TCP or UDP sockets
+ * too, or maps or holds memory it shares through no name.
+ */
+static int tree_held_outside(struct tree *t)
 {
 	const struct rfiles **files = xmalloc(t->nr * sizeof(*files));
 	pid_t *pids = xmalloc(t->nr * sizeof(*pids));
@@ -705,7 +708,8 @@ static int tree_sockets_outside(struct tree *t)
 		pids[i] = t->v[i].c.pid;
 		files[i] = t->v[i].zombie ? NULL : &t->v[i].c.files;
 	}
-	ret = inet_held_outside(pids, files, t->nr, t->set);
+	ret = inet_held_outside(pids, files, t->nr, t->set) ?:
+	      files_held_outside(pids, files, t->nr, t->set);
 	free(pids);
 	free(files);
 	return ret;
@@ -760,6 +764,7 @@ static void tree_shared_ref(struct rfile *rf, unsigned int idx)
 	rf->path = NULL;
 	rf->data = NULL;
 	rf->f.type = htole32(CRAK_FILE_SHARED);
+	rf->f.fd_flags &= ~htole32(CRAK_FILE_SOCKOPTS);	/* the shared file's */
 	rf->f.path_len = 0;
 	rf->f.data_len = 0;
 	rf->f.value[0] = htole64(idx);
@@ -950,7 +955,7 @@ static int tree_epolls(struct tree *t)
  * or, the memory of a descriptor, that one's data).
  * Found in /proc/PID/maps: a shared mapping of a deleted file, by device
  * and inode (the kernel's shmid).  (Memory shared with a process outside
- * the tree, as a lone process's, comes back the tree's alone.)
+ * the tree, as a lone process's, is refused: files_held_outside().)
  */
 struct tmem {
 	struct map_deleted map;		/* size: as far as the mappings reach;
@@ -1386,7 +1391,7 @@ int tree_checkpoint(struct img *im, const struct ckpt_hooks *hooks, unsigned int
 		if (!tp->zombie && ckpt_proc_collect(&tp->c, false))
 			goto fail;
 	}
-	if (tree_sockets_outside(&t))
+	if (tree_held_outside(&t))
 		goto fail;
 	for (i = 0; i < t.nr; i++) {
 		struct tproc *tp = &t.v[t.order[i]];

@@ -48,6 +48,10 @@ struct unix_diag {
 	uint32_t peer;
 	bool have_peer;
 	uint8_t state;
+	/* Of a listener: connections waiting to be accepted, its backlog. */
+	uint32_t rqueue, wqueue;
+	/* net.unix.max_dgram_qlen, as the socket's network namespace has it */
+	unsigned long dgram_qlen;
 };
 
 static int diag_cb(const struct nlmsghdr *nlh, void *data)
@@ -65,6 +69,13 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 			d->peer = mnl_attr_get_u32(attr);
 			d->have_peer = true;
 		}
+		if (mnl_attr_get_type(attr) == UNIX_DIAG_RQLEN &&
+		    mnl_attr_get_payload_len(attr) >= sizeof(struct unix_diag_rqlen)) {
+			const struct unix_diag_rqlen *q = mnl_attr_get_payload(attr);
+
+			d->rqueue = q->udiag_rqueue;
+			d->wqueue = q->udiag_wqueue;
+		}
 	}
 	return MNL_CB_OK;
 }
@@ -78,12 +89,19 @@ static int unix_diag(int sk, uint32_t ino, struct unix_diag *d)
 	struct nlmsghdr *nlh;
 	int netns, home, ret = -1;
 	ssize_t len;
+	FILE *f;
 
 	netns = ioctl(sk, SIOCGSKNS);
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (netns < 0 || home < 0 || setns(netns, CLONE_NEWNET))
 		goto out;
 	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
+	/* (A network namespace's sysctls are those of the one who opens them.) */
+	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+	if (!f || fscanf(f, "%lu", &d->dgram_qlen) != 1)
+		d->dgram_qlen = 10;
+	if (f)
+		fclose(f);
 	if (setns(home, CLONE_NEWNET))
 		die("cannot return to crak's network namespace: %s", strerror(errno));
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID))
@@ -98,7 +116,7 @@ static int unix_diag(int sk, uint32_t ino, struct unix_diag *d)
 	req->sdiag_family = AF_UNIX;
 	req->udiag_states = ~0U;
 	req->udiag_ino = ino;
-	req->udiag_show = UDIAG_SHOW_PEER;
+	req->udiag_show = UDIAG_SHOW_PEER | UDIAG_SHOW_RQLEN;
 	req->udiag_cookie[0] = req->udiag_cookie[1] = ~0U;
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
@@ -194,6 +212,103 @@ static char *unix_name(const char *sun_path, size_t len, uint64_t *flags)
 	return xstrdup(copy);
 }
 
+/* The options of socket SK, into RF (CRAK_FILE_SOCKOPTS). */
+static int unix_get_opts(int sk, struct rfile *rf)
+{
+	struct crak_img_unix_opts *o = &rf->uopts;
+	int cred, sec, snd, rcv, peek;
+	struct timeval rt, st;
+	socklen_t il = sizeof(int), tl = sizeof(struct timeval);
+
+	/* (A kernel without SO_PASSSEC, as later ones without LSM networking: 0.) */
+	if (getsockopt(sk, SOL_SOCKET, SO_PASSSEC, &sec, &il)) {
+		if (errno != EOPNOTSUPP && errno != ENOPROTOOPT)
+			return -1;
+		sec = 0;
+	}
+	if (getsockopt(sk, SOL_SOCKET, SO_PASSCRED, &cred, &il) ||
+	    getsockopt(sk, SOL_SOCKET, SO_SNDBUF, &snd, &il) ||
+	    getsockopt(sk, SOL_SOCKET, SO_RCVBUF, &rcv, &il) ||
+	    getsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &peek, &il) ||
+	    getsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &rt, &tl) ||
+	    getsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &st, &tl))
+		return -1;
+	o->flags = htole32((cred ? CRAK_UNIX_OPT_PASSCRED : 0) | (sec ? CRAK_UNIX_OPT_PASSSEC : 0));
+	o->sndbuf = htole32(snd);
+	o->rcvbuf = htole32(rcv);
+	o->peek_off = htole32(peek);
+	/* (Beyond 68 years, as "forever" is often asked, the same as 68.) */
+	if (rt.tv_sec > INT_MAX)
+		rt = (struct timeval){ INT_MAX, 0 };
+	if (st.tv_sec > INT_MAX)
+		st = (struct timeval){ INT_MAX, 0 };
+	o->rcvtimeo = htole64((uint64_t)rt.tv_sec * 1000000 + rt.tv_usec);
+	o->sndtimeo = htole64((uint64_t)st.tv_sec * 1000000 + st.tv_usec);
+	rf->f.fd_flags |= htole32(CRAK_FILE_SOCKOPTS);
+	return 0;
+}
+
+/*
+ * Sets socket option OPT of FD to V, if it is not V already (0, where the
+ * kernel has no such option: nothing to set).
+ */
+static int set_int_opt(int fd, int opt, int v)
+{
+	socklen_t l = sizeof(int);
+	int now;
+
+	if (!getsockopt(fd, SOL_SOCKET, opt, &now, &l)) {
+		if (now == v)
+			return 0;
+	} else if (!v && (errno == EOPNOTSUPP || errno == ENOPROTOOPT)) {
+		return 0;
+	}
+	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+/*
+ * A buffer's size (SO_SNDBUF or SO_RCVBUF, as getsockopt gives it: twice
+ * what setsockopt asked), forced beyond the node's limit where crak may.
+ */
+static int set_buf(int fd, int opt, int force, int v)
+{
+	socklen_t l = sizeof(int);
+	int now;
+
+	if (!getsockopt(fd, SOL_SOCKET, opt, &now, &l) && now == v)
+		return 0;
+	v /= 2;
+	if (!setsockopt(fd, SOL_SOCKET, force, &v, sizeof(v)))
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v));
+}
+
+static int set_timeo(int fd, int opt, uint64_t us)
+{
+	struct timeval tv = { .tv_sec = us / 1000000, .tv_usec = us % 1000000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+int unix_set_opts(int fd, const struct rfile *rf)
+{
+	const struct crak_img_unix_opts *o = &rf->uopts;
+	uint32_t flags = le32toh(o->flags);
+
+	if (le32toh(rf->f.type) != CRAK_FILE_UNIX ||
+	    !(le32toh(rf->f.fd_flags) & CRAK_FILE_SOCKOPTS))
+		return 0;
+	if (set_int_opt(fd, SO_PASSCRED, !!(flags & CRAK_UNIX_OPT_PASSCRED)) ||
+	    set_int_opt(fd, SO_PASSSEC, !!(flags & CRAK_UNIX_OPT_PASSSEC)) ||
+	    set_int_opt(fd, SO_PEEK_OFF, (int)le32toh(o->peek_off)) ||
+	    set_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, le32toh(o->sndbuf)) ||
+	    set_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, le32toh(o->rcvbuf)) ||
+	    set_timeo(fd, SO_RCVTIMEO, le64toh(o->rcvtimeo)) ||
+	    set_timeo(fd, SO_SNDTIMEO, le64toh(o->sndtimeo)))
+		return -1;
+	return 0;
+}
+
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 {
 	struct sockaddr_un sun;
@@ -205,7 +320,8 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 
 	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &sl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) ||
-	    getsockname(sk, (struct sockaddr *)&sun, &len) || unix_diag(sk, ino, &d)) {
+	    getsockname(sk, (struct sockaddr *)&sun, &len) || unix_diag(sk, ino, &d) ||
+	    unix_get_opts(sk, rf)) {
 		*why = "its unix socket could not be examined";
 		return -1;
 	}
@@ -215,6 +331,7 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	rf->f.value[0] = htole64(type);
 	rf->f.value[2] = htole64(ino);
 	rf->f.peer = htole64(d.have_peer ? d.peer : 0);
+	rf->dgram_qlen = d.dgram_qlen;
 	flags = acc ? CRAK_UNIX_LISTENING : 0;
 	if (len > offsetof(struct sockaddr_un, sun_path)) {
 		rf->path = unix_name(sun.sun_path, len - offsetof(struct sockaddr_un, sun_path),
@@ -231,10 +348,17 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	}
 	rf->f.value[1] = htole64(flags);
 	if (acc) {
-		if (d.have_peer || rf->f.data_len) {
-			*why = "a listening unix socket with connections waiting";
+		static char msg[96];
+
+		/* (Their clients would find them gone, or not made again.) */
+		if (d.rqueue) {
+			snprintf(msg, sizeof(msg),
+				 "a listening unix socket with %u connection%s waiting to be accepted",
+				 d.rqueue, d.rqueue == 1 ? "" : "s");
+			*why = msg;
 			return -1;
 		}
+		rf->f.value[3] = htole64(1 + (uint64_t)d.wqueue);
 		return 0;
 	}
 	if (!d.have_peer && type != SOCK_DGRAM) {
@@ -254,6 +378,14 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	}
 	if (peek_queue(sk, type, rf)) {
 		*why = "its unix socket's queue could not be read";
+		return -1;
+	}
+	/*
+	 * What a restart puts back comes from crak, whose credentials the
+	 * socket would then be given for each, not their senders'.
+	 */
+	if (rf->f.data_len && (le32toh(rf->uopts.flags) & CRAK_UNIX_OPT_PASSCRED)) {
+		*why = "a unix socket that asks its senders' credentials (SO_PASSCRED), with data queued for it";
 		return -1;
 	}
 	return 0;
@@ -351,33 +483,27 @@ static unsigned long unix_dgrams(const struct rfile *rf)
  * again with it: the other end of its pair, or a datagram socket connected
  * to none that RF sends to by its name.  RF's datagrams then come back
  * from another than its peer: no more than net.unix.max_dgram_qlen lets
- * queue (as crak's own network namespace has it).  NULL if it can, else
- * why not.
+ * queue.  That of the namespace the restart makes it in counts: RF's own
+ * is taken for it (a pod's comes back in a new one of the same kind).
+ * NULL if it can, else why not.
  */
 const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p)
 {
 	static char msg[160];
 	uint64_t flags = le64toh(p->f.value[1]);
-	unsigned long qlen = 10, n;
-	FILE *f;
+	unsigned long n;
 
 	if (p->f.peer == rf->f.value[2])
 		return NULL;
 	if (p->f.peer || !p->path || le64toh(p->f.value[0]) != SOCK_DGRAM ||
 	    (flags & (CRAK_UNIX_LISTENING | CRAK_UNIX_OUTSIDE)))
 		return "is a unix socket connected to one that is connected to another: not taken yet";
-	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
-	if (f) {
-		if (fscanf(f, "%lu", &qlen) != 1)
-			qlen = 10;
-		fclose(f);
-	}
 	n = unix_dgrams(rf);
-	if (n <= qlen + 1)
+	if (n <= rf->dgram_qlen + 1)
 		return NULL;
 	snprintf(msg, sizeof(msg),
 		 "is a unix datagram socket with %lu datagrams queued, more than net.unix.max_dgram_qlen (%lu) lets a restart put back",
-		 n, qlen);
+		 n, rf->dgram_qlen);
 	return msg;
 }
 
@@ -619,6 +745,7 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 	struct sockaddr_un sun;
 	socklen_t sl = unix_addr(l, &sun);
 	unsigned int i, p;
+	uint64_t backlog;
 	int fd, c, a;
 
 	fd = sl ? socket(AF_UNIX, type | SOCK_CLOEXEC, 0) : -1;
@@ -648,6 +775,14 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 		if (keep[i] < 0 || keep[p] < 0)
 			goto fail;
 	}
+	/*
+	 * Its own backlog once its connections are made (others' connecting
+	 * meanwhile must not fill it: crak's connect would wait).  128 in
+	 * images before minor 17.
+	 */
+	backlog = le64toh(l->f.value[3]);
+	if (listen(fd, backlog && backlog - 1 <= INT_MAX ? (int)(backlog - 1) : 128))
+		goto fail;
 	return park_above(fd, base);
 fail:
 	if (fd >= 0)

@@ -311,14 +311,57 @@ static void show_epoll(struct show *s, const struct crak_img_file *f, const void
 	printf(" ");
 }
 
+/* Of a unix listener F: 1 + its backlog, 0 if F is none or has none. */
+static uint64_t listen_backlog(const struct crak_img_file *f)
+{
+	if (le32toh(f->type) != CRAK_FILE_UNIX || !(le64toh(f->value[1]) & CRAK_UNIX_LISTENING))
+		return 0;
+	return le64toh(f->value[3]);
+}
+
+/* A unix socket's options O: in text those a socket has not by default. */
+static void show_sockopts(struct show *s, const struct crak_img_unix_opts *o)
+{
+	uint32_t flags = le32toh(o->flags), peek = le32toh(o->peek_off);
+	uint64_t rt = le64toh(o->rcvtimeo), st = le64toh(o->sndtimeo);
+
+	if (s->json) {
+		json_open_object(&s->j, "options");
+		json_bool(&s->j, "passcred", flags & CRAK_UNIX_OPT_PASSCRED);
+		json_bool(&s->j, "passsec", flags & CRAK_UNIX_OPT_PASSSEC);
+		json_uint(&s->j, "sndbuf", le32toh(o->sndbuf));
+		json_uint(&s->j, "rcvbuf", le32toh(o->rcvbuf));
+		if (peek == UINT32_MAX)
+			json_null(&s->j, "peek_off");
+		else
+			json_uint(&s->j, "peek_off", peek);
+		json_double(&s->j, "rcvtimeo", rt / 1e6);
+		json_double(&s->j, "sndtimeo", st / 1e6);
+		json_close_object(&s->j);
+		return;
+	}
+	if (flags & CRAK_UNIX_OPT_PASSCRED)
+		printf("SO_PASSCRED ");
+	if (flags & CRAK_UNIX_OPT_PASSSEC)
+		printf("SO_PASSSEC ");
+	if (peek != UINT32_MAX)
+		printf("peeking at %d ", (int)peek);
+	if (rt)
+		printf("receive timeout %" PRIu64 ".%06" PRIu64 " s ", rt / 1000000, rt % 1000000);
+	if (st)
+		printf("send timeout %" PRIu64 ".%06" PRIu64 " s ", st / 1000000, st % 1000000);
+}
+
 /* A descriptor: F, its PATH and DATA (NULL where the section has none whole). */
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path,
-		      const void *data, const struct crak_img_fown *fown)
+		      const void *data, const struct crak_img_fown *fown,
+		      const struct crak_img_unix_opts *uopts)
 {
 	uint32_t type = le32toh(f->type);
 	const struct rfile *sh = NULL;
 	char *shown, *name;
 	const char *key;
+	uint64_t backlog;
 	bool epoll;
 
 	s->file_bytes += le64toh(f->data_len);
@@ -339,11 +382,16 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	}
 	epoll = data && (type == CRAK_FILE_EPOLL ||
 			 (sh && le32toh(sh->f.type) == CRAK_FILE_EPOLL && f->data_len));
+	backlog = listen_backlog(sh ? &sh->f : f);
 	if (!s->json) {
 		if (s->nr_files == 1)
 			printf("descriptors:\n");
 		printf("  %3u %-19s %s%s", le32toh(f->fd), file_type_name(type), path ?: "",
 		       path ? " " : "");
+		if (backlog)
+			printf("listening, backlog %" PRIu64 " ", backlog - 1);
+		if (uopts)
+			show_sockopts(s, uopts);
 		if (epoll)
 			show_epoll(s, f, data);
 		else if (le64toh(f->data_len))
@@ -367,6 +415,10 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		json_string(&s->j, key, path);
 	json_uint(&s->j, "pos", le64toh(f->pos));
 	json_uint(&s->j, "data_bytes", le64toh(f->data_len));
+	if (backlog)
+		json_uint(&s->j, "backlog", backlog - 1);
+	if (uopts)
+		show_sockopts(s, uopts);
 	if (epoll)
 		show_epoll(s, f, data);
 	if (fown) {
@@ -638,11 +690,16 @@ static int walk(struct show *s)
 				err = bad(s, "a descriptor's section is malformed");
 			} else {
 				const struct crak_img_file *f = p;
+				const struct crak_img_unix_opts *uopts;
 				const struct crak_img_fown *fown;
 				uint32_t plen = le32toh(f->path_len);
 
 				if (files_fown(p, len, &fown)) {
 					err = bad(s, "a descriptor's signal owner is malformed");
+					break;
+				}
+				if (files_sockopts(p, len, &uopts)) {
+					err = bad(s, "a descriptor's socket options are malformed");
 					break;
 				}
 				uint64_t dlen = le64toh(f->data_len);
@@ -651,7 +708,8 @@ static int walk(struct show *s)
 				s->nr_files++;
 				show_file(s, f, plen && sizeof(*f) + plen <= len ?
 					  (const char *)p + sizeof(*f) : NULL,
-					  whole ? (const char *)p + sizeof(*f) + plen : NULL, fown);
+					  whole ? (const char *)p + sizeof(*f) + plen : NULL, fown,
+					  uopts);
 			}
 			break;
 		case CRAK_IMG_THREAD:

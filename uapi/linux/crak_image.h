@@ -66,9 +66,10 @@
  * 12: a mapping's advice (CRAK_VMAF_DONTFORK ... CRAK_VMAF_MERGEABLE);
  * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
  * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
- * 16: CRAK_FILE_SHMEM's value[2]
+ * 16: CRAK_FILE_SHMEM's value[2]; 17: a unix listener's backlog (value[3]),
+ * a unix socket's options (CRAK_FILE_SOCKOPTS)
  */
-#define CRAK_IMAGE_MINOR	16
+#define CRAK_IMAGE_MINOR	17
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -232,7 +233,7 @@ struct crak_img_file {
 	__le32	fd;
 	__le32	type;		/* CRAK_FILE_* */
 	__le32	flags;		/* open flags as F_GETFL reports them */
-	__le32	fd_flags;	/* FD_CLOEXEC, CRAK_FILE_OWNED */
+	__le32	fd_flags;	/* FD_CLOEXEC, CRAK_FILE_OWNED, CRAK_FILE_SOCKOPTS */
 	__le64	pos;		/* file offset */
 	__le64	id;		/* the open file's identity: equal ids share one
 				 * open file (dup); pipe ends and unix socket
@@ -250,8 +251,9 @@ struct crak_img_file {
 				 * read, a __le64, when there are any)
 				 */
 	/* then the path (a file's, a FIFO's, a unix socket's address),
-	 * data_len bytes of data, padding to 8, and with CRAK_FILE_OWNED a
-	 * struct crak_img_fown
+	 * data_len bytes of data, padding to 8, with CRAK_FILE_OWNED a
+	 * struct crak_img_fown, and with CRAK_FILE_SOCKOPTS a struct
+	 * crak_img_unix_opts
 	 */
 };
 
@@ -269,6 +271,28 @@ struct crak_img_fown {
 	__le32	signo;		/* 0: SIGIO */
 	__le32	pad;
 };
+
+/*
+ * A unix socket's options (minor 17): fd_flags has CRAK_FILE_SOCKOPTS, and
+ * struct crak_img_unix_opts follows the data (after the struct
+ * crak_img_fown, with CRAK_FILE_OWNED), 8-aligned from the section's
+ * start.  A restart sets them once every descriptor is made (putting a
+ * queue back raises a send buffer meanwhile); a buffer's size as the
+ * restarting kernel's limits let it (SO_SNDBUFFORCE where it may).
+ */
+#define CRAK_FILE_SOCKOPTS	_BITUL(30)
+
+struct crak_img_unix_opts {
+	__le32	flags;		/* CRAK_UNIX_OPT_* */
+	__le32	sndbuf;		/* SO_SNDBUF, as getsockopt(2) gives it */
+	__le32	rcvbuf;		/* SO_RCVBUF, likewise */
+	__le32	peek_off;	/* SO_PEEK_OFF, 0xffffffff: not set */
+	__le64	rcvtimeo;	/* SO_RCVTIMEO in microseconds, 0: none */
+	__le64	sndtimeo;	/* SO_SNDTIMEO, likewise */
+};
+
+#define CRAK_UNIX_OPT_PASSCRED	_BITUL(0)	/* SO_PASSCRED */
+#define CRAK_UNIX_OPT_PASSSEC	_BITUL(1)	/* SO_PASSSEC */
 
 /*
  * CRAK_FILE_PTY_MASTER's data: the terminal's settings (as tcgetattr(3)
@@ -329,6 +353,9 @@ struct crak_img_pty {
  * CRAK_FILE_UNIX: value[0] the socket type, value[1] CRAK_UNIX_* flags,
  * value[2] the socket's own inode number, peer its peer's (0: connected to
  * none, a datagram socket only); the path is its address, if it has one.
+ * Of a listener, value[3] (minor 17) is 1 + its listen(2) backlog (0: a
+ * restart gives it 128); one with connections waiting to be accepted is
+ * not taken.
  * Two sockets each other's peer are the ends of a pair (or connection);
  * a datagram socket whose peer is connected to none sends to it: a restart
  * connects it to that one's address again.
