@@ -250,6 +250,14 @@ b.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
 a.send(b"request")'
 pass "a unix socket asking its senders' credentials with data queued is refused, saying so, the process unharmed"
 
+# Descriptors passed through a socket pair (SCM_RIGHTS), not yet received:
+# a restart would put the bytes back without them.
+refused_alive "descriptors in flight" \
+	"a unix socket with descriptors passed to it (SCM_RIGHTS) queued: not taken yet" 'import os, socket
+a, b = socket.socketpair()
+socket.send_fds(a, [b"take this"], [os.open("/dev/null", os.O_RDONLY)])'
+pass "a unix socket with descriptors passed to it queued is refused, saying so, the process unharmed"
+
 # A listener with a connection waiting to be accepted (its client another
 # process's): a restart would make the listener alone, the client's
 # connection lost without a word.

@@ -309,9 +309,9 @@ pass "a parent and child sharing an epoll share it again once restarted on b, ea
 # the listener's name at the parent's end, and the bytes queued; the
 # listener listens.
 cat > "$dir/unix.py" << 'EOF'
-import os, signal, socket, sys, time
+import os, signal, socket, struct, sys, time
 verdict, path = sys.argv[1], sys.argv[2]
-spath = path + ".stream"
+spath, kpath = path + ".stream", path + ".kid"
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 srv.bind(path)
 lst = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -321,6 +321,13 @@ kid = os.fork()
 if kid == 0:
     srv.close()
     lst.close()
+    # A listener of the child's own, its parent its client: made again by
+    # the parent (above them both), it listens again from the child.
+    kl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    kl.bind(kpath)
+    kl.listen(3)
+    ka, _ = kl.accept()
+    ka.sendall(b"hi")
     c = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 
@@ -334,10 +341,19 @@ if kid == 0:
     s.sendall(b"queued ")
     while True:
         time.sleep(0.1)
+kc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+while kc.connect_ex(kpath):
+    time.sleep(0.01)
 conn, _ = lst.accept()
 # (What the child sent, queued before the parent says it is ready.)
-while srv.recv(100, socket.MSG_PEEK) != b"before" or conn.recv(100, socket.MSG_PEEK) != b"queued ":
+while (srv.recv(100, socket.MSG_PEEK) != b"before" or conn.recv(100, socket.MSG_PEEK) != b"queued " or
+       kc.recv(100, socket.MSG_PEEK) != b"hi"):
     time.sleep(0.01)
+
+def peer_pid(name):
+    n = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    n.connect(name)
+    return struct.unpack("3i", n.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
 
 def check(sig, frame):
     os.kill(kid, signal.SIGUSR1)
@@ -357,14 +373,18 @@ def check(sig, frame):
         lst.settimeout(5)
         lst.accept()
         listens = True
+        # A new client of the child's listener is told the child listens.
+        kpeer = peer_pid(kpath)
     except OSError as e:
         got.append(str(e))
         listens = False
+        kpeer = None
     ok = (srv.getsockname() == path and sorted(got) == sorted(want) and got[0] == "before" and
-          stream == swant and conn.getsockname() == spath and listens)
+          stream == swant and conn.getsockname() == spath and listens and kpeer == kid and
+          kc.recv(100) == b"hi")
     with open(verdict, "a") as f:
-        f.write("1 %s\n" % ("ok" if ok else "bad: %r named %r; %r at %r" %
-                             (got, srv.getsockname(), stream, conn.getsockname())))
+        f.write("1 %s\n" % ("ok" if ok else "bad: %r named %r; %r at %r; the child's listener by %r" %
+                             (got, srv.getsockname(), stream, conn.getsockname(), kpeer)))
 
 signal.signal(signal.SIGUSR1, check)
 open(verdict + ".ready", "w").close()
@@ -380,7 +400,7 @@ out=$(on b crak restart "$dir/un.img" --detach 2>&1) || fail "the restart on b f
 looks b "$un" "$dir/un.verdict" 1 "a datagram server and a stream connection"
 on b "kill -KILL $un_kid $un; rm -f /tmp/crak-tree.dgram*"
 on a "rm -f /tmp/crak-tree.dgram*"
-pass "a datagram server and a stream listener bound to paths, with their child's client and connection, come back bound and connected on b, named as they were, what was queued kept"
+pass "a datagram server and a stream listener bound to paths, with their child's client and connection, come back bound and connected on b, named as they were, what was queued kept; a listener the child made listen, whose client is its parent, names the child to a new client"
 
 # An interest a child registered as a descriptor it has closed since (the
 # file open on as another): no holder could register it again.

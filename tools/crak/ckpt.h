@@ -193,6 +193,11 @@ int pty_open_slave(unsigned int index, int flags);
 int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why);
 /* Sets the options RF's socket had (CRAK_FILE_SOCKOPTS) on FD: 0, or -1 (errno). */
 int unix_set_opts(int fd, const struct rfile *rf);
+/*
+ * FD, listener L made again, listens with its backlog (128 in images before
+ * minor 17), its credentials (SO_PEERCRED) now the caller's.
+ */
+int unix_listen_again(int fd, const struct rfile *l);
 int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
 int unix_outside(struct rfile *rf, pid_t pid, const char **why);
 const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p);

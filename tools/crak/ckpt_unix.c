@@ -142,12 +142,54 @@ static void data_append(struct rfile *rf, const void *p, size_t n)
 	rf->f.data_len = htole64(len + n);
 }
 
-/* Everything queued for SK to read, without taking it. */
+/* (Linux 6.5: a pidfd of the sender, to a socket with SO_PASSPIDFD.) */
+#ifndef SCM_PIDFD
+#define SCM_PIDFD	0x04
+#endif
+
+/*
+ * Whether the message MH peeked carries descriptors (SCM_RIGHTS, or more
+ * than its control buffer took: MSG_CTRUNC); those it gave crak are closed
+ * (a sender's pidfd too).
+ */
+static bool passes_fds(struct msghdr *mh)
+{
+	bool fds = mh->msg_flags & MSG_CTRUNC;
+	struct cmsghdr *c;
+	size_t i, nr;
+	int fd;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET ||
+		    (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD))
+			continue;
+		fds |= c->cmsg_type == SCM_RIGHTS;
+		nr = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nr; i++) {
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			close(fd);
+		}
+	}
+	return fds;
+}
+
+/*
+ * Everything queued for SK to read, without taking it.  -EBADFD where
+ * descriptors are passed with it (SCM_RIGHTS), which crak cannot take.
+ */
 static int peek_queue(int sk, int type, struct rfile *rf)
 {
 	int off = 0, saved = -1;
 	socklen_t sl = sizeof(saved);
 	size_t size = 256 * 1024;
+	union {
+		/* (SCM_MAX_FD descriptors, credentials, a pidfd, a label.) */
+		char buf[CMSG_SPACE(253 * sizeof(int)) + CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int)) + CMSG_SPACE(4096)];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr mh = {};
+	struct iovec iov;
 	char *buf;
 	ssize_t n;
 	int err = 0;
@@ -157,10 +199,17 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 		return -errno;
 	buf = xmalloc(size);
 	for (;;) {
-		n = recv(sk, buf, size, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+		iov = (struct iovec){ .iov_base = buf, .iov_len = size };
+		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+		n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno != EAGAIN)
 				err = -errno;
+			break;
+		}
+		if (passes_fds(&mh)) {
+			err = -EBADFD;
 			break;
 		}
 		if ((size_t)n > size) {
@@ -212,13 +261,14 @@ static char *unix_name(const char *sun_path, size_t len, uint64_t *flags)
 	return xstrdup(copy);
 }
 
-/* The options of socket SK, into RF (CRAK_FILE_SOCKOPTS). */
-static int unix_get_opts(int sk, struct rfile *rf)
+/* The options of socket SK (a listener: ACC), into RF (CRAK_FILE_SOCKOPTS). */
+static int unix_get_opts(int sk, bool acc, struct rfile *rf)
 {
 	struct crak_img_unix_opts *o = &rf->uopts;
+	socklen_t il = sizeof(int), tl = sizeof(struct timeval), ul = sizeof(struct ucred);
 	int cred, sec, snd, rcv, peek;
 	struct timeval rt, st;
-	socklen_t il = sizeof(int), tl = sizeof(struct timeval);
+	struct ucred uc;
 
 	/* (A kernel without SO_PASSSEC, as later ones without LSM networking: 0.) */
 	if (getsockopt(sk, SOL_SOCKET, SO_PASSSEC, &sec, &il)) {
@@ -244,6 +294,9 @@ static int unix_get_opts(int sk, struct rfile *rf)
 		st = (struct timeval){ INT_MAX, 0 };
 	o->rcvtimeo = htole64((uint64_t)rt.tv_sec * 1000000 + rt.tv_usec);
 	o->sndtimeo = htole64((uint64_t)st.tv_sec * 1000000 + st.tv_usec);
+	/* (A listener's own "peer": the process that made it listen.) */
+	if (acc && !getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &uc, &ul) && uc.pid > 0)
+		o->listen_pid = htole32(uc.pid);
 	rf->f.fd_flags |= htole32(CRAK_FILE_SOCKOPTS);
 	return 0;
 }
@@ -290,6 +343,13 @@ static int set_timeo(int fd, int opt, uint64_t us)
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
+int unix_listen_again(int fd, const struct rfile *l)
+{
+	uint64_t backlog = le64toh(l->f.value[3]);
+
+	return listen(fd, backlog && backlog - 1 <= INT_MAX ? (int)(backlog - 1) : 128);
+}
+
 int unix_set_opts(int fd, const struct rfile *rf)
 {
 	const struct crak_img_unix_opts *o = &rf->uopts;
@@ -316,12 +376,12 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 	struct unix_diag d = {};
 	socklen_t sl = sizeof(int);
 	uint64_t flags;
-	int type, acc;
+	int type, acc, err;
 
 	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &sl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) ||
 	    getsockname(sk, (struct sockaddr *)&sun, &len) || unix_diag(sk, ino, &d) ||
-	    unix_get_opts(sk, rf)) {
+	    unix_get_opts(sk, acc, rf)) {
 		*why = "its unix socket could not be examined";
 		return -1;
 	}
@@ -376,8 +436,11 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 			memcpy(rf->peer_addr, sun.sun_path, rf->peer_len);
 		}
 	}
-	if (peek_queue(sk, type, rf)) {
-		*why = "its unix socket's queue could not be read";
+	err = peek_queue(sk, type, rf);
+	if (err) {
+		*why = err == -EBADFD ?
+		       "a unix socket with descriptors passed to it (SCM_RIGHTS) queued: not taken yet" :
+		       "its unix socket's queue could not be read";
 		return -1;
 	}
 	/*
@@ -745,7 +808,6 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 	struct sockaddr_un sun;
 	socklen_t sl = unix_addr(l, &sun);
 	unsigned int i, p;
-	uint64_t backlog;
 	int fd, c, a;
 
 	fd = sl ? socket(AF_UNIX, type | SOCK_CLOEXEC, 0) : -1;
@@ -777,11 +839,9 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 	}
 	/*
 	 * Its own backlog once its connections are made (others' connecting
-	 * meanwhile must not fill it: crak's connect would wait).  128 in
-	 * images before minor 17.
+	 * meanwhile must not fill it: crak's connect would wait).
 	 */
-	backlog = le64toh(l->f.value[3]);
-	if (listen(fd, backlog && backlog - 1 <= INT_MAX ? (int)(backlog - 1) : 128))
+	if (unix_listen_again(fd, l))
 		goto fail;
 	return park_above(fd, base);
 fail:

@@ -837,7 +837,7 @@ void restart_child(struct restart *r)
 	/* Of a tree: the shared files it makes for itself and its children first. */
 	if (r->tree && tree_make_shared(r, stdio))
 		_exit(EXIT_FAILURE);
-	if (files_restore(&r->files, stdio, base))
+	if (files_restore(&r->files, stdio, base) || (r->tree && tree_listen_again(r)))
 		_exit(EXIT_FAILURE);
 	/* The restarting crak thaws the TCP sockets once the process is whole. */
 	if (r->files.nr_sock_ids &&

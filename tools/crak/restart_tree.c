@@ -341,6 +341,38 @@ int tree_make_shared(struct restart *r, const int *stdio)
 	return 0;
 }
 
+/*
+ * A shared unix listener this process made listen, which the process above
+ * it and its clients made again, listens again from here, its descriptors
+ * in place: SO_PEERCRED names this one to its clients again, not the maker.
+ */
+int tree_listen_again(const struct restart *r)
+{
+	const struct tree_restart *tr = r->tree;
+	unsigned int i;
+
+	for (i = 0; i < r->files.nr; i++) {
+		const struct rfile *rf = &r->files.v[i], *l;
+		uint64_t idx = le64toh(rf->f.value[0]);
+
+		if (le32toh(rf->f.type) != CRAK_FILE_SHARED || idx >= tr->shared.nr)
+			continue;
+		l = &tr->shared.v[idx];
+		if (le32toh(l->f.type) != CRAK_FILE_UNIX ||
+		    !(le64toh(l->f.value[1]) & CRAK_UNIX_LISTENING) ||
+		    !(le32toh(l->f.fd_flags) & CRAK_FILE_SOCKOPTS) ||
+		    le32toh(l->uopts.listen_pid) != (uint32_t)getpid() ||
+		    tr->owner[idx] == (uint32_t)getpid())
+			continue;
+		if (unix_listen_again(le32toh(rf->f.fd), l)) {
+			pr_err("restart: descriptor %u (unix socket %s): listening: %s",
+			       le32toh(rf->f.fd), l->path ?: "", strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Whether process PID maps the shared memory RF (CRAK_FILE_SHMEM's data). */
 static bool shmem_holder(const struct rfile *rf, uint32_t pid)
 {

@@ -80,6 +80,8 @@ int tree_image_read_head(struct img *im, pid_t *root);
 
 /* In a restarter (restart_child.c), before and after its descriptors. */
 int tree_make_shared(struct restart *r, const int *stdio);
+/* The shared unix listeners it made listen, listening from it again. */
+int tree_listen_again(const struct restart *r);
 /*
  * The shared memories it maps with others of its tree (CRAK_FILE_SHMEM,
  * made by it or above it), at most MAX, into SHM for its RESTORE: how many

@@ -289,6 +289,13 @@ struct crak_img_unix_opts {
 	__le32	peek_off;	/* SO_PEEK_OFF, 0xffffffff: not set */
 	__le64	rcvtimeo;	/* SO_RCVTIMEO in microseconds, 0: none */
 	__le64	sndtimeo;	/* SO_SNDTIMEO, likewise */
+	__le32	listen_pid;	/* of a listener: the process that made it
+				 * listen (whose credentials SO_PEERCRED gives
+				 * its clients), as the image names processes;
+				 * in a tree, it listens again once restarted
+				 * (0: none known)
+				 */
+	__le32	pad;
 };
 
 #define CRAK_UNIX_OPT_PASSCRED	_BITUL(0)	/* SO_PASSCRED */
