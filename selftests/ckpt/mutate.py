@@ -140,6 +140,16 @@ def named(data, secs):
     s[f][2] += struct.pack("<IIII", 7, 1, 0, 0)
     out.append(("file-owner-kind", build(s), "its signal owner is malformed"))
 
+    # A descriptor that says a socket's options follow (CRAK_FILE_SOCKOPTS),
+    # with none after its data, then with them where it is no unix socket.
+    s = copy(secs)
+    f = first(s, FILE)
+    flags = struct.unpack_from("<I", s[f][2], 12)[0] | (1 << 30)
+    struct.pack_into("<I", s[f][2], 12, flags)
+    out.append(("file-sockopts-missing", build(s), "its socket's options are malformed"))
+    s[f][2] += bytes(8 + 40)
+    out.append(("file-sockopts-not-socket", build(s), "its socket's options are malformed"))
+
     s = copy(secs)
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len
