@@ -94,7 +94,6 @@ const char *file_type_name(uint32_t type)
 void file_to_stdio(struct rfile *rf)
 {
 	rf->f.type = htole32(CRAK_FILE_STDIO);
-	rf->f.fd_flags &= ~htole32(CRAK_FILE_SOCKOPTS);
 	free(rf->data);
 	rf->data = NULL;
 	rf->f.data_len = 0;
@@ -433,6 +432,13 @@ static bool shmem_map_find(const struct map_deleted *m, void *arg)
 	return ks->found;
 }
 
+/* Says that process PID outside SET maps or holds memory K of the set. */
+static void shmem_refused(const struct shmem_key *k, const char *how, pid_t pid, const char *set)
+{
+	pr_err("checkpoint %d: its shared memory %s (deleted) is %s by process %d too%s%s: not taken yet",
+	       k->pid, k->path, how, pid, set ? ", outside the " : "", set ?: "");
+}
+
 /*
  * Of the descriptors FILES[i] of PIDS[i] (NR processes), a unix socket,
  * eventfd, epoll or timerfd that process PID's descriptor FD (linking to
@@ -536,8 +542,7 @@ static int fds_outside(pid_t pid, struct shmem_keys *ks, bool anon, const pid_t 
 		       holder, le32toh(rf->f.fd), file_type_name(le32toh(rf->f.type)), pid,
 		       set ? ", outside the " : "", set ?: "");
 	else if (ks->found)
-		pr_err("checkpoint %d: its shared memory %s (deleted) is held by process %d too%s%s: not taken yet",
-		       ks->found->pid, ks->found->path, pid, set ? ", outside the " : "", set ?: "");
+		shmem_refused(ks->found, "held", pid, set);
 	return rf || ks->found ? -1 : 0;
 }
 
@@ -572,9 +577,7 @@ int files_held_outside(const pid_t *pids, const struct rfiles *const *files, uns
 		if (pid <= 0 || pid == getpid() || pid_in(pid, pids, nr))
 			continue;
 		if (ks.nr && maps_deleted_each(pid, shmem_map_find, &ks)) {
-			pr_err("checkpoint %d: its shared memory %s (deleted) is mapped by process %d too%s%s: not taken yet",
-			       ks.found->pid, ks.found->path, pid, set ? ", outside the " : "",
-			       set ?: "");
+			shmem_refused(ks.found, "mapped", pid, set);
 			ret = -1;
 			break;
 		}
@@ -975,7 +978,10 @@ int files_write(struct img *im, const struct rfiles *files)
 		struct crak_img_file f = rf->f;
 		int err;
 
-		/* (Options only of what is still a unix socket.) */
+		/*
+		 * Options only of what is still a unix socket (not one made a
+		 * standard descriptor, or a reference to a tree's shared one).
+		 */
 		if (le32toh(f.type) != CRAK_FILE_UNIX) {
 			fd_flags &= ~CRAK_FILE_SOCKOPTS;
 			f.fd_flags = htole32(fd_flags);

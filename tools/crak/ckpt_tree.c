@@ -764,7 +764,6 @@ static void tree_shared_ref(struct rfile *rf, unsigned int idx)
 	rf->path = NULL;
 	rf->data = NULL;
 	rf->f.type = htole32(CRAK_FILE_SHARED);
-	rf->f.fd_flags &= ~htole32(CRAK_FILE_SOCKOPTS);	/* the shared file's */
 	rf->f.path_len = 0;
 	rf->f.data_len = 0;
 	rf->f.value[0] = htole64(idx);

@@ -80,8 +80,11 @@ static int diag_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* What sock_diag says of socket INO, asked in the namespace of socket SK. */
-static int unix_diag(int sk, uint32_t ino, struct unix_diag *d)
+/*
+ * What sock_diag says of socket INO, asked in the namespace of socket SK;
+ * with QLEN (a datagram socket's), that namespace's max_dgram_qlen too.
+ */
+static int unix_diag(int sk, uint32_t ino, bool qlen, struct unix_diag *d)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct unix_diag_req *req;
@@ -97,7 +100,7 @@ static int unix_diag(int sk, uint32_t ino, struct unix_diag *d)
 		goto out;
 	nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_CLOEXEC);
 	/* (A network namespace's sysctls are those of the one who opens them.) */
-	f = fopen("/proc/sys/net/unix/max_dgram_qlen", "re");
+	f = qlen ? fopen("/proc/sys/net/unix/max_dgram_qlen", "re") : NULL;
 	if (!f || fscanf(f, "%lu", &d->dgram_qlen) != 1)
 		d->dgram_qlen = 10;
 	if (f)
@@ -380,7 +383,8 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 
 	if (getsockopt(sk, SOL_SOCKET, SO_TYPE, &type, &sl) ||
 	    getsockopt(sk, SOL_SOCKET, SO_ACCEPTCONN, &acc, &sl) ||
-	    getsockname(sk, (struct sockaddr *)&sun, &len) || unix_diag(sk, ino, &d) ||
+	    getsockname(sk, (struct sockaddr *)&sun, &len) ||
+	    unix_diag(sk, ino, type == SOCK_DGRAM, &d) ||
 	    unix_get_opts(sk, acc, rf)) {
 		*why = "its unix socket could not be examined";
 		return -1;
