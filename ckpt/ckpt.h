@@ -175,10 +175,12 @@ extern const struct ckpt_advice ckpt_advice[CKPT_NR_ADVICE];
 /* Once whole: the process runs; or waits for GO (killed if it never comes). */
 enum ckpt_hold { CKPT_RUN, CKPT_HOLD, CKPT_HOLD_KILL };
 
+struct ckpt_peers;
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
 		 enum ckpt_hold hold, const struct ckpt_fill_src *fill, struct cred *creds,
-		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack);
+		 bool no_new_privs, struct ckpt_peers *peers, u64 *pages,
+		 struct netlink_ext_ack *extack);
 /* A post-copy's userfaultfd is still to fill part of the memory: EAGAIN. */
 #define CKPT_MSG_FILLING \
 	"part of the process's memory is still to be filled through a userfaultfd (a post-copy under way)"
@@ -208,9 +210,14 @@ int ckpt_thread_parse(const void *buf, size_t len, struct ckpt_thread_image *ti,
 
 struct cred;
 struct nlattr;
+struct nlmsghdr;
 
 struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *extack);
 void ckpt_creds_apply(const struct cred *tmpl);
+struct ckpt_peers *ckpt_peers_new(const struct nlmsghdr *nlh, const struct cred *tmpl,
+				  struct netlink_ext_ack *extack);
+void ckpt_peers_apply(struct ckpt_peers *peers);
+void ckpt_peers_free(struct ckpt_peers *peers);
 
 /* -- netlink.c ------------------------------------------------------------ */
 

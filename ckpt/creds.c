@@ -8,16 +8,25 @@
  * and capability sets, in its own context, as setresuid(2) and capset(2)
  * would.  The user_struct and ucounts they are counted against stay the
  * caller's: the kernel does not let a module look up another user's.
+ *
+ * RESTORE also gives each unix socket the tool made again, which names the
+ * tool to SO_PEERCRED, the peer it named at checkpoint.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/uidgid.h>
+#include <net/af_unix.h>
+#include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "crak_compat.h"
 #include "ckpt.h"
@@ -156,4 +165,212 @@ void ckpt_creds_apply(const struct cred *tmpl)
 	new->cap_bset = tmpl->cap_bset;
 	new->cap_ambient = tmpl->cap_ambient;
 	commit_creds(new);
+}
+
+/*
+ * What a RESTORE's CRAK_CKPT_A_PEERs ask: checked and taken (the sockets
+ * held) in its caller's context, with the restorer's rights; done as the
+ * process is released, when every process of its tree is there to be named.
+ */
+struct ckpt_peer {
+	struct socket *sock;		/* its file held */
+	pid_t pid;			/* 0: the one it names now */
+	const struct cred *cred;	/* NULL: likewise */
+};
+
+struct ckpt_peers {
+	struct pid_namespace *ns;	/* the PIDs' */
+	unsigned int nr;
+	struct ckpt_peer v[];
+};
+
+/*
+ * The credentials a socket's peer of effective IDs UID and GID gets: TMPL
+ * (the image's, or the caller's when NULL) where those are its effective
+ * IDs, else the caller's with those IDs, no supplementary group and no
+ * capability.
+ */
+static const struct cred *ckpt_peer_cred(const struct cred *tmpl, kuid_t uid, kgid_t gid)
+{
+	const struct cred *base = tmpl ?: current_cred();
+	struct group_info *gi;
+	struct cred *new;
+
+	if (uid_eq(uid, base->euid) && gid_eq(gid, base->egid))
+		return get_cred(base);
+	new = prepare_creds();
+	if (!new)
+		return NULL;
+	gi = groups_alloc(0);
+	if (!gi) {
+		abort_creds(new);
+		return NULL;
+	}
+	set_groups(new, gi);
+	put_group_info(gi);
+	new->uid = uid;
+	new->euid = uid;
+	new->suid = uid;
+	new->fsuid = uid;
+	new->gid = gid;
+	new->egid = gid;
+	new->sgid = gid;
+	new->fsgid = gid;
+	new->cap_inheritable = CAP_EMPTY_SET;
+	new->cap_permitted = CAP_EMPTY_SET;
+	new->cap_effective = CAP_EMPTY_SET;
+	new->cap_ambient = CAP_EMPTY_SET;
+	return new;
+}
+
+/* Whether the caller may name user UID a peer (as SCM_CREDENTIALS may). */
+static bool ckpt_may_name_uid(struct user_namespace *ns, kuid_t uid)
+{
+	const struct cred *cur = current_cred();
+
+	return uid_valid(uid) &&
+	       (uid_eq(uid, cur->uid) || uid_eq(uid, cur->euid) || uid_eq(uid, cur->suid) ||
+		ns_capable_noaudit(ns, CAP_SETUID));
+}
+
+static bool ckpt_may_name_gid(struct user_namespace *ns, kgid_t gid)
+{
+	const struct cred *cur = current_cred();
+
+	return gid_valid(gid) &&
+	       (gid_eq(gid, cur->gid) || gid_eq(gid, cur->egid) || gid_eq(gid, cur->sgid) ||
+		ns_capable_noaudit(ns, CAP_SETGID));
+}
+
+/*
+ * One CRAK_CKPT_A_PEER into PEER: what of it the caller may name (as
+ * SCM_CREDENTIALS would let it: __scm_send's rules); the rest stays as
+ * made.  0 with PEER->sock NULL: nothing to name.
+ */
+static int ckpt_peer_take(const struct nlattr *attr, const struct cred *tmpl,
+			  struct ckpt_peer *peer, struct netlink_ext_ack *extack)
+{
+	const struct crak_ckpt_peer *p = nla_data(attr);
+	struct user_namespace *ns = current_user_ns();
+	kuid_t uid = make_kuid(ns, p->uid);
+	kgid_t gid = make_kgid(ns, p->gid);
+	struct socket *sock;
+	bool ids;
+	int err;
+
+	if (p->pid > PID_MAX_LIMIT) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no such PID");
+		return -EINVAL;
+	}
+	sock = sockfd_lookup(p->fd, &err);
+	if (!sock) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "no socket at the descriptor");
+		return err;
+	}
+	if (!sock->sk || sock->sk->sk_family != AF_UNIX) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not a unix socket");
+		sockfd_put(sock);
+		return -EINVAL;
+	}
+	ids = ckpt_may_name_uid(ns, uid) && ckpt_may_name_gid(ns, gid);
+	if (p->pid && p->pid != task_tgid_vnr(current) &&
+	    ns_capable_noaudit(task_active_pid_ns(current)->user_ns, CAP_SYS_ADMIN))
+		peer->pid = p->pid;
+	if (!ids && !peer->pid) {
+		sockfd_put(sock);
+		return 0;
+	}
+	if (ids) {
+		peer->cred = ckpt_peer_cred(tmpl, uid, gid);
+		if (!peer->cred) {
+			sockfd_put(sock);
+			return -ENOMEM;
+		}
+	}
+	peer->sock = sock;
+	return 0;
+}
+
+void ckpt_peers_free(struct ckpt_peers *peers)
+{
+	unsigned int i;
+
+	if (!peers)
+		return;
+	for (i = 0; i < peers->nr; i++) {
+		put_cred(peers->v[i].cred);
+		sockfd_put(peers->v[i].sock);
+	}
+	put_pid_ns(peers->ns);
+	kvfree(peers);
+}
+
+/*
+ * A RESTORE's CRAK_CKPT_A_PEERs, checked and taken before it begins; TMPL:
+ * the credentials it gives.  NULL if it has none.
+ */
+struct ckpt_peers *ckpt_peers_new(const struct nlmsghdr *nlh, const struct cred *tmpl,
+				  struct netlink_ext_ack *extack)
+{
+	const struct nlattr *attr;
+	struct ckpt_peers *peers;
+	unsigned int nr = 0;
+	int rem, err;
+
+	nlmsg_for_each_attr(attr, nlh, GENL_HDRLEN, rem)
+		nr += nla_type(attr) == CRAK_CKPT_A_PEER;
+	if (!nr)
+		return NULL;
+	peers = kvzalloc(struct_size(peers, v, nr), GFP_KERNEL);
+	if (!peers)
+		return ERR_PTR(-ENOMEM);
+	peers->ns = get_pid_ns(task_active_pid_ns(current));
+	nlmsg_for_each_attr(attr, nlh, GENL_HDRLEN, rem) {
+		if (nla_type(attr) != CRAK_CKPT_A_PEER)
+			continue;
+		err = ckpt_peer_take(attr, tmpl, &peers->v[peers->nr], extack);
+		if (err) {
+			ckpt_peers_free(peers);
+			return ERR_PTR(err);
+		}
+		if (peers->v[peers->nr].sock)
+			peers->nr++;
+	}
+	if (!peers->nr) {
+		ckpt_peers_free(peers);
+		return NULL;
+	}
+	return peers;
+}
+
+/*
+ * As the process is released: each socket names its peer.  A PID no
+ * process has (a peer gone before the checkpoint) leaves the one it names.
+ */
+void ckpt_peers_apply(struct ckpt_peers *peers)
+{
+	unsigned int i;
+
+	for (i = 0; i < peers->nr; i++) {
+		struct ckpt_peer *p = &peers->v[i];
+		struct sock *sk = p->sock->sk;
+		struct pid *pid = NULL;
+
+		if (p->pid) {
+			rcu_read_lock();
+			pid = get_pid(find_pid_ns(p->pid, peers->ns));
+			rcu_read_unlock();
+		}
+		/* (A listener's are copied to its clients under its state lock.) */
+		unix_state_lock(sk);
+		spin_lock(&sk->sk_peer_lock);
+		if (p->cred)
+			swap(sk->sk_peer_cred, p->cred);
+		if (pid)
+			swap(sk->sk_peer_pid, pid);
+		spin_unlock(&sk->sk_peer_lock);
+		unix_state_unlock(sk);
+		put_pid(pid);
+	}
+	ckpt_peers_free(peers);
 }

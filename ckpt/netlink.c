@@ -95,6 +95,7 @@ static const struct nla_policy ckpt_restore_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_LAZY]		= { .type = NLA_FLAG },
 	[CRAK_CKPT_A_HOLD_KILL]		= { .type = NLA_FLAG },
 	[CRAK_CKPT_A_SHMEM]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_ckpt_shmem)),
+	[CRAK_CKPT_A_PEER]		= NLA_POLICY_EXACT_LEN(sizeof(struct crak_ckpt_peer)),
 };
 
 static struct netlink_range_validation ckpt_shmem_size_range = {
@@ -462,6 +463,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	unsigned int nr_close = 0;
 	struct file *sess, *image;
 	struct ckpt_fill_src fill = {};
+	struct ckpt_peers *peers;
 	struct cred *creds = NULL;
 	bool no_new_privs = false, begun = false;
 	enum ckpt_hold hold;
@@ -534,13 +536,19 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		no_new_privs = le32_to_cpu(((struct crak_img_creds *)nla_data(cattr))->flags) &
 			       CRAK_CREDS_NO_NEW_PRIVS;
 	}
+	peers = ckpt_peers_new(info->nlhdr, creds, info->extack);
+	if (IS_ERR(peers)) {
+		if (creds)
+			put_cred(creds);
+		err = PTR_ERR(peers);
+		goto out_fill;
+	}
 	ckpt_stream_init(&s, image, info);
 	/* The restore takes the credentials, whatever becomes of it. */
 	begun = true;
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
-			   hold, &fill, creds,
-			   no_new_privs, &pages, info->extack);
+			   hold, &fill, creds, no_new_privs, peers, &pages, info->extack);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
 out_fill:

@@ -77,6 +77,7 @@ struct ckpt_restore {
 	bool hold_kill;			/* ... and is killed if it never comes */
 	struct cred *creds;		/* every thread's, or NULL: the caller's */
 	bool no_new_privs;
+	struct ckpt_peers *peers;	/* its sockets' peers, named as it runs */
 	struct crak_ckpt_range *lazy;	/* SKIP's ranges left missing */
 	unsigned int nr_lazy;
 	struct mm_struct *thp_off;	/* its transparent huge pages off till the end */
@@ -132,6 +133,7 @@ static void ckpt_restore_free(struct ckpt_group *g)
 	put_pid(r->tgid);
 	if (r->creds)
 		put_cred(r->creds);
+	ckpt_peers_free(r->peers);
 	kvfree(r->lazy);
 	kfree(r);
 }
@@ -220,6 +222,7 @@ static void ckpt_restore_resume(struct ckpt_stop *st)
 {
 	struct ckpt_restore *r = container_of(st->group, struct ckpt_restore, group);
 	struct ckpt_rthread *rt = st->data;
+	struct ckpt_peers *peers;
 	sigset_t mask;
 
 	if (READ_ONCE(r->state) != CKPT_R_DONE)
@@ -231,6 +234,10 @@ static void ckpt_restore_resume(struct ckpt_stop *st)
 	crak_task_rseq_set(current, rt->rseq, rt->rseq_len, rt->rseq_sig);
 	if (r->no_new_privs)
 		task_set_no_new_privs(current);
+	/* (By the first thread to run: every process of its tree is there.) */
+	peers = xchg(&r->peers, NULL);
+	if (peers)
+		ckpt_peers_apply(peers);
 	if (r->creds)
 		ckpt_creds_apply(r->creds);
 }
@@ -1390,19 +1397,22 @@ static int ckpt_wait_enrolled(struct ckpt_restore *r, u32 nr_threads)
 int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thread,
 		 size_t len, u32 nr_threads, const int *close_fds, unsigned int nr_close,
 		 enum ckpt_hold hold, const struct ckpt_fill_src *fill, struct cred *creds,
-		 bool no_new_privs, u64 *pages, struct netlink_ext_ack *extack)
+		 bool no_new_privs, struct ckpt_peers *peers, u64 *pages,
+		 struct netlink_ext_ack *extack)
 {
 	struct ckpt_layout *l;
 	struct ckpt_thread_image ti;
-	struct ckpt_rthread *rt;
+	struct ckpt_rthread *rt = NULL;
 	bool building = false;
 	unsigned int i;
 	int err;
 
 	/* The layout is big (the auxiliary vector): not on the stack. */
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
-	if (!l)
-		return -ENOMEM;
+	if (!l) {
+		err = -ENOMEM;
+		goto fail_early;
+	}
 	err = ckpt_thread_parse(thread, len, &ti, extack);
 	if (!err && (!nr_threads || nr_threads > PID_MAX_LIMIT)) {
 		NL_SET_ERR_MSG(extack, "a process has at least one thread");
@@ -1422,7 +1432,9 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 			/* The session's from now on: freed with it. */
 			r->creds = creds;
 			r->no_new_privs = no_new_privs;
+			r->peers = peers;
 			creds = NULL;
+			peers = NULL;
 		}
 		mutex_unlock(&r->lock);
 	}
@@ -1498,7 +1510,9 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 fail_early:
 	if (creds)
 		put_cred(creds);
-	ckpt_layout_free(l);
+	ckpt_peers_free(peers);
+	if (l)
+		ckpt_layout_free(l);
 	kfree(rt);
 	/* (Refused its session, it ends only its own, still open.) */
 	ckpt_restore_end_as(r, err, extack->_msg, !building);

@@ -120,6 +120,61 @@ refused_without_ipc_lock "capabilities" /tmp/sleep.img "$spid" \
 	"the process had capabilities its restorer has not"
 pass "capabilities the restarter has not are refused in one line"
 
+# A unix socket names to SO_PEERCRED whom the image says only where the
+# restarter could name them itself (SCM_CREDENTIALS' rules): a pair's
+# peer edited in the image to user 4242 and group 4343, restarted by root,
+# is named so; by root without CAP_SETUID and CAP_SETGID (the process
+# had neither), it names root, its maker, and the restart goes on.
+peer_py='import os, signal, socket, struct, sys, time
+a, b = socket.socketpair()
+def tell(sig, frame):
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write("%d %d %d\n" % struct.unpack("3i", a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)))
+    os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+signal.signal(signal.SIGUSR1, tell)
+with open(sys.argv[1] + ".fd", "w") as f:
+    f.write("%d\n" % a.fileno())
+time.sleep(1000)'
+drop="setpriv --inh-caps=-setuid,-setgid --bounding-set=-setuid,-setgid"
+pdir=$CKPT_DIR/peer
+mkdir -p "$pdir"
+ppid=$(on a "$drop $PY -c $(printf %q "$peer_py") $pdir/cred > /dev/null 2>&1 & echo \$!")
+wait_file "$pdir/cred.fd" 30 || fail "peer: the process did not start"
+checkpoint a "$ppid" "$pdir/img"
+/usr/bin/python3 - "$(dirname "$0")" "$pdir/img" "$(cat "$pdir/cred.fd")" <<'EOF' || fail "peer: cannot edit the image"
+import struct, sys
+sys.path.insert(0, sys.argv[1])
+from mutate import parse, build, FILE
+secs = parse(open(sys.argv[2], "rb").read())
+n = 0
+for t, _, p in secs:
+    if t != FILE or struct.unpack_from("<II", p, 0) != (int(sys.argv[3]), 6):
+        continue
+    fd_flags, plen, dlen = struct.unpack_from("<I", p, 12)[0], *struct.unpack_from("<IQ", p, 44)
+    at = ((96 + plen + dlen + 7) & ~7) + (16 if fd_flags & (1 << 31) else 0)
+    assert fd_flags & (1 << 30) and struct.unpack_from("<I", p, at)[0] & 4, "no peer in the image"
+    assert struct.unpack_from("<II", p, at + 44) == (0, 0), "the peer is not root"
+    struct.pack_into("<II", p, at + 44, 4242, 4343)
+    n += 1
+assert n == 1, n
+open(sys.argv[2], "wb").write(build(secs))
+EOF
+# named_peer WHAT RESTARTER WANT: the image restarted by RESTARTER names
+# WANT (PID UID GID) to SO_PEERCRED.
+named_peer() {
+	local out
+	rm -f "$pdir/cred"
+	out=$(on a "$2 crak restart --detach $pdir/img 2>&1 && kill -USR1 $ppid") ||
+		fail "peer: the restart $1 failed: $out"
+	wait_file "$pdir/cred" 30 || fail "peer: the process restarted $1 did not answer"
+	on a "kill -KILL $ppid; while [ -e /proc/$ppid ]; do sleep 0.05; done"
+	[ "$(cat "$pdir/cred")" = "$3" ] ||
+		fail "peer: restarted $1, the pair names $(cat "$pdir/cred"), not $3"
+}
+named_peer "by root" "" "$ppid 4242 4343"
+named_peer "without CAP_SETUID and CAP_SETGID" "$drop" "$ppid 0 0"
+pass "a unix socket names the peer its image says where the restarter could name it, else its maker"
+
 # refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
 # sleeps is refused a checkpoint, the first line saying MSG, and runs on.
 refused_alive() {

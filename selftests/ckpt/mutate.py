@@ -150,6 +150,21 @@ def named(data, secs):
     s[f][2] += bytes(8 + 40)
     out.append(("file-sockopts-not-socket", build(s), "its socket's options are malformed"))
 
+    # A unix socket's options that say whom SO_PEERCRED named follows
+    # (CRAK_UNIX_OPT_PEER), with nothing after them, then naming no process.
+    s = copy(secs)
+    f = first(s, FILE)
+    plen, dlen = struct.unpack_from("<I", s[f][2], 44)[0], struct.unpack_from("<Q", s[f][2], 48)[0]
+    flags = struct.unpack_from("<I", s[f][2], 12)[0] | (1 << 30)
+    struct.pack_into("<II", s[f][2], 4, 6, 0)              # CRAK_FILE_UNIX, no open flags
+    struct.pack_into("<I", s[f][2], 12, flags & ~(1 << 31))
+    at = (96 + plen + dlen + 7) & ~7
+    s[f][2] = s[f][2][:at] + bytes(at - len(s[f][2][:at]))
+    s[f][2] += struct.pack("<IIIIQQII", 4, 4096, 4096, 0xffffffff, 0, 0, 0, 0)
+    out.append(("file-peer-missing", build(s), "its socket's options are malformed"))
+    s[f][2] += struct.pack("<IIII", 0, 0, 0, 0)
+    out.append(("file-peer-no-process", build(s), "its socket's options are malformed"))
+
     s = copy(secs)
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len

@@ -2063,19 +2063,68 @@ static void cap_lines(char *out, size_t size)
  * left it (none but the bounding set) and no_new_privs; it writes its files
  * in DIR as that user.
  */
+/*
+ * Whom SO_PEERCRED of unix socket FD names: process PID, effective IDs UID
+ * and GID; and (NR_GROUPS of them, unless -1) SO_PEERGROUPS, GROUPS.
+ */
+static void check_peer(int fd, pid_t pid, uid_t uid, gid_t gid, const gid_t *groups,
+		       int nr_groups, const char *what)
+{
+	struct ucred uc;
+	socklen_t l = sizeof(uc);
+	gid_t got[16];
+	int i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &l))
+		die("SO_PEERCRED of %s", what);
+	check_eq(pid, uc.pid, "SO_PEERCRED's PID of %s", what);
+	check_eq(uid, uc.uid, "SO_PEERCRED's user ID of %s", what);
+	check_eq(gid, uc.gid, "SO_PEERCRED's group ID of %s", what);
+	if (nr_groups < 0)
+		return;
+	l = sizeof(got);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, got, &l))
+		die("SO_PEERGROUPS of %s", what);
+	check_eq(nr_groups, l / sizeof(gid_t), "SO_PEERGROUPS of %s", what);
+	for (i = 0; i < nr_groups && i < (int)(l / sizeof(gid_t)); i++)
+		check_eq(groups[i], got[i], "SO_PEERGROUPS[%d] of %s", i, what);
+}
+
+/*
+ * Another user's credentials, and unix sockets that name their makers to
+ * SO_PEERCRED: a pair made before it took them (root's), then a pair, a
+ * listener, a client of it and the connection accepted (the other
+ * user's), and a client that connects once it is restarted.
+ */
 static int mode_creds(void)
 {
 	static const gid_t groups[] = { 100, 200, 300 };
 	char caps_before[512], caps_now[512];
+	int root_pair[2], pair[2], lsn, cli, acc;
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t sun_len;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg, got[16];
 	int n, i;
 
 	if (chmod(dir, 0777))
 		die("chmod %s", dir);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, root_pair))
+		die("socketpair");
 	if (setgroups(ARRAY_SIZE(groups), groups) || setresgid(1001, 1002, 1003) ||
 	    setresuid(2001, 2002, 2003) || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		die("setting its credentials");
+	sun_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+		  snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "crak-creds-%d", getpid());
+	lsn = socket(AF_UNIX, SOCK_STREAM, 0);
+	cli = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || lsn < 0 || cli < 0 ||
+	    bind(lsn, (struct sockaddr *)&sun, sun_len) || listen(lsn, 4) ||
+	    connect(cli, (struct sockaddr *)&sun, sun_len))
+		die("unix sockets");
+	acc = accept(lsn, NULL, NULL);
+	if (acc < 0)
+		die("accept");
 	cap_lines(caps_before, sizeof(caps_before));
 	ready();
 	wait_usr1();
@@ -2095,6 +2144,17 @@ static int mode_creds(void)
 	check_eq(1, prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0), "no_new_privs");
 	cap_lines(caps_now, sizeof(caps_now));
 	check_str(caps_before, caps_now, "capability sets");
+
+	check_peer(root_pair[0], getpid(), 0, 0, NULL, -1, "a pair made as root");
+	check_peer(pair[0], getpid(), 2002, 1002, groups, ARRAY_SIZE(groups), "a pair");
+	check_peer(cli, getpid(), 2002, 1002, groups, ARRAY_SIZE(groups), "a listener's client");
+	check_peer(acc, getpid(), 2002, 1002, groups, ARRAY_SIZE(groups), "a connection accepted");
+	close(cli);
+	cli = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (cli < 0 || connect(cli, (struct sockaddr *)&sun, sun_len))
+		die("connecting again");
+	check_peer(cli, getpid(), 2002, 1002, groups, ARRAY_SIZE(groups),
+		   "a new client of the listener");
 	return finish();
 }
 

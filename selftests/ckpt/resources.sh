@@ -124,6 +124,20 @@ assert [(x['rcvtimeo'], x['sndtimeo']) for x in o].count((2.5, 1.5)) == 1" ||
 			fail "files: crak image show does not give the unix sockets' options:" \
 				"$(grep "unix socket" <<< "$out")"
 	fi
+	# Whom its unix sockets named to SO_PEERCRED: root (a pair made
+	# before it took the other user's credentials), the other user (a
+	# pair, a listener, its client and the connection accepted).
+	if [ $mode = creds ]; then
+		out=$(build/bin/crak image show "$prog_dir/img")
+		[ "$(grep -c " unix socket .*peer $prog_pid uid 0 gid 0 " <<< "$out")" = 2 ] &&
+			[ "$(grep -c " unix socket .*peer $prog_pid uid 2002 gid 1002 " <<< "$out")" = 5 ] &&
+			build/bin/crak image show -j "$prog_dir/img" | python3 -c "
+import json, sys
+p = [f['peer'] for f in json.load(sys.stdin)['files'] if 'peer' in f]
+assert sorted((x['pid'], x['uid'], x['gid']) for x in p) == [($prog_pid, 0, 0)] * 2 + [($prog_pid, 2002, 1002)] * 5, p" ||
+			fail "creds: crak image show does not give whom the unix sockets named:" \
+				"$(grep "unix socket" <<< "$out")"
+	fi
 	if [ $mode = syslog ]; then
 		out=$(build/bin/crak image show "$prog_dir/img")
 		grep -q " unix socket  *to $SYSLOG_PATH $" <<< "$out" &&

@@ -306,8 +306,9 @@ pass "a parent and child sharing an epoll share it again once restarted on b, ea
 # again (a new socket's datagram reaches it), the datagram queued still
 # there, and the child's client connected to it (its next datagram reaches
 # the server; it tells the name it is connected to); the connection has
-# the listener's name at the parent's end, and the bytes queued; the
-# listener listens.
+# the listener's name at the parent's end, and the bytes queued, and names
+# the child to SO_PEERCRED (the parent, above both ends, made it again);
+# the listener listens.
 cat > "$dir/unix.py" << 'EOF'
 import os, signal, socket, struct, sys, time
 verdict, path = sys.argv[1], sys.argv[2]
@@ -350,10 +351,13 @@ while (srv.recv(100, socket.MSG_PEEK) != b"before" or conn.recv(100, socket.MSG_
        kc.recv(100, socket.MSG_PEEK) != b"hi"):
     time.sleep(0.01)
 
+def pid_of(s):
+    return struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+
 def peer_pid(name):
     n = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     n.connect(name)
-    return struct.unpack("3i", n.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    return pid_of(n)
 
 def check(sig, frame):
     os.kill(kid, signal.SIGUSR1)
@@ -375,16 +379,18 @@ def check(sig, frame):
         listens = True
         # A new client of the child's listener is told the child listens.
         kpeer = peer_pid(kpath)
+        cpeer = pid_of(conn)
     except OSError as e:
         got.append(str(e))
         listens = False
-        kpeer = None
+        kpeer = cpeer = None
     ok = (srv.getsockname() == path and sorted(got) == sorted(want) and got[0] == "before" and
-          stream == swant and conn.getsockname() == spath and listens and kpeer == kid and
-          kc.recv(100) == b"hi")
+          stream == swant and conn.getsockname() == spath and cpeer == kid and
+          listens and kpeer == kid and kc.recv(100) == b"hi")
     with open(verdict, "a") as f:
-        f.write("1 %s\n" % ("ok" if ok else "bad: %r named %r; %r at %r; the child's listener by %r" %
-                             (got, srv.getsockname(), stream, conn.getsockname(), kpeer)))
+        f.write("1 %s\n" % ("ok" if ok else "bad: %r named %r; %r at %r, its peer %r; "
+                             "the child's listener by %r" %
+                             (got, srv.getsockname(), stream, conn.getsockname(), cpeer, kpeer)))
 
 signal.signal(signal.SIGUSR1, check)
 open(verdict + ".ready", "w").close()
@@ -400,7 +406,7 @@ out=$(on b crak restart "$dir/un.img" --detach 2>&1) || fail "the restart on b f
 looks b "$un" "$dir/un.verdict" 1 "a datagram server and a stream connection"
 on b "kill -KILL $un_kid $un; rm -f /tmp/crak-tree.dgram*"
 on a "rm -f /tmp/crak-tree.dgram*"
-pass "a datagram server and a stream listener bound to paths, with their child's client and connection, come back bound and connected on b, named as they were, what was queued kept; a listener the child made listen, whose client is its parent, names the child to a new client"
+pass "a datagram server and a stream listener bound to paths, with their child's client and connection, come back bound and connected on b, named as they were, what was queued kept, the connection's peer the child; a listener the child made listen, whose client is its parent, names the child to a new client"
 
 # An interest a child registered as a descriptor it has closed since (the
 # file open on as another): no holder could register it again.

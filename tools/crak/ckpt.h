@@ -61,6 +61,7 @@ struct rfile {
 	/* checkpoint: net.unix.max_dgram_qlen in a unix socket's namespace */
 	unsigned long dgram_qlen;
 	struct crak_img_unix_opts uopts;	/* with CRAK_FILE_SOCKOPTS */
+	struct crak_img_unix_peer upeer;	/* with CRAK_UNIX_OPT_PEER */
 };
 
 /*
@@ -144,10 +145,12 @@ static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)
  * The struct crak_img_fown of a FILE section (LEN bytes from SECTION, at
  * least a struct crak_img_file) into *FOWN, NULL if it has none; -1 if it
  * says it has one that is not there or not sound.  files_sockopts(): its
- * struct crak_img_unix_opts (CRAK_FILE_SOCKOPTS), likewise.
+ * struct crak_img_unix_opts (CRAK_FILE_SOCKOPTS), and the struct
+ * crak_img_unix_peer after them (CRAK_UNIX_OPT_PEER), likewise.
  */
 int files_fown(const void *section, uint64_t len, const struct crak_img_fown **fown);
-int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts);
+int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts,
+		   const struct crak_img_unix_peer **peer);
 void files_free(struct rfiles *files);
 /* ORDERED: a process's, by increasing number (a tree's shared: any). */
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered);

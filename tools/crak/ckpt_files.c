@@ -995,7 +995,8 @@ int files_write(struct img *im, const struct rfiles *files)
 		 */
 		if (fd_flags & (CRAK_FILE_OWNED | CRAK_FILE_SOCKOPTS)) {
 			tlen = files_fown_offset(plen, dlen) - hlen;
-			tail = xmalloc(tlen + sizeof(rf->fown) + sizeof(rf->uopts));
+			tail = xmalloc(tlen + sizeof(rf->fown) + sizeof(rf->uopts) +
+				       sizeof(rf->upeer));
 			memset(tail, 0, tlen);
 			if (dlen)
 				memcpy(tail, rf->data, dlen);
@@ -1006,6 +1007,11 @@ int files_write(struct img *im, const struct rfiles *files)
 			if (fd_flags & CRAK_FILE_SOCKOPTS) {
 				memcpy(tail + tlen, &rf->uopts, sizeof(rf->uopts));
 				tlen += sizeof(rf->uopts);
+			}
+			if ((fd_flags & CRAK_FILE_SOCKOPTS) &&
+			    (le32toh(rf->uopts.flags) & CRAK_UNIX_OPT_PEER)) {
+				memcpy(tail + tlen, &rf->upeer, sizeof(rf->upeer));
+				tlen += sizeof(rf->upeer);
 			}
 		}
 		err = img_write_section2(im, CRAK_IMG_FILE, buf, hlen, tail, tlen);
@@ -1042,14 +1048,17 @@ int files_fown(const void *section, uint64_t len, const struct crak_img_fown **f
 	return 0;
 }
 
-int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts)
+int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts,
+		   const struct crak_img_unix_peer **peer)
 {
 	const struct crak_img_file *f = section;
 	uint64_t dlen = le64toh(f->data_len), at;
 	const struct crak_img_unix_opts *o;
+	const struct crak_img_unix_peer *p;
 	uint32_t fd_flags = le32toh(f->fd_flags);
 
 	*opts = NULL;
+	*peer = NULL;
 	if (!(fd_flags & CRAK_FILE_SOCKOPTS))
 		return 0;
 	at = files_fown_offset(le32toh(f->path_len), dlen);
@@ -1059,11 +1068,23 @@ int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix
 		return -1;
 	o = (const void *)((const char *)section + at);
 	/* (As struct timeval's seconds can hold them, and SO_*BUF's int.) */
-	if ((le32toh(o->flags) & ~(CRAK_UNIX_OPT_PASSCRED | CRAK_UNIX_OPT_PASSSEC)) ||
+	if ((le32toh(o->flags) & ~(CRAK_UNIX_OPT_PASSCRED | CRAK_UNIX_OPT_PASSSEC |
+				   CRAK_UNIX_OPT_PEER)) ||
 	    le32toh(o->sndbuf) > INT_MAX || le32toh(o->rcvbuf) > INT_MAX ||
 	    le64toh(o->rcvtimeo) > (uint64_t)INT_MAX * 1000000 ||
 	    le64toh(o->sndtimeo) > (uint64_t)INT_MAX * 1000000)
 		return -1;
+	if (le32toh(o->flags) & CRAK_UNIX_OPT_PEER) {
+		at += sizeof(*o);
+		if (at + sizeof(*p) > len)
+			return -1;
+		p = (const void *)((const char *)section + at);
+		/* (A process, as pid_t numbers them; IDs as setresuid(2) takes them.) */
+		if (!le32toh(p->pid) || le32toh(p->pid) > INT_MAX ||
+		    le32toh(p->uid) == UINT32_MAX || le32toh(p->gid) == UINT32_MAX || p->pad)
+			return -1;
+		*peer = p;
+	}
 	*opts = o;
 	return 0;
 }
@@ -1071,6 +1092,7 @@ int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 {
 	const struct crak_img_unix_opts *opts;
+	const struct crak_img_unix_peer *peer;
 	const struct crak_img_fown *fown;
 	uint32_t i, type;
 	uint64_t len, plen, dlen;
@@ -1104,7 +1126,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		}
 		if (fown)
 			memcpy(&rf->fown, fown, sizeof(*fown));
-		if (files_sockopts(buf, len, &opts)) {
+		if (files_sockopts(buf, len, &opts, &peer)) {
 			pr_err("%s: descriptor section %u: its socket's options are malformed",
 			       im->name, i);
 			free(buf);
@@ -1112,6 +1134,8 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		}
 		if (opts)
 			memcpy(&rf->uopts, opts, sizeof(*opts));
+		if (peer)
+			memcpy(&rf->upeer, peer, sizeof(*peer));
 		if (plen)
 			rf->path = xstrdup(buf + sizeof(rf->f));
 		if (dlen) {

@@ -297,9 +297,20 @@ static int unix_get_opts(int sk, bool acc, struct rfile *rf)
 		st = (struct timeval){ INT_MAX, 0 };
 	o->rcvtimeo = htole64((uint64_t)rt.tv_sec * 1000000 + rt.tv_usec);
 	o->sndtimeo = htole64((uint64_t)st.tv_sec * 1000000 + st.tv_usec);
-	/* (A listener's own "peer": the process that made it listen.) */
-	if (acc && !getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &uc, &ul) && uc.pid > 0)
-		o->listen_pid = htole32(uc.pid);
+	/*
+	 * Its peer, as the process sees it: of a listener, the process that
+	 * made it listen (whom its clients are told).  (None: pid 0.)
+	 */
+	if (!getsockopt(sk, SOL_SOCKET, SO_PEERCRED, &uc, &ul) && uc.pid > 0) {
+		if (acc)
+			o->listen_pid = htole32(uc.pid);
+		o->flags |= htole32(CRAK_UNIX_OPT_PEER);
+		rf->upeer = (struct crak_img_unix_peer){
+			.pid = htole32(uc.pid),
+			.uid = htole32(uc.uid),
+			.gid = htole32(uc.gid),
+		};
+	}
 	rf->f.fd_flags |= htole32(CRAK_FILE_SOCKOPTS);
 	return 0;
 }

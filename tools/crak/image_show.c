@@ -319,12 +319,23 @@ static uint64_t listen_backlog(const struct crak_img_file *f)
 	return le64toh(f->value[3]);
 }
 
-/* A unix socket's options O: in text those a socket has not by default. */
-static void show_sockopts(struct show *s, const struct crak_img_unix_opts *o)
+/*
+ * A unix socket's options O (in text those a socket has not by default) and
+ * the peer SO_PEERCRED named, PEER (NULL: none).
+ */
+static void show_sockopts(struct show *s, const struct crak_img_unix_opts *o,
+			  const struct crak_img_unix_peer *peer)
 {
 	uint32_t flags = le32toh(o->flags), peek = le32toh(o->peek_off);
 	uint64_t rt = le64toh(o->rcvtimeo), st = le64toh(o->sndtimeo);
 
+	if (s->json && peer) {
+		json_open_object(&s->j, "peer");
+		json_uint(&s->j, "pid", le32toh(peer->pid));
+		json_uint(&s->j, "uid", le32toh(peer->uid));
+		json_uint(&s->j, "gid", le32toh(peer->gid));
+		json_close_object(&s->j);
+	}
 	if (s->json) {
 		json_open_object(&s->j, "options");
 		json_bool(&s->j, "passcred", flags & CRAK_UNIX_OPT_PASSCRED);
@@ -350,12 +361,15 @@ static void show_sockopts(struct show *s, const struct crak_img_unix_opts *o)
 		printf("receive timeout %" PRIu64 ".%06" PRIu64 " s ", rt / 1000000, rt % 1000000);
 	if (st)
 		printf("send timeout %" PRIu64 ".%06" PRIu64 " s ", st / 1000000, st % 1000000);
+	if (peer)
+		printf("peer %u uid %u gid %u ", le32toh(peer->pid), le32toh(peer->uid),
+		       le32toh(peer->gid));
 }
 
 /* A descriptor: F, its PATH and DATA (NULL where the section has none whole). */
 static void show_file(struct show *s, const struct crak_img_file *f, const char *path,
 		      const void *data, const struct crak_img_fown *fown,
-		      const struct crak_img_unix_opts *uopts)
+		      const struct crak_img_unix_opts *uopts, const struct crak_img_unix_peer *upeer)
 {
 	uint32_t type = le32toh(f->type);
 	const struct rfile *sh = NULL;
@@ -391,7 +405,7 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 		if (backlog)
 			printf("listening, backlog %" PRIu64 " ", backlog - 1);
 		if (uopts)
-			show_sockopts(s, uopts);
+			show_sockopts(s, uopts, upeer);
 		if (epoll)
 			show_epoll(s, f, data);
 		else if (le64toh(f->data_len))
@@ -418,7 +432,7 @@ static void show_file(struct show *s, const struct crak_img_file *f, const char 
 	if (backlog)
 		json_uint(&s->j, "backlog", backlog - 1);
 	if (uopts)
-		show_sockopts(s, uopts);
+		show_sockopts(s, uopts, upeer);
 	if (epoll)
 		show_epoll(s, f, data);
 	if (fown) {
@@ -691,6 +705,7 @@ static int walk(struct show *s)
 			} else {
 				const struct crak_img_file *f = p;
 				const struct crak_img_unix_opts *uopts;
+				const struct crak_img_unix_peer *upeer;
 				const struct crak_img_fown *fown;
 				uint32_t plen = le32toh(f->path_len);
 
@@ -698,7 +713,7 @@ static int walk(struct show *s)
 					err = bad(s, "a descriptor's signal owner is malformed");
 					break;
 				}
-				if (files_sockopts(p, len, &uopts)) {
+				if (files_sockopts(p, len, &uopts, &upeer)) {
 					err = bad(s, "a descriptor's socket options are malformed");
 					break;
 				}
@@ -709,7 +724,7 @@ static int walk(struct show *s)
 				show_file(s, f, plen && sizeof(*f) + plen <= len ?
 					  (const char *)p + sizeof(*f) : NULL,
 					  whole ? (const char *)p + sizeof(*f) + plen : NULL, fown,
-					  uopts);
+					  uopts, upeer);
 			}
 			break;
 		case CRAK_IMG_THREAD:

@@ -34,6 +34,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -785,6 +786,57 @@ static unsigned int unlinked_shmems(const struct rfiles *files, const int *rw,
 	return nr;
 }
 
+/* Whether the restart makes process PID (this one, or one of its tree). */
+static bool restart_makes(const struct restart *r, uint32_t pid)
+{
+	uint32_t i;
+
+	if (!r->tree)
+		return pid == (uint32_t)self_pid;
+	for (i = 0; i < r->tree->nr; i++)
+		if (le32toh(r->tree->procs[i].pid) == pid)
+			return true;
+	return false;
+}
+
+/*
+ * The unix sockets whose SO_PEERCRED names another peer than at checkpoint
+ * (crak made them, as the restarter, or in a tree the process above those
+ * that share them): RESTORE names theirs again (CRAK_CKPT_A_PEER).  Their
+ * PID only where the restart makes that process (another is gone, or on
+ * another node).  (What crak may not name, the kernel leaves as made.)
+ * Last in the request: as many as it holds.
+ */
+static void put_peers(const struct restart *r, struct nlmsghdr *nlh)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->files.nr; i++) {
+		const struct rfile *rf = &r->files.v[i];
+		uint64_t idx = le64toh(rf->f.value[0]);
+		struct ucred uc;
+		socklen_t l = sizeof(uc);
+		struct crak_ckpt_peer p = { .fd = le32toh(rf->f.fd) };
+
+		if (r->tree && le32toh(rf->f.type) == CRAK_FILE_SHARED && idx < r->tree->shared.nr)
+			rf = &r->tree->shared.v[idx];
+		if (le32toh(rf->f.type) != CRAK_FILE_UNIX ||
+		    !(le32toh(rf->f.fd_flags) & CRAK_FILE_SOCKOPTS) ||
+		    !(le32toh(rf->uopts.flags) & CRAK_UNIX_OPT_PEER) ||
+		    getsockopt(p.fd, SOL_SOCKET, SO_PEERCRED, &uc, &l))
+			continue;
+		p.uid = le32toh(rf->upeer.uid);
+		p.gid = le32toh(rf->upeer.gid);
+		if (restart_makes(r, le32toh(rf->upeer.pid)) &&
+		    le32toh(rf->upeer.pid) != (uint32_t)uc.pid)
+			p.pid = le32toh(rf->upeer.pid);
+		if (!p.pid && p.uid == uc.uid && p.gid == uc.gid)
+			continue;
+		if (!mnl_attr_put_check(nlh, NL_REQ_SIZE, CRAK_CKPT_A_PEER, sizeof(p), &p))
+			fail("too many unix sockets whose peers to name");
+	}
+}
+
 void restart_child(struct restart *r)
 {
 	int base, stdio[3], imgfd, sessfd, nlfd, errfd, devnull, fd, fillfd;
@@ -904,6 +956,7 @@ void restart_child(struct restart *r)
 		mnl_attr_put(nlh, CRAK_CKPT_A_SHMEM, sizeof(shm[i]), &shm[i]);
 	for (i = 0; i < nr_keep; i++)
 		mnl_attr_put_u32(nlh, CRAK_CKPT_A_CLOSE_FD, keep[i]);
+	put_peers(r, nlh);
 	/*
 	 * On success this returns as the image's process, never here.  A
 	 * failure ends the session, and the restarting crak tells why.

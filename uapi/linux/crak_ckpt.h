@@ -90,6 +90,17 @@
  *   their own; its pages are written in it as the image has them (but with
  *   CRAK_CKPT_SHMEM_FILLED).  SHMEM also stands for a deleted file a lone
  *   process holds open and maps (CRAK_UNLINKED_MAPPED).
+ *   A unix socket the tool made again names its maker to SO_PEERCRED:
+ *   RESTORE's CRAK_CKPT_A_PEER (struct crak_ckpt_peer) names the process
+ *   and IDs it named at checkpoint instead, as the process is released
+ *   (when every process of its tree is there).  What the caller could not
+ *   name as SCM_CREDENTIALS asks of a sender who names another stays as
+ *   made: another process without CAP_SYS_ADMIN over the caller's PID
+ *   namespace, another user without CAP_SETUID or another group without
+ *   CAP_SETGID (both IDs, then), IDs without a mapping.  When they are the
+ *   effective IDs of the credentials the process takes, the socket names
+ *   those (SO_PEERGROUPS gives their supplementary groups), else those IDs
+ *   with no supplementary group.
  * Handing over.  INSTALL gives process CRAK_CKPT_A_PID a new descriptor of
  * the open file CRAK_CKPT_A_FD (the caller's), as if it had opened it, and
  * replies with its number (CRAK_CKPT_A_NEW_FD): its main thread takes it
@@ -162,6 +173,9 @@ enum {
 					 */
 	CRAK_CKPT_A_NAME,		/* string: SHMEM's name */
 	CRAK_CKPT_A_SIZE,		/* u64: SHMEM's size in bytes */
+	CRAK_CKPT_A_PEER,		/* binary: struct crak_ckpt_peer, RESTORE's,
+					 * repeated
+					 */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
@@ -195,6 +209,19 @@ struct crak_ckpt_shmem {
 #define CRAK_CKPT_SHMEM_FILLED	_BITUL(0)
 
 #define CRAK_CKPT_SHMEM_MAX	16	/* CRAK_CKPT_A_SHMEM per RESTORE */
+
+/*
+ * Whom SO_PEERCRED names for the caller's unix socket fd, set by RESTORE
+ * (CRAK_CKPT_A_PEER): the process pid (as the caller's PID namespace
+ * numbers it; 0: the one it names now) and the effective user and group
+ * IDs uid and gid.
+ */
+struct crak_ckpt_peer {
+	__u32	fd;
+	__u32	pid;
+	__u32	uid;
+	__u32	gid;
+};
 
 enum {
 	CRAK_CKPT_PART_TASK = 1,	/* SIGACTIONS, THREAD..., SIGNAL */

@@ -67,9 +67,9 @@
  * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
  * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
  * 16: CRAK_FILE_SHMEM's value[2]; 17: a unix listener's backlog (value[3]),
- * a unix socket's options (CRAK_FILE_SOCKOPTS)
+ * a unix socket's options (CRAK_FILE_SOCKOPTS); 18: its peer (CRAK_UNIX_OPT_PEER)
  */
-#define CRAK_IMAGE_MINOR	17
+#define CRAK_IMAGE_MINOR	18
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -300,6 +300,23 @@ struct crak_img_unix_opts {
 
 #define CRAK_UNIX_OPT_PASSCRED	_BITUL(0)	/* SO_PASSCRED */
 #define CRAK_UNIX_OPT_PASSSEC	_BITUL(1)	/* SO_PASSSEC */
+#define CRAK_UNIX_OPT_PEER	_BITUL(2)	/* struct crak_img_unix_peer follows
+						 * (minor 18)
+						 */
+
+/*
+ * Whom SO_PEERCRED named (CRAK_UNIX_OPT_PEER, after the options): the
+ * process that made the pair, connected to it, or (of a connected socket
+ * or a listener) made the listener listen, as the image names processes;
+ * its effective user and group IDs then.  A restart has the sockets it
+ * makes name them again, where it may (CRAK_CKPT_A_PEER).
+ */
+struct crak_img_unix_peer {
+	__le32	pid;
+	__le32	uid;
+	__le32	gid;
+	__le32	pad;
+};
 
 /*
  * CRAK_FILE_PTY_MASTER's data: the terminal's settings (as tcgetattr(3)
