@@ -175,6 +175,33 @@ named_peer "by root" "" "$ppid 4242 4343"
 named_peer "without CAP_SETUID and CAP_SETGID" "$drop" "$ppid 0 0"
 pass "a unix socket names the peer its image says where the restarter could name it, else its maker"
 
+# A restart whose socket's path names a running socket now (another
+# process bound it since, a server started again; or the original, beside
+# its pod's restart) leaves the name to it: refused in one line, nothing
+# runs, and the running socket still gets what is sent to that name.
+name=/run/crak-held
+npy='import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+open(sys.argv[2], "w").close()
+if sys.argv[3] == "serve":
+    open(sys.argv[2], "w").write(s.recv(100).decode())
+time.sleep(1000)'
+hpid=$(on a "rm -f $name /tmp/held.*; $PY -c $(printf %q "$npy") $name /tmp/held.old sleep > /dev/null 2>&1 & echo \$!")
+until_on a 30 "[ -e /tmp/held.old ] && echo up" > /dev/null || fail "held: the process did not start"
+checkpoint a "$hpid" "$CKPT_DIR/held.img"
+spid=$(on a "rm -f $name; $PY -c $(printf %q "$npy") $name /tmp/held.new serve > /dev/null 2>&1 & echo \$!")
+until_on a 30 "[ -e /tmp/held.new ] && echo up" > /dev/null || fail "held: the new server did not start"
+out=$(on a "crak restart $CKPT_DIR/held.img 2>&1") && fail "held: a restart took a running socket's name: $out"
+[ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "unix socket $name): Address already in use$" ||
+	fail "held: the refusal is not one clear line: $out"
+on a "! kill -0 $hpid 2> /dev/null" || fail "held: a restart that failed left the process running"
+on a "$PY -c 'import socket; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b\"still\", \"$name\")'" ||
+	fail "held: the new server's name is gone"
+until_on a 10 "grep -x still /tmp/held.new" > /dev/null || fail "held: the new server did not get what was sent to its name"
+on a "kill $spid; rm -f $name /tmp/held.*"
+pass "a restart whose socket's name a running socket holds is refused in one line, the name left to it"
+
 # refused_alive WHAT MSG SETUP: a Python process that runs SETUP and then
 # sleeps is refused a checkpoint, the first line saying MSG, and runs on.
 refused_alive() {

@@ -691,9 +691,44 @@ static socklen_t unix_addr(const struct rfile *rf, struct sockaddr_un *sun)
 	return offsetof(struct sockaddr_un, sun_path) + abstract + len + !abstract;
 }
 
+/* The paths this process bound its sockets to again, so far. */
+static char **bound;
+static unsigned int nr_bound;
+
+static bool bound_here(const char *path)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr_bound; i++)
+		if (!strcmp(bound[i], path))
+			return true;
+	return false;
+}
+
 /*
- * Binds FD to RF's address; a socket file at its path (the old socket's,
- * its process's) goes first.
+ * Whether the socket file of SUN (SL bytes) names a socket now (a running
+ * process's, in any network namespace), not one gone: a datagram socket's
+ * connect finds it (or one of another type: EPROTOTYPE), and tells it
+ * nothing.
+ */
+static bool unix_name_held(const struct sockaddr_un *sun, socklen_t sl)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool held;
+
+	if (fd < 0)
+		return false;
+	held = !connect(fd, (const struct sockaddr *)sun, sl) ||
+	       (errno != ECONNREFUSED && errno != ENOENT);
+	close(fd);
+	return held;
+}
+
+/*
+ * Binds FD to RF's address.  A socket file at its path goes first if its
+ * socket is gone (the old socket's, its process's) or it is one this
+ * process bound again before (the path was bound twice); one that names a
+ * running socket is left to it: EADDRINUSE.
  */
 static int unix_bind(int fd, const struct rfile *rf)
 {
@@ -705,9 +740,20 @@ static int unix_bind(int fd, const struct rfile *rf)
 		errno = EINVAL;
 		return -1;
 	}
-	if (sun.sun_path[0] && !lstat(sun.sun_path, &st) && S_ISSOCK(st.st_mode))
+	if (sun.sun_path[0] && !lstat(sun.sun_path, &st) && S_ISSOCK(st.st_mode)) {
+		if (!bound_here(sun.sun_path) && unix_name_held(&sun, sl)) {
+			errno = EADDRINUSE;
+			return -1;
+		}
 		unlink(sun.sun_path);
-	return bind(fd, (struct sockaddr *)&sun, sl);
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sl))
+		return -1;
+	if (sun.sun_path[0]) {
+		bound = xrealloc(bound, (nr_bound + 1) * sizeof(*bound));
+		bound[nr_bound++] = xstrdup(sun.sun_path);
+	}
+	return 0;
 }
 
 /*
