@@ -2394,8 +2394,9 @@ static void fdinfo_field(int fd, const char *key, char *out, size_t size)
  * pair and a seqpacket pair with messages queued (their boundaries kept),
  * a listener bound to a path and one bound to an abstract name; a datagram
  * server bound to a path and connected to none, with datagrams queued,
- * two clients connected to it (one made before it, one after, that one
- * bound to an abstract name and sent a datagram by the server), and a
+ * three clients connected to it (one made before it, two after, bound to
+ * an abstract name and to a path, which their datagrams queued at the
+ * server name; the first sent a datagram by the server), and a
  * datagram socket neither bound nor connected; a connection accepted from
  * each listener, with bytes queued each way (the abstract listener's
  * client bound to a name of its own, its accepted end at a descriptor
@@ -2407,11 +2408,11 @@ struct unix_state {
 	int lpath, labstract;
 	struct sockaddr_un path, abstract;
 	socklen_t path_len, abstract_len;
-	int dcli1, dsrv, dcli2, dlone;
+	int dcli1, dsrv, dcli2, dcli3, dlone;
 	unsigned int dfull;
 	int gone;
-	struct sockaddr_un dpath, dname;
-	socklen_t dpath_len, dname_len;
+	struct sockaddr_un dpath, dname, dcpath;
+	socklen_t dpath_len, dname_len, dcpath_len;
 	int cpath, apath, apath_dup, cabstract, aabstract;
 	struct sockaddr_un cname;
 	socklen_t cname_len;
@@ -2565,17 +2566,26 @@ static void unix_setup(struct unix_state *u)
 	u->dname_len = offsetof(struct sockaddr_un, sun_path) + 1 +
 		       snprintf(u->dname.sun_path + 1, sizeof(u->dname.sun_path) - 1,
 				"crak-prog-%d-client", getpid());
+	u->dcpath.sun_family = AF_UNIX;
+	snprintf(u->dcpath.sun_path, sizeof(u->dcpath.sun_path), "/tmp/crak-prog-%d.dcli",
+		 getpid());
+	unlink(u->dcpath.sun_path);
+	u->dcpath_len = offsetof(struct sockaddr_un, sun_path) + strlen(u->dcpath.sun_path) + 1;
 	u->dcli1 = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dsrv = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dcli2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	u->dcli3 = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dlone = socket(AF_UNIX, SOCK_DGRAM, 0);
-	if (u->dcli1 < 0 || u->dsrv < 0 || u->dcli2 < 0 || u->dlone < 0 ||
+	if (u->dcli1 < 0 || u->dsrv < 0 || u->dcli2 < 0 || u->dcli3 < 0 || u->dlone < 0 ||
 	    bind(u->dsrv, (struct sockaddr *)&u->dpath, u->dpath_len) ||
 	    bind(u->dcli2, (struct sockaddr *)&u->dname, u->dname_len) ||
+	    bind(u->dcli3, (struct sockaddr *)&u->dcpath, u->dcpath_len) ||
 	    connect(u->dcli1, (struct sockaddr *)&u->dpath, u->dpath_len) ||
-	    connect(u->dcli2, (struct sockaddr *)&u->dpath, u->dpath_len))
+	    connect(u->dcli2, (struct sockaddr *)&u->dpath, u->dpath_len) ||
+	    connect(u->dcli3, (struct sockaddr *)&u->dpath, u->dpath_len))
 		die("unix datagram server");
 	if (send(u->dcli1, "one", 3, 0) != 3 || send(u->dcli2, "two", 3, 0) != 3 ||
+	    send(u->dcli3, "by path", 7, 0) != 7 ||
 	    sendto(u->dsrv, "to the client", 13, 0, (struct sockaddr *)&u->dname,
 		   u->dname_len) != 13)
 		die("unix datagram send");
@@ -2630,6 +2640,32 @@ static void unix_check_read(int fd, const char *exp, size_t len, const char *wha
 	check_eq(len, n, "bytes queued at the %s", what);
 	if (n == (ssize_t)len)
 		check_bytes(exp, got, len, "data queued at the %s", what);
+}
+
+/*
+ * The next datagram at FD is LEN bytes of EXP, from a socket whose address
+ * is FROM_LEN bytes of FROM (NULL: an unbound one).
+ */
+static void unix_check_from(int fd, const char *exp, size_t len, const struct sockaddr_un *from,
+			    socklen_t from_len, const char *what)
+{
+	struct sockaddr_un name;
+	socklen_t name_len = sizeof(name);
+	char got[64] = "";
+	ssize_t n;
+
+	memset(&name, 0, sizeof(name));
+	n = recvfrom(fd, got, sizeof(got) - 1, MSG_DONTWAIT, (struct sockaddr *)&name, &name_len);
+	check_eq(len, n, "bytes queued at the %s", what);
+	if (n != (ssize_t)len)
+		return;
+	check_bytes(exp, got, len, "data queued at the %s", what);
+	if (!from)
+		check_eq(0, name_len, "bytes of the address of the %s's sender", what);
+	else
+		CHECK(name_len == from_len && !memcmp(&name, from, from_len),
+		      "the address of the %s's sender (%d bytes, expected %d)", what,
+		      (int)name_len, (int)from_len);
 }
 
 /*
@@ -2738,8 +2774,13 @@ static void unix_check(struct unix_state *u)
 	unix_check_name(u->dcli1, true, &u->dpath, u->dpath_len, "first datagram client");
 	unix_check_name(u->dcli2, true, &u->dpath, u->dpath_len, "second datagram client");
 	unix_check_name(u->dcli2, false, &u->dname, u->dname_len, "second datagram client");
-	unix_check_read(u->dsrv, "one", 3, "datagram server, first datagram");
-	unix_check_read(u->dsrv, "two", 3, "datagram server, second datagram");
+	/* (Each from its sender's address: the second client is bound to one.) */
+	unix_check_from(u->dsrv, "one", 3, NULL, 0, "datagram server, first datagram");
+	unix_check_from(u->dsrv, "two", 3, &u->dname, u->dname_len,
+			"datagram server, second datagram");
+	unix_check_from(u->dsrv, "by path", 7, &u->dcpath, u->dcpath_len,
+			"datagram server, third datagram");
+	unix_check_name(u->dcli3, false, &u->dcpath, u->dcpath_len, "third datagram client");
 	for (n = 0; n < u->dfull; n++) {
 		char what[64];
 		int len = snprintf(msg, sizeof(msg), "q%u", n);
@@ -2766,6 +2807,7 @@ static void unix_check(struct unix_state *u)
 	unix_check_read(u->dsrv, "five", 4, "datagram server, from a new socket");
 	unix_check_read(u->dcli2, "six", 3, "second datagram client, from the server");
 	unlink(u->dpath.sun_path);
+	unlink(u->dcpath.sun_path);
 	/* The socket neither bound nor connected is neither still. */
 	CHECK(getpeername(u->dlone, (struct sockaddr *)&name, &name_len) && errno == ENOTCONN,
 	      "getpeername of an unconnected datagram socket: %s",

@@ -21,7 +21,8 @@
  * address: a path, or an abstract name (CRAK_UNIX_ABSTRACT) without its
  * leading NUL; a listener is bound to it again.  The data of an end
  * is what it will read: a stream's bytes as they are, or each datagram as a
- * 32-bit length and its bytes, padded to 4.
+ * 32-bit length (and a datagram socket's, CRAK_UNIX_SENDERS, its sender's
+ * address) and its bytes, padded to 4.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -191,6 +192,7 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 			 CMSG_SPACE(sizeof(int)) + CMSG_SPACE(4096)];
 		struct cmsghdr align;
 	} cm;
+	struct sockaddr_un from;
 	struct msghdr mh = {};
 	struct iovec iov;
 	char *buf;
@@ -205,6 +207,10 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 		iov = (struct iovec){ .iov_base = buf, .iov_len = size };
 		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+		if (type == SOCK_DGRAM) {
+			mh.msg_name = &from;
+			mh.msg_namelen = sizeof(from);
+		}
 		n = recvmsg(sk, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 		if (n < 0) {
 			if (errno != EAGAIN)
@@ -224,10 +230,20 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 				break;
 			data_append(rf, buf, n);
 		} else {
-			uint32_t len = htole32(n);
+			uint32_t len = htole32(n), nl = 0;
 			static const char pad[4];
 
 			data_append(rf, &len, sizeof(len));
+			/* (CRAK_UNIX_SENDERS: its sender's address; an unbound one's, none.) */
+			if (type == SOCK_DGRAM) {
+				if (mh.msg_namelen > offsetof(struct sockaddr_un, sun_path))
+					nl = (mh.msg_namelen < sizeof(from) ? mh.msg_namelen :
+					      sizeof(from)) - offsetof(struct sockaddr_un, sun_path);
+				len = htole32(nl);
+				data_append(rf, &len, sizeof(len));
+				data_append(rf, from.sun_path, nl);
+				data_append(rf, pad, (4 - nl % 4) % 4);
+			}
 			data_append(rf, buf, n);
 			data_append(rf, pad, (4 - n % 4) % 4);
 		}
@@ -421,6 +437,8 @@ int unix_take(int sk, uint32_t ino, struct rfile *rf, const char **why)
 			return -1;
 		}
 	}
+	if (type == SOCK_DGRAM)
+		flags |= CRAK_UNIX_SENDERS;
 	rf->f.value[1] = htole64(flags);
 	if (acc) {
 		static char msg[96];
@@ -540,19 +558,70 @@ static unsigned int unix_find(const struct rfiles *files, uint64_t peer)
 	return i;
 }
 
-/* The number of datagrams queued in RF's data. */
+/* A datagram (or message) of RF's data: its bytes, and its sender's address. */
+struct dgram {
+	const char *data;
+	uint32_t len;
+	const char *name;		/* sun_path's bytes (NULL: none) */
+	uint32_t name_len;
+};
+
+static uint32_t pad4(uint32_t len)
+{
+	return (4 - len % 4) % 4;
+}
+
+/*
+ * The datagram at *D of RF's data, which ends at END, into G, and *D past
+ * it: 1; 0 at the end; -1 (EINVAL) where it runs past END.
+ */
+static int dgram_next(const struct rfile *rf, const char **d, const char *end, struct dgram *g)
+{
+	bool named = le64toh(rf->f.value[1]) & CRAK_UNIX_SENDERS;
+	uint64_t left = end - *d;
+	uint32_t v;
+
+	if (left < sizeof(v))
+		return 0;
+	memcpy(&v, *d, sizeof(v));
+	g->len = le32toh(v);
+	*d += sizeof(v);
+	left -= sizeof(v);
+	g->name = NULL;
+	g->name_len = 0;
+	if (named) {
+		if (left < sizeof(v))
+			goto bad;
+		memcpy(&v, *d, sizeof(v));
+		g->name_len = le32toh(v);
+		*d += sizeof(v);
+		left -= sizeof(v);
+		if (g->name_len > sizeof(((struct sockaddr_un *)0)->sun_path) ||
+		    (uint64_t)g->name_len + pad4(g->name_len) > left)
+			goto bad;
+		g->name = g->name_len ? *d : NULL;
+		*d += g->name_len + pad4(g->name_len);
+		left -= g->name_len + pad4(g->name_len);
+	}
+	if (g->len > left)
+		goto bad;
+	g->data = *d;
+	*d += g->len + (g->len + pad4(g->len) <= left ? pad4(g->len) : left - g->len);
+	return 1;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+/* The number of datagrams queued in RF's data (whole ones). */
 static unsigned long unix_dgrams(const struct rfile *rf)
 {
 	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
 	unsigned long n = 0;
-	uint32_t len;
+	struct dgram g;
 
-	while (d + sizeof(len) <= end) {
-		memcpy(&len, d, sizeof(len));
-		len = le32toh(len);
-		d += sizeof(len) + len + (4 - len % 4) % 4;
+	while (dgram_next(rf, &d, end, &g) > 0)
 		n++;
-	}
 	return n;
 }
 
@@ -639,44 +708,6 @@ static void unix_room(int fd, const struct rfile *rf)
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-/*
- * Writes the queued data of RF (what it will read) into its peer P, never
- * waiting: what does not fit fails (ENOBUFS), where nobody would read.
- */
-static int refill(const struct rfile *rf, int p)
-{
-	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
-	int type = le64toh(rf->f.value[0]), flags = MSG_DONTWAIT | MSG_NOSIGNAL;
-	ssize_t n = 0;
-	uint32_t len;
-
-	unix_room(p, rf);
-	if (type == SOCK_STREAM) {
-		n = d == end ? 0 : send(p, d, end - d, flags);
-		if (n == end - d)
-			return 0;
-		goto short_send;
-	}
-	while (d + sizeof(len) <= end) {
-		memcpy(&len, d, sizeof(len));
-		len = le32toh(len);
-		d += sizeof(len);
-		if (len > (uint64_t)(end - d)) {
-			errno = EINVAL;
-			return -1;
-		}
-		n = send(p, d, len, flags);
-		if (n != (ssize_t)len)
-			goto short_send;
-		d += len + (4 - len % 4) % 4;
-	}
-	return 0;
-short_send:
-	if (n >= 0 || errno == EAGAIN)
-		errno = ENOBUFS;
-	return -1;
-}
-
 /* RF's address (its path) into SUN: its length, 0 if it has none it can be. */
 static socklen_t unix_addr(const struct rfile *rf, struct sockaddr_un *sun)
 {
@@ -757,22 +788,132 @@ static int unix_bind(int fd, const struct rfile *rf)
 }
 
 /*
+ * Whether the sender's address of datagram G is one crak may bind: an
+ * abstract name, or a path FILES binds a socket to itself (whoever sends
+ * from another path chose it, and crak, as root, would make a socket file
+ * there).
+ */
+static bool sender_name_ours(const struct dgram *g, const struct rfiles *files)
+{
+	unsigned int i;
+
+	if (!g->name[0])
+		return true;
+	if (g->name[0] != '/' || !memchr(g->name, 0, g->name_len))
+		return false;
+	for (i = 0; files && i < files->nr; i++) {
+		const struct rfile *rf = &files->v[i];
+
+		if (le32toh(rf->f.type) == CRAK_FILE_UNIX && rf->path &&
+		    !(le64toh(rf->f.value[1]) & CRAK_UNIX_ABSTRACT) && !strcmp(rf->path, g->name))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Datagram G sent to the socket at TO (TL bytes) from a socket bound to its
+ * sender's address, so that its reader can tell who sent it: 0.  1 where
+ * that address is not one crak may bind (sender_name_ours(), FILES), or
+ * not free (a running socket holds it): it is to come from none.  -1 if it
+ * was not sent.  (A path's socket file stays, for its socket's bind, which
+ * replaces it.)
+ */
+static int send_named(const struct dgram *g, const struct rfiles *files,
+		      const struct sockaddr_un *to, socklen_t tl, int flags)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	socklen_t sl = offsetof(struct sockaddr_un, sun_path) + g->name_len;
+	int fd, size = g->len + 65536, err;
+	struct stat st;
+	ssize_t n;
+
+	if (!sender_name_ours(g, files))
+		return 1;
+	memcpy(sun.sun_path, g->name, g->name_len);
+	if (sun.sun_path[0] && !lstat(sun.sun_path, &st)) {
+		if (!S_ISSOCK(st.st_mode) || unix_name_held(&sun, sl))
+			return 1;
+		unlink(sun.sun_path);
+	}
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 1;
+	if (bind(fd, (struct sockaddr *)&sun, sl)) {
+		close(fd);
+		return 1;
+	}
+	/* (Room for it, however big it was let be.) */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	n = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl);
+	err = errno;
+	close(fd);
+	if (n == (ssize_t)g->len)
+		return 0;
+	errno = n >= 0 || err == EAGAIN ? ENOBUFS : err;
+	return -1;
+}
+
+/*
+ * Writes the queued data of RF (what it will read) into its peer P, never
+ * waiting: what does not fit fails (ENOBUFS), where nobody would read.
+ * With TO (TL bytes), RF's own address, already bound: a datagram whose
+ * sender had an address comes from it, where it may (send_named(), FILES).
+ */
+static int refill(const struct rfile *rf, int p, const struct rfiles *files,
+		  const struct sockaddr_un *to, socklen_t tl)
+{
+	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
+	int type = le64toh(rf->f.value[0]), flags = MSG_DONTWAIT | MSG_NOSIGNAL, r;
+	struct dgram g;
+	ssize_t n = 0;
+
+	unix_room(p, rf);
+	if (type == SOCK_STREAM) {
+		n = d == end ? 0 : send(p, d, end - d, flags);
+		if (n == end - d)
+			return 0;
+		goto short_send;
+	}
+	while ((r = dgram_next(rf, &d, end, &g)) > 0) {
+		if (g.name && to) {
+			r = send_named(&g, files, to, tl, flags);
+			if (r <= 0) {
+				if (r < 0)
+					return -1;
+				continue;
+			}
+		}
+		n = send(p, g.data, g.len, flags);
+		if (n != (ssize_t)g.len)
+			goto short_send;
+	}
+	return r;
+short_send:
+	if (n >= 0 || errno == EAGAIN)
+		errno = ENOBUFS;
+	return -1;
+}
+
+/*
  * A datagram socket connected to none (a server's, which others send to by
  * its name), or connected to TO, which is connected to none (a client of
- * such a server), by TO's name.  Its datagrams come through a pair whose
- * end it is, disconnected from it first (a datagram socket disconnected
- * drops what it had queued), from the other end, whose send buffer holds
- * them all where crak may make it so (their senders' names are not
- * kept); then it is bound to its own name, if it has one, and connected
- * to TO.  More datagrams than net.unix.max_dgram_qlen lets a socket queue
+ * such a server), by TO's name.  It is the end of a pair, disconnected
+ * from it (a datagram socket disconnected drops what it had queued), and
+ * bound to its own name, if it has one.  Its datagrams come from the other
+ * end, whose send buffer holds them all where crak may make it so; or, to
+ * its name, from their senders' names, where crak may bind them (refill()).
+ * Then it is connected to TO.  More datagrams than net.unix.max_dgram_qlen lets a socket queue
  * from another than its peer (a client's answers) cannot be put back.
  */
-static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
+static int unix_alone(const struct rfiles *files, const struct rfile *rf, const struct rfile *to,
+		      int base)
 {
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
-	struct sockaddr_un sun;
-	socklen_t sl = to ? unix_addr(to, &sun) : 0;
-	int sv[2];
+	struct sockaddr_un sun, own;
+	socklen_t sl = to ? unix_addr(to, &sun) : 0, own_len;
+	int sv[2], err;
 
 	if (to && !sl) {
 		errno = EINVAL;
@@ -780,17 +921,22 @@ static int unix_alone(const struct rfile *rf, const struct rfile *to, int base)
 	}
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv))
 		return -1;
-	if (connect(sv[0], &sa, sizeof(sa)))
+	if (connect(sv[0], &sa, sizeof(sa)) || (rf->path && unix_bind(sv[0], rf)))
 		goto fail;
-	if (refill(rf, sv[1])) {
+	own_len = rf->path ? unix_addr(rf, &own) : 0;
+	if (refill(rf, sv[1], files, own_len ? &own : NULL, own_len)) {
 		if (errno == ENOBUFS) {
 			pr_err("restart: a unix datagram socket had more queued than crak can put back (net.unix.max_dgram_qlen, or a send buffer's size)");
 			errno = ENOBUFS;
 		}
+		/* (Its own name not left behind.) */
+		err = errno;
+		if (own_len && own.sun_path[0])
+			unlink(own.sun_path);
+		errno = err;
 		goto fail;
 	}
-	if ((rf->path && unix_bind(sv[0], rf)) ||
-	    (to && connect(sv[0], (struct sockaddr *)&sun, sl)))
+	if (to && connect(sv[0], (struct sockaddr *)&sun, sl))
 		goto fail;
 	close(sv[1]);
 	return park_above(sv[0], base);
@@ -886,7 +1032,8 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 		a = -1;
 		if (c < 0 || (files->v[p].path && unix_bind(c, &files->v[p])) ||
 		    connect(c, (struct sockaddr *)&sun, sl) ||
-		    (a = unix_accept_own(fd)) < 0 || refill(rf, c) || refill(&files->v[p], a)) {
+		    (a = unix_accept_own(fd)) < 0 || refill(rf, c, NULL, NULL, 0) ||
+		    refill(&files->v[p], a, NULL, NULL, 0)) {
 			if (a >= 0)
 				close(a);
 			if (c >= 0)
@@ -954,7 +1101,7 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	}
 	/* (A stream whose peer is gone, peer 0 too, is a pair's end, alone.) */
 	if (!rf->f.peer && type == SOCK_DGRAM)
-		return unix_alone(rf, NULL, base);
+		return unix_alone(files, rf, NULL, base);
 	p = unix_find(files, rf->f.peer);
 	if (p < files->nr && files->v[p].f.peer != rf->f.value[2]) {
 		/* Connected to a socket that is connected to none, by its name. */
@@ -963,11 +1110,11 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 			return -1;
 		}
 		if (p > idx && keep[p] < 0) {
-			keep[p] = unix_alone(&files->v[p], NULL, base);
+			keep[p] = unix_alone(files, &files->v[p], NULL, base);
 			if (keep[p] < 0)
 				return -1;
 		}
-		return unix_alone(rf, &files->v[p], base);
+		return unix_alone(files, rf, &files->v[p], base);
 	}
 	/* Accepted from a listener still to come (had it come, KEEP would have it). */
 	i = unix_listener_of(files, idx);
@@ -996,7 +1143,8 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	/* What this end reads was written by the other, and the reverse. */
-	if (refill(rf, sv[1]) || (p < files->nr && refill(&files->v[p], sv[0]))) {
+	if (refill(rf, sv[1], NULL, NULL, 0) ||
+	    (p < files->nr && refill(&files->v[p], sv[0], NULL, NULL, 0))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;

@@ -67,9 +67,10 @@
  * 13: locked memory (CRAK_VMAF_LOCKED, CRAK_VMAF_LOCKONFAULT), MM's flags;
  * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
  * 16: CRAK_FILE_SHMEM's value[2]; 17: a unix listener's backlog (value[3]),
- * a unix socket's options (CRAK_FILE_SOCKOPTS); 18: its peer (CRAK_UNIX_OPT_PEER)
+ * a unix socket's options (CRAK_FILE_SOCKOPTS); 18: its peer (CRAK_UNIX_OPT_PEER);
+ * 19: datagrams' senders (CRAK_UNIX_SENDERS)
  */
-#define CRAK_IMAGE_MINOR	18
+#define CRAK_IMAGE_MINOR	19
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -383,6 +384,12 @@ struct crak_img_pty {
  * Two sockets each other's peer are the ends of a pair (or connection);
  * a datagram socket whose peer is connected to none sends to it: a restart
  * connects it to that one's address again.
+ * The data is what the socket will read: a stream's bytes as they are;
+ * each datagram (or seqpacket message) as a 32-bit length, then (a
+ * datagram socket's, with CRAK_UNIX_SENDERS) the 32-bit length of its
+ * sender's address and that address, sun_path's bytes as recvfrom(2)
+ * gives them (none: an unbound sender), padded to 4; then its bytes,
+ * padded to 4.
  */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
 #define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
@@ -396,6 +403,14 @@ struct crak_img_pty {
  * itself or with datagrams queued for it, is not taken.
  */
 #define CRAK_UNIX_OUTSIDE	_BITUL(2)
+/*
+ * Its datagrams name their senders (minor 19).  A restart sends each to a
+ * socket bound to a name again from a socket bound to its sender's, where
+ * it may (an abstract name; or a path it binds one of the process's
+ * sockets to itself, whose bind then takes the socket file over) and no
+ * running socket holds it, so that its reader can answer; else from none.
+ */
+#define CRAK_UNIX_SENDERS	_BITUL(3)
 
 /*
  * An epoll interest: CRAK_FILE_EPOLL's data is an array of these, in the
