@@ -162,6 +162,10 @@ def named(data, secs):
     s[f][2] = s[f][2][:at] + bytes(at - len(s[f][2][:at]))
     s[f][2] += struct.pack("<IIIIQQII", 4, 4096, 4096, 0xffffffff, 0, 0, 0, 0)
     out.append(("file-peer-missing", build(s), "its socket's options are malformed"))
+    u = copy(s)
+    struct.pack_into("<I", u[f][2], 12, flags & ~(3 << 30))
+    struct.pack_into("<Q", u[f][2], 72, 1 << 10)         # value[1]: a flag no reader knows
+    out.append(("file-unix-flags", build(u), "its unix socket's flags are unknown"))
     s[f][2] += struct.pack("<IIII", 0, 0, 0, 0)
     out.append(("file-peer-no-process", build(s), "its socket's options are malformed"))
 

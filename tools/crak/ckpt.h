@@ -149,6 +149,10 @@ static inline uint64_t files_fown_offset(uint32_t path_len, uint64_t data_len)
  * crak_img_unix_peer after them (CRAK_UNIX_OPT_PEER), likewise.
  */
 int files_fown(const void *section, uint64_t len, const struct crak_img_fown **fown);
+
+/* The CRAK_UNIX_* flags a reader knows: an image with others is refused. */
+#define CRAK_UNIX_KNOWN	(CRAK_UNIX_LISTENING | CRAK_UNIX_ABSTRACT | CRAK_UNIX_OUTSIDE | \
+			 CRAK_UNIX_SENDERS)
 int files_sockopts(const void *section, uint64_t len, const struct crak_img_unix_opts **opts,
 		   const struct crak_img_unix_peer **peer);
 void files_free(struct rfiles *files);

@@ -1133,8 +1133,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 			return -1;
 		}
 		if (le32toh(rf->f.type) == CRAK_FILE_UNIX &&
-		    (le64toh(rf->f.value[1]) & ~(uint64_t)(CRAK_UNIX_LISTENING | CRAK_UNIX_ABSTRACT |
-							   CRAK_UNIX_OUTSIDE | CRAK_UNIX_SENDERS))) {
+		    (le64toh(rf->f.value[1]) & ~(uint64_t)CRAK_UNIX_KNOWN)) {
 			pr_err("%s: descriptor section %u: its unix socket's flags are unknown",
 			       im->name, i);
 			free(buf);

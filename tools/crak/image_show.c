@@ -717,6 +717,11 @@ static int walk(struct show *s)
 					err = bad(s, "a descriptor's socket options are malformed");
 					break;
 				}
+				if (le32toh(f->type) == CRAK_FILE_UNIX &&
+				    (le64toh(f->value[1]) & ~(uint64_t)CRAK_UNIX_KNOWN)) {
+					err = bad(s, "a descriptor's unix socket flags are unknown");
+					break;
+				}
 				uint64_t dlen = le64toh(f->data_len);
 				bool whole = sizeof(*f) + plen <= len && dlen <= len - sizeof(*f) - plen;
 
