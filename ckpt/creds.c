@@ -223,21 +223,14 @@ static const struct cred *ckpt_peer_cred(const struct cred *tmpl, kuid_t uid, kg
 	return new;
 }
 
-/* Whether the caller may name user UID a peer (as SCM_CREDENTIALS may). */
-static bool ckpt_may_name_uid(struct user_namespace *ns, kuid_t uid)
+/* Whether the caller may name user UID and group GID a peer (as SCM_CREDENTIALS may). */
+static bool ckpt_may_name_ids(struct user_namespace *ns, kuid_t uid, kgid_t gid)
 {
 	const struct cred *cur = current_cred();
 
-	return uid_valid(uid) &&
+	return uid_valid(uid) && gid_valid(gid) &&
 	       (uid_eq(uid, cur->uid) || uid_eq(uid, cur->euid) || uid_eq(uid, cur->suid) ||
-		ns_capable_noaudit(ns, CAP_SETUID));
-}
-
-static bool ckpt_may_name_gid(struct user_namespace *ns, kgid_t gid)
-{
-	const struct cred *cur = current_cred();
-
-	return gid_valid(gid) &&
+		ns_capable_noaudit(ns, CAP_SETUID)) &&
 	       (gid_eq(gid, cur->gid) || gid_eq(gid, cur->egid) || gid_eq(gid, cur->sgid) ||
 		ns_capable_noaudit(ns, CAP_SETGID));
 }
@@ -272,7 +265,7 @@ static int ckpt_peer_take(const struct nlattr *attr, const struct cred *tmpl,
 		sockfd_put(sock);
 		return -EINVAL;
 	}
-	ids = ckpt_may_name_uid(ns, uid) && ckpt_may_name_gid(ns, gid);
+	ids = ckpt_may_name_ids(ns, uid, gid);
 	if (p->pid && p->pid != task_tgid_vnr(current) &&
 	    ns_capable_noaudit(task_active_pid_ns(current)->user_ns, CAP_SYS_ADMIN))
 		peer->pid = p->pid;

@@ -146,6 +146,12 @@ static void data_append(struct rfile *rf, const void *p, size_t n)
 	rf->f.data_len = htole64(len + n);
 }
 
+/* The bytes that pad LEN to a multiple of 4. */
+static uint32_t pad4(uint32_t len)
+{
+	return (4 - len % 4) % 4;
+}
+
 /* (Linux 6.5: a pidfd of the sender, to a socket with SO_PASSPIDFD.) */
 #ifndef SCM_PIDFD
 #define SCM_PIDFD	0x04
@@ -242,10 +248,10 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 				len = htole32(nl);
 				data_append(rf, &len, sizeof(len));
 				data_append(rf, from.sun_path, nl);
-				data_append(rf, pad, (4 - nl % 4) % 4);
+				data_append(rf, pad, pad4(nl));
 			}
 			data_append(rf, buf, n);
-			data_append(rf, pad, (4 - n % 4) % 4);
+			data_append(rf, pad, pad4(n));
 		}
 		if (le64toh(rf->f.data_len) > (64U << 20)) {
 			err = -EFBIG;
@@ -566,11 +572,6 @@ struct dgram {
 	uint32_t name_len;
 };
 
-static uint32_t pad4(uint32_t len)
-{
-	return (4 - len % 4) % 4;
-}
-
 /*
  * The datagram at *D of RF's data, which ends at END, into G, and *D past
  * it: 1; 0 at the end; -1 (EINVAL) where it runs past END.
@@ -756,28 +757,38 @@ static bool unix_name_held(const struct sockaddr_un *sun, socklen_t sl)
 }
 
 /*
- * Binds FD to RF's address.  A socket file at its path goes first if its
- * socket is gone (the old socket's, its process's) or it is one this
- * process bound again before (the path was bound twice); one that names a
- * running socket is left to it: EADDRINUSE.
+ * Makes way for a bind to SUN's path (SL bytes; an abstract name needs
+ * none): a socket file there goes if its socket is gone (the old socket's,
+ * its process's) or, with REBIND, it is one this process bound again before
+ * (the path was bound twice); one that names a running socket is left to
+ * it: -1, EADDRINUSE.
  */
+static int unix_free_path(const struct sockaddr_un *sun, socklen_t sl, bool rebind)
+{
+	struct stat st;
+
+	if (!sun->sun_path[0] || lstat(sun->sun_path, &st) || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (!(rebind && bound_here(sun->sun_path)) && unix_name_held(sun, sl)) {
+		errno = EADDRINUSE;
+		return -1;
+	}
+	unlink(sun->sun_path);
+	return 0;
+}
+
+/* Binds FD to RF's address, where it may (unix_free_path()). */
 static int unix_bind(int fd, const struct rfile *rf)
 {
 	struct sockaddr_un sun;
 	socklen_t sl = unix_addr(rf, &sun);
-	struct stat st;
 
 	if (!sl) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (sun.sun_path[0] && !lstat(sun.sun_path, &st) && S_ISSOCK(st.st_mode)) {
-		if (!bound_here(sun.sun_path) && unix_name_held(&sun, sl)) {
-			errno = EADDRINUSE;
-			return -1;
-		}
-		unlink(sun.sun_path);
-	}
+	if (unix_free_path(&sun, sl, true))
+		return -1;
 	if (bind(fd, (struct sockaddr *)&sun, sl))
 		return -1;
 	if (sun.sun_path[0]) {
@@ -825,17 +836,14 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	socklen_t sl = offsetof(struct sockaddr_un, sun_path) + g->name_len;
 	int fd, size = g->len + 65536, err;
-	struct stat st;
 	ssize_t n;
 
 	if (!sender_name_ours(g, files))
 		return 1;
 	memcpy(sun.sun_path, g->name, g->name_len);
-	if (sun.sun_path[0] && !lstat(sun.sun_path, &st)) {
-		if (!S_ISSOCK(st.st_mode) || unix_name_held(&sun, sl))
-			return 1;
-		unlink(sun.sun_path);
-	}
+	/* (Something else at its path: the bind fails.) */
+	if (unix_free_path(&sun, sl, false))
+		return 1;
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 1;

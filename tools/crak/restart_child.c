@@ -813,13 +813,11 @@ static void put_peers(const struct restart *r, struct nlmsghdr *nlh)
 
 	for (i = 0; i < r->files.nr; i++) {
 		const struct rfile *rf = &r->files.v[i];
-		uint64_t idx = le64toh(rf->f.value[0]);
 		struct ucred uc;
 		socklen_t l = sizeof(uc);
 		struct crak_ckpt_peer p = { .fd = le32toh(rf->f.fd) };
 
-		if (r->tree && le32toh(rf->f.type) == CRAK_FILE_SHARED && idx < r->tree->shared.nr)
-			rf = &r->tree->shared.v[idx];
+		rf = tree_shared_file(r->tree, rf) ?: rf;
 		if (le32toh(rf->f.type) != CRAK_FILE_UNIX ||
 		    !(le32toh(rf->f.fd_flags) & CRAK_FILE_SOCKOPTS) ||
 		    !(le32toh(rf->uopts.flags) & CRAK_UNIX_OPT_PEER) ||

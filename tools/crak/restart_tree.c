@@ -341,6 +341,15 @@ int tree_make_shared(struct restart *r, const int *stdio)
 	return 0;
 }
 
+const struct rfile *tree_shared_file(const struct tree_restart *tr, const struct rfile *rf)
+{
+	uint64_t idx = le64toh(rf->f.value[0]);
+
+	if (!tr || le32toh(rf->f.type) != CRAK_FILE_SHARED || idx >= tr->shared.nr)
+		return NULL;
+	return &tr->shared.v[idx];
+}
+
 /*
  * A shared unix listener this process made listen, which the process above
  * it and its clients made again, listens again from here, its descriptors
@@ -352,13 +361,11 @@ int tree_listen_again(const struct restart *r)
 	unsigned int i;
 
 	for (i = 0; i < r->files.nr; i++) {
-		const struct rfile *rf = &r->files.v[i], *l;
+		const struct rfile *rf = &r->files.v[i];
+		const struct rfile *l = tree_shared_file(tr, rf);
 		uint64_t idx = le64toh(rf->f.value[0]);
 
-		if (le32toh(rf->f.type) != CRAK_FILE_SHARED || idx >= tr->shared.nr)
-			continue;
-		l = &tr->shared.v[idx];
-		if (le32toh(l->f.type) != CRAK_FILE_UNIX ||
+		if (!l || le32toh(l->f.type) != CRAK_FILE_UNIX ||
 		    !(le64toh(l->f.value[1]) & CRAK_UNIX_LISTENING) ||
 		    !(le32toh(l->f.fd_flags) & CRAK_FILE_SOCKOPTS) ||
 		    le32toh(l->uopts.listen_pid) != (uint32_t)getpid() ||

@@ -82,6 +82,8 @@ int tree_image_read_head(struct img *im, pid_t *root);
 int tree_make_shared(struct restart *r, const int *stdio);
 /* The shared unix listeners it made listen, listening from it again. */
 int tree_listen_again(const struct restart *r);
+/* The shared file RF (CRAK_FILE_SHARED) stands for in TR; NULL if none. */
+const struct rfile *tree_shared_file(const struct tree_restart *tr, const struct rfile *rf);
 /*
  * The shared memories it maps with others of its tree (CRAK_FILE_SHMEM,
  * made by it or above it), at most MAX, into SHM for its RESTORE: how many
