@@ -21,6 +21,7 @@
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
+#include <linux/sizes.h>
 #include <linux/task_work.h>
 #include <linux/wait.h>
 #include <linux/xxhash.h>
@@ -75,15 +76,36 @@ void ckpt_group_free_threads(struct ckpt_group *g);
 
 /* -- image.c -------------------------------------------------------------- */
 
-/* Where an image goes or comes from, and how far it got. */
+/* The buffer of a stream (below). */
+#define CKPT_STREAM_BUF		SZ_16K
+
+/*
+ * Where an image goes or comes from, and how far it got.  Small pieces
+ * (headers, checksums, small sections) go through BUF: on a network file
+ * system, a FUSE file or a pipe each write or read of its own is a round
+ * trip or a wake-up.  Written pieces wait there until the buffer is full,
+ * pages follow or the operation ends; reads of a file whose position can be
+ * put back read ahead into it.  Other files are read exactly: what follows
+ * the image in a pipe or socket is not the module's to take.  The I/O goes
+ * at POS; the file's own position is set when the operation ends
+ * (ckpt_stream_end()).
+ */
 struct ckpt_stream {
 	struct file *file;
+	loff_t pos;			/* in the file, of the next I/O */
 	u32 seq;			/* of the next section */
-	u64 offset;			/* image bytes so far */
+	u64 offset;			/* image bytes so far (buffered ones too) */
 	struct xxh64_state hash;	/* of the open section's payload */
 	u64 left;			/* payload bytes the open section still owes */
+	u8 *buf;			/* CKPT_STREAM_BUF bytes, or NULL: unbuffered */
+	unsigned int buf_len;		/* written ones waiting, or read ahead */
+	unsigned int buf_pos;		/* reading: the next one to take */
+	bool ahead;			/* reading: may read ahead */
 };
 
+void ckpt_stream_init(struct ckpt_stream *s, struct file *file, bool write);
+int ckpt_stream_flush(struct ckpt_stream *s);
+int ckpt_stream_end(struct ckpt_stream *s);
 int ckpt_write_section(struct ckpt_stream *s, u32 type, const void *payload, size_t len);
 int ckpt_begin_section(struct ckpt_stream *s, u32 type, u64 len);
 int ckpt_write_payload(struct ckpt_stream *s, const void *buf, size_t len);

@@ -1433,7 +1433,8 @@ int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 	end.sections = cpu_to_le32(s->seq);
 	end.pages = cpu_to_le64(fz->pages);
 	end.bytes = cpu_to_le64(s->offset);
-	err = ckpt_write_section(s, CRAK_IMG_END, &end, sizeof(end));
+	/* Done only once all of it is out. */
+	err = ckpt_write_section(s, CRAK_IMG_END, &end, sizeof(end)) ?: ckpt_stream_flush(s);
 	if (err)
 		goto fail;
 	fz->mem_done = true;

@@ -4,10 +4,12 @@
  *
  * A section is a header (type, flags, length, sequence number, and an xxh32
  * of those), a payload padded to 8 bytes, and the payload's xxh64.  Both
- * directions stream: sections are written and read front to back through
- * the descriptor's own position, so a pipe or a socket does as well as a
- * file.  Pages go straight between the process's pages and the descriptor
- * (one copy), hashed in chunks small enough to stay in the cache.
+ * directions stream: sections are written and read front to back from the
+ * descriptor's position, which an operation leaves just past what it wrote
+ * or read, so a pipe or a socket does as well as a file.  Small pieces go
+ * through the stream's buffer (struct ckpt_stream); pages go straight
+ * between the process's pages and the descriptor (one copy), hashed in
+ * chunks small enough to stay in the cache.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -30,60 +32,173 @@ static const u8 ckpt_zeros[8];
 
 /* -- raw I/O -------------------------------------------------------------- */
 
-static int ckpt_write_all(struct ckpt_stream *s, const void *buf, size_t len)
+/* Whether FILE's position can be put back after reading ahead. */
+static bool ckpt_can_rewind(struct file *file)
 {
-	loff_t pos = s->file->f_pos;
+	const fmode_t need = FMODE_LSEEK | FMODE_PREAD;
+
+	return S_ISREG(file_inode(file)->i_mode) && (file->f_mode & need) == need &&
+	       !(file->f_mode & FMODE_STREAM);
+}
+
+void ckpt_stream_init(struct ckpt_stream *s, struct file *file, bool write)
+{
+	memset(s, 0, sizeof(*s));
+	s->file = file;
+	s->pos = file->f_pos;
+	s->ahead = !write && ckpt_can_rewind(file);
+	/* Without a buffer every piece is a write or read of its own. */
+	if (write || s->ahead)
+		s->buf = kmalloc(CKPT_STREAM_BUF, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
+}
+
+/* Writes LEN bytes at the stream's position, which moves on. */
+static int ckpt_file_write(struct ckpt_stream *s, const void *buf, size_t len)
+{
 	ssize_t n;
 
 	while (len) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		n = kernel_write(s->file, buf, len, &pos);
+		n = kernel_write(s->file, buf, len, &s->pos);
 		if (n < 0)
 			return n;
 		if (!n)
 			return -EIO;
 		buf += n;
 		len -= n;
-		s->offset += n;
 	}
-	s->file->f_pos = pos;
 	return 0;
 }
 
-static int ckpt_read_all(struct ckpt_stream *s, void *buf, size_t len)
+/* The written pieces waiting in the buffer go out. */
+int ckpt_stream_flush(struct ckpt_stream *s)
 {
-	loff_t pos = s->file->f_pos;
+	unsigned int len = s->buf_len;
+
+	s->buf_len = 0;
+	return len ? ckpt_file_write(s, s->buf, len) : 0;
+}
+
+/*
+ * The end of an operation on the stream: what waits to be written goes out
+ * (its error returned), what was read ahead is given back, and the file's
+ * position is left just past the image bytes written or read, where the
+ * caller goes on.
+ */
+int ckpt_stream_end(struct ckpt_stream *s)
+{
+	int err = 0;
+
+	if (s->ahead)
+		s->pos -= s->buf_len - s->buf_pos;
+	else
+		err = ckpt_stream_flush(s);
+	s->file->f_pos = s->pos;
+	kfree(s->buf);
+	s->buf = NULL;
+	s->buf_len = 0;
+	s->buf_pos = 0;
+	return err;
+}
+
+static int ckpt_write_all(struct ckpt_stream *s, const void *buf, size_t len)
+{
+	int err = 0;
+
+	if (!s->buf || len >= CKPT_STREAM_BUF) {
+		err = ckpt_stream_flush(s) ?: ckpt_file_write(s, buf, len);
+	} else {
+		if (len > CKPT_STREAM_BUF - s->buf_len)
+			err = ckpt_stream_flush(s);
+		if (!err) {
+			memcpy(s->buf + s->buf_len, buf, len);
+			s->buf_len += len;
+		}
+	}
+	if (!err)
+		s->offset += len;
+	return err;
+}
+
+/*
+ * Reads LEN bytes at the stream's position, which moves on; with SOME, at
+ * least one and at most LEN.  The number read, or an error.
+ */
+static ssize_t ckpt_file_read(struct ckpt_stream *s, void *buf, size_t len, bool some)
+{
+	size_t done = 0;
 	ssize_t n;
 
-	while (len) {
+	while (done < len) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		n = kernel_read(s->file, buf, len, &pos);
+		n = kernel_read(s->file, buf + done, len - done, &s->pos);
 		if (n < 0)
 			return n;
 		if (!n)
 			return -ENODATA;	/* the image ends early */
-		buf += n;
-		len -= n;
-		s->offset += n;
+		done += n;
+		if (some)
+			break;
 	}
-	s->file->f_pos = pos;
+	return done;
+}
+
+/* Takes up to LEN bytes the stream read ahead: how many. */
+static size_t ckpt_take_ahead(struct ckpt_stream *s, void *buf, size_t len)
+{
+	size_t n = min_t(size_t, len, s->buf_len - s->buf_pos);
+
+	if (!n)
+		return 0;
+	memcpy(buf, s->buf + s->buf_pos, n);
+	s->buf_pos += n;
+	s->offset += n;
+	return n;
+}
+
+static int ckpt_read_all(struct ckpt_stream *s, void *buf, size_t len)
+{
+	size_t taken;
+	ssize_t n;
+
+	while (len) {
+		taken = ckpt_take_ahead(s, buf, len);
+		buf += taken;
+		len -= taken;
+		if (!len)
+			break;
+		if (!s->buf || len >= CKPT_STREAM_BUF) {
+			n = ckpt_file_read(s, buf, len, false);
+			if (n < 0)
+				return n;
+			s->offset += n;
+			break;
+		}
+		/* What is left is small: it comes with what follows it. */
+		s->buf_pos = 0;
+		s->buf_len = 0;
+		n = ckpt_file_read(s, s->buf, CKPT_STREAM_BUF, true);
+		if (n < 0)
+			return n;
+		s->buf_len = n;
+	}
 	return 0;
 }
 
 /*
- * Moves NR (at most CKPT_CHUNK_PAGES) whole pages between PAGES and FILE at
- * *POS, which moves on; *MOVED counts the bytes that went through.  The
- * iterator is set up afresh from what went through each time: some file
- * systems (9p's netfs on 6.12) work on a copy of it and leave ours where it
- * was.
+ * Moves all but the first DONE bytes of NR (at most CKPT_CHUNK_PAGES) whole
+ * pages between PAGES and FILE at *POS, which moves on; *MOVED counts the
+ * bytes that went through.  The iterator is set up afresh from what went
+ * through each time: some file systems (9p's netfs on 6.12) work on a copy
+ * of it and leave ours where it was.
  */
 static int ckpt_file_pages_io(struct file *file, loff_t *pos, struct page **pages,
-			      unsigned int nr, bool write, u64 *moved)
+			      unsigned int nr, size_t done, bool write, u64 *moved)
 {
 	struct bio_vec bv[CKPT_CHUNK_PAGES];
-	size_t total = (size_t)nr * PAGE_SIZE, done = 0;
+	size_t total = (size_t)nr * PAGE_SIZE;
 	struct iov_iter iter;
 	unsigned int i;
 	ssize_t n;
@@ -107,17 +222,31 @@ static int ckpt_file_pages_io(struct file *file, loff_t *pos, struct page **page
 	return 0;
 }
 
-/* Moves NR whole pages between PAGES and the image's descriptor. */
+/*
+ * Moves NR whole pages between PAGES and the image's descriptor: written,
+ * after the pieces waiting before them; read, what was read ahead of them
+ * first.
+ */
 static int ckpt_pages_io(struct ckpt_stream *s, struct page **pages, unsigned int nr,
 			 bool write)
 {
-	loff_t pos = s->file->f_pos;
+	size_t done = 0, total = (size_t)nr * PAGE_SIZE;
+	void *p;
 	int err;
 
-	err = ckpt_file_pages_io(s->file, &pos, pages, nr, write, &s->offset);
-	if (!err)
-		s->file->f_pos = pos;
-	return err;
+	if (write) {
+		err = ckpt_stream_flush(s);
+		if (err)
+			return err;
+	} else {
+		while (done < total && s->buf_pos < s->buf_len) {
+			p = kmap_local_page(pages[done / PAGE_SIZE]);
+			done += ckpt_take_ahead(s, p + done % PAGE_SIZE,
+						PAGE_SIZE - done % PAGE_SIZE);
+			kunmap_local(p);
+		}
+	}
+	return ckpt_file_pages_io(s->file, &s->pos, pages, nr, done, write, &s->offset);
 }
 
 /* Reads NR whole pages from FILE at POS (not an image's: no hash). */
@@ -129,7 +258,7 @@ int ckpt_pread_pages(struct file *file, loff_t pos, struct page **pages, unsigne
 
 	while (nr) {
 		n = min(nr, CKPT_CHUNK_PAGES);
-		err = ckpt_file_pages_io(file, &pos, pages, n, false, &moved);
+		err = ckpt_file_pages_io(file, &pos, pages, n, 0, false, &moved);
 		if (err)
 			return err;
 		pages += n;

@@ -168,10 +168,11 @@ static struct file *ckpt_nl_image(struct genl_info *info, fmode_t mode)
 	return file;
 }
 
-static void ckpt_stream_init(struct ckpt_stream *s, struct file *file, struct genl_info *info)
+/* A stream on FILE going on from where INFO says the caller left it. */
+static void ckpt_nl_stream(struct ckpt_stream *s, struct file *file, bool write,
+			   struct genl_info *info)
 {
-	memset(s, 0, sizeof(*s));
-	s->file = file;
+	ckpt_stream_init(s, file, write);
 	if (info->attrs[CRAK_CKPT_A_SEQ])
 		s->seq = nla_get_u32(info->attrs[CRAK_CKPT_A_SEQ]);
 	if (info->attrs[CRAK_CKPT_A_OFFSET])
@@ -276,7 +277,7 @@ static int ckpt_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
 	struct file *sess, *image;
 	struct ckpt_stream s;
 	u64 budget = 0;
-	int err;
+	int err, ret;
 
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_PART))
 		return -EINVAL;
@@ -291,7 +292,7 @@ static int ckpt_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	if (info->attrs[CRAK_CKPT_A_BUDGET])
 		budget = nla_get_u64(info->attrs[CRAK_CKPT_A_BUDGET]);
-	ckpt_stream_init(&s, image, info);
+	ckpt_nl_stream(&s, image, true, info);
 
 	mutex_lock(&fz->lock);
 	if (READ_ONCE(fz->group.released)) {
@@ -302,6 +303,12 @@ static int ckpt_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
 	} else {
 		err = ckpt_dump_memory(fz, &s, budget, info->attrs[CRAK_CKPT_A_SKIP],
 				       &reply.more, info->extack);
+	}
+	/* What is still buffered goes out before the caller writes on. */
+	ret = ckpt_stream_end(&s);
+	if (!err && ret) {
+		NL_SET_ERR_MSG(info->extack, "writing the image failed");
+		err = ret;
 	}
 	reply.pages = fz->pages;
 	mutex_unlock(&fz->lock);
@@ -543,12 +550,19 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 		err = PTR_ERR(peers);
 		goto out_fill;
 	}
-	ckpt_stream_init(&s, image, info);
+	ckpt_nl_stream(&s, image, false, info);
 	/* The restore takes the credentials, whatever becomes of it. */
 	begun = true;
 	err = ckpt_restore(sess->private_data, &s, nla_data(thread), nla_len(thread),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_NR_THREADS]), close_fds, nr_close,
 			   hold, &fill, creds, no_new_privs, peers, &pages, info->extack);
+	/*
+	 * The caller reads on from where the restore stopped reading (a tree's
+	 * next process too: its restore waits for this one to be READY, which
+	 * it is once this process has parked, after this operation ends).
+	 * Reading, the end has nothing to write and cannot fail.
+	 */
+	ckpt_stream_end(&s);
 	if (!err)
 		err = ckpt_nl_reply(info, ckpt_fill_pages, &pages);
 out_fill:

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -47,21 +48,29 @@ const char *img_section_name(uint32_t type)
 	return "unknown";
 }
 
-static int write_all(struct img *im, const void *buf, size_t len)
+/*
+ * Writes the pieces of IOV whole, in one write where the descriptor takes
+ * them all: on a network file system or a pipe each write is a round trip.
+ */
+static int write_all(struct img *im, struct iovec *iov, int cnt)
 {
 	ssize_t n;
 
-	while (len) {
-		n = write(im->fd, buf, len);
+	while (cnt) {
+		n = writev(im->fd, iov, cnt);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			pr_err("%s: %s", im->name, n < 0 ? strerror(errno) : "short write");
 			return -1;
 		}
-		buf = (const char *)buf + n;
-		len -= n;
 		im->offset += n;
+		for (; cnt && (size_t)n >= iov->iov_len; iov++, cnt--)
+			n -= iov->iov_len;
+		if (cnt) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
 	}
 	return 0;
 }
@@ -103,6 +112,13 @@ int img_write_section2(struct img *im, uint32_t type, const void *a, size_t alen
 	};
 	XXH64_state_t *st;
 	uint64_t sum;
+	struct iovec iov[] = {
+		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
+		{ .iov_base = (void *)a, .iov_len = alen },
+		{ .iov_base = (void *)b, .iov_len = blen },
+		{ .iov_base = (void *)zeros, .iov_len = pad },
+		{ .iov_base = &sum, .iov_len = sizeof(sum) },
+	};
 
 	hdr.check = htole32(XXH32(&hdr, offsetof(struct crak_image_section, check), 0));
 	st = XXH64_createState();
@@ -115,8 +131,7 @@ int img_write_section2(struct img *im, uint32_t type, const void *a, size_t alen
 	sum = htole64(XXH64_digest(st));
 	XXH64_freeState(st);
 
-	if (write_all(im, &hdr, sizeof(hdr)) || write_all(im, a, alen) || write_all(im, b, blen) ||
-	    write_all(im, zeros, pad) || write_all(im, &sum, sizeof(sum)))
+	if (write_all(im, iov, ARRAY_SIZE(iov)))
 		return -1;
 	im->seq++;
 	return 0;

@@ -28,7 +28,8 @@
  *   THREAD per thread, SIGNAL) or CRAK_CKPT_PART_MEMORY (MM, VMA, PAGES,
  *   END).  CRAK_CKPT_A_SEQ is the sequence number of the first section it
  *   writes and CRAK_CKPT_A_OFFSET the image bytes written before it; the
- *   reply gives both for what follows.  With CRAK_CKPT_A_BUDGET the memory
+ *   reply gives both for what follows, once all the part is written and
+ *   the descriptor's position is just past it.  With CRAK_CKPT_A_BUDGET the memory
  *   part is written in steps of about that many bytes: the reply carries
  *   CRAK_CKPT_A_MORE until the step that wrote END, and the next DUMP of
  *   the part continues where the last stopped (for a progress display).
@@ -49,7 +50,8 @@
  *   system call returns, it waits there for its registers.
  *   RESTORE, from the leader, with its THREAD section, reads the memory part
  *   from CRAK_CKPT_A_IMAGE_FD (MM to END; CRAK_CKPT_A_SEQ and _OFFSET as
- *   for DUMP), checks it and every enrolled thread, replaces the caller's
+ *   for DUMP; a regular file may be read ahead, and its position is put
+ *   back just past END), checks it and every enrolled thread, replaces the caller's
  *   memory with the image's, closes the descriptors CRAK_CKPT_A_CLOSE_FD
  *   (the tool's own), gives every thread its registers, signal mask and
  *   rseq area, and lets them all run from where the image left them.  The
