@@ -2587,7 +2587,9 @@ static void unix_setup(struct unix_state *u)
 	if (send(u->dcli1, "one", 3, 0) != 3 || send(u->dcli2, "two", 3, 0) != 3 ||
 	    send(u->dcli3, "by path", 7, 0) != 7 ||
 	    sendto(u->dsrv, "to the client", 13, 0, (struct sockaddr *)&u->dname,
-		   u->dname_len) != 13)
+		   u->dname_len) != 13 ||
+	    sendto(u->dsrv, "to the third", 12, 0, (struct sockaddr *)&u->dcpath,
+		   u->dcpath_len) != 12)
 		die("unix datagram send");
 	/* The server's queue filled up from a third socket, as far as it goes. */
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -2793,7 +2795,11 @@ static void unix_check(struct unix_state *u)
 	unix_check_read(u->gone, "bye", 3, "stream socket whose peer is closed");
 	check_eq(0, recv(u->gone, msg, sizeof(msg), MSG_DONTWAIT),
 		 "recv after the bytes of the stream socket whose peer is closed");
-	unix_check_read(u->dcli2, "to the client", 13, "second datagram client");
+	/* (The server's answers from the server, which crak made first.) */
+	unix_check_from(u->dcli2, "to the client", 13, &u->dpath, u->dpath_len,
+			"second datagram client, the server's answer");
+	unix_check_from(u->dcli3, "to the third", 12, &u->dpath, u->dpath_len,
+			"third datagram client, the server's answer");
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (send(u->dcli1, "three", 5, 0) != 5 || send(u->dcli2, "four", 4, 0) != 4 ||

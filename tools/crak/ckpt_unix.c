@@ -738,6 +738,50 @@ static bool bound_here(const char *path)
 }
 
 /*
+ * The named datagram sockets this process made so far, while its
+ * descriptors are made (parked, at the numbers they were parked at): a
+ * datagram one of them had sent, queued at another, comes from it.
+ */
+static struct own_dgram {
+	struct sockaddr_un sun;
+	socklen_t sl;
+	int fd;
+	ino_t ino;
+} *own_dgrams;
+static unsigned int nr_own_dgrams;
+
+static void own_dgram_add(int fd, const struct sockaddr_un *sun, socklen_t sl)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st))
+		return;
+	own_dgrams = xrealloc(own_dgrams, (nr_own_dgrams + 1) * sizeof(*own_dgrams));
+	own_dgrams[nr_own_dgrams++] = (struct own_dgram){ *sun, sl, fd, st.st_ino };
+}
+
+/*
+ * The descriptor of the datagram socket this process made with the address
+ * SUN (SL bytes), if it still is that socket's; -1 if none.
+ */
+static int own_dgram_find(const struct sockaddr_un *sun, socklen_t sl)
+{
+	const struct own_dgram *o;
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < nr_own_dgrams; i++) {
+		o = &own_dgrams[i];
+		if (sun->sun_path[0] ? strncmp(o->sun.sun_path, sun->sun_path,
+					       sizeof(sun->sun_path)) :
+				       o->sl != sl || memcmp(&o->sun, sun, sl))
+			continue;
+		return !fstat(o->fd, &st) && st.st_ino == o->ino ? o->fd : -1;
+	}
+	return -1;
+}
+
+/*
  * Whether the socket file of SUN (SL bytes) names a socket now (a running
  * process's, in any network namespace), not one gone: a datagram socket's
  * connect finds it (or one of another type: EPROTOTYPE), and tells it
@@ -824,11 +868,13 @@ static bool sender_name_ours(const struct dgram *g, const struct rfiles *files)
 
 /*
  * Datagram G sent to the socket at TO (TL bytes) from a socket bound to its
- * sender's address, so that its reader can tell who sent it: 0.  1 where
- * that address is not one crak may bind (sender_name_ours(), FILES), or
- * not free (a running socket holds it): it is to come from none.  -1 if it
- * was not sent.  (A path's socket file stays, for its socket's bind, which
- * replaces it.)
+ * sender's address, so that its reader can tell who sent it: 0.  That is
+ * the sender itself where this process made it already (own_dgram_find()),
+ * else a socket bound for the send.  1 where that address is not one crak
+ * may bind (sender_name_ours(), FILES), or not free (a running socket
+ * holds it), or the sender made already has no room: it is to come from
+ * none.  -1 if it was not sent.  (A path's socket file stays, for its
+ * socket's bind, which replaces it.)
  */
 static int send_named(const struct dgram *g, const struct rfiles *files,
 		      const struct sockaddr_un *to, socklen_t tl, int flags)
@@ -841,6 +887,14 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 	if (!sender_name_ours(g, files))
 		return 1;
 	memcpy(sun.sun_path, g->name, g->name_len);
+	/* A socket of this process made already: from it, if it has room. */
+	fd = own_dgram_find(&sun, sl);
+	if (fd >= 0) {
+		n = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl);
+		if (n == (ssize_t)g->len)
+			return 0;
+		return n >= 0 || errno == EAGAIN || errno == ENOBUFS ? 1 : -1;
+	}
 	/* (Something else at its path: the bind fails.) */
 	if (unix_free_path(&sun, sl, false))
 		return 1;
@@ -921,7 +975,7 @@ static int unix_alone(const struct rfiles *files, const struct rfile *rf, const 
 	struct sockaddr sa = { .sa_family = AF_UNSPEC };
 	struct sockaddr_un sun, own;
 	socklen_t sl = to ? unix_addr(to, &sun) : 0, own_len;
-	int sv[2], err;
+	int sv[2], err, fd;
 
 	if (to && !sl) {
 		errno = EINVAL;
@@ -947,7 +1001,10 @@ static int unix_alone(const struct rfiles *files, const struct rfile *rf, const 
 	if (to && connect(sv[0], (struct sockaddr *)&sun, sl))
 		goto fail;
 	close(sv[1]);
-	return park_above(sv[0], base);
+	fd = park_above(sv[0], base);
+	if (own_len)
+		own_dgram_add(fd, &own, own_len);
+	return fd;
 fail:
 	close(sv[0]);
 	close(sv[1]);
