@@ -2409,6 +2409,9 @@ struct unix_state {
 	struct sockaddr_un path, abstract;
 	socklen_t path_len, abstract_len;
 	int dcli1, dsrv, dcli2, dcli3, dlone;
+	int peer1, peer2;		/* bound to abstract names, unconnected */
+	struct sockaddr_un p1name, p2name;
+	socklen_t p1name_len, p2name_len;
 	unsigned int dfull;
 	int gone;
 	struct sockaddr_un dpath, dname, dcpath;
@@ -2571,6 +2574,25 @@ static void unix_setup(struct unix_state *u)
 		 getpid());
 	unlink(u->dcpath.sun_path);
 	u->dcpath_len = offsetof(struct sockaddr_un, sun_path) + strlen(u->dcpath.sun_path) + 1;
+	/* Two peers, each with a datagram from the other queued. */
+	u->p1name.sun_family = AF_UNIX;
+	u->p1name_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			snprintf(u->p1name.sun_path + 1, sizeof(u->p1name.sun_path) - 1,
+				 "crak-prog-%d-peer1", getpid());
+	u->p2name.sun_family = AF_UNIX;
+	u->p2name_len = offsetof(struct sockaddr_un, sun_path) + 1 +
+			snprintf(u->p2name.sun_path + 1, sizeof(u->p2name.sun_path) - 1,
+				 "crak-prog-%d-peer2", getpid());
+	u->peer1 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	u->peer2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (u->peer1 < 0 || u->peer2 < 0 ||
+	    bind(u->peer1, (struct sockaddr *)&u->p1name, u->p1name_len) ||
+	    bind(u->peer2, (struct sockaddr *)&u->p2name, u->p2name_len) ||
+	    sendto(u->peer1, "to peer 2", 9, 0, (struct sockaddr *)&u->p2name,
+		   u->p2name_len) != 9 ||
+	    sendto(u->peer2, "to peer 1", 9, 0, (struct sockaddr *)&u->p1name,
+		   u->p1name_len) != 9)
+		die("unix datagram peers");
 	u->dcli1 = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dsrv = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dcli2 = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -2800,6 +2822,11 @@ static void unix_check(struct unix_state *u)
 			"second datagram client, the server's answer");
 	unix_check_from(u->dcli3, "to the third", 12, &u->dpath, u->dpath_len,
 			"third datagram client, the server's answer");
+	/* (The first peer made again first: the second's from the first itself.) */
+	unix_check_from(u->peer1, "to peer 1", 9, &u->p2name, u->p2name_len,
+			"first datagram peer");
+	unix_check_from(u->peer2, "to peer 2", 9, &u->p1name, u->p1name_len,
+			"second datagram peer");
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (send(u->dcli1, "three", 5, 0) != 5 || send(u->dcli2, "four", 4, 0) != 4 ||

@@ -210,5 +210,7 @@ int unix_outside(struct rfile *rf, pid_t pid, const char **why);
 const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p);
 bool unix_accepted(const struct rfile *conn, const struct rfile *l);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
+unsigned int unix_noted(void);
+void unix_forget(unsigned int nr);
 
 #endif /* CRAK_CKPT_H */

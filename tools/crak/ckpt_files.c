@@ -1668,8 +1668,8 @@ static int fill_epoll(const struct rfile *rf)
  */
 int files_restore(struct rfiles *files, const int *stdio, int base)
 {
+	unsigned int pass, i, noted = unix_noted();
 	int *made, fd, target;
-	unsigned int pass, i;
 
 	made = xmalloc(2 * (files->nr ?: 1) * sizeof(*made));
 	for (i = 0; i < 2 * files->nr; i++)
@@ -1703,6 +1703,7 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 		if (made[i] >= 0)
 			close(made[i]);
 	free(made);
+	unix_forget(noted);
 	/* A socket's options once all are made (their queues put back). */
 	for (i = 0; i < files->nr; i++) {
 		if (unix_set_opts(le32toh(files->v[i].f.fd), &files->v[i])) {

@@ -738,14 +738,17 @@ static bool bound_here(const char *path)
 }
 
 /*
- * The named datagram sockets this process made so far, while its
- * descriptors are made (parked, at the numbers they were parked at): a
- * datagram one of them had sent, queued at another, comes from it.
+ * The named datagram sockets this process made so far, while descriptors
+ * are made (parked, at the numbers they were parked at): a datagram one of
+ * them had sent, queued at another, comes from it.  A descriptor is taken
+ * for its socket only while it is that socket (device and inode); those a
+ * files_restore() parked are forgotten once it moved them (unix_forget()).
  */
 static struct own_dgram {
 	struct sockaddr_un sun;
 	socklen_t sl;
 	int fd;
+	dev_t dev;
 	ino_t ino;
 } *own_dgrams;
 static unsigned int nr_own_dgrams;
@@ -757,12 +760,37 @@ static void own_dgram_add(int fd, const struct sockaddr_un *sun, socklen_t sl)
 	if (fd < 0 || fstat(fd, &st))
 		return;
 	own_dgrams = xrealloc(own_dgrams, (nr_own_dgrams + 1) * sizeof(*own_dgrams));
-	own_dgrams[nr_own_dgrams++] = (struct own_dgram){ *sun, sl, fd, st.st_ino };
+	own_dgrams[nr_own_dgrams++] = (struct own_dgram){
+		.sun = *sun, .sl = sl, .fd = fd, .dev = st.st_dev, .ino = st.st_ino,
+	};
+}
+
+/* How many sockets are noted, for unix_forget(). */
+unsigned int unix_noted(void)
+{
+	return nr_own_dgrams;
+}
+
+/* Forgets the sockets noted since unix_noted() said NR: their descriptors moved. */
+void unix_forget(unsigned int nr)
+{
+	if (nr < nr_own_dgrams)
+		nr_own_dgrams = nr;
+}
+
+/* Whether A (AL bytes) and B (BL bytes) are the same name. */
+static bool same_name(const struct sockaddr_un *a, socklen_t al, const struct sockaddr_un *b,
+		      socklen_t bl)
+{
+	if (a->sun_path[0])
+		return !strncmp(a->sun_path, b->sun_path, sizeof(a->sun_path));
+	return al == bl && !memcmp(a, b, al);
 }
 
 /*
  * The descriptor of the datagram socket this process made with the address
- * SUN (SL bytes), if it still is that socket's; -1 if none.
+ * SUN (SL bytes), if it still is that socket's (the latest noted first);
+ * -1 if none.
  */
 static int own_dgram_find(const struct sockaddr_un *sun, socklen_t sl)
 {
@@ -770,13 +798,11 @@ static int own_dgram_find(const struct sockaddr_un *sun, socklen_t sl)
 	struct stat st;
 	unsigned int i;
 
-	for (i = 0; i < nr_own_dgrams; i++) {
+	for (i = nr_own_dgrams; i--;) {
 		o = &own_dgrams[i];
-		if (sun->sun_path[0] ? strncmp(o->sun.sun_path, sun->sun_path,
-					       sizeof(sun->sun_path)) :
-				       o->sl != sl || memcmp(&o->sun, sun, sl))
-			continue;
-		return !fstat(o->fd, &st) && st.st_ino == o->ino ? o->fd : -1;
+		if (same_name(sun, sl, &o->sun, o->sl) && !fstat(o->fd, &st) &&
+		    S_ISSOCK(st.st_mode) && st.st_dev == o->dev && st.st_ino == o->ino)
+			return o->fd;
 	}
 	return -1;
 }
@@ -884,17 +910,17 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 	int fd, size = g->len + 65536, err;
 	ssize_t n;
 
+	memcpy(sun.sun_path, g->name, g->name_len);
+	/*
+	 * A socket this process made already (its name is ours): from it, if
+	 * it can (room, a size within its send buffer); else from none.
+	 */
+	fd = own_dgram_find(&sun, sl);
+	if (fd >= 0)
+		return sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl) ==
+		       (ssize_t)g->len ? 0 : 1;
 	if (!sender_name_ours(g, files))
 		return 1;
-	memcpy(sun.sun_path, g->name, g->name_len);
-	/* A socket of this process made already: from it, if it has room. */
-	fd = own_dgram_find(&sun, sl);
-	if (fd >= 0) {
-		n = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl);
-		if (n == (ssize_t)g->len)
-			return 0;
-		return n >= 0 || errno == EAGAIN || errno == ENOBUFS ? 1 : -1;
-	}
 	/* (Something else at its path: the bind fails.) */
 	if (unix_free_path(&sun, sl, false))
 		return 1;
