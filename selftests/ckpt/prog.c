@@ -1422,11 +1422,26 @@ static int mode_sleep(void)
  * own: nanosleep(2) itself, clock_nanosleep on CLOCK_BOOTTIME, poll(2) on
  * nothing and FUTEX_WAIT on a word nobody wakes.  Made again after a
  * restart, each waits what it had left, and so after a checkpoint with
- * --leave-running before it: there each goes on.  DIR/woke is written when
- * all are over; the script times it.  (The checkpoint's stop writes the
- * time left to a sleep's REM, as any stop does.)
+ * --leave-running before it: there each goes on.  DIR/began has when they
+ * began, DIR/woke (written when all are over) when they ended, in
+ * milliseconds of the node's CLOCK_BOOTTIME: the script times them by the
+ * node's clock (the debug kernel's, jiffies, falls behind the host's when
+ * its ticks come late).  (The checkpoint's stop writes the time left to a
+ * sleep's REM, as any stop does.)
  */
 static int wait_s = 12;
+
+/* Writes CLOCK_BOOTTIME, in milliseconds, to NAME. */
+static void write_boottime(const char *name)
+{
+	struct timespec now;
+	char buf[32];
+
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	snprintf(buf, sizeof(buf), "%lld\n",
+		 (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+	write_atomic(name, buf);
+}
 
 static void *sleep_boottime(void *arg)
 {
@@ -1481,6 +1496,7 @@ static int mode_sleep_left(void)
 	if (wait_s < 1 || wait_s > 600)
 		die("CRAK_PROG_WAIT_S=%s: not 1 to 600 seconds", env);
 	ts = (struct timespec){ .tv_sec = wait_s };
+	write_boottime("began");
 	for (i = 0; i < 3; i++)
 		if (pthread_create(&thread[i], NULL, waits[i], NULL))
 			die("pthread_create");
@@ -1491,7 +1507,7 @@ static int mode_sleep_left(void)
 	CHECK(ts.tv_sec == wait_s && !ts.tv_nsec, "nanosleep changed its request");
 	for (i = 0; i < 3; i++)
 		pthread_join(thread[i], NULL);
-	write_atomic("woke", "woke\n");
+	write_boottime("woke");
 	wait_usr1();
 	return finish();
 }
