@@ -184,6 +184,12 @@ on a "! kill -0 $prog_pid 2> /dev/null && ! kill -0 \$(cat $CKPT_DIR/syslog-move
 	fail "syslog: a restart that failed left the process running"
 syslog_stop ${logs[b]}
 pass "syslog: a restart without the name a datagram socket was connected to fails in one line, nothing runs"
+
+# node_ms NODE: NODE's CLOCK_BOOTTIME in milliseconds (from /proc/uptime).
+node_ms() {
+	on "$1" 'read -r up _ < /proc/uptime && echo $((10#${up/./} * 10))'
+}
+
 # A relative wait a checkpoint interrupted waits, once restarted, only what
 # it had left: four waits of 8 s (nanosleep, clock_nanosleep on
 # CLOCK_BOOTTIME, poll and FUTEX_WAIT, a thread each; 24 s on the debug
@@ -203,11 +209,6 @@ pass "syslog: a restart without the name a datagram socket was connected to fail
 # most of what they had left, the case says nothing either way: it runs
 # again with waits twice as long (three tries; waits made whole again fail
 # every one).
-# node_ms NODE: NODE's CLOCK_BOOTTIME in milliseconds (from /proc/uptime).
-node_ms() {
-	on "$1" 'read -r up _ < /proc/uptime && echo $((10#${up/./} * 10))'
-}
-
 # sleep_left WAIT_S: 0 if it passed, 1 if the machine was too slow to tell.
 sleep_left() {
 	local wait_s=$1 t0 left job ms most

@@ -29,10 +29,11 @@
  *   END).  CRAK_CKPT_A_SEQ is the sequence number of the first section it
  *   writes and CRAK_CKPT_A_OFFSET the image bytes written before it; the
  *   reply gives both for what follows, once all the part is written and
- *   the descriptor's position is just past it.  With CRAK_CKPT_A_BUDGET the memory
- *   part is written in steps of about that many bytes: the reply carries
- *   CRAK_CKPT_A_MORE until the step that wrote END, and the next DUMP of
- *   the part continues where the last stopped (for a progress display).
+ *   the descriptor's position is just past it.  With CRAK_CKPT_A_BUDGET the
+ *   memory part is written in steps of about that many bytes: the reply
+ *   carries CRAK_CKPT_A_MORE until the step that wrote END, and the next
+ *   DUMP of the part continues where the last stopped (for a progress
+ *   display).
  *   CRAK_CKPT_A_SKIP, with the first DUMP of the memory part, names pages
  *   of private mappings that are not written: a live migration sent them
  *   ahead while the process ran, and the caller knows that they have not
@@ -51,14 +52,15 @@
  *   RESTORE, from the leader, with its THREAD section, reads the memory part
  *   from CRAK_CKPT_A_IMAGE_FD (MM to END; CRAK_CKPT_A_SEQ and _OFFSET as
  *   for DUMP; a regular file may be read ahead, and its position is put
- *   back just past END), checks it and every enrolled thread, replaces the caller's
- *   memory with the image's, closes the descriptors CRAK_CKPT_A_CLOSE_FD
- *   (the tool's own), gives every thread its registers, signal mask and
- *   rseq area, and lets them all run from where the image left them.  The
- *   [vdso] and [vvar] mappings must already be where the image had them
- *   (the tool moves them with mremap); the files of file mappings must
- *   open for the caller and have the size they had.  Once the caller's
- *   memory is being replaced, a failure kills the process.
+ *   back just past END), checks it and every enrolled thread, replaces the
+ *   caller's memory with the image's, closes the descriptors
+ *   CRAK_CKPT_A_CLOSE_FD (the tool's own), gives every thread its
+ *   registers, signal mask and rseq area, and lets them all run from where
+ *   the image left them.  The [vdso] and [vvar] mappings must already be
+ *   where the image had them (the tool moves them with mremap); the files
+ *   of file mappings must open for the caller and have the size they had.
+ *   Once the caller's memory is being replaced, a failure kills the
+ *   process.
  *   RESTORE_WAIT, from the restarting tool, waits until the session ends:
  *   its reply is success once the process runs, or the error (and extack
  *   message) that ended it; with CRAK_CKPT_A_PID, the new process's PID,
