@@ -2426,6 +2426,7 @@ struct unix_state {
 	socklen_t path_len, abstract_len;
 	int dcli1, dsrv, dcli2, dcli3, dlone;
 	int peer1, peer2;		/* bound to abstract names, unconnected */
+	int p1sndbuf;			/* peer1's, raised for its big datagram */
 	struct sockaddr_un p1name, p2name;
 	socklen_t p1name_len, p2name_len;
 	unsigned int dfull;
@@ -2508,6 +2509,9 @@ static size_t unix_msg(unsigned int n, char *buf)
 	return n + 1;
 }
 
+/* Larger than a datagram a default send buffer lets go (212992 less 32). */
+#define UNIX_BIG_DGRAM		300000
+
 /* The backlogs of the path and abstract listeners. */
 #define UNIX_PATH_BACKLOG	4
 #define UNIX_ABSTRACT_BACKLOG	1
@@ -2523,9 +2527,10 @@ static int unix_listener(struct sockaddr_un *sun, socklen_t len, int backlog)
 
 static void unix_setup(struct unix_state *u)
 {
+	int a, c, sv[2], i, size = UNIX_BIG_DGRAM + 4096;
+	unsigned char *big;
 	char msg[16];
 	unsigned int n;
-	int a, c, sv[2];
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, u->stream) ||
 	    socketpair(AF_UNIX, SOCK_DGRAM, 0, u->dgram) ||
@@ -2609,6 +2614,21 @@ static void unix_setup(struct unix_state *u)
 	    sendto(u->peer2, "to peer 1", 9, 0, (struct sockaddr *)&u->p1name,
 		   u->p1name_len) != 9)
 		die("unix datagram peers");
+	/*
+	 * And one larger than a send buffer's default from the first, whose
+	 * own is raised for it (at a restart, the sender's options are set
+	 * after every socket is made).
+	 */
+	big = malloc(UNIX_BIG_DGRAM);
+	if (!big || setsockopt(u->peer1, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)))
+		die("the first datagram peer's send buffer");
+	u->p1sndbuf = unix_opt(u->peer1, SO_SNDBUF);
+	for (i = 0; i < UNIX_BIG_DGRAM; i++)
+		big[i] = i * 7 + 1;
+	if (sendto(u->peer1, big, UNIX_BIG_DGRAM, MSG_DONTWAIT, (struct sockaddr *)&u->p2name,
+		   u->p2name_len) != UNIX_BIG_DGRAM)
+		die("a big datagram from the first peer");
+	free(big);
 	u->dcli1 = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dsrv = socket(AF_UNIX, SOCK_DGRAM, 0);
 	u->dcli2 = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -2706,6 +2726,31 @@ static void unix_check_from(int fd, const char *exp, size_t len, const struct so
 		CHECK(name_len == from_len && !memcmp(&name, from, from_len),
 		      "the address of the %s's sender (%d bytes, expected %d)", what,
 		      (int)name_len, (int)from_len);
+}
+
+/* The big datagram queued at the second peer: whole, and from the first. */
+static void unix_check_big(struct unix_state *u)
+{
+	struct sockaddr_un name;
+	socklen_t name_len = sizeof(name);
+	unsigned char *got = malloc(UNIX_BIG_DGRAM + 1);
+	ssize_t n, i;
+
+	if (!got)
+		die("malloc");
+	memset(&name, 0, sizeof(name));
+	n = recvfrom(u->peer2, got, UNIX_BIG_DGRAM + 1, MSG_DONTWAIT, (struct sockaddr *)&name,
+		     &name_len);
+	check_eq(UNIX_BIG_DGRAM, n, "bytes of the big datagram queued at the second peer");
+	for (i = 0; i < n && got[i] == (unsigned char)(i * 7 + 1); i++)
+		;
+	check_eq(n, i, "bytes of the big datagram as sent");
+	CHECK(name_len == u->p1name_len && !memcmp(&name, &u->p1name, name_len),
+	      "the address of the big datagram's sender (%d bytes, expected %d)",
+	      (int)name_len, (int)u->p1name_len);
+	check_eq(u->p1sndbuf, unix_opt(u->peer1, SO_SNDBUF),
+		 "the first datagram peer's SO_SNDBUF");
+	free(got);
 }
 
 /*
@@ -2843,6 +2888,7 @@ static void unix_check(struct unix_state *u)
 			"first datagram peer");
 	unix_check_from(u->peer2, "to peer 2", 9, &u->p1name, u->p1name_len,
 			"second datagram peer");
+	unix_check_big(u);
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (send(u->dcli1, "three", 5, 0) != 5 || send(u->dcli2, "four", 4, 0) != 4 ||

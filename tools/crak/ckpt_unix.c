@@ -183,9 +183,13 @@ static bool passes_fds(struct msghdr *mh)
 	return fds;
 }
 
+/* The most a socket's queue may hold in an image. */
+#define UNIX_QUEUE_MAX		(64U << 20)
+
 /*
- * Everything queued for SK to read, without taking it.  -EBADFD where
- * descriptors are passed with it (SCM_RIGHTS), which crak cannot take.
+ * Everything queued for SK to read, without taking it (its peek offset
+ * moves on by what each peek copied).  -EBADFD where descriptors are
+ * passed with it (SCM_RIGHTS), which crak cannot take.
  */
 static int peek_queue(int sk, int type, struct rfile *rf)
 {
@@ -228,9 +232,20 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 			break;
 		}
 		if ((size_t)n > size) {
-			err = -EMSGSIZE;
-			break;
+			/* (A datagram larger than the buffer: peeked again, whole.) */
+			if ((size_t)n > UNIX_QUEUE_MAX) {
+				err = -EFBIG;
+				break;
+			}
+			if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off))) {
+				err = -errno;
+				break;
+			}
+			size = n;
+			buf = xrealloc(buf, size);
+			continue;
 		}
+		off += n;
 		if (type == SOCK_STREAM) {
 			if (!n)
 				break;
@@ -253,7 +268,7 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 			data_append(rf, buf, n);
 			data_append(rf, pad, pad4(n));
 		}
-		if (le64toh(rf->f.data_len) > (64U << 20)) {
+		if (le64toh(rf->f.data_len) > UNIX_QUEUE_MAX) {
 			err = -EFBIG;
 			break;
 		}
@@ -689,6 +704,14 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone)
 	return 0;
 }
 
+/* FD's send buffer set to SIZE (the kernel doubles it), past net.core.wmem_max where crak may. */
+static int set_sndbuf(int fd, int size)
+{
+	if (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
 /*
  * Room in the send buffer of FD for RF's data, which it will send at
  * once: the bytes, and what each datagram costs beyond its bytes (the
@@ -705,8 +728,7 @@ static void unix_room(int fd, const struct rfile *rf)
 	if (!len || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) || need <= (uint64_t)size / 2)
 		return;
 	size = need < INT_MAX / 2 ? need : INT_MAX / 2;
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	set_sndbuf(fd, size);
 }
 
 /* RF's address (its path) into SUN: its length, 0 if it has none it can be. */
@@ -893,14 +915,44 @@ static bool sender_name_ours(const struct dgram *g, const struct rfiles *files)
 }
 
 /*
+ * G sent from FD, a sender this process made already, to TO (TL bytes):
+ * whether it went.  Its send buffer is made room in for the while (what it
+ * has in flight, and G whole), where crak may: its options, the image's,
+ * are set later, or were set already by an ancestor that made it; G, once
+ * sent, weighs on its sender as it did on the original.
+ */
+static bool send_own(int fd, const struct dgram *g, const struct sockaddr_un *to, socklen_t tl,
+		     int flags)
+{
+	socklen_t il = sizeof(int);
+	int size, used = 0, want;
+	uint64_t need;
+	bool sent;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) || ioctl(fd, SIOCOUTQ, &used))
+		size = 0;
+	/* (A datagram may be at most its send buffer less 32 bytes.) */
+	need = (uint64_t)used + g->len + 4096;
+	want = need / 2 < INT_MAX / 2 ? need / 2 + 1 : INT_MAX / 2;
+	if (size && need > (uint64_t)size && set_sndbuf(fd, want))
+		size = 0;
+	sent = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl) ==
+	       (ssize_t)g->len;
+	if (size && need > (uint64_t)size)
+		set_sndbuf(fd, size / 2);
+	return sent;
+}
+
+/*
  * Datagram G sent to the socket at TO (TL bytes) from a socket bound to its
  * sender's address, so that its reader can tell who sent it: 0.  That is
- * the sender itself where this process made it already (own_dgram_find()),
- * else a socket bound for the send.  1 where that address is not one crak
- * may bind (sender_name_ours(), FILES), or not free (a running socket
- * holds it), or the sender made already has no room: it is to come from
- * none.  -1 if it was not sent.  (A path's socket file stays, for its
- * socket's bind, which replaces it.)
+ * the sender itself where this process made it already (own_dgram_find(),
+ * send_own()), else a socket bound for the send.  1 where that address is
+ * not one crak may bind (sender_name_ours(), FILES), or not free (a running
+ * socket holds it), or the sender made already could not send it (a
+ * restart without CAP_NET_ADMIN makes no room beyond net.core.wmem_max): it
+ * is to come from none.  -1 if it was not sent.  (A path's socket file
+ * stays, for its socket's bind, which replaces it.)
  */
 static int send_named(const struct dgram *g, const struct rfiles *files,
 		      const struct sockaddr_un *to, socklen_t tl, int flags)
@@ -911,14 +963,10 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 	ssize_t n;
 
 	memcpy(sun.sun_path, g->name, g->name_len);
-	/*
-	 * A socket this process made already (its name is ours): from it, if
-	 * it can (room, a size within its send buffer); else from none.
-	 */
+	/* A socket this process made already (its name is ours): from it. */
 	fd = own_dgram_find(&sun, sl);
 	if (fd >= 0)
-		return sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl) ==
-		       (ssize_t)g->len ? 0 : 1;
+		return send_own(fd, g, to, tl, flags) ? 0 : 1;
 	if (!sender_name_ours(g, files))
 		return 1;
 	/* (Something else at its path: the bind fails.) */
@@ -932,8 +980,7 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 		return 1;
 	}
 	/* (Room for it, however big it was let be.) */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	set_sndbuf(fd, size);
 	n = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl);
 	err = errno;
 	close(fd);
