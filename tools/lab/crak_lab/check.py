@@ -18,7 +18,7 @@ every node, and nothing leaks or warns after the last test).
 The stock kernels' modules are built one after the other; then their labs
 run side by side, the first kernel's results told as they come and the
 other's after them (LAB_SERIAL=1: one lab at a time).  The debug kernel
-(built first, beside them, when the machine has none yet) runs in two
+(built once they are done, when the machine has none yet) runs in two
 labs (LAB_DEBUG_LABS=1: one) taking its tests from one queue, the first
 as soon as a stock kernel's lab is done, the second once both are; its
 results are told as one lab's.  Nine guests side by side on two cores
@@ -277,8 +277,8 @@ def check(kernel_names, pattern=None, keep_going=True):
     timings = []
     # Every kernel's build first, one at a time (make is not run twice at
     # once), but the debug kernel's: a thread builds it (if the machine has
-    # none yet: a quarter of an hour and more) beside the other kernels'
-    # labs, and runs its first lab once they are done.
+    # none yet: a quarter of an hour and more) once the other kernels' labs
+    # are done, and runs its first lab once it is built and one of them is.
     serial = os.environ.get("LAB_SERIAL") == "1"
     ready = []
     later = None
@@ -312,7 +312,13 @@ def check(kernel_names, pattern=None, keep_going=True):
     # (its core is free), its second once they all are.  (Not sooner: a
     # third lab beside two slows them all down, their guests' CPU by 25 to
     # 40%: TCG guests of two cores' share each thrash the host's caches.)
+    # A debug kernel the machine has not built yet is built once the stock
+    # kernels' labs are done: beside them, niced, it made them take twice
+    # as long (stop 49, a fresh machine: 1321 and 1260 s, their guests'
+    # CPU 654 and 607 s instead of about 370), and itself half as long
+    # again, the host's caches thrashed by both.
     one_done = threading.Event()
+    all_done = threading.Event()
     if not serial:
         # (The debug kernel's labs tell their results at the end, even alone.)
         live = ready[:1] if ready and not ready[0][1].debug else []
@@ -320,10 +326,10 @@ def check(kernel_names, pattern=None, keep_going=True):
             sides.append(_Side(item, _start_lab(item, 1, report, timings, one_done)))
         if later:
             if _unbuilt(later[0]):
-                report.diag("building the debug kernel beside the other labs (15-30 min); "
-                            "log: %s" % os.path.relpath(os.path.join(later[3],
-                                                                     "debug-kernel.log"), SRC))
-            sides.append(_build_beside(later, report, timings, one_done))
+                report.diag("the debug kernel is built once the other labs are done "
+                            "(13-21 min); log: %s" % os.path.relpath(
+                                os.path.join(later[3], "debug-kernel.log"), SRC))
+            sides.append(_debug_side(later, report, timings, all_done, one_done))
         ready = live
     try:
         for item in ready:
@@ -335,6 +341,7 @@ def check(kernel_names, pattern=None, keep_going=True):
             if not side.debug:
                 side.labs[0][0].join()
                 _replay_merged(side.item, [side.labs[0][1]], report)
+        all_done.set()
         for side in sides:
             if not side.debug or not side.wait_built():
                 continue
@@ -479,14 +486,16 @@ class _Side:
         return self.item[1] is not None
 
 
-def _build_beside(later, report, timings, start):
-    """The debug kernel built in a thread of its own (if it is not yet),
-    then its first lab, once the event start is set."""
+def _debug_side(later, report, timings, build, start):
+    """The debug kernel in a thread of its own: built (if it is not yet)
+    once the event build is set, then its first lab, once start is."""
     name, alias, ktests, logdir = later
     side = _Side(debug=True, alias=alias, tests=ktests)
     deferred = _Deferred(report)
 
     def run():
+        if _unbuilt(name):
+            build.wait()
         try:
             kernel, err = prepare(name, logdir, deferred)
         except Exception:
