@@ -313,10 +313,12 @@ def check(kernel_names, pattern=None, keep_going=True):
     # third lab beside two slows them all down, their guests' CPU by 25 to
     # 40%: TCG guests of two cores' share each thrash the host's caches.)
     # A debug kernel the machine has not built yet is built once the stock
-    # kernels' labs are done: beside them, niced, it made them take twice
-    # as long (stop 49, a fresh machine: 1321 and 1260 s, their guests'
-    # CPU 654 and 607 s instead of about 370), and itself half as long
-    # again, the host's caches thrashed by both.
+    # kernels' labs are done, so that their results come as soon as with
+    # it cached: beside them, niced, it made them take twice as long
+    # (stop 49, a fresh machine: 1321 and 1260 s, their guests' CPU 654
+    # and 607 s; after it, 788 and 753 s, 481 and 445 s), and itself half
+    # as long again (33 min, 20.5 alone), the host's caches thrashed by
+    # both: the whole run no shorter.
     one_done = threading.Event()
     all_done = threading.Event()
     if not serial:
