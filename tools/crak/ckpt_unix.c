@@ -926,19 +926,18 @@ static bool send_own(int fd, const struct dgram *g, const struct sockaddr_un *to
 {
 	socklen_t il = sizeof(int);
 	int size, used = 0, want;
+	bool raised = false, sent;
 	uint64_t need;
-	bool sent;
 
-	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) || ioctl(fd, SIOCOUTQ, &used))
-		size = 0;
 	/* (A datagram may be at most its send buffer less 32 bytes.) */
-	need = (uint64_t)used + g->len + 4096;
-	want = need / 2 < INT_MAX / 2 ? need / 2 + 1 : INT_MAX / 2;
-	if (size && need > (uint64_t)size && set_sndbuf(fd, want))
-		size = 0;
+	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) && !ioctl(fd, SIOCOUTQ, &used)) {
+		need = (uint64_t)used + g->len + 4096;
+		want = need / 2 < INT_MAX / 2 ? need / 2 + 1 : INT_MAX / 2;
+		raised = need > (uint64_t)size && !set_sndbuf(fd, want);
+	}
 	sent = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl) ==
 	       (ssize_t)g->len;
-	if (size && need > (uint64_t)size)
+	if (raised)
 		set_sndbuf(fd, size / 2);
 	return sent;
 }
