@@ -42,6 +42,12 @@ struct ckpt_hooks {
 };
 
 /*
+ * The most data a file may carry in an image: a pipe's or a socket's
+ * queue, an unlinked file's contents.
+ */
+#define FILE_DATA_MAX	(64U << 20)
+
+/*
  * Descriptors.  files_collect() takes every descriptor of PID (whose pidfd
  * is PIDFD), or says why one cannot be taken and returns -1; files_write()
  * writes a FILE section for each.  The restart side reads them back

@@ -46,9 +46,6 @@
 #define TFD_IOC_SET_TICKS	_IOW('T', 0, uint64_t)
 #endif
 
-/* The most data a pipe or an unlinked file may carry in an image. */
-#define FILE_DATA_MAX	(64U << 20)
-
 /* A memfd's path, before its name. */
 #define MEMFD_PREFIX	"/memfd:"
 

@@ -183,9 +183,6 @@ static bool passes_fds(struct msghdr *mh)
 	return fds;
 }
 
-/* The most a socket's queue may hold in an image. */
-#define UNIX_QUEUE_MAX		(64U << 20)
-
 /*
  * Everything queued for SK to read, without taking it (its peek offset
  * moves on by what each peek copied).  -EBADFD where descriptors are
@@ -233,7 +230,7 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 		}
 		if ((size_t)n > size) {
 			/* (A datagram larger than the buffer: peeked again, whole.) */
-			if ((size_t)n > UNIX_QUEUE_MAX) {
+			if ((size_t)n > FILE_DATA_MAX) {
 				err = -EFBIG;
 				break;
 			}
@@ -268,7 +265,7 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 			data_append(rf, buf, n);
 			data_append(rf, pad, pad4(n));
 		}
-		if (le64toh(rf->f.data_len) > UNIX_QUEUE_MAX) {
+		if (le64toh(rf->f.data_len) > FILE_DATA_MAX) {
 			err = -EFBIG;
 			break;
 		}
