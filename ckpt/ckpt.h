@@ -155,6 +155,10 @@ int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 void ckpt_freeze_free_memory(struct ckpt_freeze *fz);
 void ckpt_freeze_resume(struct ckpt_stop *st);
 
+/* -- queue.c -------------------------------------------------------------- */
+
+int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, struct netlink_ext_ack *extack);
+
 /* -- restore.c ------------------------------------------------------------ */
 
 struct ckpt_restore;

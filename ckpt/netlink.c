@@ -108,6 +108,12 @@ static const struct nla_policy ckpt_shmem_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_SIZE]		= NLA_POLICY_FULL_RANGE(NLA_U64, &ckpt_shmem_size_range),
 };
 
+static const struct nla_policy ckpt_peeked_policy[CRAK_CKPT_A_MAX + 1] = {
+	[CRAK_CKPT_A_FD]		= { .type = NLA_U32 },
+	[CRAK_CKPT_A_PEEKED]		= { .type = NLA_BINARY,
+					    .len = CRAK_CKPT_PEEKED_MAX * sizeof(u32) },
+};
+
 /* -- sessions and files --------------------------------------------------- */
 
 static int ckpt_restore_file_release(struct inode *inode, struct file *file)
@@ -681,6 +687,79 @@ static int ckpt_nl_shmem_doit(struct sk_buff *skb, struct genl_info *info)
 	return ckpt_nl_reply_file(info, file, O_CLOEXEC, ckpt_fill_new_fd);
 }
 
+/* -- a queue's marks ----------------------------------------------------- */
+
+/* PEEKED with positions: the marks set to them, an ack. */
+static int ckpt_nl_peeked_set(struct genl_info *info, const struct nlattr *attr)
+{
+	const u32 *want = nla_data(attr);
+	u32 i, nr;
+	int err;
+
+	if (nla_len(attr) % sizeof(u32)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "not a list of 32-bit positions");
+		return -EINVAL;
+	}
+	nr = nla_len(attr) / sizeof(u32);
+	for (i = 1; i < nr; i++) {
+		if (want[i] <= want[i - 1]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, attr, "positions not in ascending order");
+			return -EINVAL;
+		}
+	}
+	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), want, nr, NULL,
+			  info->extack);
+	return err < 0 ? err : 0;
+}
+
+/*
+ * PEEKED without: the marks taken off, a reply with where they were.  The
+ * reply is made first, so that nothing fails once they are off.
+ */
+static int ckpt_nl_peeked_take(struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	u32 *old;
+	int err;
+
+	old = kvmalloc_array(CRAK_CKPT_PEEKED_MAX, sizeof(*old), GFP_KERNEL);
+	if (!old)
+		return -ENOMEM;
+	err = -ENOMEM;
+	msg = genlmsg_new(nla_total_size(CRAK_CKPT_PEEKED_MAX * sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		goto out;
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, info->genlhdr->cmd);
+	if (!hdr)
+		goto fail;
+	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), NULL, 0, old, info->extack);
+	if (err < 0)
+		goto fail;
+	/* (Room was made for CRAK_CKPT_PEEKED_MAX: it cannot fail.) */
+	err = nla_put(msg, CRAK_CKPT_A_PEEKED, err * sizeof(u32), old);
+	if (WARN_ON_ONCE(err))
+		goto fail;
+	genlmsg_end(msg, hdr);
+	kvfree(old);
+	return genlmsg_reply(msg, info);
+fail:
+	nlmsg_free(msg);
+out:
+	kvfree(old);
+	return err;
+}
+
+static int ckpt_nl_peeked_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_FD))
+		return -EINVAL;
+	if (info->attrs[CRAK_CKPT_A_PEEKED])
+		return ckpt_nl_peeked_set(info, info->attrs[CRAK_CKPT_A_PEEKED]);
+	return ckpt_nl_peeked_take(info);
+}
+
 /* -- the family ----------------------------------------------------------- */
 
 static const struct genl_ops ckpt_genl_ops[] = {
@@ -742,6 +821,12 @@ static const struct genl_ops ckpt_genl_ops[] = {
 		.cmd		= CRAK_CKPT_CMD_SHMEM,
 		.doit		= ckpt_nl_shmem_doit,
 		.policy		= ckpt_shmem_policy,
+		.maxattr	= CRAK_CKPT_A_MAX,
+	},
+	{
+		.cmd		= CRAK_CKPT_CMD_PEEKED,
+		.doit		= ckpt_nl_peeked_doit,
+		.policy		= ckpt_peeked_policy,
 		.maxattr	= CRAK_CKPT_A_MAX,
 	},
 };

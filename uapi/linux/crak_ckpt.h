@@ -112,6 +112,21 @@
  * made again).  It takes what FREEZE takes: CRAK_CKPT_A_MEM_FD and the
  * capability.  (`crak sock move` re-homes a connection with it.)
  *
+ * A queue's marks.  A datagram of no bytes that a peek showed is marked
+ * as seen, and a peek whose peek offset (SO_PEEK_OFF) comes to a marked
+ * one passes over it.  PEEKED, on unix datagram or seqpacket socket
+ * CRAK_CKPT_A_FD (the caller's): without CRAK_CKPT_A_PEEKED, takes every
+ * mark off its queue and replies with the positions (0: the datagram read
+ * first) that had one (CRAK_CKPT_A_PEEKED; E2BIG if more than
+ * CRAK_CKPT_PEEKED_MAX, then nothing is taken off); with it, marks the
+ * datagrams, each of no bytes, at the positions it lists in ascending
+ * order and no other.  A checkpoint takes the marks off, reads the queue
+ * from a peek offset (which marks what it shows), and puts them back.
+ * The positions hold while nobody reads the queue (a process that shares
+ * the socket and is not stopped could).  Nothing changes if it fails,
+ * unless the reply is lost after.  It needs CAP_CHECKPOINT_RESTORE or
+ * CAP_SYS_ADMIN over the socket's network namespace.
+ *
  * RESTORE, RESTORE_THREAD and SHMEM need CAP_CHECKPOINT_RESTORE or
  * CAP_SYS_ADMIN in the caller's user namespace (as clone3's set_tid does)
  * and change only the calling process: they give it no privilege it did not
@@ -139,6 +154,7 @@ enum {
 	CRAK_CKPT_CMD_RESTORE_GO,
 	CRAK_CKPT_CMD_INSTALL,
 	CRAK_CKPT_CMD_SHMEM,
+	CRAK_CKPT_CMD_PEEKED,
 
 	__CRAK_CKPT_CMD_MAX,
 	CRAK_CKPT_CMD_MAX = __CRAK_CKPT_CMD_MAX - 1
@@ -180,10 +196,14 @@ enum {
 	CRAK_CKPT_A_PEER,		/* binary: struct crak_ckpt_peer, RESTORE's,
 					 * repeated
 					 */
+	CRAK_CKPT_A_PEEKED,		/* binary: __u32[], PEEKED's positions */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
 };
+
+/* The most positions PEEKED's reply gives. */
+#define CRAK_CKPT_PEEKED_MAX	4096
 
 /*
  * A range of addresses [start, end), page-aligned.  CRAK_CKPT_A_SKIP is an
