@@ -2437,6 +2437,8 @@ struct unix_state {
 	struct sockaddr_un cname;
 	socklen_t cname_len;
 	int sndbuf, rcvbuf;		/* stream[1]'s, dgram[0]'s, as set */
+	int empty[2];			/* datagrams of no bytes queued at [1] */
+	ino_t empty_ino;		/* [1]'s, as set up: made again or not */
 };
 
 /*
@@ -2529,6 +2531,7 @@ static void unix_setup(struct unix_state *u)
 {
 	int a, c, sv[2], i, size = UNIX_BIG_DGRAM + 4096;
 	unsigned char *big;
+	struct stat st;
 	char msg[16];
 	unsigned int n;
 
@@ -2665,6 +2668,16 @@ static void unix_setup(struct unix_state *u)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || write(sv[1], "bye", 3) != 3 || close(sv[1]))
 		die("a unix stream socket whose peer is closed");
+	/*
+	 * A pair with a datagram of no bytes, a word and another of no bytes
+	 * queued, the first peeked: a peek from a peek offset passes over it.
+	 */
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, u->empty) || send(u->empty[0], "", 0, 0) ||
+	    send(u->empty[0], "word", 4, 0) != 4 || send(u->empty[0], "", 0, 0) ||
+	    recv(u->empty[1], msg, sizeof(msg), MSG_PEEK) ||
+	    fstat(u->empty[1], &st))
+		die("datagrams of no bytes");
+	u->empty_ino = st.st_ino;
 	u->gone = sv[0];
 	unix_set_opts(u);
 }
@@ -2751,6 +2764,39 @@ static void unix_check_big(struct unix_state *u)
 	check_eq(u->p1sndbuf, unix_opt(u->peer1, SO_SNDBUF),
 		 "the first datagram peer's SO_SNDBUF");
 	free(got);
+}
+
+/*
+ * The datagrams of no bytes, each there: left running, the first is still
+ * marked as peeked (a peek from a peek offset passes over it, and not over
+ * the second); made again, neither is.
+ */
+static void unix_check_empty(struct unix_state *u)
+{
+	int off = 0, none = -1;
+	struct stat st;
+	char got[8];
+
+	if (fstat(u->empty[1], &st) ||
+	    setsockopt(u->empty[1], SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		die("the end with datagrams of no bytes");
+	if (st.st_ino == u->empty_ino) {
+		check_eq(4, recv(u->empty[1], got, sizeof(got), MSG_PEEK | MSG_DONTWAIT),
+			 "bytes of a first peek from offset 0 at the end with datagrams of no bytes (the first peeked before: passed over)");
+		check_eq(0, recv(u->empty[1], got, sizeof(got), MSG_PEEK | MSG_DONTWAIT),
+			 "bytes of a second peek there (the second datagram of no bytes)");
+	} else {
+		check_eq(0, recv(u->empty[1], got, sizeof(got), MSG_PEEK | MSG_DONTWAIT),
+			 "bytes of a peek from offset 0 at the end with datagrams of no bytes, made again");
+	}
+	if (setsockopt(u->empty[1], SOL_SOCKET, SO_PEEK_OFF, &none, sizeof(none)))
+		die("SO_PEEK_OFF");
+	check_eq(0, recv(u->empty[1], got, sizeof(got), MSG_DONTWAIT),
+		 "bytes of the first datagram queued at the end with datagrams of no bytes");
+	unix_check_read(u->empty[1], "word", 4, "end with datagrams of no bytes, second datagram");
+	check_eq(0, recv(u->empty[1], got, sizeof(got), MSG_DONTWAIT),
+		 "bytes of the third datagram queued at the end with datagrams of no bytes");
+	unix_check_read(u->empty[1], NULL, 0, "end with datagrams of no bytes, after the third");
 }
 
 /*
@@ -2889,6 +2935,7 @@ static void unix_check(struct unix_state *u)
 	unix_check_from(u->peer2, "to peer 2", 9, &u->p1name, u->p1name_len,
 			"second datagram peer");
 	unix_check_big(u);
+	unix_check_empty(u);
 	unix_check_read(u->dcli1, NULL, 0, "first datagram client");
 	c = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (send(u->dcli1, "three", 5, 0) != 5 || send(u->dcli2, "four", 4, 0) != 4 ||

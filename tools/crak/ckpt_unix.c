@@ -6,15 +6,17 @@
  * queued at each end, datagrams keeping their boundaries; a socket bound to
  * a path is bound again, listening if it listened.  A datagram socket
  * connected to none (a server's) comes back so, with its datagrams, and
- * one connected to it (its client's) is connected to it by its name.  The peer of a socket is
- * found with sock_diag (UNIX_DIAG_PEER), asked in the socket's own network
- * namespace.  The queued data is read with MSG_PEEK from a moving peek
- * offset (SO_PEEK_OFF), so that the process keeps it; the socket's own peek
- * offset is put back after.  Connections to another process cannot be made
- * again (but for a standard descriptor, which becomes the restarter's),
- * except a datagram socket's to a socket bound to an address (syslog's
- * /dev/log, say), which is connected to that address again
- * (CRAK_UNIX_OUTSIDE).
+ * one connected to it (its client's) is connected to it by its name.  The
+ * peer of a socket is found with sock_diag (UNIX_DIAG_PEER), asked in the
+ * socket's own network namespace.  The queued data is read with MSG_PEEK
+ * from a moving peek offset (SO_PEEK_OFF), so that the process keeps it;
+ * the socket's own peek offset is put back after, and so are the marks of
+ * the datagrams of no bytes it had peeked, which crak takes off first
+ * (CRAK_CKPT_CMD_PEEKED): such a peek passes over a marked one.
+ * Connections to another process cannot be made again (but for a standard
+ * descriptor, which becomes the restarter's), except a datagram socket's
+ * to a socket bound to an address (syslog's /dev/log, say), which is
+ * connected to that address again (CRAK_UNIX_OUTSIDE).
  *
  * CRAK_FILE_UNIX: value[0] is the socket type, value[1] its CRAK_UNIX_*
  * flags, value[2] the socket's own inode, peer its peer's; the path is its
@@ -183,12 +185,52 @@ static bool passes_fds(struct msghdr *mh)
 	return fds;
 }
 
+/* Positions in a socket's queue (CRAK_CKPT_A_PEEKED). */
+struct peeked {
+	uint32_t *pos;
+	size_t nr;
+};
+
+static int peeked_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CRAK_CKPT_A_MAX + 1];
+	struct peeked *p = data;
+	size_t len;
+
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_PEEKED])
+		return nl_malformed("crak_ckpt");
+	len = mnl_attr_get_payload_len(tb[CRAK_CKPT_A_PEEKED]);
+	if (len % sizeof(uint32_t))
+		return nl_malformed("crak_ckpt");
+	free(p->pos);
+	p->nr = len / sizeof(uint32_t);
+	p->pos = xmalloc(len ? len : 1);
+	memcpy(p->pos, mnl_attr_get_payload(tb[CRAK_CKPT_A_PEEKED]), len);
+	return MNL_CB_OK;
+}
+
+/*
+ * Takes the peek marks off SK's queue, OLD getting where they were; or,
+ * with WANT, marks the datagrams at its positions (and no other).
+ */
+static int set_peeked(struct nl *nl, int sk, const struct peeked *want, struct peeked *old)
+{
+	struct nlmsghdr *nlh;
+
+	nlh = nl_request(nl, CRAK_CKPT_CMD_PEEKED, NLM_F_ACK);
+	mnl_attr_put_u32(nlh, CRAK_CKPT_A_FD, sk);
+	if (want)
+		mnl_attr_put(nlh, CRAK_CKPT_A_PEEKED, want->nr * sizeof(uint32_t), want->pos);
+	return nl_exec(nl, "checkpoint: the peek marks of a unix socket's queue",
+		       want ? NULL : peeked_cb, old) ? -EIO : 0;
+}
+
 /*
  * Everything queued for SK to read, without taking it (its peek offset
  * moves on by what each peek copied).  -EBADFD where descriptors are
  * passed with it (SCM_RIGHTS), which crak cannot take.
  */
-static int peek_queue(int sk, int type, struct rfile *rf)
+static int peek_all(int sk, int type, struct rfile *rf)
 {
 	int off = 0, saved = -1;
 	socklen_t sl = sizeof(saved);
@@ -272,6 +314,31 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 	}
 	free(buf);
 	setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &saved, sizeof(saved));
+	return err;
+}
+
+/*
+ * As peek_all(), a datagram of no bytes the process had peeked included:
+ * the marks are taken off the queue for it, then put back as they were.
+ */
+static int peek_queue(int sk, int type, struct rfile *rf)
+{
+	struct peeked old = {};
+	struct nl nl;
+	int err;
+
+	if (type == SOCK_STREAM)
+		return peek_all(sk, type, rf);
+	if (nl_open(&nl, &ckpt_family))
+		return -EIO;
+	err = set_peeked(&nl, sk, NULL, &old);
+	if (!err) {
+		err = peek_all(sk, type, rf);
+		if (set_peeked(&nl, sk, &old, NULL))
+			pr_err("checkpoint: warning: a unix socket's peek marks could not be put back");
+	}
+	nl_close(&nl);
+	free(old.pos);
 	return err;
 }
 
