@@ -24,7 +24,6 @@
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <net/af_unix.h>
-#include <net/genetlink.h>
 #include <net/netlink.h>
 #include <net/sock.h>
 #include <net/tcp_states.h>

@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,11 +324,13 @@ static int peek_all(int sk, int type, struct rfile *rf)
  */
 static int peek_queue(int sk, int type, struct rfile *rf)
 {
+	struct pollfd p = { .fd = sk, .events = POLLIN };
 	struct peeked old = {};
 	struct nl nl;
 	int err;
 
-	if (type == SOCK_STREAM)
+	/* (Nothing queued, no mark: the frozen process waits for no netlink.) */
+	if (type == SOCK_STREAM || !poll(&p, 1, 0))
 		return peek_all(sk, type, rf);
 	if (nl_open(&nl, &ckpt_family))
 		return -EIO;
