@@ -126,6 +126,9 @@ kmemleak_check() {
 WIRE_FILTER="tcp[tcpflags] & (tcp-syn|tcp-rst|tcp-fin) != 0"
 # Resets and FINs only, for wire_check FILE rst (connections made meanwhile).
 RST_FILTER="tcp[tcpflags] & (tcp-rst|tcp-fin) != 0"
+# A zero window that tells the peer to wait: not a reset's, whose window is
+# zero too (TCP's own teardown, see wire_check).
+ZERO_WINDOW="(tcp[14:2] = 0 and tcp[tcpflags] & tcp-rst = 0)"
 
 # wire_check FILE [rst]: prints the SYNs (unless "rst") and resets in the
 # capture FILE, but the resets of TCP's own teardown, and fails if there is

@@ -61,7 +61,7 @@ ticks "$clock" || fail "xclock does not tick before the move (the check itself)"
 pass "xeyes and xclock in a pod on node a draw on the peer's X server over TCP"
 
 # SYNs, FINs and resets, and zero windows.
-wire=$(capture_start peer eth0 "tcp port $XPORT and ($WIRE_FILTER or tcp[14:2] = 0)" "$dir/wire.pcap")
+wire=$(capture_start peer eth0 "tcp port $XPORT and ($WIRE_FILTER or $ZERO_WINDOW)" "$dir/wire.pcap")
 # The pointer goes back and forth over the eyes until the move is done.
 pointer_start "$dir" || fail "the pointer does not move"
 before=$(cat "$dir/moves")
@@ -83,7 +83,7 @@ out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
 # The X server kept what it had to send meanwhile (the pointer's motion):
 # the clients told it to wait (a zero window); what was on its way already
 # waited for them on the frozen crakvif.
-zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and tcp[14:2] = 0" 2> /dev/null | wc -l)
+zero=$(tcpdump -nr "$dir/wire.pcap" "src $POD_IP4 and $ZERO_WINDOW" 2> /dev/null | wc -l)
 [ "$zero" -ge 1 ] || fail "the X server was not told to wait during the move (no zero window)"
 pass "moved to node b under a moving pointer: the same windows and connections, still drawing, no SYN, no RST"
 

@@ -26,7 +26,7 @@ wait_rounds "$dir/progress" 5
 read -r pid fd <<< "$(server_sock a 7301)"
 [ -n "$fd" ] || fail "no established server socket in the pod"
 # SYNs, FINs and resets, and zero windows.
-wire=$(capture_start peer eth0 "tcp port 7301 and ($WIRE_FILTER or tcp[14:2] = 0)" "$dir/wire.pcap")
+wire=$(capture_start peer eth0 "tcp port 7301 and ($WIRE_FILTER or $ZERO_WINDOW)" "$dir/wire.pcap")
 
 rto=$(peer_timeouts)
 t0=$(date +%s.%N)
@@ -53,7 +53,7 @@ t1=$(date +%s.%N)
 out=$(conv_end "$dir/progress" "$client") || fail "the conversation broke: $out"
 capture_stop "$wire" "$dir/wire.pcap"
 out=$(wire_check "$dir/wire.pcap") || fail "SYN or RST on the wire: $out"
-told_wait="src $POD_IP4 and tcp[14:2] = 0"
+told_wait="src $POD_IP4 and $ZERO_WINDOW"
 zero=$(tcpdump -nr "$dir/wire.pcap" "$told_wait" 2> /dev/null | wc -l)
 [ "$zero" -ge 1 ] || fail "the peer was not told to wait (no zero window)"
 # Told once, and again each pause_refresh_ms it stayed frozen in place (a
