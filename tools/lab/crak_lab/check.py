@@ -222,19 +222,23 @@ def run_test(lab, test, logdir):
     if rc != 0 and rc != 4 or broken:
         diag += ["%s output (%s):" % (test.name, os.path.relpath(log, SRC))]
         diag += ["  " + ln for ln in _tail(log)]
+    # The splats first: a report shown in part shows its start, which
+    # names the trouble (a panic's reason, the oops's function).
+    for s in splats:
+        detail = detail or "kernel splat"
+        diag += ["kernel splat:"] + ["  " + ln for ln in s]
+    # A node whose splat is above needs only the last of its console.
+    told = {s[0].split("]", 1)[0].lstrip("[") for s in splats}
     for node in dead:
         detail = detail or "node died"
         diag += ["node %s died; its console ends with:" % node.name]
-        diag += ["  " + ln for ln in node.console_tail()]
+        diag += ["  " + ln for ln in node.console_tail(5 if node.name in told else 40)]
     for node in late:
         if node in dead:
             continue
         detail = detail or "node hung"
         diag += ["node %s stopped answering; its console ends with:" % node.name]
-        diag += ["  " + ln for ln in node.console_tail()]
-    for s in splats:
-        detail = detail or "kernel splat"
-        diag += ["kernel splat:"] + ["  " + ln for ln in s]
+        diag += ["  " + ln for ln in node.console_tail(5 if node.name in told else 40)]
     if rc == 4 and not broken:
         status = "skip"
         reason = [ln for ln in _tail(log, 5) if ln.strip()]
