@@ -214,7 +214,8 @@ static int peeked_cb(const struct nlmsghdr *nlh, void *data)
  * Takes the peek marks off SK's queue, OLD getting where they were; or,
  * with WANT, marks the datagrams at its positions (and no other).
  */
-static int set_peeked(struct nl *nl, int sk, const struct peeked *want, struct peeked *old)
+static int set_peeked(struct nl *nl, const char *what, int sk, const struct peeked *want,
+		      struct peeked *old)
 {
 	struct nlmsghdr *nlh;
 
@@ -222,18 +223,22 @@ static int set_peeked(struct nl *nl, int sk, const struct peeked *want, struct p
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_FD, sk);
 	if (want)
 		mnl_attr_put(nlh, CRAK_CKPT_A_PEEKED, want->nr * sizeof(uint32_t), want->pos);
-	return nl_exec(nl, "checkpoint: the peek marks of a unix socket's queue",
-		       want ? NULL : peeked_cb, old) ? -EIO : 0;
+	if (!nl_exec(nl, what, want ? NULL : peeked_cb, old))
+		return 0;
+	return -(nl->err ? nl->err : EIO);
 }
 
 /*
  * Everything queued for SK to read, without taking it (its peek offset
- * moves on by what each peek copied).  -EBADFD where descriptors are
+ * moves on by what each peek copied); a datagram of no bytes at a position
+ * MARKS lists (if any) is told peeked.  -EBADFD where descriptors are
  * passed with it (SCM_RIGHTS), which crak cannot take.
  */
-static int peek_all(int sk, int type, struct rfile *rf)
+static int peek_all(int sk, int type, struct rfile *rf, const struct peeked *marks)
 {
 	int off = 0, saved = -1;
+	uint32_t pos = 0;
+	size_t mark = 0;
 	socklen_t sl = sizeof(saved);
 	size_t size = 256 * 1024;
 	union {
@@ -294,6 +299,12 @@ static int peek_all(int sk, int type, struct rfile *rf)
 			uint32_t len = htole32(n), nl = 0;
 			static const char pad[4];
 
+			/* (The kernel marks none but those of no bytes.) */
+			while (marks && mark < marks->nr && marks->pos[mark] < pos)
+				mark++;
+			if (!n && marks && mark < marks->nr && marks->pos[mark] == pos)
+				len = htole32(CRAK_UNIX_DGRAM_PEEKED);
+			pos++;
 			data_append(rf, &len, sizeof(len));
 			/* (CRAK_UNIX_SENDERS: its sender's address; an unbound one's, none.) */
 			if (type == SOCK_DGRAM) {
@@ -319,11 +330,13 @@ static int peek_all(int sk, int type, struct rfile *rf)
 }
 
 /*
- * As peek_all(), a datagram of no bytes the process had peeked included:
- * the marks are taken off the queue for it, then put back as they were.
+ * As peek_all(), a datagram of no bytes the process had peeked included,
+ * and told so: the marks are taken off the queue for it, then put back as
+ * they were.
  */
 static int peek_queue(int sk, int type, struct rfile *rf)
 {
+	static const char what[] = "checkpoint: the peek marks of a unix socket's queue";
 	struct pollfd p = { .fd = sk, .events = POLLIN };
 	struct peeked old = {};
 	struct nl nl;
@@ -331,13 +344,13 @@ static int peek_queue(int sk, int type, struct rfile *rf)
 
 	/* (Nothing queued, no mark: the frozen process waits for no netlink.) */
 	if (type == SOCK_STREAM || !poll(&p, 1, 0))
-		return peek_all(sk, type, rf);
+		return peek_all(sk, type, rf, NULL);
 	if (nl_open(&nl, &ckpt_family))
 		return -EIO;
-	err = set_peeked(&nl, sk, NULL, &old);
+	err = set_peeked(&nl, what, sk, NULL, &old);
 	if (!err) {
-		err = peek_all(sk, type, rf);
-		if (set_peeked(&nl, sk, &old, NULL))
+		err = peek_all(sk, type, rf, &old);
+		if (set_peeked(&nl, what, sk, &old, NULL))
 			pr_err("checkpoint: warning: a unix socket's peek marks could not be put back");
 	}
 	nl_close(&nl);
@@ -652,6 +665,7 @@ struct dgram {
 	uint32_t len;
 	const char *name;		/* sun_path's bytes (NULL: none) */
 	uint32_t name_len;
+	bool peeked;			/* CRAK_UNIX_DGRAM_PEEKED */
 };
 
 /*
@@ -668,6 +682,9 @@ static int dgram_next(const struct rfile *rf, const char **d, const char *end, s
 		return 0;
 	memcpy(&v, *d, sizeof(v));
 	g->len = le32toh(v);
+	g->peeked = g->len == CRAK_UNIX_DGRAM_PEEKED;
+	if (g->peeked)
+		g->len = 0;
 	*d += sizeof(v);
 	left -= sizeof(v);
 	g->name = NULL;
@@ -1057,16 +1074,38 @@ static int send_named(const struct dgram *g, const struct rfiles *files,
 }
 
 /*
+ * Marks the datagrams of no bytes at the positions WANT lists in the queue
+ * of R, a socket made again, as peeked: as they were.
+ */
+static int remark(int r, const struct peeked *want)
+{
+	struct nl nl;
+	int err;
+
+	if (nl_open(&nl, &ckpt_family)) {
+		errno = EIO;
+		return -1;
+	}
+	err = set_peeked(&nl, "restart: the peek marks of a unix socket's queue", r, want, NULL);
+	nl_close(&nl);
+	errno = -err;
+	return err ? -1 : 0;
+}
+
+/*
  * Writes the queued data of RF (what it will read) into its peer P, never
- * waiting: what does not fit fails (ENOBUFS), where nobody would read.
+ * waiting: what does not fit fails (ENOBUFS), where nobody would read; and
+ * marks those a peek had shown in the queue of R, RF made again.
  * With TO (TL bytes), RF's own address, already bound: a datagram whose
  * sender had an address comes from it, where it may (send_named(), FILES).
  */
-static int refill(const struct rfile *rf, int p, const struct rfiles *files,
+static int refill(const struct rfile *rf, int r, int p, const struct rfiles *files,
 		  const struct sockaddr_un *to, socklen_t tl)
 {
 	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
-	int type = le64toh(rf->f.value[0]), flags = MSG_DONTWAIT | MSG_NOSIGNAL, r;
+	int type = le64toh(rf->f.value[0]), flags = MSG_DONTWAIT | MSG_NOSIGNAL, ret;
+	struct peeked marks = {};
+	uint32_t pos = 0;
 	struct dgram g;
 	ssize_t n = 0;
 
@@ -1077,21 +1116,30 @@ static int refill(const struct rfile *rf, int p, const struct rfiles *files,
 			return 0;
 		goto short_send;
 	}
-	while ((r = dgram_next(rf, &d, end, &g)) > 0) {
+	while ((ret = dgram_next(rf, &d, end, &g)) > 0) {
+		if (g.peeked) {
+			marks.pos = xrealloc(marks.pos, (marks.nr + 1) * sizeof(*marks.pos));
+			marks.pos[marks.nr++] = pos;
+		}
+		pos++;
 		if (g.name && to) {
-			r = send_named(&g, files, to, tl, flags);
-			if (r <= 0) {
-				if (r < 0)
-					return -1;
+			ret = send_named(&g, files, to, tl, flags);
+			if (ret < 0)
+				goto out;
+			if (!ret)
 				continue;
-			}
 		}
 		n = send(p, g.data, g.len, flags);
 		if (n != (ssize_t)g.len)
 			goto short_send;
 	}
-	return r;
+	if (!ret && marks.nr)
+		ret = remark(r, &marks);
+out:
+	free(marks.pos);
+	return ret;
 short_send:
+	free(marks.pos);
 	if (n >= 0 || errno == EAGAIN)
 		errno = ENOBUFS;
 	return -1;
@@ -1125,7 +1173,7 @@ static int unix_alone(const struct rfiles *files, const struct rfile *rf, const 
 	if (connect(sv[0], &sa, sizeof(sa)) || (rf->path && unix_bind(sv[0], rf)))
 		goto fail;
 	own_len = rf->path ? unix_addr(rf, &own) : 0;
-	if (refill(rf, sv[1], files, own_len ? &own : NULL, own_len)) {
+	if (refill(rf, sv[0], sv[1], files, own_len ? &own : NULL, own_len)) {
 		if (errno == ENOBUFS) {
 			pr_err("restart: a unix datagram socket had more queued than crak can put back (net.unix.max_dgram_qlen, or a send buffer's size)");
 			errno = ENOBUFS;
@@ -1236,8 +1284,8 @@ static int unix_listen(const struct rfiles *files, unsigned int j, int *keep, in
 		a = -1;
 		if (c < 0 || (files->v[p].path && unix_bind(c, &files->v[p])) ||
 		    connect(c, (struct sockaddr *)&sun, sl) ||
-		    (a = unix_accept_own(fd)) < 0 || refill(rf, c, NULL, NULL, 0) ||
-		    refill(&files->v[p], a, NULL, NULL, 0)) {
+		    (a = unix_accept_own(fd)) < 0 || refill(rf, a, c, NULL, NULL, 0) ||
+		    refill(&files->v[p], c, a, NULL, NULL, 0)) {
 			if (a >= 0)
 				close(a);
 			if (c >= 0)
@@ -1347,8 +1395,8 @@ int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base)
 	if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv))
 		return -1;
 	/* What this end reads was written by the other, and the reverse. */
-	if (refill(rf, sv[1], NULL, NULL, 0) ||
-	    (p < files->nr && refill(&files->v[p], sv[0], NULL, NULL, 0))) {
+	if (refill(rf, sv[0], sv[1], NULL, NULL, 0) ||
+	    (p < files->nr && refill(&files->v[p], sv[1], sv[0], NULL, NULL, 0))) {
 		close(sv[0]);
 		close(sv[1]);
 		return -1;

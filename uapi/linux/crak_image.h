@@ -68,9 +68,9 @@
  * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
  * 16: CRAK_FILE_SHMEM's value[2]; 17: a unix listener's backlog (value[3]),
  * a unix socket's options (CRAK_FILE_SOCKOPTS); 18: its peer (CRAK_UNIX_OPT_PEER);
- * 19: datagrams' senders (CRAK_UNIX_SENDERS)
+ * 19: datagrams' senders (CRAK_UNIX_SENDERS); 20: CRAK_UNIX_DGRAM_PEEKED
  */
-#define CRAK_IMAGE_MINOR	19
+#define CRAK_IMAGE_MINOR	20
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -389,7 +389,9 @@ struct crak_img_pty {
  * datagram socket's, with CRAK_UNIX_SENDERS) the 32-bit length of its
  * sender's address and that address, sun_path's bytes as recvfrom(2)
  * gives them (none: an unbound sender), padded to 4; then its bytes,
- * padded to 4.
+ * padded to 4.  The length of a datagram of no bytes that a peek had shown
+ * the process is CRAK_UNIX_DGRAM_PEEKED (minor 20): a peek from a peek
+ * offset (SO_PEEK_OFF) passes over it, and a restart marks it so again.
  */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
 #define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
@@ -411,6 +413,9 @@ struct crak_img_pty {
  * running socket holds it, so that its reader can answer; else from none.
  */
 #define CRAK_UNIX_SENDERS	_BITUL(3)
+
+/* A datagram's length: of no bytes, and peeked (see CRAK_FILE_UNIX). */
+#define CRAK_UNIX_DGRAM_PEEKED	0x80000000U
 
 /*
  * An epoll interest: CRAK_FILE_EPOLL's data is an array of these, in the
