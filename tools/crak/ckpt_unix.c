@@ -796,6 +796,33 @@ static int set_sndbuf(int fd, int size)
 	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
+/* net.core.wmem_max, as crak's network namespace has it (0: unknown). */
+static unsigned long wmem_max(void)
+{
+	unsigned long v = 0;
+	FILE *f = fopen("/proc/sys/net/core/wmem_max", "re");
+
+	if (f && fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * FD's send buffer of SIZE bytes raised to WANT (doubled), where it can be
+ * put back after: without CAP_NET_ADMIN, SO_SNDBUF sets no more than
+ * net.core.wmem_max, and would shrink one set larger by force.
+ */
+static bool sndbuf_raise(int fd, int size, int want)
+{
+	if (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)))
+		return true;
+	if ((unsigned long)size / 2 > wmem_max())
+		return false;
+	return !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
+}
+
 /*
  * Room in the send buffer of FD for RF's data, which it will send at
  * once: the bytes, and what each datagram costs beyond its bytes (the
@@ -1017,7 +1044,7 @@ static bool send_own(int fd, const struct dgram *g, const struct sockaddr_un *to
 	if (!getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &il) && !ioctl(fd, SIOCOUTQ, &used)) {
 		need = (uint64_t)used + g->len + 4096;
 		want = need / 2 < INT_MAX / 2 ? need / 2 + 1 : INT_MAX / 2;
-		raised = need > (uint64_t)size && !set_sndbuf(fd, want);
+		raised = need > (uint64_t)size && sndbuf_raise(fd, size, want);
 	}
 	sent = sendto(fd, g->data, g->len, flags, (const struct sockaddr *)to, tl) ==
 	       (ssize_t)g->len;
