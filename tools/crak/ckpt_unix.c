@@ -24,7 +24,8 @@
  * leading NUL; a listener is bound to it again.  The data of an end
  * is what it will read: a stream's bytes as they are, or each datagram as a
  * 32-bit length (and a datagram socket's, CRAK_UNIX_SENDERS, its sender's
- * address) and its bytes, padded to 4.
+ * address) and its bytes, padded to 4; a peeked one of no bytes has the
+ * length CRAK_UNIX_DGRAM_PEEKED.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -221,8 +222,10 @@ static int set_peeked(struct nl *nl, const char *what, int sk, const struct peek
 
 	nlh = nl_request(nl, CRAK_CKPT_CMD_PEEKED, NLM_F_ACK);
 	mnl_attr_put_u32(nlh, CRAK_CKPT_A_FD, sk);
-	if (want)
-		mnl_attr_put(nlh, CRAK_CKPT_A_PEEKED, want->nr * sizeof(uint32_t), want->pos);
+	if (want && (want->nr > CRAK_CKPT_PEEKED_MAX ||
+		     !mnl_attr_put_check(nlh, NL_REQ_SIZE, CRAK_CKPT_A_PEEKED,
+					 want->nr * sizeof(uint32_t), want->pos)))
+		return -E2BIG;
 	if (!nl_exec(nl, what, want ? NULL : peeked_cb, old))
 		return 0;
 	return -(nl->err ? nl->err : EIO);
@@ -796,16 +799,22 @@ static int set_sndbuf(int fd, int size)
 	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 }
 
-/* net.core.wmem_max, as crak's network namespace has it (0: unknown). */
-static unsigned long wmem_max(void)
+/*
+ * The largest send buffer SO_SNDBUF sets (twice net.core.wmem_max, which
+ * only the first network namespace shows in /proc): a new socket's, asked
+ * for more; 0 if unknown.
+ */
+static int sndbuf_max(void)
 {
-	unsigned long v = 0;
-	FILE *f = fopen("/proc/sys/net/core/wmem_max", "re");
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = INT_MAX;
+	socklen_t il = sizeof(v);
 
-	if (f && fscanf(f, "%lu", &v) != 1)
+	if (fd < 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
+	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &il))
 		v = 0;
-	if (f)
-		fclose(f);
+	close(fd);
 	return v;
 }
 
@@ -818,7 +827,7 @@ static bool sndbuf_raise(int fd, int size, int want)
 {
 	if (!setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &want, sizeof(want)))
 		return true;
-	if ((unsigned long)size / 2 > wmem_max())
+	if (size > sndbuf_max())
 		return false;
 	return !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &want, sizeof(want));
 }
@@ -1145,6 +1154,12 @@ static int refill(const struct rfile *rf, int r, int p, const struct rfiles *fil
 	}
 	while ((ret = dgram_next(rf, &d, end, &g)) > 0) {
 		if (g.peeked) {
+			/* (No more than a checkpoint takes: a hostile image.) */
+			if (marks.nr == CRAK_CKPT_PEEKED_MAX) {
+				errno = EINVAL;
+				ret = -1;
+				goto out;
+			}
 			marks.pos = xrealloc(marks.pos, (marks.nr + 1) * sizeof(*marks.pos));
 			marks.pos[marks.nr++] = pos;
 		}
