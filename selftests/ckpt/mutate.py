@@ -169,6 +169,24 @@ def named(data, secs):
     s[f][2] += struct.pack("<IIII", 0, 0, 0, 0)
     out.append(("file-peer-no-process", build(s), "its socket's options are malformed"))
 
+    # A unix datagram socket's queue (in place of the first descriptor):
+    # more datagrams told peeked (CRAK_UNIX_DGRAM_PEEKED) than a checkpoint
+    # takes (CRAK_CKPT_PEEKED_MAX), then a datagram longer than what is left.
+    def unix_queue(queue):
+        s = copy(secs)
+        f = first(s, FILE)
+        head = bytearray(s[f][2][:96])
+        struct.pack_into("<III", head, 4, 6, 2, 0)          # unix, O_RDWR, no fd flags
+        struct.pack_into("<Q", head, 16, 0)                  # pos
+        struct.pack_into("<QIIQQ", head, 32, 0, 0o140777, 0, len(queue), 0)
+        struct.pack_into("<QQQQ", head, 64, 2, 0, 4242, 0)   # SOCK_DGRAM, no flags, its inode
+        s[f][2] = head + queue + bytes(-len(queue) % 8)
+        return build(s)
+    out.append(("unix-queue-peeked", unix_queue(struct.pack("<I", 0x80000000) * 4097),
+                "its unix socket's queue is malformed"))
+    out.append(("unix-queue-short", unix_queue(struct.pack("<I", 100) + b"abcd"),
+                "its unix socket's queue is malformed"))
+
     s = copy(secs)
     th = first(s, THREAD)
     struct.pack_into("<I", s[th][2], 8, 7)     # regs_len

@@ -215,6 +215,11 @@ int unix_check_peers(pid_t pid, struct rfiles *files, bool alone);
 int unix_outside(struct rfile *rf, pid_t pid, const char **why);
 const char *unix_peer_refused(const struct rfile *rf, const struct rfile *p);
 bool unix_accepted(const struct rfile *conn, const struct rfile *l);
+/*
+ * Whether RF's data, if a datagram or seqpacket socket's queue, is whole
+ * datagrams, no more told peeked than a checkpoint takes.
+ */
+bool unix_queue_sound(const struct rfile *rf);
 int unix_make(const struct rfiles *files, unsigned int idx, int *keep, int base);
 unsigned int unix_noted(void);
 void unix_forget(unsigned int nr);

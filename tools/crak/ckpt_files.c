@@ -1146,9 +1146,14 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 			rf->data = xmalloc(dlen);
 			memcpy(rf->data, buf + sizeof(rf->f) + plen, dlen);
 		}
+		free(buf);
+		if (!unix_queue_sound(rf)) {
+			pr_err("%s: descriptor section %u: its unix socket's queue is malformed",
+			       im->name, i);
+			return -1;
+		}
 		if ((int)le32toh(rf->f.fd) > files->max_fd)
 			files->max_fd = le32toh(rf->f.fd);
-		free(buf);
 	}
 	return 0;
 }

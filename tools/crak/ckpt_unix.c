@@ -716,6 +716,20 @@ bad:
 	return -1;
 }
 
+bool unix_queue_sound(const struct rfile *rf)
+{
+	const char *d = rf->data, *end = d + le64toh(rf->f.data_len);
+	unsigned long peeked = 0;
+	struct dgram g;
+	int r;
+
+	if (le32toh(rf->f.type) != CRAK_FILE_UNIX || le64toh(rf->f.value[0]) == SOCK_STREAM)
+		return true;
+	while ((r = dgram_next(rf, &d, end, &g)) > 0)
+		peeked += g.peeked;
+	return !r && peeked <= CRAK_CKPT_PEEKED_MAX;
+}
+
 /* The number of datagrams queued in RF's data (whole ones). */
 static unsigned long unix_dgrams(const struct rfile *rf)
 {

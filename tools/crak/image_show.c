@@ -724,6 +724,13 @@ static int walk(struct show *s)
 				}
 				uint64_t dlen = le64toh(f->data_len);
 				bool whole = sizeof(*f) + plen <= len && dlen <= len - sizeof(*f) - plen;
+				struct rfile q = { .f = *f };
+
+				q.data = whole ? (char *)p + sizeof(*f) + plen : NULL;
+				if (whole && !unix_queue_sound(&q)) {
+					err = bad(s, "a descriptor's unix socket queue is malformed");
+					break;
+				}
 
 				s->nr_files++;
 				show_file(s, f, plen && sizeof(*f) + plen <= len ?

@@ -391,7 +391,8 @@ struct crak_img_pty {
  * gives them (none: an unbound sender), padded to 4; then its bytes,
  * padded to 4.  The length of a datagram of no bytes that a peek had shown
  * the process is CRAK_UNIX_DGRAM_PEEKED (minor 20): a peek from a peek
- * offset (SO_PEEK_OFF) passes over it, and a restart marks it so again.
+ * offset (SO_PEEK_OFF) passes over it, and a restart marks it so again
+ * (no more than CRAK_CKPT_PEEKED_MAX in a queue, as a checkpoint takes).
  */
 #define CRAK_UNIX_LISTENING	_BITUL(0)
 #define CRAK_UNIX_ABSTRACT	_BITUL(1)	/* the path is an abstract name, without
