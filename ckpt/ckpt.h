@@ -157,7 +157,8 @@ void ckpt_freeze_resume(struct ckpt_stop *st);
 
 /* -- queue.c -------------------------------------------------------------- */
 
-int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, struct netlink_ext_ack *extack);
+int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, u32 *queued,
+		struct netlink_ext_ack *extack);
 
 /* -- restore.c ------------------------------------------------------------ */
 

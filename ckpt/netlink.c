@@ -707,38 +707,42 @@ static int ckpt_nl_peeked_set(struct genl_info *info, const struct nlattr *attr)
 			return -EINVAL;
 		}
 	}
-	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), want, nr, NULL,
+	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), want, nr, NULL, NULL,
 			  info->extack);
 	return err < 0 ? err : 0;
 }
 
 /*
- * PEEKED without: the marks taken off, a reply with where they were.  The
- * reply is made first, so that nothing fails once they are off.
+ * PEEKED without: the marks taken off, a reply with where they were and how
+ * many datagrams are queued.  The reply is made first, so that nothing
+ * fails once they are off.
  */
 static int ckpt_nl_peeked_take(struct genl_info *info)
 {
 	struct sk_buff *msg;
+	u32 *old, queued;
 	void *hdr;
-	u32 *old;
 	int err;
 
 	old = kvmalloc_array(CRAK_CKPT_PEEKED_MAX, sizeof(*old), GFP_KERNEL);
 	if (!old)
 		return -ENOMEM;
 	err = -ENOMEM;
-	msg = genlmsg_new(nla_total_size(CRAK_CKPT_PEEKED_MAX * sizeof(u32)), GFP_KERNEL);
+	msg = genlmsg_new(nla_total_size(CRAK_CKPT_PEEKED_MAX * sizeof(u32)) +
+			  nla_total_size(sizeof(u32)), GFP_KERNEL);
 	if (!msg)
 		goto out;
 	err = -EMSGSIZE;
 	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, info->genlhdr->cmd);
 	if (!hdr)
 		goto fail;
-	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), NULL, 0, old, info->extack);
+	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), NULL, 0, old, &queued,
+			  info->extack);
 	if (err < 0)
 		goto fail;
 	/* (Room was made for CRAK_CKPT_PEEKED_MAX: it cannot fail.) */
-	err = nla_put(msg, CRAK_CKPT_A_PEEKED, err * sizeof(u32), old);
+	err = nla_put(msg, CRAK_CKPT_A_PEEKED, err * sizeof(u32), old) ?:
+	      nla_put_u32(msg, CRAK_CKPT_A_QUEUED, queued);
 	if (WARN_ON_ONCE(err))
 		goto fail;
 	genlmsg_end(msg, hdr);

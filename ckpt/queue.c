@@ -94,10 +94,10 @@ static u32 ckpt_peeked_set(struct sk_buff_head *queue, const u32 *want, u32 nr,
 /*
  * Sets the marks of the queue of unix socket FD (the caller's) to the
  * positions WANT[NR] (ascending); OLD, if not NULL (room for
- * CRAK_CKPT_PEEKED_MAX), gets those that were set.  The number of those,
- * or an error, with nothing changed.
+ * CRAK_CKPT_PEEKED_MAX), gets those that were set, and QUEUED the length
+ * of the queue.  The number of those, or an error, with nothing changed.
  */
-int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old,
+int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, u32 *queued,
 		struct netlink_ext_ack *extack)
 {
 	struct sk_buff_head *queue;
@@ -134,8 +134,11 @@ int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old,
 	queue = &sk->sk_receive_queue;
 	spin_lock_irqsave(&queue->lock, flags);
 	err = ckpt_peeked_check(queue, want, nr, !!old, extack);
-	if (!err)
+	if (!err) {
 		err = ckpt_peeked_set(queue, want, nr, old);
+		if (queued)
+			*queued = skb_queue_len(queue);
+	}
 	spin_unlock_irqrestore(&queue->lock, flags);
 	mutex_unlock(&unix_sk(sk)->iolock);
 out:

@@ -118,7 +118,10 @@
  * CRAK_CKPT_A_FD (the caller's): without CRAK_CKPT_A_PEEKED, takes every
  * mark off its queue and replies with the positions (0: the datagram read
  * first) that had one (CRAK_CKPT_A_PEEKED; E2BIG if more than
- * CRAK_CKPT_PEEKED_MAX, then nothing is taken off); with it, marks the
+ * CRAK_CKPT_PEEKED_MAX, then nothing is taken off) and the number of
+ * datagrams queued (CRAK_CKPT_A_QUEUED: a seqpacket socket whose peer
+ * has gone answers a peek past its last with 0 bytes, as it would a
+ * datagram of no bytes, so a reader stops there); with it, marks the
  * datagrams, each of no bytes, at the positions it lists in ascending
  * order and no other.  A checkpoint takes the marks off, reads the queue
  * from a peek offset (which marks what it shows), and puts them back.
@@ -197,6 +200,7 @@ enum {
 					 * repeated
 					 */
 	CRAK_CKPT_A_PEEKED,		/* binary: __u32[], PEEKED's positions */
+	CRAK_CKPT_A_QUEUED,		/* u32: PEEKED's reply: datagrams queued */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
