@@ -2430,7 +2430,7 @@ struct unix_state {
 	struct sockaddr_un p1name, p2name;
 	socklen_t p1name_len, p2name_len;
 	unsigned int dfull;
-	int gone;
+	int gone, sqgone;
 	struct sockaddr_un dpath, dname, dcpath;
 	socklen_t dpath_len, dname_len, dcpath_len;
 	int cpath, apath, apath_dup, cabstract, aabstract;
@@ -2528,7 +2528,7 @@ static int unix_listener(struct sockaddr_un *sun, socklen_t len, int backlog)
 
 static void unix_setup(struct unix_state *u)
 {
-	int a, c, sv[2], i, size = UNIX_BIG_DGRAM + 4096;
+	int a, c, sv[2], sq[2], i, size = UNIX_BIG_DGRAM + 4096;
 	unsigned char *big;
 	char msg[16];
 	unsigned int n;
@@ -2666,6 +2666,11 @@ static void unix_setup(struct unix_state *u)
 
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || write(sv[1], "bye", 3) != 3 || close(sv[1]))
 		die("a unix stream socket whose peer is closed");
+	/* (A peek past its last message gets 0 bytes, as a message of none would.) */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sq) || send(sq[1], "", 0, 0) ||
+	    send(sq[1], "last", 4, 0) != 4 || close(sq[1]))
+		die("a unix seqpacket socket whose peer is closed");
+	u->sqgone = sq[0];
 	/*
 	 * A pair with a datagram of no bytes, a word and another of no bytes
 	 * queued, the first peeked: a peek from a peek offset passes over it.
@@ -2913,6 +2918,11 @@ static void unix_check(struct unix_state *u)
 	unix_check_read(u->gone, "bye", 3, "stream socket whose peer is closed");
 	check_eq(0, recv(u->gone, msg, sizeof(msg), MSG_DONTWAIT),
 		 "recv after the bytes of the stream socket whose peer is closed");
+	/* The seqpacket socket whose peer is gone: its two messages, then the end. */
+	unix_check_read(u->sqgone, "", 0, "seqpacket socket whose peer is closed, first message");
+	unix_check_read(u->sqgone, "last", 4, "seqpacket socket whose peer is closed, second message");
+	check_eq(0, recv(u->sqgone, msg, sizeof(msg), MSG_DONTWAIT),
+		 "recv after the messages of the seqpacket socket whose peer is closed");
 	/* (The server's answers from the server, which crak made first.) */
 	unix_check_from(u->dcli2, "to the client", 13, &u->dpath, u->dpath_len,
 			"second datagram client, the server's answer");

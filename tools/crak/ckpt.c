@@ -24,6 +24,7 @@ static const char *const ckpt_attr_names[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_CLOSE_FD] = "close-fd",
 	[CRAK_CKPT_A_FD] = "fd",
 	[CRAK_CKPT_A_PEEKED] = "peeked",
+	[CRAK_CKPT_A_QUEUED] = "queued",
 };
 
 const struct nl_family ckpt_family = {
@@ -43,6 +44,7 @@ static const enum mnl_attr_data_type ckpt_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_MORE] = MNL_TYPE_FLAG,
 	[CRAK_CKPT_A_PAGES] = MNL_TYPE_U64,
 	[CRAK_CKPT_A_PEEKED] = MNL_TYPE_BINARY,
+	[CRAK_CKPT_A_QUEUED] = MNL_TYPE_U32,
 };
 
 int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)

@@ -187,10 +187,11 @@ static bool passes_fds(struct msghdr *mh)
 	return fds;
 }
 
-/* Positions in a socket's queue (CRAK_CKPT_A_PEEKED). */
+/* Positions in a socket's queue (CRAK_CKPT_A_PEEKED), and its length. */
 struct peeked {
 	uint32_t *pos;
 	size_t nr;
+	uint32_t queued;		/* CRAK_CKPT_A_QUEUED */
 };
 
 static int peeked_cb(const struct nlmsghdr *nlh, void *data)
@@ -199,8 +200,9 @@ static int peeked_cb(const struct nlmsghdr *nlh, void *data)
 	struct peeked *p = data;
 	size_t len;
 
-	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_PEEKED])
+	if (ckpt_parse(nlh, tb) || !tb[CRAK_CKPT_A_PEEKED] || !tb[CRAK_CKPT_A_QUEUED])
 		return nl_malformed("crak_ckpt");
+	p->queued = mnl_attr_get_u32(tb[CRAK_CKPT_A_QUEUED]);
 	len = mnl_attr_get_payload_len(tb[CRAK_CKPT_A_PEEKED]);
 	if (len % sizeof(uint32_t))
 		return nl_malformed("crak_ckpt");
@@ -233,9 +235,11 @@ static int set_peeked(struct nl *nl, const char *what, int sk, const struct peek
 
 /*
  * Everything queued for SK to read, without taking it (its peek offset
- * moves on by what each peek copied); a datagram of no bytes at a position
- * MARKS lists (if any) is told peeked.  -EBADFD where descriptors are
- * passed with it (SCM_RIGHTS), which crak cannot take.
+ * moves on by what each peek copied); with MARKS, no more datagrams than
+ * it says are queued (a seqpacket socket whose peer is gone answers each
+ * peek past its last with 0 bytes, as it would a datagram of no bytes),
+ * one of no bytes at a position it lists told peeked.  -EBADFD where
+ * descriptors are passed with it (SCM_RIGHTS), which crak cannot take.
  */
 static int peek_all(int sk, int type, struct rfile *rf, const struct peeked *marks)
 {
@@ -262,6 +266,8 @@ static int peek_all(int sk, int type, struct rfile *rf, const struct peeked *mar
 		return -errno;
 	buf = xmalloc(size);
 	for (;;) {
+		if (type != SOCK_STREAM && marks && pos == marks->queued)
+			break;
 		iov = (struct iovec){ .iov_base = buf, .iov_len = size };
 		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1,
 				      .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
