@@ -1173,13 +1173,8 @@ static int refill(const struct rfile *rf, int r, int p, const struct rfiles *fil
 		goto short_send;
 	}
 	while ((ret = dgram_next(rf, &d, end, &g)) > 0) {
+		/* (No more than CRAK_CKPT_PEEKED_MAX: unix_queue_sound().) */
 		if (g.peeked) {
-			/* (No more than a checkpoint takes: a hostile image.) */
-			if (marks.nr == CRAK_CKPT_PEEKED_MAX) {
-				errno = EINVAL;
-				ret = -1;
-				goto out;
-			}
 			marks.pos = xrealloc(marks.pos, (marks.nr + 1) * sizeof(*marks.pos));
 			marks.pos[marks.nr++] = pos;
 		}
