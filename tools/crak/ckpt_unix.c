@@ -820,22 +820,27 @@ static int set_sndbuf(int fd, int size)
 }
 
 /*
- * The largest send buffer SO_SNDBUF sets (twice net.core.wmem_max, which
- * only the first network namespace shows in /proc): a new socket's, asked
- * for more; 0 if unknown.
+ * The largest send buffer SO_SNDBUF sets (twice net.core.wmem_max, one
+ * limit for every network namespace, which 6.1 shows in /proc of the first
+ * only): a new socket's, asked for more, once; 0 if unknown.
  */
 static int sndbuf_max(void)
 {
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), v = INT_MAX;
+	static int max = -1;
+	int fd, v = INT_MAX;
 	socklen_t il = sizeof(v);
 
+	if (max >= 0)
+		return max;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) ||
 	    getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &v, &il))
 		v = 0;
 	close(fd);
-	return v;
+	max = v;
+	return max;
 }
 
 /*
