@@ -826,6 +826,18 @@ bool ckpt_mm_filling(struct mm_struct *mm)
 	return filling;
 }
 
+/*
+ * A shared memory's shmid (crak_image.h): its file system's device and its
+ * inode number, as stat(2) and /proc/PID/maps tell them, where the number
+ * fits in 32 bits; else the number alone.
+ */
+static u64 ckpt_shmid(const struct inode *inode)
+{
+	if (inode->i_ino > U32_MAX)
+		return inode->i_ino;
+	return (u64)new_encode_dev(inode->i_sb->s_dev) << 32 | inode->i_ino;
+}
+
 /* What a mapping is, or why it cannot be taken (extack). */
 static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			 struct netlink_ext_ack *extack)
@@ -901,7 +913,7 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 			}
 			iv->kind = cpu_to_le32(CRAK_VMA_SHANON);
 			iv->pgoff = cpu_to_le64(vma->vm_pgoff);
-			iv->shmid = cpu_to_le64(inode->i_ino);
+			iv->shmid = cpu_to_le64(ckpt_shmid(inode));
 			cv->path = kstrndup(file->f_path.dentry->d_name.name, NAME_MAX, GFP_KERNEL);
 			if (!cv->path)
 				return -ENOMEM;
@@ -959,8 +971,8 @@ static int ckpt_classify(struct vm_area_struct *vma, struct ckpt_vma *cv,
 }
 
 /*
- * A shmid names one shared memory (its inode's number): two of another
- * file system with one number would come back as one.
+ * A shmid names one shared memory: two with one shmid (of inode numbers
+ * past 32 bits: tmpfs mounted inode64) would come back as one.
  */
 static int ckpt_check_shmids(const struct ckpt_vma_list *l, struct netlink_ext_ack *extack)
 {
@@ -978,7 +990,7 @@ static int ckpt_check_shmids(const struct ckpt_vma_list *l, struct netlink_ext_a
 			    a->img.shmid == b->img.shmid &&
 			    file_inode(a->file) != file_inode(b->file)) {
 				NL_SET_ERR_MSG(extack,
-					       "two shared memories of the process have one inode number (not taken yet)");
+					       "two shared memories of the process have one shmid (not taken yet)");
 				return -EOPNOTSUPP;
 			}
 		}

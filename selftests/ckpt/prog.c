@@ -3083,15 +3083,6 @@ static int mode_files(void)
 	 */
 	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlmap.%d", getpid());
 	umf = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	/*
-	 * (Not of the memfd's inode number, from another tmpfs: two shared
-	 * memories of one number are refused, see README.)
-	 */
-	if (umf >= 0 && !fstat(umf, &st) && !fstat(mfd, &ust) && st.st_ino == ust.st_ino) {
-		close(umf);
-		unlink(path);
-		umf = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	}
 	if (umf < 0 || !write_all(umf, unl_data, MEMFD_SIZE) || lseek(umf, 5, SEEK_SET) != 5)
 		die("%s", path);
 	umem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, umf, 0);
@@ -3106,15 +3097,7 @@ static int mode_files(void)
 	 * mapping, which writes what the descriptor reads.
 	 */
 	snprintf(path, sizeof(path), "/dev/shm/crak-prog-unlro.%d", getpid());
-	if (fstat(mfd, &ust))
-		die("fstat memfd");
-	for (i = 0; i < 4; i++) {
-		uro = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-		if (uro < 0 || fstat(uro, &st) || st.st_ino != ust.st_ino)
-			break;
-		close(uro);
-		unlink(path);
-	}
+	uro = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (uro < 0 || !write_all(uro, unl_data, MEMFD_SIZE))
 		die("%s", path);
 	romem = mmap(NULL, MEMFD_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, uro, 0);

@@ -112,12 +112,15 @@ pass "a checkpoint of no process, of PID 1, of a tree crak runs in, is refused i
 
 # Memory a parent shares with its child (MAP_SHARED | MAP_ANONYMOUS; a
 # memfd mapped shared, whose descriptor both hold; a deleted file of
-# /dev/shm mapped shared, whose descriptor the parent alone holds: all
+# /dev/shm mapped shared, whose descriptor the parent alone holds; two
+# deleted files of two fresh tmpfs mounts, which number their files alike:
+# two memories of one inode number, the first held by the parent too: all
 # before a fork) comes back shared, as one memory each, one with its
-# descriptors: on SIGUSR1 the parent writes a new number into each (the
-# last two through their descriptors), and the child, which copies what it
-# finds next to it in its mappings, must echo it within 5 s, read back
-# through the mappings and the descriptors.
+# descriptors: on SIGUSR1 the parent writes a new number into each (those
+# it holds through their descriptors; another number into each of the
+# two of one inode number), and the child, which copies what it finds
+# next to it in its mappings, must echo it within 5 s, read back through
+# the mappings and the descriptors.
 cat > "$dir/shm.py" << 'EOF'
 import ctypes, mmap, os, signal, sys, time
 verdict = sys.argv[1]
@@ -136,22 +139,23 @@ def shared(fd):
 mfd = os.memfd_create("crak-shm")
 mem = shared(mfd)
 name = "/dev/shm/crak-del-%d" % os.getpid()
-# (Of another inode number than the other two memories': two memories of
-# one process with one number, of two file systems, are refused.)
-taken = {int(l.split()[4]) for l in open("/proc/self/maps") if l.endswith(" (deleted)\n")}
-while True:
-    dfd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-    os.unlink(name)
-    if os.fstat(dfd).st_ino not in taken:
-        break
-    os.close(dfd)
+dfd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+os.unlink(name)
 dmem = shared(dfd)
+one = os.open(sys.argv[2] + "/crak-one", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+two = os.open(sys.argv[3] + "/crak-two", os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+os.unlink(sys.argv[2] + "/crak-one")
+os.unlink(sys.argv[3] + "/crak-two")
+one_mem = shared(one)
+two_mem = shared(two)
+os.close(two)
 anon[0:5] = b"tree\n"
 if os.fork() == 0:
     os.close(dfd)
+    os.close(one)
     anon[8192:8196] = b"kid!"
     while True:
-        for m in (anon, mem, dmem):
+        for m in (anon, mem, dmem, one_mem, two_mem):
             if m[200:208] != m[100:108]:
                 m[200:208] = m[100:108]
         time.sleep(0.01)
@@ -162,11 +166,17 @@ def check(sig, frame):
     anon[100:108] = b
     os.pwrite(mfd, b, 100)
     os.pwrite(dfd, b, 100)
+    b1 = (n + 1000).to_bytes(8, "little")
+    b2 = (n + 2000).to_bytes(8, "little")
+    os.pwrite(one, b1, 100)
+    two_mem[100:108] = b2
+    want = [b] * 5 + [b1, b1, b2]
     ok = False
     for _ in range(500):
         time.sleep(0.01)
-        seen = [anon[200:208], mem[200:208], dmem[200:208], os.pread(mfd, 8, 200), os.pread(dfd, 8, 200)]
-        if seen == [b] * 5:
+        seen = [anon[200:208], mem[200:208], dmem[200:208], os.pread(mfd, 8, 200), os.pread(dfd, 8, 200),
+                one_mem[200:208], os.pread(one, 8, 200), two_mem[200:208]]
+        if seen == want:
             ok = anon[0:5] == b"tree\n" and anon[8192:8196] == b"kid!"
             break
     with open(verdict, "a") as f:
@@ -176,8 +186,15 @@ signal.signal(signal.SIGUSR1, check)
 while True:
     time.sleep(0.1)
 EOF
-shm=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/shm.py $dir/shm.verdict > /dev/null 2>&1 < /dev/null & echo \$!")
+tmpfs="/tmp/crak-tmpfs1 /tmp/crak-tmpfs2"
+on a "for t in $tmpfs; do mkdir -p \$t && mount -t tmpfs -o size=1M crak \$t || exit; done" ||
+	fail "cannot mount two tmpfs on a"
+shm=$(on a "echo $((10000 + RANDOM % 20000)) > /proc/sys/kernel/ns_last_pid; python3 $dir/shm.py $dir/shm.verdict $tmpfs > /dev/null 2>&1 < /dev/null & echo \$!")
 kid=$(until_on a 30 "pgrep -P $shm") || fail "the process sharing memory with its child did not fork"
+# (What makes the test: the two files' one inode number, of two devices.)
+same=$(on a "grep ' /tmp/crak-tmpfs[12]/crak-[a-z]* (deleted)' /proc/$shm/maps | awk '{ print \$4, \$5 }' | sort -u")
+[ "$(wc -l <<< "$same")" = 2 ] && [ "$(awk '{ print $2 }' <<< "$same" | sort -u | wc -l)" = 1 ] ||
+	fail "the files of the two tmpfs mounts have not one inode number of two devices: $same"
 # looks NODE PID VERDICT N WHAT: parent PID's N-th look (on SIGUSR1) at
 # WHAT it shares with its child, on NODE, which it writes to VERDICT.
 looks() {
@@ -196,18 +213,20 @@ shared a 2
 out=$(on a crak image show "$dir/shm.img") || fail "crak image show refuses the image: $out"
 grep -q "shared #.*: shared memory dev/zero, made by $shm (12288 bytes), mapped by $shm $kid$" <<< "$out" &&
 	grep -q "shared #.*: shared memory memfd:crak-shm, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" &&
-	grep -q "shared #.*: shared memory dev/shm/crak-del-$shm, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" ||
-	fail "image show does not list the three memories shared, two of them descriptors': $out"
-on a "kill -KILL $kid $shm"
+	grep -q "shared #.*: shared memory dev/shm/crak-del-$shm, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" &&
+	grep -q "shared #.*: shared memory tmp/crak-tmpfs1/crak-one, made by $shm (4096 bytes), mapped by $shm $kid, the memory of #" <<< "$out" &&
+	grep -q "shared #.*: shared memory tmp/crak-tmpfs2/crak-two, made by $shm (4096 bytes), mapped by $shm $kid$" <<< "$out" ||
+	fail "image show does not list the five memories shared, three of them descriptors': $out"
+on a "kill -KILL $kid $shm; umount -l $tmpfs"
 # (Its memory as the image has it: the next look is the second again.)
 rm -f "$dir/shm.verdict"
 out=$(on b crak restart "$dir/shm.img" --detach 2>&1) || fail "the restart on b failed: $out"
 shared b 2
-maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)\| /dev/shm/crak-del-$shm (deleted)' /proc/$shm/maps /proc/$kid/maps | awk '{ print \$2, \$5, \$6 }' | sort | uniq -c")
-[ "$(grep -c '^ *2 ' <<< "$maps")" = 3 ] ||
-	fail "on b the parent and child do not map the same three memories: $maps"
+maps=$(on b "grep -h ' /dev/zero (deleted)\| /memfd:crak-shm (deleted)\| /dev/shm/crak-del-$shm (deleted)\| /tmp/crak-tmpfs[12]/crak-[a-z]* (deleted)' /proc/$shm/maps /proc/$kid/maps | awk '{ print \$2, \$5, \$6 }' | sort | uniq -c")
+[ "$(grep -c '^ *2 ' <<< "$maps")" = 5 ] ||
+	fail "on b the parent and child do not map the same five memories: $maps"
 on b "kill -KILL $kid $shm"
-pass "a parent and child sharing memory (shared anonymous, a memfd both hold, a deleted file one holds) share it again once restarted on b, as one memory each, one with its descriptors"
+pass "a parent and child sharing memory (shared anonymous, a memfd both hold, a deleted file one holds, two deleted files of two file systems with one inode number) share it again once restarted on b, as one memory each, one with its descriptors"
 
 # An epoll a parent and its child share (made before the fork, and held
 # twice by each: dup), watching the parent's pipe (registered before the

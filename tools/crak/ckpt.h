@@ -9,6 +9,7 @@
 #include <endian.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 
 #include <linux/crak_ckpt.h>
@@ -87,6 +88,15 @@ static inline uint64_t rfile_shmid(const struct rfile *rf)
 	return rfile_memory_kind(rf) ? le64toh(rf->f.value[2]) : 0;
 }
 
+/*
+ * The shmid (crak_image.h) of the shared memory of device DEV (stat(2)'s
+ * st_dev, the kernel's encoding: it fits in 32 bits) and inode number INO.
+ */
+static inline uint64_t shmid_of(dev_t dev, uint64_t ino)
+{
+	return ino > UINT32_MAX ? ino : (uint64_t)(uint32_t)dev << 32 | ino;
+}
+
 struct rfiles {
 	struct rfile *v;
 	unsigned int nr;
@@ -129,6 +139,11 @@ struct map_deleted {
 					 */
 };
 bool map_deleted(char *line, struct map_deleted *m);
+
+static inline uint64_t map_shmid(const struct map_deleted *m)
+{
+	return shmid_of(makedev(m->dev_major, m->dev_minor), m->ino);
+}
 /*
  * Whether a process outside PIDS (NR processes of a SET, FILES[i] the
  * descriptors of PIDS[i], NULL for a zombie; or one alone with SET NULL)

@@ -632,10 +632,10 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 				rf->f.value[1] = htole64(v);
 				/* (Its mappings' shmid, where it has any: of this file system.) */
 				if (maps_shared(pid, &st))
-					rf->f.value[2] = htole64(st.st_ino);
+					rf->f.value[2] = htole64(shmid_of(st.st_dev, st.st_ino));
 			} else if (!err && !(fi.flags & O_PATH) && maps_shared(pid, &st)) {
 				rf->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
-				rf->f.value[2] = htole64(st.st_ino);
+				rf->f.value[2] = htole64(shmid_of(st.st_dev, st.st_ino));
 			}
 		} else if (link[0] == '/') {
 			rf->f.type = htole32(CRAK_FILE_REG);

@@ -1055,7 +1055,7 @@ static int tree_memory_files(struct tree *t, struct tmem *m)
 			continue;
 		if (!(rfile_memory_kind(sh) & CRAK_UNLINKED_MEMFD))
 			sh->f.value[0] = htole64(CRAK_UNLINKED_MAPPED);
-		sh->f.value[2] = htole64(m->map.ino);
+		sh->f.value[2] = htole64(map_shmid(&m->map));
 		t->owner[k] = htole32(owner_pid(t, owner));
 	}
 	m->owner = owner;
@@ -1086,7 +1086,9 @@ static int tree_find_memory(struct tree *t)
 			if (!map_deleted(line, &one.map))
 				continue;
 			for (j = 0; j < nr; j++)
-				if (m[j].map.ino == one.map.ino)
+				if (m[j].map.ino == one.map.ino &&
+				    m[j].map.dev_major == one.map.dev_major &&
+				    m[j].map.dev_minor == one.map.dev_minor)
 					break;
 			if (j == nr) {
 				m = xrealloc(m, (nr + 1) * sizeof(*m));
@@ -1095,12 +1097,6 @@ static int tree_find_memory(struct tree *t)
 				one.holders = NULL;
 				one.nr_holders = 0;
 				m[nr++] = one;
-			}
-			if (m[j].map.dev_major != one.map.dev_major || m[j].map.dev_minor != one.map.dev_minor) {
-				pr_err("checkpoint %d: two memories it or another process of the %s shares have one inode number (%lu): not taken yet",
-				       tp->c.pid, t->set, one.map.ino);
-				fclose(f);
-				goto out;
 			}
 			if (one.map.size > m[j].map.size)
 				m[j].map.size = one.map.size;
@@ -1127,7 +1123,7 @@ static int tree_find_memory(struct tree *t)
 		}
 		rf.f.type = htole32(CRAK_FILE_SHMEM);
 		rf.f.flags = htole32(O_RDWR);
-		rf.f.value[0] = htole64(m[i].map.ino);
+		rf.f.value[0] = htole64(map_shmid(&m[i].map));
 		rf.f.value[1] = htole64(m[i].map.size);
 		rf.f.value[2] = htole64(file + 1);
 		rf.path = m[i].map.name;

@@ -68,9 +68,10 @@
  * 14: CRAK_MM_MERGE_ANY; 15: an epoll a tree shares (CRAK_FILE_SHARED's data);
  * 16: CRAK_FILE_SHMEM's value[2]; 17: a unix listener's backlog (value[3]),
  * a unix socket's options (CRAK_FILE_SOCKOPTS); 18: its peer (CRAK_UNIX_OPT_PEER);
- * 19: datagrams' senders (CRAK_UNIX_SENDERS); 20: CRAK_UNIX_DGRAM_PEEKED
+ * 19: datagrams' senders (CRAK_UNIX_SENDERS); 20: CRAK_UNIX_DGRAM_PEEKED;
+ * 21: shmids of device and inode number (struct crak_img_vma)
  */
-#define CRAK_IMAGE_MINOR	20
+#define CRAK_IMAGE_MINOR	21
 
 /* The largest payload of any section but PAGES, and of PAGES. */
 #define CRAK_IMAGE_SECTION_MAX	0x100000U	/* 1 MiB */
@@ -356,14 +357,14 @@ struct crak_img_pty {
 /*
  * CRAK_FILE_UNLINKED: value[0].  A memfd (memfd_create(2), minor 10): made
  * again as one, of the path's name after "/memfd:", with value[1] its seals
- * (F_GET_SEALS); value[2] is its inode number, the shmid of the process's
+ * (F_GET_SEALS); value[2] is the shmid of the process's
  * CRAK_VMA_SHANON mappings of it, which map it again (0 from minor 12 where
  * the process does not map it).  Another deleted file
  * open (for reading and writing from minor 11, any way from 12) that the
  * process maps shared too, by a mapping /proc/PID/maps shows deleted: made
  * again as shared memory (SHMEM) named the path without its leading '/' (as
  * the kernel names its own: the descriptor reads as it did; cut at
- * NAME_MAX), its mode as it was; value[2] is its inode number, the shmid of
+ * NAME_MAX), its mode as it was; value[2] is the shmid of
  * the process's CRAK_VMA_SHANON mappings of it, which map it: the
  * descriptor and the mappings one memory again.  Two descriptors of either
  * kind with one value[2] (two opens of one file) are two open files of one
@@ -593,7 +594,13 @@ struct crak_img_vma {
 	__le32	prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
 	__le32	flags;		/* CRAK_VMAF_* */
 	__le32	path_len;	/* bytes of path after this struct, with NUL */
-	__le64	shmid;		/* CRAK_VMA_SHANON: equal ids, one memory */
+	__le64	shmid;		/* CRAK_VMA_SHANON: equal ids, one memory
+				 * (minor 21: its device, as stat(2)'s
+				 * st_dev encodes it, << 32 | its inode
+				 * number, where the number fits in 32
+				 * bits, else the number alone; before,
+				 * the number alone)
+				 */
 	__le64	file_size;	/* st_size of the mapped file at the checkpoint */
 	/* then path (file mappings, CRAK_VMAF_DELETED), padding to 8 */
 };
