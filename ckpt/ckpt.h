@@ -49,6 +49,7 @@ struct ckpt_group {
 	bool released;
 	wait_queue_head_t parked_wq;	/* the owner waits for the threads */
 	wait_queue_head_t release_wq;	/* the threads wait for the owner */
+	wait_queue_head_t access_wq;	/* a killed thread, for the owner */
 	/* Called by each thread, in its own context, once released. */
 	void (*resume)(struct ckpt_stop *st);
 	/* Called at the last reference: frees the owner and the group. */
@@ -61,6 +62,8 @@ struct ckpt_stop {
 	struct ckpt_group *group;
 	struct task_struct *task;	/* held */
 	bool parked;
+	bool busy;			/* the owner is at its registers */
+	bool gone;			/* a fatal signal ended its wait */
 	void *data;			/* the owner's, per thread */
 };
 
@@ -69,10 +72,16 @@ void ckpt_group_init(struct ckpt_group *g, void (*resume)(struct ckpt_stop *st),
 int ckpt_group_add(struct ckpt_group *g, struct task_struct *t, int notify, void *data);
 bool ckpt_group_has(struct ckpt_group *g, struct task_struct *t);
 int ckpt_group_wait_parked(struct ckpt_group *g, unsigned long timeout);
-int ckpt_wait_inactive(struct task_struct *t);
+int ckpt_stop_access(struct ckpt_stop *st);
+void ckpt_stop_done(struct ckpt_stop *st);
 void ckpt_group_release(struct ckpt_group *g);
 void ckpt_group_put(struct ckpt_group *g);
 void ckpt_group_free_threads(struct ckpt_group *g);
+
+/* -- main.c --------------------------------------------------------------- */
+
+struct workqueue_struct;
+extern struct workqueue_struct *ckpt_wq;
 
 /* -- image.c -------------------------------------------------------------- */
 

@@ -595,8 +595,9 @@ void ckpt_freeze_resume(struct ckpt_stop *st)
 }
 
 static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
-			    struct task_struct *t)
+			    struct ckpt_stop *st)
 {
+	struct task_struct *t = st->task;
 	const struct user_regset_view *view = task_user_regset_view(t);
 	const struct user_regset *gpr, *xsr;
 	struct crak_img_thread th = {};
@@ -615,25 +616,24 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	if (!gpr || gpr->n * gpr->size != sizeof(regs) || !xsr)
 		return -EOPNOTSUPP;
 
-	err = ckpt_wait_inactive(t);
-	if (err)
-		return err;
-
-	err = regset_get(t, gpr, sizeof(regs), &regs);
-	if (err < 0)
-		return err;
-	if (ckpt_sleep_left(t, &regs, &left))
-		flags |= CRAK_THREAD_SLEEP;
-	if (ckpt_rewind_syscall(&regs))
-		flags |= CRAK_THREAD_RESTARTED;
-
 	xlen = xsr->n * xsr->size;
 	xstate = kvzalloc(xlen, GFP_KERNEL);
 	if (!xstate)
 		return -ENOMEM;
-	err = regset_get(t, xsr, xlen, xstate);
+
+	err = ckpt_stop_access(st);
+	if (err)
+		goto out_xstate;
+	err = regset_get(t, gpr, sizeof(regs), &regs);
+	if (err >= 0)
+		err = regset_get(t, xsr, xlen, xstate);
+	ckpt_stop_done(st);
 	if (err < 0)
 		goto out_xstate;
+	if (ckpt_sleep_left(t, &regs, &left))
+		flags |= CRAK_THREAD_SLEEP;
+	if (ckpt_rewind_syscall(&regs))
+		flags |= CRAK_THREAD_RESTARTED;
 
 	pending = ckpt_pending(t, false, &nr);
 	if (IS_ERR(pending)) {
@@ -711,7 +711,7 @@ int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	list_for_each_entry(st, &fz->group.threads, node) {
 		if (st->task->flags & PF_EXITING)
 			continue;
-		err = ckpt_dump_thread(fz, s, st->task);
+		err = ckpt_dump_thread(fz, s, st);
 		if (err)
 			goto fail;
 	}
@@ -726,6 +726,8 @@ fail:
 		NL_SET_ERR_MSG(extack, "this CPU's registers have no XSAVE state to save");
 	else if (err == -ETIMEDOUT)
 		NL_SET_ERR_MSG(extack, "a thread did not leave the CPU");
+	else if (err == -ESRCH)
+		NL_SET_ERR_MSG(extack, "a thread of the process was killed");
 	else
 		NL_SET_ERR_MSG(extack, "writing the task part of the image failed");
 	return err;

@@ -23,6 +23,7 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/user_namespace.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -173,6 +174,18 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
 		if (err)
 			return err;
 	} while (added);
+	if (fz->leader->flags & PF_EXITING) {
+		NL_SET_ERR_MSG(extack, "the process is exiting");
+		return -ESRCH;
+	}
+	/*
+	 * An exec meanwhile made another program of it, whose rights and
+	 * memory are not those checked (or took its main thread's place).
+	 */
+	if (READ_ONCE(fz->leader->mm) != fz->mm) {
+		NL_SET_ERR_MSG(extack, "the process started another program meanwhile");
+		return -EBUSY;
+	}
 	return 0;
 }
 
@@ -209,7 +222,7 @@ static struct task_struct *ckpt_target(pid_t nr, int mem_fd, struct mm_struct **
 		NL_SET_ERR_MSG(extack, "a process cannot do that to itself");
 		goto fail;
 	}
-	mm = get_task_mm(task);
+	mm = (task->flags & PF_EXITING) ? NULL : get_task_mm(task);
 	if (!mm) {
 		err = -ESRCH;
 		NL_SET_ERR_MSG(extack, "the process is exiting");
@@ -309,6 +322,7 @@ struct ckpt_install {
 	struct ckpt_group group;	/* first: freed with it */
 	struct file *file;
 	int fd;				/* the process's, or an errno */
+	u64 exec_id;			/* its program's when asked */
 	atomic_t state;			/* CKPT_INSTALL_* */
 	struct completion done;
 };
@@ -338,7 +352,18 @@ static void ckpt_install_take(struct ckpt_stop *st)
 	if (atomic_cmpxchg(&in->state, CKPT_INSTALL_PENDING, CKPT_INSTALL_TAKEN) !=
 	    CKPT_INSTALL_PENDING)
 		return;
-	fd = get_unused_fd_flags(0);
+	/*
+	 * Not in a process that exec'd meanwhile (its rights were checked
+	 * for the program before), nor in a dying thread: from its exit (its
+	 * files are gone), or killed by another thread's exec (whose program
+	 * would get the descriptor).
+	 */
+	if ((current->flags & PF_EXITING) || fatal_signal_pending(current))
+		fd = -ESRCH;
+	else if (READ_ONCE(current->self_exec_id) != in->exec_id)
+		fd = -EBUSY;
+	else
+		fd = get_unused_fd_flags(0);
 	if (fd >= 0)
 		fd_install(fd, get_file(in->file));
 	in->fd = fd;
@@ -352,12 +377,26 @@ int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_
 	struct task_struct *task;
 	struct mm_struct *mm;
 	const char *why;
+	u64 exec_id;
 	int err;
 
 	task = ckpt_target(nr, mem_fd, &mm, extack);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
+	/*
+	 * The program whose memory descriptor was checked: an exec changes
+	 * the memory first, then its count (so that one before the mm is read
+	 * again is seen here, and one after by the thread).
+	 */
+	exec_id = READ_ONCE(task->self_exec_id);
+	/* The count before the memory, as the exec writes them the other way. */
+	smp_rmb();
+	err = READ_ONCE(task->mm) != mm ? -EBUSY : 0;
 	mmput(mm);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the process started another program meanwhile");
+		goto out_task;
+	}
 	why = ckpt_unstoppable(task);
 	err = -EBUSY;
 	if (why) {
@@ -376,6 +415,7 @@ int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_
 		goto out_task;
 	}
 	init_completion(&in->done);
+	in->exec_id = exec_id;
 	atomic_set(&in->state, CKPT_INSTALL_PENDING);
 	/* Released at once: the thread takes the file when the work runs. */
 	ckpt_group_init(&in->group, ckpt_install_take, ckpt_install_free);
@@ -394,7 +434,13 @@ int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_
 	}
 	/* Taken, or being taken: it is the process's now. */
 	wait_for_completion(&in->done);
-	if (in->fd < 0) {
+	if (in->fd == -ESRCH) {
+		err = in->fd;
+		NL_SET_ERR_MSG(extack, "the process is exiting");
+	} else if (in->fd == -EBUSY) {
+		err = in->fd;
+		NL_SET_ERR_MSG(extack, "the process started another program meanwhile");
+	} else if (in->fd < 0) {
 		err = in->fd;
 		NL_SET_ERR_MSG(extack, "the process has no descriptor free");
 	} else {
@@ -421,14 +467,26 @@ int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill)
 	return 0;
 }
 
+/* A restore's worker (ckpt_apply), drained before the module goes. */
+struct workqueue_struct *ckpt_wq;
+
 static int __init ckpt_init(void)
 {
-	return ckpt_genl_init();
+	int err;
+
+	ckpt_wq = alloc_workqueue("crak_ckpt", WQ_UNBOUND, 0);
+	if (!ckpt_wq)
+		return -ENOMEM;
+	err = ckpt_genl_init();
+	if (err)
+		destroy_workqueue(ckpt_wq);
+	return err;
 }
 
 static void __exit ckpt_exit(void)
 {
 	ckpt_genl_exit();
+	destroy_workqueue(ckpt_wq);
 }
 
 module_init(ckpt_init);

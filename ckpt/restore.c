@@ -75,6 +75,7 @@ struct ckpt_restore {
 	struct work_struct apply;
 	bool hold;			/* READY waits for GO */
 	bool hold_kill;			/* ... and is killed if it never comes */
+	bool orphaned;			/* the session's descriptor is closed */
 	struct cred *creds;		/* every thread's, or NULL: the caller's */
 	bool no_new_privs;
 	struct ckpt_peers *peers;	/* its sockets' peers, named as it runs */
@@ -266,23 +267,35 @@ int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack)
 	return 0;
 }
 
+/* A process held once whole whose session is closed: nobody will say GO. */
+static void ckpt_restore_orphan(struct ckpt_restore *r)
+{
+	if (r->hold_kill) {
+		kill_pid(r->tgid, SIGKILL, 1);
+		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
+	} else {
+		ckpt_restore_end(r, 0, NULL);
+	}
+}
+
 /*
  * The session's descriptor is closed: a restore not yet under way ends, and
- * a process held once whole runs (nobody is left to tell it to), or is
- * killed if it was to be (CRAK_CKPT_A_HOLD_KILL).
+ * a process held once whole (now, or when its registers are back) runs, or
+ * is killed if it was to be (CRAK_CKPT_A_HOLD_KILL).
  */
 void ckpt_restore_put(struct ckpt_restore *r)
 {
-	int state = READ_ONCE(r->state);
+	int state;
 
-	if (state == CKPT_R_OPEN) {
+	mutex_lock(&r->lock);
+	r->orphaned = true;
+	state = r->state;
+	mutex_unlock(&r->lock);
+
+	if (state == CKPT_R_OPEN)
 		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
-	} else if (state == CKPT_R_READY && r->hold_kill) {
-		kill_pid(r->tgid, SIGKILL, 1);
-		ckpt_restore_end(r, -ECANCELED, "the restore was abandoned");
-	} else if (state == CKPT_R_READY) {
-		ckpt_restore_end(r, 0, NULL);
-	}
+	else if (state == CKPT_R_READY)
+		ckpt_restore_orphan(r);
 	ckpt_group_put(&r->group);
 }
 
@@ -1306,8 +1319,10 @@ static const struct user_regset *ckpt_find_regset(const struct user_regset_view 
 	return NULL;
 }
 
-static int ckpt_set_regs(struct task_struct *t, struct ckpt_rthread *rt, const char **why)
+static int ckpt_set_regs(struct ckpt_stop *st, const char **why)
 {
+	struct task_struct *t = st->task;
+	struct ckpt_rthread *rt = st->data;
 	const struct user_regset_view *view = task_user_regset_view(t);
 	const struct user_regset *gpr, *xsr;
 	int err;
@@ -1322,20 +1337,21 @@ static int ckpt_set_regs(struct task_struct *t, struct ckpt_rthread *rt, const c
 		*why = "the image's FPU state does not fit this CPU";
 		return -EINVAL;
 	}
-	err = ckpt_wait_inactive(t);
+	err = ckpt_stop_access(st);
 	if (err) {
-		*why = "a thread did not leave the CPU";
+		*why = err == -ESRCH ? "a thread was killed" : "a thread did not leave the CPU";
 		return err;
 	}
 	rt->regs.orig_ax = -1;
 	err = gpr->set(t, gpr, 0, sizeof(rt->regs), &rt->regs, NULL);
 	if (err) {
 		*why = "the kernel refuses a thread's registers";
-		return err;
+	} else {
+		err = xsr->set(t, xsr, 0, rt->xstate_len, rt->xstate, NULL);
+		if (err)
+			*why = "the kernel refuses a thread's FPU state";
 	}
-	err = xsr->set(t, xsr, 0, rt->xstate_len, rt->xstate, NULL);
-	if (err)
-		*why = "the kernel refuses a thread's FPU state";
+	ckpt_stop_done(st);
 	return err;
 }
 
@@ -1352,7 +1368,7 @@ static void ckpt_apply(struct work_struct *work)
 		why = "a thread did not come to be restored";
 	if (!err) {
 		list_for_each_entry(st, &r->group.threads, node) {
-			err = ckpt_set_regs(st->task, st->data, &why);
+			err = ckpt_set_regs(st, &why);
 			if (err)
 				break;
 		}
@@ -1360,11 +1376,17 @@ static void ckpt_apply(struct work_struct *work)
 	if (err) {
 		kill_pid(r->tgid, SIGKILL, 1);
 	} else if (r->hold) {
+		bool orphaned = false;
+
 		mutex_lock(&r->lock);
-		if (r->state == CKPT_R_APPLYING)
+		if (r->state == CKPT_R_APPLYING) {
 			r->state = CKPT_R_READY;
+			orphaned = r->orphaned;
+		}
 		mutex_unlock(&r->lock);
 		wake_up_all(&r->done_wq);
+		if (orphaned)
+			ckpt_restore_orphan(r);
 		ckpt_group_put(&r->group);
 		return;
 	}
@@ -1504,7 +1526,7 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 	}
 	refcount_inc(&r->group.ref);
 	INIT_WORK(&r->apply, ckpt_apply);
-	schedule_work(&r->apply);
+	queue_work(ckpt_wq, &r->apply);
 	return 0;
 
 fail_early:

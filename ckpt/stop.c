@@ -15,6 +15,12 @@
  * write them, as they do for a stopped tracee.  Its task work is its own
  * function: it leaves the module only when it returns, so each queued work
  * holds a reference to the module.
+ *
+ * Those registers are on the thread's kernel stack, which its exit frees (a
+ * reference to the task does not keep it): a thread a fatal signal wakes
+ * waits, before it goes on to die, until the owner is done with its
+ * registers (ckpt_stop_access() to ckpt_stop_done()), and is not given to
+ * the owner again.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -39,8 +45,16 @@ static void ckpt_park(struct callback_head *work)
 	wake_up_all(&g->parked_wq);
 
 	/* A fatal signal ends the wait: the thread dies as it would have. */
-	if (!wait_event_killable(g->release_wq, READ_ONCE(g->released)) && g->resume)
-		g->resume(st);
+	if (!wait_event_killable(g->release_wq, READ_ONCE(g->released))) {
+		if (g->resume)
+			g->resume(st);
+	} else {
+		spin_lock(&g->lock);
+		st->gone = true;
+		spin_unlock(&g->lock);
+		/* (Uninterruptible, as long as a copy of the registers.) */
+		wait_event(g->access_wq, !READ_ONCE(st->busy));
+	}
 
 	ckpt_group_put(g);
 	module_put(THIS_MODULE);
@@ -57,6 +71,7 @@ void ckpt_group_init(struct ckpt_group *g, void (*resume)(struct ckpt_stop *st),
 	g->released = false;
 	init_waitqueue_head(&g->parked_wq);
 	init_waitqueue_head(&g->release_wq);
+	init_waitqueue_head(&g->access_wq);
 	g->resume = resume;
 	g->free = free;
 }
@@ -67,16 +82,20 @@ int ckpt_group_add(struct ckpt_group *g, struct task_struct *t, int notify, void
 	struct ckpt_stop *st;
 	int err;
 
+	/* (Not while the module is being unloaded.) */
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
-	if (!st)
+	if (!st) {
+		module_put(THIS_MODULE);
 		return -ENOMEM;
+	}
 	st->group = g;
 	st->task = get_task_struct(t);
 	st->data = data;
 	init_task_work(&st->work, ckpt_park);
 
 	refcount_inc(&g->ref);
-	__module_get(THIS_MODULE);
 	spin_lock(&g->lock);
 	list_add_tail(&st->node, &g->threads);
 	g->nr_threads++;
@@ -138,7 +157,7 @@ int ckpt_group_wait_parked(struct ckpt_group *g, unsigned long timeout)
  * Waits until T, which waits in ckpt_park (or its group's owner knows it
  * will sleep until released), is off the CPU with its registers saved.
  */
-int ckpt_wait_inactive(struct task_struct *t)
+static int ckpt_wait_inactive(struct task_struct *t)
 {
 	unsigned long deadline = jiffies + 5 * HZ;
 
@@ -152,6 +171,40 @@ int ckpt_wait_inactive(struct task_struct *t)
 	/* What the task saved when it switched out is visible from here. */
 	smp_rmb();
 	return 0;
+}
+
+/*
+ * The owner's access to the registers of ST's thread, once it is off the
+ * CPU with them saved: 0, or -ESRCH if a fatal signal ended its wait,
+ * -ETIMEDOUT or -EINTR.  ckpt_stop_done() ends it.
+ */
+int ckpt_stop_access(struct ckpt_stop *st)
+{
+	struct ckpt_group *g = st->group;
+	int err;
+
+	spin_lock(&g->lock);
+	if (st->gone) {
+		spin_unlock(&g->lock);
+		return -ESRCH;
+	}
+	st->busy = true;
+	spin_unlock(&g->lock);
+
+	err = ckpt_wait_inactive(st->task);
+	if (err)
+		ckpt_stop_done(st);
+	return err;
+}
+
+void ckpt_stop_done(struct ckpt_stop *st)
+{
+	struct ckpt_group *g = st->group;
+
+	spin_lock(&g->lock);
+	st->busy = false;
+	spin_unlock(&g->lock);
+	wake_up_all(&g->access_wq);
 }
 
 void ckpt_group_release(struct ckpt_group *g)
