@@ -147,6 +147,7 @@ struct crakvif_export_pos {
 
 int crakvif_export_walk(struct crakvif *vif, struct crakvif_export_pos *pos,
 			int (*fill)(void *arg, const struct sk_buff *skb), void *arg);
+unsigned int crakvif_held_max_len(struct crakvif *vif);
 
 /* netlink.c */
 int crakvif_genl_init(void);

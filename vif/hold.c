@@ -374,6 +374,14 @@ static void crakvif_enqueue_segments(struct crakvif *vif, struct sk_buff *skb)
 /* Receive path (BH off): take skb if a rule holds it. */
 bool crakvif_hold_rx(struct crakvif *vif, struct sk_buff *skb)
 {
+	/*
+	 * A frame a local socket sent (through a veth or a neighbouring
+	 * crakvif) would keep it charged while held: let go of it, as the
+	 * stack does when the frame is received (not of a socket assigned
+	 * to it on the way in, which the stack keeps).
+	 */
+	if (!skb_sk_is_prefetched(skb))
+		skb_orphan(skb);
 	spin_lock(&vif->lock);
 	if (vif->dead || (!test_bit(CRAKVIF_HOLD_DRAIN, &vif->hold) &&
 			  !crakvif_rules_hold(vif, skb))) {
@@ -532,8 +540,9 @@ static void crakvif_deliver_list(struct crakvif *vif, struct sk_buff_head *list)
 	unsigned int n = 0;
 
 	while ((skb = __skb_dequeue(list))) {
-		crakvif_count_rx(vif, crakvif_frame_len(skb));
+		/* (The per-CPU counters too, with bottom halves off.) */
 		local_bh_disable();
+		crakvif_count_rx(vif, crakvif_frame_len(skb));
 		netif_receive_skb(skb);
 		local_bh_enable();
 		if (!(++n % 64))
@@ -570,21 +579,31 @@ int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop
 			spin_unlock_bh(&vif->lock);
 			return -ENOENT;
 		}
+	} else if (!vif->hold) {
+		spin_unlock_bh(&vif->lock);
+		return -EALREADY;
+	}
+
+	/*
+	 * The receive path looks at vif->hold without the lock: a frame that
+	 * comes while the rules go must find DRAIN set, and queue behind the
+	 * held ones, not overtake them.
+	 */
+	if (!drop)
+		set_bit(CRAKVIF_HOLD_DRAIN, &vif->hold);
+	if (flow) {
 		hlist_del(&f->node);
 		kfree(f);
 		if (!--vif->nflows)
 			clear_bit(CRAKVIF_HOLD_FLOWS, &vif->hold);
 	} else {
-		if (!vif->hold) {
-			spin_unlock_bh(&vif->lock);
-			return -EALREADY;
-		}
 		clear_bit(CRAKVIF_HOLD_DEVICE, &vif->hold);
 		WRITE_ONCE(vif->claimed, false);
 		crakvif_drop_all_flows(vif);
 	}
 
-	*announce = !vif->hold && vif->announce_on_thaw && netif_running(vif->dev);
+	*announce = !(vif->hold & ~BIT(CRAKVIF_HOLD_DRAIN)) && vif->announce_on_thaw &&
+		    netif_running(vif->dev);
 	if (*announce)
 		vif->announce_on_thaw = false;
 
@@ -597,7 +616,6 @@ int crakvif_thaw(struct crakvif *vif, const struct crakvif_flow *flow, bool drop
 		return 0;
 	}
 
-	set_bit(CRAKVIF_HOLD_DRAIN, &vif->hold);
 	for (;;) {
 		crakvif_take_released(vif, &out);
 		if (skb_queue_empty(&out)) {
@@ -639,6 +657,22 @@ int crakvif_set_limits(struct crakvif *vif, u32 packets, u32 bytes)
 }
 
 /* -- export and import --------------------------------------------------- */
+
+/* The length of the largest frame held, Ethernet header included. */
+unsigned int crakvif_held_max_len(struct crakvif *vif)
+{
+	struct sk_buff_head *queues[] = { &vif->imported, &vif->held };
+	unsigned int most = 0;
+	struct sk_buff *skb;
+	int i;
+
+	spin_lock_bh(&vif->lock);
+	for (i = 0; i < ARRAY_SIZE(queues); i++)
+		skb_queue_walk(queues[i], skb)
+			most = max(most, crakvif_frame_len(skb));
+	spin_unlock_bh(&vif->lock);
+	return most;
+}
 
 int crakvif_export_walk(struct crakvif *vif, struct crakvif_export_pos *pos,
 			int (*fill)(void *arg, const struct sk_buff *skb), void *arg)

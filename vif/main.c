@@ -264,6 +264,16 @@ static void crakvif_uninit(struct net_device *dev)
 	crakvif_hold_destroy(vif);
 	if (list_empty(&port->vifs))
 		crakvif_port_destroy(port);
+}
+
+/*
+ * The lower device is let go of with the last reference to the crakvif (as
+ * macvlan does): a netlink request holding one reads it.
+ */
+static void crakvif_dev_free(struct net_device *dev)
+{
+	struct crakvif *vif = netdev_priv(dev);
+
 	netdev_put(vif->lower, &vif->lower_tracker);
 }
 
@@ -409,6 +419,7 @@ static void crakvif_setup(struct net_device *dev)
 	dev->netdev_ops = &crakvif_netdev_ops;
 	dev->ethtool_ops = &crakvif_ethtool_ops;
 	dev->needs_free_netdev = true;
+	dev->priv_destructor = crakvif_dev_free;
 	dev->priv_flags |= IFF_NO_QUEUE | IFF_LIVE_ADDR_CHANGE;
 	dev->priv_flags &= ~IFF_TX_SKB_SHARING;
 	dev->pcpu_stat_type = NETDEV_PCPU_STAT_TSTATS;
@@ -714,8 +725,13 @@ static int crakvif_lower_event(struct notifier_block *nb, unsigned long event, v
 		/* A move to another namespace unregisters and registers again. */
 		if (lower->reg_state != NETREG_UNREGISTERING)
 			break;
+		/*
+		 * (Not those deleted in the same batch, which dellink left in
+		 * the list until their uninit: a second unregister is a BUG.)
+		 */
 		list_for_each_entry_safe(vif, next, &port->vifs, list)
-			crakvif_link_ops.dellink(vif->dev, &kill);
+			if (vif->dev->reg_state == NETREG_REGISTERED)
+				crakvif_link_ops.dellink(vif->dev, &kill);
 		unregister_netdevice_many(&kill);
 		break;
 	}

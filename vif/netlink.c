@@ -10,6 +10,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/etherdevice.h>
+#include <linux/if_vlan.h>
 #include <linux/in.h>
 #include <linux/netdevice.h>
 #include <net/genetlink.h>
@@ -588,6 +589,27 @@ err_cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * Each part of the dump has room for the largest frame held (or that the
+ * device's MTU lets come meanwhile), with the device's attributes: the
+ * first part is made before the caller's first read, when netlink
+ * allocates only a page's worth.
+ */
+static int crakvif_nl_export_start(struct netlink_callback *cb)
+{
+	netdevice_tracker tracker;
+	struct crakvif *vif;
+	unsigned int most;
+
+	vif = crakvif_nl_find(sock_net(cb->skb->sk), crak_genl_dump_attrs(cb), &tracker, NULL);
+	if (IS_ERR(vif))
+		return 0;	/* (The dump says why.) */
+	most = max(crakvif_held_max_len(vif), READ_ONCE(vif->dev->mtu) + VLAN_ETH_HLEN);
+	crakvif_nl_put(vif, &tracker);
+	cb->min_dump_alloc = NLMSG_GOODSIZE + nla_total_size(most);
+	return 0;
+}
+
 static int crakvif_nl_export_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct crakvif_export_ctx *ctx = (void *)cb->ctx;
@@ -828,6 +850,7 @@ static const struct genl_ops crakvif_genl_ops[] = {
 	{
 		.cmd		= CRAK_VIF_CMD_EXPORT,
 		.doit		= crakvif_nl_export_doit,
+		.start		= crakvif_nl_export_start,
 		.dumpit		= crakvif_nl_export_dumpit,
 		.policy		= crakvif_export_policy,
 		.maxattr	= CRAK_VIF_A_MAX,

@@ -73,6 +73,32 @@ in_pod a crak vif export pod0 -o "$dir/x.pcap" -j | /usr/bin/python3 -m json.too
 	fail "export -j: not JSON"
 pass "-j output is JSON"
 
+# A frame far larger than a page (imports take up to 65500 bytes) is
+# exported as it was imported, from a netlink socket that read nothing yet.
+python3 - "$dir/big.pcap" "$POD_MAC" "$(mac peer)" "$(ip4 peer)" "$POD_IP4" << 'EOF2' ||
+import socket, struct, sys
+path, dmac, smac, src, dst = sys.argv[1:]
+payload = bytes(range(256)) * 156
+udp = struct.pack("!HHHH", 45000, 7000, 8 + len(payload), 0) + payload
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                 socket.inet_aton(src), socket.inet_aton(dst))
+frame = bytes.fromhex(dmac.replace(":", "")) + bytes.fromhex(smac.replace(":", "")) + \
+    b"\x08\x00" + ip + udp
+with open(path, "wb") as f:
+    f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    f.write(struct.pack("<IIII", 1, 0, len(frame), len(frame)) + frame)
+EOF2
+	fail "cannot write the pcap of a large frame"
+in_pod a crak vif thaw pod0 drop > /dev/null
+in_pod a crak vif freeze pod0
+in_pod a crak vif import pod0 -i "$dir/big.pcap" > /dev/null || fail "the large frame was not imported"
+out=$(in_pod a crak vif export pod0 -o "$dir/big2.pcap" drop 2>&1) ||
+	fail "the large frame was not exported: $out"
+[ "$(tail -c +41 "$dir/big.pcap" | md5sum)" = "$(tail -c +41 "$dir/big2.pcap" | md5sum)" ] &&
+	[ "$(stat -c %s "$dir/big2.pcap")" = "$(stat -c %s "$dir/big.pcap")" ] ||
+	fail "the large frame came out of export other than it went in"
+pass "a frame of 40 KB is exported as it was imported"
+
 on a "ip -all netns delete && sleep 1 && rmmod crak_vif" || fail "cannot unload crak_vif"
 on a "crak vif show && test -d /sys/module/crak_vif" ||
 	fail "crak vif show did not load crak_vif (generic netlink family alias)"

@@ -5,7 +5,8 @@
 # loads the module by itself; ip -d link shows its kind, its freeze state and
 # limits (with the iproute2 plugin the build makes), in text and JSON; limits
 # are set at creation or later; it moves into a network namespace keeping its
-# state; it goes away with its lower device or its namespace; and a bad
+# state; it goes away with its lower device (in the same request too) or its
+# namespace; and a bad
 # request is refused with a message saying why, leaving nothing behind.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -66,6 +67,15 @@ on a "ip link add vl0 type veth peer name vl1 && ip netns add pod2 &&
 on a "! ip link show v2 2> /dev/null && ! ip -n pod2 link show v3 2> /dev/null" ||
 	fail "crakvif devices outlived their lower device"
 pass "goes away with its lower device, in every namespace"
+
+# Deleted with its lower device in one request (ip link del group: the
+# lower comes first in the batch): each goes once, without a kernel BUG.
+on a "ip link add vg0 type veth peer name vg1 && ip link add link vg0 name v5 type crakvif &&
+	ip link set vg0 group 7 && ip link set v5 group 7 && crak vif freeze v5 &&
+	ip link del group 7" || fail "cannot delete a crakvif and its lower device together"
+on a "! ip link show v5 2> /dev/null && ! ip link show vg0 2> /dev/null" ||
+	fail "a crakvif or its lower device outlived their deletion together"
+pass "goes away in the same request as its lower device"
 
 # Refused, with a reason, leaving nothing.
 on a "ip link add br0 type bridge && ip link add vb0 type veth peer name vb1 &&
