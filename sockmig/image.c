@@ -32,6 +32,7 @@
 
 /* What an image says, once checked. */
 struct sockmig_image {
+	u8 *buf;			/* the image, which the pointers are into */
 	struct crak_sock_rec_sock sock;
 	struct crak_sock_rec_tcp tcp;
 	const u8 *recvq;
@@ -435,6 +436,11 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	}
 	recvq = geom.rcv_end - geom.rcv_start;
 	sendq = geom.snd_end - geom.snd_start;
+	/* (Each bounded first: their sum in 32 bits cannot wrap.) */
+	if (recvq > CRAK_SOCK_IMAGE_MAX || sendq > CRAK_SOCK_IMAGE_MAX) {
+		NL_SET_ERR_MSG(extack, "the connection's queues are too large for an image");
+		return -EFBIG;
+	}
 	len = sizeof(*hdr) + 5 * sizeof(struct crak_sock_record) + ALIGN(sizeof(rs), 8) +
 	      ALIGN(sizeof(rt), 8) + ALIGN(recvq, 8) + ALIGN(sendq, 8) + ALIGN(sizeof(ru), 8);
 	if (len > CRAK_SOCK_IMAGE_MAX) {
@@ -1148,10 +1154,39 @@ err_sock:
 	return err;
 }
 
-int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry **ep,
-		    struct netlink_ext_ack *extack)
+/*
+ * The image IN holds, read and checked: before the restore takes
+ * sockmig_lock, so that a descriptor that never ends its data (a pipe, a
+ * FUSE file) holds up nobody else.
+ */
+struct sockmig_image *sockmig_load(struct file *in, struct netlink_ext_ack *extack)
 {
-	struct sockmig_image img = {};
+	struct sockmig_image *img;
+	u32 len;
+	int err;
+
+	img = kzalloc(sizeof(*img), GFP_KERNEL);
+	if (!img)
+		return ERR_PTR(-ENOMEM);
+	err = sockmig_read_all(in, &img->buf, &len, extack) ?:
+	      sockmig_parse_records(img->buf, len, img, extack) ?:
+	      sockmig_check(img, extack);
+	if (err) {
+		sockmig_image_free(img);
+		return ERR_PTR(err);
+	}
+	return img;
+}
+
+void sockmig_image_free(struct sockmig_image *img)
+{
+	kvfree(img->buf);
+	kfree(img);
+}
+
+int sockmig_restore(const struct sockmig_image *img, bool frozen, int *fdp,
+		    struct sockmig_entry **ep, struct netlink_ext_ack *extack)
+{
 	struct sockmig_entry *e = NULL, *orig = NULL;
 	struct sockmig_tuple tuple;
 	struct sockmig_geom g;
@@ -1159,49 +1194,42 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	bool fin, listen;
 	struct socket *sock;
 	struct file *file;
-	u32 len, sent;
-	u8 *buf;
+	u32 sent;
 	int err, fd;
 
-	err = sockmig_read_all(in, &buf, &len, extack);
-	if (err)
-		return err;
-	err = sockmig_parse_records(buf, len, &img, extack) ?: sockmig_check(&img, extack);
-	if (err)
-		goto out_buf;
-
+	lockdep_assert_held(&sockmig_lock);
 	/*
 	 * Restored where it was dumped from, the connection supersedes its
 	 * original, which holds the tuple: the original ends now, and its
 	 * tuple stays frozen until the new socket has it.
 	 */
-	sockmig_image_tuple(&img.sock, &tuple);
+	sockmig_image_tuple(&img->sock, &tuple);
 	orig = sockmig_find_dumped(current->nsproxy->net_ns, &tuple);
 	if (orig) {
 		sockmig_notify(orig, CRAK_SOCK_CMD_DROP);
 		sockmig_end(orig);
 	}
 
-	if (img.sock.proto == IPPROTO_UDP) {
-		err = sockmig_restore_udp(&img, frozen, fdp, ep, extack);
+	if (img->sock.proto == IPPROTO_UDP) {
+		err = sockmig_restore_udp(img, frozen, fdp, ep, extack);
 		goto out_orig;
 	}
-	err = sock_create(le16_to_cpu(img.sock.family), SOCK_STREAM, IPPROTO_TCP, &sock);
+	err = sock_create(le16_to_cpu(img->sock.family), SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot create a socket");
 		goto out_orig;
 	}
-	listen = img.sock.state == TCP_LISTEN;
+	listen = img->sock.state == TCP_LISTEN;
 	/* A listening socket has no sequence space: g stays zero. */
-	sockmig_geom(img.sock.state, &img.tcp, &g);
-	err = listen ? sockmig_relisten(sock, &img, extack) :
-		       sockmig_rebuild(sock, &img, &g, extack);
+	sockmig_geom(img->sock.state, &img->tcp, &g);
+	err = listen ? sockmig_relisten(sock, img, extack) :
+		       sockmig_rebuild(sock, img, &g, extack);
 	if (err)
 		goto err_sock;
 
 	fin = g.fin_out && !g.fin_sent;
 	sent = g.snd_sent - g.snd_start;
-	unsent = img.sendq + sent;
+	unsent = img->sendq + sent;
 	if (frozen && listen) {
 		/* SYNs to it are dropped until the thaw. */
 		e = sockmig_track(sock->sk, CRAK_SOCK_F_RESTORED);
@@ -1218,12 +1246,12 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 			err = PTR_ERR(e);
 			goto err_sock;
 		}
-		e->cork = !!img.tcp.cork;
-		e->reuseaddr = !!(le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR);
+		e->cork = !!img->tcp.cork;
+		e->reuseaddr = !!(le32_to_cpu(img->sock.flags) & CRAK_SOCK_SF_REUSEADDR);
 		e->fin_unsent = fin;
-		e->unsent_len = img.sendq_len - sent;
+		e->unsent_len = img->sendq_len - sent;
 		if (e->unsent_len) {
-			e->unsent = kvmalloc(e->unsent_len, GFP_KERNEL);
+			e->unsent = kvmalloc(e->unsent_len, GFP_KERNEL_ACCOUNT);
 			if (!e->unsent) {
 				err = -ENOMEM;
 				goto err_entry;
@@ -1247,8 +1275,8 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 		goto out_orig;
 	}
 	if (!frozen && !listen) {
-		err = sockmig_go(sock->sk, unsent, img.sendq_len - sent, img.tcp.cork,
-				 le32_to_cpu(img.sock.flags) & CRAK_SOCK_SF_REUSEADDR, fin);
+		err = sockmig_go(sock->sk, unsent, img->sendq_len - sent, img->tcp.cork,
+				 le32_to_cpu(img->sock.flags) & CRAK_SOCK_SF_REUSEADDR, fin);
 		if (err) {
 			NL_SET_ERR_MSG(extack, "cannot queue the connection's unsent data");
 			/* Back in repair mode, the close below says nothing. */
@@ -1263,7 +1291,6 @@ int sockmig_restore(struct file *in, bool frozen, int *fdp, struct sockmig_entry
 	*ep = e;
 	if (orig)
 		sockmig_forget(orig);
-	kvfree(buf);
 	return 0;
 
 err_entry:
@@ -1277,7 +1304,5 @@ err_sock:
 out_orig:
 	if (orig)
 		sockmig_forget(orig);
-out_buf:
-	kvfree(buf);
 	return err;
 }

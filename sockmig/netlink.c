@@ -8,6 +8,7 @@
 
 #include <linux/file.h>
 #include <linux/net.h>
+#include <linux/nsproxy.h>
 #include <linux/tcp.h>
 #include <net/genetlink.h>
 #include <net/inet6_hashtables.h>
@@ -104,6 +105,11 @@ static struct sock *sockmig_nl_lookup_udp(struct net *net, const struct in6_addr
 		sk = udp6_lib_lookup(net, raddr, rport, laddr, lport, 0);
 #endif
 	rcu_read_unlock();
+	/* (Not a kernel's socket, a tunnel's: it holds no namespace.) */
+	if (sk && !sk->sk_net_refcnt) {
+		sock_put(sk);
+		sk = NULL;
+	}
 	if (!sk) {
 		NL_SET_ERR_MSG(extack, "no such UDP socket in this namespace");
 		return ERR_PTR(-ENOENT);
@@ -226,6 +232,12 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 		if (!e) {
 			NL_SET_ERR_MSG_ATTR(extack, attrs[CRAK_SOCK_A_ID], "no such socket id");
 			err = -ENOENT;
+			goto err_net;
+		}
+		if (!ns_capable(net->user_ns, CAP_NET_ADMIN)) {
+			NL_SET_ERR_MSG(extack,
+				       "needs CAP_NET_ADMIN over the socket's network namespace");
+			err = -EPERM;
 			goto err_net;
 		}
 		put_net(net);
@@ -358,12 +370,17 @@ static struct sk_buff *sockmig_nl_msg(struct genl_info *info, u8 cmd, void **hdr
 	return msg;
 }
 
+/* The family is going (module unload): nothing more is told on it. */
+static bool sockmig_nl_gone;	/* under sockmig_lock */
+
 void sockmig_notify(struct sockmig_entry *e, u8 cmd)
 {
 	struct sk_buff *msg;
 	void *hdr;
 
-	if (!genl_has_listeners(&sockmig_genl_family, e->net, SOCKMIG_NLGRP_EVENTS))
+	lockdep_assert_held(&sockmig_lock);
+	if (sockmig_nl_gone ||
+	    !genl_has_listeners(&sockmig_genl_family, e->net, SOCKMIG_NLGRP_EVENTS))
 		return;
 	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!msg)
@@ -584,21 +601,35 @@ static int sockmig_nl_drop_doit(struct sk_buff *skb, struct genl_info *info)
 static int sockmig_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sockmig_entry *e = NULL;
+	struct sockmig_image *img;
 	struct file *image;
 	struct sk_buff *msg;
 	void *hdr;
 	int err, fd;
 
+	/*
+	 * The socket is made in the caller's namespace, the rights checked
+	 * over the netlink socket's: one and the same.
+	 */
+	if (!net_eq(genl_info_net(info), current->nsproxy->net_ns)) {
+		NL_SET_ERR_MSG(info->extack,
+			       "restore through a netlink socket of the caller's own network namespace");
+		return -EINVAL;
+	}
 	image = sockmig_nl_image(info);
 	if (IS_ERR(image))
 		return PTR_ERR(image);
+	img = sockmig_load(image, info->extack);
+	fput(image);
+	if (IS_ERR(img))
+		return PTR_ERR(img);
 	msg = sockmig_nl_msg(info, CRAK_SOCK_CMD_RESTORE, &hdr);
 	if (!msg) {
 		err = -ENOMEM;
-		goto out_image;
+		goto out_img;
 	}
 	mutex_lock(&sockmig_lock);
-	err = sockmig_restore(image, nla_get_flag(info->attrs[CRAK_SOCK_A_FROZEN]), &fd, &e,
+	err = sockmig_restore(img, nla_get_flag(info->attrs[CRAK_SOCK_A_FROZEN]), &fd, &e,
 			      info->extack);
 	if (!err) {
 		/* The descriptor is the caller's now, whatever the reply. */
@@ -611,12 +642,12 @@ static int sockmig_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	mutex_unlock(&sockmig_lock);
 	if (err) {
 		nlmsg_free(msg);
-		goto out_image;
+		goto out_img;
 	}
 	genlmsg_end(msg, hdr);
 	err = genlmsg_reply(msg, info);
-out_image:
-	fput(image);
+out_img:
+	sockmig_image_free(img);
 	return err;
 }
 
@@ -693,5 +724,9 @@ int sockmig_genl_init(void)
 
 void sockmig_genl_exit(void)
 {
+	/* (The reaper may still run until it is cancelled, after this.) */
+	mutex_lock(&sockmig_lock);
+	sockmig_nl_gone = true;
+	mutex_unlock(&sockmig_lock);
 	genl_unregister_family(&sockmig_genl_family);
 }

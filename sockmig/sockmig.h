@@ -110,8 +110,11 @@ int sockmig_repair(struct sock *sk, int val);
 
 int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 		 struct netlink_ext_ack *extack);
-int sockmig_restore(struct file *in, bool frozen, int *fd, struct sockmig_entry **ep,
-		    struct netlink_ext_ack *extack);
+struct sockmig_image;
+struct sockmig_image *sockmig_load(struct file *in, struct netlink_ext_ack *extack);
+void sockmig_image_free(struct sockmig_image *img);
+int sockmig_restore(const struct sockmig_image *img, bool frozen, int *fd,
+		    struct sockmig_entry **ep, struct netlink_ext_ack *extack);
 int sockmig_release_unsent(struct sockmig_entry *e);
 void sockmig_urg_put_back(struct sockmig_entry *e);
 

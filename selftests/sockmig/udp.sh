@@ -8,7 +8,8 @@
 # meanwhile is held), its pod moves to node b with the held frames, and a
 # new process there reads every datagram in order: first those the socket
 # had, then those held.  A thaw calls a dump off: the socket's owner reads
-# its datagrams back.  A connected IPv6 socket moves on the same node.
+# its datagrams back.  A connected IPv6 socket moves on the same node.  A
+# kernel's own UDP socket is no process's: its tuple finds nothing.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/lib.sh"
@@ -90,4 +91,21 @@ out=$(wait_job "$sink") ||
 	fail "the connected socket lost datagrams: $out (the pod's counters before the dump: $before)"
 echo "$out" | grep -q "from $(ip6 peer)" || fail "the datagrams' source is wrong: $out"
 pass "a connected IPv6 UDP socket restored: its queue and what came after, from its peer"
+
+# A kernel's own UDP socket (a VXLAN device's, in a namespace) is no
+# process's: a tuple does not find it (it holds no reference on its
+# namespace, which could go while crak_sockmig tracked it).  Where the
+# kernel has VXLAN: the debug kernel has none.
+if on a "ip netns add vx && ip -n vx link add vx0 type vxlan id 42 dstport 4789 &&
+	ip -n vx link set vx0 up" 2> /dev/null; then
+	out=$(on a "crak sock freeze --tuple udp 192.0.2.1:4789 192.0.2.3:1 --netns vx" 2>&1) &&
+		fail "a VXLAN device's socket was frozen: $out"
+	grep -q "no such UDP socket" <<< "$out" ||
+		fail "freezing a VXLAN device's socket did not say there is none: $out"
+	on a "ip netns del vx"
+	pass "a kernel's own UDP socket (VXLAN's) is not found by its tuple"
+else
+	on a "ip netns del vx" 2> /dev/null
+	echo "# no VXLAN in this kernel: a kernel's UDP socket not tried"
+fi
 rm -rf "$dir"

@@ -55,7 +55,8 @@
  * ends it as silently.
  *
  * Restoring.  RESTORE reads an image from CRAK_SOCK_A_IMAGE_FD, re-creates
- * the connection in the caller's network namespace through the kernel's TCP
+ * the connection in the caller's network namespace (the one its generic
+ * netlink socket belongs to as well, else EINVAL) through the kernel's TCP
  * repair interface (no SYN, no RST; the peer sees nothing) and installs it
  * as a new descriptor of the caller's (CRAK_SOCK_A_NEW_FD in the reply).
  * The image is read from the descriptor's position to its end.  The local
