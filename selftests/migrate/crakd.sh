@@ -11,7 +11,8 @@
 # running on node a, unfrozen, and says why in one line: a sender with
 # another key (crakd refuses it before reading anything else), no crakd at
 # the address, a restore that fails there (a pod of that name exists).
-# crakd ends cleanly on SIGTERM.
+# Connections that prove no key take no migration's place.  crakd ends
+# cleanly on SIGTERM.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/../vif/lib.sh"
 source "$(dirname "$0")/../sockmig/lib.sh"
@@ -54,6 +55,25 @@ refused "pod 's' exists" crak migrate s --to $CRAKD --key "$dir/key"
 running a s
 on a crak stop s > /dev/null && on b crak stop s > /dev/null || fail "crak stop s failed"
 pass "a sender with another key, no crakd, a restore that fails there: refused in one line, the pod runs on"
+
+# Connections that do not prove the key (nine: more than the eight
+# migrations crakd makes at once) take no migration's place.
+rm -f "$dir/idle"
+idle=$(on_bg peer "$PY -c '
+import socket, sys, time
+conns = [socket.create_connection((\"${CRAKD%:*}\", ${CRAKD#*:})) for _ in range(9)]
+open(sys.argv[1], \"w\").close()
+time.sleep(12)' $dir/idle")
+wait_file "$dir/idle" 30 || fail "the peer did not open its connections: $(wait_job "$idle" 2>&1)"
+on a "crak run --detach --name s --addr 198.51.100.10/24 --link eth0 -- sleep 1000" ||
+	fail "crak run of pod s failed"
+out=$(on a crak migrate s --to $CRAKD --key "$dir/key" 2>&1) ||
+	fail "crak migrate failed beside nine connections that proved no key: $out"
+running b s
+on b crak stop s > /dev/null || fail "crak stop s on b failed"
+kill_job "$idle" 2> /dev/null
+wait_job "$idle" > /dev/null 2>&1
+pass "nine connections that prove no key do not keep a migration out"
 
 pod_conv a
 on a "crak run --detach --name web --addr $POD_IP4/24,$POD_IP6/64 --link eth0 -- $POD_CONV server $POD_IP4 $PORT" ||

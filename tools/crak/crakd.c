@@ -6,7 +6,8 @@
  * It runs in the foreground and logs to standard error, as a supervisor
  * (systemd) expects; SIGTERM or SIGINT end it cleanly (a migration under way
  * goes on in its own process, which ignores them).  Each connection is a
- * process of its own, CRAKD_MAX at once: it refuses a peer that does not
+ * process of its own (CRAKD_MAX migrations at once, CRAKD_CONNS
+ * connections): it refuses a peer that does not
  * prove it holds the key within CRAKD_AUTH_TIME before reading anything
  * else from it, then restarts the pod from the stream (pod_restart),
  * telling the sender when it has the process and when the pod runs, or why
@@ -42,6 +43,16 @@
 #define CRAKD_AUTH_TIME	15
 /* Migrations at once. */
 #define CRAKD_MAX	8
+/*
+ * Connections at once, most of them still to prove the key: a stranger's
+ * do not take the migrations' places, which a connection asks crakd for
+ * once its sender proved the key (CRAKD_SIG_ASK), and gets (_GRANT) or not
+ * (_BUSY).  (Signals: nothing of it is left in the pods a connection makes.)
+ */
+#define CRAKD_CONNS	64
+#define CRAKD_SIG_ASK	(SIGRTMIN)
+#define CRAKD_SIG_GRANT	(SIGRTMIN + 1)
+#define CRAKD_SIG_BUSY	(SIGRTMIN + 2)
 
 static volatile sig_atomic_t stopping;
 
@@ -55,6 +66,47 @@ static void on_stop(int sig)
 static void on_child(int sig)
 {
 	(void)sig;
+}
+
+/* The connections that hold a migration's place (0: a free place). */
+static pid_t migrations[CRAKD_MAX];
+/* crakd's own PID: a connection asks it, and no other process, for one. */
+static pid_t crakd_pid;
+
+/* A connection's sender proved the key: a place for its migration, if any. */
+static void on_ask(int sig, siginfo_t *si, void *uc)
+{
+	int i;
+
+	(void)sig;
+	(void)uc;
+	for (i = 0; i < CRAKD_MAX; i++) {
+		if (!migrations[i]) {
+			migrations[i] = si->si_pid;
+			kill(si->si_pid, CRAKD_SIG_GRANT);
+			return;
+		}
+	}
+	kill(si->si_pid, CRAKD_SIG_BUSY);
+}
+
+/* In a connection: 0 once crakd gave it a migration's place, else -1. */
+static int take_place(void)
+{
+	struct timespec wait = { .tv_sec = CRAKD_AUTH_TIME };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, CRAKD_SIG_GRANT);
+	sigaddset(&set, CRAKD_SIG_BUSY);
+	/* (Blocked since crakd started: an answer waits for us.) */
+	if (getppid() != crakd_pid || kill(crakd_pid, CRAKD_SIG_ASK))
+		sig = -1;
+	else
+		sig = sigtimedwait(&set, NULL, &wait);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	return sig == CRAKD_SIG_GRANT ? 0 : -1;
 }
 
 static void usage(FILE *f)
@@ -129,7 +181,7 @@ static void drain(int fd)
 }
 
 /* One sender, in a process of its own. */
-static void __noreturn serve(int fd, const char *peer, const struct mig_key *key)
+static void __noreturn serve(int fd, const char *peer, struct mig_key *key)
 {
 	struct img im = { .fd = fd, .name = peer };
 	uint32_t type;
@@ -146,6 +198,15 @@ static void __noreturn serve(int fd, const char *peer, const struct mig_key *key
 	if (mig_auth_server(fd, key, peer))
 		_exit(1);
 	alarm(0);
+	/* Not needed any more, nor left in the pods this process makes. */
+	explicit_bzero(key, sizeof(*key));
+	signal(CRAKD_SIG_ASK, SIG_DFL);
+	if (take_place()) {
+		pr_err("%s: refused: %d migrations under way already", peer, CRAKD_MAX);
+		mig_say(fd, "error crakd has %d migrations under way already", CRAKD_MAX);
+		drain(fd);
+		_exit(1);
+	}
 	/* crak migrate --live: what it sent ahead of the image. */
 	while (!img_peek_type(&im, &type) && type == PRECOPY_RECORD_TYPE) {
 		im.peeked = false;
@@ -179,6 +240,8 @@ int crakd_main(int argc, char **argv)
 {
 	struct sigaction stop = { .sa_handler = on_stop };	/* no SA_RESTART */
 	struct sigaction child = { .sa_handler = on_child, .sa_flags = SA_NOCLDSTOP };
+	struct sigaction ask = { .sa_sigaction = on_ask, .sa_flags = SA_SIGINFO };
+	sigset_t answers, asks, old;
 	unsigned int active = 0;
 	const char *listen_word = NULL, *keyfile = NULL;
 	char self[ENDPOINT_STRLEN];
@@ -235,6 +298,16 @@ int crakd_main(int argc, char **argv)
 	sigaction(SIGINT, &stop, NULL);
 	sigaction(SIGCHLD, &child, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A connection's answer waits, blocked, for its sigtimedwait(). */
+	sigemptyset(&answers);
+	sigaddset(&answers, CRAKD_SIG_GRANT);
+	sigaddset(&answers, CRAKD_SIG_BUSY);
+	sigprocmask(SIG_BLOCK, &answers, NULL);
+	crakd_pid = getpid();
+	sigemptyset(&ask.sa_mask);
+	sigaction(CRAKD_SIG_ASK, &ask, NULL);
+	sigemptyset(&asks);
+	sigaddset(&asks, CRAKD_SIG_ASK);
 	format_endpoint(&ep, self, sizeof(self));
 	fprintf(stderr, "crakd: listening on %s\n", self);
 
@@ -245,8 +318,15 @@ int crakd_main(int argc, char **argv)
 		pid_t pid;
 		int fd;
 
-		while (active && waitpid(-1, NULL, WNOHANG) > 0)
+		/* (A place given back is not given meanwhile.) */
+		sigprocmask(SIG_BLOCK, &asks, &old);
+		while (active && (pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 			active--;
+			for (i = 0; i < CRAKD_MAX; i++)
+				if (migrations[i] == pid)
+					migrations[i] = 0;
+		}
+		sigprocmask(SIG_SETMASK, &old, NULL);
 		fd = accept4(lfd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EINTR && errno != ECONNABORTED) {
@@ -256,8 +336,8 @@ int crakd_main(int argc, char **argv)
 			continue;
 		}
 		peer_name(&ss, peer, sizeof(peer));
-		if (active >= CRAKD_MAX) {
-			pr_err("%s: refused: %d migrations under way already", peer, CRAKD_MAX);
+		if (active >= CRAKD_CONNS) {
+			pr_err("%s: refused: %d connections open already", peer, CRAKD_CONNS);
 			close(fd);
 			continue;
 		}
