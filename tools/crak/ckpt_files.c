@@ -1091,14 +1091,27 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 	const struct crak_img_unix_opts *opts;
 	const struct crak_img_unix_peer *peer;
 	const struct crak_img_fown *fown;
-	uint32_t i, type;
+	uint32_t i, j, type, cap = nr < 64 ? nr : 64;
 	uint64_t len, plen, dlen;
 	char *buf;
 
-	files_alloc(files, nr);
+	/*
+	 * The array grows as the sections come: a count the image lies about
+	 * (crakd reads images from the network) costs no more than the
+	 * sections that are there.
+	 */
+	files_alloc(files, cap);
 	for (i = 0; i < nr; i++) {
-		struct rfile *rf = &files->v[i];
+		struct rfile *rf;
 
+		if (i == cap) {
+			cap = nr - cap < cap ? nr : 2 * cap;
+			files->v = xrealloc(files->v, cap * sizeof(*files->v));
+			memset(files->v + i, 0, (cap - i) * sizeof(*files->v));
+			for (j = i; j < cap; j++)
+				files->v[j].sock = -1;
+		}
+		rf = &files->v[i];
 		type = CRAK_IMG_FILE;
 		buf = img_read_section(im, &type, sizeof(rf->f), CRAK_IMAGE_SECTION_MAX, &len);
 		if (!buf)
