@@ -99,14 +99,21 @@ void file_to_stdio(struct rfile *rf)
 	rf->f.path_len = 0;
 }
 
-static void files_alloc(struct rfiles *files, unsigned int nr)
+/* Entries FROM to TO of FILES's array, empty. */
+static void files_clear(struct rfiles *files, unsigned int from, unsigned int to)
 {
 	unsigned int i;
 
-	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
-	memset(files->v, 0, (nr ?: 1) * sizeof(*files->v));
-	for (i = 0; i < nr; i++)
+	memset(files->v + from, 0, (to - from) * sizeof(*files->v));
+	for (i = from; i < to; i++)
 		files->v[i].sock = -1;
+}
+
+static void files_alloc(struct rfiles *files, unsigned int nr)
+{
+	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
+	memset(files->v, 0, sizeof(*files->v));
+	files_clear(files, 0, nr);
 	files->nr = 0;
 	files->max_fd = -1;
 }
@@ -1091,7 +1098,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 	const struct crak_img_unix_opts *opts;
 	const struct crak_img_unix_peer *peer;
 	const struct crak_img_fown *fown;
-	uint32_t i, j, type, cap = nr < 64 ? nr : 64;
+	uint32_t i, type, cap = nr < 64 ? nr : 64;
 	uint64_t len, plen, dlen;
 	char *buf;
 
@@ -1107,9 +1114,7 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		if (i == cap) {
 			cap = nr - cap < cap ? nr : 2 * cap;
 			files->v = xrealloc(files->v, cap * sizeof(*files->v));
-			memset(files->v + i, 0, (cap - i) * sizeof(*files->v));
-			for (j = i; j < cap; j++)
-				files->v[j].sock = -1;
+			files_clear(files, i, cap);
 		}
 		rf = &files->v[i];
 		type = CRAK_IMG_FILE;
