@@ -13,10 +13,10 @@
 # restarts on the same node only; memory and files, whose shared writable
 # file mapping and FIFO cannot live on the lab's 9p share (they go to the
 # node's /dev/shm and /tmp), too.  It leaves running only the modes whose
-# --leave-running differs (memory: snapshotted copy-on-write; calls in
-# progress resumed: sleep, futex; threads; files): the others' state is
-# dumped by the same code either way, and on the debug kernel a mode costs
-# ten seconds.
+# --leave-running differs (memory: read in place, swapped pages too, and
+# left as it was; calls in progress resumed: sleep, futex; threads;
+# files): the others' state is dumped by the same code either way, and on
+# the debug kernel a mode costs ten seconds.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
