@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <linux/kcmp.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "ckpt.h"
 
@@ -57,6 +58,13 @@
 #define MFD_NOEXEC_SEAL	0x0008U
 #define MFD_EXEC	0x0010U
 #endif
+
+/*
+ * The mode bits a file crak makes again keeps: not set-user-ID nor
+ * set-group-ID, since it is the restarter's (often root's) and holds what
+ * the image says.
+ */
+#define FILE_MODE_BITS	01777
 
 /* Open flags worth giving a file again (not O_CREAT, O_TRUNC, ...). */
 #define REOPEN_FLAGS	(O_ACCMODE | O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | \
@@ -678,8 +686,8 @@ static int take_one(pid_t pid, int pidfd, int fd, const char *link, struct rfile
 		dup = getfd(pidfd, fd);
 		if (dup < 0)
 			err = -errno;
-		else if ((fi.flags & O_ACCMODE) == O_RDONLY)
-			err = take_pipe_data(rf, dup);
+		else if ((fi.flags & O_ACCMODE) != O_WRONLY)
+			err = take_pipe_data(rf, dup);	/* (a FIFO held O_RDWR too) */
 		else
 			rf->f.value[0] = htole64(fcntl(dup, F_GETPIPE_SZ));
 	} else if (!strcmp(link, "anon_inode:[eventfd]")) {
@@ -869,7 +877,8 @@ int files_epoll_check(pid_t pid, const struct rfiles *files)
 }
 
 /*
- * Pipes: the ends of one pipe name the same peer (its inode).  A pipe whose
+ * Pipes: the ends of one pipe name the same peer (its device and inode: a
+ * FIFO's inode number can be a pipe's too).  A pipe whose
  * other end is in another process cannot be made again, but as a standard
  * descriptor it is the restarter's own, as a shell would connect it.  (Not
  * ALONE, in a tree, the other process may be of the tree: the tree sees.)
@@ -885,12 +894,12 @@ static int pipe_peers(pid_t pid, struct rfiles *files, const ino_t *inodes, bool
 
 		if (le32toh(rf->f.type) != CRAK_FILE_PIPE)
 			continue;
-		rf->f.peer = htole64(inodes[i]);
+		rf->f.peer = htole64(shmid_of(rf->dev, inodes[i]));
 		if (rf->path || mode == O_RDWR || !alone)
 			continue;
 		for (other = false, j = 0; j < files->nr && !other; j++)
 			other = le32toh(files->v[j].f.type) == CRAK_FILE_PIPE &&
-				inodes[j] == inodes[i] &&
+				inodes[j] == inodes[i] && files->v[j].dev == rf->dev &&
 				(le32toh(files->v[j].f.flags) & O_ACCMODE) != mode;
 		if (other)
 			continue;
@@ -1125,8 +1134,11 @@ int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered)
 		memcpy(&rf->f, buf, sizeof(rf->f));
 		plen = le32toh(rf->f.path_len);
 		dlen = le64toh(rf->f.data_len);
+		type = le32toh(rf->f.type);
 		if (dlen > len || sizeof(rf->f) + plen + dlen > len ||
 		    (plen && buf[sizeof(rf->f) + plen - 1]) ||
+		    (plen < 2 && (type == CRAK_FILE_REG || type == CRAK_FILE_DEV ||
+				  type == CRAK_FILE_UNLINKED)) ||
 		    le32toh(rf->f.fd) > INT_MAX ||
 		    (ordered && (int)le32toh(rf->f.fd) <= files->max_fd)) {
 			pr_err("%s: descriptor section %u is malformed", im->name, i);
@@ -1189,6 +1201,12 @@ int park_above(int fd, int base)
 	return high;
 }
 
+/*
+ * Why the last descriptor made failed, where errno would not say it well
+ * (files_restore() prints it and clears it).
+ */
+static const char *made_why;
+
 static int write_all_fd(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
@@ -1201,6 +1219,38 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 		len -= n;
 	}
 	return 0;
+}
+
+/*
+ * RF's path opened again with FLAGS (those worth giving again), where it
+ * leads to a file of RF's type and through no symbolic link: the names the
+ * kernel gives open files have none, so one there now is a change since,
+ * and crak, often root, is not to follow it where its maker points it (a
+ * FIFO's data written into /etc/passwd, a log handed over writable as
+ * another file).
+ */
+static int open_path(const struct rfile *rf, uint32_t flags)
+{
+	struct open_how how = { .resolve = RESOLVE_NO_SYMLINKS };
+	struct stat st;
+	int fd;
+
+	flags &= REOPEN_FLAGS;
+	/* (openat2 refuses with O_PATH what open ignores.) */
+	how.flags = flags & O_PATH ? flags & (O_PATH | O_DIRECTORY) : flags;
+	fd = syscall(SYS_openat2, AT_FDCWD, rf->path, &how, sizeof(how));
+	if (fd < 0) {
+		if (errno == ELOOP)
+			made_why = "a symbolic link is on its path now";
+		return -1;
+	}
+	if (fstat(fd, &st) || ((st.st_mode ^ le32toh(rf->f.mode)) & S_IFMT)) {
+		close(fd);
+		made_why = "it is another kind of file now";
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
 }
 
 /* A new open file of FD's file, through /proc, with FLAGS (those worth giving again). */
@@ -1288,7 +1338,7 @@ static int make_mapped(const struct rfile *rf)
 	if (!ftruncate(fd, len) && !write_all_fd(fd, rf->data, len)) {
 		again = reopen(fd, le32toh(rf->f.flags));
 		/* (After: a file of mode 0400 held open for writing opens again.) */
-		if (again >= 0 && fchmod(again, le32toh(rf->f.mode) & 07777)) {
+		if (again >= 0 && fchmod(again, le32toh(rf->f.mode) & FILE_MODE_BITS)) {
 			close(again);
 			again = -1;
 		}
@@ -1300,30 +1350,39 @@ static int make_mapped(const struct rfile *rf)
 /*
  * A file without a name in DIR, holding RF's data, opened with RF's flags:
  * O_TMPFILE, or (where the file system has none, as 9p) a file made,
- * opened again with those flags, and unlinked at once.
+ * opened again with those flags, and unlinked at once.  DIR is reached
+ * through no symbolic link (as open_path()); the file is the restarter's,
+ * and so without set-user-ID and set-group-ID bits.
  */
 static int make_unlinked(const struct rfile *rf)
 {
-	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/'), *tmpl = NULL;
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+				.resolve = RESOLVE_NO_SYMLINKS };
+	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/'), tmpl[64];
 	int flags = le32toh(rf->f.flags) & REOPEN_FLAGS;
-	mode_t mode = le32toh(rf->f.mode) & 07777;
-	int fd, again = -1;
+	mode_t mode = le32toh(rf->f.mode) & FILE_MODE_BITS;
+	int dfd, fd, again = -1;
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
-	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+	dfd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	free(dir);
+	if (dfd < 0) {
+		if (errno == ELOOP)
+			made_why = "a symbolic link is on its directory's path now";
+		return -1;
+	}
+	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 	if (fd < 0) {
-		if (asprintf(&tmpl, "%s/.crak-unlinked-XXXXXX", dir) < 0)
-			die("out of memory");
+		snprintf(tmpl, sizeof(tmpl), "/proc/self/fd/%d/.crak-unlinked-XXXXXX", dfd);
 		fd = mkostemp(tmpl, O_CLOEXEC);
 		if (fd >= 0) {
 			fchmod(fd, mode);
 			again = open(tmpl, flags);
 			unlink(tmpl);
 		}
-		free(tmpl);
 	}
-	free(dir);
+	close(dfd);
 	if (fd < 0)
 		return -1;
 	if (write_all_fd(fd, rf->data, le64toh(rf->f.data_len))) {
@@ -1337,6 +1396,25 @@ static int make_unlinked(const struct rfile *rf)
 		again = reopen(fd, flags);
 	close(fd);
 	return again;
+}
+
+/*
+ * D's data into the pipe or FIFO at FD, which must take it all at once: a
+ * pipe smaller than its data (F_SETPIPE_SZ refused to the restarter) would
+ * otherwise leave the restart waiting for ever.
+ */
+static int fill_pipe(int fd, const struct rfile *d)
+{
+	int fl = fcntl(fd, F_GETFL), err;
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+		return -1;
+	err = write_all_fd(fd, d->data, le64toh(d->f.data_len));
+	if (err && errno == EAGAIN)
+		made_why = "its data does not fit in the pipe made for it";
+	if (fcntl(fd, F_SETFL, fl))
+		err = -1;
+	return err;
 }
 
 /* The data of the pipe or FIFO PEER: its read end carries it. */
@@ -1378,11 +1456,11 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 		return fd;
 	}
 	if (rf->path) {
-		keep[idx] = park_above(open(rf->path, O_RDWR | O_NONBLOCK), base);
+		keep[idx] = park_above(open_path(rf, O_RDWR | O_NONBLOCK), base);
 		if (keep[idx] < 0)
 			return -1;
 		i = idx;
-		if (d && write_all_fd(keep[idx], d->data, le64toh(d->f.data_len)))
+		if (d && fill_pipe(keep[idx], d))
 			return -1;
 		goto fifo;
 	}
@@ -1398,7 +1476,7 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 			fcntl(p[(le32toh(o->f.flags) & O_ACCMODE) == O_RDONLY ? 0 : 1], F_SETFL,
 			      le32toh(o->f.flags) & (O_NONBLOCK | O_DIRECT));
 	}
-	if (d && write_all_fd(p[1], d->data, le64toh(d->f.data_len))) {
+	if (d && fill_pipe(p[1], d)) {
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -1406,7 +1484,7 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 	keep[idx] = park_above(read_end ? p[1] : p[0], base);
 	return park_above(read_end ? p[0] : p[1], base);
 fifo:
-	fd = open(rf->path, (flags & REOPEN_FLAGS) | O_NONBLOCK);
+	fd = open_path(rf, flags | O_NONBLOCK);
 	if (fd >= 0 && !(flags & O_NONBLOCK))
 		fcntl(fd, F_SETFL, flags & REOPEN_FLAGS & ~O_NONBLOCK);
 	return park_above(fd, base);
@@ -1497,15 +1575,20 @@ static int make_one(struct rfiles *files, unsigned int i, int *made, int *keep,
 	unsigned int j;
 	int fd;
 
-	/* A descriptor sharing an open file with an earlier one: dup. */
-	for (j = 0; j < i; j++)
+	made_why = NULL;
+	/*
+	 * A descriptor sharing an open file with an earlier one: dup.  (Not a
+	 * standard descriptor: each is the restarter's of its number, whatever
+	 * the three shared, as a terminal's do.)
+	 */
+	for (j = 0; j < i && le32toh(rf->f.type) != CRAK_FILE_STDIO; j++)
 		if (files->v[j].f.id == rf->f.id)
 			return fcntl(made[j], F_DUPFD_CLOEXEC, base);
 
 	switch (le32toh(rf->f.type)) {
 	case CRAK_FILE_REG:
 	case CRAK_FILE_DEV:
-		fd = open(rf->path, flags & REOPEN_FLAGS);
+		fd = open_path(rf, flags);
 		if (fd >= 0 && le32toh(rf->f.type) == CRAK_FILE_REG &&
 		    !S_ISDIR(le32toh(rf->f.mode)) &&
 		    lseek(fd, le64toh(rf->f.pos), SEEK_SET) < 0) {
@@ -1639,7 +1722,7 @@ int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who
 			pr_err("restart: a shared %s%s%s: %s",
 			       file_type_name(le32toh(shared->v[i].f.type)),
 			       shared->v[i].path ? " " : "", shared->v[i].path ?: "",
-			       strerror(errno));
+			       made_why ?: strerror(errno));
 			return -1;
 		}
 	}
@@ -1704,7 +1787,8 @@ int files_restore(struct rfiles *files, const int *stdio, int base)
 				continue;
 			pr_err("restart: descriptor %u (%s%s%s): %s", le32toh(files->v[i].f.fd),
 			       file_type_name(le32toh(files->v[i].f.type)),
-			       files->v[i].path ? " " : "", files->v[i].path ?: "", strerror(errno));
+			       files->v[i].path ? " " : "", files->v[i].path ?: "",
+			       made_why ?: strerror(errno));
 			return -1;
 		}
 	}
