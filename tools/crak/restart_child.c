@@ -440,7 +440,16 @@ static void set_process(struct restart *r)
 	const struct crak_img_proc *p = &r->proc;
 	unsigned int i;
 
-	/* An image with credentials has the kernel give them (RESTORE). */
+	/*
+	 * An image with credentials has the kernel give them (RESTORE), but
+	 * the user a process counts against (its processes, its keyrings)
+	 * follows its real user ID, which only it can set: set here, before
+	 * its threads, the effective one still the restarter's.  (A restarter
+	 * that cannot is refused by RESTORE, saying why.)
+	 */
+	if (r->have_creds && le32toh(r->creds.uid[0]) != getuid() &&
+	    setresuid(le32toh(r->creds.uid[0]), -1, -1) && errno != EPERM)
+		fail("its user %u: %s", le32toh(r->creds.uid[0]), strerror(errno));
 	for (i = 0; i < 3 && !r->have_creds; i++)
 		if (le32toh(p->uid[i]) != (i == 0 ? getuid() : geteuid()) ||
 		    le32toh(p->gid[i]) != (i == 0 ? getgid() : getegid()))
@@ -889,11 +898,17 @@ void restart_child(struct restart *r)
 		_exit(EXIT_FAILURE);
 	if (files_restore(&r->files, stdio, base) || (r->tree && tree_listen_again(r)))
 		_exit(EXIT_FAILURE);
-	/* The restarting crak thaws the TCP sockets once the process is whole. */
+	/*
+	 * The restarting crak thaws the TCP sockets once the process is whole,
+	 * and reads them only then: the pipe holds them all, or a write would
+	 * wait for ever.
+	 */
 	if (r->files.nr_sock_ids &&
-	    write(r->ids[1], r->files.sock_ids, r->files.nr_sock_ids * sizeof(uint32_t)) !=
-	    (ssize_t)(r->files.nr_sock_ids * sizeof(uint32_t)))
-		fail("telling its sockets: %s", strerror(errno));
+	    ((r->files.nr_sock_ids * sizeof(uint32_t) > 65536 &&
+	      fcntl(r->ids[1], F_SETPIPE_SZ, (int)(r->files.nr_sock_ids * sizeof(uint32_t))) < 0) ||
+	     write(r->ids[1], r->files.sock_ids, r->files.nr_sock_ids * sizeof(uint32_t)) !=
+	     (ssize_t)(r->files.nr_sock_ids * sizeof(uint32_t))))
+		fail("telling its %u sockets: %s", r->files.nr_sock_ids, strerror(errno));
 	close(r->ids[1]);
 	/* Its children inherit what they share with it, and nothing it made next. */
 	if (r->tree)
