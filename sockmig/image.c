@@ -211,12 +211,34 @@ static bool sockmig_urg_valid(const struct crak_sock_rec_urg *ru,
 				   !after(up, le32_to_cpu(rt->write_seq)));
 }
 
+/*
+ * What a connection has that its image cannot carry, or NULL: keys that
+ * sign its segments, an upper layer protocol over its stream (kTLS), BPF
+ * socket map state (which reads and writes for it).  Under the socket lock.
+ */
+static const char *sockmig_unportable(struct sock *sk)
+{
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tcp_sk(sk)->md5sig_info))
+		return "the connection signs its segments (TCP-MD5): its keys cannot move";
+#endif
+#ifdef CONFIG_TCP_AO
+	if (rcu_access_pointer(tcp_sk(sk)->ao_info))
+		return "the connection signs its segments (TCP-AO): its keys cannot move";
+#endif
+	if (inet_csk(sk)->icsk_ulp_ops)
+		return "the connection has an upper layer protocol (kTLS): not taken";
+	if (rcu_access_pointer(sk->sk_user_data))
+		return "the connection is in a BPF socket map: not taken";
+	return NULL;
+}
+
 /* Peeks LEN bytes of one queue, in repair mode. */
 static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 {
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT };
 	struct kvec kv = { .iov_base = buf, .iov_len = len };
-	int addr_len = 0;
+	int addr_len = 0, peek_off;
 	int err;
 
 	if (!len)
@@ -227,7 +249,14 @@ static int sockmig_peek(struct sock *sk, int queue, u8 *buf, u32 len)
 	/* One byte more than expected: a longer queue shows as a mismatch. */
 	kv.iov_len = len + 1;
 	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &kv, 1, len + 1);
+	/*
+	 * From the queue's start, and not moving its owner's SO_PEEK_OFF
+	 * (which TCP's peeks follow and move from 6.9 on).
+	 */
+	peek_off = READ_ONCE(sk->sk_peek_off);
+	WRITE_ONCE(sk->sk_peek_off, -1);
 	err = sk->sk_prot->recvmsg(sk, &msg, len + 1, MSG_PEEK | MSG_DONTWAIT, &addr_len);
+	WRITE_ONCE(sk->sk_peek_off, peek_off);
 	sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
 	if (err < 0)
 		return err;
@@ -378,6 +407,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	struct sock *sk = e->sk;
 	struct sockmig_geom geom;
 	u32 recvq, sendq, len;
+	const char *why;
 	u8 *buf, *p, *q;
 	bool urg;
 	u16 held;
@@ -406,6 +436,12 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	if (crak_tcp_usec_ts(tcp_sk(sk))) {
 		release_sock(sk);
 		NL_SET_ERR_MSG(extack, "the connection uses microsecond timestamps");
+		return -EOPNOTSUPP;
+	}
+	why = sockmig_unportable(sk);
+	if (why) {
+		release_sock(sk);
+		extack->_msg = why;
 		return -EOPNOTSUPP;
 	}
 	/* Before repair mode, which changes sk_reuse. */

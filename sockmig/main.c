@@ -519,14 +519,23 @@ int sockmig_repair(struct sock *sk, int val)
 	return sockmig_tcp_setsockopt(sk, SOL_TCP, TCP_REPAIR, val);
 }
 
-/* What was sent meanwhile went nowhere: retransmit it soon, not after the
- * backed-off timeout a long freeze left behind.
+/*
+ * What was sent meanwhile went nowhere: retransmit it soon, not after the
+ * backed-off timeout a long freeze left behind.  The timers a dump
+ * stopped run again: the window probe for data still unsent, keepalive.
  */
 static void sockmig_kick(struct sock *sk)
 {
 	lock_sock(sk);
-	if (sk->sk_state != TCP_CLOSE && tcp_sk(sk)->packets_out)
-		inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN, TCP_RTO_MAX);
+	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
+		if (tcp_sk(sk)->packets_out)
+			inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN,
+						  TCP_RTO_MAX);
+		else if (tcp_send_head(sk))
+			tcp_check_probe_timer(sk);
+		if (sock_flag(sk, SOCK_KEEPOPEN))
+			inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tcp_sk(sk)));
+	}
 	release_sock(sk);
 }
 
@@ -537,12 +546,19 @@ int sockmig_thaw(struct sockmig_entry *e)
 	int err = 0;
 
 	lockdep_assert_held(&sockmig_lock);
-	sockmig_unhook(e);
 	if (sockmig_is_udp(sk)) {
-		/* A dump called off: the datagrams it took go back. */
+		/*
+		 * A dump called off: the datagrams it took go back, while
+		 * the hooks still keep new ones out (they come after).
+		 */
 		if (!sock_flag(sk, SOCK_DEAD))
 			sockmig_udp_put_back(e);
-	} else if (e->flags & CRAK_SOCK_F_RESTORED) {
+		sockmig_unhook(e);
+		sockmig_untrack(e);
+		return 0;
+	}
+	sockmig_unhook(e);
+	if (e->flags & CRAK_SOCK_F_RESTORED) {
 		/* Its image may come from a paused connection: no way to know. */
 		err = sockmig_release_unsent(e);
 		sockmig_resume(sk);
@@ -585,7 +601,14 @@ void sockmig_end(struct sockmig_entry *e)
 	    (sk->sk_state == TCP_LISTEN || tcp_sk(sk)->repair ||
 	     !sockmig_repair(sk, TCP_REPAIR_ON))) {
 		lock_sock(sk);
-		tcp_disconnect(sk, 0);
+		/*
+		 * (Its owner's close() may have destroyed it meanwhile.)  A
+		 * thread of its owner's waiting in it sees the disconnect.
+		 */
+		if (!sock_flag(sk, SOCK_DEAD) && sk->sk_state != TCP_CLOSE) {
+			sk->sk_disconnects++;
+			tcp_disconnect(sk, 0);
+		}
 		release_sock(sk);
 	}
 }

@@ -58,10 +58,15 @@ static const struct nla_policy sockmig_restore_policy[CRAK_SOCK_A_MAX + 1] = {
 
 /* -- naming a socket ----------------------------------------------------- */
 
-static bool sockmig_may_touch_any(struct net *net)
+/*
+ * The caller's rights, and those of whoever opened the netlink socket SKB
+ * came by (as netlink_ns_capable(): a socket passed to a more privileged
+ * program that writes what it is given lends it no rights).
+ */
+static bool sockmig_may_touch_any(const struct sk_buff *skb, struct net *net)
 {
-	return ns_capable(net->user_ns, CAP_CHECKPOINT_RESTORE) ||
-	       ns_capable(net->user_ns, CAP_SYS_ADMIN);
+	return netlink_ns_capable(skb, net->user_ns, CAP_CHECKPOINT_RESTORE) ||
+	       netlink_ns_capable(skb, net->user_ns, CAP_SYS_ADMIN);
 }
 
 static int sockmig_nl_addr(struct nlattr *attr, struct in6_addr *addr,
@@ -184,8 +189,8 @@ static struct sock *sockmig_nl_lookup(struct net *net, struct nlattr **attrs,
  * The tracked socket an operation names, or with CREATE a new one tracked
  * for it.  Checks the caller's rights over it.
  */
-static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool create,
-					       bool *created)
+static struct sockmig_entry *sockmig_nl_target(const struct sk_buff *skb, struct genl_info *info,
+					       bool create, bool *created)
 {
 	struct netlink_ext_ack *extack = info->extack;
 	struct nlattr **attrs = info->attrs;
@@ -221,7 +226,7 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 		get_net(net);
 	}
 	/* A tuple or id may name any process's socket. */
-	if (by_tuple && !sockmig_may_touch_any(net)) {
+	if (by_tuple && !sockmig_may_touch_any(skb, net)) {
 		NL_SET_ERR_MSG(extack, "id or tuple needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
 		err = -EPERM;
 		goto err_net;
@@ -234,7 +239,7 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 			err = -ENOENT;
 			goto err_net;
 		}
-		if (!ns_capable(net->user_ns, CAP_NET_ADMIN)) {
+		if (!netlink_ns_capable(skb, net->user_ns, CAP_NET_ADMIN)) {
 			NL_SET_ERR_MSG(extack,
 				       "needs CAP_NET_ADMIN over the socket's network namespace");
 			err = -EPERM;
@@ -274,7 +279,7 @@ static struct sockmig_entry *sockmig_nl_target(struct genl_info *info, bool crea
 		}
 	}
 
-	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN)) {
+	if (!netlink_ns_capable(skb, sock_net(sk)->user_ns, CAP_NET_ADMIN)) {
 		NL_SET_ERR_MSG(extack, "needs CAP_NET_ADMIN over the socket's network namespace");
 		err = -EPERM;
 		goto err_sk;
@@ -409,7 +414,7 @@ static int sockmig_nl_get_doit(struct sk_buff *skb, struct genl_info *info)
 	if (!msg)
 		return -ENOMEM;
 	mutex_lock(&sockmig_lock);
-	e = sockmig_nl_target(info, false, &created);
+	e = sockmig_nl_target(skb, info, false, &created);
 	err = IS_ERR(e) ? PTR_ERR(e) : sockmig_nl_fill(msg, e, sockmig_flags(e));
 	mutex_unlock(&sockmig_lock);
 	if (err) {
@@ -459,6 +464,7 @@ static int sockmig_nl_get_dumpit(struct sk_buff *skb, struct netlink_callback *c
 /* The file CRAK_SOCK_A_IMAGE_FD names, held. */
 static struct file *sockmig_nl_image(struct genl_info *info)
 {
+	struct socket *sock;
 	struct file *image;
 
 	if (GENL_REQ_ATTR_CHECK(info, CRAK_SOCK_A_IMAGE_FD))
@@ -468,6 +474,17 @@ static struct file *sockmig_nl_image(struct genl_info *info)
 		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CRAK_SOCK_A_IMAGE_FD],
 				    "not an open descriptor");
 		return ERR_PTR(-EBADF);
+	}
+	/*
+	 * (A netlink socket would take the image as requests, crak's own
+	 * among them, which wait for the lock this request holds.)
+	 */
+	sock = sock_from_file(image);
+	if (sock && sock->sk && sock->sk->sk_family == AF_NETLINK) {
+		fput(image);
+		NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[CRAK_SOCK_A_IMAGE_FD],
+				    "a netlink socket");
+		return ERR_PTR(-EINVAL);
 	}
 	return image;
 }
@@ -504,7 +521,7 @@ static int sockmig_nl_freeze(struct sockmig_entry *e, struct file *image, u64 *b
 }
 
 /* Runs CMD on the socket named; replies with the socket as CMD left it. */
-static int sockmig_nl_act(struct genl_info *info, u8 cmd)
+static int sockmig_nl_act(const struct sk_buff *skb, struct genl_info *info, u8 cmd)
 {
 	struct file *image = NULL;
 	struct sockmig_entry *e;
@@ -526,7 +543,7 @@ static int sockmig_nl_act(struct genl_info *info, u8 cmd)
 	}
 
 	mutex_lock(&sockmig_lock);
-	e = sockmig_nl_target(info, cmd == CRAK_SOCK_CMD_FREEZE || cmd == CRAK_SOCK_CMD_DUMP,
+	e = sockmig_nl_target(skb, info, cmd == CRAK_SOCK_CMD_FREEZE || cmd == CRAK_SOCK_CMD_DUMP,
 			      &created);
 	if (IS_ERR(e)) {
 		err = PTR_ERR(e);
@@ -580,22 +597,22 @@ out_image:
 
 static int sockmig_nl_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return sockmig_nl_act(info, CRAK_SOCK_CMD_FREEZE);
+	return sockmig_nl_act(skb, info, CRAK_SOCK_CMD_FREEZE);
 }
 
 static int sockmig_nl_thaw_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return sockmig_nl_act(info, CRAK_SOCK_CMD_THAW);
+	return sockmig_nl_act(skb, info, CRAK_SOCK_CMD_THAW);
 }
 
 static int sockmig_nl_dump_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return sockmig_nl_act(info, CRAK_SOCK_CMD_DUMP);
+	return sockmig_nl_act(skb, info, CRAK_SOCK_CMD_DUMP);
 }
 
 static int sockmig_nl_drop_doit(struct sk_buff *skb, struct genl_info *info)
 {
-	return sockmig_nl_act(info, CRAK_SOCK_CMD_DROP);
+	return sockmig_nl_act(skb, info, CRAK_SOCK_CMD_DROP);
 }
 
 static int sockmig_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
