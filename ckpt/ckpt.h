@@ -136,6 +136,7 @@ void *ckpt_read_section(struct ckpt_stream *s, u32 type, size_t min, size_t max,
 struct ckpt_freeze {
 	struct ckpt_group group;	/* first: freed with it */
 	struct task_struct *leader;	/* held */
+	struct pid *tgid;		/* held: whom RELEASE's KILL signals */
 	struct mm_struct *mm;		/* mmget */
 	struct mutex lock;		/* one operation at a time */
 	bool killed;
@@ -151,11 +152,24 @@ struct ckpt_freeze {
 	bool mem_done;
 };
 
+/*
+ * CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN over NS, of the caller and of
+ * whoever opened the netlink socket SKB came by: a socket passed to a more
+ * privileged program that writes what it is given lends it no rights (as
+ * netlink_ns_capable()).
+ */
+static inline bool ckpt_capable(const struct sk_buff *skb, struct user_namespace *ns)
+{
+	return netlink_ns_capable(skb, ns, CAP_CHECKPOINT_RESTORE) ||
+	       netlink_ns_capable(skb, ns, CAP_SYS_ADMIN);
+}
+
 struct ckpt_freeze *ckpt_freeze_of(struct file *file);
-int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
-		unsigned int *nr_threads, struct netlink_ext_ack *extack);
+int ckpt_freeze(const struct sk_buff *skb, pid_t nr, int mem_fd, unsigned int timeout_ms,
+		int *fdp, unsigned int *nr_threads, struct netlink_ext_ack *extack);
 int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill);
-int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_ext_ack *extack);
+int ckpt_install(const struct sk_buff *skb, pid_t nr, int mem_fd, int file_fd, int *new_fd,
+		 struct netlink_ext_ack *extack);
 
 int ckpt_dump_task(struct ckpt_freeze *fz, struct ckpt_stream *s,
 		   struct netlink_ext_ack *extack);
@@ -166,8 +180,8 @@ void ckpt_freeze_resume(struct ckpt_stop *st);
 
 /* -- queue.c -------------------------------------------------------------- */
 
-int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, u32 *queued,
-		struct netlink_ext_ack *extack);
+int ckpt_peeked(const struct sk_buff *skb, int fd, const u32 *want, u32 nr, u32 *old,
+		u32 *queued, struct netlink_ext_ack *extack);
 
 /* -- restore.c ------------------------------------------------------------ */
 
@@ -223,7 +237,9 @@ int ckpt_restore(struct ckpt_restore *r, struct ckpt_stream *s, const void *thre
 bool ckpt_mm_filling(struct mm_struct *mm);
 
 void ckpt_restore_refuse(struct ckpt_restore *r, int err, const struct netlink_ext_ack *extack);
-int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
+/* Room for why a session failed (RESTORE_WAIT's CRAK_CKPT_A_MESSAGE). */
+#define CKPT_MSG_LEN	160
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready, char *msg,
 		      struct netlink_ext_ack *extack);
 unsigned int ckpt_restore_lazy(struct ckpt_restore *r, const struct crak_ckpt_range **ranges);
 int ckpt_restore_go(struct ckpt_restore *r, struct netlink_ext_ack *extack);
@@ -248,7 +264,8 @@ struct cred;
 struct nlattr;
 struct nlmsghdr;
 
-struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *extack);
+struct cred *ckpt_creds_new(const struct sk_buff *skb, const struct nlattr *attr,
+			    struct netlink_ext_ack *extack);
 void ckpt_creds_apply(const struct cred *tmpl);
 struct ckpt_peers *ckpt_peers_new(const struct nlmsghdr *nlh, const struct cred *tmpl,
 				  struct netlink_ext_ack *extack);

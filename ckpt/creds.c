@@ -6,8 +6,9 @@
  * makes them into a template; each thread, as it is released, commits a
  * copy of its own credentials with the template's IDs, supplementary groups
  * and capability sets, in its own context, as setresuid(2) and capset(2)
- * would.  The user_struct and ucounts they are counted against stay the
- * caller's: the kernel does not let a module look up another user's.
+ * would.  The user_struct and ucounts they are counted against follow the
+ * real user ID, which the kernel does not let a module set: the tool sets
+ * its own to the image's before RESTORE.
  *
  * RESTORE also gives each unix socket the tool made again, which names the
  * tool to SO_PEERCRED, the peer it named at checkpoint.
@@ -17,6 +18,7 @@
 
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/key.h>
 #include <linux/net.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -46,7 +48,8 @@ static bool ckpt_caps_within(u64 caps, kernel_cap_t have)
  * credentials); or an ERR_PTR.  Giving credentials needs CAP_SETUID and
  * CAP_SETGID; each capability given must be one the caller has itself.
  */
-struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *extack)
+struct cred *ckpt_creds_new(const struct sk_buff *skb, const struct nlattr *attr,
+			    struct netlink_ext_ack *extack)
 {
 	const struct crak_img_creds *c = nla_data(attr);
 	struct user_namespace *ns = current_user_ns();
@@ -77,7 +80,7 @@ struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *e
 	       uid_eq(uid[2], cur->suid) && uid_eq(uid[3], cur->fsuid) &&
 	       gid_eq(gid[0], cur->gid) && gid_eq(gid[1], cur->egid) &&
 	       gid_eq(gid[2], cur->sgid) && gid_eq(gid[3], cur->fsgid);
-	if (!ns_capable(ns, CAP_SETUID) || !ns_capable(ns, CAP_SETGID)) {
+	if (!netlink_ns_capable(skb, ns, CAP_SETUID) || !netlink_ns_capable(skb, ns, CAP_SETGID)) {
 		if (same)	/* the caller's own process: it keeps the caller's */
 			return NULL;
 		NL_SET_ERR_MSG_ATTR(extack, attr,
@@ -98,6 +101,15 @@ struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *e
 					    "the process had capabilities its restorer has not");
 			return ERR_PTR(-EPERM);
 		}
+	}
+	/*
+	 * The sets as capset(2) and the kernel keep them: effective within
+	 * permitted, ambient within permitted and inheritable (an exec
+	 * WARNs otherwise).
+	 */
+	if ((caps[2] & ~caps[1]) || (caps[4] & ~(caps[1] & caps[0]))) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "capability sets no process can have");
+		return ERR_PTR(-EINVAL);
 	}
 
 	new = prepare_creds();
@@ -140,6 +152,7 @@ struct cred *ckpt_creds_new(const struct nlattr *attr, struct netlink_ext_ack *e
 /*
  * In a released thread: its credentials become TMPL's.  A thread that
  * cannot have them must not run with its restorer's: it is killed.
+ * Another user's process keeps none of its restorer's keyrings.
  */
 void ckpt_creds_apply(const struct cred *tmpl)
 {
@@ -150,6 +163,18 @@ void ckpt_creds_apply(const struct cred *tmpl)
 		send_sig(SIGKILL, current, 1);
 		return;
 	}
+#ifdef CONFIG_KEYS
+	if (!uid_eq(new->euid, tmpl->euid)) {
+		key_put(new->session_keyring);
+		new->session_keyring = NULL;
+		key_put(new->process_keyring);
+		new->process_keyring = NULL;
+		key_put(new->thread_keyring);
+		new->thread_keyring = NULL;
+		key_put(new->request_key_auth);
+		new->request_key_auth = NULL;
+	}
+#endif
 	set_groups(new, tmpl->group_info);
 	new->uid = tmpl->uid;
 	new->euid = tmpl->euid;

@@ -431,6 +431,13 @@ static int ckpt_dump_signal(struct ckpt_freeze *fz, struct ckpt_stream *s,
 
 	ckpt_itimer_real(t, &left, &incr);
 	ckpt_itimers_cpu(t, &cpu);
+	/* (As much as a restore takes.) */
+	if (sizeof(sig) + nr * sizeof(*pending) + sizeof(cpu) > CRAK_IMAGE_SECTION_MAX) {
+		NL_SET_ERR_MSG(extack, "more signals pending than an image holds");
+		kvfree(pending);
+		kvfree(timers);
+		return -E2BIG;
+	}
 	sig.nr_pending = cpu_to_le32(nr);
 	sig.nr_timers = cpu_to_le32(nr_timers);
 	sig.itimer_real_value = cpu_to_le64(ktime_to_ns(left));
@@ -680,6 +687,12 @@ static int ckpt_dump_thread(struct ckpt_freeze *fz, struct ckpt_stream *s,
 	len = sizeof(th) + sizeof(regs) + xlen + nr * sizeof(*pending);
 	if (flags & CRAK_THREAD_SLEEP)
 		len += sizeof(sleep_left);
+	/* A restore hands each thread's section to the kernel as one attribute. */
+	if (ALIGN(len, 8) > U16_MAX - NLA_HDRLEN) {
+		err = -E2BIG;
+		kvfree(pending);
+		goto out_xstate;
+	}
 	err = ckpt_begin_section(s, CRAK_IMG_THREAD, ALIGN(len, 8)) ?:
 	      ckpt_write_payload(s, &th, sizeof(th)) ?:
 	      ckpt_write_payload(s, &regs, sizeof(regs)) ?:
@@ -728,6 +741,8 @@ fail:
 		NL_SET_ERR_MSG(extack, "a thread did not leave the CPU");
 	else if (err == -ESRCH)
 		NL_SET_ERR_MSG(extack, "a thread of the process was killed");
+	else if (err == -E2BIG)
+		NL_SET_ERR_MSG(extack, "a thread has more signals pending than an image holds");
 	else
 		NL_SET_ERR_MSG(extack, "writing the task part of the image failed");
 	return err;
@@ -1279,6 +1294,15 @@ static long ckpt_pin_pages(struct ckpt_freeze *fz, const struct ckpt_vma *cv,
 	mmap_read_lock(fz->mm);
 	got = crak_gup_remote(fz->mm, addr, nr, FOLL_FORCE | FOLL_DUMP, pages);
 	mmap_read_unlock(fz->mm);
+	/*
+	 * Killed meanwhile and its memory reaped (the OOM reaper,
+	 * process_mrelease): what reads as holes now was not.
+	 */
+	if (test_bit(MMF_UNSTABLE, &fz->mm->flags)) {
+		while (got > 0)
+			put_page(pages[--got]);
+		return -ESRCH;
+	}
 	if (got == -EFAULT || got == 0) {
 		*skip = 1;	/* a hole: never touched, or the zero page */
 		return 0;
@@ -1447,8 +1471,9 @@ int ckpt_dump_memory(struct ckpt_freeze *fz, struct ckpt_stream *s, u64 budget,
 	end.sections = cpu_to_le32(s->seq);
 	end.pages = cpu_to_le64(fz->pages);
 	end.bytes = cpu_to_le64(s->offset);
-	/* Done only once all of it is out. */
-	err = ckpt_write_section(s, CRAK_IMG_END, &end, sizeof(end)) ?: ckpt_stream_flush(s);
+	/* Done only once all of it is out, and was the process's. */
+	err = test_bit(MMF_UNSTABLE, &fz->mm->flags) ? -ESRCH :
+	      ckpt_write_section(s, CRAK_IMG_END, &end, sizeof(end)) ?: ckpt_stream_flush(s);
 	if (err)
 		goto fail;
 	fz->mem_done = true;
@@ -1458,6 +1483,8 @@ fail:
 		NL_SET_ERR_MSG(extack, "interrupted");
 	else if (err == -EIO)
 		NL_SET_ERR_MSG(extack, "a page of a deleted file the process maps does not read");
+	else if (err == -ESRCH)
+		NL_SET_ERR_MSG(extack, "the process was killed and its memory taken back meanwhile");
 	else if (!extack->_msg)
 		NL_SET_ERR_MSG(extack, "writing the memory part of the image failed");
 	return err;

@@ -467,7 +467,7 @@ void *ckpt_read_section(struct ckpt_stream *s, u32 type, size_t min, size_t max,
 		NL_SET_ERR_MSG(extack, "a section of the image has the wrong length");
 		return ERR_PTR(-EINVAL);
 	}
-	buf = kvmalloc(*len ?: 1, GFP_KERNEL);
+	buf = kvmalloc(*len ?: 1, GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	err = ckpt_read_payload(s, buf, *len);

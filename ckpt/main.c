@@ -27,6 +27,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "crak_compat.h"
 #include "ckpt.h"
 
 static void ckpt_freeze_free(struct ckpt_group *g)
@@ -36,6 +37,7 @@ static void ckpt_freeze_free(struct ckpt_group *g)
 	ckpt_group_free_threads(g);
 	ckpt_freeze_free_memory(fz);
 	mmput(fz->mm);
+	put_pid(fz->tgid);
 	put_task_struct(fz->leader);
 	kfree(fz);
 }
@@ -77,7 +79,7 @@ static int ckpt_check_mem_fd(struct file *f, struct mm_struct *mm)
 	return 0;
 }
 
-static bool ckpt_may_checkpoint(struct task_struct *task)
+static bool ckpt_may_checkpoint(const struct sk_buff *skb, struct task_struct *task)
 {
 	struct user_namespace *ns;
 	bool ok;
@@ -85,7 +87,7 @@ static bool ckpt_may_checkpoint(struct task_struct *task)
 	rcu_read_lock();
 	ns = get_user_ns(__task_cred(task)->user_ns);
 	rcu_read_unlock();
-	ok = ns_capable(ns, CAP_CHECKPOINT_RESTORE) || ns_capable(ns, CAP_SYS_ADMIN);
+	ok = ckpt_capable(skb, ns);
 	put_user_ns(ns);
 	return ok;
 }
@@ -102,6 +104,9 @@ static const char *ckpt_unstoppable(struct task_struct *leader)
 			why = "the process is being traced";
 		else if (task_is_stopped_or_traced(t))
 			why = "the process is stopped (SIGSTOP); continue it first";
+		/* (Their registers begin nowhere: a restart could not run them.) */
+		else if (t->flags & (PF_IO_WORKER | CRAK_PF_USER_WORKER))
+			why = "the process has kernel worker threads (io_uring, vhost): not taken";
 		if (why)
 			break;
 	}
@@ -154,6 +159,7 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
 {
 	unsigned long deadline = jiffies + timeout;
 	unsigned int added;
+	const char *why;
 	int err;
 
 	do {
@@ -178,6 +184,12 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
 		NL_SET_ERR_MSG(extack, "the process is exiting");
 		return -ESRCH;
 	}
+	/* (A tracer, or a kernel worker thread, that came meanwhile.) */
+	why = ckpt_unstoppable(fz->leader);
+	if (why) {
+		extack->_msg = why;
+		return -EBUSY;
+	}
 	/*
 	 * An exec meanwhile made another program of it, whose rights and
 	 * memory are not those checked (or took its main thread's place).
@@ -193,8 +205,8 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
  * The process NR (the caller's PID for it), held, with its memory (mmget),
  * if the caller may look inside it: MEM_FD is its /proc/PID/mem.
  */
-static struct task_struct *ckpt_target(pid_t nr, int mem_fd, struct mm_struct **mmp,
-				       struct netlink_ext_ack *extack)
+static struct task_struct *ckpt_target(const struct sk_buff *skb, pid_t nr, int mem_fd,
+				       struct mm_struct **mmp, struct netlink_ext_ack *extack)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -236,7 +248,7 @@ static struct task_struct *ckpt_target(pid_t nr, int mem_fd, struct mm_struct **
 	}
 	fput(mem);
 	mem = NULL;
-	if (!ckpt_may_checkpoint(task)) {
+	if (!ckpt_may_checkpoint(skb, task)) {
 		NL_SET_ERR_MSG(extack,
 			       "checkpointing needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
 		goto fail_mm;
@@ -252,8 +264,8 @@ fail:
 	return ERR_PTR(err);
 }
 
-int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
-		unsigned int *nr_threads, struct netlink_ext_ack *extack)
+int ckpt_freeze(const struct sk_buff *skb, pid_t nr, int mem_fd, unsigned int timeout_ms,
+		int *fdp, unsigned int *nr_threads, struct netlink_ext_ack *extack)
 {
 	struct task_struct *task;
 	struct ckpt_freeze *fz;
@@ -262,7 +274,7 @@ int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 	const char *why;
 	int fd, err;
 
-	task = ckpt_target(nr, mem_fd, &mm, extack);
+	task = ckpt_target(skb, nr, mem_fd, &mm, extack);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	why = ckpt_unstoppable(task);
@@ -284,6 +296,7 @@ int ckpt_freeze(pid_t nr, int mem_fd, unsigned int timeout_ms, int *fdp,
 	ckpt_group_init(&fz->group, ckpt_freeze_resume, ckpt_freeze_free);
 	mutex_init(&fz->lock);
 	fz->leader = task;
+	fz->tgid = get_task_pid(task, PIDTYPE_TGID);
 	fz->mm = mm;
 
 	err = ckpt_stop_all(fz, msecs_to_jiffies(timeout_ms), extack);
@@ -371,7 +384,8 @@ static void ckpt_install_take(struct ckpt_stop *st)
 	complete_all(&in->done);
 }
 
-int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_ext_ack *extack)
+int ckpt_install(const struct sk_buff *skb, pid_t nr, int mem_fd, int file_fd, int *new_fd,
+		 struct netlink_ext_ack *extack)
 {
 	struct ckpt_install *in;
 	struct task_struct *task;
@@ -380,7 +394,7 @@ int ckpt_install(pid_t nr, int mem_fd, int file_fd, int *new_fd, struct netlink_
 	u64 exec_id;
 	int err;
 
-	task = ckpt_target(nr, mem_fd, &mm, extack);
+	task = ckpt_target(skb, nr, mem_fd, &mm, extack);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
 	/*
@@ -460,7 +474,7 @@ int ckpt_freeze_end(struct ckpt_freeze *fz, bool kill)
 	mutex_lock(&fz->lock);
 	if (kill && !fz->killed) {
 		fz->killed = true;
-		kill_pid(task_tgid(fz->leader), SIGKILL, 1);
+		kill_pid(fz->tgid, SIGKILL, 1);
 	}
 	ckpt_group_release(&fz->group);
 	mutex_unlock(&fz->lock);

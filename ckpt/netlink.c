@@ -16,10 +16,12 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/net.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "ckpt.h"
 
@@ -152,6 +154,7 @@ static struct file *ckpt_nl_session(struct genl_info *info, bool restore)
 static struct file *ckpt_nl_image(struct genl_info *info, fmode_t mode)
 {
 	struct nlattr *attr = info->attrs[CRAK_CKPT_A_IMAGE_FD];
+	struct socket *sock;
 	struct file *file;
 
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_IMAGE_FD))
@@ -160,6 +163,16 @@ static struct file *ckpt_nl_image(struct genl_info *info, fmode_t mode)
 	if (!file) {
 		NL_SET_ERR_MSG_ATTR(info->extack, attr, "no such descriptor");
 		return ERR_PTR(-EBADF);
+	}
+	/*
+	 * (A netlink socket would take the image as requests: crak's own
+	 * among them, made in this very request.)
+	 */
+	sock = sock_from_file(file);
+	if (sock && sock->sk && sock->sk->sk_family == AF_NETLINK) {
+		fput(file);
+		NL_SET_ERR_MSG_ATTR(info->extack, attr, "the image descriptor is a netlink socket");
+		return ERR_PTR(-EINVAL);
 	}
 	if (!(file->f_mode & mode)) {
 		fput(file);
@@ -244,7 +257,7 @@ static int ckpt_nl_freeze_doit(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[CRAK_CKPT_A_TIMEOUT_MS])
 		timeout = nla_get_u32(info->attrs[CRAK_CKPT_A_TIMEOUT_MS]);
 
-	err = ckpt_freeze(nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
+	err = ckpt_freeze(skb, nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
 			  nla_get_u32(info->attrs[CRAK_CKPT_A_MEM_FD]), timeout, &fd,
 			  &reply.nr_threads, info->extack);
 	if (err)
@@ -348,11 +361,13 @@ static int ckpt_fill_session(struct sk_buff *msg, void *arg)
 	return nla_put_u32(msg, CRAK_CKPT_A_SESSION_FD, *(u32 *)arg);
 }
 
-/* Whether the caller may restore: as clone3's set_tid would let it. */
-static bool ckpt_nl_may_restore(struct genl_info *info)
+/*
+ * Whether the caller may restore: as clone3's set_tid would let it (and
+ * whoever opened its netlink socket too).
+ */
+static bool ckpt_nl_may_restore(const struct sk_buff *skb, struct genl_info *info)
 {
-	if (ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) ||
-	    ns_capable(current_user_ns(), CAP_SYS_ADMIN))
+	if (ckpt_capable(skb, current_user_ns()))
 		return true;
 	NL_SET_ERR_MSG(info->extack, "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
 	return false;
@@ -386,7 +401,7 @@ static int ckpt_nl_restore_begin_doit(struct sk_buff *skb, struct genl_info *inf
 	struct ckpt_restore *r;
 	struct file *file;
 
-	if (!ckpt_nl_may_restore(info))
+	if (!ckpt_nl_may_restore(skb, info))
 		return -EPERM;
 	r = ckpt_restore_new();
 	if (!r)
@@ -408,6 +423,8 @@ static int ckpt_nl_restore_thread_doit(struct sk_buff *skb, struct genl_info *in
 
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_THREAD))
 		return -EINVAL;
+	if (!ckpt_nl_may_restore(skb, info))
+		return -EPERM;
 	sess = ckpt_nl_session(info, true);
 	if (IS_ERR(sess))
 		return PTR_ERR(sess);
@@ -489,6 +506,9 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	sess = ckpt_nl_session(info, true);
 	if (IS_ERR(sess))
 		return PTR_ERR(sess);
+	err = -EPERM;
+	if (!ckpt_nl_may_restore(skb, info))
+		goto out_sess;
 	err = -EINVAL;
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_THREAD) ||
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NR_THREADS))
@@ -541,7 +561,7 @@ static int ckpt_nl_restore_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	hold = attr ? CKPT_HOLD_KILL : info->attrs[CRAK_CKPT_A_HOLD] ? CKPT_HOLD : CKPT_RUN;
 	if (cattr) {
-		creds = ckpt_creds_new(cattr, info->extack);
+		creds = ckpt_creds_new(skb, cattr, info->extack);
 		if (IS_ERR(creds)) {
 			err = PTR_ERR(creds);
 			goto out_fill;
@@ -605,9 +625,15 @@ static int ckpt_fill_ready(struct sk_buff *msg, void *arg)
 	return 0;
 }
 
+static int ckpt_fill_message(struct sk_buff *msg, void *arg)
+{
+	return nla_put_string(msg, CRAK_CKPT_A_MESSAGE, arg);
+}
+
 static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct ckpt_ready_reply reply = {};
+	char msg[CKPT_MSG_LEN] = "";
 	struct file *sess;
 	pid_t pid;
 	int err;
@@ -615,12 +641,8 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 	sess = ckpt_nl_session(info, true);
 	if (IS_ERR(sess))
 		return PTR_ERR(sess);
-	/*
-	 * An error's message lives in the session, which the caller's own
-	 * descriptor keeps until after the acknowledgment is built.
-	 */
 	pid = info->attrs[CRAK_CKPT_A_PID] ? nla_get_u32(info->attrs[CRAK_CKPT_A_PID]) : 0;
-	err = ckpt_restore_wait(sess->private_data, pid, &reply.ready, info->extack);
+	err = ckpt_restore_wait(sess->private_data, pid, &reply.ready, msg, info->extack);
 	/* What it left missing stays with the session, which is held meanwhile. */
 	if (!err && reply.ready)
 		reply.nr_lazy = ckpt_restore_lazy(sess->private_data, &reply.lazy);
@@ -629,6 +651,13 @@ static int ckpt_nl_restore_wait_doit(struct sk_buff *skb, struct genl_info *info
 					 nla_total_size(reply.nr_lazy * sizeof(*reply.lazy)),
 					 ckpt_fill_ready, &reply);
 	fput(sess);
+	/*
+	 * Why the session failed, copied out of it: a message of its own
+	 * ahead of the error (the session may be gone when the
+	 * acknowledgment is made, so the extack cannot point into it).
+	 */
+	if (err && msg[0])
+		ckpt_nl_reply_size(info, nla_total_size(strlen(msg) + 1), ckpt_fill_message, msg);
 	return err;
 }
 
@@ -659,7 +688,7 @@ static int ckpt_nl_install_doit(struct sk_buff *skb, struct genl_info *info)
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_MEM_FD) ||
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_FD))
 		return -EINVAL;
-	err = ckpt_install(nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
+	err = ckpt_install(skb, nla_get_u32(info->attrs[CRAK_CKPT_A_PID]),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_MEM_FD]),
 			   nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), &new_fd, info->extack);
 	if (err)
@@ -676,7 +705,7 @@ static int ckpt_nl_shmem_doit(struct sk_buff *skb, struct genl_info *info)
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_NAME) ||
 	    NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_SIZE))
 		return -EINVAL;
-	if (!ckpt_nl_may_restore(info))
+	if (!ckpt_nl_may_restore(skb, info))
 		return -EPERM;
 	file = shmem_file_setup(nla_data(info->attrs[CRAK_CKPT_A_NAME]),
 				nla_get_u64(info->attrs[CRAK_CKPT_A_SIZE]), VM_NORESERVE);
@@ -690,7 +719,8 @@ static int ckpt_nl_shmem_doit(struct sk_buff *skb, struct genl_info *info)
 /* -- a queue's marks ----------------------------------------------------- */
 
 /* PEEKED with positions: the marks set to them, an ack. */
-static int ckpt_nl_peeked_set(struct genl_info *info, const struct nlattr *attr)
+static int ckpt_nl_peeked_set(const struct sk_buff *skb, struct genl_info *info,
+			      const struct nlattr *attr)
 {
 	const u32 *want = nla_data(attr);
 	u32 i, nr;
@@ -707,7 +737,7 @@ static int ckpt_nl_peeked_set(struct genl_info *info, const struct nlattr *attr)
 			return -EINVAL;
 		}
 	}
-	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), want, nr, NULL, NULL,
+	err = ckpt_peeked(skb, nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), want, nr, NULL, NULL,
 			  info->extack);
 	return err < 0 ? err : 0;
 }
@@ -717,7 +747,7 @@ static int ckpt_nl_peeked_set(struct genl_info *info, const struct nlattr *attr)
  * many datagrams are queued.  The reply is made first, so that nothing
  * fails once they are off.
  */
-static int ckpt_nl_peeked_take(struct genl_info *info)
+static int ckpt_nl_peeked_take(const struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
 	u32 *old, queued;
@@ -736,7 +766,7 @@ static int ckpt_nl_peeked_take(struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &ckpt_genl_family, 0, info->genlhdr->cmd);
 	if (!hdr)
 		goto fail;
-	err = ckpt_peeked(nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), NULL, 0, old, &queued,
+	err = ckpt_peeked(skb, nla_get_u32(info->attrs[CRAK_CKPT_A_FD]), NULL, 0, old, &queued,
 			  info->extack);
 	if (err < 0)
 		goto fail;
@@ -760,8 +790,8 @@ static int ckpt_nl_peeked_doit(struct sk_buff *skb, struct genl_info *info)
 	if (NL_REQ_ATTR_CHECK(info->extack, NULL, info->attrs, CRAK_CKPT_A_FD))
 		return -EINVAL;
 	if (info->attrs[CRAK_CKPT_A_PEEKED])
-		return ckpt_nl_peeked_set(info, info->attrs[CRAK_CKPT_A_PEEKED]);
-	return ckpt_nl_peeked_take(info);
+		return ckpt_nl_peeked_set(skb, info, info->attrs[CRAK_CKPT_A_PEEKED]);
+	return ckpt_nl_peeked_take(skb, info);
 }
 
 /* -- the family ----------------------------------------------------------- */

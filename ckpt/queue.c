@@ -97,8 +97,8 @@ static u32 ckpt_peeked_set(struct sk_buff_head *queue, const u32 *want, u32 nr,
  * CRAK_CKPT_PEEKED_MAX), gets those that were set, and QUEUED the length
  * of the queue.  The number of those, or an error, with nothing changed.
  */
-int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, u32 *queued,
-		struct netlink_ext_ack *extack)
+int ckpt_peeked(const struct sk_buff *skb, int fd, const u32 *want, u32 nr, u32 *old,
+		u32 *queued, struct netlink_ext_ack *extack)
 {
 	struct sk_buff_head *queue;
 	struct socket *sock;
@@ -119,7 +119,7 @@ int ckpt_peeked(int fd, const u32 *want, u32 nr, u32 *old, u32 *queued,
 		goto out;
 	}
 	err = -EPERM;
-	if (!checkpoint_restore_ns_capable(sock_net(sk)->user_ns)) {
+	if (!ckpt_capable(skb, sock_net(sk)->user_ns)) {
 		NL_SET_ERR_MSG(extack, "needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
 		goto out;
 	}

@@ -70,7 +70,8 @@ struct ckpt_restore {
 	struct pid *tgid;		/* the process, once a thread enrolled */
 	int state;
 	int error;
-	char msg[160];
+	char msg[CKPT_MSG_LEN];		/* why it failed, in words */
+	bool msg_set;			/* ... with a detail: kept */
 	wait_queue_head_t done_wq;
 	struct work_struct apply;
 	bool hold;			/* READY waits for GO */
@@ -154,7 +155,7 @@ static void ckpt_restore_end_as(struct ckpt_restore *r, int err, const char *msg
 	if (r->state != CKPT_R_DONE && r->state != CKPT_R_FAILED) {
 		r->state = err ? CKPT_R_FAILED : CKPT_R_DONE;
 		r->error = err;
-		if (msg != r->msg)
+		if (!r->msg_set)
 			strscpy(r->msg, msg ?: "", sizeof(r->msg));
 	}
 	mutex_unlock(&r->lock);
@@ -469,8 +470,10 @@ static void ckpt_restore_msg(struct ckpt_restore *r, struct netlink_ext_ack *ext
 {
 	mutex_lock(&r->lock);
 	snprintf(r->msg, sizeof(r->msg), "%s%s%s", what, detail ? ": " : "", detail ?: "");
+	r->msg_set = true;
 	mutex_unlock(&r->lock);
-	extack->_msg = r->msg;
+	/* (The session may be gone by the time the acknowledgment is made.) */
+	extack->_msg = what;
 }
 
 static bool ckpt_range_ok(u64 start, u64 end)
@@ -508,7 +511,8 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 
 	if (kind == CRAK_VMA_SHFILE && !(flags & CRAK_VMAF_MAYSHARE))
 		mode = O_RDWR;
-	f = filp_open(v->path, mode | O_LARGEFILE, 0);
+	/* (Not to wait on a FIFO, nor take a terminal, that is there now.) */
+	f = filp_open(v->path, mode | O_LARGEFILE | O_NOCTTY | O_NONBLOCK, 0);
 	if (IS_ERR(f)) {
 		ckpt_restore_msg(r, extack, "a mapped file does not open", v->path);
 		return PTR_ERR(f);
@@ -590,7 +594,7 @@ static int ckpt_read_vma(struct ckpt_restore *r, struct ckpt_stream *s, struct c
 			NL_SET_ERR_MSG(extack, "a mapping of the image has a malformed name");
 			goto out;
 		}
-		v->path = kstrdup(p, GFP_KERNEL);
+		v->path = kstrdup(p, GFP_KERNEL_ACCOUNT);
 		if (!v->path) {
 			err = -ENOMEM;
 			goto out;
@@ -637,7 +641,8 @@ static int ckpt_read_layout(struct ckpt_restore *r, struct ckpt_stream *s,
 		NL_SET_ERR_MSG(extack, "the image has an impossible number of mappings");
 		return -EINVAL;
 	}
-	l->vma = kvcalloc(nr, sizeof(*l->vma), GFP_KERNEL);
+	/* (What an image makes the kernel hold is its restorer's.) */
+	l->vma = kvcalloc(nr, sizeof(*l->vma), GFP_KERNEL_ACCOUNT);
 	if (!l->vma)
 		return -ENOMEM;
 	for (i = 0; i < nr; i++) {
@@ -1006,10 +1011,10 @@ static int ckpt_fill_skipped(struct ckpt_stream *s, u64 len, struct ckpt_layout 
 		return -EINVAL;
 	}
 	n = len / sizeof(*rv);
-	rv = kvmalloc(len, GFP_KERNEL);
+	rv = kvmalloc(len, GFP_KERNEL_ACCOUNT);
 	if (fill->lazy)
 		lz->range = kvmalloc_array(min_t(size_t, 2 * n, CKPT_LAZY_MAX),
-					   sizeof(*lz->range), GFP_KERNEL);
+					   sizeof(*lz->range), GFP_KERNEL_ACCOUNT);
 	if (!rv || (fill->lazy && !lz->range)) {
 		err = -ENOMEM;
 		goto out;
@@ -1593,7 +1598,7 @@ void ckpt_restore_refuse(struct ckpt_restore *r, int err, const struct netlink_e
 	ckpt_restore_end_as(r, err, extack->_msg, true);
 }
 
-int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
+int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready, char *msg,
 		      struct netlink_ext_ack *extack)
 {
 	struct pid *pid = nr ? find_get_pid(nr) : NULL;
@@ -1617,10 +1622,9 @@ int ckpt_restore_wait(struct ckpt_restore *r, pid_t nr, bool *ready,
 	mutex_lock(&r->lock);
 	*ready = r->state == CKPT_R_READY;
 	err = r->state == CKPT_R_DONE || *ready ? 0 : r->error ?: -EIO;
+	if (err)
+		strscpy(msg, r->msg, CKPT_MSG_LEN);
 	mutex_unlock(&r->lock);
-	/* The message lives as long as the session, which the caller holds. */
-	if (err && r->msg[0])
-		extack->_msg = r->msg;
 out:
 	put_pid(pid);
 	return err;

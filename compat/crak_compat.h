@@ -229,8 +229,18 @@ static inline void crak_task_rseq(struct task_struct *t, u64 *rseq, u32 *len, u3
 static inline void crak_task_rseq_set(struct task_struct *t, u64 rseq, u32 len, u32 sig)
 {
 #ifdef CONFIG_RSEQ
-	if (WARN_ON_ONCE(t != current) || !rseq || len < 32 || !IS_ALIGNED(rseq, 32))
+	if (WARN_ON_ONCE(t != current))
 		return;
+	/*
+	 * None (or none usable): none, as rseq(2) unregisters, rather than
+	 * the one the restarter's clone kept, at an address that is the
+	 * restored program's memory now.
+	 */
+	if (!rseq || len < 32 || !IS_ALIGNED(rseq, 32)) {
+		rseq = 0;
+		len = 0;
+		sig = 0;
+	}
 	t->rseq = (struct rseq __user *)(unsigned long)rseq;
 #ifdef CRAK_HAVE_TASK_RSEQ_LEN
 	t->rseq_len = len;
@@ -239,6 +249,13 @@ static inline void crak_task_rseq_set(struct task_struct *t, u64 rseq, u32 len, 
 	rseq_set_notify_resume(t);
 #endif
 }
+
+/* A process's kernel-made worker thread (vhost's; io_uring's are PF_IO_WORKER), from 6.4. */
+#ifdef PF_USER_WORKER
+#define CRAK_PF_USER_WORKER	PF_USER_WORKER
+#else
+#define CRAK_PF_USER_WORKER	0
+#endif
 
 /* Each POSIX timer of a process (struct k_itimer, under its siglock). */
 #ifdef CRAK_HAVE_POSIX_TIMERS_HLIST

@@ -25,6 +25,7 @@ static const char *const ckpt_attr_names[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_FD] = "fd",
 	[CRAK_CKPT_A_PEEKED] = "peeked",
 	[CRAK_CKPT_A_QUEUED] = "queued",
+	[CRAK_CKPT_A_MESSAGE] = "message",
 };
 
 const struct nl_family ckpt_family = {
@@ -45,6 +46,7 @@ static const enum mnl_attr_data_type ckpt_policy[CRAK_CKPT_A_MAX + 1] = {
 	[CRAK_CKPT_A_PAGES] = MNL_TYPE_U64,
 	[CRAK_CKPT_A_PEEKED] = MNL_TYPE_BINARY,
 	[CRAK_CKPT_A_QUEUED] = MNL_TYPE_U32,
+	[CRAK_CKPT_A_MESSAGE] = MNL_TYPE_NUL_STRING,
 };
 
 int ckpt_parse(const struct nlmsghdr *nlh, const struct nlattr **tb)

@@ -356,13 +356,21 @@ int nl_exec_allow2(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int
 	struct nl_exchange x = { .nl = nl, .what = what, .cb = cb, .data = data };
 
 	nl->err = 0;
-	if (!nl_talk(&x))
+	if (!nl_talk(&x)) {
+		nl->reason = NULL;
 		return 0;
+	}
 	nl->err = x.err;
-	if (x.kernel && ((err && x.err == err) || (err2 && x.err == err2)))
+	if (x.kernel && ((err && x.err == err) || (err2 && x.err == err2))) {
+		nl->reason = NULL;
 		return 1;
-	if (!x.reported && !nl->quiet)
+	}
+	if (!x.reported && !nl->quiet) {
+		if (nl->reason && !x.ext[NLMSGERR_ATTR_MSG])
+			x.reason = nl->reason;
 		nl_report(&x);
+	}
+	nl->reason = NULL;
 	return -1;
 }
 

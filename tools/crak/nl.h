@@ -35,6 +35,10 @@ struct nl {
 	uint32_t mcgrp_id;		/* 0: the family has no such group */
 	int err;			/* errno of the last request, 0 if it did not fail */
 	bool quiet;			/* failures are not reported (someone else will) */
+	const char *reason;		/* a reply's words for the failure that follows
+					 * it, if the acknowledgment has none (a
+					 * callback sets it; cleared after)
+					 */
 	char *req;			/* the request, NL_REQ_SIZE bytes */
 	char *resp;			/* replies */
 };

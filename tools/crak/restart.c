@@ -246,6 +246,7 @@ static int begin_session(struct restart *r)
 struct ready_reply {
 	struct restart *r;
 	bool ready;
+	char msg[256];			/* why the session failed */
 };
 
 static int ready_cb(const struct nlmsghdr *nlh, void *data)
@@ -258,6 +259,11 @@ static int ready_cb(const struct nlmsghdr *nlh, void *data)
 	if (ckpt_parse(nlh, tb))
 		return nl_malformed("crak_ckpt");
 	rr->ready = !!tb[CRAK_CKPT_A_READY];
+	/* Words for the error that follows. */
+	if (tb[CRAK_CKPT_A_MESSAGE]) {
+		snprintf(rr->msg, sizeof(rr->msg), "%s", mnl_attr_get_str(tb[CRAK_CKPT_A_MESSAGE]));
+		rr->r->nl.reason = rr->msg;
+	}
 	/* What a lazy restore left missing, for the post-copy. */
 	skip = tb[CRAK_CKPT_A_SKIP];
 	if (skip) {

@@ -62,8 +62,10 @@
  *   Once the caller's memory is being replaced, a failure kills the
  *   process.
  *   RESTORE_WAIT, from the restarting tool, waits until the session ends:
- *   its reply is success once the process runs, or the error (and extack
- *   message) that ended it; with CRAK_CKPT_A_PID, the new process's PID,
+ *   its reply is success once the process runs, or the error that ended
+ *   it, after a message with CRAK_CKPT_A_MESSAGE saying why in words (not
+ *   the extack's: the session, which holds the words, may be gone by the
+ *   time the acknowledgment is made); with CRAK_CKPT_A_PID, the new process's PID,
  *   ESRCH if that process ends before its restore (it says why itself).
  *   With CRAK_CKPT_A_CREDS every thread takes those credentials as it
  *   runs (the caller needs CAP_SETUID and CAP_SETGID, and every capability
@@ -201,6 +203,9 @@ enum {
 					 */
 	CRAK_CKPT_A_PEEKED,		/* binary: __u32[], PEEKED's positions */
 	CRAK_CKPT_A_QUEUED,		/* u32: PEEKED's reply: datagrams queued */
+	CRAK_CKPT_A_MESSAGE,		/* string: RESTORE_WAIT's reply: why the
+					 * session failed
+					 */
 
 	__CRAK_CKPT_A_MAX,
 	CRAK_CKPT_A_MAX = __CRAK_CKPT_A_MAX - 1
