@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# lab: timeout=300
+#
+# What a restart opens again is what the process had.  Its standard
+# descriptors, which a terminal's three share, are the restarter's own,
+# each of its number: restarted with its input from /dev/null and its
+# output and errors to two files, it writes to those files.  A FIFO it
+# holds for reading and writing keeps the data queued in it.  A path that
+# leads elsewhere now is refused in one line, and nothing is written
+# there: through a symbolic link (crak, often root, follows none a user
+# could plant since), or to another kind of file (a FIFO's data never goes
+# into a regular file put in its place).  Put back as it was, the same
+# image restarts.
+source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/lib.sh"
+
+dir=$CKPT_DIR/reopen
+tmp=/tmp/crak-reopen
+rm -rf "$dir"
+mkdir -p "$dir"
+
+# -- a terminal's three descriptors --------------------------------------
+# A shell on a pseudo-terminal (its 0, 1 and 2 one open file), waiting in
+# a read of it.
+job=$(on_bg a "$PY -c '
+import os, pty, sys
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(\"/bin/sh\", [\"sh\", \"-c\", \"echo ready; read x; echo out; echo err >&2\"])
+buf = b\"\"
+while b\"ready\" not in buf:
+    buf += os.read(fd, 100)
+open(sys.argv[1], \"w\").write(\"%d\\n\" % pid)
+try:
+    while os.read(fd, 100):
+        pass
+except OSError:
+    pass
+os.waitpid(pid, 0)
+' $dir/tty.pid")
+wait_file -s "$dir/tty.pid" 30 || fail "the shell on a terminal did not start: $(wait_job "$job" 2>&1)"
+pid=$(cat "$dir/tty.pid")
+until_on a 10 "awk '\$1 == 0 { print }' /proc/$pid/syscall" > /dev/null ||
+	fail "the shell does not wait in read(2)"
+checkpoint a "$pid" "$dir/tty.img"
+wait_job "$job" > /dev/null 2>&1
+out=$(on a "crak restart $dir/tty.img < /dev/null > $dir/tty.out 2> $dir/tty.err; echo rc=\$?")
+[ "$out" = rc=0 ] || fail "the restart ended with $out: $(cat "$dir/tty.err")"
+[ "$(cat "$dir/tty.out")" = out ] && [ "$(cat "$dir/tty.err")" = err ] ||
+	fail "the restarted shell's output is not where its restarter's is:" \
+		"out '$(cat "$dir/tty.out")', err '$(cat "$dir/tty.err")'"
+pass "a terminal's three descriptors become the restarter's three, each its own"
+
+# -- paths that lead elsewhere now ---------------------------------------
+on a "rm -rf $tmp && mkdir -p $tmp/d $tmp/other && echo in-d > $tmp/d/f &&
+	echo in-other > $tmp/other/f && mkfifo $tmp/fifo" || fail "cannot set up $tmp"
+pid=$(on a "sh -c 'exec 3< $tmp/d/f 4<> $tmp/fifo; echo queued >&4; exec sleep 1000' \
+	> /dev/null 2>&1 & echo \$!")
+until_on a 10 "grep -q '^sleep' /proc/$pid/comm && ls -l /proc/$pid/fd/4" > /dev/null ||
+	fail "the process holding the file and the FIFO did not start"
+checkpoint a "$pid" "$dir/paths.img"
+
+# refused WHAT WANT: crak restart of the image must fail (WHAT the case) in one line
+# saying WANT.
+refused() {
+	local out rc=0
+	out=$(on a "crak restart $dir/paths.img --detach --pidfile $dir/paths.pid" 2>&1) || rc=$?
+	[ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -qF "$2" ||
+		fail "$1: restart exit $rc, not one line saying '$2': $out"
+}
+
+on a "mv $tmp/d $tmp/d.was && ln -s other $tmp/d" || fail "cannot plant the link"
+refused "a directory on the path now a symbolic link" "a symbolic link is on its path now"
+on a "rm $tmp/d && mv $tmp/d.was $tmp/d && rm $tmp/fifo && echo untouched > $tmp/fifo" ||
+	fail "cannot put a regular file in the FIFO's place"
+refused "a regular file where the FIFO was" "it is another kind of file now"
+[ "$(on a cat $tmp/fifo)" = untouched ] ||
+	fail "the FIFO's data went into the regular file in its place: $(on a cat $tmp/fifo)"
+pass "a path through a symbolic link, or to another kind of file, is refused in one line"
+
+on a "rm $tmp/fifo && mkfifo $tmp/fifo" || fail "cannot make the FIFO again"
+out=$(on a "crak restart $dir/paths.img --detach --pidfile $dir/paths.pid" 2>&1) ||
+	fail "the image does not restart with its paths as they were: $out"
+pid=$(cat "$dir/paths.pid")
+[ "$(on a "timeout 10 head -c 7 /proc/$pid/fd/4")" = queued ] ||
+	fail "the data queued in the FIFO held for reading and writing is gone"
+[ "$(on a cat /proc/$pid/fd/3)" = in-d ] || fail "descriptor 3 is not the file it was"
+on a "kill -KILL $pid; rm -rf $tmp"
+pass "put back as it was, the image restarts, the FIFO's data in it"
+rm -rf "$dir"
