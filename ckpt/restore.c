@@ -506,7 +506,8 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 {
 	u32 kind = le32_to_cpu(v->img.kind);
 	u32 flags = le32_to_cpu(v->img.flags);
-	int mode = O_RDONLY;
+	int mode = O_RDONLY, err;
+	char *buf, *name;
 	struct file *f;
 
 	if (kind == CRAK_VMA_SHFILE && !(flags & CRAK_VMAF_MAYSHARE))
@@ -521,6 +522,22 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 	if (!S_ISREG(file_inode(f)->i_mode)) {
 		ckpt_restore_msg(r, extack, "a mapped file is not a regular file", v->path);
 		return -EINVAL;
+	}
+	/*
+	 * Reached through no symbolic link: the checkpoint took the kernel's
+	 * own name for it, which has none, so one on the path now is a
+	 * change (and a writable mapping is not to follow it, with the
+	 * restorer's rights, where another user points it).
+	 */
+	buf = kmalloc(PATH_MAX, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	name = file_path(f, buf, PATH_MAX);
+	err = IS_ERR(name) || strcmp(name, v->path) ? -ELOOP : 0;
+	kfree(buf);
+	if (err) {
+		ckpt_restore_msg(r, extack, "a mapped file's path leads elsewhere now", v->path);
+		return err;
 	}
 	if (i_size_read(file_inode(f)) != le64_to_cpu(v->img.file_size)) {
 		ckpt_restore_msg(r, extack, "a mapped file changed size since the checkpoint",
