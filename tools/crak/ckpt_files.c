@@ -1221,6 +1221,15 @@ static int write_all_fd(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+/* A new open file of FD's file, through /proc, with FLAGS (those worth giving again). */
+static int reopen(int fd, uint32_t flags)
+{
+	char proc[64];
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return open(proc, flags & REOPEN_FLAGS);
+}
+
 /*
  * RF's path opened again with FLAGS (those worth giving again), where it
  * leads to a file of RF's type and through no symbolic link: the names the
@@ -1231,13 +1240,15 @@ static int write_all_fd(int fd, const void *buf, size_t len)
  */
 static int open_path(const struct rfile *rf, uint32_t flags)
 {
-	struct open_how how = { .resolve = RESOLVE_NO_SYMLINKS };
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
 	struct stat st;
-	int fd;
+	int fd, again;
 
-	flags &= REOPEN_FLAGS;
-	/* (openat2 refuses with O_PATH what open ignores.) */
-	how.flags = flags & O_PATH ? flags & (O_PATH | O_DIRECTORY) : flags;
+	/*
+	 * Looked at first (O_PATH), and opened only once it is of its kind:
+	 * opening a FIFO that took a file's place would wait for a writer,
+	 * and a device's open does what it does.
+	 */
 	fd = syscall(SYS_openat2, AT_FDCWD, rf->path, &how, sizeof(how));
 	if (fd < 0) {
 		if (errno == ELOOP)
@@ -1250,17 +1261,13 @@ static int open_path(const struct rfile *rf, uint32_t flags)
 		errno = EINVAL;
 		return -1;
 	}
-	return fd;
+	if (flags & O_PATH)
+		return fd;
+	again = reopen(fd, flags);
+	close(fd);
+	return again;
 }
 
-/* A new open file of FD's file, through /proc, with FLAGS (those worth giving again). */
-static int reopen(int fd, uint32_t flags)
-{
-	char proc[64];
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	return open(proc, flags & REOPEN_FLAGS);
-}
 
 /*
  * A memfd again: its name, data, executable bits and seals (added once its
@@ -1460,6 +1467,9 @@ static int make_pipe(const struct rfiles *files, unsigned int idx, int *keep, in
 		if (keep[idx] < 0)
 			return -1;
 		i = idx;
+		/* (As large as it was, where it holds more than a pipe's default.) */
+		if (d && le64toh(d->f.value[0]) > 65536)
+			fcntl(keep[idx], F_SETPIPE_SZ, (int)le64toh(d->f.value[0]));
 		if (d && fill_pipe(keep[idx], d))
 			return -1;
 		goto fifo;

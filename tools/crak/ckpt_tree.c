@@ -819,8 +819,17 @@ static int tree_find_shared(struct tree *t)
 	for (i = 0; i < nr; i++) {
 		for (j = 0; j < i; j++) {
 			const struct rfile *a = tfile_rf(t, &f[i]), *b = tfile_rf(t, &f[j]);
-			int same = f[i].proc != f[j].proc ? same_open_file(t, &f[i], &f[j]) : 0;
+			int same;
 
+			/*
+			 * A standard descriptor is the restarter's own of its
+			 * number in each process, whatever they shared (a
+			 * terminal's).
+			 */
+			if (le32toh(a->f.type) == CRAK_FILE_STDIO ||
+			    le32toh(b->f.type) == CRAK_FILE_STDIO)
+				continue;
+			same = f[i].proc != f[j].proc ? same_open_file(t, &f[i], &f[j]) : 0;
 			if (same < 0) {
 				pr_err("checkpoint: comparing the %s's descriptors (kcmp): %s", t->set,
 				       strerror(errno));
