@@ -92,8 +92,11 @@ static bool ckpt_may_checkpoint(const struct sk_buff *skb, struct task_struct *t
 	return ok;
 }
 
-/* Why TASK cannot be stopped as it is, or NULL. */
-static const char *ckpt_unstoppable(struct task_struct *leader)
+/*
+ * Why TASK cannot be stopped as it is, or NULL; WHOLE: every thread of it,
+ * for a dump (a given file's task work runs on its main thread alone).
+ */
+static const char *ckpt_unstoppable(struct task_struct *leader, bool whole)
 {
 	struct task_struct *t;
 	const char *why = NULL;
@@ -105,7 +108,7 @@ static const char *ckpt_unstoppable(struct task_struct *leader)
 		else if (task_is_stopped_or_traced(t))
 			why = "the process is stopped (SIGSTOP); continue it first";
 		/* (Their registers begin nowhere: a restart could not run them.) */
-		else if (t->flags & (PF_IO_WORKER | CRAK_PF_USER_WORKER))
+		else if (whole && (t->flags & (PF_IO_WORKER | CRAK_PF_USER_WORKER)))
 			why = "the process has kernel worker threads (io_uring, vhost): not taken";
 		if (why)
 			break;
@@ -185,7 +188,7 @@ static int ckpt_stop_all(struct ckpt_freeze *fz, unsigned long timeout,
 		return -ESRCH;
 	}
 	/* (A tracer, or a kernel worker thread, that came meanwhile.) */
-	why = ckpt_unstoppable(fz->leader);
+	why = ckpt_unstoppable(fz->leader, true);
 	if (why) {
 		extack->_msg = why;
 		return -EBUSY;
@@ -277,7 +280,7 @@ int ckpt_freeze(const struct sk_buff *skb, pid_t nr, int mem_fd, unsigned int ti
 	task = ckpt_target(skb, nr, mem_fd, &mm, extack);
 	if (IS_ERR(task))
 		return PTR_ERR(task);
-	why = ckpt_unstoppable(task);
+	why = ckpt_unstoppable(task, true);
 	if (why) {
 		err = -EBUSY;
 		extack->_msg = why;
@@ -411,7 +414,7 @@ int ckpt_install(const struct sk_buff *skb, pid_t nr, int mem_fd, int file_fd, i
 		NL_SET_ERR_MSG(extack, "the process started another program meanwhile");
 		goto out_task;
 	}
-	why = ckpt_unstoppable(task);
+	why = ckpt_unstoppable(task, false);
 	err = -EBUSY;
 	if (why) {
 		extack->_msg = why;
