@@ -228,7 +228,7 @@ static const char *sockmig_unportable(struct sock *sk)
 #endif
 	if (inet_csk(sk)->icsk_ulp_ops)
 		return "the connection has an upper layer protocol (kTLS): not taken";
-	if (rcu_access_pointer(sk->sk_user_data))
+	if (READ_ONCE(sk->sk_user_data))
 		return "the connection is in a BPF socket map: not taken";
 	return NULL;
 }
@@ -373,6 +373,7 @@ static int sockmig_dump_listen(struct sockmig_entry *e, struct file *out, u64 *b
 	struct crak_sock_rec_sock rs = {};
 	struct crak_sock_rec_tcp rt = {};
 	struct sock *sk = e->sk;
+	const char *why;
 	u8 *p;
 
 	lock_sock(sk);
@@ -380,6 +381,12 @@ static int sockmig_dump_listen(struct sockmig_entry *e, struct file *out, u64 *b
 		release_sock(sk);
 		NL_SET_ERR_MSG(extack, "connections wait in the accept queue: accept them first");
 		return -EBUSY;
+	}
+	why = sockmig_unportable(sk);
+	if (why) {
+		release_sock(sk);
+		extack->_msg = why;
+		return -EOPNOTSUPP;
 	}
 	sockmig_read_sock(sk, &rs);
 	sockmig_read_tcp(sk, &rt);
@@ -460,6 +467,7 @@ int sockmig_dump(struct sockmig_entry *e, struct file *out, u64 *bytes,
 	lock_sock(sk);
 	/* Nothing may move its sequence numbers from here on. */
 	inet_csk_clear_xmit_timers(sk);
+	e->timers_stopped = true;
 	sockmig_read_tcp(sk, &rt);
 	sockmig_geom(rs.state, &rt, &geom);
 	held = sockmig_urg_hold(e);

@@ -521,21 +521,24 @@ int sockmig_repair(struct sock *sk, int val)
 
 /*
  * What was sent meanwhile went nowhere: retransmit it soon, not after the
- * backed-off timeout a long freeze left behind.  The timers a dump
+ * backed-off timeout a long freeze left behind.  The timers a dump of E
  * stopped run again: the window probe for data still unsent, keepalive.
  */
-static void sockmig_kick(struct sock *sk)
+static void sockmig_kick(struct sockmig_entry *e)
 {
+	struct sock *sk = e->sk;
+
 	lock_sock(sk);
 	if (sk->sk_state != TCP_CLOSE && sk->sk_state != TCP_LISTEN) {
 		if (tcp_sk(sk)->packets_out)
 			inet_csk_reset_xmit_timer(sk, ICSK_TIME_RETRANS, TCP_RTO_MIN,
 						  TCP_RTO_MAX);
-		else if (tcp_send_head(sk))
+		else if (e->timers_stopped && tcp_send_head(sk))
 			tcp_check_probe_timer(sk);
-		if (sock_flag(sk, SOCK_KEEPOPEN))
+		if (e->timers_stopped && sock_flag(sk, SOCK_KEEPOPEN))
 			inet_csk_reset_keepalive_timer(sk, keepalive_time_when(tcp_sk(sk)));
 	}
+	e->timers_stopped = false;
 	release_sock(sk);
 }
 
@@ -565,11 +568,11 @@ int sockmig_thaw(struct sockmig_entry *e)
 	} else if ((e->flags & CRAK_SOCK_F_REPAIR) && !sock_flag(sk, SOCK_DEAD)) {
 		sockmig_urg_put_back(e);
 		err = sockmig_repair(sk, TCP_REPAIR_OFF);
-		sockmig_kick(sk);
+		sockmig_kick(e);
 		if (e->paused)
 			sockmig_resume(sk);
 	} else if (!sock_flag(sk, SOCK_DEAD)) {
-		sockmig_kick(sk);
+		sockmig_kick(e);
 		if (e->paused)
 			sockmig_resume(sk);
 	}

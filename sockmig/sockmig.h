@@ -58,6 +58,7 @@ struct sockmig_entry {
 					 */
 	u64 frozen_seq;			/* its freeze's number (sockmig_settle) */
 	bool paused;			/* its peer was sent a zero window */
+	bool timers_stopped;		/* by a dump: a thaw starts them again */
 };
 
 /* The states a connection moves in (a listening socket moves too). */
