@@ -60,6 +60,9 @@ pid=$(on a "sh -c 'exec 3< $tmp/d/f 4<> $tmp/fifo; echo queued >&4; exec sleep 1
 until_on a 10 "grep -q '^sleep' /proc/$pid/comm && ls -l /proc/$pid/fd/4" > /dev/null ||
 	fail "the process holding the file and the FIFO did not start"
 checkpoint a "$pid" "$dir/paths.img"
+# (Its PID free again, reaped by whoever adopted it, before any restart.)
+until_on a 10 "[ -e /proc/$pid ] || echo gone" > /dev/null ||
+	fail "the process checkpointed is still there"
 
 # refused WHAT WANT: crak restart of the image must fail (WHAT the case) in one line
 # saying WANT.
