@@ -1484,7 +1484,7 @@ fail:
 	else if (err == -EIO)
 		NL_SET_ERR_MSG(extack, "a page of a deleted file the process maps does not read");
 	else if (err == -ESRCH)
-		NL_SET_ERR_MSG(extack, "the process was killed and its memory taken back meanwhile");
+		NL_SET_ERR_MSG(extack, "the process was killed, its memory taken back");
 	else if (!extack->_msg)
 		NL_SET_ERR_MSG(extack, "writing the memory part of the image failed");
 	return err;
