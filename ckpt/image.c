@@ -52,6 +52,18 @@ void ckpt_stream_init(struct ckpt_stream *s, struct file *file, bool write)
 		s->buf = kmalloc(CKPT_STREAM_BUF, GFP_KERNEL | __GFP_NOWARN | __GFP_NORETRY);
 }
 
+/*
+ * What a read or write of the image returned, as its caller can hand it
+ * on: a pipe's wait broken off by a stop signal or the freezer says
+ * "restart the call", which none here is: interrupted.
+ */
+static ssize_t ckpt_io_ret(ssize_t n)
+{
+	if (n == -ERESTARTSYS || n == -ERESTARTNOINTR || n == -ERESTARTNOHAND)
+		return -EINTR;
+	return n;
+}
+
 /* Writes LEN bytes at the stream's position, which moves on. */
 static int ckpt_file_write(struct ckpt_stream *s, const void *buf, size_t len)
 {
@@ -62,7 +74,7 @@ static int ckpt_file_write(struct ckpt_stream *s, const void *buf, size_t len)
 			return -EINTR;
 		n = kernel_write(s->file, buf, len, &s->pos);
 		if (n < 0)
-			return n;
+			return ckpt_io_ret(n);
 		if (!n)
 			return -EIO;
 		buf += n;
@@ -135,7 +147,7 @@ static ssize_t ckpt_file_read(struct ckpt_stream *s, void *buf, size_t len, bool
 			return -EINTR;
 		n = kernel_read(s->file, buf + done, len - done, &s->pos);
 		if (n < 0)
-			return n;
+			return ckpt_io_ret(n);
 		if (!n)
 			return -ENODATA;	/* the image ends early */
 		done += n;
@@ -213,7 +225,7 @@ static int ckpt_file_pages_io(struct file *file, loff_t *pos, struct page **page
 		n = write ? vfs_iter_write(file, &iter, pos, 0) :
 			    vfs_iter_read(file, &iter, pos, 0);
 		if (n < 0)
-			return n;
+			return ckpt_io_ret(n);
 		if (!n)
 			return write ? -EIO : -ENODATA;
 		done += n;
@@ -354,6 +366,8 @@ static void ckpt_io_error(struct netlink_ext_ack *extack, int err)
 {
 	if (err == -ENODATA)
 		NL_SET_ERR_MSG(extack, "the image ends before its END section");
+	else if (err == -EINTR)
+		NL_SET_ERR_MSG(extack, "reading the image was interrupted (a signal)");
 	else
 		NL_SET_ERR_MSG(extack, "reading the image failed");
 }
