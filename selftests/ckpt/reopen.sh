@@ -21,13 +21,14 @@ rm -rf "$dir"
 mkdir -p "$dir"
 
 # -- a terminal's three descriptors --------------------------------------
-# A shell on a pseudo-terminal (its 0, 1 and 2 one open file), waiting in
-# a read of it.
-job=$(on_bg a "$PY -c '
+# pty_start NAME SCRIPT: sh -c SCRIPT on a pseudo-terminal of node a (its
+# 0, 1 and 2 one open file), once it printed ready; sets pid and job.
+pty_start() {
+	job=$(on_bg a "$PY -c '
 import os, pty, sys
 pid, fd = pty.fork()
 if pid == 0:
-    os.execv(\"/bin/sh\", [\"sh\", \"-c\", \"echo ready; read x; echo out; echo err >&2\"])
+    os.execv(\"/bin/sh\", [\"sh\", \"-c\", sys.argv[2]])
 buf = b\"\"
 while b\"ready\" not in buf:
     buf += os.read(fd, 100)
@@ -38,19 +39,51 @@ try:
 except OSError:
     pass
 os.waitpid(pid, 0)
-' $dir/tty.pid")
-wait_file -s "$dir/tty.pid" 30 || fail "the shell on a terminal did not start: $(wait_job "$job" 2>&1)"
-pid=$(cat "$dir/tty.pid")
-until_on a 10 "awk '\$1 == 0 { print }' /proc/$pid/syscall" > /dev/null ||
-	fail "the shell does not wait in read(2)"
+' $dir/$1.pid '$2'")
+	wait_file -s "$dir/$1.pid" 30 ||
+		fail "$1: the shell on a terminal did not start: $(wait_job "$job" 2>&1)"
+	pid=$(cat "$dir/$1.pid")
+}
+
+# in_read PID: until process PID waits in read(2).
+in_read() {
+	until_on a 10 "awk '\$1 == 0 { print }' /proc/$1/syscall" > /dev/null ||
+		fail "process $1 does not wait in read(2)"
+}
+
+# restarted NAME WANT_OUT WANT_ERR: NAME's image restarted with its input
+# from /dev/null and its output and errors to two files, which must hold
+# WANT_OUT and WANT_ERR once it ends.
+restarted() {
+	local out
+	out=$(on a "crak restart $dir/$1.img < /dev/null > $dir/$1.out 2> $dir/$1.err; echo rc=\$?")
+	[ "$out" = rc=0 ] || fail "$1: the restart ended with $out: $(cat "$dir/$1.err")"
+	[ "$(cat "$dir/$1.out")" = "$2" ] && [ "$(cat "$dir/$1.err")" = "$3" ] ||
+		fail "$1: the restarted output is not where its restarter's is:" \
+			"out '$(cat "$dir/$1.out")', err '$(cat "$dir/$1.err")'"
+}
+
+# A shell waiting in a read of its terminal.
+pty_start tty "echo ready; read x; echo out; echo err >&2"
+in_read "$pid"
 checkpoint a "$pid" "$dir/tty.img"
 wait_job "$job" > /dev/null 2>&1
-out=$(on a "crak restart $dir/tty.img < /dev/null > $dir/tty.out 2> $dir/tty.err; echo rc=\$?")
-[ "$out" = rc=0 ] || fail "the restart ended with $out: $(cat "$dir/tty.err")"
-[ "$(cat "$dir/tty.out")" = out ] && [ "$(cat "$dir/tty.err")" = err ] ||
-	fail "the restarted shell's output is not where its restarter's is:" \
-		"out '$(cat "$dir/tty.out")', err '$(cat "$dir/tty.err")'"
+restarted tty out err
 pass "a terminal's three descriptors become the restarter's three, each its own"
+
+# A shell and its child, both reading the terminal they share: a tree
+# (under the terminal's session leader, which a tree does not take).
+pty_start tree 'echo ready; sh -c "(read x; echo child) & read y; wait; echo parent; echo err >&2"; true'
+top=$(until_on a 10 "pgrep -P $pid") || fail "the tree's shell did not start"
+until_on a 10 "pgrep -P $top" > /dev/null || fail "the tree's shell's child did not start"
+in_read "$top"
+in_read "$(on a pgrep -P "$top")"
+out=$(on a crak checkpoint --tree "$top" -o "$dir/tree.img" 2>&1) ||
+	fail "the checkpoint of the shell's tree failed: $out"
+wait_job "$job" > /dev/null 2>&1
+restarted tree "child
+parent" err
+pass "in a tree too: each process's three are the restarter's own"
 
 # -- paths that lead elsewhere now ---------------------------------------
 on a "rm -rf $tmp && mkdir -p $tmp/d $tmp/other && echo in-d > $tmp/d/f &&
