@@ -37,6 +37,7 @@
 #include <linux/ksm.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
+#include <linux/namei.h>
 #include <linux/regset.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -501,43 +502,68 @@ static int ckpt_check_special(const struct crak_img_vma *iv, const char *name)
 	return err;
 }
 
+/*
+ * Whether R restores another user's process: then its mapped files are
+ * reached through no symbolic link.  The checkpoint took the kernel's own
+ * name for each, which has none, so one there now is a change, and the
+ * restorer's rights are not to follow a link a user planted since to a
+ * file of the restorer's, to be read or written.  (A process of the
+ * restorer's own may: it could open the file anyway; and a library path
+ * a link leads to on another node, /lib into /usr/lib, is no change.)
+ */
+static bool ckpt_restore_strict(const struct ckpt_restore *r)
+{
+	return r->creds && !uid_eq(r->creds->fsuid, current_fsuid());
+}
+
 static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 			    struct netlink_ext_ack *extack)
 {
 	u32 kind = le32_to_cpu(v->img.kind);
 	u32 flags = le32_to_cpu(v->img.flags);
+	bool strict = ckpt_restore_strict(r);
+	struct path checked = {};
 	int mode = O_RDONLY, err;
-	char *buf, *name;
 	struct file *f;
 
 	if (kind == CRAK_VMA_SHFILE && !(flags & CRAK_VMAF_MAYSHARE))
 		mode = O_RDWR;
+	/* Looked at before it is opened (a device's open does things). */
+	if (strict) {
+		err = kern_path(v->path, LOOKUP_NO_SYMLINKS, &checked);
+		if (err == -ELOOP) {
+			ckpt_restore_msg(r, extack, "a symbolic link is on a mapped file's path now",
+					 v->path);
+			return err;
+		}
+		if (!err && !d_is_reg(checked.dentry)) {
+			path_put(&checked);
+			err = -EINVAL;
+		}
+		if (err) {
+			ckpt_restore_msg(r, extack, "a mapped file is not a regular file", v->path);
+			return err;
+		}
+	}
 	/* (Not to wait on a FIFO, nor take a terminal, that is there now.) */
 	f = filp_open(v->path, mode | O_LARGEFILE | O_NOCTTY | O_NONBLOCK, 0);
+	/* (And no link came in between.) */
+	err = IS_ERR(f) ? PTR_ERR(f) : strict && !path_equal(&f->f_path, &checked) ? -ELOOP : 0;
+	if (strict)
+		path_put(&checked);
 	if (IS_ERR(f)) {
 		ckpt_restore_msg(r, extack, "a mapped file does not open", v->path);
-		return PTR_ERR(f);
+		return err;
 	}
 	v->file = f;
+	if (err) {
+		ckpt_restore_msg(r, extack, "a symbolic link is on a mapped file's path now",
+				 v->path);
+		return err;
+	}
 	if (!S_ISREG(file_inode(f)->i_mode)) {
 		ckpt_restore_msg(r, extack, "a mapped file is not a regular file", v->path);
 		return -EINVAL;
-	}
-	/*
-	 * Reached through no symbolic link: the checkpoint took the kernel's
-	 * own name for it, which has none, so one on the path now is a
-	 * change (and a writable mapping is not to follow it, with the
-	 * restorer's rights, where another user points it).
-	 */
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	name = file_path(f, buf, PATH_MAX);
-	err = IS_ERR(name) || strcmp(name, v->path) ? -ELOOP : 0;
-	kfree(buf);
-	if (err) {
-		ckpt_restore_msg(r, extack, "a mapped file's path leads elsewhere now", v->path);
-		return err;
 	}
 	if (i_size_read(file_inode(f)) != le64_to_cpu(v->img.file_size)) {
 		ckpt_restore_msg(r, extack, "a mapped file changed size since the checkpoint",

@@ -4,14 +4,15 @@
 #
 # What a restart opens again is what the process had.  Its standard
 # descriptors, which a terminal's three share, are the restarter's own,
-# each of its number: restarted with its input from /dev/null and its
-# output and errors to two files, it writes to those files.  A FIFO it
-# holds for reading and writing keeps the data queued in it.  A path that
-# leads elsewhere now is refused in one line, and nothing is written
-# there: through a symbolic link (crak, often root, follows none a user
-# could plant since), or to another kind of file (a FIFO's data never goes
-# into a regular file put in its place).  Put back as it was, the same
-# image restarts.
+# each of its number (in a tree, in each process): restarted with its
+# input from /dev/null and its output and errors to two files, it writes
+# to those files.  A FIFO it holds for reading and writing keeps the data
+# queued in it.  A path that leads elsewhere now is refused in one line,
+# and nothing is written there: to another kind of file (a FIFO's data
+# never goes into a regular file put in its place), or, for another
+# user's process, through a symbolic link (root restarting it follows
+# none its user could plant since).  Put back as it was, the same image
+# restarts.
 source "$(dirname "$0")/../lib.sh"
 source "$(dirname "$0")/lib.sh"
 
@@ -71,24 +72,31 @@ wait_job "$job" > /dev/null 2>&1
 restarted tty out err
 pass "a terminal's three descriptors become the restarter's three, each its own"
 
-# A shell and its child, both reading the terminal they share: a tree
-# (under the terminal's session leader, which a tree does not take).
-pty_start tree 'echo ready; sh -c "(read x; echo child) & read y; wait; echo parent; echo err >&2"; true'
+# A shell and its child, both reading the terminal they share (a shell
+# gives a child in the background /dev/null: this one takes the terminal
+# back): a tree, under the terminal's session leader, which a tree does
+# not take.
+pty_start tree 'echo ready; sh -c "exec 3<&0; (exec <&3 3<&-; read x; echo child) & exec 3<&-; read y; wait; echo parent; echo err >&2"; true'
 top=$(until_on a 10 "pgrep -P $pid") || fail "the tree's shell did not start"
-until_on a 10 "pgrep -P $top" > /dev/null || fail "the tree's shell's child did not start"
+child=$(until_on a 10 "pgrep -P $top") || fail "the tree's shell's child did not start"
 in_read "$top"
-in_read "$(on a pgrep -P "$top")"
+in_read "$child"
 out=$(on a crak checkpoint --tree "$top" -o "$dir/tree.img" 2>&1) ||
 	fail "the checkpoint of the shell's tree failed: $out"
 wait_job "$job" > /dev/null 2>&1
+until_on a 10 "[ -e /proc/$top ] || [ -e /proc/$child ] || echo gone" > /dev/null ||
+	fail "the tree checkpointed is still there"
 restarted tree "child
 parent" err
 pass "in a tree too: each process's three are the restarter's own"
 
 # -- paths that lead elsewhere now ---------------------------------------
+# Another user's process (nobody's), restarted by root: the case where a
+# link its user planted would lend it root's reach.
 on a "rm -rf $tmp && mkdir -p $tmp/d $tmp/other && echo in-d > $tmp/d/f &&
-	echo in-other > $tmp/other/f && mkfifo $tmp/fifo" || fail "cannot set up $tmp"
-pid=$(on a "sh -c 'exec 3< $tmp/d/f 4<> $tmp/fifo; echo queued >&4; exec sleep 1000' \
+	echo in-other > $tmp/other/f && mkfifo -m 666 $tmp/fifo" || fail "cannot set up $tmp"
+pid=$(on a "setpriv --reuid=65534 --regid=65534 --clear-groups \
+	sh -c 'exec 3< $tmp/d/f 4<> $tmp/fifo; echo queued >&4; exec sleep 1000' \
 	> /dev/null 2>&1 & echo \$!")
 until_on a 10 "grep -q '^sleep' /proc/$pid/comm && ls -l /proc/$pid/fd/4" > /dev/null ||
 	fail "the process holding the file and the FIFO did not start"
@@ -115,7 +123,7 @@ refused "a regular file where the FIFO was" "it is another kind of file now"
 	fail "the FIFO's data went into the regular file in its place: $(on a cat $tmp/fifo)"
 pass "a path through a symbolic link, or to another kind of file, is refused in one line"
 
-on a "rm $tmp/fifo && mkfifo $tmp/fifo" || fail "cannot make the FIFO again"
+on a "rm $tmp/fifo && mkfifo -m 666 $tmp/fifo" || fail "cannot make the FIFO again"
 out=$(on a "crak restart $dir/paths.img --detach --pidfile $dir/paths.pid" 2>&1) ||
 	fail "the image does not restart with its paths as they were: $out"
 pid=$(cat "$dir/paths.pid")

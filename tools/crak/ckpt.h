@@ -180,6 +180,11 @@ void files_free(struct rfiles *files);
 /* ORDERED: a process's, by increasing number (a tree's shared: any). */
 int files_read(struct img *im, uint32_t nr, struct rfiles *files, bool ordered);
 int files_restore(struct rfiles *files, const int *stdio, int base);
+/*
+ * Set before files_restore() (and a tree's shared files) for another
+ * user's process: its paths are followed through no symbolic link.
+ */
+extern bool files_no_symlinks;
 int files_make_shared(struct rfiles *shared, const uint32_t *owner, uint32_t who, int *made,
 		      const int *stdio, int base);
 const char *file_type_name(uint32_t type);

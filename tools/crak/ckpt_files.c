@@ -1207,6 +1207,8 @@ int park_above(int fd, int base)
  */
 static const char *made_why;
 
+bool files_no_symlinks;
+
 static int write_all_fd(int fd, const void *buf, size_t len)
 {
 	ssize_t n;
@@ -1232,15 +1234,18 @@ static int reopen(int fd, uint32_t flags)
 
 /*
  * RF's path opened again with FLAGS (those worth giving again), where it
- * leads to a file of RF's type and through no symbolic link: the names the
- * kernel gives open files have none, so one there now is a change since,
- * and crak, often root, is not to follow it where its maker points it (a
- * FIFO's data written into /etc/passwd, a log handed over writable as
- * another file).
+ * leads to a file of RF's type (a FIFO's data is never written into a
+ * regular file put in its place); for another user's process, through no
+ * symbolic link: the names the kernel gives open files have none, so one
+ * there now is a change since, and crak, often root, is not to follow it
+ * where that user points it (a log handed over writable as another file).
  */
 static int open_path(const struct rfile *rf, uint32_t flags)
 {
-	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+	struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC | (S_ISDIR(le32toh(rf->f.mode)) ? O_DIRECTORY : 0),
+		.resolve = files_no_symlinks ? RESOLVE_NO_SYMLINKS : 0,
+	};
 	struct stat st;
 	int fd, again;
 
@@ -1364,7 +1369,7 @@ static int make_mapped(const struct rfile *rf)
 static int make_unlinked(const struct rfile *rf)
 {
 	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = RESOLVE_NO_SYMLINKS };
+				.resolve = files_no_symlinks ? RESOLVE_NO_SYMLINKS : 0 };
 	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/'), tmpl[64];
 	int flags = le32toh(rf->f.flags) & REOPEN_FLAGS;
 	mode_t mode = le32toh(rf->f.mode) & FILE_MODE_BITS;

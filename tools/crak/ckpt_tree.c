@@ -824,9 +824,10 @@ static int tree_find_shared(struct tree *t)
 			/*
 			 * A standard descriptor is the restarter's own of its
 			 * number in each process, whatever they shared (a
-			 * terminal's).
+			 * terminal's).  (One shared with a descriptor past 2,
+			 * bash's 255, still makes that one.)
 			 */
-			if (le32toh(a->f.type) == CRAK_FILE_STDIO ||
+			if (le32toh(a->f.type) == CRAK_FILE_STDIO &&
 			    le32toh(b->f.type) == CRAK_FILE_STDIO)
 				continue;
 			same = f[i].proc != f[j].proc ? same_open_file(t, &f[i], &f[j]) : 0;

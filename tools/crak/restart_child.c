@@ -893,6 +893,8 @@ void restart_child(struct restart *r)
 	if (nlfd < base)
 		fail("its netlink socket landed among its descriptors");
 
+	/* Another user's process follows no symbolic link its user could plant. */
+	files_no_symlinks = r->have_creds && le32toh(r->creds.uid[3]) != geteuid();
 	/* Of a tree: the shared files it makes for itself and its children first. */
 	if (r->tree && tree_make_shared(r, stdio))
 		_exit(EXIT_FAILURE);
