@@ -1256,7 +1256,7 @@ static int open_path(const struct rfile *rf, uint32_t flags)
 	 */
 	fd = syscall(SYS_openat2, AT_FDCWD, rf->path, &how, sizeof(how));
 	if (fd < 0) {
-		if (errno == ELOOP)
+		if (errno == ELOOP && files_no_symlinks)
 			made_why = "a symbolic link is on its path now";
 		return -1;
 	}
@@ -1380,7 +1380,7 @@ static int make_unlinked(const struct rfile *rf)
 	dfd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
 	free(dir);
 	if (dfd < 0) {
-		if (errno == ELOOP)
+		if (errno == ELOOP && files_no_symlinks)
 			made_why = "a symbolic link is on its directory's path now";
 		return -1;
 	}
