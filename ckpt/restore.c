@@ -532,7 +532,7 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 	if (strict) {
 		err = kern_path(v->path, LOOKUP_NO_SYMLINKS, &checked);
 		if (err == -ELOOP) {
-			ckpt_restore_msg(r, extack, "a symbolic link is on a mapped file's path now",
+			ckpt_restore_msg(r, extack, "a mapped file's path has a symbolic link now",
 					 v->path);
 			return err;
 		}
@@ -557,7 +557,7 @@ static int ckpt_open_mapped(struct ckpt_restore *r, struct ckpt_rvma *v,
 	}
 	v->file = f;
 	if (err) {
-		ckpt_restore_msg(r, extack, "a symbolic link is on a mapped file's path now",
+		ckpt_restore_msg(r, extack, "a mapped file's path has a symbolic link now",
 				 v->path);
 		return err;
 	}
