@@ -120,8 +120,7 @@ static void files_clear(struct rfiles *files, unsigned int from, unsigned int to
 static void files_alloc(struct rfiles *files, unsigned int nr)
 {
 	files->v = xmalloc((nr ?: 1) * sizeof(*files->v));
-	memset(files->v, 0, sizeof(*files->v));
-	files_clear(files, 0, nr);
+	files_clear(files, 0, nr ?: 1);
 	files->nr = 0;
 	files->max_fd = -1;
 }
@@ -1203,7 +1202,7 @@ int park_above(int fd, int base)
 
 /*
  * Why the last descriptor made failed, where errno would not say it well
- * (files_restore() prints it and clears it).
+ * (make_one() clears it, files_restore() prints it).
  */
 static const char *made_why;
 
@@ -1233,6 +1232,22 @@ static int reopen(int fd, uint32_t flags)
 }
 
 /*
+ * PATH looked up (O_PATH, with EXTRA flags), through no symbolic link for
+ * another user's process (a refused link said as LINK_WHY).
+ */
+static int look_up(const char *path, int extra, const char *link_why)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC | extra,
+				.resolve = files_no_symlinks ? RESOLVE_NO_SYMLINKS : 0 };
+	int fd;
+
+	fd = syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+	if (fd < 0 && errno == ELOOP && files_no_symlinks)
+		made_why = link_why;
+	return fd;
+}
+
+/*
  * RF's path opened again with FLAGS (those worth giving again), where it
  * leads to a file of RF's type (a FIFO's data is never written into a
  * regular file put in its place); for another user's process, through no
@@ -1242,10 +1257,6 @@ static int reopen(int fd, uint32_t flags)
  */
 static int open_path(const struct rfile *rf, uint32_t flags)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC | (S_ISDIR(le32toh(rf->f.mode)) ? O_DIRECTORY : 0),
-		.resolve = files_no_symlinks ? RESOLVE_NO_SYMLINKS : 0,
-	};
 	struct stat st;
 	int fd, again;
 
@@ -1254,12 +1265,10 @@ static int open_path(const struct rfile *rf, uint32_t flags)
 	 * opening a FIFO that took a file's place would wait for a writer,
 	 * and a device's open does what it does.
 	 */
-	fd = syscall(SYS_openat2, AT_FDCWD, rf->path, &how, sizeof(how));
-	if (fd < 0) {
-		if (errno == ELOOP && files_no_symlinks)
-			made_why = "a symbolic link is on its path now";
+	fd = look_up(rf->path, S_ISDIR(le32toh(rf->f.mode)) ? O_DIRECTORY : 0,
+		     "a symbolic link is on its path now");
+	if (fd < 0)
 		return -1;
-	}
 	if (fstat(fd, &st) || ((st.st_mode ^ le32toh(rf->f.mode)) & S_IFMT)) {
 		close(fd);
 		made_why = "it is another kind of file now";
@@ -1272,7 +1281,6 @@ static int open_path(const struct rfile *rf, uint32_t flags)
 	close(fd);
 	return again;
 }
-
 
 /*
  * A memfd again: its name, data, executable bits and seals (added once its
@@ -1368,8 +1376,6 @@ static int make_mapped(const struct rfile *rf)
  */
 static int make_unlinked(const struct rfile *rf)
 {
-	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-				.resolve = files_no_symlinks ? RESOLVE_NO_SYMLINKS : 0 };
 	char *dir = xstrdup(rf->path), *slash = strrchr(dir, '/'), tmpl[64];
 	int flags = le32toh(rf->f.flags) & REOPEN_FLAGS;
 	mode_t mode = le32toh(rf->f.mode) & FILE_MODE_BITS;
@@ -1377,13 +1383,10 @@ static int make_unlinked(const struct rfile *rf)
 
 	if (slash)
 		*(slash == dir ? slash + 1 : slash) = 0;
-	dfd = syscall(SYS_openat2, AT_FDCWD, dir, &how, sizeof(how));
+	dfd = look_up(dir, O_DIRECTORY, "a symbolic link is on its directory's path now");
 	free(dir);
-	if (dfd < 0) {
-		if (errno == ELOOP && files_no_symlinks)
-			made_why = "a symbolic link is on its directory's path now";
+	if (dfd < 0)
 		return -1;
-	}
 	fd = openat(dfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
 	if (fd < 0) {
 		snprintf(tmpl, sizeof(tmpl), "/proc/self/fd/%d/.crak-unlinked-XXXXXX", dfd);

@@ -354,23 +354,24 @@ int nl_exec_allow2(struct nl *nl, const char *what, mnl_cb_t cb, void *data, int
 		   int err2)
 {
 	struct nl_exchange x = { .nl = nl, .what = what, .cb = cb, .data = data };
+	const char *reason;
+	bool ok;
 
 	nl->err = 0;
-	if (!nl_talk(&x)) {
-		nl->reason = NULL;
+	ok = !nl_talk(&x);
+	/* (A reply's words, if the callback found any: this request's only.) */
+	reason = nl->reason;
+	nl->reason = NULL;
+	if (ok)
 		return 0;
-	}
 	nl->err = x.err;
-	if (x.kernel && ((err && x.err == err) || (err2 && x.err == err2))) {
-		nl->reason = NULL;
+	if (x.kernel && ((err && x.err == err) || (err2 && x.err == err2)))
 		return 1;
-	}
 	if (!x.reported && !nl->quiet) {
-		if (nl->reason && !x.ext[NLMSGERR_ATTR_MSG])
-			x.reason = nl->reason;
+		if (reason && !x.ext[NLMSGERR_ATTR_MSG])
+			x.reason = reason;
 		nl_report(&x);
 	}
-	nl->reason = NULL;
 	return -1;
 }
 

@@ -850,6 +850,7 @@ void restart_child(struct restart *r)
 	int keep[5 + CRAK_CKPT_SHMEM_MAX], *rw;
 	struct crak_ckpt_shmem shm[CRAK_CKPT_SHMEM_MAX];
 	unsigned int nr_keep = 0;
+	size_t ids_len;
 	int nr_shm;
 	uint64_t fill_base = 0;
 	struct nlmsghdr *nlh;
@@ -905,11 +906,9 @@ void restart_child(struct restart *r)
 	 * and reads them only then: the pipe holds them all, or a write would
 	 * wait for ever.
 	 */
-	if (r->files.nr_sock_ids &&
-	    ((r->files.nr_sock_ids * sizeof(uint32_t) > 65536 &&
-	      fcntl(r->ids[1], F_SETPIPE_SZ, (int)(r->files.nr_sock_ids * sizeof(uint32_t))) < 0) ||
-	     write(r->ids[1], r->files.sock_ids, r->files.nr_sock_ids * sizeof(uint32_t)) !=
-	     (ssize_t)(r->files.nr_sock_ids * sizeof(uint32_t))))
+	ids_len = r->files.nr_sock_ids * sizeof(uint32_t);
+	if (ids_len && ((ids_len > 65536 && fcntl(r->ids[1], F_SETPIPE_SZ, (int)ids_len) < 0) ||
+			write(r->ids[1], r->files.sock_ids, ids_len) != (ssize_t)ids_len))
 		fail("telling its %u sockets: %s", r->files.nr_sock_ids, strerror(errno));
 	close(r->ids[1]);
 	/* Its children inherit what they share with it, and nothing it made next. */
