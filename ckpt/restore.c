@@ -366,20 +366,13 @@ static struct ckpt_rthread *ckpt_rthread_new(const struct ckpt_thread_image *ti)
 	return rt;
 }
 
-static bool ckpt_may_restore(void)
-{
-	return ns_capable(current_user_ns(), CAP_CHECKPOINT_RESTORE) ||
-	       ns_capable(current_user_ns(), CAP_SYS_ADMIN);
-}
-
-/* Checks that the caller may enroll, as TI, in R (under r->lock). */
+/*
+ * Checks that the caller may enroll, as TI, in R (under r->lock).  (Its
+ * rights, and its netlink socket opener's, its request checked.)
+ */
 static int ckpt_enroll_check(struct ckpt_restore *r, const struct ckpt_thread_image *ti,
 			     bool leader, struct netlink_ext_ack *extack)
 {
-	if (!ckpt_may_restore()) {
-		NL_SET_ERR_MSG(extack, "restoring needs CAP_CHECKPOINT_RESTORE or CAP_SYS_ADMIN");
-		return -EPERM;
-	}
 	if (r->state != CKPT_R_OPEN) {
 		NL_SET_ERR_MSG(extack, "this restore session is under way or over");
 		return -EBUSY;
